@@ -1,0 +1,121 @@
+# breakglass - build, test, fuzz-replay, bench.
+#
+#   make            build build/breakglass
+#   make check      install deps, then unit + integration + fuzz replay +
+#                   banned calls, plain and under ASan+UBSan
+#   make demo       install deps, then a complete emergency flow
+#   make fuzz       libFuzzer builds of the fuzz targets (clang)
+
+CC      ?= cc
+PKGS    := sqlite3 libsodium
+BUILD   ?= build
+SAN     ?=
+OPT     ?= -O2
+VERSION := 0.1.0
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security -Wno-unused-parameter \
+        -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wpointer-arith
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 $(CFLAGS) $(WARN) $(HARDEN) $(SAN) -D_GNU_SOURCE \
+              -DBREAKGLASS_VERSION='"$(VERSION)"' -Isrc -Icmd $(PKG_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now
+LIBS := $(PKG_LIBS)
+
+SRC  := $(wildcard src/*.c)
+CMD  := $(wildcard cmd/*.c)
+LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o)
+CMDOBJ := $(CMD:cmd/%.c=$(BUILD)/cmd/%.o)
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all check check-all check-one unit integration fuzz-replay banned demo \
+        bench fuzz deps clean install man
+
+all: $(BUILD)/breakglass
+
+$(BUILD)/src/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard src/*.h) cmd/cmd.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libbreakglass.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/breakglass: $(CMDOBJ) $(BUILD)/libbreakglass.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMDOBJ) $(BUILD)/libbreakglass.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libbreakglass.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libbreakglass.a \
+	    $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libbreakglass.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libbreakglass.a $(LIBS)
+
+# --- tests ---------------------------------------------------------------
+
+deps:
+	@scripts/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory check-all
+
+check-all: banned
+	@echo "== plain build"
+	@$(MAKE) --no-print-directory check-one BUILD=build
+	@echo "== ASan + UBSan build"
+	@$(MAKE) --no-print-directory check-one BUILD=build/asan OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	@echo "make check: all passed"
+
+check-one: unit fuzz-replay integration
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "-- $$t"; $$t; done
+
+fuzz-replay: $(FUZZ_BIN)
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	    $$f fuzz/corpus/$${n#fuzz-}; done
+
+integration: $(BUILD)/breakglass
+	@BREAKGLASS=$(CURDIR)/$(BUILD)/breakglass prove -f tests/t/
+
+banned:
+	@scripts/banned-calls src cmd
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bench/run
+
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build/libfuzzer CC=clang OPT=-O1 \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined" $(BUILD)/libfuzzer/libbreakglass.a
+	@mkdir -p build/libfuzzer/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	    clang -std=c11 -O1 -g -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+	      -fsanitize=fuzzer,address,undefined -o build/libfuzzer/fuzz/$$n $$f \
+	      build/libfuzzer/libbreakglass.a $(LIBS) || exit 1; done
+	@echo "run e.g.: build/libfuzzer/fuzz/fuzz-intake fuzz/corpus/intake"
+
+install: $(BUILD)/breakglass
+	install -D -m 0755 $(BUILD)/breakglass $(DESTDIR)/usr/local/bin/breakglass
+	install -D -m 0644 docs/breakglass.1 $(DESTDIR)/usr/local/share/man/man1/breakglass.1
+
+clean:
+	rm -rf build

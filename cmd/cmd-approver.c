@@ -1,0 +1,163 @@
+/*
+ * cmd-approver.c - breakglass approver add|import|remove|list.
+ */
+#include "approval.h"
+#include "cmd.h"
+#include "fileio.h"
+#include "json.h"
+#include "utc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: breakglass approver add --project P --principal EMAIL --key KEY.pub [--name NAME]\n"
+	"       breakglass approver import --project P ALLOWED_SIGNERS_FILE\n"
+	"       breakglass approver remove --project P --principal EMAIL\n"
+	"       breakglass approver list --project P [--allowed-signers] [--json]\n\n"
+	"Approvers own production and sign approvals with their SSH key\n"
+	"(ssh-keygen -Y sign -n breakglass).  They are kept in OpenSSH\n"
+	"allowed_signers form; --allowed-signers prints that file.\n";
+
+static const opt_def defs[] = {
+	{ "--project", OPT_ARG },
+	{ "--principal", OPT_ARG },
+	{ "--key", OPT_ARG },
+	{ "--name", OPT_ARG },
+	{ "--allowed-signers", 0 },
+	{ NULL, 0 }
+};
+
+int
+cmd_approver(int argc, char **argv)
+{
+	cmd_args a;
+	home *h = NULL;
+	buf in, out;
+	bg_error e;
+	const char *sub, *proj;
+	int r;
+
+	if ((r = cmd_parse("approver", argc, argv, defs, &a)) != 0)
+		return r;
+	if (a.help)
+		return cmd_usage(usage_text);
+	if (a.npos < 1)
+		return cmd_failf(EXIT_USAGE, "approver: expected add, import, remove or list");
+	sub = a.pos[0];
+	proj = cmd_opt(&a, 0);
+	if (proj == NULL)
+		return cmd_failf(EXIT_USAGE, "approver %s: --project is required", sub);
+	buf_init(&in, 1024 * 1024);
+	buf_init(&out, 1024 * 1024);
+	bg_error_clear(&e);
+	if (strcmp(sub, "add") == 0) {
+		if (cmd_opt(&a, 1) == NULL || cmd_opt(&a, 2) == NULL || a.npos != 1) {
+			r = cmd_failf(EXIT_USAGE, "approver add: --principal and --key are required");
+			goto out;
+		}
+		if ((r = fileio_read(cmd_opt(&a, 2), 64 * 1024, &in, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		if (buf_has_nul(&in)) {
+			r = cmd_failf(EXIT_USAGE, "approver add: '%s' is not a public key file",
+			    cmd_opt(&a, 2));
+			goto out;
+		}
+		if ((r = cmd_open_home(&a, &h)) != 0)
+			goto out;
+		if ((r = approver_add(h, proj, cmd_opt(&a, 1), cmd_opt(&a, 3), buf_cstr(&in), &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		buf_printf(&out, "approver '%s' registered for project '%s'\n", cmd_opt(&a, 1), proj);
+	} else if (strcmp(sub, "import") == 0) {
+		int added;
+
+		if (a.npos != 2) {
+			r = cmd_failf(EXIT_USAGE, "approver import: name one allowed_signers file");
+			goto out;
+		}
+		if ((r = fileio_read(a.pos[1], 1024 * 1024, &in, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		if ((r = cmd_open_home(&a, &h)) != 0)
+			goto out;
+		if ((r = approver_import(h, proj, buf_cstr(&in), in.len, &added, &e)) != 0) {
+			char msg[sizeof(e.msg)];
+
+			snprintf(msg, sizeof(msg), "%.200s: %.300s", a.pos[1], e.msg);
+			memcpy(e.msg, msg, sizeof(msg));
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		buf_printf(&out, "%d approver(s) registered for project '%s'\n", added, proj);
+	} else if (strcmp(sub, "remove") == 0) {
+		if (cmd_opt(&a, 1) == NULL) {
+			r = cmd_failf(EXIT_USAGE, "approver remove: --principal is required");
+			goto out;
+		}
+		if ((r = cmd_open_home(&a, &h)) != 0)
+			goto out;
+		if ((r = approver_remove(h, proj, cmd_opt(&a, 1), &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		buf_printf(&out, "approver '%s' removed from project '%s'\n", cmd_opt(&a, 1), proj);
+	} else if (strcmp(sub, "list") == 0) {
+		if ((r = cmd_open_home(&a, &h)) != 0)
+			goto out;
+		if (a.val[4].set) {
+			if ((r = approver_export(h, proj, &out, &e)) != 0)
+				r = cmd_fail(r, &e);
+		} else {
+			sqlite3_stmt *st;
+			json j;
+
+			if ((r = store_prepare(h->st, "SELECT principal, name, fingerprint, added, "
+			    "added_by FROM approvers WHERE project = ? AND removed IS NULL ORDER BY id",
+			    &st, &e)) != 0) {
+				r = cmd_fail(r, &e);
+				goto out;
+			}
+			store_bind_text(st, 1, proj);
+			json_init(&j, &out);
+			if (a.json)
+				json_arr_begin(&j);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				char t[UTC_STRLEN];
+
+				utc_format(sqlite3_column_int64(st, 3), t);
+				if (a.json) {
+					json_obj_begin(&j);
+					json_kv_str(&j, "principal", store_col_text(st, 0));
+					json_kv_str(&j, "name", store_col_text(st, 1));
+					json_kv_str(&j, "fingerprint", store_col_text(st, 2));
+					json_kv_str(&j, "added", t);
+					json_kv_str(&j, "added_by", store_col_text(st, 4));
+					json_obj_end(&j);
+				} else
+					buf_printf(&out, "%-32s %s  %s  added %s by %s\n",
+					    store_col_text(st, 0), store_col_text(st, 2),
+					    store_col_text(st, 1), t, store_col_text(st, 4));
+			}
+			sqlite3_finalize(st);
+			if (a.json) {
+				json_arr_end(&j);
+				buf_putc(&out, '\n');
+			}
+		}
+	} else {
+		r = cmd_failf(EXIT_USAGE, "approver: unknown subcommand '%s'", sub);
+		goto out;
+	}
+	if (r == 0)
+		r = cmd_write_out(&out);
+out:
+	home_close(h);
+	buf_release(&in);
+	buf_release(&out);
+	return r;
+}

@@ -1,0 +1,151 @@
+/*
+ * cmd-plan.c - breakglass plan: submit or show the fix plan.
+ */
+#include "cmd.h"
+#include "fileio.h"
+#include "json.h"
+#include "plan.h"
+#include "utc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: breakglass plan template\n"
+	"       breakglass plan T --from FILE|- [--diff F]... [--commands F]... [--sql F]...\n"
+	"                         [--artifact F]...\n"
+	"       breakglass plan show T [--json]\n\n"
+	"The fix plan is the smallest change with its rollback path and expected\n"
+	"impact.  Artifacts (diffs, command lists, SQL) are stored by SHA-256 and\n"
+	"the plan approval signs those hashes.  A new plan replaces the old one and\n"
+	"needs a new approval.\n";
+
+static const opt_def defs[] = {
+	{ "--from", OPT_ARG },
+	{ "--diff", OPT_ARG | OPT_MULTI },
+	{ "--commands", OPT_ARG | OPT_MULTI },
+	{ "--sql", OPT_ARG | OPT_MULTI },
+	{ "--artifact", OPT_ARG | OPT_MULTI },
+	{ NULL, 0 }
+};
+
+static int
+show(home *h, int64_t tid, int as_json)
+{
+	plan *p = NULL;
+	bg_error e;
+	buf out;
+	size_t i;
+	int r;
+
+	bg_error_clear(&e);
+	if ((r = plan_current(h, tid, &p, &e)) != 0)
+		return cmd_fail(r, &e);
+	buf_init(&out, 1024 * 1024);
+	if (as_json) {
+		json j;
+
+		json_init(&j, &out);
+		json_obj_begin(&j);
+		json_kv_int(&j, "plan", p->id);
+		json_kv_str(&j, "sha256", p->hash);
+		json_kv_time(&j, "created", p->created);
+		json_kv_str(&j, "actor", p->actor);
+		json_kv_str(&j, "text", p->text);
+		json_key(&j, "artifacts");
+		json_arr_begin(&j);
+		for (i = 0; i < p->nart; i++) {
+			json_obj_begin(&j);
+			json_kv_str(&j, "name", p->art[i].name);
+			json_kv_str(&j, "kind", p->art[i].kind);
+			json_kv_str(&j, "sha256", p->art[i].sha256);
+			json_kv_int(&j, "size", p->art[i].size);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+		buf_putc(&out, '\n');
+	} else {
+		char b[UTC_STRLEN];
+
+		utc_format(p->created, b);
+		buf_printf(&out, "P-%lld for T-%lld (sha256 %s), by %s at %s\n\n%s", (long long)p->id,
+		    (long long)tid, p->hash, p->actor, b, p->text);
+	}
+	r = cmd_write_out(&out);
+	buf_release(&out);
+	plan_free(p);
+	return r;
+}
+
+int
+cmd_plan(int argc, char **argv)
+{
+	cmd_args a;
+	home *h = NULL;
+	bg_error e;
+	plan_input in[PLAN_MAX_ARTIFACTS];
+	size_t nin = 0;
+	buf text;
+	int64_t tid, pid;
+	int r, k, i;
+	static const char *const kinds[] = { NULL, "diff", "commands", "sql", "other" };
+
+	if ((r = cmd_parse("plan", argc, argv, defs, &a)) != 0)
+		return r;
+	if (a.help)
+		return cmd_usage(usage_text);
+	if (a.npos == 1 && strcmp(a.pos[0], "template") == 0) {
+		buf out;
+
+		buf_init(&out, 8192);
+		plan_template(&out);
+		r = cmd_write_out(&out);
+		buf_release(&out);
+		return r;
+	}
+	if (a.npos == 2 && strcmp(a.pos[0], "show") == 0) {
+		if ((r = cmd_ticket_id(a.pos[1], &tid)) != 0 || (r = cmd_open_home(&a, &h)) != 0)
+			return r;
+		r = show(h, tid, a.json);
+		home_close(h);
+		return r;
+	}
+	if (a.npos != 1)
+		return cmd_failf(EXIT_USAGE, "plan: expected 'template', 'show T' or 'T --from FILE'");
+	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
+		return r;
+	if (cmd_opt(&a, 0) == NULL)
+		return cmd_failf(EXIT_USAGE, "plan: --from FILE is required (see 'plan template')");
+	for (k = 1; k <= 4; k++) {
+		for (i = 0; i < a.val[k].n; i++) {
+			if (nin == PLAN_MAX_ARTIFACTS)
+				return cmd_failf(EXIT_USAGE, "plan: more than %d artifacts",
+				    PLAN_MAX_ARTIFACTS);
+			in[nin].path = a.val[k].all[i];
+			in[nin].kind = kinds[k];
+			nin++;
+		}
+	}
+	bg_error_clear(&e);
+	buf_init(&text, KV_MAX_INPUT + 1);
+	if ((r = fileio_read(cmd_opt(&a, 0), KV_MAX_INPUT, &text, &e)) != 0) {
+		buf_release(&text);
+		return cmd_fail(r, &e);
+	}
+	if ((r = cmd_open_home(&a, &h)) != 0) {
+		buf_release(&text);
+		return r;
+	}
+	if ((r = plan_submit(h, tid, buf_cstr(&text), text.len, in, nin, &pid, &e)) != 0)
+		r = cmd_fail(r, &e);
+	else if (a.json)
+		printf("{\"ticket\":\"T-%lld\",\"plan\":\"P-%lld\"}\n", (long long)tid, (long long)pid);
+	else
+		printf("T-%lld: plan P-%lld submitted with %zu artifact(s)\n"
+		    "  next: breakglass approve T-%lld --statement --for plan\n", (long long)tid,
+		    (long long)pid, nin, (long long)tid);
+	buf_release(&text);
+	home_close(h);
+	return r;
+}

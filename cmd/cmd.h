@@ -1,0 +1,100 @@
+/*
+ * cmd.h - what every command file shares: option parsing, opening the
+ * home, turning error codes into messages and stable exit codes.
+ *
+ * Exit codes (documented in breakglass(1)):
+ *   0  success
+ *   1  refused: policy, workflow gate, signature, secret, expiry,
+ *      permission, clock, state or audit-tamper refusal
+ *   2  usage error or invalid input (including unknown tickets/grants)
+ *   3  the home or its store is missing, unreadable or corrupt
+ *   4  system error (I/O, memory, a helper program)
+ */
+#ifndef BG_CMD_H
+#define BG_CMD_H
+
+#include "buf.h"
+#include "err.h"
+#include "home.h"
+
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_HOME 3
+#define EXIT_SYSTEM 4
+
+#define OPT_ARG 1
+#define OPT_MULTI 2
+
+typedef struct opt_def {
+	const char *name;  /* "--what" */
+	int flags;         /* OPT_ARG, OPT_MULTI */
+} opt_def;
+
+#define OPT_MAXVALS 32
+
+typedef struct opt_val {
+	int set;
+	const char *v;               /* last value */
+	const char *all[OPT_MAXVALS];
+	int n;
+} opt_val;
+
+#define OPT_MAXPOS 16
+
+typedef struct cmd_args {
+	/* common options */
+	const char *home;
+	const char *actor;
+	int json;
+	int help;
+	/* the command's own */
+	opt_val val[40];
+	const char *pos[OPT_MAXPOS];
+	int npos;
+} cmd_args;
+
+/*
+ * Parse argv (after the command name) against defs (NULL-terminated).
+ * Common options (--home, --as, --json, --help/-h) are always accepted.
+ * Returns 0, or prints a usage error and returns EXIT_USAGE.
+ */
+int cmd_parse(const char *cmd, int argc, char **argv, const opt_def *defs, cmd_args *a);
+/* Value of option i (index in defs) or NULL. */
+const char *cmd_opt(const cmd_args *a, int i);
+
+/* Open the home named by --home/BREAKGLASS_HOME/default. */
+int cmd_open_home(const cmd_args *a, home **h);
+
+/* Print "breakglass: MSG" and return the exit code for r. */
+int cmd_fail(int r, const bg_error *e);
+int cmd_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Exit code for an error code. */
+int cmd_exit_code(int r);
+
+/* Print usage text (for --help) and return 0. */
+int cmd_usage(const char *text);
+
+/* Write a whole buffer to stdout; 0 or EXIT_SYSTEM. */
+int cmd_write_out(const buf *b);
+
+/* Parse a ticket or grant id argument, or fail with a usage message. */
+int cmd_ticket_id(const char *s, int64_t *id);
+int cmd_grant_id(const char *s, int64_t *id);
+
+/* The commands. */
+int cmd_init(int argc, char **argv);
+int cmd_project(int argc, char **argv);
+int cmd_approver(int argc, char **argv);
+int cmd_ticket(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
+int cmd_evidence(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_grant(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_reap(int argc, char **argv);
+int cmd_smoke(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+#endif

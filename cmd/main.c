@@ -1,0 +1,299 @@
+/*
+ * main.c - the breakglass command table, and the helpers every command
+ * uses.  Commands are matched by exact name only.
+ */
+#include "cmd.h"
+#include "fileio.h"
+#include "grant.h"
+#include "ticket.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef BREAKGLASS_VERSION
+#define BREAKGLASS_VERSION "0.1.0"
+#endif
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *summary;
+} commands[] = {
+	{ "init", cmd_init, "create a breakglass home (store, keys, config, audit log)" },
+	{ "project", cmd_project, "register projects: quorum and systems" },
+	{ "approver", cmd_approver, "register approvers' SSH keys (allowed_signers)" },
+	{ "ticket", cmd_ticket, "open, show, list and follow emergency tickets" },
+	{ "approve", cmd_approve, "print a statement to sign, or record a signature" },
+	{ "evidence", cmd_evidence, "record backup and rollback evidence" },
+	{ "plan", cmd_plan, "submit the fix plan and its artifacts" },
+	{ "grant", cmd_grant, "request, activate, list and revoke access grants" },
+	{ "revoke", cmd_revoke, "revoke a grant now (same as 'grant revoke')" },
+	{ "reap", cmd_reap, "expire grants whose window has ended" },
+	{ "smoke", cmd_smoke, "record the smoke-test result" },
+	{ "cleanup", cmd_cleanup, "show or complete the cleanup checklist" },
+	{ "report", cmd_report, "generate the incident report" },
+	{ "audit", cmd_audit, "verify or export the tamper-evident audit log" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: breakglass COMMAND [ARGS] [--home DIR] [--as WHO] [--json]\n\n"
+	    "Temporary, controlled, audited production access for emergency hotfixes.\n\n"
+	    "Commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-10s %s\n", "help", "this list, or 'help COMMAND'");
+	fprintf(f, "  %-10s %s\n", "version", "print the version");
+	fprintf(f, "\nRun 'breakglass COMMAND --help' for a command's options; "
+	    "see breakglass(1).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		fprintf(stderr, "breakglass: cannot initialise libsodium\n");
+		return EXIT_SYSTEM;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		if (argc > 2) {
+			for (i = 0; i < NCOMMANDS; i++) {
+				if (strcmp(argv[2], commands[i].name) == 0) {
+					char *args[] = { argv[2], "--help", NULL };
+
+					return commands[i].fn(2, args);
+				}
+			}
+			fprintf(stderr, "breakglass: unknown command '%s'\n", argv[2]);
+			return EXIT_USAGE;
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("breakglass %s\n", BREAKGLASS_VERSION);
+		return 0;
+	}
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "breakglass: unknown command '%s' (see 'breakglass help')\n", argv[1]);
+	return EXIT_USAGE;
+}
+
+/* ---- helpers shared by the command files ---- */
+
+int
+cmd_parse(const char *cmd, int argc, char **argv, const opt_def *defs, cmd_args *a)
+{
+	int i, k, done = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL, *eq;
+		size_t nlen;
+
+		if (done || arg[0] != '-' || strcmp(arg, "-") == 0) {
+			if (a->npos == OPT_MAXPOS)
+				return cmd_failf(EXIT_USAGE, "%s: too many arguments", cmd);
+			a->pos[a->npos++] = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			done = 1;
+			continue;
+		}
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			a->help = 1;
+			continue;
+		}
+		if (strcmp(arg, "--json") == 0) {
+			a->json = 1;
+			continue;
+		}
+		eq = strchr(arg, '=');
+		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+		if ((nlen == 6 && strncmp(arg, "--home", 6) == 0) ||
+		    (nlen == 4 && strncmp(arg, "--as", 4) == 0)) {
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return cmd_failf(EXIT_USAGE, "%s: option '%.*s' needs a value", cmd,
+				    (int)nlen, arg);
+			if (arg[2] == 'h')
+				a->home = val;
+			else
+				a->actor = val;
+			continue;
+		}
+		for (k = 0; defs && defs[k].name; k++)
+			if (strlen(defs[k].name) == nlen && strncmp(defs[k].name, arg, nlen) == 0)
+				break;
+		if (defs == NULL || defs[k].name == NULL)
+			return cmd_failf(EXIT_USAGE, "%s: unknown option '%.*s' (see 'breakglass %s "
+			    "--help')", cmd, (int)(nlen > 64 ? 64 : nlen), arg, cmd);
+		if (defs[k].flags & OPT_ARG) {
+			if (eq)
+				val = eq + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return cmd_failf(EXIT_USAGE, "%s: option '%s' needs a value", cmd,
+				    defs[k].name);
+		} else if (eq) {
+			return cmd_failf(EXIT_USAGE, "%s: option '%s' takes no value", cmd,
+			    defs[k].name);
+		}
+		if (a->val[k].set && !(defs[k].flags & OPT_MULTI))
+			return cmd_failf(EXIT_USAGE, "%s: option '%s' given twice", cmd, defs[k].name);
+		if (a->val[k].n == OPT_MAXVALS)
+			return cmd_failf(EXIT_USAGE, "%s: option '%s' given too often", cmd,
+			    defs[k].name);
+		a->val[k].set = 1;
+		a->val[k].v = val ? val : "";
+		a->val[k].all[a->val[k].n++] = val ? val : "";
+	}
+	return 0;
+}
+
+const char *
+cmd_opt(const cmd_args *a, int i)
+{
+	return a->val[i].set ? a->val[i].v : NULL;
+}
+
+int
+cmd_exit_code(int r)
+{
+	switch (r) {
+	case 0:
+		return 0;
+	case BG_ERR_POLICY: case BG_ERR_GATE: case BG_ERR_SIGNATURE: case BG_ERR_SECRET:
+	case BG_ERR_EXPIRED: case BG_ERR_PERM: case BG_ERR_CLOCK: case BG_ERR_STATE:
+	case BG_ERR_TAMPER: case BG_ERR_EXISTS:
+		return EXIT_REFUSED;
+	case BG_ERR_USAGE: case BG_ERR_INVALID: case BG_ERR_TOOLARGE: case BG_ERR_NOTFOUND:
+		return EXIT_USAGE;
+	case BG_ERR_CORRUPT: case BG_ERR_STORE:
+		return EXIT_HOME;
+	default:
+		return EXIT_SYSTEM;
+	}
+}
+
+int
+cmd_fail(int r, const bg_error *e)
+{
+	fprintf(stderr, "breakglass: %s\n", e && e->msg[0] ? e->msg : bg_strerror(r));
+	return cmd_exit_code(r);
+}
+
+int
+cmd_failf(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("breakglass: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int
+cmd_usage(const char *text)
+{
+	fputs(text, stdout);
+	return 0;
+}
+
+static const char *
+default_actor(void)
+{
+	const char *v = getenv("BREAKGLASS_ACTOR");
+	struct passwd *pw;
+
+	if (v != NULL && *v != '\0')
+		return v;
+	pw = getpwuid(geteuid());
+	return pw ? pw->pw_name : "unknown";
+}
+
+int
+cmd_open_home(const cmd_args *a, home **h)
+{
+	buf dir;
+	bg_error e;
+	int r;
+
+	bg_error_clear(&e);
+	buf_init(&dir, 4096);
+	if (a->home != NULL)
+		r = buf_puts(&dir, a->home);
+	else
+		r = home_default_dir(&dir);
+	if (r != 0) {
+		buf_release(&dir);
+		return cmd_failf(EXIT_HOME, "cannot determine the home directory (use --home DIR)");
+	}
+	r = home_open(dir.data, a->actor ? a->actor : default_actor(), h, &e);
+	buf_release(&dir);
+	if (r != 0) {
+		fprintf(stderr, "breakglass: %s\n", e.msg[0] ? e.msg : bg_strerror(r));
+		return r == BG_ERR_USAGE ? EXIT_USAGE : r == BG_ERR_NOMEM ? EXIT_SYSTEM : EXIT_HOME;
+	}
+	return 0;
+}
+
+int
+cmd_write_out(const buf *b)
+{
+	if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
+		return cmd_failf(EXIT_SYSTEM, "cannot write output: %s", strerror(errno));
+	if (fflush(stdout) != 0)
+		return cmd_failf(EXIT_SYSTEM, "cannot write output: %s", strerror(errno));
+	return 0;
+}
+
+int
+cmd_ticket_id(const char *s, int64_t *id)
+{
+	if (s == NULL)
+		return cmd_failf(EXIT_USAGE, "name a ticket (T-N)");
+	if (ticket_parse_id(s, id) != 0)
+		return cmd_failf(EXIT_USAGE, "invalid ticket '%.32s' (expected T-N)", s);
+	return 0;
+}
+
+int
+cmd_grant_id(const char *s, int64_t *id)
+{
+	if (s == NULL)
+		return cmd_failf(EXIT_USAGE, "name a grant (G-N)");
+	if (grant_parse_id(s, id) != 0)
+		return cmd_failf(EXIT_USAGE, "invalid grant '%.32s' (expected G-N)", s);
+	return 0;
+}

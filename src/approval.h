@@ -1,0 +1,106 @@
+/*
+ * approval.h - approvers, the statements they sign, and their signatures.
+ *
+ * Approvers are registered per project as OpenSSH allowed_signers lines
+ * (namespace "breakglass").  An approval is an SSHSIG signature, made with
+ * `ssh-keygen -Y sign -n breakglass`, over a canonical statement that
+ * breakglass issued for one ticket: a header naming the ticket, project,
+ * requester and what is approved (the intake hash, or the plan hash, its
+ * artifacts and the write grants it covers), an issue time, a validity
+ * end and a nonce, then the words the approver agrees to.
+ *
+ * A kind of approval (confirm, risk, plan, smoke-waiver) is satisfied when
+ * `quorum` distinct registered approvers, none of them the requester, have
+ * signed one statement that is still valid (not past valid-until) and
+ * still current (its binding hash equals the ticket's current intake or
+ * plan hash).
+ */
+#ifndef BG_APPROVAL_H
+#define BG_APPROVAL_H
+
+#include "buf.h"
+#include "err.h"
+#include "home.h"
+#include "ticket.h"
+
+#include <stdint.h>
+
+#define APPROVAL_NAMESPACE "breakglass"
+
+/* Register an approver from an OpenSSH public key line ("type base64 [c]"). */
+int approver_add(home *h, const char *proj, const char *principal,
+    const char *name, const char *pubkey_line, bg_error *e);
+/* Register every entry of an allowed_signers file (one principal each). */
+int approver_import(home *h, const char *proj, const char *text, size_t len,
+    int *added, bg_error *e);
+/* Remove (mark removed) an approver by principal. */
+int approver_remove(home *h, const char *proj, const char *principal, bg_error *e);
+/* The project's approvers as an allowed_signers file. */
+int approver_export(home *h, const char *proj, buf *out, bg_error *e);
+
+typedef struct statement {
+	int64_t id;
+	int64_t ticket;
+	char kind[16];
+	char *text;
+	char hash[65];
+	char binding[65];
+	int64_t issued;
+	int64_t valid_until;
+} statement;
+
+void statement_free(statement *s);
+
+/* 1 if kind is confirm, risk, plan or smoke-waiver. */
+int statement_kind_valid(const char *kind);
+
+/*
+ * Issue (or re-use the newest still-valid, still-current, identical-scope)
+ * statement of kind for ticket t.  reason is required for risk and
+ * smoke-waiver.  The statement is stored and audited.
+ */
+int statement_issue(home *h, int64_t ticket, const char *kind, const char *reason,
+    statement **out, bg_error *e);
+
+typedef struct approval_result {
+	char kind[16];
+	char principal[256];
+	char fingerprint[64];
+	int64_t statement;
+	int signatures;
+	int quorum;
+} approval_result;
+
+/*
+ * Verify an armoured SSHSIG against the ticket's open statements and
+ * record it.  Refuses unregistered keys, the requester, altered
+ * statements, wrong namespaces, expired statements and duplicates.
+ */
+int approval_record(home *h, int64_t ticket, const char *sig, size_t len,
+    approval_result *res, bg_error *e);
+
+typedef struct approval_state {
+	int64_t statement;  /* satisfying statement, 0 if none */
+	int signatures;     /* on the newest current statement */
+	int quorum;
+	int64_t valid_until;
+	char why[256];      /* what is missing, when not satisfied */
+} approval_state;
+
+/*
+ * Is kind satisfied for t right now?  binding is the current intake or
+ * plan hash the statement must carry.  0 with st filled either way.
+ */
+int approval_check(home *h, const ticket *t, const char *kind, const char *binding,
+    approval_state *st, bg_error *e);
+
+/* 1 if plan statement stmt lists grant gid with spec hash spec_hash. */
+int approval_covers_grant(home *h, int64_t stmt, int64_t gid, const char *spec_hash,
+    bg_error *e);
+
+/* Visit the signers of a statement (for reports). */
+typedef int (*approval_signer_fn)(void *ctx, const char *principal, const char *name,
+    const char *fingerprint, int64_t recorded);
+int approval_signers(home *h, int64_t stmt, approval_signer_fn fn, void *ctx, bg_error *e);
+
+#endif

@@ -1,0 +1,703 @@
+/*
+ * audit.c - hash-chained audit log with a signed head and checkpoints.
+ *
+ * Design notes
+ *  - The head file is "breakglass-audit-head v1 SEQ HASH SIG\n"; SIG is the
+ *    base64 ed25519 signature over "breakglass-audit-head v1\nSEQ\nHASH\n".
+ *  - A checkpoint record's detail is {"covers":SEQ,"head":"HASH","sig":"B64"}
+ *    where SIG signs "breakglass-audit-checkpoint v1\nSEQ\nHASH\n".
+ *  - Verification re-derives every hash, checks sequence numbers, the
+ *    chain, every checkpoint signature and finally that the log ends
+ *    exactly at the signed head.  The first failure is reported.
+ */
+#include "audit.h"
+#include "fileio.h"
+#include "hash.h"
+#include "json.h"
+#include "utc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define HEAD_TAG "breakglass-audit-head v1"
+#define CKPT_TAG "breakglass-audit-checkpoint v1"
+
+static int
+sign_text(const sshkey_priv *key, const char *tag, uint64_t seq, const char *hash,
+    buf *out)
+{
+	buf msg;
+	unsigned char sig[crypto_sign_BYTES];
+	int r;
+
+	buf_init(&msg, 512);
+	if ((r = buf_printf(&msg, "%s\n%llu\n%s\n", tag, (unsigned long long)seq, hash)) != 0) {
+		buf_release(&msg);
+		return r;
+	}
+	crypto_sign_detached(sig, NULL, (unsigned char *)msg.data, msg.len, key->sk);
+	buf_release(&msg);
+	return sshkey_b64_encode(sig, sizeof(sig), out);
+}
+
+static int
+check_sig(const unsigned char pk[32], const char *tag, uint64_t seq,
+    const char *hash, const char *b64, size_t b64len)
+{
+	buf msg, sig;
+	int ok = -1;
+
+	buf_init(&msg, 512);
+	buf_init(&sig, 256);
+	if (buf_printf(&msg, "%s\n%llu\n%s\n", tag, (unsigned long long)seq, hash) == 0 &&
+	    sshkey_b64_decode(b64, b64len, &sig) == 0 && sig.len == crypto_sign_BYTES &&
+	    crypto_sign_verify_detached((unsigned char *)sig.data,
+	    (unsigned char *)msg.data, msg.len, pk) == 0)
+		ok = 0;
+	buf_release(&msg);
+	buf_release(&sig);
+	return ok;
+}
+
+static int
+write_head(const char *path, const sshkey_priv *key, uint64_t seq,
+    const char *hash, bg_error *e)
+{
+	buf h;
+	int r;
+
+	buf_init(&h, 1024);
+	if ((r = buf_printf(&h, HEAD_TAG " %llu %s ", (unsigned long long)seq, hash)) != 0 ||
+	    (r = sign_text(key, HEAD_TAG, seq, hash, &h)) != 0 ||
+	    (r = buf_putc(&h, '\n')) != 0) {
+		buf_release(&h);
+		return bg_fail(e, r, "cannot build audit head");
+	}
+	r = fileio_write_atomic(path, h.data, h.len, 0640, 0, e);
+	buf_release(&h);
+	return r;
+}
+
+/* Parse and verify the head file. */
+static int
+read_head(const audit_log *a, uint64_t *seq, char hash[HASH_HEXLEN], bg_error *e)
+{
+	buf h;
+	char *p, *end;
+	unsigned long long s;
+	int r;
+
+	buf_init(&h, 1024);
+	if ((r = fileio_read(a->headpath, 1000, &h, e)) != 0) {
+		buf_release(&h);
+		return bg_fail(e, BG_ERR_TAMPER, "signed audit head '%s' is missing or unreadable",
+		    a->headpath);
+	}
+	p = h.data;
+	r = BG_ERR_TAMPER;
+	if (p == NULL || strncmp(p, HEAD_TAG " ", sizeof(HEAD_TAG)) != 0)
+		goto bad;
+	p += sizeof(HEAD_TAG);
+	if (*p < '0' || *p > '9')
+		goto bad;
+	errno = 0;
+	s = strtoull(p, &end, 10);
+	if (errno != 0 || *end != ' ')
+		goto bad;
+	p = end + 1;
+	if (strlen(p) < 66 || p[64] != ' ')
+		goto bad;
+	memcpy(hash, p, 64);
+	hash[64] = '\0';
+	if (!hash_is_hex64(hash))
+		goto bad;
+	p += 65;
+	end = strchr(p, '\n');
+	if (end == NULL || end[1] != '\0')
+		goto bad;
+	if (check_sig(a->pk, HEAD_TAG, s, hash, p, (size_t)(end - p)) != 0) {
+		r = bg_fail(e, BG_ERR_TAMPER, "signature on the audit head is not valid");
+		buf_release(&h);
+		return r;
+	}
+	*seq = s;
+	buf_release(&h);
+	return 0;
+bad:
+	buf_release(&h);
+	return bg_fail(e, r, "audit head '%s' is malformed", a->headpath);
+}
+
+int
+audit_create(const char *dir, const sshkey_priv *key, bg_error *e)
+{
+	buf p;
+	int r;
+
+	buf_init(&p, 4096);
+	if ((r = fileio_join(&p, dir, "audit.log")) != 0)
+		goto out;
+	if ((r = fileio_write_atomic(p.data, "", 0, 0640, 1, e)) != 0)
+		goto out;
+	if ((r = fileio_join(&p, dir, "audit.head")) != 0)
+		goto out;
+	r = write_head(p.data, key, 0, ZERO_HASH, e);
+out:
+	buf_release(&p);
+	return r;
+}
+
+int
+audit_open(audit_log *a, const char *dir, const sshkey_priv *key,
+    const unsigned char pk[32], bg_error *e)
+{
+	buf p;
+
+	memset(a, 0, sizeof(*a));
+	buf_init(&p, 4096);
+	if (fileio_join(&p, dir, "audit.log") != 0 ||
+	    (a->path = buf_detach(&p, NULL)) == NULL ||
+	    fileio_join(&p, dir, "audit.head") != 0 ||
+	    (a->headpath = buf_detach(&p, NULL)) == NULL) {
+		buf_release(&p);
+		audit_close(a);
+		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+	}
+	a->key = key;
+	memcpy(a->pk, pk, 32);
+	a->checkpoint_every = 64;
+	return 0;
+}
+
+void
+audit_close(audit_log *a)
+{
+	free(a->path);
+	free(a->headpath);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * Parse the fixed prefix and the hash suffix of one record line (without
+ * its newline).  Fills seq, prev, ticket, event, time; verifies the hash.
+ */
+typedef struct rec {
+	uint64_t seq;
+	char prev[HASH_HEXLEN];
+	char hash[HASH_HEXLEN];
+	char time[UTC_STRLEN];
+	char event[64];
+	int64_t ticket;
+	const char *detail; /* points at '{' of detail */
+	size_t detail_len;
+} rec;
+
+static int
+parse_record(const char *l, size_t n, rec *out, const char **why)
+{
+	const char *p = l, *end = l + n, *hp;
+	char h[HASH_HEXLEN];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	*why = "malformed record";
+#define LIT(s) do {						\
+		size_t _l = sizeof(s) - 1;				\
+		if ((size_t)(end - p) < _l || memcmp(p, s, _l) != 0)	\
+			return -1;					\
+		p += _l;						\
+	} while (0)
+	LIT("{\"seq\":");
+	if (p >= end || *p < '1' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (out->seq > UINT64_MAX / 10 - 10)
+			return -1;
+		out->seq = out->seq * 10 + (uint64_t)(*p - '0');
+	}
+	LIT(",\"time\":\"");
+	if (end - p < 20)
+		return -1;
+	memcpy(out->time, p, 20);
+	out->time[20] = '\0';
+	p += 20;
+	LIT("\",\"prev\":\"");
+	if (end - p < 64)
+		return -1;
+	memcpy(out->prev, p, 64);
+	out->prev[64] = '\0';
+	if (!hash_is_hex64(out->prev))
+		return -1;
+	p += 64;
+	LIT("\",\"ticket\":");
+	if ((size_t)(end - p) >= 4 && memcmp(p, "null", 4) == 0) {
+		p += 4;
+	} else {
+		if (p >= end || *p < '1' || *p > '9')
+			return -1;
+		for (; p < end && *p >= '0' && *p <= '9'; p++) {
+			if (out->ticket > INT64_MAX / 10 - 10)
+				return -1;
+			out->ticket = out->ticket * 10 + (*p - '0');
+		}
+	}
+	LIT(",\"event\":\"");
+	for (i = 0; p < end && *p != '"'; p++, i++) {
+		if (i + 1 >= sizeof(out->event) ||
+		    !((*p >= 'a' && *p <= 'z') || *p == '.' || *p == '-'))
+			return -1;
+		out->event[i] = *p;
+	}
+	if (i == 0)
+		return -1;
+	LIT("\",\"actor\":\"");
+	/* skip the actor string */
+	for (; p < end && *p != '"'; p++)
+		if (*p == '\\' && ++p >= end)
+			return -1;
+	LIT("\",\"detail\":");
+	/* suffix: ,"hash":"<64>"} */
+	if (n < 64 + 11)
+		return -1;
+	hp = end - 66;
+	if (memcmp(hp - 9, ",\"hash\":\"", 9) != 0 || memcmp(end - 2, "\"}", 2) != 0)
+		return -1;
+	if (p >= hp - 9 || *p != '{' || hp[-10] != '}')
+		return -1;
+	out->detail = p;
+	out->detail_len = (size_t)(hp - 9 - p);
+	memcpy(out->hash, hp, 64);
+	out->hash[64] = '\0';
+	if (!hash_is_hex64(out->hash))
+		return -1;
+#undef LIT
+	hash_sha256_hex(l, (size_t)(hp - 9 - l), h);
+	if (strcmp(h, out->hash) != 0) {
+		*why = "hash mismatch (record modified)";
+		return -1;
+	}
+	{
+		int64_t t;
+
+		if (utc_parse(out->time, &t) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Extract "key":"value" from a checkpoint detail (fixed layout). */
+static int
+checkpoint_fields(const rec *r, uint64_t *covers, char head[HASH_HEXLEN],
+    const char **sig, size_t *siglen)
+{
+	const char *p = r->detail, *end = r->detail + r->detail_len;
+	unsigned long long c = 0;
+
+	if (r->detail_len < 12 || memcmp(p, "{\"covers\":", 10) != 0)
+		return -1;
+	p += 10;
+	if (p >= end || *p < '0' || *p > '9')
+		return -1;
+	for (; p < end && *p >= '0' && *p <= '9'; p++)
+		c = c * 10 + (unsigned long long)(*p - '0');
+	if ((size_t)(end - p) < 10 + 64 || memcmp(p, ",\"head\":\"", 9) != 0)
+		return -1;
+	p += 9;
+	memcpy(head, p, 64);
+	head[64] = '\0';
+	p += 64;
+	if ((size_t)(end - p) < 10 || memcmp(p, "\",\"sig\":\"", 9) != 0)
+		return -1;
+	p += 9;
+	*sig = p;
+	while (p < end && *p != '"')
+		p++;
+	if (p + 2 != end || p[1] != '}')
+		return -1;
+	*siglen = (size_t)(p - *sig);
+	*covers = c;
+	return 0;
+}
+
+typedef int (*walk_fn)(void *ctx, const rec *r, const char *line, size_t len);
+
+/*
+ * Walk and verify every record; call fn for each verified record.  The
+ * whole log is read into memory (capped at 1 GiB).
+ */
+static int
+walk(const audit_log *a, audit_report *rep, walk_fn fn, void *ctx, bg_error *e)
+{
+	buf log;
+	size_t off = 0, line = 0;
+	uint64_t head_seq, expect = 1;
+	char prev[HASH_HEXLEN] = ZERO_HASH, head_hash[HASH_HEXLEN];
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	buf_init(&log, 1024u * 1024 * 1024);
+	if ((r = fileio_read(a->path, log.max, &log, e)) != 0) {
+		buf_release(&log);
+		return bg_fail(e, BG_ERR_TAMPER, "audit log '%s' is missing or unreadable",
+		    a->path);
+	}
+	if ((r = read_head(a, &head_seq, head_hash, e)) != 0)
+		goto out;
+	while (off < log.len) {
+		const char *l = log.data + off, *nl = memchr(l, '\n', log.len - off);
+		size_t n;
+		const char *why;
+		rec rc;
+
+		line++;
+		if (nl == NULL) {
+			rep->bad_seq = expect;
+			rep->bad_line = line;
+			r = bg_fail(e, BG_ERR_TAMPER,
+			    "record %llu (line %zu): incomplete record (no newline)",
+			    (unsigned long long)expect, line);
+			goto out;
+		}
+		n = (size_t)(nl - l);
+		off += n + 1;
+		if (n > AUDIT_MAX_RECORD || parse_record(l, n, &rc, &why) != 0) {
+			rep->bad_seq = expect;
+			rep->bad_line = line;
+			r = bg_fail(e, BG_ERR_TAMPER, "record %llu (line %zu): %s",
+			    (unsigned long long)expect, line,
+			    n > AUDIT_MAX_RECORD ? "record too large" : why);
+			goto out;
+		}
+		if (rc.seq != expect) {
+			rep->bad_seq = expect;
+			rep->bad_line = line;
+			r = bg_fail(e, BG_ERR_TAMPER,
+			    "record %llu (line %zu): sequence number is %llu "
+			    "(record deleted or reordered)", (unsigned long long)expect,
+			    line, (unsigned long long)rc.seq);
+			goto out;
+		}
+		if (strcmp(rc.prev, prev) != 0) {
+			rep->bad_seq = expect;
+			rep->bad_line = line;
+			r = bg_fail(e, BG_ERR_TAMPER,
+			    "record %llu (line %zu): does not chain to the previous record",
+			    (unsigned long long)expect, line);
+			goto out;
+		}
+		if (strcmp(rc.event, "checkpoint") == 0) {
+			uint64_t covers;
+			char h[HASH_HEXLEN];
+			const char *sig;
+			size_t siglen;
+
+			if (checkpoint_fields(&rc, &covers, h, &sig, &siglen) != 0 ||
+			    covers != expect - 1 || strcmp(h, prev) != 0 ||
+			    check_sig(a->pk, CKPT_TAG, covers, h, sig, siglen) != 0) {
+				rep->bad_seq = expect;
+				rep->bad_line = line;
+				r = bg_fail(e, BG_ERR_TAMPER,
+				    "record %llu (line %zu): checkpoint signature is not valid",
+				    (unsigned long long)expect, line);
+				goto out;
+			}
+			rep->checkpoints++;
+		}
+		if (fn != NULL && (r = fn(ctx, &rc, l, n)) != 0)
+			goto out;
+		memcpy(prev, rc.hash, HASH_HEXLEN);
+		rep->records++;
+		expect++;
+	}
+	if (head_seq != rep->records || strcmp(head_hash, prev) != 0) {
+		rep->bad_seq = head_seq > rep->records ? rep->records + 1 : head_seq + 1;
+		rep->bad_line = (size_t)rep->bad_seq;
+		if (head_seq > rep->records)
+			r = bg_fail(e, BG_ERR_TAMPER,
+			    "record %llu: missing; the log ends at record %llu but the "
+			    "signed head names record %llu (log truncated)",
+			    (unsigned long long)rep->records + 1,
+			    (unsigned long long)rep->records, (unsigned long long)head_seq);
+		else if (head_seq < rep->records)
+			r = bg_fail(e, BG_ERR_TAMPER,
+			    "record %llu (line %llu): not covered by the signed head "
+			    "(head names record %llu)", (unsigned long long)head_seq + 1,
+			    (unsigned long long)head_seq + 1, (unsigned long long)head_seq);
+		else
+			r = bg_fail(e, BG_ERR_TAMPER,
+			    "record %llu: differs from the record named by the signed head",
+			    (unsigned long long)head_seq);
+		goto out;
+	}
+	r = 0;
+out:
+	buf_release(&log);
+	return r;
+}
+
+int
+audit_verify(const audit_log *a, audit_report *rep, bg_error *e)
+{
+	return walk(a, rep, NULL, NULL, e);
+}
+
+struct export_ctx {
+	buf *out;
+	int64_t ticket;
+	int first;
+};
+
+static int
+export_one(void *vctx, const rec *r, const char *line, size_t len)
+{
+	struct export_ctx *c = vctx;
+	int rc;
+
+	if (c->ticket != 0 && r->ticket != c->ticket)
+		return 0;
+	if (!c->first && (rc = buf_puts(c->out, ",\n")) != 0)
+		return rc;
+	c->first = 0;
+	return buf_append(c->out, line, len);
+}
+
+int
+audit_export(const audit_log *a, int64_t ticket, buf *out, bg_error *e)
+{
+	struct export_ctx c = { out, ticket, 1 };
+	audit_report rep;
+	int r;
+
+	if ((r = buf_puts(out, "[\n")) != 0)
+		return r;
+	if ((r = walk(a, &rep, export_one, &c, e)) != 0)
+		return r;
+	return buf_puts(out, c.first ? "]\n" : "\n]\n");
+}
+
+struct each_ctx {
+	audit_visit_fn fn;
+	void *ctx;
+	int64_t ticket;
+};
+
+static int
+each_one(void *vctx, const rec *r, const char *line, size_t len)
+{
+	struct each_ctx *c = vctx;
+
+	if (c->ticket != 0 && r->ticket != c->ticket)
+		return 0;
+	return c->fn(c->ctx, r->seq, r->time, r->event, line, len);
+}
+
+int
+audit_each(const audit_log *a, int64_t ticket, audit_visit_fn fn, void *ctx,
+    bg_error *e)
+{
+	struct each_ctx c = { fn, ctx, ticket };
+	audit_report rep;
+
+	return walk(a, &rep, each_one, &c, e);
+}
+
+/* Read the last record of the log (fd positioned anywhere). */
+static int
+last_record(int fd, uint64_t *seq, char hash[HASH_HEXLEN], bg_error *e)
+{
+	struct stat st;
+	char *tail = NULL;
+	size_t want, n;
+	off_t start;
+	const char *l, *why;
+	rec rc;
+	ssize_t got;
+
+	if (fstat(fd, &st) != 0)
+		return bg_fail(e, BG_ERR_IO, "cannot stat audit log");
+	if (st.st_size == 0) {
+		*seq = 0;
+		memcpy(hash, ZERO_HASH, HASH_HEXLEN);
+		return 0;
+	}
+	want = st.st_size > (off_t)AUDIT_MAX_RECORD + 2 ? AUDIT_MAX_RECORD + 2 : (size_t)st.st_size;
+	start = st.st_size - (off_t)want;
+	if ((tail = malloc(want + 1)) == NULL)
+		return BG_ERR_NOMEM;
+	got = pread(fd, tail, want, start);
+	if (got < 0 || (size_t)got != want) {
+		free(tail);
+		return bg_fail(e, BG_ERR_IO, "cannot read audit log");
+	}
+	tail[want] = '\0';
+	if (tail[want - 1] != '\n') {
+		free(tail);
+		return bg_fail(e, BG_ERR_TAMPER, "audit log ends with an incomplete record");
+	}
+	n = want - 1;
+	l = tail + n;
+	while (l > tail && l[-1] != '\n')
+		l--;
+	if (l == tail && start != 0) {
+		free(tail);
+		return bg_fail(e, BG_ERR_TAMPER, "audit log's last record is too large");
+	}
+	if (parse_record(l, (size_t)(tail + n - l), &rc, &why) != 0) {
+		free(tail);
+		return bg_fail(e, BG_ERR_TAMPER, "audit log's last record: %s", why);
+	}
+	*seq = rc.seq;
+	memcpy(hash, rc.hash, HASH_HEXLEN);
+	free(tail);
+	return 0;
+}
+
+static int
+append_locked(audit_log *a, int fd, int64_t now, const char *actor, const char *event,
+    int64_t ticket, const char *detail_json, uint64_t *seqp, char hash[HASH_HEXLEN],
+    bg_error *e)
+{
+	uint64_t seq, hseq;
+	char prev[HASH_HEXLEN], hhash[HASH_HEXLEN], h[HASH_HEXLEN], ts[UTC_STRLEN];
+	buf line;
+	struct stat st;
+	int r;
+
+	if ((r = last_record(fd, &seq, prev, e)) != 0)
+		return r;
+	if ((r = read_head(a, &hseq, hhash, e)) != 0)
+		return r;
+	if (hseq != seq || strcmp(hhash, prev) != 0)
+		return bg_fail(e, BG_ERR_TAMPER,
+		    "audit log does not end at its signed head (record %llu vs %llu); "
+		    "run 'breakglass audit verify'", (unsigned long long)seq,
+		    (unsigned long long)hseq);
+	utc_format(now, ts);
+	buf_init(&line, AUDIT_MAX_RECORD);
+	if ((r = buf_printf(&line, "{\"seq\":%llu,\"time\":\"%s\",\"prev\":\"%s\",\"ticket\":",
+	    (unsigned long long)seq + 1, ts, prev)) != 0)
+		goto out;
+	if (ticket > 0)
+		r = buf_printf(&line, "%lld", (long long)ticket);
+	else
+		r = buf_puts(&line, "null");
+	if (r != 0 || (r = buf_printf(&line, ",\"event\":\"%s\",\"actor\":", event)) != 0 ||
+	    (r = json_escape(&line, actor, strlen(actor))) != 0 ||
+	    (r = buf_puts(&line, ",\"detail\":")) != 0 ||
+	    (r = buf_puts(&line, detail_json ? detail_json : "{}")) != 0)
+		goto out;
+	hash_sha256_hex(line.data, line.len, h);
+	if ((r = buf_printf(&line, ",\"hash\":\"%s\"}\n", h)) != 0)
+		goto out;
+	if (fstat(fd, &st) != 0 || lseek(fd, 0, SEEK_END) < 0 ||
+	    fileio_write_full(fd, line.data, line.len) != 0 || fsync(fd) != 0) {
+		r = bg_fail(e, BG_ERR_IO, "cannot append to audit log: %s", strerror(errno));
+		/* undo a partial write so the chain stays parseable */
+		if (ftruncate(fd, st.st_size) == 0)
+			(void)fsync(fd);
+		goto out;
+	}
+	if ((r = write_head(a->headpath, a->key, seq + 1, h, e)) != 0)
+		goto out;
+	*seqp = seq + 1;
+	memcpy(hash, h, HASH_HEXLEN);
+out:
+	if (r == BG_ERR_TOOLARGE)
+		bg_fail(e, r, "audit record larger than %u bytes", AUDIT_MAX_RECORD);
+	buf_release(&line);
+	return r;
+}
+
+static int
+valid_event(const char *ev)
+{
+	size_t i;
+
+	for (i = 0; ev[i]; i++)
+		if (!((ev[i] >= 'a' && ev[i] <= 'z') || ev[i] == '.' || ev[i] == '-'))
+			return 0;
+	return i > 0 && i < 63;
+}
+
+static int
+checkpoint_locked(audit_log *a, int fd, int64_t now, const char *actor,
+    int64_t ticket, uint64_t seq, const char *hash, bg_error *e)
+{
+	buf d;
+	uint64_t s2;
+	char h2[HASH_HEXLEN];
+	int r;
+
+	buf_init(&d, 1024);
+	if ((r = buf_printf(&d, "{\"covers\":%llu,\"head\":\"%s\",\"sig\":\"",
+	    (unsigned long long)seq, hash)) != 0 ||
+	    (r = sign_text(a->key, CKPT_TAG, seq, hash, &d)) != 0 ||
+	    (r = buf_puts(&d, "\"}")) != 0) {
+		buf_release(&d);
+		return r;
+	}
+	r = append_locked(a, fd, now, actor, "checkpoint", ticket, d.data, &s2, h2, e);
+	buf_release(&d);
+	return r;
+}
+
+static int
+lock_log(audit_log *a, bg_error *e)
+{
+	int fd;
+
+	if (a->key == NULL)
+		return bg_fail(e, BG_ERR_USAGE, "audit log opened read-only");
+	fd = open(a->path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return bg_fail(e, BG_ERR_IO, "cannot open audit log '%s': %s", a->path,
+		    strerror(errno));
+	if (flock(fd, LOCK_EX) != 0) {
+		close(fd);
+		return bg_fail(e, BG_ERR_IO, "cannot lock audit log");
+	}
+	return fd;
+}
+
+int
+audit_append(audit_log *a, int64_t now, const char *actor, const char *event,
+    int64_t ticket, const char *detail_json, bg_error *e)
+{
+	uint64_t seq;
+	char hash[HASH_HEXLEN];
+	int fd, r;
+
+	if (!valid_event(event))
+		return bg_fail(e, BG_ERR_USAGE, "invalid audit event name");
+	if ((fd = lock_log(a, e)) < 0)
+		return fd;
+	r = append_locked(a, fd, now, actor, event, ticket, detail_json, &seq, hash, e);
+	if (r == 0 && a->checkpoint_every > 0 && seq % a->checkpoint_every == 0)
+		r = checkpoint_locked(a, fd, now, actor, 0, seq, hash, e);
+	close(fd);
+	return r;
+}
+
+int
+audit_checkpoint(audit_log *a, int64_t now, const char *actor, int64_t ticket,
+    bg_error *e)
+{
+	uint64_t seq;
+	char hash[HASH_HEXLEN];
+	int fd, r;
+
+	if ((fd = lock_log(a, e)) < 0)
+		return fd;
+	if ((r = last_record(fd, &seq, hash, e)) == 0)
+		r = checkpoint_locked(a, fd, now, actor, ticket, seq, hash, e);
+	close(fd);
+	return r;
+}

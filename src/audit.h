@@ -1,0 +1,88 @@
+/*
+ * audit.h - the append-only, hash-chained, signed audit log.
+ *
+ * The log is a file of JSON lines.  Every record starts with a fixed
+ * prefix so it can be checked without a general JSON parser:
+ *
+ *   {"seq":N,"time":"T","prev":"H","ticket":N|null,"event":"E",
+ *    "actor":"A","detail":{...},"hash":"H"}
+ *
+ * hash = SHA-256 of the record's bytes up to (not including) ',"hash":'.
+ * prev is the previous record's hash (64 zeros for the first).  A signed
+ * head file (audit.head) names the last record's seq and hash and carries
+ * an ed25519 signature by the broker key; it is replaced atomically after
+ * every append, so truncating or rewriting the log is detected even at the
+ * tail.  Every `checkpoint_every` records, and whenever a caller asks, a
+ * "checkpoint" record carrying a signature over the previous record's seq
+ * and hash is appended into the chain itself.
+ *
+ * Appends are serialised with flock(), written in full and fsync'd before
+ * audit_append returns; an append refuses (BG_ERR_TAMPER) when the log
+ * does not end where the signed head says it does.
+ */
+#ifndef BG_AUDIT_H
+#define BG_AUDIT_H
+
+#include "buf.h"
+#include "err.h"
+#include "sshkey.h"
+
+#include <stdint.h>
+
+#define AUDIT_MAX_RECORD (64u * 1024)
+
+typedef struct audit_log {
+	char *path;      /* .../audit.log */
+	char *headpath;  /* .../audit.head */
+	const sshkey_priv *key; /* signing key; NULL: read-only */
+	unsigned char pk[32];
+	unsigned checkpoint_every;
+} audit_log;
+
+/* Create an empty log and its genesis head in dir (refuses to overwrite). */
+int audit_create(const char *dir, const sshkey_priv *key, bg_error *e);
+
+/* Set up a handle (no I/O).  key may be NULL for verification only. */
+int audit_open(audit_log *a, const char *dir, const sshkey_priv *key,
+    const unsigned char pk[32], bg_error *e);
+void audit_close(audit_log *a);
+
+/*
+ * Append one record.  event: [a-z.-]+; ticket 0 for none; detail_json: a
+ * JSON object (NULL for {}).  Returns after the record and the new signed
+ * head are on disk.
+ */
+int audit_append(audit_log *a, int64_t now, const char *actor, const char *event,
+    int64_t ticket, const char *detail_json, bg_error *e);
+
+/* Append a signed checkpoint record now. */
+int audit_checkpoint(audit_log *a, int64_t now, const char *actor, int64_t ticket,
+    bg_error *e);
+
+typedef struct audit_report {
+	uint64_t records;
+	uint64_t checkpoints;
+	uint64_t bad_seq;   /* first bad record (0: none / the head) */
+	size_t bad_line;
+} audit_report;
+
+/*
+ * Verify the whole log against pk.  0 when intact; BG_ERR_TAMPER with e
+ * naming the first bad record ("record 12 (line 12): hash mismatch")
+ * otherwise.
+ */
+int audit_verify(const audit_log *a, audit_report *rep, bg_error *e);
+
+/*
+ * Append the records (verified first) as a JSON array to out; ticket 0
+ * exports all, otherwise only that ticket's records.
+ */
+int audit_export(const audit_log *a, int64_t ticket, buf *out, bg_error *e);
+
+/* Iterate over verified records of one ticket (for reports). */
+typedef int (*audit_visit_fn)(void *ctx, uint64_t seq, const char *time,
+    const char *event, const char *line, size_t len);
+int audit_each(const audit_log *a, int64_t ticket, audit_visit_fn fn, void *ctx,
+    bg_error *e);
+
+#endif

@@ -1,0 +1,750 @@
+/*
+ * grant.c - grant requests, approval, activation, revocation, expiry.
+ */
+#include "grant.h"
+#include "approval.h"
+#include "argv.h"
+#include "fileio.h"
+#include "hash.h"
+#include "json.h"
+#include "project.h"
+#include "scan.h"
+#include "text.h"
+#include "utc.h"
+#include "workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const kv_key grant_schema[] = {
+	{ "kind", KV_REQUIRED, 16 },
+	{ "system", KV_REQUIRED, 128 },
+	{ "account", 0, 64 },
+	{ "tier", 0, 16 },
+	{ "access", 0, 16 },
+	{ "read", KV_MULTI, 1024 },
+	{ "write", KV_MULTI, 1024 },
+	{ "command", KV_MULTI, 4096 },
+	{ "sudo", KV_MULTI, 4096 },
+	{ "source-address", 0, 512 },
+	{ "engine", 0, 32 },
+	{ "database", 0, 128 },
+	{ "schema", KV_MULTI, 128 },
+	{ "branch", 0, 256 },
+	{ "bypass-protection", 0, 8 },
+	{ "superuser", 0, 8 },
+	{ "role", 0, 256 },
+	{ "resource", 0, 512 },
+	{ "granted-by", 0, 256 },
+	{ "ttl", KV_REQUIRED, 16 },
+	{ "reason", 0, 1024 },
+	{ NULL, 0, 0 }
+};
+
+/* Which kinds each field applies to (others: refused). */
+static const struct {
+	const char *field;
+	const char *kinds;
+} applies[] = {
+	{ "tier", " ssh " },
+	{ "read", " ssh sftp " },
+	{ "write", " ssh sftp " },
+	{ "command", " ssh " },
+	{ "sudo", " ssh " },
+	{ "source-address", " ssh sftp " },
+	{ "engine", " db " },
+	{ "database", " db " },
+	{ "schema", " db " },
+	{ "superuser", " db " },
+	{ "branch", " repo " },
+	{ "bypass-protection", " repo " },
+	{ "role", " cms cloud manual db repo " },
+	{ "resource", " cloud " },
+	{ "access", " db repo cms cloud manual " },
+	{ "granted-by", " manual " },
+	{ NULL, NULL }
+};
+
+static const char *const kinds[] = {
+	"ssh", "db", "repo", "sftp", "cms", "cloud", "manual", NULL
+};
+
+static int
+one_of(const char *v, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(v, *list) == 0)
+			return 1;
+	return 0;
+}
+
+int
+grant_parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (strncmp(s, "G-", 2) == 0 || strncmp(s, "g-", 2) == 0)
+		s += 2;
+	if (*s < '1' || *s > '9')
+		return BG_ERR_INVALID;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v <= 0 || v > 1000000000LL)
+		return BG_ERR_INVALID;
+	*id = v;
+	return 0;
+}
+
+int
+grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
+{
+	const char *kind = kv_get(d, "kind"), *v;
+	char pad[24];
+	size_t i, k, bad;
+	int r;
+
+	*writes = 0;
+	*ttl = 0;
+	if (kind == NULL || !one_of(kind, kinds))
+		return bg_fail(e, BG_ERR_INVALID, "kind must be one of ssh, db, repo, sftp, cms, "
+		    "cloud, manual");
+	snprintf(pad, sizeof(pad), " %s ", kind);
+	for (i = 0; i < d->n; i++) {
+		const char *f = d->items[i].key, *val = d->items[i].value;
+
+		for (k = 0; applies[k].field; k++)
+			if (strcmp(applies[k].field, f) == 0 && strstr(applies[k].kinds, pad) == NULL)
+				return bg_fail(e, BG_ERR_INVALID, "'%s' does not apply to %s grants",
+				    f, kind);
+		if (text_check(val, strlen(val), 0, &bad) != 0)
+			return bg_fail(e, BG_ERR_INVALID, "'%s': control character or invalid UTF-8",
+			    f);
+		if (strcmp(f, "command") == 0 || strcmp(f, "sudo") == 0) {
+			argv_list a;
+			bg_error tmp;
+
+			if (argv_split(val, &a, &tmp) != 0 || a.n == 0) {
+				r = bg_fail(e, BG_ERR_INVALID, "%s '%.200s': %s", f, val,
+				    a.n == 0 && tmp.msg[0] == '\0' ? "empty" : tmp.msg);
+				argv_release(&a);
+				return r;
+			}
+			argv_release(&a);
+		}
+		if ((strcmp(f, "read") == 0 || strcmp(f, "write") == 0) && val[0] != '/')
+			return bg_fail(e, BG_ERR_INVALID, "%s '%.200s' must be an absolute path", f, val);
+		if (strcmp(f, "account") == 0 && !text_is_ident(val, 64))
+			return bg_fail(e, BG_ERR_INVALID, "account '%.64s' must be [A-Za-z0-9._-]", val);
+		if (strcmp(f, "system") == 0 && !text_is_ident(val, 128))
+			return bg_fail(e, BG_ERR_INVALID, "system '%.64s' must be [A-Za-z0-9._-] "
+			    "(the name registered for the project)", val);
+		if (strcmp(f, "reason") == 0 || strcmp(f, "granted-by") == 0 ||
+		    strcmp(f, "resource") == 0 || strcmp(f, "role") == 0) {
+			char what[32];
+
+			snprintf(what, sizeof(what), "'%s'", f);
+			if ((r = scan_refuse(what, val, strlen(val), e)) != 0)
+				return r;
+		}
+	}
+	if ((v = kv_get(d, "ttl")) == NULL || utc_parse_duration(v, ttl) != 0)
+		return bg_fail(e, BG_ERR_INVALID, "ttl must be a duration like 90m or 2h");
+	if ((v = kv_get(d, "tier")) != NULL && !one_of(v, (const char *const[]){ "read", "plan",
+	    "shell", NULL }))
+		return bg_fail(e, BG_ERR_INVALID, "tier must be read, plan or shell");
+	if ((v = kv_get(d, "access")) != NULL && !one_of(v, (const char *const[]){ "read-only",
+	    "read-write", NULL }))
+		return bg_fail(e, BG_ERR_INVALID, "access must be read-only or read-write");
+	if ((v = kv_get(d, "engine")) != NULL && !one_of(v, (const char *const[]){ "postgresql",
+	    "mysql", "mariadb", "sqlite", "mongodb", "redis", "other", NULL }))
+		return bg_fail(e, BG_ERR_INVALID, "engine must be postgresql, mysql, mariadb, sqlite, "
+		    "mongodb, redis or other");
+	if ((v = kv_get(d, "superuser")) != NULL && !one_of(v, (const char *const[]){ "yes",
+	    "no", NULL }))
+		return bg_fail(e, BG_ERR_INVALID, "superuser must be yes or no");
+	if ((v = kv_get(d, "bypass-protection")) != NULL && !one_of(v, (const char *const[]){
+	    "yes", "no", NULL }))
+		return bg_fail(e, BG_ERR_INVALID, "bypass-protection must be yes or no");
+	if ((v = kv_get(d, "source-address")) != NULL && strspn(v, "0123456789abcdefABCDEF.:/,") !=
+	    strlen(v))
+		return bg_fail(e, BG_ERR_INVALID, "source-address must be a comma-separated list of "
+		    "addresses or CIDR blocks");
+	if (strcmp(kind, "manual") == 0 && kv_get(d, "granted-by") == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "a manual grant names who grants it (granted-by)");
+	if (strcmp(kind, "db") == 0 && kv_get(d, "database") == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "a db grant names the database");
+	if (strcmp(kind, "ssh") == 0) {
+		const char *tier = kv_get(d, "tier");
+
+		if (tier == NULL)
+			tier = "read";
+		if (strcmp(tier, "plan") == 0 && kv_get(d, "write") == NULL)
+			return bg_fail(e, BG_ERR_INVALID, "tier plan needs at least one write directory");
+		if (strcmp(tier, "read") == 0 && kv_get(d, "read") == NULL &&
+		    kv_get(d, "command") == NULL && kv_get(d, "sudo") == NULL)
+			return bg_fail(e, BG_ERR_INVALID, "a read grant names directories (read) or "
+			    "commands to allow");
+		*writes = strcmp(tier, "read") != 0 || kv_get(d, "write") != NULL ||
+		    kv_get(d, "command") != NULL || kv_get(d, "sudo") != NULL;
+	} else if (strcmp(kind, "sftp") == 0) {
+		*writes = kv_get(d, "write") != NULL;
+	} else {
+		v = kv_get(d, "access");
+		*writes = v != NULL && strcmp(v, "read-write") == 0;
+	}
+	return 0;
+}
+
+int
+grant_canonical(const kv_doc *d, buf *out)
+{
+	const kv_key *k;
+	size_t i;
+	int r;
+
+	for (k = grant_schema; k->name; k++)
+		for (i = 0; i < d->n; i++)
+			if (strcmp(d->items[i].key, k->name) == 0 &&
+			    (r = buf_printf(out, "%s: %s\n", k->name, d->items[i].value)) != 0)
+				return r;
+	return 0;
+}
+
+int
+grant_load_policy(home *h, const char *proj, policy *p, bg_error *e)
+{
+	buf path, text;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	buf_init(&path, 4096);
+	buf_init(&text, 1024 * 1024);
+	if ((r = home_path(h, "policy.rules", &path)) != 0)
+		goto out;
+	if ((r = fileio_read(path.data, text.max, &text, e)) != 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "policy '%s' is missing or unreadable: refusing",
+		    path.data);
+		goto out;
+	}
+	if ((r = policy_parse(p, buf_cstr(&text), text.len, path.data, e)) != 0)
+		goto out;
+	buf_reset(&path);
+	buf_reset(&text);
+	if ((r = buf_printf(&path, "%s/policy.d/%s.rules", h->dir, proj)) != 0)
+		goto out;
+	r = fileio_read(path.data, text.max, &text, NULL);
+	if (r == BG_ERR_NOTFOUND) {
+		r = 0;
+	} else if (r != 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "cannot read '%s': refusing", path.data);
+	} else {
+		r = policy_parse(p, buf_cstr(&text), text.len, path.data, e);
+	}
+out:
+	if (r != 0)
+		policy_release(p);
+	buf_release(&path);
+	buf_release(&text);
+	return r;
+}
+
+static int
+check_policy(home *h, const ticket *t, const kv_doc *d, int writes, policy_verdict *v,
+    bg_error *e)
+{
+	project *pr = NULL;
+	policy pol;
+	policy_ctx ctx;
+	int r;
+
+	if ((r = project_load(h, t->project, &pr, e)) != 0)
+		return r;
+	if ((r = grant_load_policy(h, t->project, &pol, e)) != 0) {
+		project_free(pr);
+		return r;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.kind = kv_get(d, "kind");
+	ctx.writes = writes;
+	ctx.systems = (const char *const *)pr->systems;
+	ctx.nsystems = pr->nsystems;
+	r = policy_check_request(&pol, d, &ctx, v, e);
+	policy_release(&pol);
+	project_free(pr);
+	return r;
+}
+
+static int
+audit_refusal(home *h, int64_t tid, const kv_doc *d, const policy_verdict *v)
+{
+	buf detail;
+	json j;
+	bg_error e2;
+	size_t i;
+	int r;
+
+	buf_init(&detail, 16384);
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "kind", kv_get(d, "kind"));
+	json_kv_str(&j, "system", kv_get(d, "system"));
+	json_key(&j, "rules");
+	json_arr_begin(&j);
+	for (i = 0; i < v->n; i++)
+		json_str(&j, v->v[i].rule);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) == 0 && (r = home_begin(h, &e2)) == 0) {
+		if ((r = home_record(h, "grant.refuse", tid, detail.data, &e2)) == 0)
+			r = home_commit(h, &e2);
+		else
+			home_abort(h);
+	}
+	buf_release(&detail);
+	return r;
+}
+
+int
+grant_request(home *h, int64_t tid, const kv_doc *d, int64_t *id, policy_verdict *v,
+    bg_error *e)
+{
+	ticket *t = NULL;
+	buf canon, detail;
+	sqlite3_stmt *st = NULL;
+	json j;
+	char hash[65];
+	int64_t ttl;
+	int writes, r;
+
+	*id = 0;
+	memset(v, 0, sizeof(*v));
+	buf_init(&canon, 64 * 1024);
+	buf_init(&detail, 16384);
+	if ((r = grant_validate(d, &writes, &ttl, e)) != 0)
+		return r;
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+		goto out;
+	if ((r = check_policy(h, t, d, writes, v, e)) != 0) {
+		if (r == BG_ERR_POLICY)
+			audit_refusal(h, tid, d, v);
+		goto out;
+	}
+	if ((r = grant_canonical(d, &canon)) != 0)
+		goto out;
+	hash_sha256_hex(canon.data, canon.len, hash);
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "INSERT INTO grants (ticket, kind, spec, spec_hash, writes, "
+	    "ttl, state, requested, requested_by) VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
+	    &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, tid);
+	store_bind_text(st, 2, kv_get(d, "kind"));
+	store_bind_text(st, 3, canon.data);
+	store_bind_text(st, 4, hash);
+	store_bind_int(st, 5, writes);
+	store_bind_int(st, 6, ttl);
+	store_bind_int(st, 7, h->now);
+	store_bind_text(st, 8, h->actor);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot store grant");
+		goto abort;
+	}
+	*id = sqlite3_last_insert_rowid(h->st->db);
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_int(&j, "grant", *id);
+	json_kv_str(&j, "kind", kv_get(d, "kind"));
+	json_kv_str(&j, "system", kv_get(d, "system"));
+	json_kv_bool(&j, "writes", writes);
+	json_kv_int(&j, "ttl_seconds", ttl);
+	json_kv_str(&j, "spec_sha256", hash);
+	json_kv_str(&j, "spec", canon.data);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "grant.request", tid, detail.data, e)) != 0 ||
+	    (r = grant_refresh(h, t, e)) != 0 || (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	*id = 0;
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	ticket_free(t);
+	buf_release(&canon);
+	buf_release(&detail);
+	return r;
+}
+
+void
+grant_free(grant *g)
+{
+	if (g == NULL)
+		return;
+	free(g->spec);
+	free(g->requested_by);
+	free(g->ended_by);
+	free(g->end_reason);
+	free(g->revocation_confirmed);
+	kv_doc_release(&g->fields);
+	free(g);
+}
+
+int
+grant_load(home *h, int64_t id, grant **out, bg_error *e)
+{
+	sqlite3_stmt *st;
+	grant *g;
+	int r, rc;
+
+	*out = NULL;
+	if ((r = store_prepare(h->st, "SELECT ticket, kind, spec, spec_hash, writes, ttl, state, "
+	    "requested, requested_by, approved, approved_via, not_before, not_after, ended, "
+	    "ended_by, end_reason, revocation_confirmed FROM grants WHERE id = ?", &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return bg_fail(e, BG_ERR_NOTFOUND, "no grant 'G-%lld'", (long long)id);
+		return store_fail(h->st, e, "cannot read grant");
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		sqlite3_finalize(st);
+		return BG_ERR_NOMEM;
+	}
+	g->id = id;
+	g->ticket = sqlite3_column_int64(st, 0);
+	snprintf(g->kind, sizeof(g->kind), "%s", store_col_text(st, 1));
+	g->spec = store_col_dup(st, 2);
+	snprintf(g->spec_hash, sizeof(g->spec_hash), "%s", store_col_text(st, 3));
+	g->writes = sqlite3_column_int(st, 4);
+	g->ttl = sqlite3_column_int64(st, 5);
+	snprintf(g->state, sizeof(g->state), "%s", store_col_text(st, 6));
+	g->requested = sqlite3_column_int64(st, 7);
+	g->requested_by = store_col_dup(st, 8);
+	g->approved = sqlite3_column_int64(st, 9);
+	g->approved_via = sqlite3_column_int64(st, 10);
+	g->not_before = sqlite3_column_int64(st, 11);
+	g->not_after = sqlite3_column_int64(st, 12);
+	g->ended = sqlite3_column_int64(st, 13);
+	g->ended_by = store_col_dup(st, 14);
+	g->end_reason = store_col_dup(st, 15);
+	g->revocation_confirmed = store_col_dup(st, 16);
+	sqlite3_finalize(st);
+	if (g->spec == NULL || g->requested_by == NULL ||
+	    kv_parse(g->spec, strlen(g->spec), grant_schema, &g->fields, e) != 0) {
+		grant_free(g);
+		return bg_fail(e, BG_ERR_CORRUPT, "stored grant G-%lld is corrupt", (long long)id);
+	}
+	*out = g;
+	return 0;
+}
+
+const char *
+grant_state_now(const grant *g, int64_t now)
+{
+	if (strcmp(g->state, "active") == 0 && now >= g->not_after)
+		return "expired";
+	return g->state;
+}
+
+/* The statement that approves g now (0: none), with why not in e. */
+static int64_t
+approving_statement(home *h, const grant *g, const wf_gates *gt, bg_error *e)
+{
+	if (gt->confirm.statement == 0) {
+		bg_fail(e, BG_ERR_GATE, "ticket 'T-%lld' has no valid signed confirmation: %s",
+		    (long long)g->ticket, gt->confirm.why);
+		return 0;
+	}
+	if (!g->writes)
+		return gt->confirm.statement;
+	if (!gt->backup_ok) {
+		bg_fail(e, BG_ERR_GATE, "G-%lld can change production, but ticket 'T-%lld' has "
+		    "no %s evidence and no signed risk acceptance: only read-only access until "
+		    "then", (long long)g->id, (long long)g->ticket,
+		    !gt->backup_recorded ? "backup" : "rollback");
+		return 0;
+	}
+	if (gt->plan.statement == 0) {
+		bg_fail(e, BG_ERR_GATE, "G-%lld can change production and needs an approved "
+		    "fix plan: %s", (long long)g->id, gt->plan.why[0] ? gt->plan.why :
+		    "no plan approval");
+		return 0;
+	}
+	if (!approval_covers_grant(h, gt->plan.statement, g->id, g->spec_hash, e)) {
+		bg_fail(e, BG_ERR_GATE, "the approved plan does not list G-%lld; issue a new plan "
+		    "statement (breakglass approve T-%lld --statement --for plan) and have it signed",
+		    (long long)g->id, (long long)g->ticket);
+		return 0;
+	}
+	return gt->plan.statement;
+}
+
+int
+grant_refresh(home *h, const ticket *t, bg_error *e)
+{
+	sqlite3_stmt *st = NULL, *up = NULL;
+	wf_gates gt;
+	int64_t ids[256];
+	size_t n = 0, i;
+	int r, rc;
+
+	if ((r = workflow_gates(h, t, &gt, e)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "SELECT id FROM grants WHERE ticket = ? AND state IN "
+	    "('requested', 'approved') ORDER BY id", &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, t->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 256)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if ((r = store_prepare(h->st, "UPDATE grants SET state = ?, approved = ?, approved_via = ? "
+	    "WHERE id = ?", &up, e)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++) {
+		grant *g = NULL;
+		bg_error why;
+		int64_t via;
+
+		if ((r = grant_load(h, ids[i], &g, e)) != 0)
+			break;
+		via = approving_statement(h, g, &gt, &why);
+		if ((via != 0) != (strcmp(g->state, "approved") == 0) ||
+		    (via != 0 && via != g->approved_via)) {
+			sqlite3_reset(up);
+			store_bind_text(up, 1, via ? "approved" : "requested");
+			if (via)
+				store_bind_int(up, 2, h->now);
+			else
+				sqlite3_bind_null(up, 2);
+			if (via)
+				store_bind_int(up, 3, via);
+			else
+				sqlite3_bind_null(up, 3);
+			store_bind_int(up, 4, g->id);
+			if (sqlite3_step(up) != SQLITE_DONE)
+				r = store_fail(h->st, e, "cannot update grant");
+			else if (via) {
+				char d[128];
+
+				snprintf(d, sizeof(d), "{\"grant\":%lld,\"statement\":%lld}",
+				    (long long)g->id, (long long)via);
+				r = home_record(h, "grant.approve", t->id, d, e);
+			}
+		}
+		grant_free(g);
+	}
+	sqlite3_finalize(up);
+	return r;
+}
+
+int
+grant_activate(home *h, int64_t id, bg_error *e)
+{
+	grant *g = NULL;
+	ticket *t = NULL;
+	wf_gates gt;
+	policy_verdict v;
+	sqlite3_stmt *st = NULL;
+	buf detail;
+	json j;
+	int64_t via, nb, na, wend = 0;
+	const char *we;
+	int r;
+
+	buf_init(&detail, 4096);
+	if ((r = home_begin(h, e)) != 0)
+		return r;
+	if ((r = grant_load(h, id, &g, e)) != 0 || (r = ticket_load(h, g->ticket, &t, e)) != 0 ||
+	    (r = ticket_require_open(t, e)) != 0)
+		goto abort;
+	if (strcmp(g->state, "requested") != 0 && strcmp(g->state, "approved") != 0) {
+		r = bg_fail(e, BG_ERR_STATE, "grant 'G-%lld' is %s", (long long)id,
+		    grant_state_now(g, h->now));
+		goto abort;
+	}
+	if ((r = workflow_gates(h, t, &gt, e)) != 0)
+		goto abort;
+	if ((via = approving_statement(h, g, &gt, e)) == 0) {
+		r = BG_ERR_GATE;
+		goto abort;
+	}
+	/* the policy may have been tightened since the request: check again */
+	if ((r = check_policy(h, t, &g->fields, g->writes, &v, e)) != 0)
+		goto abort;
+	nb = h->now;
+	na = nb + g->ttl;
+	if ((we = kv_get(&t->fields, "window-end")) != NULL && utc_parse(we, &wend) == 0) {
+		if (wend <= nb) {
+			r = bg_fail(e, BG_ERR_EXPIRED, "the maintenance window of 'T-%lld' ended at %s",
+			    (long long)t->id, we);
+			goto abort;
+		}
+		if (wend < na)
+			na = wend;
+	}
+	{
+		approval_state *as = g->writes ? &gt.plan : &gt.confirm;
+
+		/* activation needs the approval to be valid now; the grant's own
+		 * clock then runs independently of the approval's */
+		if (as->valid_until <= nb) {
+			r = bg_fail(e, BG_ERR_EXPIRED, "approval of 'G-%lld' has expired",
+			    (long long)id);
+			goto abort;
+		}
+	}
+	if ((r = store_prepare(h->st, "UPDATE grants SET state = 'active', approved = "
+	    "coalesce(approved, ?1), approved_via = ?2, not_before = ?1, not_after = ?3 "
+	    "WHERE id = ?4 AND state IN ('requested', 'approved')", &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, nb);
+	store_bind_int(st, 2, via);
+	store_bind_int(st, 3, na);
+	store_bind_int(st, 4, id);
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(h->st->db) != 1) {
+		r = store_fail(h->st, e, "cannot activate grant");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_int(&j, "grant", id);
+	json_kv_int(&j, "statement", via);
+	json_kv_time(&j, "not_before", nb);
+	json_kv_time(&j, "not_after", na);
+	json_kv_bool(&j, "writes", g->writes);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "grant.activate", t->id, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	grant_free(g);
+	ticket_free(t);
+	buf_release(&detail);
+	return r;
+}
+
+int
+grant_revoke(home *h, int64_t id, const char *reason, const char *confirm, bg_error *e)
+{
+	grant *g = NULL;
+	sqlite3_stmt *st = NULL;
+	buf detail;
+	json j;
+	const char *now_state;
+	size_t bad;
+	int r;
+
+	buf_init(&detail, 4096);
+	if (reason == NULL || *reason == '\0')
+		return bg_fail(e, BG_ERR_USAGE, "say why with --reason");
+	if (strlen(reason) > 1000 || text_check(reason, strlen(reason), 0, &bad) != 0 ||
+	    (confirm && (strlen(confirm) > 1000 || text_check(confirm, strlen(confirm), 0, &bad) != 0)))
+		return bg_fail(e, BG_ERR_INVALID, "reason and confirmation must be one line of text");
+	if ((r = scan_refuse("reason", reason, strlen(reason), e)) != 0 ||
+	    (confirm && (r = scan_refuse("confirmation", confirm, strlen(confirm), e)) != 0))
+		return r;
+	if ((r = home_begin(h, e)) != 0)
+		return r;
+	if ((r = grant_load(h, id, &g, e)) != 0)
+		goto abort;
+	now_state = grant_state_now(g, h->now);
+	if (strcmp(g->state, "revoked") == 0 ||
+	    (strcmp(g->state, "expired") == 0 && strcmp(g->kind, "manual") != 0)) {
+		r = bg_fail(e, BG_ERR_STATE, "grant 'G-%lld' is already %s", (long long)id, g->state);
+		goto abort;
+	}
+	if (strcmp(g->kind, "manual") == 0 && g->not_before != 0 && confirm == NULL) {
+		r = bg_fail(e, BG_ERR_USAGE, "G-%lld was granted by hand outside breakglass: say how "
+		    "it was removed with --confirm 'who removed what, where'", (long long)id);
+		goto abort;
+	}
+	if ((r = store_prepare(h->st, "UPDATE grants SET state = 'revoked', ended = ?, ended_by = ?, "
+	    "end_reason = ?, revocation_confirmed = ? WHERE id = ?", &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, h->now);
+	store_bind_text(st, 2, h->actor);
+	store_bind_text(st, 3, reason);
+	store_bind_text(st, 4, confirm);
+	store_bind_int(st, 5, id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot revoke grant");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_int(&j, "grant", id);
+	json_kv_str(&j, "was", now_state);
+	json_kv_str(&j, "reason", reason);
+	if (confirm)
+		json_kv_str(&j, "confirmed", confirm);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "grant.revoke", g->ticket, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	grant_free(g);
+	buf_release(&detail);
+	return r;
+}
+
+int
+grant_reap(home *h, int *n, bg_error *e)
+{
+	sqlite3_stmt *st = NULL, *up = NULL;
+	int r, rc;
+
+	*n = 0;
+	if ((r = home_begin(h, e)) != 0)
+		return r;
+	if ((r = store_prepare(h->st, "SELECT id, ticket, not_after FROM grants WHERE state = "
+	    "'active' AND not_after <= ? ORDER BY id", &st, e)) != 0 ||
+	    (r = store_prepare(h->st, "UPDATE grants SET state = 'expired', ended = not_after, "
+	    "ended_by = 'reaper', end_reason = 'window ended' WHERE id = ?", &up, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, h->now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0), tid = sqlite3_column_int64(st, 1);
+		char d[128], na[UTC_STRLEN];
+
+		utc_format(sqlite3_column_int64(st, 2), na);
+		sqlite3_reset(up);
+		store_bind_int(up, 1, id);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			r = store_fail(h->st, e, "cannot expire grant");
+			goto abort;
+		}
+		snprintf(d, sizeof(d), "{\"grant\":%lld,\"not_after\":\"%s\"}", (long long)id, na);
+		if ((r = home_record(h, "grant.expire", tid, d, e)) != 0)
+			goto abort;
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot list grants");
+		goto abort;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return home_commit(h, e);
+abort:
+	*n = 0;
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	home_abort(h);
+	return r;
+}

@@ -1,0 +1,73 @@
+/*
+ * hash.c - SHA-256 via libsodium's crypto_hash_sha256.
+ */
+#include "hash.h"
+#include "err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+hash_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+hash_sha256_hex(const void *data, size_t len, char out[HASH_HEXLEN])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, data, len);
+	hash_hex(h, sizeof(h), out);
+}
+
+int
+hash_is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+int
+hash_file_sha256(const char *path, char out[HASH_HEXLEN])
+{
+	crypto_hash_sha256_state st;
+	unsigned char h[crypto_hash_sha256_BYTES], b[65536];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return errno == ENOENT ? BG_ERR_NOTFOUND : BG_ERR_IO;
+	crypto_hash_sha256_init(&st);
+	for (;;) {
+		n = read(fd, b, sizeof(b));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return BG_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		crypto_hash_sha256_update(&st, b, (size_t)n);
+	}
+	close(fd);
+	crypto_hash_sha256_final(&st, h);
+	hash_hex(h, sizeof(h), out);
+	return 0;
+}

@@ -1,0 +1,20 @@
+/*
+ * hash.h - SHA-256 helpers (libsodium) and hex encoding.
+ */
+#ifndef BG_HASH_H
+#define BG_HASH_H
+
+#include <stddef.h>
+
+#define HASH_HEXLEN 65 /* 64 hex digits + NUL */
+
+/* SHA-256 of data as lowercase hex. */
+void hash_sha256_hex(const void *data, size_t len, char out[HASH_HEXLEN]);
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void hash_hex(const unsigned char *p, size_t n, char *out);
+/* 1 if s is exactly 64 lowercase hex digits. */
+int hash_is_hex64(const char *s);
+/* SHA-256 of a file's content as hex. 0 or a BG_ERR code. */
+int hash_file_sha256(const char *path, char out[HASH_HEXLEN]);
+
+#endif

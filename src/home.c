@@ -1,0 +1,377 @@
+/*
+ * home.c - create, check and open a breakglass home.
+ *
+ * home_init builds the home in a temporary sibling directory and renames
+ * it into place, so a failed init never leaves a half-made home behind.
+ */
+#include "home.h"
+#include "fileio.h"
+#include "kv.h"
+#include "text.h"
+#include "utc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const kv_key config_schema[] = {
+	{ "approval-ttl", 0, 32 },
+	{ "clock-skew", 0, 32 },
+	{ "checkpoint-every", 0, 16 },
+	{ NULL, 0, 0 }
+};
+
+static const char default_config[] =
+	"# breakglass broker configuration (key: value)\n"
+	"#\n"
+	"# How long a signed approval stays usable for activating grants.\n"
+	"approval-ttl: 8h\n"
+	"# How far the clock may step backwards before breakglass refuses to act.\n"
+	"clock-skew: 2m\n"
+	"# A signed checkpoint is written into the audit log every N records.\n"
+	"checkpoint-every: 64\n";
+
+int
+home_default_dir(buf *out)
+{
+	const char *env = getenv("BREAKGLASS_HOME"), *hd;
+
+	buf_reset(out);
+	if (env != NULL && *env != '\0')
+		return buf_puts(out, env);
+	if (geteuid() == 0)
+		return buf_puts(out, "/var/lib/breakglass");
+	hd = getenv("HOME");
+	if (hd == NULL || *hd == '\0')
+		return BG_ERR_NOTFOUND;
+	return buf_printf(out, "%s/.local/share/breakglass", hd);
+}
+
+int
+home_path(const home *h, const char *name, buf *out)
+{
+	return fileio_join(out, h->dir, name);
+}
+
+static int
+write_key(const char *dir, const char *name, const sshkey_priv *k, bg_error *e)
+{
+	buf path, text, pub;
+	sshkey_pub pk;
+	int r;
+
+	buf_init(&path, 4096);
+	buf_init_secret(&text, 16384);
+	buf_init(&pub, 4096);
+	memset(&pk, 0, sizeof(pk));
+	if ((r = buf_printf(&path, "%s/%s.key", dir, name)) != 0 ||
+	    (r = sshkey_priv_format(k, name, &text)) != 0 ||
+	    (r = fileio_write_atomic(path.data, text.data, text.len, 0600, 1, e)) != 0)
+		goto out;
+	buf_reset(&path);
+	if ((r = buf_printf(&path, "%s/%s.pub", dir, name)) != 0 ||
+	    (r = sshkey_from_ed25519(k->pk, &pk)) != 0 ||
+	    (r = sshkey_pub_format(&pk, &pub)) != 0 ||
+	    (r = buf_printf(&pub, " breakglass-%s\n", name)) != 0)
+		goto out;
+	r = fileio_write_atomic(path.data, pub.data, pub.len, 0644, 1, e);
+out:
+	sshkey_pub_release(&pk);
+	buf_release(&path);
+	buf_release(&text);
+	buf_release(&pub);
+	return r;
+}
+
+static int
+write_file(const char *dir, const char *name, const char *text, mode_t mode, bg_error *e)
+{
+	buf p;
+	int r;
+
+	buf_init(&p, 4096);
+	if ((r = fileio_join(&p, dir, name)) == 0)
+		r = fileio_write_atomic(p.data, text, strlen(text), mode, 1, e);
+	buf_release(&p);
+	return r;
+}
+
+static int
+remove_tree(const char *dir)
+{
+	static const char *const files[] = {
+		"store.db", "store.db-wal", "store.db-shm", "broker.key", "broker.pub",
+		"ca.key", "ca.pub", "config", "policy.rules", "audit.log", "audit.head",
+		NULL
+	};
+	static const char *const dirs[] = { "policy.d", "artifacts", "reports", NULL };
+	buf p;
+
+	buf_init(&p, 4096);
+	for (int i = 0; files[i]; i++)
+		if (fileio_join(&p, dir, files[i]) == 0)
+			unlink(p.data);
+	for (int i = 0; dirs[i]; i++)
+		if (fileio_join(&p, dir, dirs[i]) == 0)
+			rmdir(p.data);
+	buf_release(&p);
+	return rmdir(dir);
+}
+
+int
+home_init(const char *dir, bg_error *e)
+{
+	buf tmp, p;
+	sshkey_priv broker, ca;
+	store *st = NULL;
+	struct stat sb;
+	unsigned char rnd[6];
+	int r;
+
+	memset(&broker, 0, sizeof(broker));
+	memset(&ca, 0, sizeof(ca));
+	if (dir[0] == '\0')
+		return bg_fail(e, BG_ERR_USAGE, "empty home directory name");
+	if (lstat(dir, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return bg_fail(e, BG_ERR_EXISTS, "'%s' exists and is not a directory", dir);
+		if (rmdir(dir) != 0) /* only an empty directory may be reused */
+			return bg_fail(e, BG_ERR_EXISTS,
+			    "home '%s' already exists; refusing to overwrite it", dir);
+	}
+	buf_init(&tmp, 4096);
+	buf_init(&p, 4096);
+	randombytes_buf(rnd, sizeof(rnd));
+	if ((r = buf_printf(&tmp, "%s.init-%02x%02x%02x%02x%02x%02x", dir, rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5])) != 0)
+		goto out;
+	if (mkdir(tmp.data, 0700) != 0) {
+		r = bg_fail(e, BG_ERR_IO, "cannot create '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((r = sshkey_priv_generate(&broker)) != 0 ||
+	    (r = sshkey_priv_generate(&ca)) != 0 ||
+	    (r = write_key(tmp.data, "broker", &broker, e)) != 0 ||
+	    (r = write_key(tmp.data, "ca", &ca, e)) != 0 ||
+	    (r = write_file(tmp.data, "config", default_config, 0600, e)) != 0 ||
+	    (r = write_file(tmp.data, "policy.rules", policy_default_rules, 0644, e)) != 0)
+		goto fail;
+	{
+		static const char *const sub[] = { "policy.d", "artifacts", "reports" };
+
+		for (int i = 0; i < 3; i++) {
+			if ((r = fileio_join(&p, tmp.data, sub[i])) != 0)
+				goto fail;
+			if (mkdir(p.data, 0700) != 0) {
+				r = bg_fail(e, BG_ERR_IO, "cannot create '%s': %s", p.data,
+				    strerror(errno));
+				goto fail;
+			}
+		}
+	}
+	if ((r = fileio_join(&p, tmp.data, "store.db")) != 0 ||
+	    (r = store_open(p.data, 1, &st, e)) != 0)
+		goto fail;
+	store_close(st);
+	st = NULL;
+	if ((r = audit_create(tmp.data, &broker, e)) != 0)
+		goto fail;
+	if (rename(tmp.data, dir) != 0) {
+		r = bg_fail(e, BG_ERR_IO, "cannot create home '%s': %s", dir, strerror(errno));
+		goto fail;
+	}
+	fileio_sync_dir(dir);
+	r = 0;
+	goto out;
+fail:
+	store_close(st);
+	remove_tree(tmp.data);
+out:
+	sshkey_priv_release(&broker);
+	sshkey_priv_release(&ca);
+	buf_release(&tmp);
+	buf_release(&p);
+	return r;
+}
+
+static int
+load_config(home *h, bg_error *e)
+{
+	buf path, text;
+	kv_doc d;
+	const char *v;
+	int r;
+
+	buf_init(&path, 4096);
+	buf_init(&text, 64 * 1024);
+	h->approval_ttl = 8 * 3600;
+	h->clock_skew = 120;
+	if ((r = home_path(h, "config", &path)) != 0 ||
+	    (r = fileio_read(path.data, 64 * 1024, &text, e)) != 0)
+		goto out;
+	if ((r = kv_parse(buf_cstr(&text), text.len, config_schema, &d, e)) != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "config '%.200s': %.280s", path.data, e ? e->msg : "");
+		r = bg_fail(e, BG_ERR_CORRUPT, "%s", msg);
+		goto out;
+	}
+	if ((v = kv_get(&d, "approval-ttl")) != NULL &&
+	    utc_parse_duration(v, &h->approval_ttl) != 0)
+		r = bg_fail(e, BG_ERR_CORRUPT, "config: invalid approval-ttl '%s'", v);
+	if (r == 0 && (v = kv_get(&d, "clock-skew")) != NULL &&
+	    utc_parse_duration(v, &h->clock_skew) != 0)
+		r = bg_fail(e, BG_ERR_CORRUPT, "config: invalid clock-skew '%s'", v);
+	if (r == 0 && (v = kv_get(&d, "checkpoint-every")) != NULL) {
+		char *end;
+		long n = strtol(v, &end, 10);
+
+		if (*end != '\0' || n < 1 || n > 100000)
+			r = bg_fail(e, BG_ERR_CORRUPT, "config: invalid checkpoint-every '%s'", v);
+		else
+			h->log.checkpoint_every = (unsigned)n;
+	}
+	kv_doc_release(&d);
+out:
+	buf_release(&path);
+	buf_release(&text);
+	return r;
+}
+
+static int
+load_broker_key(home *h, bg_error *e)
+{
+	buf path, text;
+	struct stat sb;
+	int r;
+
+	buf_init(&path, 4096);
+	buf_init_secret(&text, 16384);
+	if ((r = home_path(h, "broker.key", &path)) != 0)
+		goto out;
+	if (lstat(path.data, &sb) != 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "broker key '%s' is missing", path.data);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0) {
+		r = bg_fail(e, BG_ERR_PERM,
+		    "broker key '%s' must be a regular file readable only by its owner",
+		    path.data);
+		goto out;
+	}
+	if ((r = fileio_read(path.data, 16384, &text, e)) != 0)
+		goto out;
+	if ((r = sshkey_priv_parse(buf_cstr(&text), text.len, &h->broker, e)) != 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "broker key '%s' is corrupt", path.data);
+		goto out;
+	}
+out:
+	buf_release(&path);
+	buf_release(&text);
+	return r;
+}
+
+int
+home_open(const char *dir, const char *actor, home **out, bg_error *e)
+{
+	home *h;
+	buf p;
+	struct stat sb;
+	size_t bad;
+	int r;
+
+	*out = NULL;
+	if (lstat(dir, &sb) != 0)
+		return bg_fail(e, BG_ERR_NOTFOUND,
+		    "no breakglass home at '%s' (run 'breakglass init' or set --home)", dir);
+	if (!S_ISDIR(sb.st_mode))
+		return bg_fail(e, BG_ERR_CORRUPT, "home '%s' is not a directory", dir);
+	if (access(dir, R_OK | W_OK | X_OK) != 0)
+		return bg_fail(e, BG_ERR_PERM, "home '%s' is not accessible: %s", dir,
+		    strerror(errno));
+	if (sb.st_mode & 022)
+		return bg_fail(e, BG_ERR_PERM,
+		    "home '%s' is writable by group or others: refusing", dir);
+	if (actor == NULL || actor[0] == '\0' || strlen(actor) >= sizeof(h->actor) ||
+	    text_check(actor, strlen(actor), 0, &bad) != 0)
+		return bg_fail(e, BG_ERR_USAGE, "invalid actor name");
+	if ((h = calloc(1, sizeof(*h))) == NULL || (h->dir = strdup(dir)) == NULL) {
+		free(h);
+		return BG_ERR_NOMEM;
+	}
+	memcpy(h->actor, actor, strlen(actor) + 1);
+	h->now = utc_now();
+	buf_init(&p, 4096);
+	if ((r = load_broker_key(h, e)) != 0)
+		goto fail;
+	if ((r = audit_open(&h->log, dir, &h->broker, h->broker.pk, e)) != 0)
+		goto fail;
+	if ((r = load_config(h, e)) != 0)
+		goto fail;
+	if ((r = home_path(h, "store.db", &p)) != 0 ||
+	    (r = store_open(p.data, 0, &h->st, e)) != 0)
+		goto fail;
+	if (lstat(h->log.headpath, &sb) != 0 || lstat(h->log.path, &sb) != 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "audit log of home '%s' is missing", dir);
+		goto fail;
+	}
+	buf_release(&p);
+	*out = h;
+	return 0;
+fail:
+	buf_release(&p);
+	home_close(h);
+	return r;
+}
+
+void
+home_close(home *h)
+{
+	if (h == NULL)
+		return;
+	store_close(h->st);
+	audit_close(&h->log);
+	sshkey_priv_release(&h->broker);
+	free(h->dir);
+	free(h);
+}
+
+int
+home_begin(home *h, bg_error *e)
+{
+	int r;
+
+	h->now = utc_now();
+	if ((r = store_begin(h->st, e)) != 0)
+		return r;
+	if ((r = store_clock_check(h->st, h->now, h->clock_skew, e)) != 0) {
+		store_rollback(h->st);
+		return r;
+	}
+	return 0;
+}
+
+int
+home_record(home *h, const char *event, int64_t ticket, const char *detail_json,
+    bg_error *e)
+{
+	return audit_append(&h->log, h->now, h->actor, event, ticket, detail_json, e);
+}
+
+int
+home_commit(home *h, bg_error *e)
+{
+	return store_commit(h->st, e);
+}
+
+void
+home_abort(home *h)
+{
+	store_rollback(h->st);
+}

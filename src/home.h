@@ -1,0 +1,71 @@
+/*
+ * home.h - a breakglass home: the broker's state on disk.
+ *
+ *   HOME/store.db       SQLite store (WAL)
+ *   HOME/broker.key     ed25519 key signing audit heads and checkpoints (0600)
+ *   HOME/broker.pub
+ *   HOME/ca.key         ed25519 SSH CA key for grant certificates (0600)
+ *   HOME/ca.pub
+ *   HOME/config         "key: value" settings
+ *   HOME/policy.rules   minimum-access rules (shipped defaults, editable)
+ *   HOME/policy.d/      per-project overrides (PROJECT.rules)
+ *   HOME/artifacts/     approved-plan artifacts by SHA-256
+ *   HOME/reports/       final reports of closed tickets
+ *   HOME/audit.log, HOME/audit.head   the audit log and its signed head
+ *
+ * Every state change goes through home_begin / home_record / home_commit:
+ * a store transaction with the clock checked, the audit record appended
+ * (and fsync'd) before the transaction commits.
+ */
+#ifndef BG_HOME_H
+#define BG_HOME_H
+
+#include "audit.h"
+#include "buf.h"
+#include "err.h"
+#include "sshkey.h"
+#include "store.h"
+#include "policy.h"
+
+#include <stdint.h>
+
+typedef struct home {
+	char *dir;
+	store *st;
+	audit_log log;
+	sshkey_priv broker;
+	int64_t approval_ttl;  /* seconds an approval stays usable */
+	int64_t clock_skew;    /* tolerated backwards clock step */
+	char actor[129];
+	int64_t now;           /* UTC, read when the home is opened */
+} home;
+
+/* The default home: $BREAKGLASS_HOME, /var/lib/breakglass as root, else
+ * $HOME/.local/share/breakglass. */
+int home_default_dir(buf *out);
+
+/* Create a new home in dir (must not exist, or be an empty directory). */
+int home_init(const char *dir, bg_error *e);
+
+/*
+ * Open an existing home, checking every part.  actor names who acts (it is
+ * recorded in the audit log).
+ */
+int home_open(const char *dir, const char *actor, home **out, bg_error *e);
+void home_close(home *h);
+
+/* dir/name into out. */
+int home_path(const home *h, const char *name, buf *out);
+
+/* Begin a state change (store transaction + clock check). */
+int home_begin(home *h, bg_error *e);
+/* Append an audit record within the change. */
+int home_record(home *h, const char *event, int64_t ticket, const char *detail_json,
+    bg_error *e);
+/* Commit the change. */
+int home_commit(home *h, bg_error *e);
+/* Abandon the change. */
+void home_abort(home *h);
+
+
+#endif

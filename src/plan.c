@@ -1,0 +1,329 @@
+/*
+ * plan.c - fix plans and their artifacts.
+ *
+ * Artifacts are read with a size cap, checked as text where they are
+ * text, scanned for secrets, and written to HOME/artifacts/SHA256 with an
+ * exclusive atomic write (an existing file with that name already holds
+ * those exact bytes).
+ */
+#include "plan.h"
+#include "fileio.h"
+#include "hash.h"
+#include "json.h"
+#include "scan.h"
+#include "text.h"
+#include "ticket.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const kv_key plan_schema[] = {
+	{ "summary", KV_REQUIRED, 512 },
+	{ "diagnosis", KV_REQUIRED | KV_MULTILINE, 8192 },
+	{ "change", KV_REQUIRED | KV_MULTILINE, 8192 },
+	{ "rollback", KV_REQUIRED | KV_MULTILINE, 8192 },
+	{ "impact", KV_REQUIRED | KV_MULTILINE, 4096 },
+	{ "smoke-test", KV_MULTILINE, 4096 },
+	{ "artifact", KV_MULTI, 512 },
+	{ NULL, 0, 0 }
+};
+
+int
+plan_template(buf *out)
+{
+	return buf_puts(out,
+	    "# breakglass fix plan - the smallest change that repairs production.\n"
+	    "#   breakglass plan T-N --from this-file [--diff F] [--commands F] [--sql F]\n"
+	    "# Indent further lines of a long value by two spaces.\n"
+	    "\n"
+	    "# One line: what the fix does.\n"
+	    "summary: \n"
+	    "# Root cause found during diagnosis.\n"
+	    "diagnosis: \n"
+	    "# The change, step by step (the artifacts carry the exact bytes).\n"
+	    "change: \n"
+	    "# How to undo it if it goes wrong.\n"
+	    "rollback: \n"
+	    "# Expected impact: downtime, users affected, risk.\n"
+	    "impact: \n"
+	    "# How the fix will be checked afterwards.\n"
+	    "smoke-test: \n");
+}
+
+void
+plan_free(plan *p)
+{
+	if (p == NULL)
+		return;
+	free(p->text);
+	free(p->actor);
+	kv_doc_release(&p->fields);
+	free(p);
+}
+
+static int
+artifact_kind_valid(const char *k)
+{
+	return strcmp(k, "diff") == 0 || strcmp(k, "commands") == 0 ||
+	    strcmp(k, "sql") == 0 || strcmp(k, "other") == 0;
+}
+
+int
+plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input *in,
+    size_t nin, int64_t *id, bg_error *e)
+{
+	kv_doc d;
+	plan_artifact art[PLAN_MAX_ARTIFACTS];
+	buf canon, content, path, detail;
+	ticket *t = NULL;
+	sqlite3_stmt *st = NULL;
+	json j;
+	char hash[65];
+	size_t i, k;
+	int r;
+
+	*id = 0;
+	memset(&d, 0, sizeof(d));
+	buf_init(&canon, KV_MAX_INPUT);
+	buf_init(&content, PLAN_MAX_ARTIFACT);
+	buf_init(&path, 4096);
+	buf_init(&detail, 16384);
+	if (nin > PLAN_MAX_ARTIFACTS)
+		return bg_fail(e, BG_ERR_TOOLARGE, "more than %d artifacts", PLAN_MAX_ARTIFACTS);
+	if ((r = kv_parse(text, len, plan_schema, &d, e)) != 0)
+		goto out;
+	if (kv_get(&d, "artifact") != NULL) {
+		r = bg_fail(e, BG_ERR_INVALID, "line %zu: artifacts are given with --diff, "
+		    "--commands, --sql or --artifact, not in the plan text", kv_line(&d, "artifact"));
+		goto out;
+	}
+	for (i = 0; i < d.n; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "line %zu: field '%s'", d.items[i].line, d.items[i].key);
+		if ((r = scan_refuse(what, d.items[i].value, strlen(d.items[i].value), e)) != 0)
+			goto out;
+	}
+	for (i = 0; i < nin; i++) {
+		char *copy, *base;
+		size_t bad;
+
+		if (!artifact_kind_valid(in[i].kind)) {
+			r = bg_fail(e, BG_ERR_USAGE, "unknown artifact kind '%s'", in[i].kind);
+			goto out;
+		}
+		buf_reset(&content);
+		if ((r = fileio_read(in[i].path, PLAN_MAX_ARTIFACT, &content, e)) != 0)
+			goto out;
+		if (content.len == 0) {
+			r = bg_fail(e, BG_ERR_INVALID, "artifact '%s' is empty", in[i].path);
+			goto out;
+		}
+		if (strcmp(in[i].kind, "other") != 0 &&
+		    text_check(content.data, content.len, 1, &bad) != 0) {
+			size_t l, c;
+
+			text_position(content.data, bad, &l, &c);
+			r = bg_fail(e, BG_ERR_INVALID, "artifact '%s': line %zu, column %zu: not "
+			    "text (invalid UTF-8 or control character)", in[i].path, l, c);
+			goto out;
+		}
+		{
+			char what[300];
+
+			snprintf(what, sizeof(what), "artifact '%.256s'", in[i].path);
+			if ((r = scan_refuse(what, content.data, content.len, e)) != 0)
+				goto out;
+		}
+		if ((copy = strdup(in[i].path)) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		base = basename(copy);
+		if (!text_is_ident(base, 200)) {
+			r = bg_fail(e, BG_ERR_INVALID, "artifact file name '%.64s' must be "
+			    "[A-Za-z0-9._-]", base);
+			free(copy);
+			goto out;
+		}
+		snprintf(art[i].name, sizeof(art[i].name), "%s", base);
+		free(copy);
+		for (k = 0; k < i; k++) {
+			if (strcmp(art[k].name, art[i].name) == 0) {
+				r = bg_fail(e, BG_ERR_INVALID, "two artifacts named '%s'", art[i].name);
+				goto out;
+			}
+		}
+		snprintf(art[i].kind, sizeof(art[i].kind), "%s", in[i].kind);
+		hash_sha256_hex(content.data, content.len, art[i].sha256);
+		art[i].size = (int64_t)content.len;
+		if ((r = buf_printf(&path, "%s/artifacts/%s", h->dir, art[i].sha256)) != 0)
+			goto out;
+		r = fileio_write_atomic(path.data, content.data, content.len, 0440, 1, e);
+		if (r == BG_ERR_EXISTS)
+			r = 0; /* content-addressed: the same bytes are already stored */
+		if (r != 0)
+			goto out;
+		buf_reset(&path);
+	}
+	/* canonical: schema order, then the artifact lines */
+	for (const kv_key *kk = plan_schema; kk->name; kk++) {
+		const char *v = kv_get(&d, kk->name), *nl;
+
+		if (v == NULL)
+			continue;
+		if ((r = buf_printf(&canon, "%s: ", kk->name)) != 0)
+			goto out;
+		for (; (nl = strchr(v, '\n')) != NULL; v = nl + 1)
+			if ((r = buf_append(&canon, v, (size_t)(nl - v))) != 0 ||
+			    (r = buf_puts(&canon, "\n  ")) != 0)
+				goto out;
+		if ((r = buf_printf(&canon, "%s\n", v)) != 0)
+			goto out;
+	}
+	for (i = 0; i < nin; i++)
+		if ((r = buf_printf(&canon, "artifact: %s %s %s\n", art[i].sha256, art[i].kind,
+		    art[i].name)) != 0)
+			goto out;
+	hash_sha256_hex(canon.data, canon.len, hash);
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+		goto abort;
+	if ((r = store_prepare(h->st, "UPDATE plans SET superseded = 1 WHERE ticket = ?",
+	    &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, tid);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot update plans");
+		goto abort;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(h->st, "INSERT INTO plans (ticket, text, hash, created, actor) "
+	    "VALUES (?, ?, ?, ?, ?)", &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, tid);
+	store_bind_text(st, 2, canon.data);
+	store_bind_text(st, 3, hash);
+	store_bind_int(st, 4, h->now);
+	store_bind_text(st, 5, h->actor);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot store plan");
+		goto abort;
+	}
+	*id = sqlite3_last_insert_rowid(h->st->db);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(h->st, "INSERT INTO artifacts (plan, name, kind, sha256, size) "
+	    "VALUES (?, ?, ?, ?, ?)", &st, e)) != 0)
+		goto abort;
+	for (i = 0; i < nin; i++) {
+		sqlite3_reset(st);
+		store_bind_int(st, 1, *id);
+		store_bind_text(st, 2, art[i].name);
+		store_bind_text(st, 3, art[i].kind);
+		store_bind_text(st, 4, art[i].sha256);
+		store_bind_int(st, 5, art[i].size);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			r = store_fail(h->st, e, "cannot store artifact");
+			goto abort;
+		}
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_int(&j, "plan", *id);
+	json_kv_str(&j, "sha256", hash);
+	json_kv_str(&j, "summary", kv_get(&d, "summary"));
+	json_key(&j, "artifacts");
+	json_arr_begin(&j);
+	for (i = 0; i < nin; i++) {
+		json_obj_begin(&j);
+		json_kv_str(&j, "name", art[i].name);
+		json_kv_str(&j, "kind", art[i].kind);
+		json_kv_str(&j, "sha256", art[i].sha256);
+		json_kv_int(&j, "size", art[i].size);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "plan.submit", tid, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	*id = 0;
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	ticket_free(t);
+	kv_doc_release(&d);
+	buf_release(&canon);
+	buf_release(&content);
+	buf_release(&path);
+	buf_release(&detail);
+	return r;
+}
+
+int
+plan_current(home *h, int64_t tid, plan **out, bg_error *e)
+{
+	sqlite3_stmt *st;
+	plan *p;
+	kv_key schema_all[sizeof(plan_schema) / sizeof(plan_schema[0])];
+	int r, rc;
+
+	*out = NULL;
+	if ((r = store_prepare(h->st, "SELECT id, text, hash, created, actor FROM plans "
+	    "WHERE ticket = ? AND superseded = 0 ORDER BY id DESC LIMIT 1", &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, tid);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return bg_fail(e, BG_ERR_NOTFOUND, "ticket 'T-%lld' has no plan",
+			    (long long)tid);
+		return store_fail(h->st, e, "cannot read plan");
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		sqlite3_finalize(st);
+		return BG_ERR_NOMEM;
+	}
+	p->id = sqlite3_column_int64(st, 0);
+	p->ticket = tid;
+	p->text = store_col_dup(st, 1);
+	snprintf(p->hash, sizeof(p->hash), "%s", store_col_text(st, 2));
+	p->created = sqlite3_column_int64(st, 3);
+	p->actor = store_col_dup(st, 4);
+	sqlite3_finalize(st);
+	if (p->text == NULL || p->actor == NULL) {
+		plan_free(p);
+		return BG_ERR_NOMEM;
+	}
+	memcpy(schema_all, plan_schema, sizeof(schema_all));
+	if ((r = kv_parse(p->text, strlen(p->text), schema_all, &p->fields, e)) != 0) {
+		plan_free(p);
+		return bg_fail(e, BG_ERR_CORRUPT, "stored plan of T-%lld is corrupt", (long long)tid);
+	}
+	if ((r = store_prepare(h->st, "SELECT name, kind, sha256, size FROM artifacts "
+	    "WHERE plan = ? ORDER BY rowid", &st, e)) != 0) {
+		plan_free(p);
+		return r;
+	}
+	store_bind_int(st, 1, p->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && p->nart < PLAN_MAX_ARTIFACTS) {
+		plan_artifact *a = &p->art[p->nart++];
+
+		snprintf(a->name, sizeof(a->name), "%s", store_col_text(st, 0));
+		snprintf(a->kind, sizeof(a->kind), "%s", store_col_text(st, 1));
+		snprintf(a->sha256, sizeof(a->sha256), "%s", store_col_text(st, 2));
+		a->size = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	*out = p;
+	return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * plan.h - fix plans: the smallest change, its artifacts by SHA-256, the
+ * rollback path and the expected impact.
+ *
+ * A plan is a kv document (summary, diagnosis, change, rollback, impact,
+ * smoke-test) plus artifacts (diffs, command lists, SQL) stored in the
+ * home under their SHA-256.  Its canonical text, with one
+ * "artifact: SHA256 KIND NAME" line per artifact, is hashed; the plan
+ * approval signs that hash.  Submitting a new plan supersedes the old one
+ * (and with it the old plan's approvals).
+ */
+#ifndef BG_PLAN_H
+#define BG_PLAN_H
+
+#include "err.h"
+#include "home.h"
+#include "kv.h"
+
+#define PLAN_MAX_ARTIFACTS 32
+#define PLAN_MAX_ARTIFACT (8u * 1024 * 1024)
+
+typedef struct plan_artifact {
+	char name[256];
+	char kind[16];   /* diff, commands, sql, other */
+	char sha256[65];
+	int64_t size;
+} plan_artifact;
+
+typedef struct plan {
+	int64_t id;
+	int64_t ticket;
+	char *text;      /* canonical */
+	char hash[65];
+	int64_t created;
+	char *actor;
+	plan_artifact art[PLAN_MAX_ARTIFACTS];
+	size_t nart;
+	kv_doc fields;
+} plan;
+
+typedef struct plan_input {
+	const char *path;
+	const char *kind;
+} plan_input;
+
+extern const kv_key plan_schema[];
+
+/* Print the plan template. */
+int plan_template(buf *out);
+
+/*
+ * Submit plan text with artifacts for ticket (open).  Text and artifacts
+ * are checked for secrets; artifacts are copied into HOME/artifacts.
+ */
+int plan_submit(home *h, int64_t ticket, const char *text, size_t len,
+    const plan_input *in, size_t nin, int64_t *id, bg_error *e);
+
+/* The current (not superseded) plan of ticket; BG_ERR_NOTFOUND if none. */
+int plan_current(home *h, int64_t ticket, plan **out, bg_error *e);
+void plan_free(plan *p);
+
+#endif

@@ -1,0 +1,558 @@
+/*
+ * report.c - incident report from the records.
+ *
+ * The same walk over the records feeds both renderings: Markdown for
+ * people, JSON for tools.  The timeline comes from the audit log, which is
+ * verified end to end first; a report is never written from a log that
+ * fails verification.
+ */
+#include "report.h"
+#include "approval.h"
+#include "grant.h"
+#include "json.h"
+#include "plan.h"
+#include "ticket.h"
+#include "utc.h"
+#include "workflow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rctx {
+	home *h;
+	buf *out;
+	json j;
+	int as_json;
+	int r;
+} rctx;
+
+static void
+md(rctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+md(rctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->r != 0 || c->as_json)
+		return;
+	va_start(ap, fmt);
+	c->r = buf_vprintf(c->out, fmt, ap);
+	va_end(ap);
+}
+
+/* Markdown-safe inline text: escape the characters that change layout. */
+static void
+md_text(rctx *c, const char *s)
+{
+	for (; *s && c->r == 0; s++) {
+		if (strchr("\\`*_[]<>|#", *s))
+			c->r = buf_putc(c->out, '\\');
+		if (c->r == 0)
+			c->r = buf_putc(c->out, *s == '\n' ? ' ' : *s);
+	}
+}
+
+static void
+md_block(rctx *c, const char *s)
+{
+	const char *p;
+
+	md(c, "```\n");
+	for (p = s; *p && c->r == 0; p++) {
+		/* a fence inside the text must not end the block */
+		if (strncmp(p, "```", 3) == 0 && (p == s || p[-1] == '\n')) {
+			c->r = buf_puts(c->out, "` ``");
+			p += 2;
+			continue;
+		}
+		c->r = buf_putc(c->out, *p);
+	}
+	if (c->r == 0 && (s[0] == '\0' || s[strlen(s) - 1] != '\n'))
+		c->r = buf_putc(c->out, '\n');
+	md(c, "```\n");
+}
+
+static const char *
+ts(int64_t t, char b[UTC_STRLEN])
+{
+	if (t == 0)
+		return "-";
+	utc_format(t, b);
+	return b;
+}
+
+struct tl {
+	rctx *c;
+};
+
+static int
+timeline_one(void *vctx, uint64_t seq, const char *time, const char *event,
+    const char *line, size_t len)
+{
+	rctx *c = vctx;
+	const char *a, *end;
+
+	if (c->as_json) {
+		json_obj_begin(&c->j);
+		json_kv_int(&c->j, "seq", (int64_t)seq);
+		json_kv_str(&c->j, "time", time);
+		json_kv_str(&c->j, "event", event);
+		/* actor: the JSON string after "actor": */
+		a = strstr(line, "\"actor\":\"");
+		if (a && (size_t)(a - line) < len) {
+			a += 9;
+			for (end = a; end < line + len && *end != '"'; end++)
+				if (*end == '\\')
+					end++;
+			json_key(&c->j, "actor");
+			json_strn(&c->j, a, (size_t)(end - a));
+		}
+		json_obj_end(&c->j);
+		return 0;
+	}
+	a = strstr(line, "\"actor\":\"");
+	md(c, "| %llu | %s | %s | ", (unsigned long long)seq, time, event);
+	if (a && (size_t)(a - line) < len) {
+		char who[160];
+		size_t i = 0;
+
+		for (a += 9; a < line + len && *a != '"' && i + 1 < sizeof(who); a++)
+			who[i++] = *a == '\\' ? *++a : *a;
+		who[i] = '\0';
+		md_text(c, who);
+	}
+	md(c, " |\n");
+	return c->r;
+}
+
+static int
+signer_one(void *vctx, const char *principal, const char *name, const char *fp,
+    int64_t recorded)
+{
+	rctx *c = vctx;
+	char b[UTC_STRLEN];
+
+	if (c->as_json) {
+		json_obj_begin(&c->j);
+		json_kv_str(&c->j, "principal", principal);
+		json_kv_str(&c->j, "name", name);
+		json_kv_str(&c->j, "fingerprint", fp);
+		json_kv_time(&c->j, "recorded", recorded);
+		json_obj_end(&c->j);
+		return 0;
+	}
+	md(c, "  - signed by ");
+	md_text(c, principal);
+	if (*name) {
+		md(c, " (");
+		md_text(c, name);
+		md(c, ")");
+	}
+	md(c, ", key `%s`, recorded %s\n", fp, ts(recorded, b));
+	return c->r;
+}
+
+static void
+section_intake(rctx *c, const ticket *t)
+{
+	size_t i;
+
+	if (c->as_json) {
+		json_key(&c->j, "intake");
+		json_obj_begin(&c->j);
+		for (i = 0; i < t->fields.n; i++)
+			json_kv_str(&c->j, t->fields.items[i].key, t->fields.items[i].value);
+		json_obj_end(&c->j);
+		return;
+	}
+	md(c, "\n## Intake\n\n| field | value |\n|---|---|\n");
+	for (i = 0; i < t->fields.n; i++) {
+		md(c, "| %s | ", t->fields.items[i].key);
+		md_text(c, t->fields.items[i].value);
+		md(c, " |\n");
+	}
+}
+
+static void
+section_approvals(rctx *c, const ticket *t, bg_error *e)
+{
+	sqlite3_stmt *st;
+	char b1[UTC_STRLEN], b2[UTC_STRLEN];
+
+	if (c->r || (c->r = store_prepare(c->h->st, "SELECT id, kind, hash, issued, valid_until "
+	    "FROM statements WHERE ticket = ? AND id IN (SELECT statement FROM approvals) "
+	    "ORDER BY id", &st, e)) != 0)
+		return;
+	store_bind_int(st, 1, t->id);
+	if (c->as_json) {
+		json_key(&c->j, "approvals");
+		json_arr_begin(&c->j);
+	} else
+		md(c, "\n## Approvals\n\n");
+	while (c->r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (c->as_json) {
+			json_obj_begin(&c->j);
+			json_kv_int(&c->j, "statement", id);
+			json_kv_str(&c->j, "kind", store_col_text(st, 1));
+			json_kv_str(&c->j, "sha256", store_col_text(st, 2));
+			json_kv_time(&c->j, "issued", sqlite3_column_int64(st, 3));
+			json_kv_time(&c->j, "valid_until", sqlite3_column_int64(st, 4));
+			json_key(&c->j, "signers");
+			json_arr_begin(&c->j);
+		} else
+			md(c, "- **%s** statement %lld, SHA-256 `%s`, issued %s, valid until %s\n",
+			    store_col_text(st, 1), (long long)id, store_col_text(st, 2),
+			    ts(sqlite3_column_int64(st, 3), b1), ts(sqlite3_column_int64(st, 4), b2));
+		if (c->r == 0)
+			c->r = approval_signers(c->h, id, signer_one, c, e);
+		if (c->as_json) {
+			json_arr_end(&c->j);
+			json_obj_end(&c->j);
+		}
+	}
+	sqlite3_finalize(st);
+	if (c->as_json)
+		json_arr_end(&c->j);
+}
+
+static void
+section_evidence(rctx *c, const ticket *t, bg_error *e)
+{
+	sqlite3_stmt *st;
+	char b[UTC_STRLEN];
+
+	if (c->r || (c->r = store_prepare(c->h->st, "SELECT kind, method, what, location, taken, "
+	    "sha256, verified, recorded, actor FROM evidence WHERE ticket = ? ORDER BY id",
+	    &st, e)) != 0)
+		return;
+	store_bind_int(st, 1, t->id);
+	if (c->as_json) {
+		json_key(&c->j, "evidence");
+		json_arr_begin(&c->j);
+	} else
+		md(c, "\n## Backup and rollback evidence\n\n");
+	while (c->r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		if (c->as_json) {
+			json_obj_begin(&c->j);
+			json_kv_str(&c->j, "kind", store_col_text(st, 0));
+			json_kv_str(&c->j, "method", store_col_text(st, 1));
+			json_kv_str(&c->j, "what", store_col_text(st, 2));
+			json_kv_str(&c->j, "where", store_col_text(st, 3));
+			json_kv_time(&c->j, "taken", sqlite3_column_int64(st, 4));
+			json_kv_str(&c->j, "sha256", (const char *)sqlite3_column_text(st, 5));
+			json_kv_bool(&c->j, "verified", sqlite3_column_int(st, 6));
+			json_kv_time(&c->j, "recorded", sqlite3_column_int64(st, 7));
+			json_kv_str(&c->j, "actor", store_col_text(st, 8));
+			json_obj_end(&c->j);
+			continue;
+		}
+		md(c, "- %s: ", store_col_text(st, 0));
+		if (*store_col_text(st, 1))
+			md(c, "method %s; ", store_col_text(st, 1));
+		md_text(c, store_col_text(st, 2));
+		if (*store_col_text(st, 3)) {
+			md(c, " at ");
+			md_text(c, store_col_text(st, 3));
+		}
+		if (sqlite3_column_int64(st, 4))
+			md(c, ", taken %s", ts(sqlite3_column_int64(st, 4), b));
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+			md(c, ", SHA-256 `%s`%s", store_col_text(st, 5),
+			    sqlite3_column_int(st, 6) ? " (verified against the file)" : " (not verified)");
+		md(c, "\n");
+	}
+	sqlite3_finalize(st);
+	if (c->as_json)
+		json_arr_end(&c->j);
+}
+
+static void
+section_plan(rctx *c, const ticket *t, bg_error *e)
+{
+	plan *p = NULL;
+	size_t i;
+	int r = plan_current(c->h, t->id, &p, e);
+
+	if (r == BG_ERR_NOTFOUND) {
+		if (c->as_json) {
+			json_key(&c->j, "plan");
+			json_null(&c->j);
+		} else
+			md(c, "\n## Fix plan\n\nNo plan was submitted.\n");
+		return;
+	}
+	if (r != 0) {
+		c->r = r;
+		return;
+	}
+	if (c->as_json) {
+		json_key(&c->j, "plan");
+		json_obj_begin(&c->j);
+		json_kv_int(&c->j, "id", p->id);
+		json_kv_str(&c->j, "sha256", p->hash);
+		for (i = 0; i < p->fields.n; i++)
+			json_kv_str(&c->j, p->fields.items[i].key, p->fields.items[i].value);
+		json_key(&c->j, "artifacts");
+		json_arr_begin(&c->j);
+		for (i = 0; i < p->nart; i++) {
+			json_obj_begin(&c->j);
+			json_kv_str(&c->j, "name", p->art[i].name);
+			json_kv_str(&c->j, "kind", p->art[i].kind);
+			json_kv_str(&c->j, "sha256", p->art[i].sha256);
+			json_kv_int(&c->j, "size", p->art[i].size);
+			json_obj_end(&c->j);
+		}
+		json_arr_end(&c->j);
+		json_obj_end(&c->j);
+	} else {
+		md(c, "\n## Fix plan (P-%lld, SHA-256 `%s`)\n\n", (long long)p->id, p->hash);
+		for (i = 0; i < p->fields.n; i++) {
+			md(c, "**%s**\n\n", p->fields.items[i].key);
+			md_block(c, p->fields.items[i].value);
+			md(c, "\n");
+		}
+		if (p->nart) {
+			md(c, "| artifact | kind | bytes | SHA-256 |\n|---|---|---|---|\n");
+			for (i = 0; i < p->nart; i++)
+				md(c, "| %s | %s | %lld | `%s` |\n", p->art[i].name, p->art[i].kind,
+				    (long long)p->art[i].size, p->art[i].sha256);
+		}
+		md(c, "\n## What changed, where, how to roll it back\n\n");
+		md(c, "The approved change is the plan above; its artifacts are stored "
+		    "byte for byte under their SHA-256 in the breakglass home.\n\n");
+		md(c, "Rollback path:\n\n");
+		md_block(c, kv_get(&p->fields, "rollback") ? kv_get(&p->fields, "rollback") : "-");
+	}
+	plan_free(p);
+}
+
+static void
+section_grants(rctx *c, const ticket *t, bg_error *e)
+{
+	sqlite3_stmt *st;
+	char b1[UTC_STRLEN], b2[UTC_STRLEN], b3[UTC_STRLEN];
+
+	if (c->r || (c->r = store_prepare(c->h->st, "SELECT id FROM grants WHERE ticket = ? "
+	    "ORDER BY id", &st, e)) != 0)
+		return;
+	store_bind_int(st, 1, t->id);
+	if (c->as_json) {
+		json_key(&c->j, "grants");
+		json_arr_begin(&c->j);
+	} else
+		md(c, "\n## Grants\n\n");
+	while (c->r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		grant *g = NULL;
+
+		if ((c->r = grant_load(c->h, sqlite3_column_int64(st, 0), &g, e)) != 0)
+			break;
+		if (c->as_json) {
+			json_obj_begin(&c->j);
+			json_kv_int(&c->j, "id", g->id);
+			json_kv_str(&c->j, "kind", g->kind);
+			json_kv_str(&c->j, "state", grant_state_now(g, c->h->now));
+			json_kv_bool(&c->j, "writes", g->writes);
+			json_kv_str(&c->j, "spec", g->spec);
+			json_kv_str(&c->j, "spec_sha256", g->spec_hash);
+			json_kv_time(&c->j, "not_before", g->not_before);
+			json_kv_time(&c->j, "not_after", g->not_after);
+			json_kv_time(&c->j, "ended", g->ended);
+			json_kv_str(&c->j, "end_reason", g->end_reason);
+			json_kv_str(&c->j, "revocation_confirmed", g->revocation_confirmed);
+			json_obj_end(&c->j);
+		} else {
+			md(c, "- **G-%lld** %s (%s), %s; window %s .. %s", (long long)g->id, g->kind,
+			    g->writes ? "can write" : "read-only", grant_state_now(g, c->h->now),
+			    ts(g->not_before, b1), ts(g->not_after, b2));
+			if (g->ended) {
+				md(c, "; ended %s: ", ts(g->ended, b3));
+				md_text(c, g->end_reason ? g->end_reason : "");
+			}
+			if (g->revocation_confirmed) {
+				md(c, "; removal confirmed: ");
+				md_text(c, g->revocation_confirmed);
+			}
+			md(c, "\n");
+			md_block(c, g->spec);
+		}
+		grant_free(g);
+	}
+	sqlite3_finalize(st);
+	if (c->as_json)
+		json_arr_end(&c->j);
+}
+
+static void
+section_smoke_cleanup(rctx *c, const ticket *t, const wf_status *s, bg_error *e)
+{
+	sqlite3_stmt *st;
+	char b[UTC_STRLEN];
+
+	if (c->r || (c->r = store_prepare(c->h->st, "SELECT result, notes, recorded, actor FROM "
+	    "smoke WHERE ticket = ?", &st, e)) != 0)
+		return;
+	store_bind_int(st, 1, t->id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (c->as_json) {
+			json_key(&c->j, "smoke");
+			json_obj_begin(&c->j);
+			json_kv_str(&c->j, "result", store_col_text(st, 0));
+			json_kv_str(&c->j, "notes", store_col_text(st, 1));
+			json_kv_time(&c->j, "recorded", sqlite3_column_int64(st, 2));
+			json_kv_str(&c->j, "actor", store_col_text(st, 3));
+			json_obj_end(&c->j);
+		} else {
+			md(c, "\n## Smoke test\n\n**%s**, recorded %s by ", store_col_text(st, 0),
+			    ts(sqlite3_column_int64(st, 2), b));
+			md_text(c, store_col_text(st, 3));
+			md(c, "\n\n");
+			md_block(c, store_col_text(st, 1));
+		}
+	} else if (c->as_json) {
+		json_key(&c->j, "smoke");
+		json_null(&c->j);
+	} else
+		md(c, "\n## Smoke test\n\nNot recorded.\n");
+	sqlite3_finalize(st);
+	if (c->r || (c->r = store_prepare(c->h->st, "SELECT item, state, note, actor, time FROM "
+	    "cleanup WHERE ticket = ?1 AND item = ?2", &st, e)) != 0)
+		return;
+	if (c->as_json) {
+		json_key(&c->j, "cleanup");
+		json_arr_begin(&c->j);
+	} else
+		md(c, "\n## Cleanup\n\n");
+	for (int i = 0; cleanup_items[i] && c->r == 0; i++) {
+		const char *state = "open", *note = "", *actor = "";
+		int64_t when = 0;
+
+		if (i == 0) {
+			state = s->grants_open == 0 ? "done" : "open";
+		} else {
+			sqlite3_reset(st);
+			store_bind_int(st, 1, t->id);
+			store_bind_text(st, 2, cleanup_items[i]);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				state = strcmp(store_col_text(st, 1), "na") == 0 ? "not applicable" : "done";
+				note = store_col_text(st, 2);
+				actor = store_col_text(st, 3);
+				when = sqlite3_column_int64(st, 4);
+			}
+		}
+		if (c->as_json) {
+			json_obj_begin(&c->j);
+			json_kv_str(&c->j, "item", cleanup_items[i]);
+			json_kv_str(&c->j, "state", state);
+			json_kv_str(&c->j, "note", note);
+			json_kv_str(&c->j, "by", actor);
+			json_kv_time(&c->j, "time", when);
+			json_obj_end(&c->j);
+		} else {
+			md(c, "- [%c] %s: %s", strcmp(state, "open") ? 'x' : ' ', cleanup_items[i],
+			    state);
+			if (*actor) {
+				md(c, " by ");
+				md_text(c, actor);
+				md(c, " at %s", ts(when, b));
+			}
+			if (*note) {
+				md(c, " - ");
+				md_text(c, note);
+			}
+			md(c, "\n");
+		}
+	}
+	sqlite3_finalize(st);
+	if (c->as_json)
+		json_arr_end(&c->j);
+}
+
+int
+report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
+{
+	ticket *t = NULL;
+	wf_status s;
+	rctx c;
+	char b1[UTC_STRLEN], b2[UTC_STRLEN];
+	int r, i;
+
+	memset(&c, 0, sizeof(c));
+	c.h = h;
+	c.out = out;
+	c.as_json = as_json;
+	json_init(&c.j, out);
+	if ((r = ticket_load(h, tid, &t, e)) != 0)
+		return r;
+	if ((r = workflow_status(h, t, &s, e)) != 0)
+		goto out;
+	if (as_json) {
+		json_obj_begin(&c.j);
+		json_kv_str(&c.j, "format", "breakglass-report-v1");
+		json_key(&c.j, "ticket");
+		json_obj_begin(&c.j);
+		json_kv_int(&c.j, "id", t->id);
+		json_kv_str(&c.j, "project", t->project);
+		json_kv_str(&c.j, "requester", t->requester);
+		json_kv_str(&c.j, "summary", t->summary);
+		json_kv_str(&c.j, "status", t->status);
+		json_kv_time(&c.j, "created", t->created);
+		json_kv_time(&c.j, "closed", t->closed);
+		json_kv_str(&c.j, "intake_sha256", t->intake_hash);
+		json_obj_end(&c.j);
+		json_key(&c.j, "steps");
+		json_arr_begin(&c.j);
+		for (i = 0; i < WF_STEPS; i++) {
+			json_obj_begin(&c.j);
+			json_kv_int(&c.j, "step", i + 1);
+			json_kv_str(&c.j, "name", s.step[i].name);
+			json_kv_bool(&c.j, "done", s.step[i].done);
+			json_obj_end(&c.j);
+		}
+		json_arr_end(&c.j);
+	} else {
+		md(&c, "# Incident report: T-%lld\n\n", (long long)t->id);
+		md(&c, "- **Summary:** ");
+		md_text(&c, t->summary);
+		md(&c, "\n- **Project:** ");
+		md_text(&c, t->project);
+		md(&c, "\n- **Requester:** ");
+		md_text(&c, t->requester);
+		md(&c, "\n- **Status:** %s (opened %s, closed %s)\n", t->status, ts(t->created, b1),
+		    ts(t->closed, b2));
+		md(&c, "- **Intake SHA-256:** `%s`\n\n## Workflow\n\n", t->intake_hash);
+		for (i = 0; i < WF_STEPS; i++)
+			md(&c, "%d. [%c] %s\n", i + 1, s.step[i].done ? 'x' : ' ', s.step[i].name);
+	}
+	section_intake(&c, t);
+	section_approvals(&c, t, e);
+	section_evidence(&c, t, e);
+	section_grants(&c, t, e);
+	section_plan(&c, t, e);
+	section_smoke_cleanup(&c, t, &s, e);
+	if (c.r == 0) {
+		if (as_json) {
+			json_key(&c.j, "timeline");
+			json_arr_begin(&c.j);
+		} else
+			md(&c, "\n## Timeline (from the verified audit log)\n\n"
+			    "| # | time (UTC) | event | actor |\n|---|---|---|---|\n");
+		c.r = audit_each(&h->log, tid, timeline_one, &c, e);
+		if (as_json) {
+			json_arr_end(&c.j);
+			json_obj_end(&c.j);
+			if (c.r == 0)
+				c.r = json_error(&c.j);
+			if (c.r == 0)
+				c.r = buf_putc(out, '\n');
+		}
+	}
+	r = c.r;
+out:
+	ticket_free(t);
+	return r;
+}

@@ -1,0 +1,43 @@
+/*
+ * scan.h - the secret detector interface.
+ *
+ * Everything that enters breakglass as free text passes scan_text() first.
+ * This interface is deliberately small so the detector behind it can be
+ * replaced by the full scanner without touching its callers: a finding is
+ * a rule name and a byte range, never a copy of the secret.
+ */
+#ifndef BG_SCAN_H
+#define BG_SCAN_H
+
+#include "err.h"
+
+#include <stddef.h>
+
+#define SCAN_MAX_FINDINGS 32
+
+typedef struct scan_finding {
+	const char *rule; /* static string, e.g. "aws-access-key" */
+	size_t off;       /* byte offset of the secret part */
+	size_t len;
+} scan_finding;
+
+typedef struct scan_result {
+	scan_finding f[SCAN_MAX_FINDINGS];
+	size_t n;
+	int truncated; /* more findings than fit */
+} scan_result;
+
+/* Scan s[0..n); findings in order of offset.  Never fails. */
+void scan_text(const char *s, size_t n, scan_result *res);
+
+/*
+ * Scan and refuse: 0 when clean; otherwise BG_ERR_SECRET with e naming
+ * what (e.g. "field 'evidence'") and each finding's rule, line and column.
+ * The message never contains the secret.
+ */
+int scan_refuse(const char *what, const char *s, size_t n, bg_error *e);
+
+/* Names of the rules this detector knows, NULL-terminated. */
+extern const char *const scan_rule_names[];
+
+#endif

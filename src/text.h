@@ -1,0 +1,29 @@
+/*
+ * text.h - validation of text that enters breakglass.
+ */
+#ifndef BG_TEXT_H
+#define BG_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * Check that s[0..n) is valid UTF-8 (no overlongs, no surrogates), holds no
+ * NUL and no control characters other than \n and \t (\r is refused as well
+ * unless allow_cr).  On failure returns BG_ERR_INVALID and sets *bad to the
+ * byte offset of the first offending byte.
+ */
+int text_check(const char *s, size_t n, int allow_newline, size_t *bad);
+
+/* 1-based line and column (in bytes) of offset off in s. */
+void text_position(const char *s, size_t off, size_t *line, size_t *col);
+
+/* Strip leading and trailing ASCII whitespace in place; returns s. */
+char *text_trim(char *s);
+
+/* 1 if s is a plausible email address (local@domain.tld, ASCII, no spaces). */
+int text_is_email(const char *s);
+
+/* 1 if s is a safe identifier: [A-Za-z0-9][A-Za-z0-9._-]{0,max-1}. */
+int text_is_ident(const char *s, size_t max);
+
+#endif

@@ -1,0 +1,561 @@
+/*
+ * ticket.c - intake validation and ticket storage.
+ */
+#include "ticket.h"
+#include "hash.h"
+#include "json.h"
+#include "scan.h"
+#include "text.h"
+#include "utc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ML (KV_MULTILINE)
+
+const kv_key ticket_schema[] = {
+	{ "project", KV_REQUIRED, 64 },
+	{ "system", KV_REQUIRED, 128 },
+	{ "requester", KV_REQUIRED, 254 },
+	{ "production-url", 0, 512 },
+	{ "affected-flow", 0, 512 },
+	{ "broken", KV_REQUIRED | ML, 4096 },
+	{ "started", KV_REQUIRED, 32 },
+	{ "changed-before", ML, 4096 },
+	{ "evidence", ML, 8192 },
+	{ "reproduce", ML, 4096 },
+	{ "last-known-good", ML, 1024 },
+	{ "deploy-method", 0, 32 },
+	{ "repository", 0, 512 },
+	{ "production-branch", 0, 128 },
+	{ "staging-url", 0, 512 },
+	{ "log-access", ML, 1024 },
+	{ "backup-status", ML, 1024 },
+	{ "rollback-method", 0, 32 },
+	{ "approver-name", 0, 128 },
+	{ "approver-email", 0, 254 },
+	{ "window-start", 0, 32 },
+	{ "window-end", 0, 32 },
+	{ "timezone", 0, 64 },
+	{ NULL, 0, 0 }
+};
+
+const char *const ticket_confirm_fields[] = {
+	"broken", "started", "changed-before", "last-known-good", "deploy-method",
+	"backup-status", "rollback-method", "approver-name", "approver-email", NULL
+};
+
+static const char *const deploy_methods[] = {
+	"github-actions", "hosting-panel", "ssh", "sftp", "ftp", "shopify-theme",
+	"wordpress-admin", "cloud-console", "ci-cd", "docker", "manual-upload",
+	"other", NULL
+};
+
+static const char *const rollback_methods[] = {
+	"restore-backup", "revert-commit", "redeploy-previous", "switch-theme",
+	"disable-plugin", "restore-image", "rollback-migration", "restore-dns-cdn",
+	"prepared-patch", "other", NULL
+};
+
+static const char *const free_text[] = {
+	"system", "affected-flow", "broken", "changed-before", "evidence",
+	"reproduce", "last-known-good", "repository", "production-branch",
+	"log-access", "backup-status", "approver-name", "production-url",
+	"staging-url", NULL
+};
+
+int
+ticket_template(buf *out)
+{
+	return buf_puts(out,
+	    "# breakglass emergency ticket - fill in what you know, then:\n"
+	    "#   breakglass ticket open --from this-file\n"
+	    "# One 'key: value' per line.  Indent further lines of a long value by\n"
+	    "# two spaces.  Times are UTC: 2026-11-21T02:10Z.  Never paste passwords,\n"
+	    "# keys or tokens here: breakglass refuses them.\n"
+	    "\n"
+	    "# Project (as registered with 'breakglass project add') and the system.\n"
+	    "project: \n"
+	    "system: \n"
+	    "# Who is asking for access (email).\n"
+	    "requester: \n"
+	    "production-url: \n"
+	    "# The user-facing flow that is affected (checkout, login, ...).\n"
+	    "affected-flow: \n"
+	    "\n"
+	    "# What is broken, when it started (UTC), what changed before it.\n"
+	    "broken: \n"
+	    "started: \n"
+	    "changed-before: \n"
+	    "# Error messages, failed order IDs, alert links.\n"
+	    "evidence: \n"
+	    "reproduce: \n"
+	    "# Last known good: deploy, commit, release, backup, version or time.\n"
+	    "last-known-good: \n"
+	    "\n"
+	    "# How production is deployed: github-actions hosting-panel ssh sftp ftp\n"
+	    "#   shopify-theme wordpress-admin cloud-console ci-cd docker\n"
+	    "#   manual-upload other\n"
+	    "deploy-method: \n"
+	    "repository: \n"
+	    "production-branch: \n"
+	    "staging-url: \n"
+	    "# Where the logs are and who can read them.\n"
+	    "log-access: \n"
+	    "\n"
+	    "# Is there a current backup?  What, where, when taken?\n"
+	    "backup-status: \n"
+	    "# How to undo a bad fix: restore-backup revert-commit redeploy-previous\n"
+	    "#   switch-theme disable-plugin restore-image rollback-migration\n"
+	    "#   restore-dns-cdn prepared-patch other\n"
+	    "rollback-method: \n"
+	    "\n"
+	    "# Who may approve production changes for this project.\n"
+	    "approver-name: \n"
+	    "approver-email: \n"
+	    "# Maintenance window (UTC) and the client's time zone (for display).\n"
+	    "window-start: \n"
+	    "window-end: \n"
+	    "timezone: \n");
+}
+
+static int
+in_list(const char *v, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(v, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+valid_url(const char *v)
+{
+	const char *p;
+
+	if (strncmp(v, "https://", 8) == 0)
+		p = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		p = v + 7;
+	else
+		return 0;
+	if (*p == '\0' || *p == '/')
+		return 0;
+	for (; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+static int
+valid_tz(const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("/_+-", *p)))
+			return 0;
+	return *v != '\0';
+}
+
+static int
+field_fail(bg_error *e, const kv_doc *d, const char *key, const char *fmt, const char *v)
+{
+	size_t line = kv_line(d, key);
+	char what[64];
+
+	if (line)
+		snprintf(what, sizeof(what), "line %zu: ", line);
+	else
+		what[0] = '\0';
+	return bg_fail(e, BG_ERR_INVALID, "%sfield '%s': %s%s%.80s%s", what, key, fmt,
+	    v ? " '" : "", v ? v : "", v ? "'" : "");
+}
+
+int
+ticket_validate(const kv_doc *d, bg_error *e)
+{
+	const char *v;
+	int64_t t, ws = 0, we = 0;
+	size_t i;
+	int r;
+
+	if ((v = kv_get(d, "project")) == NULL || !text_is_ident(v, 64))
+		return field_fail(e, d, "project", "must be a project name ([A-Za-z0-9._-])", v);
+	if ((v = kv_get(d, "requester")) == NULL || !text_is_email(v))
+		return field_fail(e, d, "requester", "must be an email address", v);
+	if ((v = kv_get(d, "approver-email")) != NULL && !text_is_email(v))
+		return field_fail(e, d, "approver-email", "must be an email address", v);
+	if ((v = kv_get(d, "started")) == NULL || utc_parse(v, &t) != 0)
+		return field_fail(e, d, "started", "must be a UTC time like 2026-11-21T02:10Z", v);
+	if ((v = kv_get(d, "deploy-method")) != NULL && !in_list(v, deploy_methods))
+		return field_fail(e, d, "deploy-method",
+		    "must be one of github-actions, hosting-panel, ssh, sftp, ftp, "
+		    "shopify-theme, wordpress-admin, cloud-console, ci-cd, docker, "
+		    "manual-upload, other; not", v);
+	if ((v = kv_get(d, "rollback-method")) != NULL && !in_list(v, rollback_methods))
+		return field_fail(e, d, "rollback-method",
+		    "must be one of restore-backup, revert-commit, redeploy-previous, "
+		    "switch-theme, disable-plugin, restore-image, rollback-migration, "
+		    "restore-dns-cdn, prepared-patch, other; not", v);
+	if ((v = kv_get(d, "production-url")) != NULL && !valid_url(v))
+		return field_fail(e, d, "production-url", "must be an http(s) URL", v);
+	if ((v = kv_get(d, "staging-url")) != NULL && !valid_url(v))
+		return field_fail(e, d, "staging-url", "must be an http(s) URL", v);
+	if ((v = kv_get(d, "window-start")) != NULL && utc_parse(v, &ws) != 0)
+		return field_fail(e, d, "window-start", "must be a UTC time", v);
+	if ((v = kv_get(d, "window-end")) != NULL && utc_parse(v, &we) != 0)
+		return field_fail(e, d, "window-end", "must be a UTC time", v);
+	if (ws && we && we <= ws)
+		return field_fail(e, d, "window-end", "must be after window-start", NULL);
+	if ((v = kv_get(d, "timezone")) != NULL && !valid_tz(v))
+		return field_fail(e, d, "timezone", "must be a zone name like Europe/Berlin", v);
+	for (i = 0; i < d->n; i++) {
+		char what[64];
+
+		if (!in_list(d->items[i].key, free_text))
+			continue;
+		if (d->items[i].line)
+			snprintf(what, sizeof(what), "line %zu: field '%s'", d->items[i].line,
+			    d->items[i].key);
+		else
+			snprintf(what, sizeof(what), "field '%s'", d->items[i].key);
+		if ((r = scan_refuse(what, d->items[i].value, strlen(d->items[i].value), e)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+ticket_canonical(const kv_doc *d, buf *out)
+{
+	const kv_key *k;
+	size_t i;
+	int r;
+
+	for (k = ticket_schema; k->name; k++) {
+		for (i = 0; i < d->n; i++) {
+			const char *v, *nl;
+
+			if (strcmp(d->items[i].key, k->name) != 0)
+				continue;
+			if ((r = buf_printf(out, "%s: ", k->name)) != 0)
+				return r;
+			for (v = d->items[i].value; (nl = strchr(v, '\n')) != NULL; v = nl + 1)
+				if ((r = buf_append(out, v, (size_t)(nl - v))) != 0 ||
+				    (r = buf_puts(out, "\n  ")) != 0)
+					return r;
+			if ((r = buf_printf(out, "%s\n", v)) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int
+ticket_parse(const char *text, size_t len, kv_doc *out, bg_error *e)
+{
+	int r;
+
+	if ((r = kv_parse(text, len, ticket_schema, out, e)) != 0)
+		return r;
+	if ((r = ticket_validate(out, e)) != 0)
+		kv_doc_release(out);
+	return r;
+}
+
+int
+ticket_parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (strncmp(s, "T-", 2) == 0 || strncmp(s, "t-", 2) == 0)
+		s += 2;
+	if (*s < '1' || *s > '9')
+		return BG_ERR_INVALID;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v <= 0 || v > 1000000000LL)
+		return BG_ERR_INVALID;
+	*id = v;
+	return 0;
+}
+
+static int
+project_exists(home *h, const char *name, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT 1 FROM projects WHERE name = ?", &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return bg_fail(e, BG_ERR_NOTFOUND,
+		    "project '%s' is not registered (breakglass project add %s)", name, name);
+	return store_fail(h->st, e, "cannot look up project");
+}
+
+static void
+summary_of(const char *broken, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && broken[i] && broken[i] != '\n'; i++)
+		out[i] = broken[i];
+	out[i] = '\0';
+	if (i + 1 == n && n > 4)
+		memcpy(out + n - 4, "...", 4);
+}
+
+int
+ticket_open(home *h, const kv_doc *d, int64_t *id, bg_error *e)
+{
+	buf canon, detail;
+	json j;
+	sqlite3_stmt *st = NULL;
+	char hash[HASH_HEXLEN], summary[121];
+	int r;
+
+	*id = 0;
+	buf_init(&canon, KV_MAX_INPUT);
+	buf_init(&detail, 4096);
+	if ((r = ticket_validate(d, e)) != 0 || (r = ticket_canonical(d, &canon)) != 0)
+		goto out;
+	hash_sha256_hex(canon.data, canon.len, hash);
+	summary_of(kv_get(d, "broken"), summary, sizeof(summary));
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = project_exists(h, kv_get(d, "project"), e)) != 0)
+		goto abort;
+	if ((r = store_prepare(h->st, "INSERT INTO tickets (project, requester, summary, "
+	    "intake, intake_hash, status, created) VALUES (?, ?, ?, ?, ?, 'open', ?)",
+	    &st, e)) != 0)
+		goto abort;
+	store_bind_text(st, 1, kv_get(d, "project"));
+	store_bind_text(st, 2, kv_get(d, "requester"));
+	store_bind_text(st, 3, summary);
+	store_bind_text(st, 4, canon.data);
+	store_bind_text(st, 5, hash);
+	store_bind_int(st, 6, h->now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot store ticket");
+		goto abort;
+	}
+	*id = sqlite3_last_insert_rowid(h->st->db);
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "project", kv_get(d, "project"));
+	json_kv_str(&j, "requester", kv_get(d, "requester"));
+	json_kv_str(&j, "summary", summary);
+	json_kv_str(&j, "intake_sha256", hash);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "ticket.open", *id, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0) {
+		*id = 0;
+		goto abort;
+	}
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	buf_release(&canon);
+	buf_release(&detail);
+	return r;
+}
+
+void
+ticket_free(ticket *t)
+{
+	if (t == NULL)
+		return;
+	free(t->project);
+	free(t->requester);
+	free(t->summary);
+	free(t->status);
+	free(t->close_note);
+	free(t->intake);
+	kv_doc_release(&t->fields);
+	free(t);
+}
+
+int
+ticket_load(home *h, int64_t id, ticket **out, bg_error *e)
+{
+	sqlite3_stmt *st;
+	ticket *t;
+	int r, rc;
+
+	*out = NULL;
+	if ((r = store_prepare(h->st, "SELECT project, requester, summary, status, created, "
+	    "closed, close_note, intake, intake_hash FROM tickets WHERE id = ?", &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return bg_fail(e, BG_ERR_NOTFOUND, "no ticket 'T-%lld'", (long long)id);
+		return store_fail(h->st, e, "cannot read ticket");
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		sqlite3_finalize(st);
+		return BG_ERR_NOMEM;
+	}
+	t->id = id;
+	t->project = store_col_dup(st, 0);
+	t->requester = store_col_dup(st, 1);
+	t->summary = store_col_dup(st, 2);
+	t->status = store_col_dup(st, 3);
+	t->created = sqlite3_column_int64(st, 4);
+	t->closed = sqlite3_column_int64(st, 5);
+	t->close_note = store_col_dup(st, 6);
+	t->intake = store_col_dup(st, 7);
+	snprintf(t->intake_hash, sizeof(t->intake_hash), "%s", store_col_text(st, 8));
+	sqlite3_finalize(st);
+	if (!t->project || !t->requester || !t->summary || !t->status || !t->intake) {
+		ticket_free(t);
+		return BG_ERR_NOMEM;
+	}
+	if ((r = kv_parse(t->intake, strlen(t->intake), ticket_schema, &t->fields, e)) != 0) {
+		ticket_free(t);
+		return bg_fail(e, BG_ERR_CORRUPT, "stored intake of T-%lld is corrupt",
+		    (long long)id);
+	}
+	*out = t;
+	return 0;
+}
+
+int
+ticket_require_open(const ticket *t, bg_error *e)
+{
+	if (strcmp(t->status, "open") != 0)
+		return bg_fail(e, BG_ERR_STATE, "ticket 'T-%lld' is %s", (long long)t->id,
+		    t->status);
+	return 0;
+}
+
+int
+ticket_set(home *h, int64_t id, const char *key, const char *value, bg_error *e)
+{
+	ticket *t = NULL;
+	buf canon, detail;
+	json j;
+	sqlite3_stmt *st = NULL;
+	char hash[HASH_HEXLEN], summary[121];
+	int r;
+
+	buf_init(&canon, KV_MAX_INPUT);
+	buf_init(&detail, 4096);
+	if (strcmp(key, "project") == 0 || strcmp(key, "requester") == 0)
+		return bg_fail(e, BG_ERR_INVALID, "field '%s' cannot change after opening", key);
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+		goto abort;
+	if ((r = kv_set(&t->fields, ticket_schema, key, value, e)) != 0 ||
+	    (r = ticket_validate(&t->fields, e)) != 0)
+		goto abort;
+	if (kv_get(&t->fields, "broken") == NULL || kv_get(&t->fields, "system") == NULL ||
+	    kv_get(&t->fields, "started") == NULL) {
+		r = bg_fail(e, BG_ERR_INVALID, "field '%s' is required", key);
+		goto abort;
+	}
+	if ((r = ticket_canonical(&t->fields, &canon)) != 0)
+		goto abort;
+	hash_sha256_hex(canon.data, canon.len, hash);
+	summary_of(kv_get(&t->fields, "broken"), summary, sizeof(summary));
+	if ((r = store_prepare(h->st, "UPDATE tickets SET intake = ?, intake_hash = ?, "
+	    "summary = ? WHERE id = ?", &st, e)) != 0)
+		goto abort;
+	store_bind_text(st, 1, canon.data);
+	store_bind_text(st, 2, hash);
+	store_bind_text(st, 3, summary);
+	store_bind_int(st, 4, id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot update ticket");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "field", key);
+	json_kv_str(&j, "intake_sha256", hash);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "ticket.update", id, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	ticket_free(t);
+	buf_release(&canon);
+	buf_release(&detail);
+	return r;
+}
+
+int
+ticket_comment(home *h, int64_t id, const char *body, bg_error *e)
+{
+	ticket *t = NULL;
+	sqlite3_stmt *st = NULL;
+	buf detail;
+	json j;
+	size_t bad, n = strlen(body);
+	int r;
+
+	buf_init(&detail, 1024);
+	if (n == 0)
+		return bg_fail(e, BG_ERR_INVALID, "empty comment");
+	if (n > 16384)
+		return bg_fail(e, BG_ERR_TOOLARGE, "comment longer than 16384 bytes");
+	if (text_check(body, n, 1, &bad) != 0) {
+		size_t l, c;
+
+		text_position(body, bad, &l, &c);
+		return bg_fail(e, BG_ERR_INVALID,
+		    "comment: line %zu, column %zu: invalid UTF-8 or control character", l, c);
+	}
+	if ((r = scan_refuse("comment", body, n, e)) != 0)
+		return r;
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = ticket_load(h, id, &t, e)) != 0)
+		goto abort;
+	if ((r = store_prepare(h->st, "INSERT INTO comments (ticket, author, time, body) "
+	    "VALUES (?, ?, ?, ?)", &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, id);
+	store_bind_text(st, 2, h->actor);
+	store_bind_int(st, 3, h->now);
+	store_bind_text(st, 4, body);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot store comment");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_int(&j, "comment", sqlite3_last_insert_rowid(h->st->db));
+	json_kv_int(&j, "bytes", (int64_t)n);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "ticket.comment", id, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	ticket_free(t);
+	buf_release(&detail);
+	return r;
+}

@@ -1,0 +1,39 @@
+/*
+ * utc.h - time in UTC, and nothing else.
+ *
+ * breakglass keeps every instant as seconds since the epoch (int64_t, UTC)
+ * and writes it as "YYYY-MM-DDTHH:MM:SSZ".  Durations are written "90m",
+ * "4h", "1h30m", "2d", "45s".
+ */
+#ifndef BG_UTC_H
+#define BG_UTC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define UTC_STRLEN 21 /* "2026-11-21T05:30:00Z" + NUL */
+
+/*
+ * The current UTC time.  BREAKGLASS_NOW (an ISO-8601 UTC instant) overrides
+ * the clock for tests; it is honoured only when BREAKGLASS_TESTING=1 too, so
+ * a production environment variable cannot move the clock.
+ */
+int64_t utc_now(void);
+
+/* Format t into out (UTC_STRLEN bytes). */
+void utc_format(int64_t t, char out[UTC_STRLEN]);
+
+/*
+ * Parse "YYYY-MM-DDTHH:MM[:SS]Z" (also "YYYY-MM-DD HH:MM[:SS]Z"/"+00:00")
+ * strictly: fields in range, no trailing text, UTC only.  0 or
+ * BG_ERR_INVALID.
+ */
+int utc_parse(const char *s, int64_t *t);
+
+/* Parse a duration ("4h", "1h30m", "90m", "2d", "300s"); > 0 seconds. */
+int utc_parse_duration(const char *s, int64_t *secs);
+
+/* Format a duration compactly ("4h", "1h30m", "45s"). */
+void utc_format_duration(int64_t secs, char *out, size_t outlen);
+
+#endif
