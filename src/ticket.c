@@ -528,7 +528,7 @@ ticket_comment(home *h, int64_t id, const char *body, bg_error *e)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, id, &t, e)) != 0)
+	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO comments (ticket, author, time, body) "
 	    "VALUES (?, ?, ?, ?)", &st, e)) != 0)

@@ -154,7 +154,7 @@ utc_parse_duration(const char *s, int64_t *secs)
 		if (*s == '\0' || (u = strchr(units, *s)) == NULL)
 			return BG_ERR_INVALID;
 		idx = (int)(u - units);
-		if (idx >= last && seen) /* units must descend: 1h30m, not 30m1h */
+		if (seen && idx <= last) /* units must descend: 1h30m, not 30m1h */
 			return BG_ERR_INVALID;
 		last = idx;
 		seen = 1;

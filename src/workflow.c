@@ -120,11 +120,12 @@ workflow_status(home *h, const ticket *t, wf_status *s, bg_error *e)
 	    (r = count(h, "SELECT count(*) FROM cleanup WHERE ticket = ?", t->id, &ncleanup, e)))
 		return r;
 	{
-		/* grants not ended as of now (active past not-after counts as ended,
-		 * except manual grants, whose removal must be confirmed) */
+		/* grants that gave access and have not ended as of now (active past
+		 * not-after counts as ended, except manual grants, whose removal
+		 * must be confirmed); never-activated grants are cancelled at close */
 		if ((r = store_prepare(h->st, "SELECT count(*) FROM grants WHERE ticket = ?1 AND ("
-		    "state IN ('requested','approved') OR (state = 'active' AND (not_after > ?2 OR "
-		    "kind = 'manual')) OR (state = 'expired' AND kind = 'manual'))", &st, e)) != 0)
+		    "(state = 'active' AND (not_after > ?2 OR kind = 'manual')) OR "
+		    "(state = 'expired' AND kind = 'manual'))", &st, e)) != 0)
 			return r;
 		store_bind_int(st, 1, t->id);
 		store_bind_int(st, 2, h->now);

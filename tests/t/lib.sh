@@ -1,0 +1,140 @@
+# lib.sh - helpers for the breakglass integration tests (TAP output).
+#
+# Each test script sources this file, uses a throwaway home under a fresh
+# temporary directory (removed on exit), and ends with done_testing.
+# BREAKGLASS names the binary under test (make integration sets it).
+
+set -u
+: "${BREAKGLASS:?set BREAKGLASS to the breakglass binary}"
+T=$(mktemp -d /tmp/bg-t.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export BREAKGLASS_HOME="$T/home"
+export BREAKGLASS_ACTOR=tester
+unset BREAKGLASS_NOW BREAKGLASS_TESTING
+export LC_ALL=C
+N=0
+FAILED=0
+
+bg() { "$BREAKGLASS" "$@"; }
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+not_ok() {
+	N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"
+	[ -f "$T/err" ] && sed 's/^/#   err: /' "$T/err" | head -20
+	[ -f "$T/out" ] && sed 's/^/#   out: /' "$T/out" | head -20
+	return 0
+}
+
+# expect CODE DESCRIPTION CMD...: run CMD, keep its output in $T/out and
+# $T/err, and check its exit status.
+expect() {
+	_want=$1; _desc=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err" </dev/null
+	_rc=$?
+	if [ "$_rc" -eq "$_want" ]; then ok "$_desc"; else not_ok "$_desc (exit $_rc, want $_want)"; fi
+}
+
+# expect_in CODE DESCRIPTION INPUTFILE CMD...: same, with stdin from a file.
+expect_in() {
+	_want=$1; _desc=$2; _in=$3; shift 3
+	"$@" >"$T/out" 2>"$T/err" <"$_in"
+	_rc=$?
+	if [ "$_rc" -eq "$_want" ]; then ok "$_desc"; else not_ok "$_desc (exit $_rc, want $_want)"; fi
+}
+
+err_has() { if grep -q -- "$1" "$T/err"; then ok "$2"; else not_ok "$2 (stderr lacks '$1')"; fi; }
+out_has() { if grep -q -- "$1" "$T/out"; then ok "$2"; else not_ok "$2 (stdout lacks '$1')"; fi; }
+err_lacks() { if grep -q -- "$1" "$T/err"; then not_ok "$2 (stderr has '$1')"; else ok "$2"; fi; }
+file_lacks() { if [ -e "$2" ] && grep -q -- "$1" "$2"; then not_ok "$3 ('$2' has '$1')"; else ok "$3"; fi; }
+
+done_testing() {
+	echo "1..$N"
+	[ "$FAILED" -eq 0 ]
+}
+
+# A home with project 'shop' (systems web1, db1), approvers owner and
+# second, and the requester dev (also registered, to prove they cannot
+# approve their own ticket).
+setup_home() {
+	bg init >/dev/null || exit 1
+	bg project add shop --systems web1,db1 >/dev/null || exit 1
+	for k in owner dev second; do
+		ssh-keygen -q -t ed25519 -N '' -C "$k" -f "$T/$k" || exit 1
+	done
+	bg approver add --project shop --principal owner@shop.example --name "Olga Owner" \
+		--key "$T/owner.pub" >/dev/null || exit 1
+	bg approver add --project shop --principal dev@agency.example --key "$T/dev.pub" \
+		>/dev/null || exit 1
+	bg approver add --project shop --principal second@shop.example --key "$T/second.pub" \
+		>/dev/null || exit 1
+}
+
+write_intake() {
+	cat >"$T/intake.txt" <<'EOT'
+project: shop
+system: web1
+requester: dev@agency.example
+production-url: https://shop.example
+affected-flow: checkout
+broken: Checkout returns HTTP 500 after payment
+started: 2026-11-21T02:10Z
+changed-before: deploy of release 4.2.1 at 02:00
+evidence: PaymentGateway: undefined index 'currency'
+last-known-good: release 4.2.0
+deploy-method: ssh
+backup-status: nightly dump 01:00 UTC
+rollback-method: redeploy-previous
+approver-name: Olga Owner
+approver-email: owner@shop.example
+EOT
+}
+
+open_ticket() {
+	write_intake
+	bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+}
+
+# sign KEY FILE: the approver signs FILE with the real ssh-keygen.
+sign() {
+	rm -f "$2.sig"
+	ssh-keygen -q -Y sign -n breakglass -f "$T/$1" "$2" </dev/null >/dev/null 2>&1
+}
+
+# approve_as KEY T KIND [REASON]: issue the statement, sign, record.
+approve_as() {
+	if [ $# -gt 3 ]; then
+		bg approve "$2" --statement --for "$3" --reason "$4" -o "$T/stmt-$3" 2>/dev/null
+	else
+		bg approve "$2" --statement --for "$3" -o "$T/stmt-$3" 2>/dev/null
+	fi || return 1
+	sign "$1" "$T/stmt-$3" || return 1
+	bg approve "$2" --signature "$T/stmt-$3.sig" >/dev/null
+}
+
+write_plan() {
+	cat >"$T/fix.diff" <<'EOT'
+--- a/app/Payment.php
++++ b/app/Payment.php
+@@ -10,1 +10,1 @@
+-    $c = $order['currency'];
++    $c = $order['currency'] ?? 'EUR';
+EOT
+	cat >"$T/plan.txt" <<'EOT'
+summary: default the currency when the gateway omits it
+diagnosis: release 4.2.1 reads the currency without a default
+change: apply fix.diff
+rollback: redeploy release 4.2.0
+impact: php-fpm reload, no downtime
+smoke-test: a test order with a saved card
+EOT
+}
+
+# A ticket through confirmation, with a read grant G-1 and a write grant G-2.
+ticket_with_grants() {
+	open_ticket
+	approve_as owner T-1 confirm || exit 1
+	bg grant request T-1 --kind ssh --system web1 --account hotfix --read /var/log/nginx \
+		--reason "read the logs" >/dev/null || exit 1
+	bg grant request T-1 --kind ssh --system web1 --account hotfix --tier plan \
+		--write /srv/shop/app --reason "apply the fix" --ttl 1h >/dev/null || exit 1
+}

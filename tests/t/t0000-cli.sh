@@ -1,0 +1,28 @@
+#!/bin/sh
+# t0000-cli: the command table, --help everywhere, exit codes for misuse.
+. "$(dirname "$0")/lib.sh"
+
+expect 0 "help lists the commands" bg help
+out_has "grant" "help names the grant command"
+expect 0 "version prints" bg version
+out_has "breakglass 0" "version string"
+expect 2 "no command is a usage error" bg
+expect 2 "unknown command is refused" bg tickets
+err_has "unknown command 'tickets'" "names the unknown command"
+expect 2 "no prefix matching" bg tick list
+
+for c in init project approver ticket approve evidence plan grant revoke reap smoke cleanup report audit; do
+	expect 0 "$c --help" bg "$c" --help
+	out_has "usage: breakglass $c" "$c --help shows usage"
+	expect 0 "help $c" bg help "$c"
+done
+
+expect 2 "unknown option is refused" bg ticket list --colour
+err_has "unknown option '--colour'" "names the unknown option"
+expect 2 "option value missing" bg ticket list --status
+expect 2 "option given twice" bg ticket list --status open --status all
+expect 3 "missing home: exit 3" bg ticket list
+err_has "no breakglass home at" "says the home is missing"
+err_has "breakglass init" "says how to create one"
+expect 2 "bad ticket id" bg ticket show X-1 --home "$T/nohome"
+done_testing

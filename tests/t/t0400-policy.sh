@@ -1,0 +1,85 @@
+#!/bin/sh
+# t0400-policy: excessive requests refused with the rule, the reason and a
+# narrower request; rules are data, overridable per project; fail closed.
+. "$(dirname "$0")/lib.sh"
+setup_home
+open_ticket
+
+req() { bg grant request T-1 --kind ssh --reason why "$@"; }
+H="--system web1 --account hotfix"
+refused() { # refused RULE DESC ARGS...
+	_rule=$1; _d=$2; shift 2
+	expect 1 "$_d refused" req "$@"
+	err_has "rule '$_rule'" "$_d: names rule $_rule"
+	err_has "narrower: " "$_d: suggests a narrower request"
+}
+refused no-privileged-account "root account" --system web1 --account root --read /srv/shop
+refused no-privileged-account "owner account" --system web1 --account owner --read /srv/shop
+refused exact-privileged-commands "unrestricted sudo" --sudo ALL $H
+refused no-unrestricted-sudo "sudo shell" --sudo /bin/bash $H
+refused no-unrestricted-sudo "sudo su" --sudo "/usr/bin/su -" $H
+refused no-unrestricted-sudo "sudo editor" --sudo "/usr/bin/vim /etc/hosts" $H
+refused exact-commands "wildcard command" --command "/usr/bin/tail -f /var/log/*" $H
+refused no-shell-metachar "shell metacharacters" --command "/usr/bin/echo a;id" $H
+refused no-shell-escape-programs "interpreter" --command "/usr/bin/python3 -c print(1)" $H
+refused no-shell-escape-programs "pager" --command "/usr/bin/less /var/log/syslog" $H
+refused absolute-commands "relative program" --command "systemctl restart php-fpm" $H
+refused no-broad-read "read of /" --read / $H
+refused no-sensitive-read "read of ssh keys" --read /etc/ssh $H
+refused no-sensitive-write "write to /etc/sudoers.d" --tier plan --write /etc/sudoers.d $H
+refused no-broad-write "write to /var/www" --tier plan --write /var/www $H
+refused absolute-paths "dot-dot path" --read /srv/shop/../../etc $H
+refused ttl-cap "ttl over 4h" --read /srv/shop --ttl 8h $H
+err_has "--ttl 4h" "ttl suggestion names the cap"
+refused related-systems-only "unrelated system" --read /srv/shop --system mail1 --account hotfix
+expect 1 "no reason refused" bg grant request T-1 --kind ssh --system web1 --account hotfix --read /srv/shop
+err_has "rule 'stated-reason'" "stated-reason"
+expect 1 "db superuser refused" bg grant request T-1 --kind db --system db1 --account hotfix \
+	--database shop --superuser yes --reason why
+err_has "rule 'no-db-superuser'" "no-db-superuser"
+expect 1 "db superuser account refused" bg grant request T-1 --kind db --system db1 --account postgres \
+	--database shop --reason why
+expect 1 "cloud owner role refused" bg grant request T-1 --kind cloud --system web1 --role roles/owner --reason why
+err_has "rule 'no-owner-role'" "no-owner-role"
+expect 1 "billing role refused" bg grant request T-1 --kind cms --system web1 --role "Billing manager" --reason why
+expect 1 "bypassing branch protection refused" bg grant request T-1 --kind repo --system web1 \
+	--bypass-protection yes --reason why
+expect 2 "field of another kind refused" bg grant request T-1 --kind db --system db1 --account x \
+	--database shop --tier shell --reason why
+err_has "'tier' does not apply to db grants" "says the field does not apply"
+expect 2 "unparseable command refused" req $H --command "/bin/echo 'open"
+
+expect 0 "narrow read request passes" req $H --read /var/log/nginx --read /srv/shop --ttl 2h
+out_has "G-1 requested" "grant id reported"
+expect 0 "exact privileged command passes" req $H --sudo "/usr/bin/systemctl restart php-fpm"
+expect 0 "db read-only passes" bg grant request T-1 --kind db --system db1 --account hotfix_ro \
+	--engine postgresql --database shop --schema public --access read-only --reason diag
+expect 0 "manual grant passes" bg grant request T-1 --kind manual --system web1 --role "Theme editor" \
+	--granted-by "Olga in the Shopify admin" --reason "edit the theme"
+
+# refusals are audited, by rule name, never with the request text
+expect 0 "audit export" bg audit export --ticket T-1
+out_has '"event":"grant.refuse"' "refusals are in the audit log"
+out_has '"no-privileged-account"' "the refused rule is recorded"
+
+# per-project override tightens the cap; defaults edited in place are data too
+printf 'rule ttl-cap\n  check max-ttl\n  limit 1h\n  reason shop changes are capped at one hour\n  suggest --ttl {limit}\n' \
+	>"$BREAKGLASS_HOME/policy.d/shop.rules"
+expect 1 "project override applies" req $H --read /srv/shop --ttl 2h
+err_has "capped at one hour" "override's reason shown"
+err_has "narrower: --ttl 1h" "override's suggestion shown"
+printf 'rule broken\n  check nonsense\n' >"$BREAKGLASS_HOME/policy.d/shop.rules"
+expect 3 "broken project policy: fail closed" req $H --read /srv/shop
+err_has "unknown check 'nonsense'" "names the problem"
+rm "$BREAKGLASS_HOME/policy.d/shop.rules"
+mv "$BREAKGLASS_HOME/policy.rules" "$T/policy.rules"
+expect 3 "missing policy: fail closed" req $H --read /srv/shop
+err_has "refusing" "says it refuses"
+mv "$T/policy.rules" "$BREAKGLASS_HOME/policy.rules"
+# policy tightened after a request: activation re-checks
+approve_as owner T-1 confirm
+printf 'rule no-logs\n  applies ssh\n  check deny-under read\n  values /var/log\n  reason logs are off limits today\n' \
+	>"$BREAKGLASS_HOME/policy.d/shop.rules"
+expect 1 "activation re-checks the policy" bg grant activate G-1
+err_has "logs are off limits today" "activation names the new rule"
+done_testing

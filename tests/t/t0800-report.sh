@@ -1,0 +1,49 @@
+#!/bin/sh
+# t0800-report: the full lifecycle ends in a report generated from the
+# records; Markdown for people, JSON for tools.
+. "$(dirname "$0")/lib.sh"
+setup_home
+ticket_with_grants
+bg grant activate G-1 >/dev/null
+echo dump >"$T/dump"
+bg evidence T-1 backup --what "db dump" --where "/backups/shop" --taken 2026-11-21T01:00Z --file "$T/dump" >/dev/null
+bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+write_plan
+bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+approve_as owner T-1 plan
+bg grant activate G-2 >/dev/null
+bg smoke T-1 --result pass --notes "order 1001 paid" >/dev/null
+expect 0 "report before closing" bg report T-1
+out_has "# Incident report: T-1" "title"
+out_has "## Approvals" "approvals section"
+out_has "signed by owner@shop.example (Olga Owner)" "approver named"
+out_has "## Grants" "grants section"
+out_has "\*\*G-2\*\* ssh (can write), active" "write grant with state"
+out_has "## What changed, where, how to roll it back" "changes and rollback section"
+out_has "redeploy release 4.2.0" "rollback path from the plan"
+out_has "| fix.diff | diff |" "artifact listed"
+out_has "## Smoke test" "smoke section"
+out_has "## Timeline (from the verified audit log)" "timeline"
+out_has "| approval.record |" "timeline has the approval"
+out_has "- \[ \] grants-revoked" "cleanup shows open grants"
+expect 0 "report --json" bg report T-1 --json
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>);
+	exit(($j->{format} eq "breakglass-report-v1" && @{$j->{grants}} == 2 && $j->{plan}{artifacts}[0]{name} eq "fix.diff"
+	      && @{$j->{timeline}} > 5 && $j->{smoke}{result} eq "pass") ? 0 : 1)' <"$T/out" \
+	&& ok "JSON report has grants, plan, smoke, timeline" || not_ok "JSON report has grants, plan, smoke, timeline"
+bg revoke G-1 --reason done >/dev/null; bg revoke G-2 --reason done >/dev/null
+for i in secrets-rotated branch-merged staging-applied runbook-updated; do bg cleanup T-1 $i --done >/dev/null; done
+bg cleanup T-1 followup-ticket --done --note SHOP-1 >/dev/null
+expect 0 "close" bg ticket close T-1
+R=$BREAKGLASS_HOME/reports/T-1.md
+grep -q "Status:\*\* closed" "$R" && ok "stored report says closed" || not_ok "stored report says closed"
+sum=$(sha256sum "$R" | cut -d' ' -f1)
+expect 0 "audit export" bg audit export --ticket T-1
+out_has "\"report_sha256\":\"$sum\"" "close record carries the report's hash"
+out_has '"event":"checkpoint"' "per-ticket signed checkpoint"
+expect 0 "audit still verifies" bg audit verify
+expect 0 "report -o FILE" bg report T-1 -o "$T/r.md"
+[ -s "$T/r.md" ] && ok "report written to file" || not_ok "report written to file"
+expect 0 "status of a closed ticket" bg ticket status T-1
+out_has "\[closed\]" "status says closed"
+done_testing

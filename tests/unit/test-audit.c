@@ -1,0 +1,166 @@
+/* test-audit.c - the hash chain, the signed head and checkpoints. */
+#include "unit.h"
+#include "audit.h"
+#include "fileio.h"
+#include "sshkey.h"
+
+#include <unistd.h>
+
+typedef struct fx {
+	char dir[64];
+	sshkey_priv key;
+	audit_log log;
+} fx;
+
+static int
+setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	bg_error e;
+
+	if (sodium_init() < 0 || f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/bg-unit-audit.XXXXXX");
+	if (mkdtemp(f->dir) == NULL || sshkey_priv_generate(&f->key) != 0 ||
+	    audit_create(f->dir, &f->key, &e) != 0 ||
+	    audit_open(&f->log, f->dir, &f->key, f->key.pk, &e) != 0)
+		return -1;
+	f->log.checkpoint_every = 4;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fx *f = *state;
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/audit.log", f->dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/audit.head", f->dir);
+	unlink(p);
+	rmdir(f->dir);
+	audit_close(&f->log);
+	sshkey_priv_release(&f->key);
+	free(f);
+	return 0;
+}
+
+static void
+fill(fx *f, int n)
+{
+	bg_error e;
+
+	for (int i = 0; i < n; i++)
+		assert_int_equal(audit_append(&f->log, 1800000000 + i, "alice \"the\" admin",
+		    "ticket.comment", 1, "{\"n\":1}", &e), 0);
+}
+
+static void
+rewrite(fx *f, const char *from, const char *to)
+{
+	buf b, nb;
+	bg_error e;
+	char *p;
+
+	buf_init(&b, 0);
+	buf_init(&nb, 0);
+	assert_int_equal(fileio_read(f->log.path, 1 << 20, &b, &e), 0);
+	p = strstr(b.data, from);
+	assert_non_null(p);
+	buf_append(&nb, b.data, (size_t)(p - b.data));
+	buf_puts(&nb, to);
+	buf_puts(&nb, p + strlen(from));
+	assert_int_equal(fileio_write_atomic(f->log.path, nb.data, nb.len, 0640, 0, &e), 0);
+	buf_release(&b);
+	buf_release(&nb);
+}
+
+static void
+intact_log_verifies(void **state)
+{
+	fx *f = *state;
+	audit_report rep;
+	bg_error e;
+
+	fill(f, 9);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	assert_int_equal(rep.records, 9 + 2); /* two periodic checkpoints */
+	assert_int_equal(rep.checkpoints, 2);
+}
+
+static void
+modified_record_named(void **state)
+{
+	fx *f = *state;
+	audit_report rep;
+	bg_error e;
+
+	fill(f, 3);
+	rewrite(f, "{\"seq\":2,\"time\":\"2027-01-15T08:00:01Z\"", "{\"seq\":2,\"time\":\"2027-01-15T08:00:09Z\"");
+	assert_int_equal(audit_verify(&f->log, &rep, &e), BG_ERR_TAMPER);
+	assert_int_equal(rep.bad_seq, 2);
+	assert_non_null(strstr(e.msg, "record 2"));
+	/* appending to a tampered log is refused too */
+	assert_int_equal(audit_append(&f->log, 1800000100, "x", "ticket.comment", 1, NULL, &e), 0);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), BG_ERR_TAMPER);
+}
+
+static void
+truncation_detected(void **state)
+{
+	fx *f = *state;
+	audit_report rep;
+	bg_error e;
+	buf b;
+	char *last;
+
+	fill(f, 3);
+	buf_init(&b, 0);
+	assert_int_equal(fileio_read(f->log.path, 1 << 20, &b, &e), 0);
+	b.data[b.len - 1] = '\0';
+	last = strrchr(b.data, '\n');
+	assert_int_equal(fileio_write_atomic(f->log.path, b.data, (size_t)(last - b.data) + 1,
+	    0640, 0, &e), 0);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), BG_ERR_TAMPER);
+	assert_non_null(strstr(e.msg, "truncated"));
+	assert_int_equal(rep.bad_seq, 3);
+	/* an append now refuses: the log does not end at its signed head */
+	assert_int_equal(audit_append(&f->log, 1800000100, "x", "ticket.comment", 1, NULL, &e),
+	    BG_ERR_TAMPER);
+	buf_release(&b);
+}
+
+static void
+forged_head_refused(void **state)
+{
+	fx *f = *state;
+	audit_report rep;
+	bg_error e;
+	sshkey_priv other;
+	audit_log forged;
+
+	fill(f, 2);
+	/* a head signed by another key does not verify */
+	assert_int_equal(sshkey_priv_generate(&other), 0);
+	assert_int_equal(audit_open(&forged, f->dir, &other, other.pk, &e), 0);
+	assert_int_equal(audit_verify(&forged, &rep, &e), BG_ERR_TAMPER);
+	assert_non_null(strstr(e.msg, "signature"));
+	audit_close(&forged);
+	sshkey_priv_release(&other);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(intact_log_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(modified_record_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(truncation_detected, setup, teardown),
+		cmocka_unit_test_setup_teardown(forged_head_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
+}
