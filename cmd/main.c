@@ -70,6 +70,33 @@ main(int argc, char **argv)
 		fprintf(stderr, "breakglass: cannot initialise libsodium\n");
 		return EXIT_SYSTEM;
 	}
+	/* global options before the command are passed on to it */
+	{
+		static char *args[512];
+		char **globals = argv + 1;
+		int ng = 0, k, n = 0;
+
+		while (ng < argc - 1 && (strcmp(globals[ng], "--home") == 0 ||
+		    strcmp(globals[ng], "--as") == 0) && ng + 1 < argc - 1)
+			ng += 2;
+		while (ng < argc - 1 && (strncmp(globals[ng], "--home=", 7) == 0 ||
+		    strncmp(globals[ng], "--as=", 5) == 0))
+			ng++;
+		if (ng > 0 && argc < 500) {
+			args[n++] = argv[0];
+			for (k = 1 + ng; k < argc; k++)
+				args[n++] = argv[k];
+			for (k = 0; k < ng; k++)
+				args[n++] = globals[k];
+			args[n] = NULL;
+			if (n == ng + 1) {
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			argc = n;
+			argv = args;
+		}
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

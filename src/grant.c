@@ -139,8 +139,8 @@ grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
 		if (strcmp(f, "system") == 0 && !text_is_ident(val, 128))
 			return bg_fail(e, BG_ERR_INVALID, "system '%.64s' must be [A-Za-z0-9._-] "
 			    "(the name registered for the project)", val);
-		if (strcmp(f, "reason") == 0 || strcmp(f, "granted-by") == 0 ||
-		    strcmp(f, "resource") == 0 || strcmp(f, "role") == 0) {
+		{
+			/* every field: commands and paths reach the audit log too */
 			char what[32];
 
 			snprintf(what, sizeof(what), "'%s'", f);
