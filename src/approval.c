@@ -405,7 +405,6 @@ statement_issue(home *h, int64_t tid, const char *kind, const char *reason,
 	json j;
 	char binding[65], issued[UTC_STRLEN], until[UTC_STRLEN], nonce[33];
 	unsigned char rnd[16];
-	size_t bad;
 	int r, rc;
 
 	*out = NULL;
@@ -418,9 +417,7 @@ statement_issue(home *h, int64_t tid, const char *kind, const char *reason,
 	if (strcmp(kind, "risk") == 0 || strcmp(kind, "smoke-waiver") == 0) {
 		if (reason == NULL || *reason == '\0')
 			return bg_fail(e, BG_ERR_USAGE, "a %s statement needs --reason", kind);
-		if (strlen(reason) > 1000 || text_check(reason, strlen(reason), 0, &bad) != 0)
-			return bg_fail(e, BG_ERR_INVALID, "reason must be one line of text");
-		if ((r = scan_refuse("reason", reason, strlen(reason), e)) != 0)
+		if ((r = scan_input("reason", reason, 1000, 0, e)) != 0)
 			return r;
 	}
 	if ((r = home_begin(h, e)) != 0)

@@ -645,17 +645,13 @@ grant_revoke(home *h, int64_t id, const char *reason, const char *confirm, bg_er
 	buf detail;
 	json j;
 	const char *now_state;
-	size_t bad;
 	int r;
 
 	buf_init(&detail, 4096);
 	if (reason == NULL || *reason == '\0')
 		return bg_fail(e, BG_ERR_USAGE, "say why with --reason");
-	if (strlen(reason) > 1000 || text_check(reason, strlen(reason), 0, &bad) != 0 ||
-	    (confirm && (strlen(confirm) > 1000 || text_check(confirm, strlen(confirm), 0, &bad) != 0)))
-		return bg_fail(e, BG_ERR_INVALID, "reason and confirmation must be one line of text");
-	if ((r = scan_refuse("reason", reason, strlen(reason), e)) != 0 ||
-	    (confirm && (r = scan_refuse("confirmation", confirm, strlen(confirm), e)) != 0))
+	if ((r = scan_input("reason", reason, 1000, 0, e)) != 0 ||
+	    (confirm && (r = scan_input("confirmation", confirm, 1000, 0, e)) != 0))
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;

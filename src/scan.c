@@ -328,6 +328,22 @@ scan_text(const char *s, size_t n, scan_result *res)
 }
 
 int
+scan_input(const char *what, const char *s, size_t max, int multiline, bg_error *e)
+{
+	size_t n = strlen(s), bad, line, col;
+
+	if (n > max)
+		return bg_fail(e, BG_ERR_TOOLARGE, "%s is longer than %zu bytes", what, max);
+	if (text_check(s, n, multiline, &bad) != 0) {
+		text_position(s, bad, &line, &col);
+		return bg_fail(e, BG_ERR_INVALID, "%s: line %zu, column %zu: %s", what, line, col,
+		    multiline ? "invalid UTF-8 or control character" :
+		    "must be one line of valid UTF-8 text");
+	}
+	return scan_refuse(what, s, n, e);
+}
+
+int
 scan_refuse(const char *what, const char *s, size_t n, bg_error *e)
 {
 	scan_result res;

@@ -37,6 +37,15 @@ void scan_text(const char *s, size_t n, scan_result *res);
  */
 int scan_refuse(const char *what, const char *s, size_t n, bg_error *e);
 
+/*
+ * The one check for free text typed into a command (reasons, notes,
+ * comments, evidence): at most max bytes, valid UTF-8 without control
+ * characters (newlines only when multiline), and no secrets.  0, or
+ * BG_ERR_TOOLARGE / BG_ERR_INVALID / BG_ERR_SECRET with e naming what and
+ * where (never the secret).
+ */
+int scan_input(const char *what, const char *s, size_t max, int multiline, bg_error *e);
+
 /* Names of the rules this detector knows, NULL-terminated. */
 extern const char *const scan_rule_names[];
 

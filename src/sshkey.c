@@ -39,6 +39,29 @@ sshkey_b64_decode(const char *s, size_t n, buf *out)
 }
 
 int
+sshkey_armour(const char *label, const void *data, size_t len, buf *out)
+{
+	buf b64;
+	int r;
+
+	buf_init_secret(&b64, 4 * len / 3 + 16);
+	if ((r = sshkey_b64_encode(data, len, &b64)) != 0 ||
+	    (r = buf_printf(out, "-----BEGIN %s-----\n", label)) != 0)
+		goto out;
+	for (size_t i = 0; i < b64.len; i += 70) {
+		size_t n = b64.len - i < 70 ? b64.len - i : 70;
+
+		if ((r = buf_append(out, b64.data + i, n)) != 0 ||
+		    (r = buf_putc(out, '\n')) != 0)
+			goto out;
+	}
+	r = buf_printf(out, "-----END %s-----\n", label);
+out:
+	buf_release(&b64);
+	return r;
+}
+
+int
 sshkey_b64_encode(const unsigned char *p, size_t n, buf *out)
 {
 	size_t need = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
@@ -256,14 +279,13 @@ sshkey_priv_release(sshkey_priv *k)
 int
 sshkey_priv_format(const sshkey_priv *k, const char *comment, buf *out)
 {
-	buf pub, priv, all, b64;
+	buf pub, priv, all;
 	uint32_t check;
 	int r;
 
 	buf_init(&pub, 1024);
 	buf_init_secret(&priv, 4096);
 	buf_init_secret(&all, 8192);
-	buf_init_secret(&b64, 16384);
 	randombytes_buf(&check, sizeof(check));
 	if ((r = buf_put_cstring(&pub, "ssh-ed25519")) != 0 ||
 	    (r = buf_put_string(&pub, k->pk, 32)) != 0 ||
@@ -283,24 +305,13 @@ sshkey_priv_format(const sshkey_priv *k, const char *comment, buf *out)
 	    (r = buf_put_cstring(&all, "")) != 0 ||
 	    (r = buf_put_u32(&all, 1)) != 0 ||
 	    (r = buf_put_string(&all, pub.data, pub.len)) != 0 ||
-	    (r = buf_put_string(&all, priv.data, priv.len)) != 0 ||
-	    (r = sshkey_b64_encode((unsigned char *)all.data, all.len, &b64)) != 0)
+	    (r = buf_put_string(&all, priv.data, priv.len)) != 0)
 		goto out;
-	if ((r = buf_puts(out, "-----BEGIN OPENSSH PRIVATE KEY-----\n")) != 0)
-		goto out;
-	for (size_t i = 0; i < b64.len; i += 70) {
-		size_t n = b64.len - i < 70 ? b64.len - i : 70;
-
-		if ((r = buf_append(out, b64.data + i, n)) != 0 ||
-		    (r = buf_putc(out, '\n')) != 0)
-			goto out;
-	}
-	r = buf_puts(out, "-----END OPENSSH PRIVATE KEY-----\n");
+	r = sshkey_armour("OPENSSH PRIVATE KEY", all.data, all.len, out);
 out:
 	buf_release(&pub);
 	buf_release(&priv);
 	buf_release(&all);
-	buf_release(&b64);
 	return r;
 }
 

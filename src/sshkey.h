@@ -55,6 +55,12 @@ int sshkey_priv_format(const sshkey_priv *k, const char *comment, buf *out);
 /* Parse an unencrypted OpenSSH ed25519 private key. */
 int sshkey_priv_parse(const char *text, size_t len, sshkey_priv *k, bg_error *e);
 
+/*
+ * Append data as PEM-style armour: "-----BEGIN label-----", base64 in
+ * lines of 70, "-----END label-----", each line ending in \n.
+ */
+int sshkey_armour(const char *label, const void *data, size_t len, buf *out);
+
 /* Base64 helpers (standard alphabet, padded). */
 int sshkey_b64_decode(const char *s, size_t n, buf *out);
 int sshkey_b64_encode(const unsigned char *p, size_t n, buf *out);

@@ -192,7 +192,7 @@ int
 sshsig_sign(const sshkey_priv *k, const void *msg, size_t len, const char *ns,
     buf *out)
 {
-	buf sd, blob, inner, pub, b64;
+	buf sd, blob, inner, pub;
 	unsigned char sig[64];
 	int r;
 
@@ -200,7 +200,6 @@ sshsig_sign(const sshkey_priv *k, const void *msg, size_t len, const char *ns,
 	buf_init(&blob, 4096);
 	buf_init(&inner, 256);
 	buf_init(&pub, 256);
-	buf_init(&b64, 8192);
 	if ((r = signed_data(ns, "sha512", msg, len, &sd)) != 0)
 		goto out;
 	crypto_sign_detached(sig, NULL, (unsigned char *)sd.data, sd.len, k->sk);
@@ -214,25 +213,14 @@ sshsig_sign(const sshkey_priv *k, const void *msg, size_t len, const char *ns,
 	    (r = buf_put_cstring(&blob, ns)) != 0 ||
 	    (r = buf_put_cstring(&blob, "")) != 0 ||
 	    (r = buf_put_cstring(&blob, "sha512")) != 0 ||
-	    (r = buf_put_string(&blob, inner.data, inner.len)) != 0 ||
-	    (r = sshkey_b64_encode((unsigned char *)blob.data, blob.len, &b64)) != 0)
+	    (r = buf_put_string(&blob, inner.data, inner.len)) != 0)
 		goto out;
-	if ((r = buf_puts(out, ARMOUR_BEGIN "\n")) != 0)
-		goto out;
-	for (size_t i = 0; i < b64.len; i += 70) {
-		size_t n = b64.len - i < 70 ? b64.len - i : 70;
-
-		if ((r = buf_append(out, b64.data + i, n)) != 0 ||
-		    (r = buf_putc(out, '\n')) != 0)
-			goto out;
-	}
-	r = buf_puts(out, ARMOUR_END "\n");
+	r = sshkey_armour("SSH SIGNATURE", blob.data, blob.len, out);
 out:
 	buf_release(&sd);
 	buf_release(&blob);
 	buf_release(&inner);
 	buf_release(&pub);
-	buf_release(&b64);
 	return r;
 }
 

@@ -509,22 +509,13 @@ ticket_comment(home *h, int64_t id, const char *body, bg_error *e)
 	sqlite3_stmt *st = NULL;
 	buf detail;
 	json j;
-	size_t bad, n = strlen(body);
+	size_t n = strlen(body);
 	int r;
 
 	buf_init(&detail, 1024);
 	if (n == 0)
 		return bg_fail(e, BG_ERR_INVALID, "empty comment");
-	if (n > 16384)
-		return bg_fail(e, BG_ERR_TOOLARGE, "comment longer than 16384 bytes");
-	if (text_check(body, n, 1, &bad) != 0) {
-		size_t l, c;
-
-		text_position(body, bad, &l, &c);
-		return bg_fail(e, BG_ERR_INVALID,
-		    "comment: line %zu, column %zu: invalid UTF-8 or control character", l, c);
-	}
-	if ((r = scan_refuse("comment", body, n, e)) != 0)
+	if ((r = scan_input("comment", body, 16384, 1, e)) != 0)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;

@@ -222,7 +222,6 @@ evidence_add(home *h, int64_t tid, const char *kind, const char *method, const c
 	char computed[65] = "";
 	int64_t tk = 0;
 	int verified = 0, r, ok = 0;
-	size_t bad;
 
 	buf_init(&detail, 4096);
 	if (strcmp(kind, "backup") != 0 && strcmp(kind, "rollback") != 0)
@@ -238,12 +237,8 @@ evidence_add(home *h, int64_t tid, const char *kind, const char *method, const c
 
 			if (fields[i] == NULL)
 				continue;
-			if (strlen(fields[i]) > 1000 ||
-			    text_check(fields[i], strlen(fields[i]), 0, &bad) != 0)
-				return bg_fail(e, BG_ERR_INVALID, "--%s must be one line of text",
-				    names[i]);
 			snprintf(w, sizeof(w), "--%s", names[i]);
-			if ((r = scan_refuse(w, fields[i], strlen(fields[i]), e)) != 0)
+			if ((r = scan_input(w, fields[i], 1000, 0, e)) != 0)
 				return r;
 		}
 	}
@@ -334,7 +329,6 @@ smoke_record(home *h, int64_t tid, const char *result, const char *notes, bg_err
 	approval_state as;
 	buf detail;
 	json j;
-	size_t bad;
 	int r;
 
 	buf_init(&detail, 8192);
@@ -345,9 +339,7 @@ smoke_record(home *h, int64_t tid, const char *result, const char *notes, bg_err
 		return bg_fail(e, BG_ERR_USAGE, "say what was tested with --notes");
 	if (notes == NULL)
 		notes = "";
-	if (strlen(notes) > 8192 || text_check(notes, strlen(notes), 1, &bad) != 0)
-		return bg_fail(e, BG_ERR_INVALID, "notes: invalid text or longer than 8192 bytes");
-	if ((r = scan_refuse("notes", notes, strlen(notes), e)) != 0)
+	if ((r = scan_input("notes", notes, 8192, 1, e)) != 0)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
@@ -408,7 +400,6 @@ cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const ch
 	sqlite3_stmt *st = NULL;
 	buf detail;
 	json j;
-	size_t bad;
 	int r, known = 0;
 
 	buf_init(&detail, 4096);
@@ -428,9 +419,7 @@ cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const ch
 		return bg_fail(e, BG_ERR_USAGE, "name the follow-up ticket with --note");
 	if (note == NULL)
 		note = "";
-	if (strlen(note) > 1000 || text_check(note, strlen(note), 0, &bad) != 0)
-		return bg_fail(e, BG_ERR_INVALID, "note must be one line of text");
-	if ((r = scan_refuse("note", note, strlen(note), e)) != 0)
+	if ((r = scan_input("note", note, 1000, 0, e)) != 0)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
@@ -578,14 +567,12 @@ workflow_withdraw(home *h, int64_t tid, const char *reason, bg_error *e)
 	ticket *t = NULL;
 	buf detail;
 	json j;
-	size_t bad;
 	int used, r;
 
 	buf_init(&detail, 2048);
-	if (reason == NULL || *reason == '\0' || strlen(reason) > 1000 ||
-	    text_check(reason, strlen(reason), 0, &bad) != 0)
-		return bg_fail(e, BG_ERR_USAGE, "say why with --reason (one line)");
-	if ((r = scan_refuse("reason", reason, strlen(reason), e)) != 0)
+	if (reason == NULL || *reason == '\0')
+		return bg_fail(e, BG_ERR_USAGE, "say why with --reason");
+	if ((r = scan_input("reason", reason, 1000, 0, e)) != 0)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;

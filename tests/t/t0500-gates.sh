@@ -20,6 +20,13 @@ out_has "active until" "prints the window end"
 # gate 2: write access needs backup + rollback evidence, or signed risk acceptance
 expect 1 "write grant refused without backup evidence" bg grant activate G-2
 err_has "only read-only access until" "says only read-only access is possible"
+bg grant request T-1 --kind db --system db1 --account hotfix_rw --engine postgresql \
+	--database shop --access read-write --reason "fix the orders table" --ttl 1h >/dev/null
+expect 1 "DB write grant refused without backup evidence" bg grant activate G-3
+err_has "only read-only access until" "DB write: says only read-only access"
+bg grant request T-1 --kind db --system db1 --account hotfix_ro --engine postgresql \
+	--database shop --access read-only --reason "read the orders" >/dev/null
+expect 0 "DB read-only grant activates" bg grant activate G-4
 echo dump >"$T/dump.sql"
 sum=$(sha256sum "$T/dump.sql" | cut -d' ' -f1)
 expect 2 "checksum mismatch refused" bg evidence T-1 backup --what "db dump" --where /backups \
@@ -54,8 +61,8 @@ grep -q "artifact: $(sha256sum "$T/fix.diff" | cut -d' ' -f1) diff fix.diff" "$T
 # a grant requested after the plan approval is not covered by it
 bg grant request T-1 --kind ssh --system web1 --account hotfix --tier plan \
 	--write /srv/shop/config --reason "more" --ttl 1h >/dev/null
-expect 1 "write grant not listed in the plan refused" bg grant activate G-3
-err_has "does not list G-3" "says the plan does not list it"
+expect 1 "write grant not listed in the plan refused" bg grant activate G-5
+err_has "does not list G-5" "says the plan does not list it"
 # a changed plan voids the approval
 cp "$T/plan.txt" "$T/plan2.txt"; echo "smoke-test: also check refunds" >>"$T/plan2.txt"
 sed -i '/^smoke-test: a test/d' "$T/plan2.txt"
@@ -81,6 +88,7 @@ err_has "grant(s) still open" "says grants are open"
 expect 2 "grants-revoked cannot be ticked by hand" bg cleanup T-1 grants-revoked --done
 expect 0 "revoke G-1" bg revoke G-1 --reason "diagnosis done"
 expect 0 "revoke G-2" bg grant revoke G-2 --reason "fix applied"
+bg revoke G-4 --reason done >/dev/null
 expect 1 "revoking twice refused" bg revoke G-2 --reason again
 expect 1 "close refused with cleanup open" bg ticket close T-1
 err_has "item(s) open" "says cleanup items are open"
@@ -103,10 +111,10 @@ open_ticket
 approve_as owner T-2 confirm
 bg grant request T-2 --kind manual --system web1 --role "Theme editor" \
 	--granted-by "Olga, Shopify admin" --reason "edit the theme" >/dev/null
-expect 0 "manual grant activated" bg grant activate G-4
-expect 2 "manual revoke needs confirmation" bg revoke G-4 --reason done
+expect 0 "manual grant activated" bg grant activate G-6
+expect 2 "manual revoke needs confirmation" bg revoke G-6 --reason done
 err_has "--confirm" "asks for the confirmation"
-expect 0 "manual revoke with confirmation" bg revoke G-4 --reason done --confirm "Olga removed the staff account"
+expect 0 "manual revoke with confirmation" bg revoke G-6 --reason done --confirm "Olga removed the staff account"
 # withdraw
 open_ticket
 expect 0 "a ticket that never got access can be withdrawn" bg ticket withdraw T-3 --reason "false alarm"
