@@ -233,6 +233,9 @@ finish_rule(policy *p, policy_rule *cur, const char *source, bg_error *e)
 	for (k = 0; checks[k].name; k++)
 		if (checks[k].check == cur->check)
 			break;
+	if (checks[k].name == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "%s:%zu: rule '%s' has no check", source,
+		    cur->line, cur->name);
 	if (cur->reason == NULL)
 		return bg_fail(e, BG_ERR_INVALID, "%s:%zu: rule '%s' has no reason", source,
 		    cur->line, cur->name);
@@ -482,15 +485,8 @@ policy_parse(policy *p, const char *text, size_t len, const char *source, bg_err
 			}
 		}
 	}
-	if (have) {
-		if (cur.check == (policy_check)-1) {
-			r = bg_fail(e, BG_ERR_INVALID, "%s:%zu: rule '%s' has no check", source,
-			    cur.line, cur.name);
-			goto fail;
-		}
-		if ((r = finish_rule(p, &cur, source, e)) != 0)
-			goto fail;
-	}
+	if (have && (r = finish_rule(p, &cur, source, e)) != 0)
+		goto fail;
 	return 0;
 fail_r:
 	r = bg_fail(e, r, "%s:%zu: too many values", source, line);

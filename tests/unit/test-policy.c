@@ -116,6 +116,9 @@ override_and_parse_errors(void **state)
 		{ "rule x\n  check max-ttl\n  limit 1h\n", "no reason" },
 		{ "rule x\n  applies ssh toaster\n", "unknown kind" },
 		{ "rules x\n", "expected 'rule NAME'" },
+		/* found by libFuzzer: a rule without a check before another rule */
+		{ "rule a\n  reason r\nrule b\n  check max-ttl\n  limit 1h\n  reason r\n",
+		  "rule 'a' has no check" },
 		{ NULL, NULL }
 	};
 	for (int i = 0; bad[i].text; i++) {
