@@ -16,7 +16,8 @@ static const char usage_text[] =
 	"       breakglass grant activate G\n"
 	"       breakglass grant show G [--json]\n"
 	"       breakglass grant list [T] [--json]\n"
-	"       breakglass grant revoke G --reason TEXT [--confirm TEXT]\n\n"
+	"       breakglass grant revoke G --reason TEXT [--confirm TEXT]\n"
+	"       breakglass grant cert G --pubkey KEY.pub [-o FILE]\n\n"
 	"Request options (each is also a 'key: value' line for --from):\n"
 	"  --kind ssh|db|repo|sftp|cms|cloud|manual   --system NAME   --ttl 2h\n"
 	"  --account NAME   --reason TEXT\n"
@@ -31,7 +32,9 @@ static const char usage_text[] =
 	"activated after the signed confirmation; grants that can write need backup\n"
 	"evidence (or a signed risk acceptance) and a signed plan that lists them.\n"
 	"Activation starts the grant's window: ttl, capped by policy and by the\n"
-	"ticket's window-end.\n";
+	"ticket's window-end.  'grant cert' signs an OpenSSH certificate for an\n"
+	"active ssh grant: the account as principal, the grant's window as\n"
+	"validity, the gate as forced command and the scope inside it.\n";
 
 static const char *const fields[] = {
 	"kind", "system", "account", "tier", "access", "read", "write", "command", "sudo",
@@ -40,9 +43,9 @@ static const char *const fields[] = {
 };
 
 #define NF 21
-static opt_def defs[NF + 4];
+static opt_def defs[NF + 6];
 static char names[NF][32];
-enum { O_FROM = NF, O_CONFIRM, O_REASON2 };
+enum { O_FROM = NF, O_CONFIRM, O_PUBKEY, O_OUT, O_END };
 
 static int
 field_index(const char *name)
@@ -71,7 +74,9 @@ build_defs(void)
 	}
 	defs[O_FROM] = (opt_def){ "--from", OPT_ARG };
 	defs[O_CONFIRM] = (opt_def){ "--confirm", OPT_ARG };
-	defs[O_REASON2] = (opt_def){ NULL, 0 };
+	defs[O_PUBKEY] = (opt_def){ "--pubkey", OPT_ARG };
+	defs[O_OUT] = (opt_def){ "-o", OPT_ARG };
+	defs[O_END] = (opt_def){ NULL, 0 };
 }
 
 static void
@@ -280,6 +285,43 @@ cmd_grant(int argc, char **argv)
 		if ((r = cmd_ticket_id(a.pos[1], &id)) != 0)
 			return r;
 		return request(&a, id);
+	}
+	if (strcmp(sub, "cert") == 0) {
+		buf key, cert;
+		uint64_t serial;
+
+		if (a.npos != 2)
+			return cmd_failf(EXIT_USAGE, "grant cert: name one grant");
+		if (cmd_opt(&a, O_PUBKEY) == NULL)
+			return cmd_failf(EXIT_USAGE, "grant cert: --pubkey KEY.pub is required");
+		if ((r = cmd_grant_id(a.pos[1], &id)) != 0)
+			return r;
+		buf_init(&key, 64 * 1024);
+		buf_init(&cert, 64 * 1024);
+		if ((r = fileio_read(cmd_opt(&a, O_PUBKEY), 64 * 1024, &key, &e)) != 0 ||
+		    buf_has_nul(&key)) {
+			buf_release(&key);
+			return r ? cmd_fail(r, &e) : cmd_failf(EXIT_USAGE, "grant cert: not a public key");
+		}
+		if ((r = cmd_open_home(&a, &h)) != 0) {
+			buf_release(&key);
+			return r;
+		}
+		if ((r = grant_cert(h, id, buf_cstr(&key), &cert, &serial, &e)) != 0)
+			r = cmd_fail(r, &e);
+		else if (cmd_opt(&a, O_OUT) != NULL) {
+			if ((r = fileio_write_atomic(cmd_opt(&a, O_OUT), cert.data, cert.len, 0644, 0,
+			    &e)) != 0)
+				r = cmd_fail(r, &e);
+			else
+				fprintf(stderr, "certificate serial %llu for G-%lld written to '%s'\n",
+				    (unsigned long long)serial, (long long)id, cmd_opt(&a, O_OUT));
+		} else
+			r = cmd_write_out(&cert);
+		buf_release(&key);
+		buf_release(&cert);
+		home_close(h);
+		return r;
 	}
 	if (strcmp(sub, "revoke") == 0) {
 		if (a.npos != 2)

@@ -3,6 +3,7 @@
  */
 #include "grant.h"
 #include "approval.h"
+#include "cert.h"
 #include "argv.h"
 #include "fileio.h"
 #include "hash.h"
@@ -690,6 +691,7 @@ grant_revoke(home *h, int64_t id, const char *reason, const char *confirm, bg_er
 	json_obj_end(&j);
 	if ((r = json_error(&j)) != 0 ||
 	    (r = home_record(h, "grant.revoke", g->ticket, detail.data, e)) != 0 ||
+	    (r = home_write_krl(h, e)) != 0 ||
 	    (r = home_commit(h, e)) != 0)
 		goto abort;
 	goto out;
@@ -745,5 +747,149 @@ abort:
 	sqlite3_finalize(st);
 	sqlite3_finalize(up);
 	home_abort(h);
+	return r;
+}
+
+const kv_key grant_scope_schema[] = {
+	{ "ticket", KV_REQUIRED, 32 },
+	{ "grant", KV_REQUIRED, 32 },
+	{ "kind", KV_REQUIRED, 16 },
+	{ "system", KV_REQUIRED, 128 },
+	{ "account", 0, 64 },
+	{ "tier", 0, 16 },
+	{ "access", 0, 16 },
+	{ "read", KV_MULTI, 1024 },
+	{ "write", KV_MULTI, 1024 },
+	{ "command", KV_MULTI, 4096 },
+	{ "sudo", KV_MULTI, 4096 },
+	{ "source-address", 0, 512 },
+	{ "engine", 0, 32 },
+	{ "database", 0, 128 },
+	{ "schema", KV_MULTI, 128 },
+	{ "branch", 0, 256 },
+	{ "bypass-protection", 0, 8 },
+	{ "superuser", 0, 8 },
+	{ "role", 0, 256 },
+	{ "resource", 0, 512 },
+	{ "granted-by", 0, 256 },
+	{ "ttl", KV_REQUIRED, 16 },
+	{ "reason", 0, 1024 },
+	{ NULL, 0, 0 }
+};
+
+int
+grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *serial,
+    bg_error *e)
+{
+	grant *g = NULL;
+	ticket *t = NULL;
+	sshkey_pub key;
+	sshkey_priv ca;
+	sqlite3_stmt *st = NULL;
+	cert_spec spec;
+	buf scope, keyid, detail;
+	json j;
+	char fp[SSHKEY_FP_LEN], *comment = NULL;
+	const char *tier;
+	int r;
+
+	*serial = 0;
+	memset(&key, 0, sizeof(key));
+	memset(&ca, 0, sizeof(ca));
+	buf_init(&scope, 64 * 1024);
+	buf_init(&keyid, 1024);
+	buf_init(&detail, 4096);
+	if ((r = sshkey_parse_line(pubkey_line, &key, &comment, e)) != 0)
+		return r;
+	free(comment);
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = grant_load(h, id, &g, e)) != 0 || (r = ticket_load(h, g->ticket, &t, e)) != 0 ||
+	    (r = ticket_require_open(t, e)) != 0)
+		goto abort;
+	if (strcmp(grant_state_now(g, h->now), "active") != 0) {
+		r = bg_fail(e, BG_ERR_STATE, "grant 'G-%lld' is %s: only active grants get a "
+		    "certificate", (long long)id, grant_state_now(g, h->now));
+		goto abort;
+	}
+	if (strcmp(g->kind, "ssh") != 0 && strcmp(g->kind, "sftp") != 0) {
+		r = bg_fail(e, BG_ERR_USAGE, "grant 'G-%lld' is a %s grant: certificates are for "
+		    "ssh and sftp grants", (long long)id, g->kind);
+		goto abort;
+	}
+	if ((r = buf_printf(&scope, "ticket: T-%lld\ngrant: G-%lld\n%s", (long long)g->ticket,
+	    (long long)id, g->spec)) != 0 ||
+	    (r = buf_printf(&keyid, "breakglass T-%lld G-%lld %s", (long long)g->ticket,
+	    (long long)id, h->actor)) != 0)
+		goto abort;
+	if ((r = store_prepare(h->st, "SELECT coalesce(max(serial), 0) + 1 FROM certs", &st, e)) != 0)
+		goto abort;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*serial = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = home_load_ca(h, &ca, e)) != 0)
+		goto abort;
+	tier = kv_get(&g->fields, "tier");
+	memset(&spec, 0, sizeof(spec));
+	spec.key = &key;
+	spec.serial = *serial;
+	spec.key_id = keyid.data;
+	spec.principal = kv_get(&g->fields, "account");
+	spec.valid_after = g->not_before;
+	spec.valid_before = g->not_after;
+	spec.force_command = h->gate_command;
+	spec.source_address = kv_get(&g->fields, "source-address");
+	spec.permit_pty = tier != NULL && strcmp(tier, "shell") == 0;
+	spec.scope = scope.data;
+	if (spec.principal == NULL) {
+		r = bg_fail(e, BG_ERR_USAGE, "grant 'G-%lld' names no account", (long long)id);
+		goto abort;
+	}
+	if ((r = cert_sign(&spec, &ca, keyid.data, out, e)) != 0)
+		goto abort;
+	sshkey_fingerprint(&key, fp);
+	if ((r = store_prepare(h->st, "INSERT INTO certs (serial, grant_id, fingerprint, key_id, "
+	    "issued, valid_before, actor) VALUES (?, ?, ?, ?, ?, ?, ?)", &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, (int64_t)*serial);
+	store_bind_int(st, 2, id);
+	store_bind_text(st, 3, fp);
+	store_bind_text(st, 4, keyid.data);
+	store_bind_int(st, 5, h->now);
+	store_bind_int(st, 6, g->not_after);
+	store_bind_text(st, 7, h->actor);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot record certificate");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_int(&j, "grant", id);
+	json_kv_int(&j, "serial", (int64_t)*serial);
+	json_kv_str(&j, "fingerprint", fp);
+	json_kv_str(&j, "principal", spec.principal);
+	json_kv_time(&j, "valid_after", spec.valid_after);
+	json_kv_time(&j, "valid_before", spec.valid_before);
+	json_kv_bool(&j, "pty", spec.permit_pty);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "cert.issue", g->ticket, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	*serial = 0;
+	buf_reset(out);
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	sshkey_priv_release(&ca);
+	sshkey_pub_release(&key);
+	grant_free(g);
+	ticket_free(t);
+	buf_release(&scope);
+	buf_release(&keyid);
+	buf_release(&detail);
 	return r;
 }

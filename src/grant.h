@@ -82,6 +82,21 @@ void grant_free(grant *g);
 /* State as of now: "expired" for an active grant past its not-after. */
 const char *grant_state_now(const grant *g, int64_t now);
 
+/*
+ * The scope carried in a grant's certificate: "ticket", "grant", then the
+ * grant's canonical request.  The gate parses it with this schema.
+ */
+extern const kv_key grant_scope_schema[];
+
+/*
+ * Issue an OpenSSH user certificate for an active ssh/sftp grant of an
+ * open ticket: principal = the grant's account, validity = the grant's
+ * window, force-command = the configured gate, the scope in an extension,
+ * a new serial.  Appends the -cert.pub line to out; audited.
+ */
+int grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *serial,
+    bg_error *e);
+
 /* Load the effective policy for a project (home rules + project file). */
 int grant_load_policy(home *h, const char *proj, policy *p, bg_error *e);
 

@@ -6,6 +6,7 @@
  */
 #include "home.h"
 #include "fileio.h"
+#include "krl.h"
 #include "kv.h"
 #include "text.h"
 #include "utc.h"
@@ -24,6 +25,7 @@ static const kv_key config_schema[] = {
 	{ "approval-ttl", 0, 32 },
 	{ "clock-skew", 0, 32 },
 	{ "checkpoint-every", 0, 16 },
+	{ "gate-command", 0, 512 },
 	{ NULL, 0, 0 }
 };
 
@@ -35,7 +37,9 @@ static const char default_config[] =
 	"# How far the clock may step backwards before breakglass refuses to act.\n"
 	"clock-skew: 2m\n"
 	"# A signed checkpoint is written into the audit log every N records.\n"
-	"checkpoint-every: 64\n";
+	"checkpoint-every: 64\n"
+	"# The forced command written into grant certificates (the host's gate).\n"
+	"gate-command: /usr/local/bin/breakglass gate\n";
 
 int
 home_default_dir(buf *out)
@@ -108,7 +112,7 @@ remove_tree(const char *dir)
 	static const char *const files[] = {
 		"store.db", "store.db-wal", "store.db-shm", "broker.key", "broker.pub",
 		"ca.key", "ca.pub", "config", "policy.rules", "audit.log", "audit.head",
-		NULL
+		"revoked.krl", NULL
 	};
 	static const char *const dirs[] = { "policy.d", "artifacts", "reports", NULL };
 	buf p;
@@ -182,6 +186,20 @@ home_init(const char *dir, bg_error *e)
 	st = NULL;
 	if ((r = audit_create(tmp.data, &broker, e)) != 0)
 		goto fail;
+	{
+		/* sshd refuses every login while RevokedKeys names a missing file */
+		buf kb;
+
+		buf_init(&kb, 4096);
+		r = krl_write(ca.pk, NULL, 0, 0, utc_now(), &kb);
+		if (r == 0)
+			r = fileio_join(&p, tmp.data, "revoked.krl");
+		if (r == 0)
+			r = fileio_write_atomic(p.data, kb.data, kb.len, 0644, 1, e);
+		buf_release(&kb);
+		if (r != 0)
+			goto fail;
+	}
 	if (rename(tmp.data, dir) != 0) {
 		r = bg_fail(e, BG_ERR_IO, "cannot create home '%s': %s", dir, strerror(errno));
 		goto fail;
@@ -237,6 +255,12 @@ load_config(home *h, bg_error *e)
 		else
 			h->log.checkpoint_every = (unsigned)n;
 	}
+	if (r == 0 && (v = kv_get(&d, "gate-command")) != NULL &&
+	    (v[0] != '/' || strpbrk(v, "\"'`$;|&<>\\") != NULL))
+		r = bg_fail(e, BG_ERR_CORRUPT, "config: gate-command must be an absolute path "
+		    "and arguments without shell syntax");
+	if (r == 0 && (h->gate_command = strdup(v ? v : "/usr/local/bin/breakglass gate")) == NULL)
+		r = BG_ERR_NOMEM;
 	kv_doc_release(&d);
 out:
 	buf_release(&path);
@@ -245,7 +269,7 @@ out:
 }
 
 static int
-load_broker_key(home *h, bg_error *e)
+load_key(home *h, const char *name, sshkey_priv *k, bg_error *e)
 {
 	buf path, text;
 	struct stat sb;
@@ -253,22 +277,21 @@ load_broker_key(home *h, bg_error *e)
 
 	buf_init(&path, 4096);
 	buf_init_secret(&text, 16384);
-	if ((r = home_path(h, "broker.key", &path)) != 0)
+	if ((r = home_path(h, name, &path)) != 0)
 		goto out;
 	if (lstat(path.data, &sb) != 0) {
-		r = bg_fail(e, BG_ERR_CORRUPT, "broker key '%s' is missing", path.data);
+		r = bg_fail(e, BG_ERR_CORRUPT, "key '%s' is missing", path.data);
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0) {
 		r = bg_fail(e, BG_ERR_PERM,
-		    "broker key '%s' must be a regular file readable only by its owner",
-		    path.data);
+		    "key '%s' must be a regular file readable only by its owner", path.data);
 		goto out;
 	}
 	if ((r = fileio_read(path.data, 16384, &text, e)) != 0)
 		goto out;
-	if ((r = sshkey_priv_parse(buf_cstr(&text), text.len, &h->broker, e)) != 0) {
-		r = bg_fail(e, BG_ERR_CORRUPT, "broker key '%s' is corrupt", path.data);
+	if ((r = sshkey_priv_parse(buf_cstr(&text), text.len, k, e)) != 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "key '%s' is corrupt", path.data);
 		goto out;
 	}
 out:
@@ -308,7 +331,7 @@ home_open(const char *dir, const char *actor, home **out, bg_error *e)
 	memcpy(h->actor, actor, strlen(actor) + 1);
 	h->now = utc_now();
 	buf_init(&p, 4096);
-	if ((r = load_broker_key(h, e)) != 0)
+	if ((r = load_key(h, "broker.key", &h->broker, e)) != 0)
 		goto fail;
 	if ((r = audit_open(&h->log, dir, &h->broker, h->broker.pk, e)) != 0)
 		goto fail;
@@ -338,8 +361,71 @@ home_close(home *h)
 	store_close(h->st);
 	audit_close(&h->log);
 	sshkey_priv_release(&h->broker);
+	free(h->gate_command);
 	free(h->dir);
 	free(h);
+}
+
+int
+home_load_ca(home *h, sshkey_priv *ca, bg_error *e)
+{
+	return load_key(h, "ca.key", ca, e);
+}
+
+int
+home_write_krl(home *h, bg_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	sshkey_priv ca;
+	uint64_t *serials = NULL, version;
+	size_t n = 0, cap = 0;
+	char *v = NULL, num[32];
+	buf out, path;
+	int r, rc;
+
+	memset(&ca, 0, sizeof(ca));
+	buf_init(&out, KRL_MAX_SIZE);
+	buf_init(&path, 4096);
+	if ((r = home_load_ca(h, &ca, e)) != 0)
+		goto out;
+	if ((r = store_prepare(h->st, "SELECT c.serial FROM certs c JOIN grants g ON "
+	    "g.id = c.grant_id WHERE g.state = 'revoked' AND c.valid_before > ?", &st, e)) != 0)
+		goto out;
+	store_bind_int(st, 1, h->now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			uint64_t *ns;
+
+			cap = cap ? cap * 2 : 64;
+			if ((ns = realloc(serials, cap * sizeof(*ns))) == NULL) {
+				r = BG_ERR_NOMEM;
+				goto out;
+			}
+			serials = ns;
+		}
+		serials[n++] = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot list revoked certificates");
+		goto out;
+	}
+	if ((r = store_meta_get(h->st, "krl_version", &v, e)) != 0)
+		goto out;
+	version = v ? strtoull(v, NULL, 10) + 1 : 1;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)version);
+	if ((r = store_meta_set(h->st, "krl_version", num, e)) != 0 ||
+	    (r = krl_write(ca.pk, serials, n, version, h->now, &out)) != 0 ||
+	    (r = home_path(h, "revoked.krl", &path)) != 0 ||
+	    (r = fileio_write_atomic(path.data, out.data, out.len, 0644, 0, e)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(st);
+	free(serials);
+	free(v);
+	sshkey_priv_release(&ca);
+	buf_release(&out);
+	buf_release(&path);
+	return r;
 }
 
 int

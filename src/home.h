@@ -36,6 +36,7 @@ typedef struct home {
 	sshkey_priv broker;
 	int64_t approval_ttl;  /* seconds an approval stays usable */
 	int64_t clock_skew;    /* tolerated backwards clock step */
+	char *gate_command;    /* forced command for certificates */
 	char actor[129];
 	int64_t now;           /* UTC, read when the home is opened */
 } home;
@@ -56,6 +57,15 @@ void home_close(home *h);
 
 /* dir/name into out. */
 int home_path(const home *h, const char *name, buf *out);
+
+/* Load the SSH CA key (guarded memory; release with sshkey_priv_release). */
+int home_load_ca(home *h, sshkey_priv *ca, bg_error *e);
+
+/*
+ * Rewrite HOME/revoked.krl from the store: the serials of unexpired
+ * certificates of revoked grants.  Call inside a state change.
+ */
+int home_write_krl(home *h, bg_error *e);
 
 /* Begin a state change (store transaction + clock check). */
 int home_begin(home *h, bg_error *e);

@@ -131,6 +131,17 @@ static const char *const migrations[] = {
 	"CREATE INDEX grants_ticket ON grants(ticket);\n"
 	"CREATE INDEX statements_ticket ON statements(ticket);\n"
 	"INSERT INTO meta(key, value) VALUES ('format', 'breakglass-store');\n",
+	/* 1 -> 2: certificates issued for grants, and the KRL's version */
+	"CREATE TABLE certs (\n"
+	"  serial INTEGER PRIMARY KEY CHECK (serial > 0),\n"
+	"  grant_id INTEGER NOT NULL REFERENCES grants(id),\n"
+	"  fingerprint TEXT NOT NULL,\n"
+	"  key_id TEXT NOT NULL,\n"
+	"  issued INTEGER NOT NULL,\n"
+	"  valid_before INTEGER NOT NULL,\n"
+	"  actor TEXT NOT NULL);\n"
+	"CREATE INDEX certs_grant ON certs(grant_id);\n"
+	"INSERT INTO meta(key, value) VALUES ('krl_version', '0');\n",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -21,7 +21,7 @@ typedef struct store {
 	int in_txn;
 } store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Open path.  With create, the file must not exist and is created with the

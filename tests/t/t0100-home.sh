@@ -43,7 +43,7 @@ err_has "not a breakglass store" "says it is not a breakglass store"
 rm -rf "$BREAKGLASS_HOME"; cp -a "$T/good" "$BREAKGLASS_HOME"
 head -c 100 "$T/good/broker.key" >"$BREAKGLASS_HOME/broker.key"
 expect 3 "truncated broker key: exit 3" bg ticket list
-err_has "broker key" "names the broker key"
+err_has "broker.key" "names the broker key"
 
 rm -rf "$BREAKGLASS_HOME"; cp -a "$T/good" "$BREAKGLASS_HOME"
 chmod 0644 "$BREAKGLASS_HOME/broker.key"
