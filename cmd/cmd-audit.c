@@ -2,14 +2,18 @@
  * cmd-audit.c - breakglass audit verify|export.
  */
 #include "cmd.h"
+#include "fileio.h"
+#include "sshkey.h"
 #include "ticket.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: breakglass audit verify [--json]\n"
-	"       breakglass audit export [--ticket T] [--json]\n\n"
+	"usage: breakglass audit verify [--json] [--dir HOSTLOGDIR]\n"
+	"       breakglass audit export [--ticket T] [--json] [--dir HOSTLOGDIR]\n\n"
+	"Without --dir: the broker's log in the home.  With --dir: a host's gate log\n"
+	"(checked against the public half of DIR/host.key).\n\n"
 	"verify re-derives every record's hash, the chain, every signed checkpoint\n"
 	"and the signed head; it exits 1 and names the first bad record when a\n"
 	"record was modified, deleted, reordered or the log truncated.  export\n"
@@ -17,14 +21,37 @@ static const char usage_text[] =
 
 static const opt_def defs[] = {
 	{ "--ticket", OPT_ARG },
+	{ "--dir", OPT_ARG },
 	{ NULL, 0 }
 };
+
+/* A host log: the key file's public half is the verification key. */
+static int
+open_host_log(const char *dir, audit_log *log, bg_error *e)
+{
+	buf p, t;
+	sshkey_priv k;
+	int r;
+
+	buf_init(&p, 4096);
+	buf_init_secret(&t, 16384);
+	if ((r = fileio_join(&p, dir, "host.key")) == 0 &&
+	    (r = fileio_read(p.data, 16384, &t, e)) == 0 &&
+	    (r = sshkey_priv_parse(buf_cstr(&t), t.len, &k, e)) == 0) {
+		r = audit_open(log, dir, NULL, k.pk, e);
+		sshkey_priv_release(&k);
+	}
+	buf_release(&p);
+	buf_release(&t);
+	return r;
+}
 
 int
 cmd_audit(int argc, char **argv)
 {
 	cmd_args a;
 	home *h = NULL;
+	audit_log hostlog, *log;
 	bg_error e;
 	int r;
 
@@ -34,13 +61,20 @@ cmd_audit(int argc, char **argv)
 		return cmd_usage(usage_text);
 	if (a.npos != 1 || (strcmp(a.pos[0], "verify") && strcmp(a.pos[0], "export")))
 		return cmd_failf(EXIT_USAGE, "audit: expected verify or export");
-	if ((r = cmd_open_home(&a, &h)) != 0)
-		return r;
 	bg_error_clear(&e);
+	if (cmd_opt(&a, 1) != NULL) {
+		if ((r = open_host_log(cmd_opt(&a, 1), &hostlog, &e)) != 0)
+			return cmd_fail(r == BG_ERR_NOTFOUND ? BG_ERR_CORRUPT : r, &e);
+		log = &hostlog;
+	} else {
+		if ((r = cmd_open_home(&a, &h)) != 0)
+			return r;
+		log = &h->log;
+	}
 	if (strcmp(a.pos[0], "verify") == 0) {
 		audit_report rep;
 
-		r = audit_verify(&h->log, &rep, &e);
+		r = audit_verify(log, &rep, &e);
 		if (a.json)
 			printf("{\"ok\":%s,\"records\":%llu,\"checkpoints\":%llu,\"first_bad\":%llu}\n",
 			    r == 0 ? "true" : "false", (unsigned long long)rep.records,
@@ -56,15 +90,19 @@ cmd_audit(int argc, char **argv)
 
 		if (cmd_opt(&a, 0) && (r = cmd_ticket_id(cmd_opt(&a, 0), &tid)) != 0) {
 			home_close(h);
+			if (log == &hostlog)
+				audit_close(&hostlog);
 			return r;
 		}
 		buf_init(&out, 1024u * 1024 * 1024);
-		if ((r = audit_export(&h->log, tid, &out, &e)) != 0)
+		if ((r = audit_export(log, tid, &out, &e)) != 0)
 			r = cmd_fail(r, &e);
 		else
 			r = cmd_write_out(&out);
 		buf_release(&out);
 	}
+	if (log == &hostlog)
+		audit_close(&hostlog);
 	home_close(h);
 	return r;
 }

@@ -96,5 +96,7 @@ int cmd_smoke(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
+int cmd_host(int argc, char **argv);
 
 #endif

@@ -21,6 +21,21 @@
 #define BREAKGLASS_VERSION "0.1.0"
 #endif
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sys/auxv.h>
+/*
+ * Sanitizer builds only: LeakSanitizer cannot work in a setgid process
+ * (it is not dumpable), so the installed gate keeps ASan's other checks
+ * and drops only leak detection.
+ */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+	return getauxval(AT_SECURE) ? "detect_leaks=0" : "";
+}
+#endif
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -40,6 +55,8 @@ static const struct {
 	{ "cleanup", cmd_cleanup, "show or complete the cleanup checklist" },
 	{ "report", cmd_report, "generate the incident report" },
 	{ "audit", cmd_audit, "verify or export the tamper-evident audit log" },
+	{ "host", cmd_host, "set up a host: sshd drop-in, gate config, accounts" },
+	{ "gate", cmd_gate, "the forced command on a host (run by sshd)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -65,6 +82,15 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/*
+	 * Installed setgid for the gate's audit log: every other command drops
+	 * the group before doing anything; the gate manages it itself.
+	 */
+	if (getegid() != getgid() && (argc < 2 || strcmp(argv[1], "gate") != 0) &&
+	    setresgid(getgid(), getgid(), getgid()) != 0) {
+		fprintf(stderr, "breakglass: cannot drop privileges\n");
+		return EXIT_SYSTEM;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "breakglass: cannot initialise libsodium\n");

@@ -687,6 +687,48 @@ audit_append(audit_log *a, int64_t now, const char *actor, const char *event,
 }
 
 int
+audit_last_time(const audit_log *a, int64_t *t, bg_error *e)
+{
+	struct stat st;
+	char *tail = NULL;
+	size_t want;
+	const char *l, *why;
+	rec rc;
+	int fd, r = 0;
+
+	*t = 0;
+	if ((fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return bg_fail(e, BG_ERR_IO, "cannot open audit log '%s'", a->path);
+	if (fstat(fd, &st) != 0 || st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	want = st.st_size > (off_t)AUDIT_MAX_RECORD + 2 ? AUDIT_MAX_RECORD + 2 : (size_t)st.st_size;
+	if ((tail = malloc(want + 1)) == NULL) {
+		close(fd);
+		return BG_ERR_NOMEM;
+	}
+	if (pread(fd, tail, want, st.st_size - (off_t)want) != (ssize_t)want ||
+	    tail[want - 1] != '\n') {
+		r = bg_fail(e, BG_ERR_TAMPER, "audit log ends with an incomplete record");
+		goto out;
+	}
+	tail[want - 1] = '\0';
+	l = strrchr(tail, '\n');
+	l = l ? l + 1 : tail;
+	if (parse_record(l, strlen(l), &rc, &why) != 0) {
+		r = bg_fail(e, BG_ERR_TAMPER, "audit log's last record: %s", why);
+		goto out;
+	}
+	if (utc_parse(rc.time, t) != 0)
+		r = bg_fail(e, BG_ERR_TAMPER, "audit log's last record has a bad time");
+out:
+	free(tail);
+	close(fd);
+	return r;
+}
+
+int
 audit_checkpoint(audit_log *a, int64_t now, const char *actor, int64_t ticket,
     bg_error *e)
 {

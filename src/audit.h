@@ -55,6 +55,9 @@ void audit_close(audit_log *a);
 int audit_append(audit_log *a, int64_t now, const char *actor, const char *event,
     int64_t ticket, const char *detail_json, bg_error *e);
 
+/* Time of the last record (0 for an empty log); the tail is checked. */
+int audit_last_time(const audit_log *a, int64_t *t, bg_error *e);
+
 /* Append a signed checkpoint record now. */
 int audit_checkpoint(audit_log *a, int64_t now, const char *actor, int64_t ticket,
     bg_error *e);

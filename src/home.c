@@ -26,6 +26,7 @@ static const kv_key config_schema[] = {
 	{ "clock-skew", 0, 32 },
 	{ "checkpoint-every", 0, 16 },
 	{ "gate-command", 0, 512 },
+	{ "krl-publish", 0, 1024 },
 	{ NULL, 0, 0 }
 };
 
@@ -261,6 +262,12 @@ load_config(home *h, bg_error *e)
 		    "and arguments without shell syntax");
 	if (r == 0 && (h->gate_command = strdup(v ? v : "/usr/local/bin/breakglass gate")) == NULL)
 		r = BG_ERR_NOMEM;
+	if (r == 0 && (v = kv_get(&d, "krl-publish")) != NULL) {
+		if (v[0] != '/')
+			r = bg_fail(e, BG_ERR_CORRUPT, "config: krl-publish must be an absolute path");
+		else if ((h->krl_publish = strdup(v)) == NULL)
+			r = BG_ERR_NOMEM;
+	}
 	kv_doc_release(&d);
 out:
 	buf_release(&path);
@@ -362,6 +369,7 @@ home_close(home *h)
 	audit_close(&h->log);
 	sshkey_priv_release(&h->broker);
 	free(h->gate_command);
+	free(h->krl_publish);
 	free(h->dir);
 	free(h);
 }
@@ -417,6 +425,10 @@ home_write_krl(home *h, bg_error *e)
 	    (r = krl_write(ca.pk, serials, n, version, h->now, &out)) != 0 ||
 	    (r = home_path(h, "revoked.krl", &path)) != 0 ||
 	    (r = fileio_write_atomic(path.data, out.data, out.len, 0644, 0, e)) != 0)
+		goto out;
+	/* the copy sshd and the gate read: written before the change commits */
+	if (h->krl_publish != NULL &&
+	    (r = fileio_write_atomic(h->krl_publish, out.data, out.len, 0644, 0, e)) != 0)
 		goto out;
 out:
 	sqlite3_finalize(st);

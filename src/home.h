@@ -37,6 +37,7 @@ typedef struct home {
 	int64_t approval_ttl;  /* seconds an approval stays usable */
 	int64_t clock_skew;    /* tolerated backwards clock step */
 	char *gate_command;    /* forced command for certificates */
+	char *krl_publish;     /* where else the KRL is written (single host) */
 	char actor[129];
 	int64_t now;           /* UTC, read when the home is opened */
 } home;

@@ -328,6 +328,31 @@ scan_text(const char *s, size_t n, scan_result *res)
 }
 
 int
+scan_redact(const char *s, size_t n, buf *out, size_t *found)
+{
+	scan_result res;
+	size_t i, at = 0;
+	int r = 0;
+
+	scan_text(s, n, &res);
+	if (found != NULL)
+		*found = res.n;
+	for (i = 0; i < res.n && r == 0; i++) {
+		r = buf_append(out, s + at, res.f[i].off - at);
+		if (r == 0)
+			r = buf_printf(out, "[REDACTED:%s]", res.f[i].rule);
+		at = res.f[i].off + res.f[i].len;
+	}
+	if (r == 0 && res.truncated) {
+		/* more findings than we track: keep nothing after the last one */
+		return buf_puts(out, "[REDACTED:more]");
+	}
+	if (r == 0)
+		r = buf_append(out, s + at, n - at);
+	return r;
+}
+
+int
 scan_input(const char *what, const char *s, size_t max, int multiline, bg_error *e)
 {
 	size_t n = strlen(s), bad, line, col;

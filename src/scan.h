@@ -9,6 +9,7 @@
 #ifndef BG_SCAN_H
 #define BG_SCAN_H
 
+#include "buf.h"
 #include "err.h"
 
 #include <stddef.h>
@@ -45,6 +46,13 @@ int scan_refuse(const char *what, const char *s, size_t n, bg_error *e);
  * where (never the secret).
  */
 int scan_input(const char *what, const char *s, size_t max, int multiline, bg_error *e);
+
+/*
+ * Append s[0..n) to out with every finding replaced by "[REDACTED:rule]";
+ * everything else is kept byte for byte.  *found gets the number of
+ * findings (may be NULL).
+ */
+int scan_redact(const char *s, size_t n, buf *out, size_t *found);
 
 /* Names of the rules this detector knows, NULL-terminated. */
 extern const char *const scan_rule_names[];

@@ -7,6 +7,7 @@
  *     string(H(message))
  */
 #include "sshsig.h"
+#include "proc.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -260,8 +261,7 @@ sshsig_verify_external(const sshsig *s, const void *msg, size_t len,
 {
 	char dir[] = "/tmp/breakglass-verify.XXXXXX";
 	buf signers, sigpath, signerspath;
-	int pin[2] = { -1, -1 }, status, r;
-	pid_t pid;
+	int status, r;
 	const char *keygen = "/usr/bin/ssh-keygen";
 
 	if (strcmp(s->ns, ns) != 0)
@@ -288,62 +288,17 @@ sshsig_verify_external(const sshsig *s, const void *msg, size_t len,
 		r = bg_fail(e, BG_ERR_IO, "cannot write temporary files");
 		goto out;
 	}
-	if (pipe2(pin, O_CLOEXEC) != 0) {
-		r = bg_fail(e, BG_ERR_IO, "pipe: %s", strerror(errno));
-		goto out;
-	}
-	if ((pid = fork()) < 0) {
-		r = bg_fail(e, BG_ERR_EXEC, "fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
+	{
 		char *const argv[] = {
-			"ssh-keygen", "-q", "-Y", "verify", "-f", signerspath.data,
+			(char *)keygen, "-q", "-Y", "verify", "-f", signerspath.data,
 			"-I", (char *)principal, "-n", (char *)ns, "-s", sigpath.data, NULL
 		};
-		char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
-		int devnull = open("/dev/null", O_WRONLY);
 
-		dup2(pin[0], 0);
-		if (devnull >= 0) {
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		execve(keygen, argv, envp);
-		_exit(127);
+		if ((r = proc_run(argv, msg, len, NULL, &status, e)) != 0)
+			goto out;
 	}
-	close(pin[0]);
-	pin[0] = -1;
-	{
-		const char *q = msg;
-		size_t left = len;
-
-		while (left > 0) {
-			ssize_t w = write(pin[1], q, left);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			q += w;
-			left -= (size_t)w;
-		}
-	}
-	close(pin[1]);
-	pin[1] = -1;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		r = 0;
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		r = bg_fail(e, BG_ERR_EXEC, "cannot run %s", keygen);
-	else
-		r = bg_fail(e, BG_ERR_SIGNATURE, "signature does not match the statement");
+	r = status == 0 ? 0 : bg_fail(e, BG_ERR_SIGNATURE, "signature does not match the statement");
 out:
-	if (pin[0] >= 0)
-		close(pin[0]);
-	if (pin[1] >= 0)
-		close(pin[1]);
 	if (sigpath.data)
 		unlink(sigpath.data);
 	if (signerspath.data)

@@ -1,0 +1,335 @@
+/*
+ * cmd-host.c - breakglass host setup: what a production host needs to
+ * accept breakglass certificates and run the gate.
+ */
+#include "audit.h"
+#include "cmd.h"
+#include "fileio.h"
+#include "proc.h"
+#include "sshkey.h"
+#include "text.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+	"usage: breakglass host setup --account NAME... [--apply] [--create-accounts]\n"
+	"           [--etc DIR] [--sshd-dir DIR] [--sshd-config FILE] [--audit-dir DIR]\n"
+	"           [--group NAME] [--gate-command CMD]\n\n"
+	"Prints (and with --apply installs) what a host needs:\n"
+	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
+	"                             and a Match block for the hotfix accounts with\n"
+	"                             AuthorizedPrincipalsFile, ForceCommand (the gate)\n"
+	"                             and no forwarding of any kind\n"
+	"  ETC/ca.pub, ETC/revoked.krl, ETC/principals/NAME, ETC/gate.conf\n"
+	"  AUDIT_DIR/host.key, audit.log, audit.head   (group GROUP, not the accounts)\n"
+	"then validates the whole sshd configuration with 'sshd -t' and removes the\n"
+	"drop-in again if sshd refuses it.  --create-accounts adds each hotfix\n"
+	"account (no password, shell /bin/sh) if missing.  Defaults: ETC\n"
+	"/etc/breakglass, SSHD_DIR /etc/ssh/sshd_config.d, AUDIT_DIR\n"
+	"/var/log/breakglass, GROUP breakglass-gate, CMD from the home's config.\n\n"
+	"Install the binary setgid GROUP so the gate can append to the host log\n"
+	"while the accounts cannot touch it:\n"
+	"  chgrp GROUP /usr/local/bin/breakglass && chmod 2755 /usr/local/bin/breakglass\n"
+	"On a one-host setup set 'krl-publish: ETC/revoked.krl' in the home's config\n"
+	"so revocations reach sshd and the gate at once; on many hosts copy\n"
+	"HOME/revoked.krl and ca.pub to each host's ETC (ssh, config management).\n";
+
+enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
+    O_GATE };
+
+static const opt_def defs[] = {
+	{ "--account", OPT_ARG | OPT_MULTI },
+	{ "--apply", 0 },
+	{ "--create-accounts", 0 },
+	{ "--etc", OPT_ARG },
+	{ "--sshd-dir", OPT_ARG },
+	{ "--sshd-config", OPT_ARG },
+	{ "--audit-dir", OPT_ARG },
+	{ "--group", OPT_ARG },
+	{ "--gate-command", OPT_ARG },
+	{ NULL, 0 }
+};
+
+static const char *
+opt_or(const cmd_args *a, int i, const char *def)
+{
+	return cmd_opt(a, i) ? cmd_opt(a, i) : def;
+}
+
+static int
+mkdir_mode(const char *p, mode_t m, gid_t gid)
+{
+	if (mkdir(p, m) != 0 && errno != EEXIST)
+		return cmd_failf(EXIT_SYSTEM, "cannot create '%s': %s", p, strerror(errno));
+	if (chmod(p, m) != 0 || (gid != (gid_t)-1 && chown(p, 0, gid) != 0))
+		return cmd_failf(EXIT_SYSTEM, "cannot set permissions of '%s': %s", p, strerror(errno));
+	return 0;
+}
+
+static int
+put_file(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
+{
+	buf p;
+	bg_error e;
+	int r;
+
+	buf_init(&p, 4096);
+	if ((r = fileio_join(&p, dir, name)) == 0)
+		r = fileio_write_atomic(p.data, data, len, mode, 0, &e);
+	buf_release(&p);
+	return r ? cmd_fail(r, &e) : 0;
+}
+
+static int
+run(char *const argv[], const char *what)
+{
+	buf out;
+	bg_error e;
+	int st, r;
+
+	buf_init(&out, 16384);
+	if ((r = proc_run(argv, NULL, 0, &out, &st, &e)) != 0) {
+		buf_release(&out);
+		return cmd_fail(r, &e);
+	}
+	if (st != 0) {
+		fprintf(stderr, "%s", buf_cstr(&out));
+		buf_release(&out);
+		return cmd_failf(EXIT_SYSTEM, "%s failed (exit %d)", what, st);
+	}
+	buf_release(&out);
+	return 0;
+}
+
+/* The host's own audit log: key and files readable/writable by the group only. */
+static int
+setup_audit(const char *dir, gid_t gid)
+{
+	sshkey_priv k;
+	buf text, p;
+	bg_error e;
+	struct stat st;
+	int r = 0;
+
+	buf_init_secret(&text, 16384);
+	buf_init(&p, 4096);
+	if ((r = mkdir_mode(dir, 0770, gid)) != 0)
+		goto out;
+	if (fileio_join(&p, dir, "host.key") == 0 && lstat(p.data, &st) == 0)
+		goto perms; /* an existing host log is kept */
+	if (sshkey_priv_generate(&k) != 0 || sshkey_priv_format(&k, "breakglass-host", &text) != 0) {
+		r = cmd_failf(EXIT_SYSTEM, "cannot generate the host key");
+		goto out;
+	}
+	if ((r = fileio_write_atomic(p.data, text.data, text.len, 0640, 1, &e)) != 0 ||
+	    (r = audit_create(dir, &k, &e)) != 0) {
+		sshkey_priv_release(&k);
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	sshkey_priv_release(&k);
+perms:
+	{
+		static const char *const f[] = { "host.key", "audit.log", "audit.head" };
+		static const mode_t m[] = { 0640, 0660, 0660 };
+
+		for (int i = 0; i < 3; i++) {
+			if (fileio_join(&p, dir, f[i]) != 0 || chown(p.data, 0, gid) != 0 ||
+			    chmod(p.data, m[i]) != 0) {
+				r = cmd_failf(EXIT_SYSTEM, "cannot set permissions of '%s'", p.data);
+				goto out;
+			}
+		}
+	}
+out:
+	buf_release(&text);
+	buf_release(&p);
+	return r;
+}
+
+int
+cmd_host(int argc, char **argv)
+{
+	cmd_args a;
+	home *h = NULL;
+	buf drop, gconf, accts, path, ca, krl;
+	bg_error e;
+	const char *etc, *sshd_dir, *sshd_config, *audit_dir, *group, *gate;
+	struct group *gr;
+	int r, i;
+
+	if ((r = cmd_parse("host", argc, argv, defs, &a)) != 0)
+		return r;
+	if (a.help)
+		return cmd_usage(usage_text);
+	if (a.npos != 1 || strcmp(a.pos[0], "setup") != 0)
+		return cmd_failf(EXIT_USAGE, "host: expected 'setup' (see --help)");
+	if (a.val[O_ACCOUNT].n == 0)
+		return cmd_failf(EXIT_USAGE, "host setup: name the hotfix account(s) with --account");
+	for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
+		const char *n = a.val[O_ACCOUNT].all[i];
+
+		if (!text_is_ident(n, 32) || strcmp(n, "root") == 0)
+			return cmd_failf(EXIT_USAGE, "host setup: invalid account '%.32s'", n);
+	}
+	etc = opt_or(&a, O_ETC, "/etc/breakglass");
+	sshd_dir = opt_or(&a, O_SSHD_DIR, "/etc/ssh/sshd_config.d");
+	sshd_config = opt_or(&a, O_SSHD_CONFIG, "/etc/ssh/sshd_config");
+	audit_dir = opt_or(&a, O_AUDIT, "/var/log/breakglass");
+	group = opt_or(&a, O_GROUP, "breakglass-gate");
+	if (!text_is_ident(group, 32))
+		return cmd_failf(EXIT_USAGE, "host setup: invalid group name");
+	if ((r = cmd_open_home(&a, &h)) != 0)
+		return r;
+	gate = opt_or(&a, O_GATE, h->gate_command);
+	buf_init(&drop, 64 * 1024);
+	buf_init(&gconf, 8192);
+	buf_init(&accts, 4096);
+	buf_init(&path, 4096);
+	buf_init(&ca, 64 * 1024);
+	buf_init(&krl, 16u * 1024 * 1024);
+	for (i = 0; i < a.val[O_ACCOUNT].n; i++)
+		buf_printf(&accts, "%s%s", i ? "," : "", a.val[O_ACCOUNT].all[i]);
+	buf_printf(&drop,
+	    "# breakglass: certificate logins for hotfix accounts (breakglass host setup)\n"
+	    "TrustedUserCAKeys %s/ca.pub\n"
+	    "RevokedKeys %s/revoked.krl\n"
+	    "ExposeAuthInfo yes\n"
+	    "\n"
+	    "Match User %s\n"
+	    "\tAuthorizedPrincipalsFile %s/principals/%%u\n"
+	    "\tAuthorizedKeysFile none\n"
+	    "\tPasswordAuthentication no\n"
+	    "\tKbdInteractiveAuthentication no\n"
+	    "\tAllowTcpForwarding no\n"
+	    "\tAllowStreamLocalForwarding no\n"
+	    "\tAllowAgentForwarding no\n"
+	    "\tX11Forwarding no\n"
+	    "\tPermitTunnel no\n"
+	    "\tPermitUserRC no\n"
+	    "\tForceCommand %s\n", etc, etc, buf_cstr(&accts), etc, gate);
+	buf_printf(&gconf, "# breakglass gate configuration (breakglass host setup)\n"
+	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\n", etc, etc, audit_dir);
+	if (!a.val[O_APPLY].set) {
+		printf("# %s/breakglass.conf\n%s\n# %s/gate.conf\n%s\n"
+		    "# run again with --apply to install (and validate with sshd -t)\n",
+		    sshd_dir, buf_cstr(&drop), etc, buf_cstr(&gconf));
+		r = 0;
+		goto out;
+	}
+	if (geteuid() != 0) {
+		r = cmd_failf(EXIT_USAGE, "host setup --apply must run as root");
+		goto out;
+	}
+	bg_error_clear(&e);
+	/* the group that owns the host log; the binary is installed setgid to it */
+	if ((gr = getgrnam(group)) == NULL) {
+		char *const argv_g[] = { "/usr/sbin/groupadd", "--system", (char *)group, NULL };
+
+		if ((r = run(argv_g, "groupadd")) != 0)
+			goto out;
+		if ((gr = getgrnam(group)) == NULL) {
+			r = cmd_failf(EXIT_SYSTEM, "group '%s' was not created", group);
+			goto out;
+		}
+	}
+	if (a.val[O_CREATE].set) {
+		for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
+			char *n = (char *)a.val[O_ACCOUNT].all[i];
+			char *const argv_u[] = {
+				"/usr/sbin/useradd", "--system", "--shell", "/bin/sh", "--home-dir", "/",
+				"--no-create-home", "--password", "*", "--comment", "breakglass hotfix",
+				n, NULL
+			};
+
+			if (getpwnam(n) == NULL && (r = run(argv_u, "useradd")) != 0)
+				goto out;
+		}
+	}
+	for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
+		struct passwd *pw = getpwnam(a.val[O_ACCOUNT].all[i]);
+
+		if (pw == NULL) {
+			r = cmd_failf(EXIT_USAGE, "account '%s' does not exist (use --create-accounts)",
+			    a.val[O_ACCOUNT].all[i]);
+			goto out;
+		}
+		if (pw->pw_uid == 0) {
+			r = cmd_failf(EXIT_USAGE, "account '%s' has uid 0: refusing", pw->pw_name);
+			goto out;
+		}
+		{
+			struct group *g2 = getgrgid(pw->pw_gid);
+
+			if (pw->pw_gid == gr->gr_gid || (g2 && strcmp(g2->gr_name, group) == 0)) {
+				r = cmd_failf(EXIT_USAGE, "account '%s' must not be in group '%s'",
+				    pw->pw_name, group);
+				goto out;
+			}
+			for (char **m = gr->gr_mem; m && *m; m++)
+				if (strcmp(*m, pw->pw_name) == 0) {
+					r = cmd_failf(EXIT_USAGE, "account '%s' must not be in group '%s'",
+					    pw->pw_name, group);
+					goto out;
+				}
+		}
+	}
+	if ((r = mkdir_mode(etc, 0755, 0)) != 0)
+		goto out;
+	if ((r = fileio_join(&path, etc, "principals")) != 0 ||
+	    (r = mkdir_mode(path.data, 0755, 0)) != 0)
+		goto out;
+	for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
+		buf line;
+
+		buf_init(&line, 256);
+		buf_printf(&line, "%s\n", a.val[O_ACCOUNT].all[i]);
+		r = put_file(path.data, a.val[O_ACCOUNT].all[i], line.data, line.len, 0644);
+		buf_release(&line);
+		if (r != 0)
+			goto out;
+	}
+	if ((r = home_path(h, "ca.pub", &path)) != 0 ||
+	    (r = fileio_read(path.data, 64 * 1024, &ca, &e)) != 0 ||
+	    (r = home_path(h, "revoked.krl", &path)) != 0 ||
+	    (r = fileio_read(path.data, krl.max, &krl, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if ((r = put_file(etc, "ca.pub", ca.data, ca.len, 0644)) != 0 ||
+	    (r = put_file(etc, "revoked.krl", krl.data, krl.len, 0644)) != 0 ||
+	    (r = put_file(etc, "gate.conf", gconf.data, gconf.len, 0644)) != 0 ||
+	    (r = setup_audit(audit_dir, gr->gr_gid)) != 0 ||
+	    (r = mkdir_mode(sshd_dir, 0755, (gid_t)-1)) != 0 ||
+	    (r = put_file(sshd_dir, "breakglass.conf", drop.data, drop.len, 0644)) != 0)
+		goto out;
+	{
+		char *const argv_t[] = { "/usr/sbin/sshd", "-t", "-f", (char *)sshd_config, NULL };
+
+		if ((r = run(argv_t, "sshd -t")) != 0) {
+			fileio_join(&path, sshd_dir, "breakglass.conf");
+			unlink(path.data);
+			fprintf(stderr, "breakglass: the drop-in was removed again\n");
+			goto out;
+		}
+	}
+	printf("host set up: %s/breakglass.conf (sshd -t passed), %s/gate.conf, host log in %s\n"
+	    "  reload sshd to take effect; install the binary setgid '%s':\n"
+	    "  chgrp %s BINARY && chmod 2755 BINARY\n", sshd_dir, etc, audit_dir, group, group);
+	r = 0;
+out:
+	buf_release(&drop);
+	buf_release(&gconf);
+	buf_release(&accts);
+	buf_release(&path);
+	buf_release(&ca);
+	buf_release(&krl);
+	home_close(h);
+	return r;
+}

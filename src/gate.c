@@ -1,0 +1,1085 @@
+/*
+ * gate.c - the host-side forced command.
+ *
+ * Privileges: when installed setgid (group breakglass-gate, see `host
+ * setup`), the gate keeps that group only as its saved gid and raises it
+ * just for audit-log writes; everything else, and every child it starts,
+ * runs with the account's own ids.  A setgid process is not dumpable, so
+ * the account cannot ptrace it to reach the host key or the log.
+ *
+ * Supervision: allowlisted commands and `tail -f` run in a loop that wakes
+ * every GATE_TICK_MS, and ends the work (the child's whole process group:
+ * SIGTERM, then SIGKILL a second later) once the certificate's validity
+ * ends or the KRL starts revoking it (an unreadable KRL counts as revoked).
+ */
+#include "gate.h"
+#include "argv.h"
+#include "audit.h"
+#include "buf.h"
+#include "cert.h"
+#include "fileio.h"
+#include "grant.h"
+#include "hash.h"
+#include "json.h"
+#include "krl.h"
+#include "kv.h"
+#include "scan.h"
+#include "scope.h"
+#include "sshkey.h"
+#include "text.h"
+#include "utc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GATE_TICK_MS 200
+#define GATE_MAX_LINE (64u * 1024)
+
+const char gate_verbs_help[] =
+	"  ls [DIR]                      list a directory (no DIR: the grant's directories)\n"
+	"  cat FILE                      print a file\n"
+	"  tail [-n N] [-f] FILE         last N lines (default 10); -f follows until the\n"
+	"                                grant ends\n"
+	"  grep [-F] [-i] [-n] PATTERN FILE   matching lines (extended regex, or -F fixed)\n"
+	"  stat PATH                     type, mode, owner, size, times\n"
+	"  sha256 FILE                   SHA-256 of a file\n"
+	"  find-changed --since TIME [DIR]    files changed since TIME (UTC)\n"
+	"  help                          what this grant allows\n";
+
+static const kv_key config_schema[] = {
+	{ "ca-key", KV_REQUIRED, 1024 },
+	{ "krl", KV_REQUIRED, 1024 },
+	{ "audit-dir", KV_REQUIRED, 1024 },
+	{ "clock-skew", 0, 16 },
+	{ NULL, 0, 0 }
+};
+
+typedef struct gate {
+	const gate_env *env;
+	gid_t rgid, sgid;
+	int setgid;
+	int64_t now, skew;
+	unsigned char ca_pk[32];
+	char *krl_path;
+	struct stat krl_st;
+	cert c;
+	kv_doc scope_doc;
+	scope sc;
+	int64_t ticket, grant;
+	audit_log log;
+	sshkey_priv hostkey;
+	int log_open;
+	argv_list av;
+	char request[1024];   /* for the audit log, secrets redacted */
+	uint64_t bytes_out;
+	int refused_by_expiry;
+} gate;
+
+/* ---- privileges ---- */
+
+static void
+priv_down(gate *g)
+{
+	if (g->setgid && setresgid(g->rgid, g->rgid, g->sgid) != 0)
+		_exit(1);
+}
+
+static void
+priv_up(gate *g)
+{
+	if (g->setgid && setresgid(g->rgid, g->sgid, g->sgid) != 0)
+		_exit(1);
+}
+
+static void
+priv_drop_all(gate *g)
+{
+	if (g->setgid && setresgid(g->rgid, g->rgid, g->rgid) != 0)
+		_exit(1);
+}
+
+/* ---- output helpers ---- */
+
+static int
+out_write(gate *g, int fd, const void *p, size_t n)
+{
+	if (fileio_write_full(fd, p, n) != 0)
+		return BG_ERR_IO;
+	if (fd == STDOUT_FILENO)
+		g->bytes_out += n;
+	return 0;
+}
+
+static int
+outf(gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+outf(gate *g, const char *fmt, ...)
+{
+	buf b;
+	va_list ap;
+	int r;
+
+	buf_init(&b, GATE_MAX_LINE);
+	va_start(ap, fmt);
+	r = buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (r == 0)
+		r = out_write(g, STDOUT_FILENO, b.data, b.len);
+	buf_release(&b);
+	return r;
+}
+
+/* A name printed for a person: control bytes (terminal escapes) become '?'. */
+static void
+safe_name(const char *s, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < n; i++)
+		out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	out[i] = '\0';
+}
+
+/* ---- audit ---- */
+
+static void
+record(gate *g, const char *event, const char *decision, const char *reason, int status)
+{
+	buf d;
+	json j;
+	bg_error e;
+	char serial[32];
+
+	buf_init(&d, AUDIT_MAX_RECORD - 1024);
+	json_init(&j, &d);
+	json_obj_begin(&j);
+	json_kv_str(&j, "user", g->env->user);
+	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)g->c.serial);
+	json_kv_str(&j, "serial", g->c.key_id ? serial : NULL);
+	json_kv_int(&j, "grant", g->grant);
+	json_kv_str(&j, "request", g->request);
+	json_kv_str(&j, "decision", decision);
+	if (reason)
+		json_kv_str(&j, "reason", reason);
+	if (status >= 0)
+		json_kv_int(&j, "status", status);
+	json_kv_int(&j, "bytes_out", (int64_t)g->bytes_out);
+	json_obj_end(&j);
+	syslog(LOG_AUTHPRIV | (strcmp(decision, "refuse") == 0 ? LOG_WARNING : LOG_INFO),
+	    "breakglass gate: user=%s grant=G-%lld %s %s%s%s", g->env->user,
+	    (long long)g->grant, decision, g->request, reason ? ": " : "", reason ? reason : "");
+	if (!g->log_open || json_error(&j) != 0) {
+		buf_release(&d);
+		return;
+	}
+	priv_up(g);
+	if (audit_append(&g->log, utc_now(), g->env->user, event, g->ticket, d.data, &e) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: audit append failed: %s", e.msg);
+	priv_down(g);
+	buf_release(&d);
+}
+
+static void redacted(const char *text, char *out, size_t n);
+
+/* Refuse: one line to the user, a record, exit status 1. */
+static int
+refuse(gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+refuse(gate *g, const char *fmt, ...)
+{
+	char msg[512], safe[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	redacted(msg, safe, sizeof(safe)); /* reasons echo what the user typed */
+	fprintf(stderr, "breakglass: refused: %s\n", safe);
+	record(g, "gate.refuse", "refuse", safe, -1);
+	return 1;
+}
+
+/* ---- setup ---- */
+
+static int
+load_config(gate *g, bg_error *e)
+{
+	buf text, key;
+	kv_doc d;
+	sshkey_pub ca;
+	char *comment = NULL;
+	const char *v;
+	int r;
+
+	buf_init(&text, 64 * 1024);
+	buf_init(&key, 64 * 1024);
+	memset(&d, 0, sizeof(d));
+	g->skew = 120;
+	if ((r = fileio_read(g->env->config, 64 * 1024, &text, e)) != 0 ||
+	    (r = kv_parse(buf_cstr(&text), text.len, config_schema, &d, e)) != 0)
+		goto out;
+	if ((v = kv_get(&d, "clock-skew")) != NULL && utc_parse_duration(v, &g->skew) != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "gate config: invalid clock-skew");
+		goto out;
+	}
+	if ((r = fileio_read(kv_get(&d, "ca-key"), 64 * 1024, &key, e)) != 0 ||
+	    (r = sshkey_parse_line(buf_cstr(&key), &ca, &comment, e)) != 0)
+		goto out;
+	free(comment);
+	if (!ca.is_ed25519) {
+		sshkey_pub_release(&ca);
+		r = bg_fail(e, BG_ERR_INVALID, "gate config: the CA key must be ed25519");
+		goto out;
+	}
+	memcpy(g->ca_pk, ca.ed25519, 32);
+	sshkey_pub_release(&ca);
+	if ((g->krl_path = strdup(kv_get(&d, "krl"))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	/* the host log and its key: opened with the gate group, then dropped */
+	{
+		buf kp, kt;
+
+		buf_init(&kp, 4096);
+		buf_init_secret(&kt, 16384);
+		priv_up(g);
+		r = fileio_join(&kp, kv_get(&d, "audit-dir"), "host.key");
+		if (r == 0)
+			r = fileio_read(kp.data, 16384, &kt, e);
+		if (r == 0)
+			r = sshkey_priv_parse(buf_cstr(&kt), kt.len, &g->hostkey, e);
+		if (r == 0)
+			r = audit_open(&g->log, kv_get(&d, "audit-dir"), &g->hostkey, g->hostkey.pk, e);
+		if (r == 0) {
+			int64_t last;
+
+			g->log_open = 1;
+			r = audit_last_time(&g->log, &last, e);
+			if (r == 0 && g->now + g->skew < last)
+				r = bg_fail(e, BG_ERR_CLOCK, "the host clock is behind its audit log");
+		}
+		priv_down(g);
+		buf_release(&kp);
+		buf_release(&kt);
+	}
+out:
+	kv_doc_release(&d);
+	buf_release(&text);
+	buf_release(&key);
+	return r;
+}
+
+/* 1 (revoked or unreadable: fail closed) or 0.  Re-reads only on change. */
+static int
+krl_says_revoked(gate *g, int force)
+{
+	struct stat st;
+	buf b;
+	krl k;
+	bg_error e;
+	int revoked;
+
+	if (stat(g->krl_path, &st) != 0)
+		return 1;
+	if (!force && st.st_ino == g->krl_st.st_ino && st.st_size == g->krl_st.st_size &&
+	    st.st_mtim.tv_sec == g->krl_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == g->krl_st.st_mtim.tv_nsec)
+		return 0;
+	buf_init(&b, KRL_MAX_SIZE);
+	if (fileio_read(g->krl_path, KRL_MAX_SIZE, &b, &e) != 0 ||
+	    krl_parse(b.data ? b.data : "", b.len, &k, &e) != 0) {
+		buf_release(&b);
+		return 1;
+	}
+	revoked = krl_cert_revoked(&k, g->c.ca.blob, g->c.ca.bloblen, g->c.serial, g->c.key_id);
+	krl_release(&k);
+	buf_release(&b);
+	g->krl_st = st;
+	return revoked;
+}
+
+/* Has the grant ended (expiry or revocation)? */
+static int
+grant_ended(gate *g)
+{
+	int64_t now = utc_now();
+
+	if (now < g->now - g->skew || (uint64_t)now >= g->c.valid_before) {
+		g->refused_by_expiry = 1;
+		return 1;
+	}
+	return krl_says_revoked(g, 0);
+}
+
+static int
+load_cert(gate *g, bg_error *e)
+{
+	buf auth;
+	const char *p, *line = NULL;
+	size_t found = 0;
+	int r;
+
+	if (g->env->user_auth == NULL)
+		return bg_fail(e, BG_ERR_PERM, "no authentication details (sshd needs "
+		    "ExposeAuthInfo yes)");
+	buf_init(&auth, 256 * 1024);
+	if ((r = fileio_read(g->env->user_auth, 256 * 1024, &auth, e)) != 0) {
+		buf_release(&auth);
+		return bg_fail(e, BG_ERR_PERM, "cannot read the authentication details");
+	}
+	for (p = buf_cstr(&auth); *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		if (strncmp(p, "publickey ", 10) == 0 && strstr(p, "-cert-v01@openssh.com ") != NULL) {
+			found++;
+			line = p + 10;
+		}
+	}
+	if (found != 1) {
+		buf_release(&auth);
+		return bg_fail(e, BG_ERR_PERM, "login was not made with exactly one breakglass "
+		    "certificate");
+	}
+	{
+		size_t n = strcspn(line, "\n");
+		char *l = strndup(line, n);
+
+		if (l == NULL) {
+			buf_release(&auth);
+			return BG_ERR_NOMEM;
+		}
+		r = cert_parse_line(l, &g->c, e);
+		free(l);
+	}
+	buf_release(&auth);
+	if (r != 0)
+		return r;
+	if ((r = cert_verify(&g->c, g->ca_pk, g->now, e)) != 0)
+		return r;
+	if (g->c.nprincipals != 1 || strcmp(g->c.principals[0], g->env->user) != 0)
+		return bg_fail(e, BG_ERR_PERM, "certificate is not for account '%s'", g->env->user);
+	if (krl_says_revoked(g, 1))
+		return bg_fail(e, BG_ERR_PERM, "certificate serial %llu is revoked (or the KRL "
+		    "is unreadable)", (unsigned long long)g->c.serial);
+	if (g->c.scope == NULL)
+		return bg_fail(e, BG_ERR_PERM, "certificate carries no breakglass scope");
+	if ((r = kv_parse(g->c.scope, strlen(g->c.scope), grant_scope_schema, &g->scope_doc, e)) != 0)
+		return bg_fail(e, BG_ERR_PERM, "certificate scope is malformed");
+	return 0;
+}
+
+static int
+load_scope(gate *g, bg_error *e)
+{
+	size_t i;
+	int r;
+
+	if (ticket_parse_id(kv_get(&g->scope_doc, "ticket"), &g->ticket) != 0 ||
+	    grant_parse_id(kv_get(&g->scope_doc, "grant"), &g->grant) != 0)
+		return bg_fail(e, BG_ERR_PERM, "certificate scope names no ticket or grant");
+	for (i = 0; i < g->scope_doc.n; i++) {
+		const kv_item *it = &g->scope_doc.items[i];
+		int w = strcmp(it->key, "write") == 0;
+
+		if ((w || strcmp(it->key, "read") == 0) &&
+		    (r = scope_add(&g->sc, it->value, w, e)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- verbs ---- */
+
+static int
+need_path(gate *g, const char *verb, const char *p)
+{
+	if (p == NULL)
+		return refuse(g, "%s needs a path", verb);
+	if (p[0] != '/')
+		return refuse(g, "%s: '%.200s' must be an absolute path", verb, p);
+	return 0;
+}
+
+static int
+open_file(gate *g, const char *path, struct stat *st)
+{
+	bg_error e;
+	int fd = scope_open(&g->sc, path, O_RDONLY, 0, &e);
+
+	if (fd < 0)
+		return -refuse(g, "%s", e.msg) - 1;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -refuse(g, "'%.200s' is not a regular file", path) - 1;
+	}
+	return fd;
+}
+
+static int
+verb_cat(gate *g)
+{
+	struct stat st;
+	char b[65536];
+	ssize_t n;
+	int fd;
+
+	if (g->av.n != 2 || need_path(g, "cat", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: cat FILE") : 1;
+	if ((fd = open_file(g, g->av.v[1], &st)) < 0)
+		return 1;
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		if (out_write(g, STDOUT_FILENO, b, (size_t)n) != 0)
+			break;
+	close(fd);
+	return n < 0 ? 1 : 0;
+}
+
+static int
+verb_sha256(gate *g)
+{
+	crypto_hash_sha256_state hs;
+	unsigned char h[32], b[65536];
+	char hex[65];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (g->av.n != 2 || need_path(g, "sha256", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: sha256 FILE") : 1;
+	if ((fd = open_file(g, g->av.v[1], &st)) < 0)
+		return 1;
+	crypto_hash_sha256_init(&hs);
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		crypto_hash_sha256_update(&hs, b, (size_t)n);
+	close(fd);
+	if (n < 0)
+		return 1;
+	crypto_hash_sha256_final(&hs, h);
+	hash_hex(h, 32, hex);
+	return outf(g, "%s  %s\n", hex, g->av.v[1]) ? 1 : 0;
+}
+
+static const char *
+type_of(mode_t m)
+{
+	return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "link" :
+	    S_ISFIFO(m) ? "fifo" : S_ISSOCK(m) ? "socket" : "device";
+}
+
+static int
+verb_stat(gate *g)
+{
+	struct stat st;
+	bg_error e;
+	char m[UTC_STRLEN], c[UTC_STRLEN];
+	int fd;
+
+	if (g->av.n != 2 || need_path(g, "stat", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: stat PATH") : 1;
+	if ((fd = scope_open(&g->sc, g->av.v[1], O_PATH | O_NOFOLLOW, 0, &e)) < 0)
+		return refuse(g, "%s", e.msg);
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	utc_format(st.st_mtim.tv_sec, m);
+	utc_format(st.st_ctim.tv_sec, c);
+	return outf(g, "path: %s\ntype: %s\nmode: %04o\nuid: %u\ngid: %u\nsize: %lld\n"
+	    "links: %lu\ninode: %llu\nmodified: %s\nchanged: %s\n", g->av.v[1],
+	    type_of(st.st_mode), (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+	    (unsigned)st.st_gid, (long long)st.st_size, (unsigned long)st.st_nlink,
+	    (unsigned long long)st.st_ino, m, c) ? 1 : 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+list_dir(gate *g, int dfd, const char *shown)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+	int r = 0;
+
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return refuse(g, "cannot list '%.200s'", shown);
+	}
+	while ((de = readdir(d)) != NULL) {
+		char **nv;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n >= 100000 || (nv = realloc(names, (n + 1) * sizeof(*nv))) == NULL)
+			break;
+		names = nv;
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			break;
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n && r == 0; i++) {
+		struct stat st;
+		char safe[512], t[UTC_STRLEN];
+
+		safe_name(names[i], safe, sizeof(safe));
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		utc_format(st.st_mtim.tv_sec, t);
+		r = outf(g, "%-6s %04o %12lld %s %s\n", type_of(st.st_mode),
+		    (unsigned)(st.st_mode & 07777), (long long)st.st_size, t, safe);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return r ? 1 : 0;
+}
+
+static int
+verb_ls(gate *g)
+{
+	bg_error e;
+	size_t i;
+	int fd;
+
+	if (g->av.n == 1) {
+		for (i = 0; i < g->sc.n; i++)
+			outf(g, "%s %s%s\n", g->sc.r[i].writable ? "rw" : "ro", g->sc.r[i].path,
+			    g->sc.r[i].fd < 0 ? " (missing)" : "");
+		return 0;
+	}
+	if (g->av.n != 2 || need_path(g, "ls", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: ls [DIR]") : 1;
+	if ((fd = scope_open(&g->sc, g->av.v[1], O_RDONLY | O_DIRECTORY, 0, &e)) < 0)
+		return refuse(g, "%s", e.msg);
+	return list_dir(g, fd, g->av.v[1]);
+}
+
+/* Print the last n lines of fd (a regular file), return the offset reached. */
+static off_t
+last_lines(gate *g, int fd, long n, off_t size)
+{
+	char b[8192];
+	off_t pos = size, start = 0;
+	long seen = 0;
+
+	while (pos > 0 && seen <= n) {
+		size_t chunk = pos > (off_t)sizeof(b) ? sizeof(b) : (size_t)pos;
+		ssize_t got;
+
+		pos -= (off_t)chunk;
+		if ((got = pread(fd, b, chunk, pos)) <= 0)
+			break;
+		for (ssize_t i = got - 1; i >= 0; i--) {
+			if (b[i] == '\n' && (pos + i != size - 1) && ++seen == n) {
+				start = pos + i + 1;
+				goto found;
+			}
+		}
+	}
+found:
+	for (off_t o = start; o < size;) {
+		ssize_t got = pread(fd, b, sizeof(b), o);
+
+		if (got <= 0)
+			break;
+		if (out_write(g, STDOUT_FILENO, b, (size_t)got) != 0)
+			break;
+		o += got;
+	}
+	return size;
+}
+
+static int
+verb_tail(gate *g)
+{
+	long n = 10;
+	int follow = 0, fd;
+	size_t i;
+	const char *path = NULL;
+	struct stat st;
+	off_t off;
+
+	for (i = 1; i < g->av.n; i++) {
+		const char *a = g->av.v[i];
+
+		if (strcmp(a, "-f") == 0 && !follow) {
+			follow = 1;
+		} else if (strcmp(a, "-n") == 0 && i + 1 < g->av.n) {
+			char *end;
+
+			n = strtol(g->av.v[++i], &end, 10);
+			if (*g->av.v[i] == '\0' || *end != '\0' || n < 0 || n > 100000)
+				return refuse(g, "tail: -n takes a number from 0 to 100000");
+		} else if (a[0] == '-') {
+			return refuse(g, "tail: unknown option '%.64s' (allowed: -n N, -f)", a);
+		} else if (path == NULL) {
+			path = a;
+		} else {
+			return refuse(g, "usage: tail [-n N] [-f] FILE");
+		}
+	}
+	if (need_path(g, "tail", path))
+		return 1;
+	if ((fd = open_file(g, path, &st)) < 0)
+		return 1;
+	off = last_lines(g, fd, n, st.st_size);
+	while (follow) {
+		char b[65536];
+		ssize_t got;
+
+		if (grant_ended(g)) {
+			fprintf(stderr, "breakglass: grant G-%lld %s: stopping\n", (long long)g->grant,
+			    g->refused_by_expiry ? "expired" : "was revoked");
+			close(fd);
+			record(g, "gate.end", "cut", g->refused_by_expiry ? "grant expired" :
+			    "grant revoked", 1);
+			return 2; /* already recorded */
+		}
+		if (fstat(fd, &st) == 0 && st.st_size < off)
+			off = 0; /* truncated: start again */
+		while ((got = pread(fd, b, sizeof(b), off)) > 0) {
+			if (out_write(g, STDOUT_FILENO, b, (size_t)got) != 0) {
+				follow = 0;
+				break;
+			}
+			off += got;
+		}
+		poll(NULL, 0, GATE_TICK_MS);
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+verb_grep(gate *g)
+{
+	int fixed = 0, icase = 0, numbers = 0, fd, rc;
+	const char *pattern = NULL, *path = NULL;
+	regex_t re;
+	struct stat st;
+	size_t i;
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0, matches = 0;
+
+	for (i = 1; i < g->av.n; i++) {
+		const char *a = g->av.v[i];
+
+		if (pattern == NULL && strcmp(a, "-F") == 0)
+			fixed = 1;
+		else if (pattern == NULL && strcmp(a, "-i") == 0)
+			icase = 1;
+		else if (pattern == NULL && strcmp(a, "-n") == 0)
+			numbers = 1;
+		else if (pattern == NULL && strcmp(a, "--") == 0 && i + 1 < g->av.n)
+			pattern = g->av.v[++i];
+		else if (pattern == NULL && a[0] == '-')
+			return refuse(g, "grep: unknown option '%.64s' (allowed: -F, -i, -n)", a);
+		else if (pattern == NULL)
+			pattern = a;
+		else if (path == NULL)
+			path = a;
+		else
+			return refuse(g, "usage: grep [-F] [-i] [-n] PATTERN FILE");
+	}
+	if (pattern == NULL || strlen(pattern) > 1024)
+		return refuse(g, "grep: a pattern of at most 1024 bytes is needed");
+	if (need_path(g, "grep", path))
+		return 1;
+	if (!fixed && regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)) != 0)
+		return refuse(g, "grep: invalid regular expression");
+	if ((fd = open_file(g, path, &st)) < 0) {
+		if (!fixed)
+			regfree(&re);
+		return 1;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		if (!fixed)
+			regfree(&re);
+		return 1;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		int hit;
+
+		lineno++;
+		if (fixed)
+			hit = (icase ? strcasestr(line, pattern) : strstr(line, pattern)) != NULL;
+		else
+			hit = regexec(&re, line, 0, NULL, 0) == 0;
+		if (!hit)
+			continue;
+		matches++;
+		if (numbers)
+			outf(g, "%ld:", lineno);
+		out_write(g, STDOUT_FILENO, line, (size_t)len);
+		if (line[len - 1] != '\n')
+			out_write(g, STDOUT_FILENO, "\n", 1);
+	}
+	free(line);
+	fclose(f);
+	if (!fixed)
+		regfree(&re);
+	rc = matches > 0 ? 0 : 1; /* grep's own convention: 1 = no match */
+	return rc;
+}
+
+static int
+walk_changed(gate *g, int dfd, const char *shown, int64_t since, int depth, long *budget)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > 32 || (d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL && *budget > 0) {
+		struct stat st;
+		char path[4096], safe[4096];
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		(*budget)--;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", strcmp(shown, "/") ? shown : "", de->d_name);
+		if (st.st_mtim.tv_sec >= since || st.st_ctim.tv_sec >= since) {
+			char t[UTC_STRLEN];
+
+			safe_name(path, safe, sizeof(safe));
+			utc_format(st.st_mtim.tv_sec > st.st_ctim.tv_sec ? st.st_mtim.tv_sec :
+			    st.st_ctim.tv_sec, t);
+			outf(g, "%s %-6s %s\n", t, type_of(st.st_mode), safe);
+		}
+		if (S_ISDIR(st.st_mode)) {
+			bg_error e;
+			int cfd = scope_openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY, &e);
+
+			if (cfd >= 0)
+				walk_changed(g, cfd, path, since, depth + 1, budget);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+verb_find_changed(gate *g)
+{
+	int64_t since;
+	bg_error e;
+	long budget = 200000;
+	size_t i;
+	int fd;
+
+	if (g->av.n < 3 || strcmp(g->av.v[1], "--since") != 0 || g->av.n > 4)
+		return refuse(g, "usage: find-changed --since TIME [DIR]");
+	if (utc_parse(g->av.v[2], &since) != 0)
+		return refuse(g, "find-changed: TIME is UTC, like 2026-11-21T02:00Z");
+	if (g->av.n == 4) {
+		if (need_path(g, "find-changed", g->av.v[3]))
+			return 1;
+		if ((fd = scope_open(&g->sc, g->av.v[3], O_RDONLY | O_DIRECTORY, 0, &e)) < 0)
+			return refuse(g, "%s", e.msg);
+		return walk_changed(g, fd, g->av.v[3], since, 0, &budget);
+	}
+	for (i = 0; i < g->sc.n; i++) {
+		if ((fd = scope_open(&g->sc, g->sc.r[i].path, O_RDONLY | O_DIRECTORY, 0, &e)) >= 0)
+			walk_changed(g, fd, g->sc.r[i].path, since, 0, &budget);
+	}
+	return 0;
+}
+
+static int
+verb_help(gate *g)
+{
+	size_t i;
+
+	if (g->av.n != 1)
+		return refuse(g, "usage: help");
+	outf(g, "breakglass grant G-%lld (ticket T-%lld), valid until ", (long long)g->grant,
+	    (long long)g->ticket);
+	{
+		char t[UTC_STRLEN];
+
+		utc_format((int64_t)g->c.valid_before, t);
+		outf(g, "%s\n\nbuilt-in commands:\n%s", t, gate_verbs_help);
+	}
+	outf(g, "\ndirectories:\n");
+	for (i = 0; i < g->sc.n; i++)
+		outf(g, "  %s %s\n", g->sc.r[i].writable ? "rw" : "ro", g->sc.r[i].path);
+	outf(g, "\nallowed commands (exactly as written):\n");
+	for (i = 0; i < g->scope_doc.n; i++)
+		if (strcmp(g->scope_doc.items[i].key, "command") == 0)
+			outf(g, "  %s\n", g->scope_doc.items[i].value);
+	return 0;
+}
+
+/* ---- allowlisted commands ---- */
+
+static int
+allowed_command(gate *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->scope_doc.n; i++) {
+		argv_list a;
+		bg_error e;
+		int eq;
+
+		if (strcmp(g->scope_doc.items[i].key, "command") != 0)
+			continue;
+		if (argv_split(g->scope_doc.items[i].value, &a, &e) != 0)
+			continue;
+		eq = argv_equal(&a, &g->av);
+		argv_release(&a);
+		if (eq)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+kill_group(pid_t pid)
+{
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 10; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		poll(NULL, 0, 100);
+	}
+	kill(-pid, SIGKILL);
+}
+
+static int
+run_command(gate *g)
+{
+	int outp[2], errp[2], status = 0, open_fds = 2, cut = 0;
+	pid_t pid;
+	struct pollfd pf[2];
+	char b[65536];
+
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
+		return refuse(g, "cannot create pipes");
+	record(g, "gate.start", "allow", NULL, -1);
+	if ((pid = fork()) < 0)
+		return refuse(g, "cannot start the command");
+	if (pid == 0) {
+		char *const envp[] = {
+			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
+			"SHELL=/bin/false", NULL
+		};
+		int fd;
+
+		setpgid(0, 0);
+		priv_drop_all(g);
+		signal(SIGPIPE, SIG_DFL);
+		dup2(outp[1], STDOUT_FILENO);
+		dup2(errp[1], STDERR_FILENO);
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		if (chdir("/") != 0)
+			_exit(126);
+		execve(g->av.v[0], g->av.v, envp);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(outp[1]);
+	close(errp[1]);
+	pf[0].fd = outp[0];
+	pf[1].fd = errp[0];
+	pf[0].events = pf[1].events = POLLIN;
+	while (open_fds > 0) {
+		int n = poll(pf, 2, GATE_TICK_MS);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < 2; k++) {
+			ssize_t got;
+
+			if (pf[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(pf[k].fd, b, sizeof(b));
+			if (got <= 0) {
+				close(pf[k].fd);
+				pf[k].fd = -1;
+				open_fds--;
+				continue;
+			}
+			out_write(g, k == 0 ? STDOUT_FILENO : STDERR_FILENO, b, (size_t)got);
+		}
+		if (!cut && grant_ended(g)) {
+			cut = 1;
+			fprintf(stderr, "breakglass: grant G-%lld %s: command ended\n",
+			    (long long)g->grant, g->refused_by_expiry ? "expired" : "was revoked");
+			kill_group(pid);
+			break;
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (pf[k].fd >= 0)
+			close(pf[k].fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (status == 127 && !cut)
+		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);
+	record(g, "gate.end", cut ? "cut" : "allow", cut ? (g->refused_by_expiry ?
+	    "grant expired" : "grant revoked") : NULL, status);
+	return status;
+}
+
+/* ---- main ---- */
+
+/* Copy text into out (n bytes) with secrets redacted and controls made safe. */
+static void
+redacted(const char *text, char *out, size_t n)
+{
+	buf b;
+
+	buf_init(&b, 64 * 1024);
+	if (scan_redact(text, strlen(text), &b, NULL) != 0)
+		snprintf(out, n, "[unrecordable]");
+	else
+		safe_name(buf_cstr(&b), out, n);
+	buf_release(&b);
+}
+
+static void
+describe_request(gate *g)
+{
+	buf j;
+
+	buf_init(&j, 64 * 1024);
+	if (argv_join(&g->av, &j) != 0)
+		snprintf(g->request, sizeof(g->request), "[request too long: %zu arguments]", g->av.n);
+	else
+		redacted(buf_cstr(&j), g->request, sizeof(g->request));
+	buf_release(&j);
+}
+
+int
+gate_main(const gate_env *env)
+{
+	gate g;
+	bg_error e;
+	int r, status;
+	const char *kind, *tier, *verb;
+
+	memset(&g, 0, sizeof(g));
+	g.env = env;
+	g.rgid = getgid();
+	g.sgid = getegid();
+	g.setgid = g.rgid != g.sgid;
+	priv_down(&g);
+	g.now = utc_now();
+	snprintf(g.request, sizeof(g.request), "%s", "(interactive)");
+	openlog("breakglass", LOG_PID, LOG_AUTHPRIV);
+	bg_error_clear(&e);
+	if ((r = load_config(&g, &e)) != 0) {
+		status = refuse(&g, "gate is not usable: %s", e.msg);
+		goto out;
+	}
+	if ((r = load_cert(&g, &e)) != 0 || (r = load_scope(&g, &e)) != 0) {
+		status = refuse(&g, "%s", e.msg);
+		goto out;
+	}
+	kind = kv_get(&g.scope_doc, "kind");
+	tier = kv_get(&g.scope_doc, "tier");
+	if (kind == NULL || strcmp(kind, "ssh") != 0) {
+		status = refuse(&g, "grant G-%lld is not an ssh grant", (long long)g.grant);
+		goto out;
+	}
+	if (env->original_command == NULL) {
+		status = refuse(&g, "no interactive shell: grant G-%lld is tier %s; run a command "
+		    "(ssh HOST help)", (long long)g.grant, tier ? tier : "read");
+		goto out;
+	}
+	if (strlen(env->original_command) > 8192) {
+		status = refuse(&g, "request longer than 8192 bytes");
+		goto out;
+	}
+	if (argv_split(env->original_command, &g.av, &e) != 0) {
+		snprintf(g.request, sizeof(g.request), "(unparseable)");
+		status = refuse(&g, "cannot parse the request: %s", e.msg);
+		goto out;
+	}
+	if (g.av.n == 0) {
+		status = refuse(&g, "empty request");
+		goto out;
+	}
+	describe_request(&g);
+	verb = g.av.v[0];
+	if (strchr(verb, '/') != NULL) {
+		if (!allowed_command(&g)) {
+			status = refuse(&g, "'%.200s' is not an allowed command of grant G-%lld "
+			    "(see 'help')", g.request, (long long)g.grant);
+			goto out;
+		}
+		status = run_command(&g);
+		goto out;
+	}
+	{
+		static const struct {
+			const char *name;
+			int (*fn)(gate *);
+		} verbs[] = {
+			{ "ls", verb_ls }, { "cat", verb_cat }, { "tail", verb_tail },
+			{ "grep", verb_grep }, { "stat", verb_stat }, { "sha256", verb_sha256 },
+			{ "find-changed", verb_find_changed }, { "help", verb_help },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+			if (strcmp(verbs[i].name, verb) == 0) {
+				g.bytes_out = 0;
+				status = verbs[i].fn(&g);
+				/* refusals (and cuts) inside a verb recorded themselves */
+				if (status == 2)
+					status = 1;
+				else if (status == 0 || strcmp(verb, "grep") == 0)
+					record(&g, "gate.verb", "allow", NULL, status);
+				goto out;
+			}
+		}
+	}
+	status = refuse(&g, "'%.64s' is not a breakglass command or an allowed command of grant "
+	    "G-%lld (see 'help')", verb, (long long)g.grant);
+out:
+	argv_release(&g.av);
+	scope_release(&g.sc);
+	kv_doc_release(&g.scope_doc);
+	cert_release(&g.c);
+	if (g.log_open)
+		audit_close(&g.log);
+	sshkey_priv_release(&g.hostkey);
+	free(g.krl_path);
+	closelog();
+	return status;
+}

@@ -1,0 +1,40 @@
+/*
+ * gate.h - the forced command on a host: decides what a certificate
+ * holder may do, does it, records it.
+ *
+ * The gate never hands a string to a shell.  It re-verifies the
+ * certificate sshd accepted (CA signature, validity window against the
+ * current UTC time, principal, serial and key id against the KRL), parses
+ * the grant's scope from the certificate, tokenises SSH_ORIGINAL_COMMAND
+ * with argv.c's strict rules, and then either runs a built-in read verb
+ * confined to the grant's directories, runs one of the grant's exact
+ * allowlisted commands with a clean environment under a supervisor that
+ * ends it at expiry or revocation, or refuses with one line.  Every
+ * invocation is a record in the host's hash-chained audit log and a line
+ * in syslog (authpriv).
+ */
+#ifndef BG_GATE_H
+#define BG_GATE_H
+
+#include "err.h"
+
+#define GATE_DEFAULT_CONFIG "/etc/breakglass/gate.conf"
+
+typedef struct gate_env {
+	const char *config;          /* gate.conf path */
+	const char *original_command;/* SSH_ORIGINAL_COMMAND or NULL */
+	const char *user_auth;       /* SSH_USER_AUTH file or NULL */
+	const char *user;            /* the account the gate runs as */
+} gate_env;
+
+/*
+ * Run the gate.  Returns the process exit status: 0 or the command's own
+ * status when allowed, 1 when refused (after printing one line to stderr
+ * saying why).
+ */
+int gate_main(const gate_env *env);
+
+/* The built-in verbs, for --help and the docs. */
+extern const char gate_verbs_help[];
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * proc.c - fork/execve with pipes.  The child gets PATH=/usr/sbin:/usr/bin:
+ * /sbin:/bin and LC_ALL=C only; descriptors other than 0-2 are closed.
+ */
+#include "proc.h"
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int
+proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
+    bg_error *e)
+{
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, st = 0;
+	pid_t pid;
+	char b[4096];
+	ssize_t n;
+
+	*status = -1;
+	if (argv[0] == NULL || argv[0][0] != '/')
+		return bg_fail(e, BG_ERR_USAGE, "helper path must be absolute");
+	if (access(argv[0], X_OK) != 0)
+		return bg_fail(e, BG_ERR_EXEC, "cannot run '%s': %s", argv[0], strerror(errno));
+	if (pipe2(pin, O_CLOEXEC) != 0 || pipe2(pout, O_CLOEXEC) != 0) {
+		if (pin[0] >= 0) {
+			close(pin[0]);
+			close(pin[1]);
+		}
+		return bg_fail(e, BG_ERR_EXEC, "pipe: %s", strerror(errno));
+	}
+	if ((pid = fork()) < 0) {
+		close(pin[0]); close(pin[1]); close(pout[0]); close(pout[1]);
+		return bg_fail(e, BG_ERR_EXEC, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+
+		signal(SIGPIPE, SIG_DFL);
+		dup2(pin[0], 0);
+		dup2(pout[1], 1);
+		dup2(pout[1], 2);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	if (in != NULL && inlen > 0)
+		(void)fileio_write_full(pin[1], in, inlen); /* a helper may exit early */
+	close(pin[1]);
+	while ((n = read(pout[0], b, sizeof(b))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (out != NULL && out->len + (size_t)n <= out->max)
+			buf_append(out, b, (size_t)n);
+	}
+	close(pout[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (*status == 127)
+		return bg_fail(e, BG_ERR_EXEC, "cannot run '%s'", argv[0]);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/*
+ * proc.h - run a helper program: argv only (never a shell), a fixed clean
+ * environment, optional stdin bytes, stdout and stderr captured together.
+ */
+#ifndef BG_PROC_H
+#define BG_PROC_H
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * Run argv[0] (an absolute path) with argv.  in/inlen are written to its
+ * stdin (NULL: /dev/null).  Output (stdout+stderr, capped by out->max) is
+ * appended to out when out is not NULL.  *status gets the exit status (or
+ * 128+signal).  Returns 0 when the program ran, BG_ERR_EXEC when it could
+ * not be started.
+ */
+int proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
+    bg_error *e);
+
+#endif

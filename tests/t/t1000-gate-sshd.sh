@@ -1,0 +1,219 @@
+#!/bin/sh
+# t1000-gate-sshd: enforcement on a host, through a real OpenSSH sshd on
+# 127.0.0.1: certificates, the gate's verbs and allowlist, the escape
+# corpus, expiry and revocation (sshd via the KRL, open sessions cut by the
+# gate within 1 s), and a host log the account cannot touch.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates an account and runs sshd: run it as root"; exit 1; }
+SSHD=/usr/sbin/sshd
+[ -x "$SSHD" ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+
+ACCT=bgtest-hotfix
+GROUP=bgtest-gate
+chmod 755 "$T"
+SRV=$T/srv/app
+cleanup_host() {
+	[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
+	pkill -u "$ACCT" 2>/dev/null
+	userdel "$ACCT" 2>/dev/null
+	groupdel "$GROUP" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup_host EXIT
+userdel "$ACCT" 2>/dev/null; groupdel "$GROUP" 2>/dev/null
+
+# the files the grant may read, and traps around them
+mkdir -p "$SRV/logs"
+printf 'line1\nPaymentGateway: undefined index currency\nline3\n' >"$SRV/logs/error.log"
+ln -s /etc/passwd "$SRV/passwd-link"
+ln -s /etc "$SRV/dirlink"
+chmod -R a+rX "$T/srv"
+
+# the gate, installed setgid like production; the broker's config names it
+mkdir -p "$T/bin"; cp "$BREAKGLASS" "$T/bin/breakglass"
+groupadd --system "$GROUP"
+chgrp "$GROUP" "$T/bin/breakglass"; chmod 2755 "$T/bin/breakglass"
+GATE="$T/bin/breakglass gate --config $T/etc/gate.conf"
+
+# 1. at a time 3 hours ago: a grant whose certificate is now expired
+past=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)
+export BREAKGLASS_TESTING=1 BREAKGLASS_NOW="$past"
+setup_home
+sed -i "s|^gate-command:.*|gate-command: $GATE|" "$BREAKGLASS_HOME/config"
+echo "krl-publish: $T/etc/revoked.krl" >>"$BREAKGLASS_HOME/config"
+mkdir -p "$T/etc"
+bg project set shop --systems web1 >/dev/null
+write_intake
+sed -i "s/^system: .*/system: web1/" "$T/intake.txt"
+bg ticket open --from "$T/intake.txt" >/dev/null
+approve_as owner T-1 confirm || exit 1
+ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --ttl 1h \
+	--reason "expired" >/dev/null
+bg grant activate G-1 >/dev/null
+expect 0 "certificate issued" bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/expired-cert.pub"
+unset BREAKGLASS_NOW BREAKGLASS_TESTING
+
+# 2. the host
+cat >"$T/sshd_config" <<EOT
+ListenAddress 127.0.0.1
+HostKey $T/hostkey
+PidFile $T/sshd.pid
+UsePAM no
+StrictModes no
+LogLevel VERBOSE
+Include $T/sshd.d/*.conf
+EOT
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
+mkdir -p /run/sshd
+expect 0 "host setup prints the drop-in" bg host setup --account "$ACCT" --etc "$T/etc" \
+	--sshd-dir "$T/sshd.d"
+out_has "TrustedUserCAKeys $T/etc/ca.pub" "drop-in trusts the CA"
+out_has "ForceCommand $GATE" "drop-in forces the gate"
+expect 0 "host setup --apply (sshd -t passes)" bg host setup --account "$ACCT" --create-accounts \
+	--apply --etc "$T/etc" --sshd-dir "$T/sshd.d" --sshd-config "$T/sshd_config" \
+	--audit-dir "$T/audit" --group "$GROUP"
+id "$ACCT" >/dev/null 2>&1 && ok "hotfix account created" || not_ok "hotfix account created"
+port=""
+for try in 1 2 3 4 5 6 7 8; do
+	p=$(( 20000 + ($$ * 7 + try * 7919) % 40000 ))
+	rm -f "$T/sshd.pid"
+	if "$SSHD" -f "$T/sshd_config" -o "Port $p" -E "$T/sshd.log" && sleep 0.3 && [ -s "$T/sshd.pid" ]; then
+		port=$p; break
+	fi
+done
+[ -n "$port" ] && ok "sshd listening on 127.0.0.1:$port" || { not_ok "sshd started"; done_testing; exit 1; }
+SSH="ssh -i $T/user -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5 -p $port"
+as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
+
+# 3. a live read grant with one allowed command
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
+	--command "/usr/bin/uptime" --command "/bin/echo hello 'two words'" --ttl 1h \
+	--reason "diagnose the checkout" >/dev/null
+# commands can change things: the write gates apply
+echo dump >"$T/dump"
+bg evidence T-1 backup --what dump --where /b --taken "$past" --file "$T/dump" >/dev/null
+bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+write_plan
+bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+approve_as owner T-1 plan || exit 1
+expect 0 "grant activated" bg grant activate G-2
+expect 0 "certificate for G-2" bg grant cert G-2 --pubkey "$T/user.pub" -o "$T/cert.pub"
+ssh-keygen -L -f "$T/cert.pub" >"$T/out" 2>&1 && ok "ssh-keygen -L reads it" || not_ok "ssh-keygen -L reads it"
+out_has "force-command $GATE" "certificate forces the gate"
+out_has "$ACCT" "certificate names the account"
+
+expect 0 "help" as_cert "$T/cert.pub" help
+out_has "allowed commands" "help lists what is allowed"
+expect 0 "ls of the grant's directory" as_cert "$T/cert.pub" ls "$SRV/logs"
+out_has "error.log" "ls shows the file"
+expect 0 "cat inside scope" as_cert "$T/cert.pub" cat "$SRV/logs/error.log"
+out_has "PaymentGateway" "cat prints the file"
+expect 0 "tail -n" as_cert "$T/cert.pub" tail -n 1 "$SRV/logs/error.log"
+out_has "^line3" "tail prints the last line"
+expect 0 "grep -F -n" as_cert "$T/cert.pub" grep -F -n currency "$SRV/logs/error.log"
+out_has "^2:PaymentGateway" "grep prints the numbered match"
+expect 0 "sha256" as_cert "$T/cert.pub" sha256 "$SRV/logs/error.log"
+out_has "$(sha256sum "$SRV/logs/error.log" | cut -d' ' -f1)" "sha256 matches sha256sum"
+expect 0 "stat" as_cert "$T/cert.pub" stat "$SRV/logs/error.log"
+expect 0 "find-changed" as_cert "$T/cert.pub" find-changed --since "$past" "$SRV"
+out_has "logs/error.log" "find-changed lists the file"
+expect 0 "allowed command runs" as_cert "$T/cert.pub" /usr/bin/uptime
+out_has "load average" "uptime printed"
+expect 0 "allowed command with quoted words" as_cert "$T/cert.pub" "/bin/echo hello 'two words'"
+out_has "^hello two words$" "arguments passed exactly"
+expect 1 "disallowed command refused" as_cert "$T/cert.pub" /usr/bin/id
+err_has "not an allowed command" "says it is not allowed"
+expect 1 "read outside scope refused" as_cert "$T/cert.pub" cat /etc/hostname
+err_has "outside the grant's directories" "says it is outside"
+expect 1 "interactive shell refused" as_cert "$T/cert.pub"
+err_has "no interactive shell" "says no shell"
+
+# the escape corpus
+n_esc=0; n_bad=0
+while IFS= read -r line; do
+	case "$line" in ''|'#'*) continue ;; esac
+	case "$line" in printf:*) req=$(printf '%b' "${line#printf:}" | sed "s|@SRV@|$SRV|g") ;;
+		*) req=$(printf '%s' "$line" | sed "s|@SRV@|$SRV|g") ;; esac
+	n_esc=$((n_esc + 1))
+	as_cert "$T/cert.pub" "$req" >"$T/esc.out" 2>"$T/esc.err" </dev/null
+	rc=$?
+	if [ "$rc" -ne 1 ] || ! grep -q "refused" "$T/esc.err" || grep -q "root:x:0" "$T/esc.out" \
+	   || grep -q "uid=" "$T/esc.out"; then
+		n_bad=$((n_bad + 1))
+		echo "# escape NOT refused (exit $rc): $req"
+		sed 's/^/#   /' "$T/esc.err" "$T/esc.out" | head -5
+	fi
+done <"$(dirname "$0")/data/gate-escapes.txt"
+big=$(head -c 10000 /dev/zero | tr '\0' A)
+as_cert "$T/cert.pub" "cat $big" >/dev/null 2>"$T/esc.err"; rc=$?
+[ $rc -eq 1 ] || { n_bad=$((n_bad + 1)); echo "# overlong request not refused"; }
+[ "$n_bad" -eq 0 ] && ok "all $((n_esc + 1)) escape attempts refused" || not_ok "$n_bad of $((n_esc + 1)) escape attempts not refused"
+
+# a secret in a request is never written to the host log
+as_cert "$T/cert.pub" "cat $SRV/DB_PASSWORD=Sup3rS3cret!" >/dev/null 2>&1
+file_lacks "Sup3rS3cret" "$T/audit/audit.log" "secret in a request is redacted in the host log"
+
+# expired certificate: sshd itself refuses
+expect 255 "expired certificate refused by sshd" as_cert "$T/expired-cert.pub" help
+grep -q "expired" "$T/sshd.log" && ok "sshd logs the expiry" || not_ok "sshd logs the expiry"
+
+# expiry cuts an open session within 1 s of not-after
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --ttl 4s \
+	--reason "short" >/dev/null
+bg grant activate G-3 >/dev/null
+bg grant cert G-3 --pubkey "$T/user.pub" -o "$T/short-cert.pub" 2>/dev/null
+na=$(bg grant show G-3 --json | perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{not_after}')
+na_s=$(date -u -d "$na" +%s)
+as_cert "$T/short-cert.pub" tail -f "$SRV/logs/error.log" >"$T/tail1.out" 2>&1 &
+tpid=$!
+while kill -0 $tpid 2>/dev/null && [ "$(date +%s)" -lt $((na_s + 5)) ]; do sleep 0.1; done
+end=$(date +%s.%N)
+kill $tpid 2>/dev/null
+late=$(echo "$end $na_s" | awk '{ printf "%.2f", $1 - $2 }')
+awk -v l="$late" 'BEGIN { exit !(l <= 1.0) }' && ok "open session cut ${late}s after expiry (<= 1 s)" \
+	|| not_ok "open session cut ${late}s after expiry (<= 1 s)"
+grep -q "expired: stopping" "$T/tail1.out" && ok "user told the grant expired" || not_ok "user told the grant expired"
+
+# revocation cuts an open session within 1 s, and sshd refuses via the KRL
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --ttl 1h \
+	--reason "revoke me" >/dev/null
+bg grant activate G-4 >/dev/null
+bg grant cert G-4 --pubkey "$T/user.pub" -o "$T/rev-cert.pub" 2>/dev/null
+as_cert "$T/rev-cert.pub" tail -f "$SRV/logs/error.log" >"$T/tail2.out" 2>&1 &
+tpid=$!
+sleep 1.5
+kill -0 $tpid 2>/dev/null && ok "session open before revocation" || not_ok "session open before revocation"
+t0=$(date +%s.%N)
+bg revoke G-4 --reason "test" >/dev/null
+while kill -0 $tpid 2>/dev/null; do
+	[ "$(echo "$(date +%s.%N) $t0" | awk '{ print ($1 - $2 > 5) }')" = 1 ] && break
+	sleep 0.05
+done
+late=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }')
+kill $tpid 2>/dev/null
+awk -v l="$late" 'BEGIN { exit !(l <= 1.0) }' && ok "open session cut ${late}s after revocation (<= 1 s)" \
+	|| not_ok "open session cut ${late}s after revocation (<= 1 s)"
+expect 255 "revoked certificate refused by sshd (KRL)" as_cert "$T/rev-cert.pub" help
+ssh-keygen -Q -f "$T/etc/revoked.krl" "$T/rev-cert.pub" >"$T/out" 2>&1
+out_has "REVOKED" "ssh-keygen agrees the published KRL revokes it"
+echo "garbage" >"$T/etc/revoked.krl.bad"
+cp "$T/etc/revoked.krl" "$T/krl.good"; cp "$T/etc/revoked.krl.bad" "$T/etc/revoked.krl"
+expect 255 "an unreadable KRL: sshd refuses everyone" as_cert "$T/cert.pub" help
+cp "$T/krl.good" "$T/etc/revoked.krl"
+expect 0 "good KRL back: G-2 works again" as_cert "$T/cert.pub" help
+
+# the account cannot touch the records
+su -s /bin/sh "$ACCT" -c "echo forged >> '$T/audit/audit.log'" 2>/dev/null && not_ok "account cannot append to the host log" || ok "account cannot append to the host log"
+su -s /bin/sh "$ACCT" -c ": > '$T/audit/audit.log'" 2>/dev/null && not_ok "account cannot truncate the host log" || ok "account cannot truncate the host log"
+su -s /bin/sh "$ACCT" -c "rm -f '$T/audit/audit.log'" 2>/dev/null
+[ -s "$T/audit/audit.log" ] && ok "account cannot delete the host log" || not_ok "account cannot delete the host log"
+su -s /bin/sh "$ACCT" -c "cat '$T/audit/host.key'" >/dev/null 2>&1 && not_ok "account cannot read the host key" || ok "account cannot read the host key"
+expect 0 "host log verifies" bg audit verify --dir "$T/audit"
+expect 0 "host log export" bg audit export --dir "$T/audit"
+out_has '"event":"gate.refuse"' "refusals are in the host log"
+out_has '"request":"/usr/bin/uptime"' "allowed commands are in the host log"
+out_has '"decision":"cut"' "cut sessions are in the host log"
+out_has '"event":"gate.end"' "command ends are in the host log"
+done_testing
