@@ -58,6 +58,8 @@ const char gate_verbs_help[] =
 	"  stat PATH                     type, mode, owner, size, times\n"
 	"  sha256 FILE                   SHA-256 of a file\n"
 	"  find-changed --since TIME [DIR]    files changed since TIME (UTC)\n"
+	"  put FILE < CONTENT            replace (or create) FILE atomically with stdin\n"
+	"                                (tiers plan and shell, writable directories only)\n"
 	"  help                          what this grant allows\n";
 
 static const kv_key config_schema[] = {
@@ -87,6 +89,7 @@ typedef struct gate {
 	char request[1024];   /* for the audit log, secrets redacted */
 	uint64_t bytes_out;
 	int refused_by_expiry;
+	int recorded;          /* a record for this request was written */
 } gate;
 
 /* ---- privileges ---- */
@@ -183,6 +186,7 @@ record(gate *g, const char *event, const char *decision, const char *reason, int
 	syslog(LOG_AUTHPRIV | (strcmp(decision, "refuse") == 0 ? LOG_WARNING : LOG_INFO),
 	    "breakglass gate: user=%s grant=G-%lld %s %s%s%s", g->env->user,
 	    (long long)g->grant, decision, g->request, reason ? ": " : "", reason ? reason : "");
+	g->recorded = 1;
 	if (!g->log_open || json_error(&j) != 0) {
 		buf_release(&d);
 		return;
@@ -656,7 +660,7 @@ verb_tail(gate *g)
 			close(fd);
 			record(g, "gate.end", "cut", g->refused_by_expiry ? "grant expired" :
 			    "grant revoked", 1);
-			return 2; /* already recorded */
+			return 1;
 		}
 		if (fstat(fd, &st) == 0 && st.st_size < off)
 			off = 0; /* truncated: start again */
@@ -839,6 +843,119 @@ verb_help(gate *g)
 		if (strcmp(g->scope_doc.items[i].key, "command") == 0)
 			outf(g, "  %s\n", g->scope_doc.items[i].value);
 	return 0;
+}
+
+#define GATE_MAX_PUT (256u * 1024 * 1024)
+
+static int
+sha256_fd(int fd, char hex[65])
+{
+	crypto_hash_sha256_state hs;
+	unsigned char h[32], b[65536];
+	ssize_t n;
+	off_t off = 0;
+
+	crypto_hash_sha256_init(&hs);
+	while ((n = pread(fd, b, sizeof(b), off)) > 0) {
+		crypto_hash_sha256_update(&hs, b, (size_t)n);
+		off += n;
+	}
+	crypto_hash_sha256_final(&hs, h);
+	hash_hex(h, 32, hex);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * put FILE: stdin replaces FILE atomically.  The parent directory is opened
+ * confined and pinned; the new content goes to an O_EXCL temporary in it,
+ * is fsync'd and renamed over the name relative to the same descriptor, so
+ * no path is resolved twice.  Symlinks and directories are never replaced.
+ */
+static int
+verb_put(gate *g)
+{
+	const char *path, *tier = kv_get(&g->scope_doc, "tier");
+	char *dir = NULL, *name, tmpname[64], oldhex[65] = "", newhex[65];
+	unsigned char rnd[8];
+	struct stat st;
+	mode_t mode = 0644;
+	bg_error e;
+	int dfd = -1, tfd = -1, ofd, r = 1, existed = 0;
+	uint64_t total = 0;
+	char b[65536];
+	ssize_t n;
+
+	if (tier == NULL || (strcmp(tier, "plan") != 0 && strcmp(tier, "shell") != 0))
+		return refuse(g, "put needs tier plan or shell; grant G-%lld is tier %s",
+		    (long long)g->grant, tier ? tier : "read");
+	if (g->av.n != 2 || need_path(g, "put", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: put FILE < CONTENT") : 1;
+	path = g->av.v[1];
+	if (strcmp(path, "/") == 0 || (dir = strdup(path)) == NULL)
+		return refuse(g, "put: '%.200s' is not a file path", path);
+	name = strrchr(dir, '/');
+	*name++ = '\0';
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		free(dir);
+		return refuse(g, "put: '%.200s' is not a file path", path);
+	}
+	if ((dfd = scope_open(&g->sc, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY, 1, &e)) < 0) {
+		free(dir);
+		return refuse(g, "put: %s", e.msg);
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			r = refuse(g, "put: '%.200s' is a %s, not a regular file", path,
+			    type_of(st.st_mode));
+			goto out;
+		}
+		mode = st.st_mode & 07777 & ~(mode_t)06000; /* never keep setuid/setgid */
+		existed = 1;
+		if ((ofd = scope_openat(dfd, name, O_RDONLY, &e)) >= 0) {
+			sha256_fd(ofd, oldhex);
+			close(ofd);
+		}
+	}
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(tmpname, sizeof(tmpname), ".breakglass-put-%02x%02x%02x%02x%02x%02x%02x%02x",
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	if ((tfd = scope_openat(dfd, tmpname, O_RDWR | O_CREAT | O_EXCL, &e)) < 0) {
+		r = refuse(g, "put: cannot write in '%.200s': %s", dir, e.msg);
+		goto out;
+	}
+	while ((n = read(STDIN_FILENO, b, sizeof(b))) > 0) {
+		total += (uint64_t)n;
+		if (total > GATE_MAX_PUT || fileio_write_full(tfd, b, (size_t)n) != 0) {
+			unlinkat(dfd, tmpname, 0);
+			r = refuse(g, "put: %s", total > GATE_MAX_PUT ? "content larger than 256 MiB" :
+			    "write failed (disk full?)");
+			goto out;
+		}
+	}
+	if (n < 0 || fchmod(tfd, mode) != 0 || fsync(tfd) != 0 || sha256_fd(tfd, newhex) != 0 ||
+	    renameat(dfd, tmpname, dfd, name) != 0) {
+		unlinkat(dfd, tmpname, 0);
+		r = refuse(g, "put: cannot replace '%.200s': %s", path, strerror(errno));
+		goto out;
+	}
+	(void)fsync(dfd);
+	{
+		char reason[256];
+
+		snprintf(reason, sizeof(reason), "%s %s -> %s (%llu bytes)", existed ? "replaced" :
+		    "created", existed ? oldhex : "-", newhex, (unsigned long long)total);
+		record(g, "gate.write", "allow", reason, 0);
+	}
+	outf(g, "%s %s (%llu bytes, sha256 %s)\n", existed ? "replaced" : "created", path,
+	    (unsigned long long)total, newhex);
+	r = 0;
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	return r;
 }
 
 /* ---- allowlisted commands ---- */
@@ -1052,18 +1169,18 @@ gate_main(const gate_env *env)
 		} verbs[] = {
 			{ "ls", verb_ls }, { "cat", verb_cat }, { "tail", verb_tail },
 			{ "grep", verb_grep }, { "stat", verb_stat }, { "sha256", verb_sha256 },
-			{ "find-changed", verb_find_changed }, { "help", verb_help },
+			{ "find-changed", verb_find_changed }, { "put", verb_put },
+			{ "help", verb_help },
 		};
 		size_t i;
 
 		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 			if (strcmp(verbs[i].name, verb) == 0) {
 				g.bytes_out = 0;
+				g.recorded = 0;
 				status = verbs[i].fn(&g);
-				/* refusals (and cuts) inside a verb recorded themselves */
-				if (status == 2)
-					status = 1;
-				else if (status == 0 || strcmp(verb, "grep") == 0)
+				/* refusals, cuts and writes record themselves */
+				if (!g.recorded)
 					record(&g, "gate.verb", "allow", NULL, status);
 				goto out;
 			}

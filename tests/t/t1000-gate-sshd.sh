@@ -151,6 +151,30 @@ as_cert "$T/cert.pub" "cat $big" >/dev/null 2>"$T/esc.err"; rc=$?
 [ $rc -eq 1 ] || { n_bad=$((n_bad + 1)); echo "# overlong request not refused"; }
 [ "$n_bad" -eq 0 ] && ok "all $((n_esc + 1)) escape attempts refused" || not_ok "$n_bad of $((n_esc + 1)) escape attempts not refused"
 
+# write verbs: tier plan, writable directories only, atomic, no symlinks
+mkdir -p "$SRV/current/app"
+printf 'old\n' >"$SRV/current/app/Payment.php"; chmod 0640 "$SRV/current/app/Payment.php"
+chown -R "$ACCT" "$SRV/current"
+ln -s /etc/hostname "$SRV/current/app/link.php"
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier plan --read "$SRV" \
+	--write "$SRV/current/app" --ttl 1h --reason "apply the fix" >/dev/null
+approve_as owner T-1 plan || exit 1
+expect 0 "write grant activated" bg grant activate G-3
+bg grant cert G-3 --pubkey "$T/user.pub" -o "$T/w-cert.pub" 2>/dev/null
+printf 'fixed\n' >"$T/fixed.php"
+expect_in 0 "put replaces a file" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/current/app/Payment.php"
+out_has "replaced" "put reports the replacement"
+[ "$(cat "$SRV/current/app/Payment.php")" = fixed ] && ok "content replaced" || not_ok "content replaced"
+[ "$(stat -c %a "$SRV/current/app/Payment.php")" = 640 ] && ok "mode kept" || not_ok "mode kept"
+expect_in 0 "put creates a file" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/current/app/New.php"
+expect_in 1 "put through a symlink refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/current/app/link.php"
+[ "$(cat /etc/hostname)" != fixed ] && ok "symlink target untouched" || not_ok "symlink target untouched"
+expect_in 1 "put onto a directory refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/current"
+expect_in 1 "put outside the writable directories refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/logs/x"
+expect_in 1 "put with a read-tier grant refused" "$T/fixed.php" as_cert "$T/cert.pub" put "$SRV/current/app/Payment.php"
+ls -a "$SRV/current/app" | grep -q breakglass-put && not_ok "no temporary files left" || ok "no temporary files left"
+G_SHORT=G-4; G_REV=G-5
+
 # a secret in a request is never written to the host log
 as_cert "$T/cert.pub" "cat $SRV/DB_PASSWORD=Sup3rS3cret!" >/dev/null 2>&1
 file_lacks "Sup3rS3cret" "$T/audit/audit.log" "secret in a request is redacted in the host log"
@@ -162,9 +186,9 @@ grep -q "expired" "$T/sshd.log" && ok "sshd logs the expiry" || not_ok "sshd log
 # expiry cuts an open session within 1 s of not-after
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --ttl 4s \
 	--reason "short" >/dev/null
-bg grant activate G-3 >/dev/null
-bg grant cert G-3 --pubkey "$T/user.pub" -o "$T/short-cert.pub" 2>/dev/null
-na=$(bg grant show G-3 --json | perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{not_after}')
+bg grant activate $G_SHORT >/dev/null
+bg grant cert $G_SHORT --pubkey "$T/user.pub" -o "$T/short-cert.pub" 2>/dev/null
+na=$(bg grant show $G_SHORT --json | perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{not_after}')
 na_s=$(date -u -d "$na" +%s)
 as_cert "$T/short-cert.pub" tail -f "$SRV/logs/error.log" >"$T/tail1.out" 2>&1 &
 tpid=$!
@@ -179,14 +203,14 @@ grep -q "expired: stopping" "$T/tail1.out" && ok "user told the grant expired" |
 # revocation cuts an open session within 1 s, and sshd refuses via the KRL
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --ttl 1h \
 	--reason "revoke me" >/dev/null
-bg grant activate G-4 >/dev/null
-bg grant cert G-4 --pubkey "$T/user.pub" -o "$T/rev-cert.pub" 2>/dev/null
+bg grant activate $G_REV >/dev/null
+bg grant cert $G_REV --pubkey "$T/user.pub" -o "$T/rev-cert.pub" 2>/dev/null
 as_cert "$T/rev-cert.pub" tail -f "$SRV/logs/error.log" >"$T/tail2.out" 2>&1 &
 tpid=$!
 sleep 1.5
 kill -0 $tpid 2>/dev/null && ok "session open before revocation" || not_ok "session open before revocation"
 t0=$(date +%s.%N)
-bg revoke G-4 --reason "test" >/dev/null
+bg revoke $G_REV --reason "test" >/dev/null
 while kill -0 $tpid 2>/dev/null; do
 	[ "$(echo "$(date +%s.%N) $t0" | awk '{ print ($1 - $2 > 5) }')" = 1 ] && break
 	sleep 0.05
@@ -216,4 +240,5 @@ out_has '"event":"gate.refuse"' "refusals are in the host log"
 out_has '"request":"/usr/bin/uptime"' "allowed commands are in the host log"
 out_has '"decision":"cut"' "cut sessions are in the host log"
 out_has '"event":"gate.end"' "command ends are in the host log"
+out_has '"event":"gate.write"' "writes are in the host log with both hashes"
 done_testing
