@@ -11,38 +11,31 @@ SSHD=/usr/sbin/sshd
 
 ACCT=bgtest-hotfix
 GROUP=bgtest-gate
-chmod 755 "$T"
 SRV=$T/srv/app
+. "$(dirname "$0")/../../scripts/lib-host.sh"
 cleanup_host() {
-	[ -f "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null
-	pkill -u "$ACCT" 2>/dev/null
-	userdel "$ACCT" 2>/dev/null
-	groupdel "$GROUP" 2>/dev/null
+	host_down "$T" "$ACCT" "$GROUP"
 	rm -rf "$T"
 }
 trap cleanup_host EXIT
-userdel "$ACCT" 2>/dev/null; groupdel "$GROUP" 2>/dev/null
 
 # the files the grant may read, and traps around them
 mkdir -p "$SRV/logs"
 printf 'line1\nPaymentGateway: undefined index currency\nline3\n' >"$SRV/logs/error.log"
 ln -s /etc/passwd "$SRV/passwd-link"
 ln -s /etc "$SRV/dirlink"
-chmod -R a+rX "$T/srv"
-
-# the gate, installed setgid like production; the broker's config names it
-mkdir -p "$T/bin"; cp "$BREAKGLASS" "$T/bin/breakglass"
-groupadd --system "$GROUP"
-chgrp "$GROUP" "$T/bin/breakglass"; chmod 2755 "$T/bin/breakglass"
-GATE="$T/bin/breakglass gate --config $T/etc/gate.conf"
 
 # 1. at a time 3 hours ago: a grant whose certificate is now expired
 past=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)
 export BREAKGLASS_TESTING=1 BREAKGLASS_NOW="$past"
 setup_home
-sed -i "s|^gate-command:.*|gate-command: $GATE|" "$BREAKGLASS_HOME/config"
-echo "krl-publish: $T/etc/revoked.krl" >>"$BREAKGLASS_HOME/config"
-mkdir -p "$T/etc"
+if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
+	ok "host set up (sshd -t passed), sshd on 127.0.0.1:$HOST_PORT"
+else
+	not_ok "host set up"; done_testing; exit 1
+fi
+chmod -R a+rX "$T/srv"
+GATE=$HOST_GATE
 bg project set shop --systems web1 >/dev/null
 write_intake
 sed -i "s/^system: .*/system: web1/" "$T/intake.txt"
@@ -55,36 +48,17 @@ bg grant activate G-1 >/dev/null
 expect 0 "certificate issued" bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/expired-cert.pub"
 unset BREAKGLASS_NOW BREAKGLASS_TESTING
 
-# 2. the host
-cat >"$T/sshd_config" <<EOT
-ListenAddress 127.0.0.1
-HostKey $T/hostkey
-PidFile $T/sshd.pid
-UsePAM no
-StrictModes no
-LogLevel VERBOSE
-Include $T/sshd.d/*.conf
-EOT
-ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey"
-mkdir -p /run/sshd
+# 2. the host, as host setup describes it
 expect 0 "host setup prints the drop-in" bg host setup --account "$ACCT" --etc "$T/etc" \
 	--sshd-dir "$T/sshd.d"
 out_has "TrustedUserCAKeys $T/etc/ca.pub" "drop-in trusts the CA"
 out_has "ForceCommand $GATE" "drop-in forces the gate"
-expect 0 "host setup --apply (sshd -t passes)" bg host setup --account "$ACCT" --create-accounts \
-	--apply --etc "$T/etc" --sshd-dir "$T/sshd.d" --sshd-config "$T/sshd_config" \
-	--audit-dir "$T/audit" --group "$GROUP"
+out_has "AllowTcpForwarding no" "drop-in forbids forwarding"
+grep -q "AuthorizedPrincipalsFile $T/etc/principals/%u" "$T/sshd.d/breakglass.conf" \
+	&& ok "installed drop-in names the principals file" || not_ok "installed drop-in names the principals file"
 id "$ACCT" >/dev/null 2>&1 && ok "hotfix account created" || not_ok "hotfix account created"
-port=""
-for try in 1 2 3 4 5 6 7 8; do
-	p=$(( 20000 + ($$ * 7 + try * 7919) % 40000 ))
-	rm -f "$T/sshd.pid"
-	if "$SSHD" -f "$T/sshd_config" -o "Port $p" -E "$T/sshd.log" && sleep 0.3 && [ -s "$T/sshd.pid" ]; then
-		port=$p; break
-	fi
-done
-[ -n "$port" ] && ok "sshd listening on 127.0.0.1:$port" || { not_ok "sshd started"; done_testing; exit 1; }
-SSH="ssh -i $T/user -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5 -p $port"
+[ "$(stat -c %a "$T/bin/breakglass")" = 2755 ] && ok "gate installed setgid" || not_ok "gate installed setgid"
+SSH="$HOST_SSH -i $T/user"
 as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
 
 # 3. a live read grant with one allowed command
@@ -177,7 +151,7 @@ G_SHORT=G-4; G_REV=G-5
 
 # a secret in a request is never written to the host log
 as_cert "$T/cert.pub" "cat $SRV/DB_PASSWORD=Sup3rS3cret!" >/dev/null 2>&1
-file_lacks "Sup3rS3cret" "$T/audit/audit.log" "secret in a request is redacted in the host log"
+file_lacks "Sup3rS3cret" "$T/hostlog/audit.log" "secret in a request is redacted in the host log"
 
 # expired certificate: sshd itself refuses
 expect 255 "expired certificate refused by sshd" as_cert "$T/expired-cert.pub" help
@@ -229,13 +203,13 @@ cp "$T/krl.good" "$T/etc/revoked.krl"
 expect 0 "good KRL back: G-2 works again" as_cert "$T/cert.pub" help
 
 # the account cannot touch the records
-su -s /bin/sh "$ACCT" -c "echo forged >> '$T/audit/audit.log'" 2>/dev/null && not_ok "account cannot append to the host log" || ok "account cannot append to the host log"
-su -s /bin/sh "$ACCT" -c ": > '$T/audit/audit.log'" 2>/dev/null && not_ok "account cannot truncate the host log" || ok "account cannot truncate the host log"
-su -s /bin/sh "$ACCT" -c "rm -f '$T/audit/audit.log'" 2>/dev/null
-[ -s "$T/audit/audit.log" ] && ok "account cannot delete the host log" || not_ok "account cannot delete the host log"
-su -s /bin/sh "$ACCT" -c "cat '$T/audit/host.key'" >/dev/null 2>&1 && not_ok "account cannot read the host key" || ok "account cannot read the host key"
-expect 0 "host log verifies" bg audit verify --dir "$T/audit"
-expect 0 "host log export" bg audit export --dir "$T/audit"
+su -s /bin/sh "$ACCT" -c "echo forged >> '$T/hostlog/audit.log'" 2>/dev/null && not_ok "account cannot append to the host log" || ok "account cannot append to the host log"
+su -s /bin/sh "$ACCT" -c ": > '$T/hostlog/audit.log'" 2>/dev/null && not_ok "account cannot truncate the host log" || ok "account cannot truncate the host log"
+su -s /bin/sh "$ACCT" -c "rm -f '$T/hostlog/audit.log'" 2>/dev/null
+[ -s "$T/hostlog/audit.log" ] && ok "account cannot delete the host log" || not_ok "account cannot delete the host log"
+su -s /bin/sh "$ACCT" -c "cat '$T/hostlog/host.key'" >/dev/null 2>&1 && not_ok "account cannot read the host key" || ok "account cannot read the host key"
+expect 0 "host log verifies" bg audit verify --dir "$T/hostlog"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
 out_has '"event":"gate.refuse"' "refusals are in the host log"
 out_has '"request":"/usr/bin/uptime"' "allowed commands are in the host log"
 out_has '"decision":"cut"' "cut sessions are in the host log"
