@@ -17,7 +17,8 @@ static const char usage_text[] =
 	"       breakglass grant show G [--json]\n"
 	"       breakglass grant list [T] [--json]\n"
 	"       breakglass grant revoke G --reason TEXT [--confirm TEXT]\n"
-	"       breakglass grant cert G --pubkey KEY.pub [-o FILE]\n\n"
+	"       breakglass grant cert G --pubkey KEY.pub [-o FILE]\n"
+	"       breakglass grant sudoers G\n\n"
 	"Request options (each is also a 'key: value' line for --from):\n"
 	"  --kind ssh|db|repo|sftp|cms|cloud|manual   --system NAME   --ttl 2h\n"
 	"  --account NAME   --reason TEXT\n"
@@ -34,7 +35,9 @@ static const char usage_text[] =
 	"Activation starts the grant's window: ttl, capped by policy and by the\n"
 	"ticket's window-end.  'grant cert' signs an OpenSSH certificate for an\n"
 	"active ssh grant: the account as principal, the grant's window as\n"
-	"validity, the gate as forced command and the scope inside it.\n";
+	"validity, the gate as forced command and the scope inside it.\n"
+	"'grant sudoers' prints the sudoers drop-in for an active grant's privileged\n"
+	"commands (installed automatically when the home's config sets sudoers-dir).\n";
 
 static const char *const fields[] = {
 	"kind", "system", "account", "tier", "access", "read", "write", "command", "sudo",
@@ -320,6 +323,29 @@ cmd_grant(int argc, char **argv)
 			r = cmd_write_out(&cert);
 		buf_release(&key);
 		buf_release(&cert);
+		home_close(h);
+		return r;
+	}
+	if (strcmp(sub, "sudoers") == 0) {
+		grant *g = NULL;
+
+		if (a.npos != 2)
+			return cmd_failf(EXIT_USAGE, "grant sudoers: name one grant");
+		if ((r = cmd_grant_id(a.pos[1], &id)) != 0 || (r = cmd_open_home(&a, &h)) != 0)
+			return r;
+		buf_init(&out, 64 * 1024);
+		if ((r = grant_load(h, id, &g, &e)) != 0) {
+			r = cmd_fail(r, &e);
+		} else if (strcmp(grant_state_now(g, h->now), "active") != 0) {
+			r = cmd_failf(EXIT_REFUSED, "grant 'G-%lld' is %s: only active grants have a "
+			    "sudoers drop-in", (long long)id, grant_state_now(g, h->now));
+		} else if ((r = grant_sudoers_text(g, kv_get(&g->fields, "account"), &out)) != 0) {
+			r = r == BG_ERR_NOTFOUND ? cmd_failf(EXIT_USAGE, "grant 'G-%lld' has no "
+			    "privileged commands", (long long)id) : cmd_fail(r, NULL);
+		} else
+			r = cmd_write_out(&out);
+		buf_release(&out);
+		grant_free(g);
 		home_close(h);
 		return r;
 	}

@@ -8,15 +8,18 @@
 #include "fileio.h"
 #include "hash.h"
 #include "json.h"
+#include "proc.h"
 #include "project.h"
 #include "scan.h"
 #include "text.h"
 #include "utc.h"
 #include "workflow.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const kv_key grant_schema[] = {
 	{ "kind", KV_REQUIRED, 16 },
@@ -130,6 +133,16 @@ grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
 				    a.n == 0 && tmp.msg[0] == '\0' ? "empty" : tmp.msg);
 				argv_release(&a);
 				return r;
+			}
+			/* sudoers matches arguments as one space-joined string: only
+			 * arguments that cannot blur into each other can be exact */
+			for (size_t x = 0; strcmp(f, "sudo") == 0 && x < a.n; x++) {
+				if (a.v[x][0] == '\0' || strspn(a.v[x], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "abcdefghijklmnopqrstuvwxyz0123456789._/@%+=:,-") != strlen(a.v[x])) {
+					argv_release(&a);
+					return bg_fail(e, BG_ERR_INVALID, "sudo '%.200s': privileged command "
+					    "arguments may only use letters, digits and ._/@%%+=:,-", val);
+				}
 			}
 			argv_release(&a);
 		}
@@ -615,6 +628,10 @@ grant_activate(home *h, int64_t id, bg_error *e)
 		r = store_fail(h->st, e, "cannot activate grant");
 		goto abort;
 	}
+	g->not_before = nb;
+	g->not_after = na;
+	if ((r = grant_sudoers_install(h, g, e)) != 0)
+		goto abort;
 	json_init(&j, &detail);
 	json_obj_begin(&j);
 	json_kv_int(&j, "grant", id);
@@ -691,8 +708,19 @@ grant_revoke(home *h, int64_t id, const char *reason, const char *confirm, bg_er
 	json_obj_end(&j);
 	if ((r = json_error(&j)) != 0 ||
 	    (r = home_record(h, "grant.revoke", g->ticket, detail.data, e)) != 0 ||
-	    (r = home_write_krl(h, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	    (r = home_write_krl(h, e)) != 0)
+		goto abort;
+	{
+		/* sudo is reachable only through the gate, which checks the KRL
+		 * first; a drop-in that cannot be removed is recorded, and the
+		 * revocation still happens */
+		bg_error se;
+
+		if (grant_sudoers_remove(h, id, &se) != 0 &&
+		    (r = home_record(h, "sudoers.remove-failed", g->ticket, "{}", e)) != 0)
+			goto abort;
+	}
+	if ((r = home_commit(h, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -733,6 +761,11 @@ grant_reap(home *h, int *n, bg_error *e)
 		snprintf(d, sizeof(d), "{\"grant\":%lld,\"not_after\":\"%s\"}", (long long)id, na);
 		if ((r = home_record(h, "grant.expire", tid, d, e)) != 0)
 			goto abort;
+		{
+			bg_error se;
+
+			(void)grant_sudoers_remove(h, id, &se); /* NOTAFTER holds anyway */
+		}
 		(*n)++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -891,5 +924,125 @@ out:
 	buf_release(&scope);
 	buf_release(&keyid);
 	buf_release(&detail);
+	return r;
+}
+
+int
+grant_sudoers_text(const grant *g, const char *account, buf *out)
+{
+	char nb[UTC_STRLEN], na[UTC_STRLEN];
+	size_t i, n = 0;
+	int r;
+
+	utc_format(g->not_before, nb);
+	utc_format(g->not_after, na);
+	/* sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
+	 * caller's TZ cannot move the window */
+	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld): removed at revocation or expiry\n"
+	    "%s ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ "
+	    "NOPASSWD: ", (long long)g->id, (long long)g->ticket, account, nb, nb + 5, nb + 8,
+	    nb + 11, nb + 14, nb + 17, na, na + 5, na + 8, na + 11, na + 14, na + 17)) != 0)
+		return r;
+	for (i = 0; i < g->fields.n; i++) {
+		argv_list a;
+		bg_error e;
+
+		if (strcmp(g->fields.items[i].key, "sudo") != 0)
+			continue;
+		if (argv_split(g->fields.items[i].value, &a, &e) != 0)
+			return BG_ERR_INVALID;
+		r = buf_printf(out, "%s%s", n++ ? ", " : "", a.v[0]);
+		for (size_t k = 1; r == 0 && k < a.n; k++) {
+			r = buf_putc(out, ' ');
+			for (const char *c = a.v[k]; r == 0 && *c; c++) {
+				if (strchr(",:=\\", *c) != NULL)
+					r = buf_putc(out, '\\');
+				if (r == 0)
+					r = buf_putc(out, *c);
+			}
+		}
+		if (r == 0 && a.n == 1)
+			r = buf_puts(out, " \"\""); /* no arguments at all */
+		argv_release(&a);
+		if (r != 0)
+			return r;
+	}
+	if (n == 0)
+		return BG_ERR_NOTFOUND;
+	return buf_putc(out, '\n');
+}
+
+static int
+sudoers_path(home *h, int64_t gid, buf *p)
+{
+	buf_reset(p);
+	return buf_printf(p, "%s/breakglass-G-%lld", h->sudoers_dir, (long long)gid);
+}
+
+int
+grant_sudoers_install(home *h, const grant *g, bg_error *e)
+{
+	buf text, path, tmp;
+	const char *account = kv_get(&g->fields, "account");
+	int r, st;
+
+	if (h->sudoers_dir == NULL || kv_get(&g->fields, "sudo") == NULL)
+		return 0;
+	buf_init(&text, 64 * 1024);
+	buf_init(&path, 4096);
+	buf_init(&tmp, 4096);
+	if ((r = grant_sudoers_text(g, account, &text)) != 0 ||
+	    (r = sudoers_path(h, g->id, &path)) != 0 ||
+	    (r = buf_printf(&tmp, "%s/.breakglass-G-%lld.new", h->sudoers_dir,
+	    (long long)g->id)) != 0) {
+		r = bg_fail(e, r, "cannot build the sudoers drop-in");
+		goto out;
+	}
+	/* a name with a dot is ignored by sudo: safe while it is checked */
+	unlink(tmp.data);
+	if ((r = fileio_write_atomic(tmp.data, text.data, text.len, 0440, 1, e)) != 0)
+		goto out;
+	{
+		char *const argv[] = { "/usr/sbin/visudo", "-c", "-q", "-f", tmp.data, NULL };
+		buf outb;
+
+		buf_init(&outb, 8192);
+		r = proc_run(argv, NULL, 0, &outb, &st, e);
+		if (r == 0 && st != 0)
+			r = bg_fail(e, BG_ERR_EXEC, "visudo refused the sudoers drop-in: %.300s",
+			    buf_cstr(&outb));
+		buf_release(&outb);
+		if (r != 0) {
+			unlink(tmp.data);
+			goto out;
+		}
+	}
+	if (rename(tmp.data, path.data) != 0) {
+		unlink(tmp.data);
+		r = bg_fail(e, BG_ERR_IO, "cannot install '%s': %s", path.data, strerror(errno));
+		goto out;
+	}
+	fileio_sync_dir(path.data);
+out:
+	buf_release(&text);
+	buf_release(&path);
+	buf_release(&tmp);
+	return r;
+}
+
+int
+grant_sudoers_remove(home *h, int64_t gid, bg_error *e)
+{
+	buf path;
+	int r = 0;
+
+	if (h->sudoers_dir == NULL)
+		return 0;
+	buf_init(&path, 4096);
+	if (sudoers_path(h, gid, &path) == 0 && unlink(path.data) != 0 && errno != ENOENT)
+		r = bg_fail(e, BG_ERR_IO, "cannot remove '%s': %s", path.data, strerror(errno));
+	else
+		fileio_sync_dir(path.data);
+	buf_release(&path);
 	return r;
 }

@@ -97,6 +97,19 @@ extern const kv_key grant_scope_schema[];
 int grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *serial,
     bg_error *e);
 
+/*
+ * The sudoers drop-in for g's privileged commands: the account may run
+ * exactly those argvs as root, without a password, only between the
+ * grant's not-before and not-after (generalized time with Z).  Returns
+ * BG_ERR_NOTFOUND when g has no sudo entries.
+ */
+int grant_sudoers_text(const grant *g, const char *account, buf *out);
+
+/* With sudoers-dir configured: install g's drop-in after visudo -cf
+ * accepts it (at activation); remove it (at revocation and expiry). */
+int grant_sudoers_install(home *h, const grant *g, bg_error *e);
+int grant_sudoers_remove(home *h, int64_t gid, bg_error *e);
+
 /* Load the effective policy for a project (home rules + project file). */
 int grant_load_policy(home *h, const char *proj, policy *p, bg_error *e);
 

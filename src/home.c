@@ -27,6 +27,7 @@ static const kv_key config_schema[] = {
 	{ "checkpoint-every", 0, 16 },
 	{ "gate-command", 0, 512 },
 	{ "krl-publish", 0, 1024 },
+	{ "sudoers-dir", 0, 1024 },
 	{ NULL, 0, 0 }
 };
 
@@ -262,6 +263,12 @@ load_config(home *h, bg_error *e)
 		    "and arguments without shell syntax");
 	if (r == 0 && (h->gate_command = strdup(v ? v : "/usr/local/bin/breakglass gate")) == NULL)
 		r = BG_ERR_NOMEM;
+	if (r == 0 && (v = kv_get(&d, "sudoers-dir")) != NULL) {
+		if (v[0] != '/')
+			r = bg_fail(e, BG_ERR_CORRUPT, "config: sudoers-dir must be an absolute path");
+		else if ((h->sudoers_dir = strdup(v)) == NULL)
+			r = BG_ERR_NOMEM;
+	}
 	if (r == 0 && (v = kv_get(&d, "krl-publish")) != NULL) {
 		if (v[0] != '/')
 			r = bg_fail(e, BG_ERR_CORRUPT, "config: krl-publish must be an absolute path");
@@ -370,6 +377,7 @@ home_close(home *h)
 	sshkey_priv_release(&h->broker);
 	free(h->gate_command);
 	free(h->krl_publish);
+	free(h->sudoers_dir);
 	free(h->dir);
 	free(h);
 }

@@ -14,6 +14,7 @@ GROUP=bgtest-gate
 SRV=$T/srv/app
 . "$(dirname "$0")/../../scripts/lib-host.sh"
 cleanup_host() {
+	rm -f /etc/sudoers.d/breakglass-G-4 /etc/sudoers.d/.breakglass-G-4.new
 	host_down "$T" "$ACCT" "$GROUP"
 	rm -rf "$T"
 }
@@ -147,7 +148,32 @@ expect_in 1 "put onto a directory refused" "$T/fixed.php" as_cert "$T/w-cert.pub
 expect_in 1 "put outside the writable directories refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/logs/x"
 expect_in 1 "put with a read-tier grant refused" "$T/fixed.php" as_cert "$T/cert.pub" put "$SRV/current/app/Payment.php"
 ls -a "$SRV/current/app" | grep -q breakglass-put && not_ok "no temporary files left" || ok "no temporary files left"
-G_SHORT=G-4; G_REV=G-5
+
+# privileged commands: exact argv through sudo, via a drop-in that exists
+# only while the grant is active (this test writes to /etc/sudoers.d)
+echo "sudoers-dir: /etc/sudoers.d" >>"$BREAKGLASS_HOME/config"
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
+	--sudo "/usr/bin/id -u" --ttl 1h --reason "check privileges" >/dev/null
+approve_as owner T-1 plan || exit 1
+expect 0 "privileged grant activated" bg grant activate G-4
+SUDOERS=/etc/sudoers.d/breakglass-G-4
+[ -f "$SUDOERS" ] && ok "sudoers drop-in installed" || not_ok "sudoers drop-in installed"
+grep -q "NOTAFTER=[0-9]*Z NOPASSWD: /usr/bin/id -u$" "$SUDOERS" 2>/dev/null \
+	&& ok "drop-in: exact command, NOTAFTER in UTC" || not_ok "drop-in: exact command, NOTAFTER in UTC"
+[ "$(stat -c %a "$SUDOERS" 2>/dev/null)" = 440 ] && ok "drop-in is 0440" || not_ok "drop-in is 0440"
+visudo -c -q -f "$SUDOERS" && ok "visudo accepts it" || not_ok "visudo accepts it"
+expect 0 "grant sudoers prints the same drop-in" bg grant sudoers G-4
+cmp -s "$T/out" "$SUDOERS" && ok "printed drop-in matches the installed one" || not_ok "printed drop-in matches the installed one"
+bg grant cert G-4 --pubkey "$T/user.pub" -o "$T/sudo-cert.pub" 2>/dev/null
+expect 0 "privileged command runs as root" as_cert "$T/sudo-cert.pub" /usr/bin/id -u
+out_has "^0$" "it ran as root"
+expect 1 "other arguments refused by the gate" as_cert "$T/sudo-cert.pub" /usr/bin/id
+su -s /bin/sh "$ACCT" -c "sudo -n /usr/bin/id -g" >/dev/null 2>&1 && not_ok "sudo refuses anything else" || ok "sudo refuses anything else"
+expect 0 "revoke the privileged grant" bg revoke G-4 --reason done
+[ ! -e "$SUDOERS" ] && ok "drop-in removed at revocation" || not_ok "drop-in removed at revocation"
+su -s /bin/sh "$ACCT" -c "sudo -n /usr/bin/id -u" >/dev/null 2>&1 && not_ok "sudo refuses after revocation" || ok "sudo refuses after revocation"
+sed -i '/^sudoers-dir:/d' "$BREAKGLASS_HOME/config"
+G_SHORT=G-5; G_REV=G-6
 
 # a secret in a request is never written to the host log
 as_cert "$T/cert.pub" "cat $SRV/DB_PASSWORD=Sup3rS3cret!" >/dev/null 2>&1
