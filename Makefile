@@ -24,7 +24,7 @@ CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(CFLAGS) $(WARN) $(HARDEN) $(SAN) -D_GNU_SOURCE \
               -DBREAKGLASS_VERSION='"$(VERSION)"' -Isrc -Icmd $(PKG_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now
-LIBS := $(PKG_LIBS)
+LIBS := $(PKG_LIBS) -lm
 
 SRC  := $(wildcard src/*.c)
 CMD  := $(wildcard cmd/*.c)

@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"                             AuthorizedPrincipalsFile, ForceCommand (the gate)\n"
 	"                             and no forwarding of any kind\n"
 	"  ETC/ca.pub, ETC/revoked.krl, ETC/principals/NAME, ETC/gate.conf\n"
-	"  AUDIT_DIR/host.key, audit.log, audit.head   (group GROUP, not the accounts)\n"
+	"  AUDIT_DIR/host.key, audit.log, audit.head, recordings/\n"
+	"                             (group GROUP, out of the accounts' reach)\n"
 	"then validates the whole sshd configuration with 'sshd -t' and removes the\n"
 	"drop-in again if sshd refuses it.  --create-accounts adds each hotfix\n"
 	"account (no password, shell /bin/sh) if missing.  Defaults: ETC\n"
@@ -135,6 +136,8 @@ setup_audit(const char *dir, gid_t gid)
 	}
 	sshkey_priv_release(&k);
 perms:
+	if ((r = fileio_join(&p, dir, "recordings")) != 0 || (r = mkdir_mode(p.data, 0770, gid)) != 0)
+		goto out;
 	{
 		static const char *const f[] = { "host.key", "audit.log", "audit.head" };
 		static const mode_t m[] = { 0640, 0660, 0660 };

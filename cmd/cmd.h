@@ -98,5 +98,6 @@ int cmd_report(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_host(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -57,6 +57,7 @@ static const struct {
 	{ "audit", cmd_audit, "verify or export the tamper-evident audit log" },
 	{ "host", cmd_host, "set up a host: sshd drop-in, gate config, accounts" },
 	{ "gate", cmd_gate, "the forced command on a host (run by sshd)" },
+	{ "replay", cmd_replay, "play a shell session recording, safely" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

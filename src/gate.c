@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "json.h"
 #include "krl.h"
+#include "record.h"
 #include "kv.h"
 #include "scan.h"
 #include "scope.h"
@@ -35,6 +36,8 @@
 #include <poll.h>
 #include <regex.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +80,7 @@ typedef struct gate {
 	int64_t now, skew;
 	unsigned char ca_pk[32];
 	char *krl_path;
+	char *audit_dir;
 	struct stat krl_st;
 	cert c;
 	kv_doc scope_doc;
@@ -253,7 +257,8 @@ load_config(gate *g, bg_error *e)
 	}
 	memcpy(g->ca_pk, ca.ed25519, 32);
 	sshkey_pub_release(&ca);
-	if ((g->krl_path = strdup(kv_get(&d, "krl"))) == NULL) {
+	if ((g->krl_path = strdup(kv_get(&d, "krl"))) == NULL ||
+	    (g->audit_dir = strdup(kv_get(&d, "audit-dir"))) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -985,11 +990,16 @@ allowed_command(gate *g)
 	return 0;
 }
 
+/*
+ * End a process group now: SIGHUP (interactive shells ignore SIGTERM) and
+ * SIGTERM, then SIGKILL after half a second.  Reaps pid.
+ */
 static void
 kill_group(pid_t pid)
 {
+	kill(-pid, SIGHUP);
 	kill(-pid, SIGTERM);
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < 5; i++) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return;
 		poll(NULL, 0, 100);
@@ -1089,6 +1099,186 @@ run_command(gate *g, int privileged)
 	return status;
 }
 
+/* ---- the shell tier ---- */
+
+static volatile sig_atomic_t got_winch;
+
+static void
+on_winch(int sig)
+{
+	(void)sig;
+	got_winch = 1;
+}
+
+static int
+valid_term(const char *t)
+{
+	return t != NULL && *t && strlen(t) < 64 &&
+	    strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_") == strlen(t);
+}
+
+/*
+ * An interactive shell under a new pty, fully recorded.  The recording is
+ * created (in the host log's directory, out of the account's reach)
+ * before the shell starts: without a recording there is no session.
+ */
+static int
+run_shell(gate *g)
+{
+	const char *tier = kv_get(&g->scope_doc, "tier");
+	const char *term = getenv("TERM");
+	char name[160], path[4096], slave[128], hex[65], ts[UTC_STRLEN], reason[256];
+	unsigned char rnd[4];
+	struct winsize ws;
+	struct termios saved, raw;
+	int recfd, master, status = 0, tty = isatty(STDIN_FILENO), stdin_open = 1, cut = 0;
+	recorder rec;
+	pid_t pid;
+
+	if (tier == NULL || strcmp(tier, "shell") != 0)
+		return refuse(g, "no interactive shell: grant G-%lld is tier %s; run a command "
+		    "(ssh HOST help)", (long long)g->grant, tier ? tier : "read");
+	if (!valid_term(term))
+		term = "dumb";
+	utc_format(g->now, ts);
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(name, sizeof(name), "T-%lld-G-%lld-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x.cast",
+	    (long long)g->ticket, (long long)g->grant, ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17,
+	    rnd[0], rnd[1], rnd[2], rnd[3]);
+	snprintf(path, sizeof(path), "%s/recordings/%s", g->audit_dir, name);
+	priv_up(g);
+	recfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	priv_down(g);
+	if (recfd < 0)
+		return refuse(g, "cannot start the session recording (%s): no shell without it",
+		    strerror(errno));
+	memset(&ws, 0, sizeof(ws));
+	if (!tty || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) {
+		ws.ws_col = 80;
+		ws.ws_row = 24;
+	}
+	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 || grantpt(master) != 0 ||
+	    unlockpt(master) != 0 || ptsname_r(master, slave, sizeof(slave)) != 0) {
+		close(recfd);
+		return refuse(g, "cannot allocate a terminal");
+	}
+	ioctl(master, TIOCSWINSZ, &ws);
+	{
+		char title[96];
+
+		snprintf(title, sizeof(title), "breakglass T-%lld G-%lld %s", (long long)g->ticket,
+		    (long long)g->grant, g->env->user);
+		record_open(&rec, recfd, ws.ws_col, ws.ws_row, g->now, title, term);
+	}
+	snprintf(reason, sizeof(reason), "recording %s", name);
+	record(g, "gate.start", "allow", reason, -1);
+	if ((pid = fork()) < 0) {
+		close(master);
+		close(recfd);
+		return refuse(g, "cannot start the shell");
+	}
+	if (pid == 0) {
+		char termv[80], ps1[96], gv[40];
+		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
+			"SHELL=/bin/sh", termv, ps1, gv, NULL };
+		int s;
+
+		snprintf(termv, sizeof(termv), "TERM=%s", term);
+		snprintf(ps1, sizeof(ps1), "PS1=[breakglass G-%lld] \\u@\\h:\\w\\$ ",
+		    (long long)g->grant);
+		snprintf(gv, sizeof(gv), "BREAKGLASS_GRANT=G-%lld", (long long)g->grant);
+		if (setsid() < 0 || (s = open(slave, O_RDWR)) < 0)
+			_exit(126);
+		ioctl(s, TIOCSCTTY, 0);
+		dup2(s, 0);
+		dup2(s, 1);
+		dup2(s, 2);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		priv_drop_all(g);
+		signal(SIGPIPE, SIG_DFL);
+		if (access("/bin/bash", X_OK) == 0) {
+			char *const av[] = { "bash", "--noprofile", "--norc", "-i", NULL };
+
+			execve("/bin/bash", av, envp);
+		} else {
+			char *const av[] = { "sh", "-i", NULL };
+
+			execve("/bin/sh", av, envp);
+		}
+		_exit(127);
+	}
+	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw); /* keep typeahead */
+	} else
+		tty = 0;
+	signal(SIGWINCH, on_winch);
+	for (;;) {
+		struct pollfd pf[2];
+		char b[16384];
+		ssize_t n;
+
+		pf[0].fd = stdin_open ? STDIN_FILENO : -1;
+		pf[1].fd = master;
+		pf[0].events = pf[1].events = POLLIN;
+		n = poll(pf, 2, GATE_TICK_MS);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (got_winch) {
+			got_winch = 0;
+			if (tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+				ioctl(master, TIOCSWINSZ, &ws);
+				record_resize(&rec, ws.ws_col, ws.ws_row);
+			}
+		}
+		if (n > 0 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if ((n = read(master, b, sizeof(b))) <= 0)
+				break; /* the shell is gone */
+			out_write(g, STDOUT_FILENO, b, (size_t)n);
+			record_output(&rec, b, (size_t)n);
+		}
+		if (stdin_open && pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if ((n = read(STDIN_FILENO, b, sizeof(b))) <= 0) {
+				stdin_open = 0;
+			} else {
+				struct termios t;
+				int hidden = tcgetattr(master, &t) == 0 && !(t.c_lflag & ECHO);
+
+				(void)fileio_write_full(master, b, (size_t)n);
+				record_input(&rec, b, (size_t)n, hidden);
+			}
+		}
+		record_tick(&rec);
+		if (grant_ended(g)) {
+			static const char msg_e[] = "\r\nbreakglass: the grant expired: session ended\r\n";
+			static const char msg_r[] = "\r\nbreakglass: the grant was revoked: session ended\r\n";
+			const char *m = g->refused_by_expiry ? msg_e : msg_r;
+
+			cut = 1;
+			(void)fileio_write_full(STDOUT_FILENO, m, strlen(m));
+			record_marker(&rec, g->refused_by_expiry ? "breakglass: grant expired: session ended" :
+			    "breakglass: grant revoked: session ended");
+			kill_group(pid);
+			break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
+	if (!cut)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	close(master);
+	if (record_close(&rec, hex) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: recording %s incomplete", name);
+	close(recfd);
+	status = cut ? 128 + SIGHUP : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	snprintf(reason, sizeof(reason), "recording %s sha256 %s", name, hex);
+	record(g, "gate.end", cut ? "cut" : "allow", reason, status);
+	return status;
+}
+
 /* ---- main ---- */
 
 /* Copy text into out (n bytes) with secrets redacted and controls made safe. */
@@ -1124,7 +1314,7 @@ gate_main(const gate_env *env)
 	gate g;
 	bg_error e;
 	int r, status;
-	const char *kind, *tier, *verb;
+	const char *kind, *verb;
 
 	memset(&g, 0, sizeof(g));
 	g.env = env;
@@ -1145,14 +1335,12 @@ gate_main(const gate_env *env)
 		goto out;
 	}
 	kind = kv_get(&g.scope_doc, "kind");
-	tier = kv_get(&g.scope_doc, "tier");
 	if (kind == NULL || strcmp(kind, "ssh") != 0) {
 		status = refuse(&g, "grant G-%lld is not an ssh grant", (long long)g.grant);
 		goto out;
 	}
 	if (env->original_command == NULL) {
-		status = refuse(&g, "no interactive shell: grant G-%lld is tier %s; run a command "
-		    "(ssh HOST help)", (long long)g.grant, tier ? tier : "read");
+		status = run_shell(&g);
 		goto out;
 	}
 	if (strlen(env->original_command) > 8192) {
@@ -1216,6 +1404,7 @@ out:
 		audit_close(&g.log);
 	sshkey_priv_release(&g.hostkey);
 	free(g.krl_path);
+	free(g.audit_dir);
 	closelog();
 	return status;
 }

@@ -173,7 +173,70 @@ expect 0 "revoke the privileged grant" bg revoke G-4 --reason done
 [ ! -e "$SUDOERS" ] && ok "drop-in removed at revocation" || not_ok "drop-in removed at revocation"
 su -s /bin/sh "$ACCT" -c "sudo -n /usr/bin/id -u" >/dev/null 2>&1 && not_ok "sudo refuses after revocation" || ok "sudo refuses after revocation"
 sed -i '/^sudoers-dir:/d' "$BREAKGLASS_HOME/config"
-G_SHORT=G-5; G_REV=G-6
+
+# the shell tier: a pty, fully recorded, secrets redacted, hidden input
+# not recorded, replay that strips escapes, cut on revocation
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier shell --read "$SRV" \
+	--write "$SRV/current/app" --ttl 1h --reason "interactive repair" >/dev/null
+approve_as owner T-1 plan || exit 1
+expect 0 "shell grant activated" bg grant activate G-5
+bg grant cert G-5 --pubkey "$T/user.pub" -o "$T/shell-cert.pub" 2>/dev/null
+ssh-keygen -L -f "$T/shell-cert.pub" | grep -q permit-pty && ok "shell certificate permits a pty" || not_ok "shell certificate permits a pty"
+ssh-keygen -L -f "$T/cert.pub" | grep -q permit-pty && not_ok "read certificate has no pty" || ok "read certificate has no pty"
+{
+	echo 'echo hello-from-shell $BREAKGLASS_GRANT'
+	printf '%s\n' "printf '\\033]0;evil-title\\007\\033]52;c;ZXZpbA==\\007visible\\n'"
+	echo 'echo DB_PASSWORD=Sup3rS3cret!'
+	echo 'stty -echo; read x; stty echo; echo got-${#x}-chars'
+	sleep 1.5; echo 'hunter2xyz'; sleep 0.5
+	echo 'exit 7'
+} | $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/shell.out" 2>&1
+rc=$?
+[ "$rc" -eq 7 ] && ok "shell session ran, exit status passed through" || not_ok "shell session ran (exit $rc, want 7)"
+grep -q "hello-from-shell G-5" "$T/shell.out" && ok "the shell ran the commands" || not_ok "the shell ran the commands"
+grep -q "got-10-chars" "$T/shell.out" && ok "typed input reached the shell" || not_ok "typed input reached the shell"
+REC=$(ls "$T/hostlog/recordings/"T-1-G-5-*.cast 2>/dev/null | head -1)
+[ -n "$REC" ] && ok "recording written" || not_ok "recording written"
+head -1 "$REC" | grep -q '"version":2' && ok "asciicast v2 header" || not_ok "asciicast v2 header"
+grep -q 'hello-from-shell' "$REC" && ok "output recorded" || not_ok "output recorded"
+grep -q '"i", "echo hello' "$REC" && ok "input recorded" || not_ok "input recorded"
+file_lacks "Sup3rS3cret" "$REC" "secret in output redacted in the recording"
+grep -q 'REDACTED:password-assignment' "$REC" && ok "redaction marked" || not_ok "redaction marked"
+file_lacks "hunter2xyz" "$REC" "input typed with echo off not recorded"
+grep -q 'input not recorded while echo is off' "$REC" && ok "hidden input marked" || not_ok "hidden input marked"
+expect 0 "replay" bg replay --instant "$REC"
+out_has "hello-from-shell" "replay shows the session"
+out_has "visible" "replay keeps text"
+if grep -q "$(printf '\033')]" "$T/out" || grep -q "$(printf '\007')" "$T/out"; then
+	not_ok "replay strips OSC title and clipboard sequences"
+else
+	ok "replay strips OSC title and clipboard sequences"
+fi
+grep -q "$(printf '\033')]0;evil" "$REC" || grep -q 'u001b]0;evil' "$REC" && ok "the recording itself is faithful (escape kept, as data)" || not_ok "the recording itself is faithful"
+# asciinema wants a terminal: script(1) gives it one
+LC_ALL=C.UTF-8 script -qec "asciinema cat '$REC'" /dev/null </dev/null >"$T/asciinema.out" 2>&1 && grep -q hello-from-shell "$T/asciinema.out" \
+	&& ok "asciinema reads the recording" || not_ok "asciinema reads the recording"
+expect 0 "host log" bg audit export --dir "$T/hostlog"
+out_has "recording T-1-G-5-" "recording named in the host log"
+out_has "sha256 $(sha256sum "$REC" | cut -d' ' -f1)" "recording's hash in the host log"
+su -s /bin/sh "$ACCT" -c "cat '$REC'" >/dev/null 2>&1 && not_ok "account cannot read recordings" || ok "account cannot read recordings"
+su -s /bin/sh "$ACCT" -c ": > '$REC'" 2>/dev/null; [ -s "$REC" ] && ok "account cannot truncate recordings" || not_ok "account cannot truncate recordings"
+# cut: an idle shell ends within 1 s of revocation
+( sleep 20 ) | $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/shell2.out" 2>&1 &
+spid=$!
+sleep 1.5
+t0=$(date +%s.%N)
+bg revoke G-5 --reason "cut the shell" >/dev/null
+while kill -0 $spid 2>/dev/null; do
+	[ "$(echo "$(date +%s.%N) $t0" | awk '{ print ($1 - $2 > 5) }')" = 1 ] && break
+	sleep 0.05
+done
+late=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }')
+kill $spid 2>/dev/null
+awk -v l="$late" 'BEGIN { exit !(l <= 1.0) }' && ok "shell session cut ${late}s after revocation (<= 1 s)" \
+	|| not_ok "shell session cut ${late}s after revocation (<= 1 s)"
+grep -q "revoked: session ended" "$T/shell2.out" && ok "user told the session ended" || not_ok "user told the session ended"
+G_SHORT=G-6; G_REV=G-7
 
 # a secret in a request is never written to the host log
 as_cert "$T/cert.pub" "cat $SRV/DB_PASSWORD=Sup3rS3cret!" >/dev/null 2>&1

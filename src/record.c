@@ -1,0 +1,300 @@
+/*
+ * record.c - asciicast v2 writer with redaction and a rate cap.
+ */
+#include "record.h"
+#include "fileio.h"
+#include "hash.h"
+#include "json.h"
+#include "scan.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double
+record_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+emit(recorder *r, const char *line, size_t n)
+{
+	if (r->err)
+		return;
+	if (fileio_write_full(r->fd, line, n) != 0) {
+		r->err = BG_ERR_IO;
+		return;
+	}
+	crypto_hash_sha256_update(&r->hs, (const unsigned char *)line, n);
+	r->written += n;
+}
+
+/* Length of the longest prefix of p that does not end inside a UTF-8
+ * sequence (an incomplete tail is carried to the next chunk). */
+static size_t
+utf8_complete(const unsigned char *p, size_t n)
+{
+	size_t i = n, k;
+
+	for (k = 0; k < 3 && i > 0; k++) {
+		unsigned char c = p[i - 1];
+
+		if ((c & 0xc0) == 0x80) {
+			i--;
+			continue;
+		}
+		if (c >= 0xc0) {
+			size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+			return n - (i - 1) < need ? i - 1 : n;
+		}
+		return n;
+	}
+	return n;
+}
+
+/* Append s as valid UTF-8 (invalid bytes become U+FFFD). */
+static int
+utf8_clean(buf *out, const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	int r = 0;
+
+	while (i < n && r == 0) {
+		unsigned char c = s[i];
+		size_t len = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 :
+		    (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+		size_t k;
+		int ok = len > 0 && n - i >= len;
+
+		for (k = 1; ok && k < len; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				ok = 0;
+		if (ok && len == 3 && ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0)))
+			ok = 0;
+		if (ok && len == 4 && ((c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90)))
+			ok = 0;
+		if (ok) {
+			r = buf_append(out, s + i, len);
+			i += len;
+		} else {
+			r = buf_puts(out, "\xef\xbf\xbd");
+			i++;
+		}
+	}
+	return r;
+}
+
+static void
+event(recorder *r, double t, const char *code, const char *data, size_t n)
+{
+	buf clean, line;
+	char head[64];
+
+	buf_init(&clean, 4 * RECORD_CHUNK + 64);
+	buf_init(&line, 8 * RECORD_CHUNK + 128);
+	if (utf8_clean(&clean, (const unsigned char *)data, n) == 0) {
+		snprintf(head, sizeof(head), "[%.6f, \"%s\", ", t < 0 ? 0 : t, code);
+		if (buf_puts(&line, head) == 0 &&
+		    json_escape(&line, buf_cstr(&clean), clean.len) == 0 &&
+		    buf_puts(&line, "]\n") == 0)
+			emit(r, line.data, line.len);
+	}
+	buf_release(&clean);
+	buf_release(&line);
+}
+
+int
+record_open(recorder *r, int fd, int width, int height, int64_t timestamp,
+    const char *title, const char *term)
+{
+	buf h;
+	json j;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->start = record_clock();
+	r->window_start = r->start;
+	r->rate_cap = RECORD_RATE_CAP;
+	buf_init(&r->pending, 2 * RECORD_CHUNK);
+	crypto_hash_sha256_init(&r->hs);
+	buf_init(&h, 4096);
+	json_init(&j, &h);
+	json_obj_begin(&j);
+	json_kv_int(&j, "version", 2);
+	json_kv_int(&j, "width", width > 0 ? width : 80);
+	json_kv_int(&j, "height", height > 0 ? height : 24);
+	json_kv_int(&j, "timestamp", timestamp);
+	if (title)
+		json_kv_str(&j, "title", title);
+	json_key(&j, "env");
+	json_obj_begin(&j);
+	json_kv_str(&j, "TERM", term ? term : "dumb");
+	json_kv_str(&j, "SHELL", "/bin/sh");
+	json_obj_end(&j);
+	json_obj_end(&j);
+	if (json_error(&j) == 0 && buf_putc(&h, '\n') == 0)
+		emit(r, h.data, h.len);
+	buf_release(&h);
+	return r->err;
+}
+
+static void
+flush_output(recorder *r, int all)
+{
+	size_t n = r->pending.len, cut;
+	buf red;
+
+	if (n == 0)
+		return;
+	if (!all) {
+		/* up to the last newline, or everything if the chunk is full */
+		const char *nl = NULL;
+
+		for (size_t i = n; i > 0; i--)
+			if (r->pending.data[i - 1] == '\n') {
+				nl = r->pending.data + i;
+				break;
+			}
+		if (nl != NULL)
+			n = (size_t)(nl - r->pending.data);
+		else if (r->pending.len < RECORD_CHUNK)
+			return;
+	}
+	cut = utf8_complete((unsigned char *)r->pending.data, n);
+	if (cut == 0 && !all)
+		cut = n;
+	if (all)
+		cut = r->pending.len;
+	buf_init(&red, 8 * RECORD_CHUNK);
+	if (scan_redact(r->pending.data, cut, &red, NULL) == 0)
+		event(r, r->pending_since - r->start, "o", red.data ? red.data : "", red.len);
+	buf_release(&red);
+	memmove(r->pending.data, r->pending.data + cut, r->pending.len - cut);
+	r->pending.len -= cut;
+	r->pending.data[r->pending.len] = '\0';
+	r->pending_since = record_clock();
+}
+
+static int
+rate_ok(recorder *r, size_t n, double now)
+{
+	if (now - r->window_start >= 1.0) {
+		if (r->dropped > 0) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "breakglass: %llu bytes of output not recorded "
+			    "(over %llu bytes/s)", (unsigned long long)r->dropped,
+			    (unsigned long long)r->rate_cap);
+			flush_output(r, 1);
+			event(r, now - r->start, "m", msg, strlen(msg));
+			r->dropped = 0;
+		}
+		r->window_start = now;
+		r->window_bytes = 0;
+	}
+	if (r->window_bytes + n > r->rate_cap) {
+		r->dropped += n;
+		return 0;
+	}
+	r->window_bytes += n;
+	return 1;
+}
+
+void
+record_output(recorder *r, const void *p, size_t n)
+{
+	const char *s = p;
+	double now = record_clock();
+
+	if (r->err || !rate_ok(r, n, now))
+		return;
+	while (n > 0) {
+		size_t room = 2 * RECORD_CHUNK - r->pending.len;
+		size_t take = n < room ? n : room;
+
+		if (r->pending.len == 0)
+			r->pending_since = now;
+		if (buf_append(&r->pending, s, take) != 0) {
+			r->err = BG_ERR_NOMEM;
+			return;
+		}
+		s += take;
+		n -= take;
+		flush_output(r, 0);
+	}
+}
+
+void
+record_input(recorder *r, const void *p, size_t n, int hidden)
+{
+	double now = record_clock();
+
+	if (r->err)
+		return;
+	if (hidden) {
+		if (!r->hidden_input) {
+			static const char note[] = "breakglass: input not recorded while echo is off";
+
+			event(r, now - r->start, "m", note, sizeof(note) - 1);
+			r->hidden_input = 1;
+		}
+		return;
+	}
+	r->hidden_input = 0;
+	{
+		buf red;
+
+		buf_init(&red, 8 * RECORD_CHUNK);
+		if (scan_redact(p, n, &red, NULL) == 0)
+			event(r, now - r->start, "i", red.data ? red.data : "", red.len);
+		buf_release(&red);
+	}
+}
+
+void
+record_resize(recorder *r, int width, int height)
+{
+	char s[32];
+
+	flush_output(r, 1);
+	snprintf(s, sizeof(s), "%dx%d", width, height);
+	event(r, record_clock() - r->start, "r", s, strlen(s));
+}
+
+void
+record_marker(recorder *r, const char *label)
+{
+	flush_output(r, 1);
+	event(r, record_clock() - r->start, "m", label, strlen(label));
+}
+
+void
+record_tick(recorder *r)
+{
+	if (r->pending.len > 0 && record_clock() - r->pending_since >= 1.0)
+		flush_output(r, 1);
+}
+
+int
+record_close(recorder *r, char hex[65])
+{
+	unsigned char h[32];
+
+	flush_output(r, 1);
+	if (r->dropped > 0) {
+		r->window_start = 0;
+		(void)rate_ok(r, 0, record_clock());
+	}
+	if (!r->err && fsync(r->fd) != 0)
+		r->err = BG_ERR_IO;
+	crypto_hash_sha256_final(&r->hs, h);
+	hash_hex(h, 32, hex);
+	buf_release(&r->pending);
+	return r->err;
+}
