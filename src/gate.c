@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "cert.h"
+#include "diff.h"
 #include "fileio.h"
 #include "grant.h"
 #include "hash.h"
@@ -62,7 +63,9 @@ const char gate_verbs_help[] =
 	"  sha256 FILE                   SHA-256 of a file\n"
 	"  find-changed --since TIME [DIR]    files changed since TIME (UTC)\n"
 	"  put FILE < CONTENT            replace (or create) FILE atomically with stdin\n"
-	"                                (tiers plan and shell, writable directories only)\n"
+	"  patch DIR < DIFF              apply a unified diff (-p1) under DIR, exactly,\n"
+	"                                all files or none (put and patch: tiers plan and\n"
+	"                                shell, writable directories only)\n"
 	"  help                          what this grant allows\n";
 
 static const kv_key config_schema[] = {
@@ -872,89 +875,93 @@ sha256_fd(int fd, char hex[65])
 	return n < 0 ? -1 : 0;
 }
 
+/* Split an absolute path into a malloc'd parent and a pointer to its name. */
+static char *
+split_path(const char *path, const char **name)
+{
+	char *dir, *slash;
+
+	if (strcmp(path, "/") == 0 || (dir = strdup(path)) == NULL)
+		return NULL;
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	*name = path + (slash - dir) + 1;
+	if (**name == '\0' || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 /*
- * put FILE: stdin replaces FILE atomically.  The parent directory is opened
- * confined and pinned; the new content goes to an O_EXCL temporary in it,
- * is fsync'd and renamed over the name relative to the same descriptor, so
- * no path is resolved twice.  Symlinks and directories are never replaced.
+ * Replace (or create, or with data NULL delete) the regular file at path
+ * inside a writable directory of the grant.  The parent is opened
+ * confined and pinned; new content goes to an O_EXCL temporary beside the
+ * target, is fsync'd and renamed over the name relative to the same
+ * descriptor, so no path is resolved twice.  Symlinks and directories are
+ * never replaced; setuid/setgid bits are never kept.  oldhex/newhex get
+ * the SHA-256 of the old and new content ("-" when absent).
  */
 static int
-verb_put(gate *g)
+replace_file(gate *g, const char *path, const void *data, size_t len, char oldhex[65],
+    char newhex[65], char *err, size_t errlen)
 {
-	const char *path, *tier = kv_get(&g->scope_doc, "tier");
-	char *dir = NULL, *name, tmpname[64], oldhex[65] = "", newhex[65];
+	const char *name;
+	char *dir = split_path(path, &name), tmpname[64];
 	unsigned char rnd[8];
 	struct stat st;
 	mode_t mode = 0644;
 	bg_error e;
-	int dfd = -1, tfd = -1, ofd, r = 1, existed = 0;
-	uint64_t total = 0;
-	char b[65536];
-	ssize_t n;
+	int dfd = -1, tfd = -1, ofd, r = -1;
 
-	if (tier == NULL || (strcmp(tier, "plan") != 0 && strcmp(tier, "shell") != 0))
-		return refuse(g, "put needs tier plan or shell; grant G-%lld is tier %s",
-		    (long long)g->grant, tier ? tier : "read");
-	if (g->av.n != 2 || need_path(g, "put", g->av.v[1]))
-		return g->av.n != 2 ? refuse(g, "usage: put FILE < CONTENT") : 1;
-	path = g->av.v[1];
-	if (strcmp(path, "/") == 0 || (dir = strdup(path)) == NULL)
-		return refuse(g, "put: '%.200s' is not a file path", path);
-	name = strrchr(dir, '/');
-	*name++ = '\0';
-	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-		free(dir);
-		return refuse(g, "put: '%.200s' is not a file path", path);
+	memcpy(oldhex, "-", 2);
+	memcpy(newhex, "-", 2);
+	if (dir == NULL) {
+		snprintf(err, errlen, "'%.200s' is not a file path", path);
+		return -1;
 	}
 	if ((dfd = scope_open(&g->sc, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY, 1, &e)) < 0) {
-		free(dir);
-		return refuse(g, "put: %s", e.msg);
+		snprintf(err, errlen, "%s", e.msg);
+		goto out;
 	}
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode)) {
-			r = refuse(g, "put: '%.200s' is a %s, not a regular file", path,
+			snprintf(err, errlen, "'%.200s' is a %s, not a regular file", path,
 			    type_of(st.st_mode));
 			goto out;
 		}
 		mode = st.st_mode & 07777 & ~(mode_t)06000; /* never keep setuid/setgid */
-		existed = 1;
 		if ((ofd = scope_openat(dfd, name, O_RDONLY, &e)) >= 0) {
 			sha256_fd(ofd, oldhex);
 			close(ofd);
 		}
-	}
-	randombytes_buf(rnd, sizeof(rnd));
-	snprintf(tmpname, sizeof(tmpname), ".breakglass-put-%02x%02x%02x%02x%02x%02x%02x%02x",
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	if ((tfd = scope_openat(dfd, tmpname, O_RDWR | O_CREAT | O_EXCL, &e)) < 0) {
-		r = refuse(g, "put: cannot write in '%.200s': %s", dir, e.msg);
+	} else if (data == NULL) {
+		snprintf(err, errlen, "'%.200s' does not exist", path);
 		goto out;
 	}
-	while ((n = read(STDIN_FILENO, b, sizeof(b))) > 0) {
-		total += (uint64_t)n;
-		if (total > GATE_MAX_PUT || fileio_write_full(tfd, b, (size_t)n) != 0) {
-			unlinkat(dfd, tmpname, 0);
-			r = refuse(g, "put: %s", total > GATE_MAX_PUT ? "content larger than 256 MiB" :
-			    "write failed (disk full?)");
+	if (data == NULL) {
+		if (unlinkat(dfd, name, 0) != 0) {
+			snprintf(err, errlen, "cannot delete '%.200s': %s", path, strerror(errno));
 			goto out;
 		}
+		(void)fsync(dfd);
+		r = 0;
+		goto out;
 	}
-	if (n < 0 || fchmod(tfd, mode) != 0 || fsync(tfd) != 0 || sha256_fd(tfd, newhex) != 0 ||
-	    renameat(dfd, tmpname, dfd, name) != 0) {
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(tmpname, sizeof(tmpname), ".breakglass-new-%02x%02x%02x%02x%02x%02x%02x%02x",
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	if ((tfd = scope_openat(dfd, tmpname, O_RDWR | O_CREAT | O_EXCL, &e)) < 0) {
+		snprintf(err, errlen, "cannot write in '%.200s': %.250s", dir, e.msg);
+		goto out;
+	}
+	if (fileio_write_full(tfd, data, len) != 0 || fchmod(tfd, mode) != 0 || fsync(tfd) != 0 ||
+	    sha256_fd(tfd, newhex) != 0 || renameat(dfd, tmpname, dfd, name) != 0) {
+		snprintf(err, errlen, "cannot replace '%.200s': %s", path, strerror(errno));
 		unlinkat(dfd, tmpname, 0);
-		r = refuse(g, "put: cannot replace '%.200s': %s", path, strerror(errno));
 		goto out;
 	}
 	(void)fsync(dfd);
-	{
-		char reason[256];
-
-		snprintf(reason, sizeof(reason), "%s %s -> %s (%llu bytes)", existed ? "replaced" :
-		    "created", existed ? oldhex : "-", newhex, (unsigned long long)total);
-		record(g, "gate.write", "allow", reason, 0);
-	}
-	outf(g, "%s %s (%llu bytes, sha256 %s)\n", existed ? "replaced" : "created", path,
-	    (unsigned long long)total, newhex);
 	r = 0;
 out:
 	if (tfd >= 0)
@@ -962,6 +969,163 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	free(dir);
+	return r;
+}
+
+static int
+write_tier(gate *g, const char *verb)
+{
+	const char *tier = kv_get(&g->scope_doc, "tier");
+
+	if (tier == NULL || (strcmp(tier, "plan") != 0 && strcmp(tier, "shell") != 0))
+		return refuse(g, "%s needs tier plan or shell; grant G-%lld is tier %s", verb,
+		    (long long)g->grant, tier ? tier : "read");
+	return 0;
+}
+
+static int
+read_stdin(gate *g, buf *in, size_t max, const char *verb)
+{
+	bg_error e;
+
+	if (fileio_read_fd(STDIN_FILENO, max, in, &e) != 0)
+		return refuse(g, "%s: %s", verb, e.msg);
+	return 0;
+}
+
+/* put FILE: stdin replaces (or creates) FILE atomically. */
+static int
+verb_put(gate *g)
+{
+	char oldhex[65], newhex[65], err[512], reason[300];
+	buf in;
+	int r;
+
+	if ((r = write_tier(g, "put")) != 0)
+		return r;
+	if (g->av.n != 2 || need_path(g, "put", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: put FILE < CONTENT") : 1;
+	buf_init(&in, GATE_MAX_PUT);
+	if ((r = read_stdin(g, &in, GATE_MAX_PUT, "put")) != 0) {
+		buf_release(&in);
+		return r;
+	}
+	if (replace_file(g, g->av.v[1], in.data ? in.data : "", in.len, oldhex, newhex, err,
+	    sizeof(err)) != 0) {
+		buf_release(&in);
+		return refuse(g, "put: %s", err);
+	}
+	snprintf(reason, sizeof(reason), "%s %s -> %s (%zu bytes)", strcmp(oldhex, "-") ?
+	    "replaced" : "created", oldhex, newhex, in.len);
+	record(g, "gate.write", "allow", reason, 0);
+	outf(g, "%s %s (%zu bytes, sha256 %s)\n", strcmp(oldhex, "-") ? "replaced" : "created",
+	    g->av.v[1], in.len, newhex);
+	buf_release(&in);
+	return 0;
+}
+
+/*
+ * patch DIR: a unified diff on stdin (paths relative to DIR after the
+ * first component, like patch -p1) applied exactly, all or nothing: every
+ * file's new content is computed before the first one is written.
+ */
+static int
+verb_patch(gate *g)
+{
+	buf in, *outs = NULL;
+	char **paths = NULL;
+	diff d;
+	bg_error e;
+	size_t i, nf = 0;
+	int r = 1;
+
+	if ((r = write_tier(g, "patch")) != 0)
+		return r;
+	if (g->av.n != 2 || need_path(g, "patch", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: patch DIR < UNIFIED-DIFF") : 1;
+	buf_init(&in, DIFF_MAX_INPUT);
+	memset(&d, 0, sizeof(d));
+	if ((r = read_stdin(g, &in, DIFF_MAX_INPUT, "patch")) != 0)
+		goto out;
+	if (diff_parse(buf_cstr(&in), in.len, &d, &e) != 0) {
+		r = refuse(g, "patch: %s", e.msg);
+		goto out;
+	}
+	nf = d.nf;
+	if ((outs = calloc(nf, sizeof(*outs))) == NULL || (paths = calloc(nf, sizeof(*paths))) == NULL) {
+		r = refuse(g, "patch: out of memory");
+		goto out;
+	}
+	for (i = 0; i < nf; i++) {
+		const diff_file *f = &d.f[i];
+		char *rel = diff_path(f->new_path ? f->new_path : f->old_path, 1);
+		char *orel = f->old_path && f->new_path ? diff_path(f->old_path, 1) : NULL;
+		buf old, full;
+		struct stat st;
+		int fd;
+
+		buf_init(&outs[i], 256u * 1024 * 1024);
+		if (rel == NULL || (f->old_path && f->new_path && (orel == NULL || strcmp(rel, orel)))) {
+			free(rel);
+			free(orel);
+			r = refuse(g, "patch: file %zu: paths must be plain, relative and equal on both "
+			    "sides (no renames)", i + 1);
+			goto out;
+		}
+		free(orel);
+		buf_init(&full, 8192);
+		buf_printf(&full, "%s/%s", strcmp(g->av.v[1], "/") ? g->av.v[1] : "", rel);
+		free(rel);
+		paths[i] = buf_detach(&full, NULL);
+		buf_init(&old, 256u * 1024 * 1024);
+		fd = scope_open(&g->sc, paths[i], O_RDONLY, 1, &e);
+		if (fd >= 0) {
+			if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+			    fileio_read_fd(fd, old.max, &old, &e) != 0) {
+				close(fd);
+				buf_release(&old);
+				r = refuse(g, "patch: cannot read '%.200s'", paths[i]);
+				goto out;
+			}
+			close(fd);
+		} else if (f->old_path != NULL) {
+			buf_release(&old);
+			r = refuse(g, "patch: %s", e.msg);
+			goto out;
+		}
+		if (diff_apply(&d, f, old.data ? old.data : "", old.len, &outs[i], &e) != 0) {
+			buf_release(&old);
+			r = refuse(g, "patch: '%.200s': %s; nothing was changed", paths[i], e.msg);
+			goto out;
+		}
+		buf_release(&old);
+	}
+	for (i = 0; i < nf; i++) {
+		char oldhex[65], newhex[65], err[512], reason[700];
+		int del = d.f[i].new_path == NULL;
+
+		if (replace_file(g, paths[i], del ? NULL : outs[i].data ? outs[i].data : "",
+		    outs[i].len, oldhex, newhex, err, sizeof(err)) != 0) {
+			r = refuse(g, "patch: %s (%zu of %zu files were written)", err, i, nf);
+			goto out;
+		}
+		snprintf(reason, sizeof(reason), "patched %.400s %s -> %s", paths[i], oldhex, newhex);
+		record(g, "gate.write", "allow", reason, 0);
+		outf(g, "%s %s (sha256 %s)\n", del ? "deleted" : strcmp(oldhex, "-") ? "patched" :
+		    "created", paths[i], del ? oldhex : newhex);
+	}
+	r = 0;
+out:
+	for (i = 0; i < nf; i++) {
+		if (outs)
+			buf_release(&outs[i]);
+		if (paths)
+			free(paths[i]);
+	}
+	free(outs);
+	free(paths);
+	diff_release(&d);
+	buf_release(&in);
 	return r;
 }
 
@@ -1377,6 +1541,7 @@ gate_main(const gate_env *env)
 			{ "ls", verb_ls }, { "cat", verb_cat }, { "tail", verb_tail },
 			{ "grep", verb_grep }, { "stat", verb_stat }, { "sha256", verb_sha256 },
 			{ "find-changed", verb_find_changed }, { "put", verb_put },
+			{ "patch", verb_patch },
 			{ "help", verb_help },
 		};
 		size_t i;

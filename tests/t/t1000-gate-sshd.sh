@@ -147,7 +147,45 @@ expect_in 1 "put through a symlink refused" "$T/fixed.php" as_cert "$T/w-cert.pu
 expect_in 1 "put onto a directory refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/current"
 expect_in 1 "put outside the writable directories refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/logs/x"
 expect_in 1 "put with a read-tier grant refused" "$T/fixed.php" as_cert "$T/cert.pub" put "$SRV/current/app/Payment.php"
-ls -a "$SRV/current/app" | grep -q breakglass-put && not_ok "no temporary files left" || ok "no temporary files left"
+# patch: a unified diff applied exactly, all files or none
+printf 'fixed\n' >"$SRV/current/app/Other.php"; chown "$ACCT" "$SRV/current/app/Other.php"
+cat >"$T/p1.diff" <<EOT
+--- a/app/Payment.php
++++ b/app/Payment.php
+@@ -1 +1 @@
+-fixed
++fixed by patch
+--- /dev/null
++++ b/app/Added.php
+@@ -0,0 +1 @@
++added
+EOT
+expect_in 0 "patch applies a two-file diff" "$T/p1.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
+out_has "patched $SRV/current/app/Payment.php" "patch reports the changed file"
+[ "$(cat "$SRV/current/app/Payment.php")" = "fixed by patch" ] && ok "content patched" || not_ok "content patched"
+[ "$(cat "$SRV/current/app/Added.php")" = "added" ] && ok "new file created" || not_ok "new file created"
+cat >"$T/p2.diff" <<EOT
+--- a/app/Other.php
++++ b/app/Other.php
+@@ -1 +1 @@
+-fixed
++changed
+--- a/app/Payment.php
++++ b/app/Payment.php
+@@ -1 +1 @@
+-not what is there
++x
+EOT
+expect_in 1 "a diff that does not match is refused" "$T/p2.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
+err_has "nothing was changed" "says nothing was changed"
+[ "$(cat "$SRV/current/app/Other.php")" = fixed ] && ok "all or nothing: the matching file is untouched" || not_ok "all or nothing: the matching file is untouched"
+printf -- '--- a/../../etc/hostname\n+++ b/../../etc/hostname\n@@ -1 +1 @@\n-x\n+y\n' >"$T/p3.diff"
+expect_in 1 "patch with .. refused" "$T/p3.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
+printf -- '--- a/logs/error.log\n+++ b/logs/error.log\n@@ -1 +1 @@\n-line1\n+LINE1\n' >"$T/p4.diff"
+expect_in 1 "patch outside the writable directories refused" "$T/p4.diff" as_cert "$T/w-cert.pub" patch "$SRV"
+echo "not a diff" >"$T/p5.diff"
+expect_in 1 "malformed diff refused" "$T/p5.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
+ls -a "$SRV/current/app" | grep -q breakglass- && not_ok "no temporary files left" || ok "no temporary files left"
 
 # privileged commands: exact argv through sudo, via a drop-in that exists
 # only while the grant is active (this test writes to /etc/sudoers.d)
