@@ -130,6 +130,33 @@ recorder_redacts_and_stays_valid(void **state)
 	unlink(path);
 }
 
+static void
+recorder_rate_cap_drops_and_marks(void **state)
+{
+	char path[] = "/tmp/bg-unit-rate.XXXXXX", hex[65], chunk[1000];
+	recorder r;
+	buf text;
+	bg_error e;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(record_open(&r, fd, 80, 24, 1800000000, NULL, NULL), 0);
+	r.rate_cap = 3000;
+	memset(chunk, 'x', sizeof(chunk) - 1);
+	chunk[sizeof(chunk) - 1] = '\n';
+	for (int i = 0; i < 10; i++)
+		record_output(&r, chunk, sizeof(chunk));
+	assert_int_equal(record_close(&r, hex), 0);
+	buf_init(&text, 0);
+	assert_int_equal(fileio_read(path, 1 << 20, &text, &e), 0);
+	/* three chunks fit the window; the other seven are dropped and marked */
+	assert_non_null(strstr(buf_cstr(&text), "7000 bytes of output not recorded"));
+	assert_true(text.len < 5000);
+	buf_release(&text);
+	close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -138,6 +165,7 @@ main(void)
 		cmocka_unit_test(filter_state_carries),
 		cmocka_unit_test(events),
 		cmocka_unit_test(recorder_redacts_and_stays_valid),
+		cmocka_unit_test(recorder_rate_cap_drops_and_marks),
 	};
 
 	return cmocka_run_group_tests_name("replay", tests, unit_setup_sodium, NULL);
