@@ -120,7 +120,9 @@ setup_audit(const char *dir, gid_t gid)
 
 	buf_init_secret(&text, 16384);
 	buf_init(&p, 4096);
-	if ((r = mkdir_mode(dir, 0770, gid)) != 0)
+	/* setgid directory: whatever is created inside - by the gate, or by root
+	 * running rollback - belongs to the gate's group */
+	if ((r = mkdir_mode(dir, 02770, gid)) != 0)
 		goto out;
 	if (fileio_join(&p, dir, "host.key") == 0 && lstat(p.data, &st) == 0)
 		goto perms; /* an existing host log is kept */
@@ -136,7 +138,9 @@ setup_audit(const char *dir, gid_t gid)
 	}
 	sshkey_priv_release(&k);
 perms:
-	if ((r = fileio_join(&p, dir, "recordings")) != 0 || (r = mkdir_mode(p.data, 0770, gid)) != 0)
+	if ((r = fileio_join(&p, dir, "recordings")) != 0 || (r = mkdir_mode(p.data, 02770, gid)) != 0)
+		goto out;
+	if ((r = fileio_join(&p, dir, "snapshots")) != 0 || (r = mkdir_mode(p.data, 02770, gid)) != 0)
 		goto out;
 	{
 		static const char *const f[] = { "host.key", "audit.log", "audit.head" };

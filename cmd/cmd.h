@@ -99,5 +99,8 @@ int cmd_audit(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_changes(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

@@ -58,6 +58,9 @@ static const struct {
 	{ "host", cmd_host, "set up a host: sshd drop-in, gate config, accounts" },
 	{ "gate", cmd_gate, "the forced command on a host (run by sshd)" },
 	{ "replay", cmd_replay, "play a shell session recording, safely" },
+	{ "snapshot", cmd_snapshot, "snapshot directories on a host now" },
+	{ "changes", cmd_changes, "what a ticket's grants changed on this host" },
+	{ "rollback", cmd_rollback, "put back what a ticket's grants changed on this host" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

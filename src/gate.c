@@ -17,6 +17,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "cert.h"
+#include "changes.h"
 #include "diff.h"
 #include "fileio.h"
 #include "grant.h"
@@ -27,6 +28,7 @@
 #include "kv.h"
 #include "scan.h"
 #include "scope.h"
+#include "snapshot.h"
 #include "sshkey.h"
 #include "text.h"
 #include "utc.h"
@@ -972,6 +974,135 @@ out:
 	return r;
 }
 
+/* ---- change capture ---- */
+
+static int
+snap_store(gate *g, buf *p)
+{
+	buf_reset(p);
+	return buf_printf(p, "%s/snapshots", g->audit_dir);
+}
+
+static size_t
+writable_roots(gate *g, const char **roots)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->sc.n; i++)
+		if (g->sc.r[i].writable)
+			roots[n++] = g->sc.r[i].path;
+	return n;
+}
+
+/*
+ * Snapshot the grant's writable directories before a write (incremental
+ * from the grant's last snapshot).  A write without a complete snapshot
+ * is refused: returns 1 after refusing, 0 when before is ready (or when
+ * the grant has no writable directories: before->id is then empty).
+ */
+static int
+capture_before(gate *g, snapshot *before)
+{
+	const char *roots[SCOPE_MAX_ROOTS];
+	size_t n = writable_roots(g, roots), nids = 0;
+	snapshot prev;
+	snap_stats st;
+	char **ids = NULL;
+	buf sdir;
+	bg_error e;
+	int r, have_prev = 0;
+
+	memset(before, 0, sizeof(*before));
+	if (n == 0)
+		return 0;
+	buf_init(&sdir, 4096);
+	snap_store(g, &sdir);
+	priv_up(g);
+	if (snapshot_list(sdir.data, g->grant, &ids, &nids, &e) == 0 && nids > 0 &&
+	    snapshot_load(sdir.data, ids[nids - 1], &prev, &e) == 0)
+		have_prev = 1;
+	r = snapshot_take(sdir.data, roots, n, have_prev ? &prev : NULL, g->ticket, g->grant,
+	    utc_now(), NULL, NULL, before, &st, &e);
+	priv_down(g);
+	snapshot_list_free(ids, nids);
+	if (have_prev)
+		snapshot_release(&prev);
+	buf_release(&sdir);
+	if (r != 0)
+		return refuse(g, "snapshot before the write failed (%s): nothing was changed", e.msg);
+	return 0;
+}
+
+/* After a write: snapshot again, sdir the change set, name it in the log. */
+static void
+capture_after(gate *g, snapshot *before)
+{
+	const char *roots[SCOPE_MAX_ROOTS];
+	size_t n = writable_roots(g, roots);
+	snapshot after;
+	snap_stats st;
+	changeset cs;
+	buf sdir, doc, path;
+	bg_error e;
+	char hex[65], reason[600];
+
+	if (before->id[0] == '\0')
+		return;
+	buf_init(&sdir, 4096);
+	buf_init(&doc, 64u * 1024 * 1024);
+	buf_init(&path, 4096);
+	snap_store(g, &sdir);
+	priv_up(g);
+	if (snapshot_take(sdir.data, roots, n, before, g->ticket, g->grant, utc_now(), NULL, NULL,
+	    &after, &st, &e) != 0) {
+		priv_down(g);
+		snprintf(reason, sizeof(reason), "snapshot after the write failed: %.200s", e.msg);
+		record(g, "gate.changes", "error", reason, -1);
+		goto out;
+	}
+	if (changes_compute(before, &after, &cs, &e) == 0) {
+		if (changes_json(sdir.data, before, &after, &cs, 64 * 1024, &doc, &e) == 0) {
+			buf_printf(&path, "%s/changes", sdir.data);
+			mkdir(path.data, 0750);
+			buf_printf(&path, "/%s.json", after.id);
+			if (fileio_write_atomic(path.data, doc.data, doc.len, 0640, 1, &e) != 0)
+				syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot sdir change set");
+		}
+		hash_sha256_hex(doc.data ? doc.data : "", doc.len, hex);
+		snprintf(reason, sizeof(reason), "changes %s sha256 %s: %zu created, %zu modified, "
+		    "%zu deleted (before %s)", after.id, hex, cs.added, cs.modified, cs.deleted,
+		    before->id);
+		changes_release(&cs);
+	} else
+		snprintf(reason, sizeof(reason), "changes not computed: %.200s", e.msg);
+	priv_down(g);
+	record(g, "gate.changes", "allow", reason, -1);
+	snapshot_release(&after);
+out:
+	buf_release(&sdir);
+	buf_release(&doc);
+	buf_release(&path);
+}
+
+/* In the plan tier, written content must be an approved artifact. */
+static int
+approved_content(gate *g, const char *verb, const void *data, size_t len)
+{
+	const char *tier = kv_get(&g->scope_doc, "tier");
+	char hex[65];
+	size_t i;
+
+	if (tier == NULL || strcmp(tier, "plan") != 0)
+		return 0;
+	hash_sha256_hex(data, len, hex);
+	for (i = 0; i < g->scope_doc.n; i++)
+		if (strcmp(g->scope_doc.items[i].key, "artifact") == 0 &&
+		    strcmp(g->scope_doc.items[i].value, hex) == 0)
+			return 0;
+	return refuse(g, "%s: the content (sha256 %s) is not an approved artifact of the plan; "
+	    "the plan tier applies only approved artifacts, byte for byte", verb, hex);
+}
+
 static int
 write_tier(gate *g, const char *verb)
 {
@@ -998,6 +1129,7 @@ static int
 verb_put(gate *g)
 {
 	char oldhex[65], newhex[65], err[512], reason[300];
+	snapshot before;
 	buf in;
 	int r;
 
@@ -1006,20 +1138,27 @@ verb_put(gate *g)
 	if (g->av.n != 2 || need_path(g, "put", g->av.v[1]))
 		return g->av.n != 2 ? refuse(g, "usage: put FILE < CONTENT") : 1;
 	buf_init(&in, GATE_MAX_PUT);
-	if ((r = read_stdin(g, &in, GATE_MAX_PUT, "put")) != 0) {
+	if ((r = read_stdin(g, &in, GATE_MAX_PUT, "put")) != 0 ||
+	    (r = approved_content(g, "put", in.data ? in.data : "", in.len)) != 0 ||
+	    (r = capture_before(g, &before)) != 0) {
 		buf_release(&in);
 		return r;
 	}
 	if (replace_file(g, g->av.v[1], in.data ? in.data : "", in.len, oldhex, newhex, err,
 	    sizeof(err)) != 0) {
 		buf_release(&in);
-		return refuse(g, "put: %s", err);
+		r = refuse(g, "put: %s", err);
+		capture_after(g, &before);
+		snapshot_release(&before);
+		return r;
 	}
 	snprintf(reason, sizeof(reason), "%s %s -> %s (%zu bytes)", strcmp(oldhex, "-") ?
 	    "replaced" : "created", oldhex, newhex, in.len);
 	record(g, "gate.write", "allow", reason, 0);
 	outf(g, "%s %s (%zu bytes, sha256 %s)\n", strcmp(oldhex, "-") ? "replaced" : "created",
 	    g->av.v[1], in.len, newhex);
+	capture_after(g, &before);
+	snapshot_release(&before);
 	buf_release(&in);
 	return 0;
 }
@@ -1034,6 +1173,8 @@ verb_patch(gate *g)
 {
 	buf in, *outs = NULL;
 	char **paths = NULL;
+	snapshot before;
+	int captured = 0;
 	diff d;
 	bg_error e;
 	size_t i, nf = 0;
@@ -1045,7 +1186,9 @@ verb_patch(gate *g)
 		return g->av.n != 2 ? refuse(g, "usage: patch DIR < UNIFIED-DIFF") : 1;
 	buf_init(&in, DIFF_MAX_INPUT);
 	memset(&d, 0, sizeof(d));
-	if ((r = read_stdin(g, &in, DIFF_MAX_INPUT, "patch")) != 0)
+	memset(&before, 0, sizeof(before));
+	if ((r = read_stdin(g, &in, DIFF_MAX_INPUT, "patch")) != 0 ||
+	    (r = approved_content(g, "patch", in.data ? in.data : "", in.len)) != 0)
 		goto out;
 	if (diff_parse(buf_cstr(&in), in.len, &d, &e) != 0) {
 		r = refuse(g, "patch: %s", e.msg);
@@ -1100,6 +1243,9 @@ verb_patch(gate *g)
 		}
 		buf_release(&old);
 	}
+	if ((r = capture_before(g, &before)) != 0)
+		goto out;
+	captured = 1;
 	for (i = 0; i < nf; i++) {
 		char oldhex[65], newhex[65], err[512], reason[700];
 		int del = d.f[i].new_path == NULL;
@@ -1116,6 +1262,9 @@ verb_patch(gate *g)
 	}
 	r = 0;
 out:
+	if (captured)
+		capture_after(g, &before);
+	snapshot_release(&before);
 	for (i = 0; i < nf; i++) {
 		if (outs)
 			buf_release(&outs[i]);
@@ -1179,8 +1328,14 @@ run_command(gate *g, int privileged)
 	struct pollfd pf[2];
 	char b[65536];
 
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0)
+	snapshot before;
+
+	if (capture_before(g, &before) != 0)
+		return 1;
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+		snapshot_release(&before);
 		return refuse(g, "cannot create pipes");
+	}
 	record(g, "gate.start", "allow", NULL, -1);
 	if ((pid = fork()) < 0)
 		return refuse(g, "cannot start the command");
@@ -1260,6 +1415,8 @@ run_command(gate *g, int privileged)
 		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);
 	record(g, "gate.end", cut ? "cut" : "allow", cut ? (g->refused_by_expiry ?
 	    "grant expired" : "grant revoked") : NULL, status);
+	capture_after(g, &before);
+	snapshot_release(&before);
 	return status;
 }
 
@@ -1297,6 +1454,7 @@ run_shell(gate *g)
 	struct termios saved, raw;
 	int recfd, master, status = 0, tty = isatty(STDIN_FILENO), stdin_open = 1, cut = 0;
 	recorder rec;
+	snapshot before;
 	pid_t pid;
 
 	if (tier == NULL || strcmp(tier, "shell") != 0)
@@ -1316,6 +1474,10 @@ run_shell(gate *g)
 	if (recfd < 0)
 		return refuse(g, "cannot start the session recording (%s): no shell without it",
 		    strerror(errno));
+	if (capture_before(g, &before) != 0) {
+		close(recfd);
+		return 1;
+	}
 	memset(&ws, 0, sizeof(ws));
 	if (!tty || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) {
 		ws.ws_col = 80;
@@ -1440,6 +1602,8 @@ run_shell(gate *g)
 	status = cut ? 128 + SIGHUP : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	snprintf(reason, sizeof(reason), "recording %s sha256 %s", name, hex);
 	record(g, "gate.end", cut ? "cut" : "allow", reason, status);
+	capture_after(g, &before);
+	snapshot_release(&before);
 	return status;
 }
 

@@ -807,8 +807,31 @@ const kv_key grant_scope_schema[] = {
 	{ "granted-by", 0, 256 },
 	{ "ttl", KV_REQUIRED, 16 },
 	{ "reason", 0, 1024 },
+	{ "artifact", KV_MULTI, 128 },
 	{ NULL, 0, 0 }
 };
+
+/* The artifact hashes of plan statement stmt, as "artifact: SHA256" lines. */
+static int
+approved_artifacts(home *h, int64_t stmt, buf *out, bg_error *e)
+{
+	sqlite3_stmt *st;
+	const char *p;
+	int r;
+
+	if (stmt == 0)
+		return 0;
+	if ((r = store_prepare(h->st, "SELECT text FROM statements WHERE id = ? AND kind = 'plan'",
+	    &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, stmt);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		for (p = store_col_text(st, 0); r == 0 && (p = strstr(p, "\nartifact: ")) != NULL; p++)
+			r = buf_printf(out, "artifact: %.64s\n", p + 11);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
 
 int
 grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *serial,
@@ -852,6 +875,7 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 	}
 	if ((r = buf_printf(&scope, "ticket: T-%lld\ngrant: G-%lld\n%s", (long long)g->ticket,
 	    (long long)id, g->spec)) != 0 ||
+	    (r = approved_artifacts(h, g->approved_via, &scope, e)) != 0 ||
 	    (r = buf_printf(&keyid, "breakglass T-%lld G-%lld %s", (long long)g->ticket,
 	    (long long)id, h->actor)) != 0)
 		goto abort;

@@ -126,13 +126,45 @@ as_cert "$T/cert.pub" "cat $big" >/dev/null 2>"$T/esc.err"; rc=$?
 [ $rc -eq 1 ] || { n_bad=$((n_bad + 1)); echo "# overlong request not refused"; }
 [ "$n_bad" -eq 0 ] && ok "all $((n_esc + 1)) escape attempts refused" || not_ok "$n_bad of $((n_esc + 1)) escape attempts not refused"
 
-# write verbs: tier plan, writable directories only, atomic, no symlinks
+# write verbs: tier plan, writable directories only, atomic, no symlinks;
+# the plan tier writes only approved artifacts, byte for byte
 mkdir -p "$SRV/current/app"
 printf 'old\n' >"$SRV/current/app/Payment.php"; chmod 0640 "$SRV/current/app/Payment.php"
+printf 'fixed\n' >"$SRV/current/app/Other.php"
 chown -R "$ACCT" "$SRV/current"
 ln -s /etc/hostname "$SRV/current/app/link.php"
+printf 'fixed\n' >"$T/fixed.php"
+cat >"$T/p1.diff" <<EOT
+--- a/app/Payment.php
++++ b/app/Payment.php
+@@ -1 +1 @@
+-fixed
++fixed by patch
+--- /dev/null
++++ b/app/Added.php
+@@ -0,0 +1 @@
++added
+EOT
+cat >"$T/p2.diff" <<EOT
+--- a/app/Other.php
++++ b/app/Other.php
+@@ -1 +1 @@
+-fixed
++changed
+--- a/app/Payment.php
++++ b/app/Payment.php
+@@ -1 +1 @@
+-not what is there
++x
+EOT
+printf -- '--- a/../../etc/hostname\n+++ b/../../etc/hostname\n@@ -1 +1 @@\n-x\n+y\n' >"$T/p3.diff"
+printf -- '--- a/logs/error.log\n+++ b/logs/error.log\n@@ -1 +1 @@\n-line1\n+LINE1\n' >"$T/p4.diff"
+echo "not a diff" >"$T/p5.diff"
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier plan --read "$SRV" \
 	--write "$SRV/current/app" --ttl 1h --reason "apply the fix" >/dev/null
+expect 0 "plan with the write artifacts" bg plan T-1 --from "$T/plan.txt" --diff "$T/p1.diff" \
+	--diff "$T/p2.diff" --diff "$T/p3.diff" --diff "$T/p4.diff" --artifact "$T/p5.diff" \
+	--artifact "$T/fixed.php"
 approve_as owner T-1 plan || exit 1
 expect 0 "write grant activated" bg grant activate G-3
 bg grant cert G-3 --pubkey "$T/user.pub" -o "$T/w-cert.pub" 2>/dev/null
@@ -147,45 +179,42 @@ expect_in 1 "put through a symlink refused" "$T/fixed.php" as_cert "$T/w-cert.pu
 expect_in 1 "put onto a directory refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/current"
 expect_in 1 "put outside the writable directories refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/logs/x"
 expect_in 1 "put with a read-tier grant refused" "$T/fixed.php" as_cert "$T/cert.pub" put "$SRV/current/app/Payment.php"
+printf 'something else\n' >"$T/unapproved.php"
+expect_in 1 "content that is not an approved artifact refused" "$T/unapproved.php" as_cert "$T/w-cert.pub" put "$SRV/current/app/Payment.php"
+err_has "not an approved artifact" "says it is not approved"
 # patch: a unified diff applied exactly, all files or none
-printf 'fixed\n' >"$SRV/current/app/Other.php"; chown "$ACCT" "$SRV/current/app/Other.php"
-cat >"$T/p1.diff" <<EOT
---- a/app/Payment.php
-+++ b/app/Payment.php
-@@ -1 +1 @@
--fixed
-+fixed by patch
---- /dev/null
-+++ b/app/Added.php
-@@ -0,0 +1 @@
-+added
-EOT
 expect_in 0 "patch applies a two-file diff" "$T/p1.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
 out_has "patched $SRV/current/app/Payment.php" "patch reports the changed file"
 [ "$(cat "$SRV/current/app/Payment.php")" = "fixed by patch" ] && ok "content patched" || not_ok "content patched"
 [ "$(cat "$SRV/current/app/Added.php")" = "added" ] && ok "new file created" || not_ok "new file created"
-cat >"$T/p2.diff" <<EOT
---- a/app/Other.php
-+++ b/app/Other.php
-@@ -1 +1 @@
--fixed
-+changed
---- a/app/Payment.php
-+++ b/app/Payment.php
-@@ -1 +1 @@
--not what is there
-+x
-EOT
 expect_in 1 "a diff that does not match is refused" "$T/p2.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
 err_has "nothing was changed" "says nothing was changed"
 [ "$(cat "$SRV/current/app/Other.php")" = fixed ] && ok "all or nothing: the matching file is untouched" || not_ok "all or nothing: the matching file is untouched"
-printf -- '--- a/../../etc/hostname\n+++ b/../../etc/hostname\n@@ -1 +1 @@\n-x\n+y\n' >"$T/p3.diff"
 expect_in 1 "patch with .. refused" "$T/p3.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
-printf -- '--- a/logs/error.log\n+++ b/logs/error.log\n@@ -1 +1 @@\n-line1\n+LINE1\n' >"$T/p4.diff"
 expect_in 1 "patch outside the writable directories refused" "$T/p4.diff" as_cert "$T/w-cert.pub" patch "$SRV"
-echo "not a diff" >"$T/p5.diff"
 expect_in 1 "malformed diff refused" "$T/p5.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
 ls -a "$SRV/current/app" | grep -q breakglass- && not_ok "no temporary files left" || ok "no temporary files left"
+
+# every write was snapshotted before and after: the change sets, and rollback
+expect 0 "change sets of the ticket" bg changes T-1 --audit-dir "$T/hostlog" --json
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my %seen;
+	for my $cs (@$j) { for my $f (@{$cs->{files}}) { $seen{"$f->{change} $f->{path}"} = $f } }
+	my ($k) = grep { /modified .*Payment.php$/ } keys %seen;
+	exit(($k && $seen{$k}{diff} =~ /\+fixed by patch/ && grep { /created .*Added.php$/ } keys %seen) ? 0 : 1)' <"$T/out" \
+	&& ok "change sets name each file with a diff" || not_ok "change sets name each file with a diff"
+expect 0 "host log names the change sets" bg audit export --dir "$T/hostlog"
+out_has '"event":"gate.changes"' "gate.changes records"
+expect 0 "rollback of the write grant, dry run" bg rollback T-1 --grant G-3 --audit-dir "$T/hostlog" --dry-run
+out_has "delete .*Added.php" "dry run would remove the created file"
+expect 0 "rollback of the write grant" bg rollback T-1 --grant G-3 --audit-dir "$T/hostlog"
+[ "$(cat "$SRV/current/app/Payment.php")" = old ] && ok "Payment.php is back as it was before G-3" || not_ok "Payment.php is back as it was before G-3"
+[ ! -e "$SRV/current/app/Added.php" ] && [ ! -e "$SRV/current/app/New.php" ] && ok "files the hotfix created are gone" || not_ok "files the hotfix created are gone"
+[ "$(stat -c %a "$SRV/current/app/Payment.php")" = 640 ] && ok "mode restored" || not_ok "mode restored"
+[ "$(stat -c %U "$SRV/current/app/Payment.php")" = "$ACCT" ] && ok "owner restored" || not_ok "owner restored"
+expect 0 "host log still verifies" bg audit verify --dir "$T/hostlog"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
+out_has '"event":"rollback"' "the rollback is in the host log"
+[ "$(stat -c %G "$T/hostlog/audit.head")" = "$GROUP" ] && ok "root's append kept the head in the gate's group" || not_ok "root's append kept the head in the gate's group"
 
 # privileged commands: exact argv through sudo, via a drop-in that exists
 # only while the grant is active (this test writes to /etc/sudoers.d)

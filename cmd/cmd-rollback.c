@@ -1,0 +1,266 @@
+/*
+ * cmd-rollback.c - breakglass rollback: put back what a ticket's grants
+ * changed on this host.
+ */
+#include "audit.h"
+#include "cmd.h"
+#include "fileio.h"
+#include "grant.h"
+#include "json.h"
+#include "rollback.h"
+#include "snapshot.h"
+#include "sshkey.h"
+#include "ticket.h"
+#include "utc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+	"usage: breakglass rollback T [--grant G | --snapshot S] [--path P] [--dry-run]\n"
+	"                             [--audit-dir DIR]\n\n"
+	"Run on the host, as root.  Puts the grant's writable directories back\n"
+	"exactly as the snapshot has them: the bytes, modes, owners and times of\n"
+	"files, symlinks as links, directories; what the hotfix created is removed.\n"
+	"Default target: the snapshot taken before the grant's first write (--grant\n"
+	"G; needed when several grants of T changed files).  --snapshot S rolls\n"
+	"back to any snapshot, --path P limits it to one file or directory.\n"
+	"The current state is snapshotted first, so a rollback can be undone; a\n"
+	"rollback that was interrupted (even by kill -9) is finished by running the\n"
+	"same command again.  DIR defaults to /var/log/breakglass.\n";
+
+static const opt_def defs[] = {
+	{ "--grant", OPT_ARG },
+	{ "--snapshot", OPT_ARG },
+	{ "--path", OPT_ARG },
+	{ "--dry-run", 0 },
+	{ "--audit-dir", OPT_ARG },
+	{ NULL, 0 }
+};
+
+static int
+read_journal(const char *path, char *target, char *pre, bg_error *e)
+{
+	buf j;
+	int r;
+
+	buf_init(&j, 4096);
+	r = fileio_read(path, 4096, &j, e);
+	if (r == 0 && sscanf(buf_cstr(&j), "target: %127s\npre: %127s\n", target, pre) != 2)
+		r = bg_fail(e, BG_ERR_CORRUPT, "rollback journal '%s' is malformed", path);
+	buf_release(&j);
+	return r;
+}
+
+static void
+host_record(const char *dir, int64_t tkt, const char *detail)
+{
+	buf p, t;
+	sshkey_priv k;
+	audit_log log;
+	bg_error e;
+
+	buf_init(&p, 4096);
+	buf_init_secret(&t, 16384);
+	if (fileio_join(&p, dir, "host.key") == 0 && fileio_read(p.data, 16384, &t, &e) == 0 &&
+	    sshkey_priv_parse(buf_cstr(&t), t.len, &k, &e) == 0) {
+		if (audit_open(&log, dir, &k, k.pk, &e) == 0) {
+			if (audit_append(&log, utc_now(), "root", "rollback", tkt, detail, &e) != 0)
+				fprintf(stderr, "breakglass: warning: host log: %s\n", e.msg);
+			audit_close(&log);
+		}
+		sshkey_priv_release(&k);
+	} else
+		fprintf(stderr, "breakglass: warning: cannot record the rollback in the host log\n");
+	buf_release(&p);
+	buf_release(&t);
+}
+
+int
+cmd_rollback(int argc, char **argv)
+{
+	cmd_args a;
+	bg_error e;
+	int64_t tid, gid = 0;
+	const char *dir;
+	buf sdir, jpath, report, detail;
+	snapshot target, pre, current, latest;
+	snap_stats st;
+	rollback_stats rs;
+	char target_id[SNAP_ID_MAX] = "", pre_id[SNAP_ID_MAX] = "", prefix[64], **ids = NULL;
+	size_t nids = 0;
+	int r, resuming = 0, dry, lockfd = -1;
+
+	if ((r = cmd_parse("rollback", argc, argv, defs, &a)) != 0)
+		return r;
+	if (a.help)
+		return cmd_usage(usage_text);
+	if (a.npos != 1)
+		return cmd_failf(EXIT_USAGE, "rollback: name one ticket");
+	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
+		return r;
+	if (cmd_opt(&a, 0) && cmd_opt(&a, 1))
+		return cmd_failf(EXIT_USAGE, "rollback: give --grant or --snapshot, not both");
+	if (cmd_opt(&a, 0) && (r = cmd_grant_id(cmd_opt(&a, 0), &gid)) != 0)
+		return r;
+	if (cmd_opt(&a, 2) && cmd_opt(&a, 2)[0] != '/')
+		return cmd_failf(EXIT_USAGE, "rollback: --path must be absolute");
+	dry = a.val[3].set;
+	dir = cmd_opt(&a, 4) ? cmd_opt(&a, 4) : "/var/log/breakglass";
+	memset(&target, 0, sizeof(target));
+	memset(&pre, 0, sizeof(pre));
+	memset(&current, 0, sizeof(current));
+	buf_init(&sdir, 4096);
+	buf_init(&jpath, 4096);
+	buf_init(&report, 64u * 1024 * 1024);
+	buf_init(&detail, 8192);
+	bg_error_clear(&e);
+	buf_printf(&sdir, "%s/snapshots", dir);
+	buf_printf(&jpath, "%s/rollback.journal", sdir.data);
+	snprintf(prefix, sizeof(prefix), "T-%lld-G-", (long long)tid);
+	/* one rollback at a time on a host */
+	{
+		buf lp;
+
+		buf_init(&lp, 4096);
+		buf_printf(&lp, "%s/rollback.lock", sdir.data);
+		mkdir(sdir.data, 0750);
+		lockfd = open(lp.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		buf_release(&lp);
+		if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+			r = cmd_failf(lockfd < 0 ? EXIT_SYSTEM : EXIT_REFUSED, "%s",
+			    lockfd < 0 ? "cannot lock the snapshot store" :
+			    "another rollback is running on this host");
+			goto out;
+		}
+	}
+	if (access(jpath.data, F_OK) == 0) {
+		if ((r = read_journal(jpath.data, target_id, pre_id, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		if (strncmp(target_id, prefix, strlen(prefix)) != 0 ||
+		    (cmd_opt(&a, 1) && strcmp(cmd_opt(&a, 1), target_id) != 0)) {
+			r = cmd_failf(EXIT_REFUSED, "an interrupted rollback to '%s' must be finished "
+			    "first: run 'breakglass rollback' for its ticket again", target_id);
+			goto out;
+		}
+		resuming = 1;
+		fprintf(stderr, "breakglass: finishing the interrupted rollback to %s\n", target_id);
+	} else if (cmd_opt(&a, 1)) {
+		snprintf(target_id, sizeof(target_id), "%s", cmd_opt(&a, 1));
+		if (strncmp(target_id, prefix, strlen(prefix)) != 0) {
+			r = cmd_failf(EXIT_USAGE, "snapshot '%s' is not one of T-%lld's", target_id,
+			    (long long)tid);
+			goto out;
+		}
+	} else {
+		/* the snapshot before the grant's first write */
+		if ((r = snapshot_list(sdir.data, gid, &ids, &nids, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		for (size_t i = 0; i < nids; i++) {
+			if (strncmp(ids[i], prefix, strlen(prefix)) != 0)
+				continue;
+			if (target_id[0] == '\0')
+				snprintf(target_id, sizeof(target_id), "%s", ids[i]);
+			else if (gid == 0 && strncmp(ids[i], target_id,
+			    (size_t)(strchr(target_id + strlen(prefix), '-') - target_id)) != 0) {
+				r = cmd_failf(EXIT_USAGE, "several grants of T-%lld changed files on this "
+				    "host: name one with --grant", (long long)tid);
+				goto out;
+			}
+		}
+		if (target_id[0] == '\0') {
+			r = cmd_failf(EXIT_USAGE, "no snapshots of T-%lld%s on this host (in '%s')",
+			    (long long)tid, gid ? " for that grant" : "", sdir.data);
+			goto out;
+		}
+	}
+	if ((r = snapshot_load(sdir.data, target_id, &target, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	/* the current state, kept: this is what undoes the rollback */
+	snapshot_list_free(ids, nids);
+	ids = NULL;
+	nids = 0;
+	{
+		int have_latest = 0;
+
+		if (snapshot_list(sdir.data, target.grant, &ids, &nids, &e) == 0 && nids > 0 &&
+		    snapshot_load(sdir.data, ids[nids - 1], &latest, &e) == 0)
+			have_latest = 1;
+		r = snapshot_take(sdir.data, (const char *const *)target.roots, target.nroots,
+		    have_latest ? &latest : NULL, target.ticket, target.grant, utc_now(), NULL, NULL,
+		    &current, &st, &e);
+		if (have_latest)
+			snapshot_release(&latest);
+		if (r != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+	}
+	if (!resuming) {
+		snprintf(pre_id, sizeof(pre_id), "%s", current.id);
+		if (!dry) {
+			buf j;
+
+			buf_init(&j, 1024);
+			buf_printf(&j, "target: %s\npre: %s\n", target_id, pre_id);
+			r = fileio_write_atomic(jpath.data, j.data, j.len, 0600, 1, &e);
+			buf_release(&j);
+			if (r != 0) {
+				r = cmd_fail(r, &e);
+				goto out;
+			}
+		}
+	}
+	if ((r = rollback_apply(sdir.data, &current, &target, cmd_opt(&a, 2), dry, &report, &rs,
+	    &e)) != 0) {
+		cmd_write_out(&report);
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	cmd_write_out(&report);
+	if (dry) {
+		printf("dry run: %llu to restore, %llu to create, %llu to delete, %llu to adjust; "
+		    "nothing was changed\n", (unsigned long long)rs.restored,
+		    (unsigned long long)rs.created, (unsigned long long)rs.deleted,
+		    (unsigned long long)rs.meta);
+		r = 0;
+		goto out;
+	}
+	unlink(jpath.data);
+	fileio_sync_dir(jpath.data);
+	buf_printf(&detail, "{\"target\":\"%s\",\"pre\":\"%s\",\"restored\":%llu,\"created\":%llu,"
+	    "\"deleted\":%llu,\"meta\":%llu,\"linked\":%llu%s}", target_id, pre_id,
+	    (unsigned long long)rs.restored, (unsigned long long)rs.created,
+	    (unsigned long long)rs.deleted, (unsigned long long)rs.meta,
+	    (unsigned long long)rs.linked, resuming ? ",\"resumed\":true" : "");
+	host_record(dir, tid, detail.data);
+	printf("rolled back to %s: %llu restored, %llu recreated, %llu removed, %llu adjusted\n"
+	    "  undo with: breakglass rollback T-%lld --snapshot %s\n", target_id,
+	    (unsigned long long)rs.restored, (unsigned long long)rs.created,
+	    (unsigned long long)rs.deleted, (unsigned long long)rs.meta, (long long)tid, pre_id);
+	r = 0;
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	snapshot_list_free(ids, nids);
+	snapshot_release(&target);
+	snapshot_release(&pre);
+	snapshot_release(&current);
+	buf_release(&sdir);
+	buf_release(&jpath);
+	buf_release(&report);
+	buf_release(&detail);
+	return r;
+}

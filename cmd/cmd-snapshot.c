@@ -1,0 +1,142 @@
+/*
+ * cmd-snapshot.c - breakglass snapshot: snapshot directories on a host now
+ * (the gate does this by itself before every write).
+ */
+#include "cmd.h"
+#include "grant.h"
+#include "snapshot.h"
+#include "ticket.h"
+#include "utc.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+	"usage: breakglass snapshot T --grant G [--audit-dir DIR] [--progress] DIR...\n"
+	"       breakglass snapshot --list T [--audit-dir DIR]\n\n"
+	"Take a snapshot of the directories (absolute paths) into the host's\n"
+	"snapshot store, filed under ticket T and grant G, incremental from the\n"
+	"grant's last snapshot.  The gate snapshots a grant's writable directories\n"
+	"before and after every write by itself; this is for work done by other\n"
+	"means (a client-executed step, a manual change) that should be just as\n"
+	"reversible.  --progress shows files, bytes, rate on a terminal.\n"
+	"DIR defaults to /var/log/breakglass.\n";
+
+static const opt_def defs[] = {
+	{ "--grant", OPT_ARG },
+	{ "--audit-dir", OPT_ARG },
+	{ "--progress", 0 },
+	{ "--list", 0 },
+	{ NULL, 0 }
+};
+
+struct prog {
+	double start;
+};
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+show(void *ctx, const snap_stats *st)
+{
+	struct prog *p = ctx;
+	double el = mono() - p->start;
+
+	fprintf(stderr, "\r  %llu files, %.1f MiB (%.1f MiB copied, %llu unchanged) %.1f MiB/s  ",
+	    (unsigned long long)st->files, (double)st->bytes / 1048576.0,
+	    (double)st->copied / 1048576.0, (unsigned long long)st->reused,
+	    el > 0 ? (double)st->copied / 1048576.0 / el : 0.0);
+}
+
+int
+cmd_snapshot(int argc, char **argv)
+{
+	cmd_args a;
+	bg_error e;
+	int64_t tid, gid;
+	const char *dir, *roots[SNAP_MAX_ROOTS];
+	buf sdir;
+	snapshot prev, out;
+	snap_stats st;
+	char **ids = NULL;
+	size_t nids = 0, i;
+	struct prog pr;
+	int r, have_prev = 0;
+
+	if ((r = cmd_parse("snapshot", argc, argv, defs, &a)) != 0)
+		return r;
+	if (a.help)
+		return cmd_usage(usage_text);
+	dir = cmd_opt(&a, 1) ? cmd_opt(&a, 1) : "/var/log/breakglass";
+	buf_init(&sdir, 4096);
+	buf_printf(&sdir, "%s/snapshots", dir);
+	bg_error_clear(&e);
+	if (a.val[3].set) {
+		char prefix[64];
+
+		if (a.npos != 1 || (r = cmd_ticket_id(a.pos[0], &tid)) != 0) {
+			buf_release(&sdir);
+			return r ? r : cmd_failf(EXIT_USAGE, "snapshot --list: name one ticket");
+		}
+		snprintf(prefix, sizeof(prefix), "T-%lld-G-", (long long)tid);
+		if ((r = snapshot_list(sdir.data, 0, &ids, &nids, &e)) != 0) {
+			buf_release(&sdir);
+			return cmd_fail(r, &e);
+		}
+		for (i = 0; i < nids; i++)
+			if (strncmp(ids[i], prefix, strlen(prefix)) == 0)
+				printf("%s\n", ids[i]);
+		snapshot_list_free(ids, nids);
+		buf_release(&sdir);
+		return 0;
+	}
+	if (a.npos < 2)
+		return cmd_failf(EXIT_USAGE, "snapshot: name a ticket and at least one directory");
+	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
+		return r;
+	if (cmd_opt(&a, 0) == NULL)
+		return cmd_failf(EXIT_USAGE, "snapshot: --grant G is required");
+	if ((r = cmd_grant_id(cmd_opt(&a, 0), &gid)) != 0)
+		return r;
+	for (i = 1; i < (size_t)a.npos; i++) {
+		if (a.pos[i][0] != '/')
+			return cmd_failf(EXIT_USAGE, "snapshot: '%s' must be an absolute path", a.pos[i]);
+		roots[i - 1] = a.pos[i];
+	}
+	if (snapshot_list(sdir.data, gid, &ids, &nids, &e) == 0 && nids > 0 &&
+	    snapshot_load(sdir.data, ids[nids - 1], &prev, &e) == 0)
+		have_prev = 1;
+	pr.start = mono();
+	r = snapshot_take(sdir.data, roots, (size_t)a.npos - 1, have_prev ? &prev : NULL, tid, gid,
+	    utc_now(), a.val[2].set && isatty(STDERR_FILENO) ? show : NULL, &pr, &out, &st, &e);
+	if (a.val[2].set && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	if (have_prev)
+		snapshot_release(&prev);
+	snapshot_list_free(ids, nids);
+	buf_release(&sdir);
+	if (r != 0)
+		return cmd_fail(r, &e);
+	if (a.json)
+		printf("{\"snapshot\":\"%s\",\"files\":%llu,\"bytes\":%llu,\"copied\":%llu,"
+		    "\"unchanged\":%llu,\"cloned\":%llu}\n", out.id, (unsigned long long)st.files,
+		    (unsigned long long)st.bytes, (unsigned long long)st.copied,
+		    (unsigned long long)st.reused, (unsigned long long)st.cloned);
+	else
+		printf("%s: %llu files, %llu directories, %llu links, %llu bytes (%llu copied, %llu "
+		    "unchanged, %llu cloned)\n", out.id, (unsigned long long)st.files,
+		    (unsigned long long)st.dirs, (unsigned long long)st.links,
+		    (unsigned long long)st.bytes, (unsigned long long)st.copied,
+		    (unsigned long long)st.reused, (unsigned long long)st.cloned);
+	snapshot_release(&out);
+	return 0;
+}

@@ -1,0 +1,782 @@
+/*
+ * snapshot.c - the content-addressed snapshot store.
+ *
+ * The walk never follows a symlink: every directory is opened relative to
+ * its parent with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), and every file is opened the
+ * same way and checked to be the inode that was listed.
+ */
+#include "snapshot.h"
+#include "fileio.h"
+#include "utc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/openat2.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC "breakglass-snapshot v1"
+
+static int
+openat2_(int dirfd, const char *path, int flags, unsigned long long resolve)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned long long)(flags | O_CLOEXEC);
+	how.mode = (flags & O_CREAT) ? 0600 : 0;
+	how.resolve = resolve;
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+#define BENEATH (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+
+int
+snapshot_escape(const char *s, buf *out)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	int r = 0;
+
+	for (; *s && r == 0; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c > 0x20 && c < 0x7f && c != '%')
+			r = buf_putc(out, (char)c);
+		else {
+			char e[3] = { '%', hx[c >> 4], hx[c & 15] };
+
+			r = buf_append(out, e, 3);
+		}
+	}
+	return r;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int
+snapshot_unescape(const char *s, size_t n, buf *out)
+{
+	size_t i;
+	int r = 0;
+
+	buf_reset(out);
+	for (i = 0; i < n && r == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int a, b;
+
+			if (i + 2 >= n || (a = hexval(s[i + 1])) < 0 || (b = hexval(s[i + 2])) < 0)
+				return BG_ERR_INVALID;
+			c = (unsigned char)(a << 4 | b);
+			if (c == 0)
+				return BG_ERR_INVALID;
+			i += 2;
+		} else if (c <= 0x20 || c >= 0x7f) {
+			return BG_ERR_INVALID;
+		}
+		r = buf_putc(out, (char)c);
+	}
+	return r;
+}
+
+void
+snapshot_release(snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		free(s->e[i].path);
+		free(s->e[i].target);
+	}
+	free(s->e);
+	for (i = 0; i < s->nroots; i++)
+		free(s->roots[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const snap_entry *x = a, *y = b;
+
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+const snap_entry *
+snapshot_find(const snapshot *s, int root, const char *path)
+{
+	snap_entry key;
+
+	memset(&key, 0, sizeof(key));
+	key.root = root;
+	key.path = (char *)path;
+	return bsearch(&key, s->e, s->n, sizeof(*s->e), entry_cmp);
+}
+
+static snap_entry *
+add_entry(snapshot *s)
+{
+	if (s->n == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 1024;
+		snap_entry *v;
+
+		if (nc > 16u * 1024 * 1024 || (v = realloc(s->e, nc * sizeof(*v))) == NULL)
+			return NULL;
+		s->e = v;
+		s->cap = nc;
+	}
+	memset(&s->e[s->n], 0, sizeof(s->e[0]));
+	return &s->e[s->n++];
+}
+
+int
+snapshot_object_path(const char *store, const char *hash, buf *out)
+{
+	buf_reset(out);
+	return buf_printf(out, "%s/objects/%.2s/%s", store, hash, hash);
+}
+
+/* ---- taking a snapshot ---- */
+
+typedef struct taker {
+	const char *store;
+	int storefd, objfd, tmpfd;
+	const snapshot *prev;
+	snapshot *out;
+	snap_stats *st;
+	snap_progress_fn progress;
+	void *pctx;
+	double last_progress;
+	bg_error *e;
+} taker;
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+same_meta(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Store the content of src (open, read-only) as an object; hex gets its hash. */
+static int
+store_object(taker *t, int src, char hex[65], int *cloned)
+{
+	crypto_generichash_state hs;
+	unsigned char h[32], *b = NULL;
+	char tmpname[64], dir[3], name[68];
+	unsigned char rnd[8];
+	int dst, r = 0, cl = 0;
+	ssize_t n;
+	off_t off = 0;
+
+	*cloned = 0;
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(tmpname, sizeof(tmpname), "%02x%02x%02x%02x%02x%02x%02x%02x.tmp", rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	if ((dst = openat(t->tmpfd, tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0440)) < 0)
+		return bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s",
+		    strerror(errno));
+	/* a reflink shares the blocks copy-on-write: no data written, and the
+	 * object stays independent of the live file */
+	if (ioctl(dst, FICLONE, src) == 0)
+		cl = 1;
+	if ((b = malloc(1 << 20)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	crypto_generichash_init(&hs, NULL, 0, sizeof(h));
+	while ((n = pread(src, b, 1 << 20, off)) > 0) {
+		crypto_generichash_update(&hs, b, (size_t)n);
+		if (!cl && fileio_write_full(dst, b, (size_t)n) != 0) {
+			r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s "
+			    "(disk full?)", strerror(errno));
+			goto out;
+		}
+		off += n;
+	}
+	if (n < 0) {
+		r = bg_fail(t->e, BG_ERR_IO, "cannot read a file to snapshot: %s", strerror(errno));
+		goto out;
+	}
+	t->st->copied += (uint64_t)off;
+	crypto_generichash_final(&hs, h, sizeof(h));
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	snprintf(dir, sizeof(dir), "%.2s", hex);
+	snprintf(name, sizeof(name), "%.2s/%s", hex, hex);
+	if (mkdirat(t->objfd, dir, 0750) != 0 && errno != EEXIST) {
+		r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
+		goto out;
+	}
+	if (faccessat(t->objfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		unlinkat(t->tmpfd, tmpname, 0); /* already stored: deduplicated */
+	} else if (renameat(t->tmpfd, tmpname, t->objfd, name) != 0) {
+		r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
+		goto out;
+	}
+	*cloned = cl;
+out:
+	if (r != 0)
+		unlinkat(t->tmpfd, tmpname, 0);
+	free(b);
+	close(dst);
+	return r;
+}
+
+static void
+progress(taker *t, int force)
+{
+	double now;
+
+	if (t->progress == NULL)
+		return;
+	now = mono();
+	if (force || now - t->last_progress >= 0.2) {
+		t->last_progress = now;
+		t->progress(t->pctx, t->st);
+	}
+}
+
+static int
+fill_meta(snap_entry *en, const struct stat *sb)
+{
+	en->mode = sb->st_mode & 07777;
+	en->uid = sb->st_uid;
+	en->gid = sb->st_gid;
+	en->size = sb->st_size;
+	en->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
+	en->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000LL + sb->st_ctim.tv_nsec;
+	en->dev = (uint64_t)sb->st_dev;
+	en->ino = (uint64_t)sb->st_ino;
+	en->nlink = (uint64_t)sb->st_nlink;
+	return 0;
+}
+
+static int walk(taker *t, int root, int dfd, const char *rel, int depth);
+
+static int
+visit(taker *t, int root, int dfd, const char *name, const char *rel)
+{
+	struct stat sb, sb2;
+	snap_entry *en;
+	char *path;
+	int r = 0;
+
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return bg_fail(t->e, BG_ERR_IO, "cannot stat '%s': %s", rel, strerror(errno));
+	if ((path = strdup(rel)) == NULL || (en = add_entry(t->out)) == NULL) {
+		free(path);
+		return BG_ERR_NOMEM;
+	}
+	en->root = root;
+	en->path = path;
+	memcpy(en->hash, "-", 2);
+	fill_meta(en, &sb);
+	if (S_ISDIR(sb.st_mode)) {
+		int cfd = openat2_(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, BENEATH);
+
+		en->type = 'd';
+		t->st->dirs++;
+		if (cfd < 0) {
+			if (errno == EXDEV) {
+				en->type = 'o'; /* another mount: not kept */
+				return 0;
+			}
+			return bg_fail(t->e, BG_ERR_PERM, "cannot read directory '%s': %s", rel,
+			    strerror(errno));
+		}
+		return walk(t, root, cfd, rel, 0);
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		char target[4097];
+		ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+
+		if (n < 0 || n >= (ssize_t)sizeof(target) - 1)
+			return bg_fail(t->e, BG_ERR_IO, "cannot read link '%s'", rel);
+		target[n] = '\0';
+		en->type = 'l';
+		t->st->links++;
+		if ((en->target = strdup(target)) == NULL)
+			return BG_ERR_NOMEM;
+		return 0;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		en->type = 'o';
+		t->st->others++;
+		return 0;
+	}
+	en->type = 'f';
+	t->st->files++;
+	t->st->bytes += (uint64_t)sb.st_size;
+	if (t->prev != NULL) {
+		const snap_entry *p = snapshot_find(t->prev, root, rel);
+
+		if (p != NULL && p->type == 'f' && p->ino == (uint64_t)sb.st_ino &&
+		    p->size == sb.st_size && p->mtime_ns == en->mtime_ns && p->ctime_ns == en->ctime_ns) {
+			char name2[68];
+
+			snprintf(name2, sizeof(name2), "%.2s/%s", p->hash, p->hash);
+			if (faccessat(t->objfd, name2, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+				memcpy(en->hash, p->hash, sizeof(en->hash));
+				t->st->reused++;
+				return 0;
+			}
+		}
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = openat2_(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY, BENEATH), cloned;
+
+		if (fd < 0)
+			return bg_fail(t->e, BG_ERR_PERM, "cannot read '%s': %s", rel, strerror(errno));
+		if (fstat(fd, &sb2) != 0 || sb2.st_ino != sb.st_ino) {
+			close(fd);
+			return bg_fail(t->e, BG_ERR_IO, "'%s' changed while being snapshotted", rel);
+		}
+		r = store_object(t, fd, en->hash, &cloned);
+		if (r == 0 && fstat(fd, &sb2) == 0 && same_meta(&sb, &sb2)) {
+			close(fd);
+			t->st->cloned += (uint64_t)cloned;
+			return 0;
+		}
+		close(fd);
+		if (r != 0)
+			return r;
+		/* changed while we read it: take its new state once more */
+		sb = sb2;
+		fill_meta(en, &sb);
+	}
+	return bg_fail(t->e, BG_ERR_IO, "'%s' keeps changing while being snapshotted: try again",
+	    rel);
+}
+
+static int
+walk(taker *t, int root, int dfd, const char *rel, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	buf child;
+	int r = 0;
+
+	if (depth > 64) {
+		close(dfd);
+		return bg_fail(t->e, BG_ERR_TOOLARGE, "directories nested deeper than 64 levels");
+	}
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return bg_fail(t->e, BG_ERR_IO, "cannot list '%s'", rel);
+	}
+	buf_init(&child, 8192);
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		buf_reset(&child);
+		if ((r = buf_printf(&child, "%s%s%s", rel, *rel ? "/" : "", de->d_name)) != 0)
+			break;
+		r = visit(t, root, dirfd(d), de->d_name, child.data);
+		progress(t, 0);
+	}
+	buf_release(&child);
+	closedir(d);
+	(void)depth;
+	return r;
+}
+
+static int
+format_manifest(const snapshot *s, buf *out)
+{
+	char ts[UTC_STRLEN];
+	size_t i;
+	int r;
+
+	utc_format(s->created, ts);
+	if ((r = buf_printf(out, MAGIC "\nid: %s\ncreated: %s\nticket: %lld\ngrant: %lld\n", s->id,
+	    ts, (long long)s->ticket, (long long)s->grant)) != 0)
+		return r;
+	for (i = 0; i < s->nroots; i++) {
+		if ((r = buf_puts(out, "root: ")) != 0 || (r = snapshot_escape(s->roots[i], out)) != 0 ||
+		    (r = buf_putc(out, '\n')) != 0)
+			return r;
+	}
+	if ((r = buf_puts(out, "---\n")) != 0)
+		return r;
+	for (i = 0; i < s->n; i++) {
+		const snap_entry *en = &s->e[i];
+
+		if ((r = buf_printf(out, "%d %c %o %u %u %lld %lld %lld %llu %llu %llu %s ", en->root,
+		    en->type, (unsigned)en->mode, (unsigned)en->uid, (unsigned)en->gid,
+		    (long long)en->size, (long long)en->mtime_ns, (long long)en->ctime_ns,
+		    (unsigned long long)en->dev, (unsigned long long)en->ino,
+		    (unsigned long long)en->nlink, en->hash)) != 0)
+			return r;
+		if (en->path[0] == '\0')
+			r = buf_putc(out, '.');
+		else
+			r = snapshot_escape(en->path, out);
+		if (r == 0 && en->target != NULL) {
+			r = buf_putc(out, ' ');
+			if (r == 0)
+				r = en->target[0] ? snapshot_escape(en->target, out) : buf_putc(out, '.');
+		}
+		if (r == 0)
+			r = buf_putc(out, '\n');
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+ensure_dirs(const char *store, bg_error *e)
+{
+	static const char *const sub[] = { "", "/objects", "/tmp" };
+	buf p;
+	int r = 0;
+
+	buf_init(&p, 4096);
+	for (int i = 0; i < 3 && r == 0; i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s%s", store, sub[i]);
+		if (mkdir(p.data, 0750) != 0 && errno != EEXIST)
+			r = bg_fail(e, BG_ERR_IO, "cannot create '%s': %s", p.data, strerror(errno));
+	}
+	buf_release(&p);
+	return r;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+snapshot_list(const char *store, int64_t grant, char ***ids, size_t *n, bg_error *e)
+{
+	DIR *d;
+	struct dirent *de;
+	char **v = NULL, prefix[64];
+	size_t cnt = 0;
+
+	*ids = NULL;
+	*n = 0;
+	snprintf(prefix, sizeof(prefix), "-G-%lld-", (long long)grant);
+	if ((d = opendir(store)) == NULL)
+		return errno == ENOENT ? 0 : bg_fail(e, BG_ERR_IO, "cannot read '%s'", store);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		char **nv;
+
+		if (l < 10 || strcmp(de->d_name + l - 9, ".manifest") != 0)
+			continue;
+		if (grant != 0 && strstr(de->d_name, prefix) == NULL)
+			continue;
+		if (cnt >= 100000 || (nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL)
+			break;
+		v = nv;
+		if ((v[cnt] = strndup(de->d_name, l - 9)) == NULL)
+			break;
+		cnt++;
+	}
+	closedir(d);
+	qsort(v, cnt, sizeof(*v), cmp_names);
+	*ids = v;
+	*n = cnt;
+	return 0;
+}
+
+void
+snapshot_list_free(char **ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int
+snapshot_take(const char *store, const char *const *roots, size_t nroots, const snapshot *prev,
+    int64_t ticket, int64_t grant, int64_t now, snap_progress_fn progressfn, void *pctx,
+    snapshot *out, snap_stats *st, bg_error *e)
+{
+	taker t;
+	buf text, path;
+	char ts[UTC_STRLEN], **ids = NULL;
+	size_t nids = 0, i;
+	unsigned char rnd[3];
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(st, 0, sizeof(*st));
+	if (nroots > SNAP_MAX_ROOTS)
+		return bg_fail(e, BG_ERR_TOOLARGE, "more than %d directories", SNAP_MAX_ROOTS);
+	if ((r = ensure_dirs(store, e)) != 0)
+		return r;
+	memset(&t, 0, sizeof(t));
+	t.store = store;
+	t.prev = prev;
+	t.out = out;
+	t.st = st;
+	t.progress = progressfn;
+	t.pctx = pctx;
+	t.e = e;
+	t.storefd = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	t.objfd = openat(t.storefd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	t.tmpfd = openat(t.storefd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	buf_init(&text, 1024u * 1024 * 1024);
+	buf_init(&path, 4096);
+	if (t.storefd < 0 || t.objfd < 0 || t.tmpfd < 0) {
+		r = bg_fail(e, BG_ERR_IO, "cannot open the snapshot store '%s'", store);
+		goto out;
+	}
+	out->created = now;
+	out->ticket = ticket;
+	out->grant = grant;
+	for (i = 0; i < nroots; i++) {
+		int fd;
+		snap_entry *en;
+		struct stat sb;
+
+		if ((out->roots[i] = strdup(roots[i])) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		out->nroots = i + 1;
+		fd = openat2_(AT_FDCWD, roots[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+		    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* nothing there yet */
+			r = bg_fail(e, BG_ERR_PERM, "cannot read '%s': %s", roots[i], strerror(errno));
+			goto out;
+		}
+		if (fstat(fd, &sb) != 0 || (en = add_entry(out)) == NULL || (en->path = strdup("")) == NULL) {
+			close(fd);
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		en->root = (int)i;
+		en->type = 'd';
+		memcpy(en->hash, "-", 2);
+		fill_meta(en, &sb);
+		if ((r = walk(&t, (int)i, fd, "", 0)) != 0)
+			goto out;
+	}
+	progress(&t, 1);
+	qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
+	/* the objects must be on disk before the manifest names them */
+	if (syncfs(t.storefd) != 0) {
+		r = bg_fail(e, BG_ERR_IO, "cannot sync the snapshot store: %s", strerror(errno));
+		goto out;
+	}
+	if ((r = snapshot_list(store, grant, &ids, &nids, e)) != 0)
+		goto out;
+	utc_format(now, ts);
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(out->id, sizeof(out->id), "T-%lld-G-%lld-%05zu-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x",
+	    (long long)ticket, (long long)grant, nids + 1, ts, ts + 5, ts + 8, ts + 11, ts + 14,
+	    ts + 17, rnd[0], rnd[1], rnd[2]);
+	if ((r = format_manifest(out, &text)) != 0 ||
+	    (r = buf_printf(&path, "%s/%s.manifest", store, out->id)) != 0) {
+		r = bg_fail(e, r, "cannot build the manifest");
+		goto out;
+	}
+	if ((r = fileio_write_atomic(path.data, text.data, text.len, 0440, 1, e)) != 0)
+		goto out;
+out:
+	snapshot_list_free(ids, nids);
+	if (t.storefd >= 0)
+		close(t.storefd);
+	if (t.objfd >= 0)
+		close(t.objfd);
+	if (t.tmpfd >= 0)
+		close(t.tmpfd);
+	buf_release(&text);
+	buf_release(&path);
+	if (r != 0)
+		snapshot_release(out);
+	return r;
+}
+
+/* ---- reading manifests ---- */
+
+static int
+header_value(const char **p, const char *end, const char *key, buf *v)
+{
+	size_t kl = strlen(key);
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+
+	if (nl == NULL || (size_t)(nl - *p) < kl + 2 || memcmp(*p, key, kl) != 0 ||
+	    (*p)[kl] != ':' || (*p)[kl + 1] != ' ')
+		return BG_ERR_INVALID;
+	buf_reset(v);
+	if (buf_append(v, *p + kl + 2, (size_t)(nl - *p) - kl - 2) != 0)
+		return BG_ERR_NOMEM;
+	*p = nl + 1;
+	return 0;
+}
+
+int
+snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
+{
+	const char *p = text, *end = text + len;
+	buf v, f;
+	size_t line = 5;
+	int r = BG_ERR_INVALID;
+
+	memset(s, 0, sizeof(*s));
+	buf_init(&v, 64 * 1024);
+	buf_init(&f, 64 * 1024);
+	if (len < sizeof(MAGIC) || memcmp(p, MAGIC "\n", sizeof(MAGIC)) != 0 ||
+	    memchr(text, '\0', len) != NULL)
+		goto bad;
+	p += sizeof(MAGIC);
+	if (header_value(&p, end, "id", &v) != 0 || v.len == 0 || v.len >= SNAP_ID_MAX ||
+	    strspn(v.data, "TG-0123456789Zabcdef") != v.len)
+		goto bad;
+	memcpy(s->id, v.data, v.len + 1);
+	if (header_value(&p, end, "created", &v) != 0 || utc_parse(v.data, &s->created) != 0)
+		goto bad;
+	if (header_value(&p, end, "ticket", &v) != 0 || (s->ticket = strtoll(v.data, NULL, 10)) < 0)
+		goto bad;
+	if (header_value(&p, end, "grant", &v) != 0 || (s->grant = strtoll(v.data, NULL, 10)) < 0)
+		goto bad;
+	while (header_value(&p, end, "root", &v) == 0) {
+		line++;
+		if (s->nroots == SNAP_MAX_ROOTS || snapshot_unescape(v.data, v.len, &f) != 0 ||
+		    f.len == 0 || f.data[0] != '/' || (s->roots[s->nroots] = strdup(f.data)) == NULL)
+			goto bad;
+		s->nroots++;
+	}
+	if ((size_t)(end - p) < 4 || memcmp(p, "---\n", 4) != 0)
+		goto bad;
+	p += 4;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *fields[14];
+		size_t nfields = 0;
+		char *copy, *save = NULL, *tok;
+		snap_entry *en;
+		unsigned mode, uid, gid;
+		long long size, mt, ct;
+		unsigned long long dev, ino, nlink;
+		int root;
+
+		line++;
+		if (nl == NULL || nl - p > 16384)
+			goto bad;
+		if ((copy = strndup(p, (size_t)(nl - p))) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		p = nl + 1;
+		for (tok = strtok_r(copy, " ", &save); tok && nfields < 14; tok = strtok_r(NULL, " ", &save))
+			fields[nfields++] = tok;
+		if ((nfields != 13 && nfields != 14) || tok != NULL ||
+		    sscanf(fields[0], "%d", &root) != 1 || root < 0 || (size_t)root >= s->nroots ||
+		    strlen(fields[1]) != 1 || strchr("fdlo", fields[1][0]) == NULL ||
+		    sscanf(fields[2], "%o", &mode) != 1 || mode > 07777 ||
+		    sscanf(fields[3], "%u", &uid) != 1 || sscanf(fields[4], "%u", &gid) != 1 ||
+		    sscanf(fields[5], "%lld", &size) != 1 || size < 0 ||
+		    sscanf(fields[6], "%lld", &mt) != 1 || sscanf(fields[7], "%lld", &ct) != 1 ||
+		    sscanf(fields[8], "%llu", &dev) != 1 || sscanf(fields[9], "%llu", &ino) != 1 ||
+		    sscanf(fields[10], "%llu", &nlink) != 1 ||
+		    (fields[1][0] == 'f' ? strlen(fields[11]) != 64 ||
+		    strspn(fields[11], "0123456789abcdef") != 64 : strcmp(fields[11], "-") != 0) ||
+		    (fields[1][0] == 'l') != (nfields == 14) || (en = add_entry(s)) == NULL) {
+			free(copy);
+			goto bad;
+		}
+		en->root = root;
+		en->type = fields[1][0];
+		en->mode = (mode_t)mode;
+		en->uid = (uid_t)uid;
+		en->gid = (gid_t)gid;
+		en->size = size;
+		en->mtime_ns = mt;
+		en->ctime_ns = ct;
+		en->dev = dev;
+		en->ino = ino;
+		en->nlink = nlink;
+		snprintf(en->hash, sizeof(en->hash), "%s", fields[11]);
+		if (strcmp(fields[12], ".") == 0)
+			en->path = strdup("");
+		else if (snapshot_unescape(fields[12], strlen(fields[12]), &f) == 0 && f.len > 0 &&
+		    f.data[0] != '/' && strstr(f.data, "..") == NULL)
+			en->path = strdup(f.data);
+		if (en->path == NULL) {
+			free(copy);
+			goto bad;
+		}
+		if (nfields == 14) {
+			if (strcmp(fields[13], ".") == 0)
+				en->target = strdup("");
+			else if (snapshot_unescape(fields[13], strlen(fields[13]), &f) == 0)
+				en->target = strdup(f.data);
+			if (en->target == NULL) {
+				free(copy);
+				goto bad;
+			}
+		}
+		free(copy);
+		if (s->n > 1 && entry_cmp(&s->e[s->n - 2], &s->e[s->n - 1]) >= 0)
+			goto bad; /* sorted, no duplicates: snapshot_find relies on it */
+	}
+	r = 0;
+	goto out;
+bad:
+	r = bg_fail(e, BG_ERR_CORRUPT, "snapshot manifest is malformed (line %zu)", line);
+out:
+	buf_release(&v);
+	buf_release(&f);
+	if (r != 0)
+		snapshot_release(s);
+	return r;
+}
+
+int
+snapshot_load(const char *store, const char *id, snapshot *out, bg_error *e)
+{
+	buf path, text;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (strchr(id, '/') != NULL || strlen(id) >= SNAP_ID_MAX)
+		return bg_fail(e, BG_ERR_INVALID, "invalid snapshot id");
+	buf_init(&path, 4096);
+	buf_init(&text, 1024u * 1024 * 1024);
+	if ((r = buf_printf(&path, "%s/%s.manifest", store, id)) == 0 &&
+	    (r = fileio_read(path.data, text.max, &text, e)) == 0)
+		r = snapshot_parse(buf_cstr(&text), text.len, out, e);
+	if (r == BG_ERR_NOTFOUND)
+		bg_fail(e, r, "no snapshot '%s'", id);
+	buf_release(&path);
+	buf_release(&text);
+	return r;
+}

@@ -1,0 +1,119 @@
+#!/bin/sh
+# t1100-rollback: snapshots and exact rollback of a tree the hotfix has
+# mangled - text, binary, symlinks (in scope and pointing out), a directory
+# swapped for a symlink to /etc, hard links, empty directories, modes,
+# owners; dry run; undo; kill -9 midway and rerun; a file changing while it
+# is snapshotted; a full disk.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (owners, tmpfs)"; exit 1; }
+
+A=$T/app
+H=$T/host
+mkdir -p "$A/dir1" "$A/empty" "$A/dir2" "$H"
+printf 'hello\n' >"$A/text.txt"
+head -c 100000 /dev/urandom >"$A/bin.dat"
+printf 'nested\n' >"$A/dir1/nested.txt"
+printf 'in dir2\n' >"$A/dir2/keep.txt"
+ln -s text.txt "$A/link-in"
+ln -s /etc/passwd "$A/link-out"
+printf 'shared\n' >"$A/hard1"; ln "$A/hard1" "$A/hard2"
+printf 'secret\n' >"$A/secret.txt"; chmod 0600 "$A/secret.txt"; chown nobody:nogroup "$A/secret.txt"
+touch -d '2026-01-02 03:04:05' "$A/text.txt"
+ETC_SUM=$(cd /etc && find . -maxdepth 1 -type f -name 'host*' -exec sha256sum {} + | sort | sha256sum)
+
+state() { # state DIR OUT: what rollback must restore, one line per path
+	(cd "$1" && find . -mindepth 1 \( -type d -printf '%P|d|%m|%U|%G\n' \) -o \
+		\( -type f -printf '%P|f|%m|%U|%G|%s|%T@\n' \) -o \( -printf '%P|%y|%U|%G|%l\n' \) | sort
+	 find . -type f | sort | while read -r f; do echo "$f $(sha256sum <"$f" | cut -c1-64)"; done) >"$2"
+}
+same() { if cmp -s "$1" "$2"; then ok "$3"; else not_ok "$3"; diff "$1" "$2" | head -20 | sed 's/^/#   /'; fi; }
+
+state "$A" "$T/s0"
+expect 0 "snapshot" bg snapshot T-1 --grant G-1 --audit-dir "$H" "$A"
+S1=$(cut -d: -f1 "$T/out")
+out_has "T-1-G-1-00001" "snapshot id names ticket, grant and sequence"
+expect 0 "a second snapshot is incremental" bg snapshot T-1 --grant G-1 --audit-dir "$H" --json "$A"
+out_has '"copied":0' "nothing copied when nothing changed"
+
+# the hotfix mangles everything it can
+printf 'hello, changed\n' >"$A/text.txt"
+head -c 100000 /dev/urandom >"$A/bin.dat"
+rm "$A/dir1/nested.txt"
+printf 'new\n' >"$A/new.txt"
+mkdir -p "$A/newdir/deep"; printf 'x\n' >"$A/newdir/deep/x"
+chmod 0644 "$A/secret.txt"; chown root:root "$A/secret.txt"
+ln -sfn bin.dat "$A/link-in"
+rm -rf "$A/dir2"; ln -s /etc "$A/dir2"
+rm "$A/hard2"; printf 'shared\n' >"$A/hard2"
+rmdir "$A/empty"
+state "$A" "$T/s1"
+
+expect 0 "dry run" bg rollback T-1 --grant G-1 --audit-dir "$H" --dry-run
+out_has "dry run:" "dry run says what it would do"
+out_has "delete .*new.txt" "dry run lists the created file for deletion"
+out_has "restore .*text.txt" "dry run lists the changed file"
+state "$A" "$T/s1b"; same "$T/s1" "$T/s1b" "dry run changed nothing"
+
+expect 0 "rollback" bg rollback T-1 --grant G-1 --audit-dir "$H"
+out_has "undo with: breakglass rollback T-1 --snapshot" "says how to undo"
+PRE=$(sed -n 's/.*--snapshot \(T-[^ ]*\).*/\1/p' "$T/out")
+state "$A" "$T/s2"; same "$T/s0" "$T/s2" "tree exactly as snapshotted (bytes, modes, owners, times, links)"
+[ "$(stat -c %i "$A/hard1")" = "$(stat -c %i "$A/hard2")" ] && ok "hard links re-linked" || not_ok "hard links re-linked"
+[ -L "$A/link-out" ] && [ "$(readlink "$A/link-out")" = /etc/passwd ] && ok "symlink out restored as a link" || not_ok "symlink out restored as a link"
+[ -d "$A/dir2" ] && [ ! -L "$A/dir2" ] && ok "symlink planted over a directory replaced by the directory" || not_ok "symlink planted over a directory replaced by the directory"
+[ "$(cd /etc && find . -maxdepth 1 -type f -name 'host*' -exec sha256sum {} + | sort | sha256sum)" = "$ETC_SUM" ] \
+	&& ok "nothing outside the tree was touched" || not_ok "nothing outside the tree was touched"
+[ ! -e "$H/snapshots/rollback.journal" ] && ok "journal removed after success" || not_ok "journal removed after success"
+
+expect 0 "undo the rollback" bg rollback T-1 --snapshot "$PRE" --audit-dir "$H"
+state "$A" "$T/s3"; same "$T/s1" "$T/s3" "undo brings the hotfix's state back exactly"
+expect 0 "and roll back again" bg rollback T-1 --grant G-1 --audit-dir "$H"
+state "$A" "$T/s4"; same "$T/s0" "$T/s4" "rolled back again"
+
+expect 0 "rollback of one path" bg rollback T-1 --grant G-1 --audit-dir "$H" --path "$A/text.txt" --dry-run
+expect 2 "a relative --path is refused" bg rollback T-1 --grant G-1 --audit-dir "$H" --path text.txt
+expect 2 "a snapshot of another ticket is refused" bg rollback T-2 --snapshot "$S1" --audit-dir "$H"
+
+# kill -9 in the middle, then run it again
+i=0; while [ $i -lt 40 ]; do printf "file %d\n" $i >"$A/f$i.txt"; printf 'm\n' >>"$A/text.txt"; i=$((i + 1)); done
+state "$A" "$T/s5"
+BREAKGLASS_TESTING=1 BREAKGLASS_TEST_ROLLBACK_DELAY_MS=100 "$BREAKGLASS" rollback T-1 --grant G-1 --audit-dir "$H" >/dev/null 2>&1 &
+rbpid=$!
+sleep 0.3
+while [ ! -e "$H/snapshots/rollback.journal" ] && kill -0 $rbpid 2>/dev/null; do sleep 0.05; done
+sleep 0.4
+kill -0 $rbpid 2>/dev/null && ok "rollback still running when killed" || not_ok "rollback still running when killed"
+kill -9 $rbpid 2>/dev/null; wait $rbpid 2>/dev/null
+[ -e "$H/snapshots/rollback.journal" ] && ok "a killed rollback leaves its journal" || not_ok "a killed rollback leaves its journal"
+state "$A" "$T/s5k"; cmp -s "$T/s5k" "$T/s0" && not_ok "the kill left a half-done tree" || ok "the kill left a half-done tree"
+PRE2=$(sed -n 's/^pre: //p' "$H/snapshots/rollback.journal")
+expect 0 "rerun finishes it" bg rollback T-1 --grant G-1 --audit-dir "$H"
+err_has "finishing the interrupted rollback" "says it is finishing"
+state "$A" "$T/s6"; same "$T/s0" "$T/s6" "after kill -9 and rerun: exactly the snapshot"
+expect 0 "the interrupted rollback can still be undone" bg rollback T-1 --snapshot "$PRE2" --audit-dir "$H"
+state "$A" "$T/s7"; same "$T/s5" "$T/s7" "undo after the crash restores the state before it"
+bg rollback T-1 --grant G-1 --audit-dir "$H" >/dev/null 2>&1
+
+# a file that keeps changing while it is copied: no snapshot, and a clear reason
+head -c 30000000 /dev/zero >"$A/grow.log"
+( while :; do echo x >>"$A/grow.log"; done ) &
+gpid=$!
+sleep 0.2
+n0=$(ls "$H/snapshots/"*.manifest | wc -l)
+bg snapshot T-1 --grant G-9 --audit-dir "$H" "$A" >"$T/out" 2>"$T/err"; rc=$?
+kill $gpid; wait $gpid 2>/dev/null
+[ "$rc" -ne 0 ] && ok "snapshot of a file that keeps changing fails" || not_ok "snapshot of a file that keeps changing fails"
+err_has "keeps changing" "says the file keeps changing"
+[ "$(ls "$H/snapshots/"*.manifest | wc -l)" = "$n0" ] && ok "no manifest for a failed snapshot" || not_ok "no manifest for a failed snapshot"
+rm -f "$A/grow.log"
+
+# a full disk: the snapshot fails cleanly and leaves nothing usable
+mkdir -p "$T/small/snapshots"
+mount -t tmpfs -o size=256k tmpfs "$T/small/snapshots" || { not_ok "tmpfs mounted"; done_testing; exit 1; }
+head -c 1000000 /dev/urandom >"$A/big.bin"
+bg snapshot T-1 --grant G-1 --audit-dir "$T/small" "$A" >"$T/out" 2>"$T/err"; rc=$?
+[ "$rc" -ne 0 ] && ok "snapshot on a full disk fails" || not_ok "snapshot on a full disk fails"
+err_has "disk full" "says the disk is full"
+ls "$T/small/snapshots/"*.manifest >/dev/null 2>&1 && not_ok "no manifest on a full disk" || ok "no manifest on a full disk"
+umount "$T/small/snapshots"
+done_testing
