@@ -29,20 +29,13 @@ static const opt_def defs[] = {
 static int
 open_host_log(const char *dir, audit_log *log, bg_error *e)
 {
-	buf p, t;
 	sshkey_priv k;
 	int r;
 
-	buf_init(&p, 4096);
-	buf_init_secret(&t, 16384);
-	if ((r = fileio_join(&p, dir, "host.key")) == 0 &&
-	    (r = fileio_read(p.data, 16384, &t, e)) == 0 &&
-	    (r = sshkey_priv_parse(buf_cstr(&t), t.len, &k, e)) == 0) {
+	if ((r = audit_host_key(dir, &k, e)) == 0) {
 		r = audit_open(log, dir, NULL, k.pk, e);
 		sshkey_priv_release(&k);
 	}
-	buf_release(&p);
-	buf_release(&t);
 	return r;
 }
 

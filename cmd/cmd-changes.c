@@ -7,6 +7,7 @@
 #include "ticket.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +36,13 @@ cmd_changes(int argc, char **argv)
 	cmd_args a;
 	bg_error e;
 	int64_t tid;
-	const char *dir;
+	const char *dir, *suffix;
 	char prefix[64], **names = NULL;
 	size_t n = 0, i;
 	buf path, out, doc;
 	DIR *d;
 	struct dirent *de;
-	int r;
+	int r, oom = 0;
 
 	if ((r = cmd_parse("changes", argc, argv, defs, &a)) != 0)
 		return r;
@@ -52,6 +53,7 @@ cmd_changes(int argc, char **argv)
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
 	dir = cmd_opt(&a, 0) ? cmd_opt(&a, 0) : "/var/log/breakglass";
+	suffix = a.json ? ".json" : ".txt";
 	snprintf(prefix, sizeof(prefix), "T-%lld-G-", (long long)tid);
 	buf_init(&path, 4096);
 	buf_init(&out, 256u * 1024 * 1024);
@@ -61,19 +63,32 @@ cmd_changes(int argc, char **argv)
 		while ((de = readdir(d)) != NULL) {
 			char **v;
 
-			if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
-			    strlen(de->d_name) < 6 || strcmp(de->d_name + strlen(de->d_name) - 5, ".json"))
+			size_t l = strlen(de->d_name), sl = strlen(suffix);
+
+			if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || l <= sl ||
+			    strcmp(de->d_name + l - sl, suffix) != 0)
 				continue;
-			if ((v = realloc(names, (n + 1) * sizeof(*v))) == NULL)
+			if ((v = realloc(names, (n + 1) * sizeof(*v))) == NULL ||
+			    (names = v, (names[n] = strdup(de->d_name)) == NULL)) {
+				oom = 1;
 				break;
-			names = v;
-			if ((names[n] = strdup(de->d_name)) == NULL)
-				break;
+			}
 			n++;
 		}
 		closedir(d);
+	} else if (errno != ENOENT) {
+		r = cmd_failf(EXIT_SYSTEM, "changes: cannot read '%s': %s", path.data, strerror(errno));
+		buf_release(&path);
+		buf_release(&out);
+		buf_release(&doc);
+		return r;
 	}
-	qsort(names, n, sizeof(*names), cmp);
+	if (oom) {
+		r = cmd_failf(EXIT_SYSTEM, "changes: out of memory");
+		goto out;
+	}
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp);
 	bg_error_clear(&e);
 	if (a.json)
 		buf_puts(&out, "[");
@@ -89,9 +104,9 @@ cmd_changes(int argc, char **argv)
 			while (doc.len > 0 && doc.data[doc.len - 1] == '\n')
 				doc.data[--doc.len] = '\0';
 			buf_printf(&out, "%s%s", i ? ",\n" : "", doc.data);
-		} else {
-			buf_printf(&out, "== %.*s\n", (int)(strlen(names[i]) - 5), names[i]);
-			buf_append(&out, doc.data, doc.len);
+		} else if (buf_printf(&out, "%s", i ? "\n" : "") != 0 ||
+		    buf_append(&out, doc.data, doc.len) != 0) {
+			r = cmd_failf(EXIT_SYSTEM, "changes: too much to show; use --json");
 		}
 		buf_release(&p2);
 	}
@@ -101,6 +116,7 @@ cmd_changes(int argc, char **argv)
 		buf_printf(&out, "no changes recorded for T-%lld on this host\n", (long long)tid);
 	if (r == 0)
 		r = cmd_write_out(&out);
+out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -61,25 +61,22 @@ read_journal(const char *path, char *target, char *pre, bg_error *e)
 static void
 host_record(const char *dir, int64_t tkt, const char *detail)
 {
-	buf p, t;
 	sshkey_priv k;
 	audit_log log;
 	bg_error e;
 
-	buf_init(&p, 4096);
-	buf_init_secret(&t, 16384);
-	if (fileio_join(&p, dir, "host.key") == 0 && fileio_read(p.data, 16384, &t, &e) == 0 &&
-	    sshkey_priv_parse(buf_cstr(&t), t.len, &k, &e) == 0) {
+	if (audit_host_key(dir, &k, &e) == 0) {
 		if (audit_open(&log, dir, &k, k.pk, &e) == 0) {
 			if (audit_append(&log, utc_now(), "root", "rollback", tkt, detail, &e) != 0)
 				fprintf(stderr, "breakglass: warning: host log: %s\n", e.msg);
 			audit_close(&log);
-		}
+		} else
+			fprintf(stderr, "breakglass: warning: the rollback is not in the host log: "
+			    "%s\n", e.msg);
 		sshkey_priv_release(&k);
 	} else
-		fprintf(stderr, "breakglass: warning: cannot record the rollback in the host log\n");
-	buf_release(&p);
-	buf_release(&t);
+		fprintf(stderr, "breakglass: warning: the rollback is not in the host log (%s; "
+		    "is this a host set up with 'breakglass host setup'?)\n", e.msg);
 }
 
 int
@@ -90,7 +87,7 @@ cmd_rollback(int argc, char **argv)
 	int64_t tid, gid = 0;
 	const char *dir;
 	buf sdir, jpath, report, detail;
-	snapshot target, pre, current, latest;
+	snapshot target, pre, current;
 	snap_stats st;
 	rollback_stats rs;
 	char target_id[SNAP_ID_MAX] = "", pre_id[SNAP_ID_MAX] = "", prefix[64], **ids = NULL;
@@ -192,21 +189,16 @@ cmd_rollback(int argc, char **argv)
 	snapshot_list_free(ids, nids);
 	ids = NULL;
 	nids = 0;
-	{
-		int have_latest = 0;
-
-		if (snapshot_list(sdir.data, target.grant, &ids, &nids, &e) == 0 && nids > 0 &&
-		    snapshot_load(sdir.data, ids[nids - 1], &latest, &e) == 0)
-			have_latest = 1;
-		r = snapshot_take(sdir.data, (const char *const *)target.roots, target.nroots,
-		    have_latest ? &latest : NULL, target.ticket, target.grant, utc_now(), NULL, NULL,
-		    &current, &st, &e);
-		if (have_latest)
-			snapshot_release(&latest);
-		if (r != 0) {
-			r = cmd_fail(r, &e);
-			goto out;
-		}
+	/*
+	 * Incremental from the target itself: what is unchanged since the
+	 * target costs a stat, and what changed is exactly what is about to
+	 * be replaced, so it must be kept anyway.  (No second manifest of the
+	 * whole tree to read.)
+	 */
+	if ((r = snapshot_take(sdir.data, (const char *const *)target.roots, target.nroots, &target,
+	    target.ticket, target.grant, utc_now(), NULL, NULL, &current, &st, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
 	}
 	if (!resuming) {
 		snprintf(pre_id, sizeof(pre_id), "%s", current.id);

@@ -9,52 +9,66 @@
 #include "utc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char usage_text[] =
-	"usage: breakglass snapshot T --grant G [--audit-dir DIR] [--progress] DIR...\n"
+	"usage: breakglass snapshot T --grant G [--audit-dir DIR] [--quiet] DIR...\n"
 	"       breakglass snapshot --list T [--audit-dir DIR]\n\n"
 	"Take a snapshot of the directories (absolute paths) into the host's\n"
 	"snapshot store, filed under ticket T and grant G, incremental from the\n"
 	"grant's last snapshot.  The gate snapshots a grant's writable directories\n"
 	"before and after every write by itself; this is for work done by other\n"
 	"means (a client-executed step, a manual change) that should be just as\n"
-	"reversible.  --progress shows files, bytes, rate on a terminal.\n"
+	"reversible.  On a terminal, a snapshot that takes more than a second shows\n"
+	"a progress bar (files and bytes done, rate, time left); --quiet hides it.\n"
 	"DIR defaults to /var/log/breakglass.\n";
 
 static const opt_def defs[] = {
 	{ "--grant", OPT_ARG },
 	{ "--audit-dir", OPT_ARG },
-	{ "--progress", 0 },
+	{ "--quiet", 0 },
 	{ "--list", 0 },
 	{ NULL, 0 }
 };
 
 struct prog {
-	double start;
+	double start, quiet;     /* seconds before the first line */
+	uint64_t files, bytes;   /* estimated totals */
+	int shown;
 };
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+/*
+ * One status line, redrawn in place: a bar, files and bytes done of the
+ * estimated total, the rate of bytes read, and the time left.  Quiet for
+ * the first second, so small trees print nothing.
+ */
 static void
 show(void *ctx, const snap_stats *st)
 {
 	struct prog *p = ctx;
-	double el = mono() - p->start;
+	double el = utc_mono() - p->start, frac, eta;
+	char bar[21];
+	int i, fill;
 
-	fprintf(stderr, "\r  %llu files, %.1f MiB (%.1f MiB copied, %llu unchanged) %.1f MiB/s  ",
-	    (unsigned long long)st->files, (double)st->bytes / 1048576.0,
-	    (double)st->copied / 1048576.0, (unsigned long long)st->reused,
-	    el > 0 ? (double)st->copied / 1048576.0 / el : 0.0);
+	if (el < p->quiet)
+		return;
+	frac = p->bytes > 0 ? (double)st->bytes / (double)p->bytes :
+	    p->files > 0 ? (double)st->files / (double)p->files : 0.0;
+	if (frac > 1.0)
+		frac = 1.0;
+	fill = (int)(frac * 20.0);
+	for (i = 0; i < 20; i++)
+		bar[i] = i < fill ? '#' : '-';
+	bar[20] = '\0';
+	eta = frac > 0.001 ? el * (1.0 - frac) / frac : 0.0;
+	fprintf(stderr, "\r  [%s] %3d%%  %llu/%llu files  %.0f/%.0f MiB  %.1f MiB/s  ETA %d:%02d  ",
+	    bar, (int)(frac * 100.0), (unsigned long long)st->files, (unsigned long long)p->files,
+	    (double)st->bytes / 1048576.0, (double)p->bytes / 1048576.0,
+	    (double)st->copied / 1048576.0 / el, (int)eta / 60, (int)eta % 60);
+	p->shown = 1;
 }
 
 int
@@ -70,7 +84,7 @@ cmd_snapshot(int argc, char **argv)
 	char **ids = NULL;
 	size_t nids = 0, i;
 	struct prog pr;
-	int r, have_prev = 0;
+	int r, have_prev = 0, tty;
 
 	if ((r = cmd_parse("snapshot", argc, argv, defs, &a)) != 0)
 		return r;
@@ -115,10 +129,18 @@ cmd_snapshot(int argc, char **argv)
 	if (snapshot_list(sdir.data, gid, &ids, &nids, &e) == 0 && nids > 0 &&
 	    snapshot_load(sdir.data, ids[nids - 1], &prev, &e) == 0)
 		have_prev = 1;
-	pr.start = mono();
+	memset(&pr, 0, sizeof(pr));
+	pr.start = utc_mono();
+	pr.quiet = 1.0;
+	if (getenv("BREAKGLASS_TESTING") && strcmp(getenv("BREAKGLASS_TESTING"), "1") == 0 &&
+	    getenv("BREAKGLASS_TEST_PROGRESS_NOW"))
+		pr.quiet = 0.0; /* tests see the bar on a small tree */
+	tty = !a.val[2].set && isatty(STDERR_FILENO);
+	if (tty)
+		snapshot_count(roots, (size_t)a.npos - 1, &pr.files, &pr.bytes);
 	r = snapshot_take(sdir.data, roots, (size_t)a.npos - 1, have_prev ? &prev : NULL, tid, gid,
-	    utc_now(), a.val[2].set && isatty(STDERR_FILENO) ? show : NULL, &pr, &out, &st, &e);
-	if (a.val[2].set && isatty(STDERR_FILENO))
+	    utc_now(), tty ? show : NULL, &pr, &out, &st, &e);
+	if (pr.shown)
 		fputc('\n', stderr);
 	if (have_prev)
 		snapshot_release(&prev);

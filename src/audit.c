@@ -743,3 +743,19 @@ audit_checkpoint(audit_log *a, int64_t now, const char *actor, int64_t ticket,
 	close(fd);
 	return r;
 }
+
+int
+audit_host_key(const char *dir, sshkey_priv *k, bg_error *e)
+{
+	buf p, t;
+	int r;
+
+	buf_init(&p, 4096);
+	buf_init_secret(&t, 16384);
+	if ((r = fileio_join(&p, dir, "host.key")) == 0 &&
+	    (r = fileio_read(p.data, 16384, &t, e)) == 0)
+		r = sshkey_priv_parse(buf_cstr(&t), t.len, k, e);
+	buf_release(&p);
+	buf_release(&t);
+	return r;
+}

@@ -82,6 +82,12 @@ int audit_verify(const audit_log *a, audit_report *rep, bg_error *e);
  */
 int audit_export(const audit_log *a, int64_t ticket, buf *out, bg_error *e);
 
+/*
+ * A host log's key: DIR/host.key (root and the gate group only).  Its
+ * public half verifies the log; the private half appends to it.
+ */
+int audit_host_key(const char *dir, sshkey_priv *k, bg_error *e);
+
 /* Iterate over verified records of one ticket (for reports). */
 typedef int (*audit_visit_fn)(void *ctx, uint64_t seq, const char *time,
     const char *event, const char *line, size_t len);

@@ -51,7 +51,7 @@ buf_reset(buf *b)
 	b->len = 0;
 }
 
-static int
+int
 buf_reserve(buf *b, size_t n)
 {
 	size_t need, ncap;

@@ -35,6 +35,8 @@ void buf_reset(buf *b);
 
 /* Append bytes; 0, BG_ERR_TOOLARGE or BG_ERR_NOMEM. */
 int buf_append(buf *b, const void *p, size_t n);
+/* Make room for n more bytes now (BG_ERR_TOOLARGE past the cap). */
+int buf_reserve(buf *b, size_t n);
 int buf_puts(buf *b, const char *s);
 int buf_putc(buf *b, char c);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,7 @@
 #include "utc.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,23 +109,28 @@ type_name(char t)
 	return t == 'f' ? "file" : t == 'd' ? "directory" : t == 'l' ? "symlink" : "other";
 }
 
-/* A text diff of two stored objects (either may be absent), or nothing. */
-static void
+/*
+ * A unified diff of two stored objects (either may be absent) into red,
+ * capped at cap bytes and redacted.  Returns 1 with a diff, 0 without
+ * (identical, too large, or trouble); *binary is set when either side is
+ * not text (UTF-8 without NULs or terminal controls).
+ */
+static int
 text_diff(const char *store, const snap_entry *b, const snap_entry *a, const char *path,
-    size_t cap, json *j)
+    size_t cap, buf *red, int *binary, int *truncated)
 {
-	buf ob, na, lb, la, out, red;
+	buf ob, na, lb, la, out;
 	bg_error e;
-	int st;
+	int st, r = 0;
 
+	*binary = *truncated = 0;
+	if ((b && b->size > 1024 * 1024) || (a && a->size > 1024 * 1024))
+		return 0;
 	buf_init(&ob, 4096);
 	buf_init(&na, 4096);
 	buf_init(&lb, 4096);
 	buf_init(&la, 4096);
 	buf_init(&out, cap + 4096);
-	buf_init(&red, 2 * cap + 8192);
-	if ((b && b->size > 1024 * 1024) || (a && a->size > 1024 * 1024))
-		goto out;
 	if (b != NULL)
 		snapshot_object_path(store, b->hash, &ob);
 	else
@@ -136,7 +142,6 @@ text_diff(const char *store, const snap_entry *b, const snap_entry *a, const cha
 	buf_printf(&lb, "a/%s", path);
 	buf_printf(&la, "b/%s", path);
 	for (int side = 0; side < 2; side++) {
-		/* text means UTF-8 without NULs or terminal controls: else sizes and hashes */
 		const char *p = side ? na.data : ob.data;
 		buf content;
 		int bin;
@@ -148,7 +153,7 @@ text_diff(const char *store, const snap_entry *b, const snap_entry *a, const cha
 		    text_check(content.data ? content.data : "", content.len, 1, NULL) != 0;
 		buf_release(&content);
 		if (bin) {
-			json_kv_bool(j, "binary", 1);
+			*binary = 1;
 			goto out;
 		}
 	}
@@ -159,18 +164,146 @@ text_diff(const char *store, const snap_entry *b, const snap_entry *a, const cha
 		if (proc_run(argv, NULL, 0, &out, &st, &e) != 0 || st != 1)
 			goto out; /* 0: identical; 2: trouble */
 	}
-	if (scan_redact(out.data, out.len > cap ? cap : out.len, &red, NULL) != 0)
+	if (scan_redact(out.data, out.len > cap ? cap : out.len, red, NULL) != 0)
 		goto out;
-	json_kv_str(j, "diff", buf_cstr(&red));
-	if (out.len >= cap)
-		json_kv_bool(j, "diff_truncated", 1);
+	*truncated = out.len >= cap;
+	r = 1;
 out:
 	buf_release(&ob);
 	buf_release(&na);
 	buf_release(&lb);
 	buf_release(&la);
 	buf_release(&out);
-	buf_release(&red);
+	return r;
+}
+
+/* Whether a change carries content worth a diff. */
+static int
+has_content(const change *c)
+{
+	const snap_entry *x = c->before ? c->before : c->after;
+
+	return ((c->kind == 'A' || c->kind == 'D') && x->type == 'f') ||
+	    (c->kind == 'M' && (c->what & CH_CONTENT));
+}
+
+static const snap_entry *
+file_side(const snap_entry *s)
+{
+	return s && s->type == 'f' ? s : NULL;
+}
+
+/* Text output that remembers whether any append failed (cap reached). */
+typedef struct tout {
+	buf *b;
+	int bad;
+} tout;
+
+static void tput(tout *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+tput(tout *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (buf_vprintf(t->b, fmt, ap) != 0)
+		t->bad = 1;
+	va_end(ap);
+}
+
+/* A path or link target, with control bytes escaped as in manifests. */
+static void
+tname(tout *t, const char *s)
+{
+	if (snapshot_escape(s, t->b) != 0)
+		t->bad = 1;
+}
+
+static void
+what_list(tout *t, unsigned what)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ CH_TYPE, "type" }, { CH_CONTENT, "content" }, { CH_TARGET, "target" },
+		{ CH_MODE, "mode" }, { CH_OWNER, "owner" }, { CH_LINKS, "hard-links" },
+	};
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (what & names[i].bit) {
+			tput(t, "%s%s", first ? "" : ", ", names[i].name);
+			first = 0;
+		}
+}
+
+static void
+entry_text(tout *t, const snap_entry *s)
+{
+	tput(t, "%s %04o uid %lld gid %lld", type_name(s->type), (unsigned)s->mode,
+	    (long long)s->uid, (long long)s->gid);
+	if (s->type == 'f')
+		tput(t, ", %lld bytes", (long long)s->size);
+	if (s->type == 'l') {
+		tput(t, " -> ");
+		tname(t, s->target);
+	}
+}
+
+int
+changes_text(const char *store, const snapshot *b, const snapshot *a, const changeset *cs,
+    size_t diff_cap, buf *out, bg_error *e)
+{
+	tout t = { out, 0 };
+	char when[UTC_STRLEN];
+	size_t i;
+
+	utc_format(a->created, when);
+	tput(&t, "change set %s\n  grant G-%lld at %s (before: %s)\n"
+	    "  %zu created, %zu modified, %zu deleted\n", a->id, (long long)a->grant, when, b->id,
+	    cs->added, cs->modified, cs->deleted);
+	for (i = 0; i < cs->n; i++) {
+		const change *c = &cs->c[i];
+		const snap_entry *x = c->before ? c->before : c->after;
+		buf path, diff;
+		int binary = 0, trunc = 0;
+
+		buf_init(&path, 8192);
+		buf_init(&diff, 2 * diff_cap + 8192);
+		buf_printf(&path, "%s%s%s", a->roots[x->root], x->path[0] ? "/" : "", x->path);
+		tput(&t, "\n  %s ", c->kind == 'A' ? "created " : c->kind == 'D' ? "deleted " :
+		    "modified");
+		tname(&t, path.data);
+		if (c->kind == 'M') {
+			tput(&t, " (");
+			what_list(&t, c->what);
+			tput(&t, ")\n    before: ");
+			entry_text(&t, c->before);
+			tput(&t, "\n    after:  ");
+			entry_text(&t, c->after);
+		} else {
+			tput(&t, "\n    ");
+			entry_text(&t, x);
+		}
+		tput(&t, "\n");
+		if (has_content(c) && text_diff(store, file_side(c->before), file_side(c->after),
+		    path.data[0] == '/' ? path.data + 1 : path.data, diff_cap, &diff, &binary, &trunc)) {
+			const char *p = diff.data, *nl;
+
+			for (; p != NULL && *p != '\0'; p = nl ? nl + 1 : NULL) {
+				nl = strchr(p, '\n');
+				tput(&t, "    %.*s\n", (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+			}
+			if (trunc)
+				tput(&t, "    (diff truncated)\n");
+		} else if (binary)
+			tput(&t, "    (binary: sizes and hashes only)\n");
+		buf_release(&path);
+		buf_release(&diff);
+	}
+	if (t.bad)
+		return bg_fail(e, BG_ERR_TOOLARGE, "change set too large to describe");
+	return 0;
 }
 
 int
@@ -235,11 +368,21 @@ changes_json(const char *store, const snapshot *b, const snapshot *a, const chan
 				json_kv_str(&j, "target", s->target);
 			json_obj_end(&j);
 		}
-		if ((c->kind == 'A' && x->type == 'f') || (c->kind == 'D' && x->type == 'f') ||
-		    (c->kind == 'M' && (c->what & CH_CONTENT)))
-			text_diff(store, c->before && c->before->type == 'f' ? c->before : NULL,
-			    c->after && c->after->type == 'f' ? c->after : NULL, path.data[0] == '/' ?
-			    path.data + 1 : path.data, diff_cap, &j);
+		if (has_content(c)) {
+			buf diff;
+			int binary, trunc;
+
+			buf_init(&diff, 2 * diff_cap + 8192);
+			if (text_diff(store, file_side(c->before), file_side(c->after),
+			    path.data[0] == '/' ? path.data + 1 : path.data, diff_cap, &diff, &binary,
+			    &trunc)) {
+				json_kv_str(&j, "diff", buf_cstr(&diff));
+				if (trunc)
+					json_kv_bool(&j, "diff_truncated", 1);
+			} else if (binary)
+				json_kv_bool(&j, "binary", 1);
+			buf_release(&diff);
+		}
 		json_obj_end(&j);
 		buf_release(&path);
 	}

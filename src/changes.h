@@ -47,4 +47,12 @@ void changes_release(changeset *cs);
 int changes_json(const char *store, const snapshot *before, const snapshot *after,
     const changeset *cs, size_t diff_cap, buf *out, bg_error *e);
 
+/*
+ * The same change set as text for people: one block per path with its
+ * before and after type, mode, owner and size, and the indented diff.
+ * Paths and link targets are escaped as in manifests.
+ */
+int changes_text(const char *store, const snapshot *before, const snapshot *after,
+    const changeset *cs, size_t diff_cap, buf *out, bg_error *e);
+
 #endif

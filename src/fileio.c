@@ -55,10 +55,15 @@ fileio_read(const char *path, size_t max, buf *out, bg_error *e)
 		r = errno == ENOENT ? BG_ERR_NOTFOUND : BG_ERR_IO;
 		return bg_fail(e, r, "cannot open '%s': %s", path, strerror(errno));
 	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) != 0)
+		st.st_mode = 0;
+	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		return bg_fail(e, BG_ERR_INVALID, "'%s' is a directory", path);
 	}
+	/* a regular file's size is known: one allocation instead of doublings */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < max)
+		(void)buf_reserve(out, (size_t)st.st_size + 1);
 	r = fileio_read_fd(fd, max, out, e);
 	close(fd);
 	if (r != 0 && e != NULL && r == BG_ERR_TOOLARGE)

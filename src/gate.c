@@ -552,7 +552,8 @@ list_dir(gate *g, int dfd, const char *shown)
 			break;
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n && r == 0; i++) {
 		struct stat st;
 		char safe[512], t[UTC_STRLEN];
@@ -913,6 +914,7 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 	unsigned char rnd[8];
 	struct stat st;
 	mode_t mode = 0644;
+	gid_t keep_gid = (gid_t)-1;
 	bg_error e;
 	int dfd = -1, tfd = -1, ofd, r = -1;
 
@@ -933,6 +935,7 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 			goto out;
 		}
 		mode = st.st_mode & 07777 & ~(mode_t)06000; /* never keep setuid/setgid */
+		keep_gid = st.st_gid;
 		if ((ofd = scope_openat(dfd, name, O_RDONLY, &e)) >= 0) {
 			sha256_fd(ofd, oldhex);
 			close(ofd);
@@ -955,6 +958,12 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	if ((tfd = scope_openat(dfd, tmpname, O_RDWR | O_CREAT | O_EXCL, &e)) < 0) {
 		snprintf(err, errlen, "cannot write in '%.200s': %.250s", dir, e.msg);
+		goto out;
+	}
+	/* keep the replaced file's group when the account belongs to it */
+	if (keep_gid != (gid_t)-1 && fchown(tfd, (uid_t)-1, keep_gid) != 0 && errno != EPERM) {
+		snprintf(err, errlen, "cannot replace '%.200s': %s", path, strerror(errno));
+		unlinkat(dfd, tmpname, 0);
 		goto out;
 	}
 	if (fileio_write_full(tfd, data, len) != 0 || fchmod(tfd, mode) != 0 || fsync(tfd) != 0 ||
@@ -1033,7 +1042,7 @@ capture_before(gate *g, snapshot *before)
 	return 0;
 }
 
-/* After a write: snapshot again, sdir the change set, name it in the log. */
+/* After a write: snapshot again, store the change set, name it in the log. */
 static void
 capture_after(gate *g, snapshot *before)
 {
@@ -1044,7 +1053,7 @@ capture_after(gate *g, snapshot *before)
 	changeset cs;
 	buf sdir, doc, path;
 	bg_error e;
-	char hex[65], reason[600];
+	char hex[65], txthex[65], reason[700];
 
 	if (before->id[0] == '\0')
 		return;
@@ -1061,17 +1070,27 @@ capture_after(gate *g, snapshot *before)
 		goto out;
 	}
 	if (changes_compute(before, &after, &cs, &e) == 0) {
-		if (changes_json(sdir.data, before, &after, &cs, 64 * 1024, &doc, &e) == 0) {
-			buf_printf(&path, "%s/changes", sdir.data);
-			mkdir(path.data, 0750);
-			buf_printf(&path, "/%s.json", after.id);
+		buf_printf(&path, "%s/changes", sdir.data);
+		mkdir(path.data, 02750);
+		memcpy(txthex, "-", 2);
+		if (changes_text(sdir.data, before, &after, &cs, 64 * 1024, &doc, &e) == 0) {
+			hash_sha256_hex(doc.data ? doc.data : "", doc.len, txthex);
+			buf_reset(&path);
+			buf_printf(&path, "%s/changes/%s.txt", sdir.data, after.id);
 			if (fileio_write_atomic(path.data, doc.data, doc.len, 0640, 1, &e) != 0)
-				syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot sdir change set");
+				syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot store change set");
+		}
+		buf_reset(&doc);
+		if (changes_json(sdir.data, before, &after, &cs, 64 * 1024, &doc, &e) == 0) {
+			buf_reset(&path);
+			buf_printf(&path, "%s/changes/%s.json", sdir.data, after.id);
+			if (fileio_write_atomic(path.data, doc.data, doc.len, 0640, 1, &e) != 0)
+				syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot store change set");
 		}
 		hash_sha256_hex(doc.data ? doc.data : "", doc.len, hex);
-		snprintf(reason, sizeof(reason), "changes %s sha256 %s: %zu created, %zu modified, "
-		    "%zu deleted (before %s)", after.id, hex, cs.added, cs.modified, cs.deleted,
-		    before->id);
+		snprintf(reason, sizeof(reason), "changes %s sha256 %s text-sha256 %s: %zu created, "
+		    "%zu modified, %zu deleted (before %s)", after.id, hex, txthex, cs.added,
+		    cs.modified, cs.deleted, before->id);
 		changes_release(&cs);
 	} else
 		snprintf(reason, sizeof(reason), "changes not computed: %.200s", e.msg);
@@ -1124,6 +1143,29 @@ read_stdin(gate *g, buf *in, size_t max, const char *verb)
 	return 0;
 }
 
+/*
+ * Refuse early, before reading any content, when FILE's directory is not
+ * a writable directory of the grant.  replace_file checks again when it
+ * opens the directory; this only gives the clearer reason first.
+ */
+static int
+writable_parent(gate *g, const char *verb, const char *path)
+{
+	const char *name;
+	char *dir = split_path(path, &name);
+	bg_error e;
+	int fd;
+
+	if (dir == NULL)
+		return refuse(g, "%s: '%.200s' is not a file path", verb, path);
+	fd = scope_open(&g->sc, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, 1, &e);
+	free(dir);
+	if (fd < 0)
+		return refuse(g, "%s: %s", verb, e.msg);
+	close(fd);
+	return 0;
+}
+
 /* put FILE: stdin replaces (or creates) FILE atomically. */
 static int
 verb_put(gate *g)
@@ -1137,6 +1179,8 @@ verb_put(gate *g)
 		return r;
 	if (g->av.n != 2 || need_path(g, "put", g->av.v[1]))
 		return g->av.n != 2 ? refuse(g, "usage: put FILE < CONTENT") : 1;
+	if ((r = writable_parent(g, "put", g->av.v[1])) != 0)
+		return r;
 	buf_init(&in, GATE_MAX_PUT);
 	if ((r = read_stdin(g, &in, GATE_MAX_PUT, "put")) != 0 ||
 	    (r = approved_content(g, "put", in.data ? in.data : "", in.len)) != 0 ||

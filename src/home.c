@@ -28,6 +28,7 @@ static const kv_key config_schema[] = {
 	{ "gate-command", 0, 512 },
 	{ "krl-publish", 0, 1024 },
 	{ "sudoers-dir", 0, 1024 },
+	{ "host-log", 0, 1024 },
 	{ NULL, 0, 0 }
 };
 
@@ -269,6 +270,12 @@ load_config(home *h, bg_error *e)
 		else if ((h->sudoers_dir = strdup(v)) == NULL)
 			r = BG_ERR_NOMEM;
 	}
+	if (r == 0 && (v = kv_get(&d, "host-log")) != NULL) {
+		if (v[0] != '/')
+			r = bg_fail(e, BG_ERR_CORRUPT, "config: host-log must be an absolute path");
+		else if ((h->host_log = strdup(v)) == NULL)
+			r = BG_ERR_NOMEM;
+	}
 	if (r == 0 && (v = kv_get(&d, "krl-publish")) != NULL) {
 		if (v[0] != '/')
 			r = bg_fail(e, BG_ERR_CORRUPT, "config: krl-publish must be an absolute path");
@@ -378,6 +385,7 @@ home_close(home *h)
 	free(h->gate_command);
 	free(h->krl_publish);
 	free(h->sudoers_dir);
+	free(h->host_log);
 	free(h->dir);
 	free(h);
 }

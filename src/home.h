@@ -39,6 +39,7 @@ typedef struct home {
 	char *gate_command;    /* forced command for certificates */
 	char *krl_publish;     /* where else the KRL is written (single host) */
 	char *sudoers_dir;     /* where grant sudoers drop-ins go (single host) */
+	char *host_log;        /* the gate's log directory, read by reports (single host) */
 	char actor[129];
 	int64_t now;           /* UTC, read when the home is opened */
 } home;

@@ -8,6 +8,9 @@
  */
 #include "report.h"
 #include "approval.h"
+#include "audit.h"
+#include "fileio.h"
+#include "hash.h"
 #include "grant.h"
 #include "json.h"
 #include "plan.h"
@@ -25,6 +28,7 @@ typedef struct rctx {
 	buf *out;
 	json j;
 	int as_json;
+	int changed_header;     /* "What changed" already opened by the plan */
 	int r;
 } rctx;
 
@@ -323,12 +327,196 @@ section_plan(rctx *c, const ticket *t, bg_error *e)
 				    (long long)p->art[i].size, p->art[i].sha256);
 		}
 		md(c, "\n## What changed, where, how to roll it back\n\n");
+		c->changed_header = 1;
 		md(c, "The approved change is the plan above; its artifacts are stored "
 		    "byte for byte under their SHA-256 in the breakglass home.\n\n");
 		md(c, "Rollback path:\n\n");
 		md_block(c, kv_get(&p->fields, "rollback") ? kv_get(&p->fields, "rollback") : "-");
 	}
 	plan_free(p);
+}
+
+/* ---- change sets from the host log ---- */
+
+#define CS_MAX 4096
+#define CS_ID_MAX 128
+
+typedef struct cs_ref {
+	char id[CS_ID_MAX];
+	char text_sha256[65];
+	int64_t grant;
+} cs_ref;
+
+typedef struct cs_list {
+	cs_ref *v;
+	size_t n;
+	int oom;
+} cs_list;
+
+/*
+ * The gate's gate.changes record says "changes ID sha256 H text-sha256 H2:
+ * ..." in its reason.  Take ID and H2 strictly; anything else is skipped
+ * (an older record without a text hash, or not a change set at all).
+ */
+static int
+change_ref(const char *line, size_t len, cs_ref *out)
+{
+	static const char key[] = "\"reason\":\"changes ";
+	const char *p = memmem(line, len, key, sizeof(key) - 1), *end = line + len, *q;
+	size_t n;
+
+	if (p == NULL)
+		return -1;
+	p += sizeof(key) - 1;
+	for (q = p; q < end && (*q == '-' || (*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
+	    (*q >= 'a' && *q <= 'z')); q++)
+		;
+	n = (size_t)(q - p);
+	if (n == 0 || n >= CS_ID_MAX || p[0] != 'T' || (size_t)(end - q) < 8 + 64 + 13 + 64 + 1)
+		return -1;
+	memcpy(out->id, p, n);
+	out->id[n] = '\0';
+	if (memcmp(q, " sha256 ", 8) != 0 || strspn(q + 8, "0123456789abcdef") < 64 ||
+	    memcmp(q + 72, " text-sha256 ", 13) != 0 || strspn(q + 85, "0123456789abcdef") < 64 ||
+	    q[149] != ':')
+		return -1;
+	memcpy(out->text_sha256, q + 85, 64);
+	out->text_sha256[64] = '\0';
+	/* T-N-G-N-...: the grant */
+	q = strstr(out->id, "-G-");
+	out->grant = q ? strtoll(q + 3, NULL, 10) : 0;
+	return 0;
+}
+
+static int
+changes_one(void *vctx, uint64_t seq, const char *time, const char *event,
+    const char *line, size_t len)
+{
+	cs_list *l = vctx;
+	cs_ref ref, *v;
+
+	(void)seq;
+	(void)time;
+	if (strcmp(event, "gate.changes") != 0 || change_ref(line, len, &ref) != 0)
+		return 0;
+	if (l->n == CS_MAX || (v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
+		l->oom = 1;
+		return 0;
+	}
+	l->v = v;
+	l->v[l->n++] = ref;
+	return 0;
+}
+
+/*
+ * With host-log configured (one host), the change sets the gate recorded
+ * for this ticket: the host log is verified first, and each change set's
+ * text must hash to what the log says, or it is reported as not matching
+ * instead of shown.
+ */
+static void
+section_changes(rctx *c, const ticket *t)
+{
+	const char *dir = c->h->host_log;
+	sshkey_priv k;
+	audit_log log;
+	cs_list l = { NULL, 0, 0 };
+	bg_error e2;
+	int64_t grants[64];
+	size_t i, ng = 0;
+	int r;
+
+	if (c->r)
+		return;
+	if (!c->as_json && !c->changed_header)
+		md(c, "\n## What changed, where, how to roll it back\n\n");
+	if (dir == NULL) {
+		if (c->as_json) {
+			json_key(&c->j, "changes");
+			json_null(&c->j);
+		} else
+			md(c, "\nChange sets are kept on the host: run `breakglass changes T-%lld` there "
+			    "(or set `host-log` in the config when the host is this machine).\n",
+			    (long long)t->id);
+		return;
+	}
+	if ((r = audit_host_key(dir, &k, &e2)) == 0) {
+		if ((r = audit_open(&log, dir, NULL, k.pk, &e2)) == 0) {
+			r = audit_each(&log, t->id, changes_one, &l, &e2);
+			audit_close(&log);
+		}
+		sshkey_priv_release(&k);
+	}
+	if (r == 0 && l.oom)
+		r = bg_fail(&e2, BG_ERR_NOMEM, "too many change sets");
+	if (c->as_json) {
+		json_key(&c->j, "changes");
+		json_obj_begin(&c->j);
+		json_kv_str(&c->j, "host_log", dir);
+		json_kv_bool(&c->j, "host_log_verified", r == 0);
+		if (r != 0)
+			json_kv_str(&c->j, "error", e2.msg);
+		json_key(&c->j, "change_sets");
+		json_arr_begin(&c->j);
+	} else if (r != 0) {
+		md(c, "\n**The host log at `");
+		md_text(c, dir);
+		md(c, "` could not be verified: ");
+		md_text(c, e2.msg);
+		md(c, ".** No change set from it is shown.\n");
+	} else if (l.n == 0) {
+		md(c, "\n### On the host\n\nThe host log (verified) records no change for this "
+		    "ticket.\n");
+	} else
+		md(c, "\n### On the host (%zu change set%s, from the verified host log)\n", l.n,
+		    l.n == 1 ? "" : "s");
+	for (i = 0; r == 0 && i < l.n && c->r == 0; i++) {
+		buf path, text;
+		char hex[65];
+		int ok;
+		size_t k2;
+
+		buf_init(&path, 4096);
+		buf_init(&text, 8u * 1024 * 1024);
+		ok = buf_printf(&path, "%s/snapshots/changes/%s.txt", dir, l.v[i].id) == 0 &&
+		    fileio_read(path.data, text.max, &text, &e2) == 0;
+		if (ok) {
+			hash_sha256_hex(text.data ? text.data : "", text.len, hex);
+			ok = strcmp(hex, l.v[i].text_sha256) == 0;
+		}
+		if (c->as_json) {
+			json_obj_begin(&c->j);
+			json_kv_str(&c->j, "id", l.v[i].id);
+			json_kv_int(&c->j, "grant", l.v[i].grant);
+			json_kv_str(&c->j, "text_sha256", l.v[i].text_sha256);
+			json_kv_bool(&c->j, "matches_host_log", ok);
+			if (ok)
+				json_kv_str(&c->j, "text", buf_cstr(&text));
+			json_obj_end(&c->j);
+		} else if (ok) {
+			md(c, "\n");
+			md_block(c, buf_cstr(&text));
+		} else
+			md(c, "\n**Change set `%s` is missing or does not match the host log.**\n",
+			    l.v[i].id);
+		for (k2 = 0; k2 < ng && grants[k2] != l.v[i].grant; k2++)
+			;
+		if (k2 == ng && ng < sizeof(grants) / sizeof(grants[0]))
+			grants[ng++] = l.v[i].grant;
+		buf_release(&path);
+		buf_release(&text);
+	}
+	if (c->as_json) {
+		json_arr_end(&c->j);
+		json_obj_end(&c->j);
+	} else if (r == 0 && ng > 0) {
+		md(c, "\nTo put it back, on the host as root (each prints what it did and how to "
+		    "undo it; `--dry-run` first shows the plan):\n\n");
+		for (i = 0; i < ng; i++)
+			md(c, "    breakglass rollback T-%lld --grant G-%lld\n", (long long)t->id,
+			    (long long)grants[i]);
+	}
+	free(l.v);
 }
 
 static void
@@ -533,6 +721,7 @@ report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 	section_evidence(&c, t, e);
 	section_grants(&c, t, e);
 	section_plan(&c, t, e);
+	section_changes(&c, t);
 	section_smoke_cleanup(&c, t, &s, e);
 	if (c.r == 0) {
 		if (as_json) {

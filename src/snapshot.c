@@ -155,26 +155,23 @@ snapshot_object_path(const char *store, const char *hash, buf *out)
 
 /* ---- taking a snapshot ---- */
 
+#define SNAP_IO_SIZE (1 << 20)
+
 typedef struct taker {
 	const char *store;
 	int storefd, objfd, tmpfd;
 	const snapshot *prev;
+	int prevroot[SNAP_MAX_ROOTS]; /* index of the same root in prev, or -1 */
 	snapshot *out;
 	snap_stats *st;
 	snap_progress_fn progress;
 	void *pctx;
 	double last_progress;
+	unsigned char *io;      /* one read buffer for the whole walk */
+	char tmpbase[17];       /* random per snapshot; a counter per object */
+	uint64_t tmpseq;
 	bg_error *e;
 } taker;
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int
 same_meta(const struct stat *a, const struct stat *b)
@@ -189,17 +186,15 @@ static int
 store_object(taker *t, int src, char hex[65], int *cloned)
 {
 	crypto_generichash_state hs;
-	unsigned char h[32], *b = NULL;
+	unsigned char h[32], *b = t->io;
 	char tmpname[64], dir[3], name[68];
-	unsigned char rnd[8];
 	int dst, r = 0, cl = 0;
 	ssize_t n;
 	off_t off = 0;
 
 	*cloned = 0;
-	randombytes_buf(rnd, sizeof(rnd));
-	snprintf(tmpname, sizeof(tmpname), "%02x%02x%02x%02x%02x%02x%02x%02x.tmp", rnd[0], rnd[1],
-	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	snprintf(tmpname, sizeof(tmpname), "%s-%llu.tmp", t->tmpbase,
+	    (unsigned long long)++t->tmpseq);
 	if ((dst = openat(t->tmpfd, tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0440)) < 0)
 		return bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s",
@@ -208,12 +203,8 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 	 * object stays independent of the live file */
 	if (ioctl(dst, FICLONE, src) == 0)
 		cl = 1;
-	if ((b = malloc(1 << 20)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
 	crypto_generichash_init(&hs, NULL, 0, sizeof(h));
-	while ((n = pread(src, b, 1 << 20, off)) > 0) {
+	while ((n = pread(src, b, SNAP_IO_SIZE, off)) > 0) {
 		crypto_generichash_update(&hs, b, (size_t)n);
 		if (!cl && fileio_write_full(dst, b, (size_t)n) != 0) {
 			r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s "
@@ -228,8 +219,7 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 	}
 	t->st->copied += (uint64_t)off;
 	crypto_generichash_final(&hs, h, sizeof(h));
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	sodium_bin2hex(hex, 65, h, sizeof(h));
 	snprintf(dir, sizeof(dir), "%.2s", hex);
 	snprintf(name, sizeof(name), "%.2s/%s", hex, hex);
 	if (mkdirat(t->objfd, dir, 0750) != 0 && errno != EEXIST) {
@@ -246,7 +236,6 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 out:
 	if (r != 0)
 		unlinkat(t->tmpfd, tmpname, 0);
-	free(b);
 	close(dst);
 	return r;
 }
@@ -258,7 +247,7 @@ progress(taker *t, int force)
 
 	if (t->progress == NULL)
 		return;
-	now = mono();
+	now = utc_mono();
 	if (force || now - t->last_progress >= 0.2) {
 		t->last_progress = now;
 		t->progress(t->pctx, t->st);
@@ -281,6 +270,17 @@ fill_meta(snap_entry *en, const struct stat *sb)
 }
 
 static int walk(taker *t, int root, int dfd, const char *rel, int depth);
+
+/* Nesting level of a relative path: "" 0, "a" 1, "a/b" 2. */
+static int
+depth_of(const char *rel)
+{
+	int d = *rel ? 1 : 0;
+
+	for (; *rel; rel++)
+		d += *rel == '/';
+	return d;
+}
 
 static int
 visit(taker *t, int root, int dfd, const char *name, const char *rel)
@@ -313,7 +313,7 @@ visit(taker *t, int root, int dfd, const char *name, const char *rel)
 			return bg_fail(t->e, BG_ERR_PERM, "cannot read directory '%s': %s", rel,
 			    strerror(errno));
 		}
-		return walk(t, root, cfd, rel, 0);
+		return walk(t, root, cfd, rel, depth_of(rel));
 	}
 	if (S_ISLNK(sb.st_mode)) {
 		char target[4097];
@@ -336,19 +336,20 @@ visit(taker *t, int root, int dfd, const char *name, const char *rel)
 	en->type = 'f';
 	t->st->files++;
 	t->st->bytes += (uint64_t)sb.st_size;
-	if (t->prev != NULL) {
-		const snap_entry *p = snapshot_find(t->prev, root, rel);
+	/*
+	 * Unchanged since the previous snapshot (same device, inode, size,
+	 * mtime and ctime): its object is already stored.  Objects are never
+	 * removed while a manifest names them, so this costs no further call.
+	 */
+	if (t->prev != NULL && t->prevroot[root] >= 0) {
+		const snap_entry *p = snapshot_find(t->prev, t->prevroot[root], rel);
 
-		if (p != NULL && p->type == 'f' && p->ino == (uint64_t)sb.st_ino &&
-		    p->size == sb.st_size && p->mtime_ns == en->mtime_ns && p->ctime_ns == en->ctime_ns) {
-			char name2[68];
-
-			snprintf(name2, sizeof(name2), "%.2s/%s", p->hash, p->hash);
-			if (faccessat(t->objfd, name2, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-				memcpy(en->hash, p->hash, sizeof(en->hash));
-				t->st->reused++;
-				return 0;
-			}
+		if (p != NULL && p->type == 'f' && p->dev == (uint64_t)sb.st_dev &&
+		    p->ino == (uint64_t)sb.st_ino && p->size == sb.st_size &&
+		    p->mtime_ns == en->mtime_ns && p->ctime_ns == en->ctime_ns) {
+			memcpy(en->hash, p->hash, sizeof(en->hash));
+			t->st->reused++;
+			return 0;
 		}
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -385,9 +386,10 @@ walk(taker *t, int root, int dfd, const char *rel, int depth)
 	buf child;
 	int r = 0;
 
-	if (depth > 64) {
+	if (depth > SNAP_MAX_DEPTH) {
 		close(dfd);
-		return bg_fail(t->e, BG_ERR_TOOLARGE, "directories nested deeper than 64 levels");
+		return bg_fail(t->e, BG_ERR_TOOLARGE, "directories nested deeper than %d levels",
+		    SNAP_MAX_DEPTH);
 	}
 	if ((d = fdopendir(dfd)) == NULL) {
 		close(dfd);
@@ -405,12 +407,82 @@ walk(taker *t, int root, int dfd, const char *rel, int depth)
 	}
 	buf_release(&child);
 	closedir(d);
-	(void)depth;
 	return r;
 }
 
-static int
-format_manifest(const snapshot *s, buf *out)
+/* Count files and bytes below roots (stat only, no symlink followed). */
+static void
+count_dir(int dfd, int depth, uint64_t *files, uint64_t *bytes)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat sb;
+
+	if (depth > SNAP_MAX_DEPTH || (d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISREG(sb.st_mode)) {
+			(*files)++;
+			*bytes += (uint64_t)sb.st_size;
+		} else if (S_ISDIR(sb.st_mode)) {
+			int cfd = openat2_(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+			    BENEATH);
+
+			if (cfd >= 0)
+				count_dir(cfd, depth + 1, files, bytes);
+		}
+	}
+	closedir(d);
+}
+
+void
+snapshot_count(const char *const *roots, size_t nroots, uint64_t *files, uint64_t *bytes)
+{
+	size_t i;
+
+	*files = *bytes = 0;
+	for (i = 0; i < nroots; i++) {
+		int fd = openat2_(AT_FDCWD, roots[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+		    RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+
+		if (fd >= 0)
+			count_dir(fd, 0, files, bytes);
+	}
+}
+
+/* Digits of v in base (8 or 10) at p; returns the end. */
+static char *
+put_u64(char *p, uint64_t v, unsigned base)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % base);
+		v /= base;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *
+put_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_u64(p, (uint64_t)0 - (uint64_t)v, 10);
+	}
+	return put_u64(p, (uint64_t)v, 10);
+}
+
+int
+snapshot_format(const snapshot *s, buf *out)
 {
 	char ts[UTC_STRLEN];
 	size_t i;
@@ -430,11 +502,35 @@ format_manifest(const snapshot *s, buf *out)
 	for (i = 0; i < s->n; i++) {
 		const snap_entry *en = &s->e[i];
 
-		if ((r = buf_printf(out, "%d %c %o %u %u %lld %lld %lld %llu %llu %llu %s ", en->root,
-		    en->type, (unsigned)en->mode, (unsigned)en->uid, (unsigned)en->gid,
-		    (long long)en->size, (long long)en->mtime_ns, (long long)en->ctime_ns,
-		    (unsigned long long)en->dev, (unsigned long long)en->ino,
-		    (unsigned long long)en->nlink, en->hash)) != 0)
+		char line[400], *p = line;
+
+		/* printf costs a fifth of an incremental snapshot: numbers by hand */
+		p = put_u64(p, (uint64_t)en->root, 10);
+		*p++ = ' ';
+		*p++ = en->type;
+		*p++ = ' ';
+		p = put_u64(p, (uint64_t)en->mode, 8);
+		*p++ = ' ';
+		p = put_u64(p, (uint64_t)en->uid, 10);
+		*p++ = ' ';
+		p = put_u64(p, (uint64_t)en->gid, 10);
+		*p++ = ' ';
+		p = put_i64(p, en->size);
+		*p++ = ' ';
+		p = put_i64(p, en->mtime_ns);
+		*p++ = ' ';
+		p = put_i64(p, en->ctime_ns);
+		*p++ = ' ';
+		p = put_u64(p, en->dev, 10);
+		*p++ = ' ';
+		p = put_u64(p, en->ino, 10);
+		*p++ = ' ';
+		p = put_u64(p, en->nlink, 10);
+		*p++ = ' ';
+		memcpy(p, en->hash, strlen(en->hash));
+		p += strlen(en->hash);
+		*p++ = ' ';
+		if ((r = buf_append(out, line, (size_t)(p - line))) != 0)
 			return r;
 		if (en->path[0] == '\0')
 			r = buf_putc(out, '.');
@@ -498,15 +594,23 @@ snapshot_list(const char *store, int64_t grant, char ***ids, size_t *n, bg_error
 			continue;
 		if (grant != 0 && strstr(de->d_name, prefix) == NULL)
 			continue;
-		if (cnt >= 100000 || (nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL)
-			break;
-		v = nv;
-		if ((v[cnt] = strndup(de->d_name, l - 9)) == NULL)
-			break;
+		/* a short list would make "the grant's first snapshot" a lie: fail */
+		if (cnt >= 99999) {
+			closedir(d);
+			snapshot_list_free(v, cnt);
+			return bg_fail(e, BG_ERR_TOOLARGE, "more than 99999 snapshots in '%s'", store);
+		}
+		if ((nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL ||
+		    (v = nv, (v[cnt] = strndup(de->d_name, l - 9)) == NULL)) {
+			closedir(d);
+			snapshot_list_free(v, cnt);
+			return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+		}
 		cnt++;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), cmp_names);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), cmp_names);
 	*ids = v;
 	*n = cnt;
 	return 0;
@@ -541,16 +645,35 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	memset(&t, 0, sizeof(t));
 	t.store = store;
 	t.prev = prev;
+	for (i = 0; i < nroots; i++) {
+		size_t k;
+
+		t.prevroot[i] = -1;
+		for (k = 0; prev != NULL && k < prev->nroots; k++)
+			if (strcmp(prev->roots[k], roots[i]) == 0)
+				t.prevroot[i] = (int)k;
+	}
 	t.out = out;
 	t.st = st;
 	t.progress = progressfn;
 	t.pctx = pctx;
 	t.e = e;
+	{
+		unsigned char tr[8];
+
+		randombytes_buf(tr, sizeof(tr));
+		sodium_bin2hex(t.tmpbase, sizeof(t.tmpbase), tr, sizeof(tr));
+	}
+	t.io = malloc(SNAP_IO_SIZE);
 	t.storefd = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	t.objfd = openat(t.storefd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	t.tmpfd = openat(t.storefd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	buf_init(&text, 1024u * 1024 * 1024);
 	buf_init(&path, 4096);
+	if (t.io == NULL) {
+		r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	if (t.storefd < 0 || t.objfd < 0 || t.tmpfd < 0) {
 		r = bg_fail(e, BG_ERR_IO, "cannot open the snapshot store '%s'", store);
 		goto out;
@@ -589,7 +712,8 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 			goto out;
 	}
 	progress(&t, 1);
-	qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
+	if (out->n > 1)
+		qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
 	/* the objects must be on disk before the manifest names them */
 	if (syncfs(t.storefd) != 0) {
 		r = bg_fail(e, BG_ERR_IO, "cannot sync the snapshot store: %s", strerror(errno));
@@ -602,7 +726,7 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	snprintf(out->id, sizeof(out->id), "T-%lld-G-%lld-%05zu-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x",
 	    (long long)ticket, (long long)grant, nids + 1, ts, ts + 5, ts + 8, ts + 11, ts + 14,
 	    ts + 17, rnd[0], rnd[1], rnd[2]);
-	if ((r = format_manifest(out, &text)) != 0 ||
+	if ((r = snapshot_format(out, &text)) != 0 ||
 	    (r = buf_printf(&path, "%s/%s.manifest", store, out->id)) != 0) {
 		r = bg_fail(e, r, "cannot build the manifest");
 		goto out;
@@ -611,6 +735,7 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 		goto out;
 out:
 	snapshot_list_free(ids, nids);
+	free(t.io);
 	if (t.storefd >= 0)
 		close(t.storefd);
 	if (t.objfd >= 0)
@@ -642,6 +767,65 @@ header_value(const char **p, const char *end, const char *key, buf *v)
 	return 0;
 }
 
+/*
+ * Strict decimal (or octal): digits only, no sign, blank or leading zero
+ * (bar "0" itself), no overflow past max.  Manifests are written by
+ * breakglass alone; anything else is a damaged or forged file.
+ */
+static int
+num_u64(const char *s, unsigned base, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (p = s; *p; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (*p < '0' || d >= base || d > max || v > (max - d) / base)
+			return -1;
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+num_i64(const char *s, int64_t *out)
+{
+	uint64_t v;
+
+	if (s[0] == '-') {
+		if (num_u64(s + 1, 10, (uint64_t)INT64_MAX, &v) != 0 || v == 0)
+			return -1;
+		*out = -(int64_t)v;
+		return 0;
+	}
+	if (num_u64(s, 10, (uint64_t)INT64_MAX, &v) != 0)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* A relative path of normal components: no "", ".", ".." or leading '/'. */
+static int
+relative_path_ok(const char *p)
+{
+	const char *c = p;
+
+	for (;;) {
+		const char *slash = strchr(c, '/');
+		size_t l = slash ? (size_t)(slash - c) : strlen(c);
+
+		if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		if (slash == NULL)
+			return 1;
+		c = slash + 1;
+	}
+}
+
 int
 snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 {
@@ -663,14 +847,17 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 	memcpy(s->id, v.data, v.len + 1);
 	if (header_value(&p, end, "created", &v) != 0 || utc_parse(v.data, &s->created) != 0)
 		goto bad;
-	if (header_value(&p, end, "ticket", &v) != 0 || (s->ticket = strtoll(v.data, NULL, 10)) < 0)
+	if (header_value(&p, end, "ticket", &v) != 0 || num_i64(v.data, &s->ticket) != 0 ||
+	    s->ticket < 0)
 		goto bad;
-	if (header_value(&p, end, "grant", &v) != 0 || (s->grant = strtoll(v.data, NULL, 10)) < 0)
+	if (header_value(&p, end, "grant", &v) != 0 || num_i64(v.data, &s->grant) != 0 ||
+	    s->grant < 0)
 		goto bad;
 	while (header_value(&p, end, "root", &v) == 0) {
 		line++;
 		if (s->nroots == SNAP_MAX_ROOTS || snapshot_unescape(v.data, v.len, &f) != 0 ||
-		    f.len == 0 || f.data[0] != '/' || (s->roots[s->nroots] = strdup(f.data)) == NULL)
+		    f.data[0] != '/' || (f.data[1] != '\0' && !relative_path_ok(f.data + 1)) ||
+		    (s->roots[s->nroots] = strdup(f.data)) == NULL)
 			goto bad;
 		s->nroots++;
 	}
@@ -683,10 +870,8 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 		size_t nfields = 0;
 		char *copy, *save = NULL, *tok;
 		snap_entry *en;
-		unsigned mode, uid, gid;
-		long long size, mt, ct;
-		unsigned long long dev, ino, nlink;
-		int root;
+		uint64_t root, mode, uid, gid, dev, ino, nlink;
+		int64_t size, mt, ct;
 
 		line++;
 		if (nl == NULL || nl - p > 16384)
@@ -699,21 +884,24 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 		for (tok = strtok_r(copy, " ", &save); tok && nfields < 14; tok = strtok_r(NULL, " ", &save))
 			fields[nfields++] = tok;
 		if ((nfields != 13 && nfields != 14) || tok != NULL ||
-		    sscanf(fields[0], "%d", &root) != 1 || root < 0 || (size_t)root >= s->nroots ||
+		    num_u64(fields[0], 10, s->nroots ? s->nroots - 1 : 0, &root) != 0 ||
+		    s->nroots == 0 ||
 		    strlen(fields[1]) != 1 || strchr("fdlo", fields[1][0]) == NULL ||
-		    sscanf(fields[2], "%o", &mode) != 1 || mode > 07777 ||
-		    sscanf(fields[3], "%u", &uid) != 1 || sscanf(fields[4], "%u", &gid) != 1 ||
-		    sscanf(fields[5], "%lld", &size) != 1 || size < 0 ||
-		    sscanf(fields[6], "%lld", &mt) != 1 || sscanf(fields[7], "%lld", &ct) != 1 ||
-		    sscanf(fields[8], "%llu", &dev) != 1 || sscanf(fields[9], "%llu", &ino) != 1 ||
-		    sscanf(fields[10], "%llu", &nlink) != 1 ||
+		    num_u64(fields[2], 8, 07777, &mode) != 0 ||
+		    num_u64(fields[3], 10, UINT32_MAX - 1, &uid) != 0 ||
+		    num_u64(fields[4], 10, UINT32_MAX - 1, &gid) != 0 ||
+		    num_i64(fields[5], &size) != 0 || size < 0 ||
+		    num_i64(fields[6], &mt) != 0 || num_i64(fields[7], &ct) != 0 ||
+		    num_u64(fields[8], 10, UINT64_MAX, &dev) != 0 ||
+		    num_u64(fields[9], 10, UINT64_MAX, &ino) != 0 ||
+		    num_u64(fields[10], 10, UINT64_MAX, &nlink) != 0 ||
 		    (fields[1][0] == 'f' ? strlen(fields[11]) != 64 ||
 		    strspn(fields[11], "0123456789abcdef") != 64 : strcmp(fields[11], "-") != 0) ||
 		    (fields[1][0] == 'l') != (nfields == 14) || (en = add_entry(s)) == NULL) {
 			free(copy);
 			goto bad;
 		}
-		en->root = root;
+		en->root = (int)root;
 		en->type = fields[1][0];
 		en->mode = (mode_t)mode;
 		en->uid = (uid_t)uid;
@@ -727,8 +915,8 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 		snprintf(en->hash, sizeof(en->hash), "%s", fields[11]);
 		if (strcmp(fields[12], ".") == 0)
 			en->path = strdup("");
-		else if (snapshot_unescape(fields[12], strlen(fields[12]), &f) == 0 && f.len > 0 &&
-		    f.data[0] != '/' && strstr(f.data, "..") == NULL)
+		else if (snapshot_unescape(fields[12], strlen(fields[12]), &f) == 0 &&
+		    relative_path_ok(f.data))
 			en->path = strdup(f.data);
 		if (en->path == NULL) {
 			free(copy);

@@ -30,6 +30,7 @@
 
 #define SNAP_ID_MAX 128
 #define SNAP_MAX_ROOTS 32
+#define SNAP_MAX_DEPTH 128    /* directory nesting below a root */
 
 typedef struct snap_entry {
 	int root;
@@ -74,6 +75,9 @@ int snapshot_take(const char *store, const char *const *roots, size_t nroots,
     const snapshot *prev, int64_t ticket, int64_t grant, int64_t now,
     snap_progress_fn progress, void *pctx, snapshot *out, snap_stats *st, bg_error *e);
 
+/* Files and bytes below roots, for a progress estimate (stat only). */
+void snapshot_count(const char *const *roots, size_t nroots, uint64_t *files, uint64_t *bytes);
+
 int snapshot_load(const char *store, const char *id, snapshot *out, bg_error *e);
 void snapshot_release(snapshot *s);
 
@@ -93,5 +97,8 @@ int snapshot_unescape(const char *s, size_t n, buf *out);
 
 /* Parse manifest text (for the fuzz target and snapshot_load). */
 int snapshot_parse(const char *text, size_t len, snapshot *out, bg_error *e);
+
+/* Manifest text of s: snapshot_parse of it gives s back. */
+int snapshot_format(const snapshot *s, buf *out);
 
 #endif

@@ -183,3 +183,12 @@ utc_format_duration(int64_t secs, char *out, size_t outlen)
 	if ((s || secs == 0) && off < outlen)
 		snprintf(out + off, outlen - off, "%llds", (long long)s);
 }
+
+double
+utc_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

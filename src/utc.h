@@ -20,6 +20,9 @@
  */
 int64_t utc_now(void);
 
+/* Seconds on the monotonic clock: for intervals (progress, rates), never dates. */
+double utc_mono(void);
+
 /* Format t into out (UTC_STRLEN bytes). */
 void utc_format(int64_t t, char out[UTC_STRLEN]);
 

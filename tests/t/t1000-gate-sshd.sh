@@ -178,6 +178,7 @@ expect_in 1 "put through a symlink refused" "$T/fixed.php" as_cert "$T/w-cert.pu
 [ "$(cat /etc/hostname)" != fixed ] && ok "symlink target untouched" || not_ok "symlink target untouched"
 expect_in 1 "put onto a directory refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/current"
 expect_in 1 "put outside the writable directories refused" "$T/fixed.php" as_cert "$T/w-cert.pub" put "$SRV/logs/x"
+err_has "outside the grant's writable directories" "refused for its place, before its content"
 expect_in 1 "put with a read-tier grant refused" "$T/fixed.php" as_cert "$T/cert.pub" put "$SRV/current/app/Payment.php"
 printf 'something else\n' >"$T/unapproved.php"
 expect_in 1 "content that is not an approved artifact refused" "$T/unapproved.php" as_cert "$T/w-cert.pub" put "$SRV/current/app/Payment.php"
@@ -202,6 +203,13 @@ perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my %seen;
 	my ($k) = grep { /modified .*Payment.php$/ } keys %seen;
 	exit(($k && $seen{$k}{diff} =~ /\+fixed by patch/ && grep { /created .*Added.php$/ } keys %seen) ? 0 : 1)' <"$T/out" \
 	&& ok "change sets name each file with a diff" || not_ok "change sets name each file with a diff"
+expect 0 "change sets for people" bg changes T-1 --audit-dir "$T/hostlog"
+out_has "^change set T-1-G-3-" "one block per change set"
+out_has "^  modified $SRV/current/app/Payment.php (content" "modified file named with what changed"
+out_has "^    +fixed by patch" "with its diff, indented"
+out_has "^  created  $SRV/current/app/Added.php" "created file named"
+expect 0 "no change sets for another ticket" bg changes T-9 --audit-dir "$T/hostlog"
+out_has "no changes recorded for T-9" "says so"
 expect 0 "host log names the change sets" bg audit export --dir "$T/hostlog"
 out_has '"event":"gate.changes"' "gate.changes records"
 expect 0 "rollback of the write grant, dry run" bg rollback T-1 --grant G-3 --audit-dir "$T/hostlog" --dry-run
@@ -215,6 +223,23 @@ expect 0 "host log still verifies" bg audit verify --dir "$T/hostlog"
 expect 0 "host log export" bg audit export --dir "$T/hostlog"
 out_has '"event":"rollback"' "the rollback is in the host log"
 [ "$(stat -c %G "$T/hostlog/audit.head")" = "$GROUP" ] && ok "root's append kept the head in the gate's group" || not_ok "root's append kept the head in the gate's group"
+
+# the report: change sets from the verified host log (one host: host-log)
+expect 0 "report without host-log" bg report T-1
+out_has "run \`breakglass changes T-1\` there" "says where the change sets are"
+echo "host-log: $T/hostlog" >>"$BREAKGLASS_HOME/config"
+expect 0 "report with host-log" bg report T-1
+out_has "^### On the host ([0-9]* change sets, from the verified host log)" "change sets in the report"
+out_has "^  modified $SRV/current/app/Payment.php (content" "naming each file"
+out_has "^    breakglass rollback T-1 --grant G-3" "and the rollback command"
+expect 0 "report as JSON" bg report T-1 --json
+out_has '"host_log_verified":true' "host log verified for the JSON report"
+cs=$(grep -l "fixed by patch" "$T/hostlog/snapshots/changes/"T-1-G-3-*.txt | head -1)
+cp "$cs" "$T/cs.bak"; sed -i 's/fixed by patch/harmless/' "$cs"
+expect 0 "report with an altered change set" bg report T-1
+out_has "does not match the host log" "an altered change set is flagged, not shown"
+cp "$T/cs.bak" "$cs"
+sed -i '/^host-log:/d' "$BREAKGLASS_HOME/config"
 
 # privileged commands: exact argv through sudo, via a drop-in that exists
 # only while the grant is active (this test writes to /etc/sudoers.d)

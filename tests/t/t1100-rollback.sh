@@ -35,6 +35,17 @@ out_has "T-1-G-1-00001" "snapshot id names ticket, grant and sequence"
 expect 0 "a second snapshot is incremental" bg snapshot T-1 --grant G-1 --audit-dir "$H" --json "$A"
 out_has '"copied":0' "nothing copied when nothing changed"
 
+# on a terminal a long snapshot shows a progress bar; otherwise it is quiet
+mkdir -p "$T/many"; for i in $(seq 1 50); do echo "$i" >"$T/many/f$i"; done
+BREAKGLASS_TESTING=1 BREAKGLASS_TEST_PROGRESS_NOW=1 script -qec "$BREAKGLASS snapshot T-2 --grant G-2 --audit-dir $H $T/many" /dev/null \
+	| tr '\r' '\n' >"$T/out"
+out_has '^  \[####################\] 100%  50/50 files' "progress bar on a terminal: bar, files done of total"
+out_has 'MiB/s  ETA 0:00' "with rate and time left"
+script -qec "$BREAKGLASS snapshot T-2 --grant G-2 --audit-dir $H --quiet $T/many" /dev/null | tr '\r' '\n' >"$T/out"
+grep -q ETA "$T/out" && not_ok "--quiet hides it" || ok "--quiet hides it"
+bg snapshot T-2 --grant G-2 --audit-dir "$H" "$T/many" >"$T/out" 2>"$T/err"
+[ ! -s "$T/err" ] && ok "no progress when stderr is not a terminal" || not_ok "no progress when stderr is not a terminal"
+
 # the hotfix mangles everything it can
 printf 'hello, changed\n' >"$A/text.txt"
 head -c 100000 /dev/urandom >"$A/bin.dat"

@@ -1,0 +1,194 @@
+/*
+ * test-snapshot.c - the snapshot manifest: strict parsing, round trips,
+ * and a real snapshot of a small tree (incremental reuse, symlinks never
+ * followed).
+ */
+#include "unit.h"
+#include "snapshot.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HEAD "breakglass-snapshot v1\nid: T-1-G-2-00001-20261121T000000Z-abcdef\n" \
+	"created: 2026-11-21T00:00:00Z\nticket: 1\ngrant: 2\nroot: /srv/app\n---\n"
+#define HASH "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8"
+
+static int
+parses(const char *text)
+{
+	snapshot s;
+	bg_error e;
+	int r = snapshot_parse(text, strlen(text), &s, &e);
+
+	if (r == 0)
+		snapshot_release(&s);
+	return r == 0;
+}
+
+static void
+accepts(void **state)
+{
+	snapshot s;
+	bg_error e;
+	buf out;
+	const char *text = HEAD
+		"0 d 755 0 0 4096 -5 0 1 2 3 - .\n"
+		"0 f 644 1000 1000 5 1 1 1 3 2 " HASH " a..b\n"
+		"0 f 0 0 0 0 1 1 1 3 2 " HASH " dir/%0Aname%25\n"
+		"0 l 777 0 0 0 1 1 1 4 1 - link ../outside\n";
+
+	assert_int_equal(snapshot_parse(text, strlen(text), &s, &e), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.ticket, 1);
+	assert_int_equal(s.grant, 2);
+	assert_string_equal(s.roots[0], "/srv/app");
+	assert_int_equal(s.e[0].mtime_ns, -5);
+	assert_string_equal(s.e[1].path, "a..b"); /* a name with dots is still a name */
+	assert_string_equal(s.e[2].path, "dir/\nname%");
+	assert_string_equal(s.e[3].target, "../outside");
+	assert_non_null(snapshot_find(&s, 0, "dir/\nname%"));
+	assert_null(snapshot_find(&s, 0, "dir"));
+	buf_init(&out, 0);
+	assert_int_equal(snapshot_format(&s, &out), 0);
+	assert_string_equal(out.data, text);
+	buf_release(&out);
+	snapshot_release(&s);
+}
+
+static void
+refuses(void **state)
+{
+	static const char *const lines[] = {
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " ..\n",             /* escapes the root */
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a/../../b\n",
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a//b\n",
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " %2Fetc\n",         /* absolute */
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a%00b\n",          /* NUL */
+		"0 f 644 0 0 +5 1 1 1 3 2 " HASH " a\n",             /* signs, padding, junk */
+		"0 f 0644 0 0 5 1 1 1 3 2 " HASH " a\n",
+		"0 f 644 0 0 5x 1 1 1 3 2 " HASH " a\n",
+		"0 f 644 0 0 -5 1 1 1 3 2 " HASH " a\n",
+		"0 f 10000 0 0 5 1 1 1 3 2 " HASH " a\n",             /* mode over 07777 */
+		"0 f 644 4294967295 0 5 1 1 1 3 2 " HASH " a\n",     /* uid -1 */
+		"0 f 644 0 0 5 1 1 99999999999999999999 3 2 " HASH " a\n",
+		"1 f 644 0 0 5 1 1 1 3 2 " HASH " a\n",              /* no such root */
+		"0 f 644 0 0 5 1 1 1 3 2 - a\n",                     /* file without hash */
+		"0 d 755 0 0 5 1 1 1 3 2 " HASH " a\n",              /* dir with hash */
+		"0 l 777 0 0 0 1 1 1 4 1 - link\n",                  /* link without target */
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a extra\n",
+		"0 x 644 0 0 5 1 1 1 3 2 " HASH " a\n",
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a",                /* no final newline */
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " b\n0 f 644 0 0 5 1 1 1 3 2 " HASH " a\n", /* order */
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a\n0 f 644 0 0 5 1 1 1 3 2 " HASH " a\n", /* dup */
+	};
+	char text[4096];
+	size_t i;
+
+	snprintf(text, sizeof(text), "%s0 f 644 0 0 5 1 1 1 3 2 %s a\n", HEAD, HASH);
+	assert_true(parses(text));
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", HEAD, lines[i]);
+		if (parses(text))
+			fail_msg("accepted: %s", lines[i]);
+	}
+	assert_false(parses("breakglass-snapshot v1\nid: ../x\ncreated: 2026-11-21T00:00:00Z\n"
+	    "ticket: 1\ngrant: 2\n---\n"));
+	assert_false(parses("breakglass-snapshot v1\nid: T-1\ncreated: 2026-11-21T00:00:00Z\n"
+	    "ticket: 01\ngrant: 2\n---\n"));
+	assert_false(parses("breakglass-snapshot v1\nid: T-1\ncreated: 2026-11-21T00:00:00Z\n"
+	    "ticket: 1\ngrant: 2\nroot: /srv/../etc\n---\n"));
+	assert_false(parses("breakglass-snapshot v2\nid: T-1\ncreated: 2026-11-21T00:00:00Z\n"
+	    "ticket: 1\ngrant: 2\n---\n"));
+}
+
+static void
+put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void
+takes(void **state)
+{
+	char tmpl[] = "/tmp/bg-unit-snap.XXXXXX", root[256], store[256], p[300];
+	const char *roots[1];
+	snapshot a, b, c;
+	snap_stats st;
+	bg_error e;
+	const snap_entry *x;
+
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(root, sizeof(root), "%s/root", tmpl);
+	snprintf(store, sizeof(store), "%s/store", tmpl);
+	assert_int_equal(mkdir(root, 0755), 0);
+	snprintf(p, sizeof(p), "%s/one", root);
+	put(p, "one\n");
+	snprintf(p, sizeof(p), "%s/sub", root);
+	assert_int_equal(mkdir(p, 0750), 0);
+	snprintf(p, sizeof(p), "%s/sub/two", root);
+	put(p, "two\n");
+	snprintf(p, sizeof(p), "%s/passwd", root);
+	assert_int_equal(symlink("/etc/passwd", p), 0);
+	roots[0] = root;
+
+	assert_int_equal(snapshot_take(store, roots, 1, NULL, 1, 2, 1795000000, NULL, NULL, &a, &st,
+	    &e), 0);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(st.dirs, 1); /* below the root */
+	assert_int_equal(st.links, 1);
+	assert_int_equal(st.reused, 0);
+	x = snapshot_find(&a, 0, "passwd");
+	assert_non_null(x);
+	assert_int_equal(x->type, 'l');
+	assert_string_equal(x->target, "/etc/passwd"); /* recorded, never followed */
+
+	/* unchanged files cost a stat: reused from the previous manifest */
+	snprintf(p, sizeof(p), "%s/sub/two", root);
+	put(p, "two, changed\n");
+	assert_int_equal(snapshot_take(store, roots, 1, &a, 1, 2, 1795000001, NULL, NULL, &b, &st,
+	    &e), 0);
+	assert_int_equal(st.reused, 1);
+	assert_int_equal(st.copied, strlen("two, changed\n"));
+	assert_string_not_equal(snapshot_find(&a, 0, "sub/two")->hash,
+	    snapshot_find(&b, 0, "sub/two")->hash);
+	assert_string_equal(snapshot_find(&a, 0, "one")->hash, snapshot_find(&b, 0, "one")->hash);
+
+	/* what was stored loads back identically */
+	assert_int_equal(snapshot_load(store, b.id, &c, &e), 0);
+	assert_int_equal(c.n, b.n);
+	assert_string_equal(snapshot_find(&c, 0, "sub/two")->hash, snapshot_find(&b, 0, "sub/two")->hash);
+	snapshot_release(&c);
+	assert_int_not_equal(snapshot_load(store, "../x", &c, &e), 0);
+
+	snapshot_release(&a);
+	snapshot_release(&b);
+	snapshot_release(&c);
+	{
+		char *const argv[] = { "rm", "-rf", tmpl, NULL };
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			execv("/bin/rm", argv);
+			_exit(127);
+		}
+		waitpid(pid, NULL, 0);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accepts),
+		cmocka_unit_test(refuses),
+		cmocka_unit_test(takes),
+	};
+
+	return cmocka_run_group_tests(tests, unit_setup_sodium, NULL);
+}
