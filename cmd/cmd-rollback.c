@@ -58,27 +58,6 @@ read_journal(const char *path, char *target, char *pre, bg_error *e)
 	return r;
 }
 
-static void
-host_record(const char *dir, int64_t tkt, const char *detail)
-{
-	sshkey_priv k;
-	audit_log log;
-	bg_error e;
-
-	if (audit_host_key(dir, &k, &e) == 0) {
-		if (audit_open(&log, dir, &k, k.pk, &e) == 0) {
-			if (audit_append(&log, utc_now(), "root", "rollback", tkt, detail, &e) != 0)
-				fprintf(stderr, "breakglass: warning: host log: %s\n", e.msg);
-			audit_close(&log);
-		} else
-			fprintf(stderr, "breakglass: warning: the rollback is not in the host log: "
-			    "%s\n", e.msg);
-		sshkey_priv_release(&k);
-	} else
-		fprintf(stderr, "breakglass: warning: the rollback is not in the host log (%s; "
-		    "is this a host set up with 'breakglass host setup'?)\n", e.msg);
-}
-
 int
 cmd_rollback(int argc, char **argv)
 {
@@ -237,7 +216,7 @@ cmd_rollback(int argc, char **argv)
 	    (unsigned long long)rs.restored, (unsigned long long)rs.created,
 	    (unsigned long long)rs.deleted, (unsigned long long)rs.meta,
 	    (unsigned long long)rs.linked, resuming ? ",\"resumed\":true" : "");
-	host_record(dir, tid, detail.data);
+	cmd_host_record(dir, "rollback", tid, detail.data);
 	printf("rolled back to %s: %llu restored, %llu recreated, %llu removed, %llu adjusted\n"
 	    "  undo with: breakglass rollback T-%lld --snapshot %s\n", target_id,
 	    (unsigned long long)rs.restored, (unsigned long long)rs.created,

@@ -4,6 +4,7 @@
  */
 #include "cmd.h"
 #include "grant.h"
+#include "json.h"
 #include "snapshot.h"
 #include "ticket.h"
 #include "utc.h"
@@ -148,6 +149,27 @@ cmd_snapshot(int argc, char **argv)
 	buf_release(&sdir);
 	if (r != 0)
 		return cmd_fail(r, &e);
+	{
+		buf d;
+		json j;
+
+		buf_init(&d, 64 * 1024);
+		json_init(&j, &d);
+		json_obj_begin(&j);
+		json_kv_str(&j, "snapshot", out.id);
+		json_kv_int(&j, "grant", gid);
+		json_key(&j, "roots");
+		json_arr_begin(&j);
+		for (i = 0; i < out.nroots; i++)
+			json_str(&j, out.roots[i]);
+		json_arr_end(&j);
+		json_kv_int(&j, "files", (int64_t)st.files);
+		json_kv_int(&j, "bytes", (int64_t)st.bytes);
+		json_obj_end(&j);
+		if (json_error(&j) == 0)
+			cmd_host_record(dir, "snapshot", tid, d.data);
+		buf_release(&d);
+	}
 	if (a.json)
 		printf("{\"snapshot\":\"%s\",\"files\":%llu,\"bytes\":%llu,\"copied\":%llu,"
 		    "\"unchanged\":%llu,\"cloned\":%llu}\n", out.id, (unsigned long long)st.files,

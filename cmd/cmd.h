@@ -77,6 +77,15 @@ int cmd_usage(const char *text);
 /* Write a whole buffer to stdout; 0 or EXIT_SYSTEM. */
 int cmd_write_out(const buf *b);
 
+/*
+ * Append a record to the host log in dir (root's work on a host: rollback,
+ * manual snapshots).  The actor is the effective user, with SUDO_USER in
+ * the detail when set.  A host without a log gets a warning, not a
+ * refusal: putting production back must not depend on it.
+ */
+void cmd_host_record(const char *dir, const char *event, int64_t ticket,
+    const char *detail_json);
+
 /* Parse a ticket or grant id argument, or fail with a usage message. */
 int cmd_ticket_id(const char *s, int64_t *id);
 int cmd_grant_id(const char *s, int64_t *id);

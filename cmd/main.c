@@ -3,7 +3,10 @@
  * uses.  Commands are matched by exact name only.
  */
 #include "cmd.h"
+#include "audit.h"
 #include "fileio.h"
+#include "json.h"
+#include "utc.h"
 #include "grant.h"
 #include "ticket.h"
 
@@ -353,4 +356,41 @@ cmd_grant_id(const char *s, int64_t *id)
 	if (grant_parse_id(s, id) != 0)
 		return cmd_failf(EXIT_USAGE, "invalid grant '%.32s' (expected G-N)", s);
 	return 0;
+}
+
+void
+cmd_host_record(const char *dir, const char *event, int64_t tkt, const char *detail_json)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *sudo = getenv("SUDO_USER");
+	sshkey_priv k;
+	audit_log log;
+	bg_error e;
+	buf d;
+	size_t l;
+
+	/* the detail, with who asked sudo for it folded in */
+	buf_init(&d, AUDIT_MAX_RECORD - 1024);
+	l = strlen(detail_json);
+	if (sudo != NULL && *sudo != '\0' && l >= 2 && detail_json[l - 1] == '}') {
+		buf_append(&d, detail_json, l - 1);
+		buf_puts(&d, l > 2 ? ",\"sudo_user\":" : "\"sudo_user\":");
+		json_escape(&d, sudo, strlen(sudo));
+		buf_putc(&d, '}');
+	} else
+		buf_puts(&d, detail_json);
+	if (audit_host_key(dir, &k, &e) == 0) {
+		if (audit_open(&log, dir, &k, k.pk, &e) == 0) {
+			if (audit_append(&log, utc_now(), pw ? pw->pw_name : "root", event, tkt,
+			    buf_cstr(&d), &e) != 0)
+				fprintf(stderr, "breakglass: warning: host log: %s\n", e.msg);
+			audit_close(&log);
+		} else
+			fprintf(stderr, "breakglass: warning: the %s is not in the host log: %s\n",
+			    event, e.msg);
+		sshkey_priv_release(&k);
+	} else
+		fprintf(stderr, "breakglass: warning: the %s is not in the host log (%s; is this a "
+		    "host set up with 'breakglass host setup'?)\n", event, e.msg);
+	buf_release(&d);
 }

@@ -222,6 +222,9 @@ expect 0 "rollback of the write grant" bg rollback T-1 --grant G-3 --audit-dir "
 expect 0 "host log still verifies" bg audit verify --dir "$T/hostlog"
 expect 0 "host log export" bg audit export --dir "$T/hostlog"
 out_has '"event":"rollback"' "the rollback is in the host log"
+expect 0 "a manual snapshot on the host" bg snapshot T-1 --grant G-3 --audit-dir "$T/hostlog" "$SRV/current/app"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
+out_has '"event":"snapshot"' "the manual snapshot is in the host log"
 [ "$(stat -c %G "$T/hostlog/audit.head")" = "$GROUP" ] && ok "root's append kept the head in the gate's group" || not_ok "root's append kept the head in the gate's group"
 
 # the report: change sets from the verified host log (one host: host-log)
