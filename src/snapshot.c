@@ -539,7 +539,7 @@ snapshot_format(const snapshot *s, buf *out)
 		if (r == 0 && en->target != NULL) {
 			r = buf_putc(out, ' ');
 			if (r == 0)
-				r = en->target[0] ? snapshot_escape(en->target, out) : buf_putc(out, '.');
+				r = snapshot_escape(en->target, out); /* never empty: readlink */
 		}
 		if (r == 0)
 			r = buf_putc(out, '\n');
@@ -845,18 +845,18 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 	    strspn(v.data, "TG-0123456789Zabcdef") != v.len)
 		goto bad;
 	memcpy(s->id, v.data, v.len + 1);
-	if (header_value(&p, end, "created", &v) != 0 || utc_parse(v.data, &s->created) != 0)
+	if (header_value(&p, end, "created", &v) != 0 || utc_parse(buf_cstr(&v), &s->created) != 0)
 		goto bad;
-	if (header_value(&p, end, "ticket", &v) != 0 || num_i64(v.data, &s->ticket) != 0 ||
+	if (header_value(&p, end, "ticket", &v) != 0 || num_i64(buf_cstr(&v), &s->ticket) != 0 ||
 	    s->ticket < 0)
 		goto bad;
-	if (header_value(&p, end, "grant", &v) != 0 || num_i64(v.data, &s->grant) != 0 ||
+	if (header_value(&p, end, "grant", &v) != 0 || num_i64(buf_cstr(&v), &s->grant) != 0 ||
 	    s->grant < 0)
 		goto bad;
 	while (header_value(&p, end, "root", &v) == 0) {
 		line++;
-		if (s->nroots == SNAP_MAX_ROOTS || snapshot_unescape(v.data, v.len, &f) != 0 ||
-		    f.data[0] != '/' || (f.data[1] != '\0' && !relative_path_ok(f.data + 1)) ||
+		if (s->nroots == SNAP_MAX_ROOTS || snapshot_unescape(buf_cstr(&v), v.len, &f) != 0 ||
+		    f.len == 0 || f.data[0] != '/' || (f.data[1] != '\0' && !relative_path_ok(f.data + 1)) ||
 		    (s->roots[s->nroots] = strdup(f.data)) == NULL)
 			goto bad;
 		s->nroots++;
@@ -923,9 +923,8 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 			goto bad;
 		}
 		if (nfields == 14) {
-			if (strcmp(fields[13], ".") == 0)
-				en->target = strdup("");
-			else if (snapshot_unescape(fields[13], strlen(fields[13]), &f) == 0)
+			/* "." is a link to "." (a target is never empty) */
+			if (snapshot_unescape(fields[13], strlen(fields[13]), &f) == 0)
 				en->target = strdup(f.data);
 			if (en->target == NULL) {
 				free(copy);

@@ -16,6 +16,7 @@ printf 'nested\n' >"$A/dir1/nested.txt"
 printf 'in dir2\n' >"$A/dir2/keep.txt"
 ln -s text.txt "$A/link-in"
 ln -s /etc/passwd "$A/link-out"
+ln -s . "$A/self"
 printf 'shared\n' >"$A/hard1"; ln "$A/hard1" "$A/hard2"
 printf 'secret\n' >"$A/secret.txt"; chmod 0600 "$A/secret.txt"; chown nobody:nogroup "$A/secret.txt"
 touch -d '2026-01-02 03:04:05' "$A/text.txt"
@@ -58,6 +59,7 @@ ln -sfn bin.dat "$A/link-in"
 rm -rf "$A/dir2"; ln -s /etc "$A/dir2"
 rm "$A/hard2"; printf 'shared\n' >"$A/hard2"
 rmdir "$A/empty"
+rm "$A/self"
 state "$A" "$T/s1"
 
 expect 0 "dry run" bg rollback T-1 --grant G-1 --audit-dir "$H" --dry-run
@@ -72,6 +74,7 @@ PRE=$(sed -n 's/.*--snapshot \(T-[^ ]*\).*/\1/p' "$T/out")
 state "$A" "$T/s2"; same "$T/s0" "$T/s2" "tree exactly as snapshotted (bytes, modes, owners, times, links)"
 [ "$(stat -c %i "$A/hard1")" = "$(stat -c %i "$A/hard2")" ] && ok "hard links re-linked" || not_ok "hard links re-linked"
 [ -L "$A/link-out" ] && [ "$(readlink "$A/link-out")" = /etc/passwd ] && ok "symlink out restored as a link" || not_ok "symlink out restored as a link"
+[ "$(readlink "$A/self")" = . ] && ok "a link to . restored" || not_ok "a link to . restored"
 [ -d "$A/dir2" ] && [ ! -L "$A/dir2" ] && ok "symlink planted over a directory replaced by the directory" || not_ok "symlink planted over a directory replaced by the directory"
 [ "$(cd /etc && find . -maxdepth 1 -type f -name 'host*' -exec sha256sum {} + | sort | sha256sum)" = "$ETC_SUM" ] \
 	&& ok "nothing outside the tree was touched" || not_ok "nothing outside the tree was touched"

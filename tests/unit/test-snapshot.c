@@ -37,10 +37,11 @@ accepts(void **state)
 		"0 d 755 0 0 4096 -5 0 1 2 3 - .\n"
 		"0 f 644 1000 1000 5 1 1 1 3 2 " HASH " a..b\n"
 		"0 f 0 0 0 0 1 1 1 3 2 " HASH " dir/%0Aname%25\n"
-		"0 l 777 0 0 0 1 1 1 4 1 - link ../outside\n";
+		"0 l 777 0 0 0 1 1 1 4 1 - link ../outside\n"
+		"0 l 777 0 0 0 1 1 1 5 1 - self .\n";
 
 	assert_int_equal(snapshot_parse(text, strlen(text), &s, &e), 0);
-	assert_int_equal(s.n, 4);
+	assert_int_equal(s.n, 5);
 	assert_int_equal(s.ticket, 1);
 	assert_int_equal(s.grant, 2);
 	assert_string_equal(s.roots[0], "/srv/app");
@@ -48,6 +49,7 @@ accepts(void **state)
 	assert_string_equal(s.e[1].path, "a..b"); /* a name with dots is still a name */
 	assert_string_equal(s.e[2].path, "dir/\nname%");
 	assert_string_equal(s.e[3].target, "../outside");
+	assert_string_equal(s.e[4].target, "."); /* a link to its own directory */
 	assert_non_null(snapshot_find(&s, 0, "dir/\nname%"));
 	assert_null(snapshot_find(&s, 0, "dir"));
 	buf_init(&out, 0);
@@ -135,18 +137,21 @@ takes(void **state)
 	put(p, "two\n");
 	snprintf(p, sizeof(p), "%s/passwd", root);
 	assert_int_equal(symlink("/etc/passwd", p), 0);
+	snprintf(p, sizeof(p), "%s/self", root);
+	assert_int_equal(symlink(".", p), 0);
 	roots[0] = root;
 
 	assert_int_equal(snapshot_take(store, roots, 1, NULL, 1, 2, 1795000000, NULL, NULL, &a, &st,
 	    &e), 0);
 	assert_int_equal(st.files, 2);
 	assert_int_equal(st.dirs, 1); /* below the root */
-	assert_int_equal(st.links, 1);
+	assert_int_equal(st.links, 2);
 	assert_int_equal(st.reused, 0);
 	x = snapshot_find(&a, 0, "passwd");
 	assert_non_null(x);
 	assert_int_equal(x->type, 'l');
 	assert_string_equal(x->target, "/etc/passwd"); /* recorded, never followed */
+	assert_string_equal(snapshot_find(&a, 0, "self")->target, ".");
 
 	/* unchanged files cost a stat: reused from the previous manifest */
 	snprintf(p, sizeof(p), "%s/sub/two", root);
@@ -163,6 +168,7 @@ takes(void **state)
 	assert_int_equal(snapshot_load(store, b.id, &c, &e), 0);
 	assert_int_equal(c.n, b.n);
 	assert_string_equal(snapshot_find(&c, 0, "sub/two")->hash, snapshot_find(&b, 0, "sub/two")->hash);
+	assert_string_equal(snapshot_find(&c, 0, "self")->target, ".");
 	snapshot_release(&c);
 	assert_int_not_equal(snapshot_load(store, "../x", &c, &e), 0);
 
