@@ -95,7 +95,7 @@ remove_tree(int dfd, const char *name, int depth)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(sb.st_mode))
 		return unlinkat(dfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
-	if (depth > 64 || (cfd = openat2_(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+	if (depth > SNAP_MAX_DEPTH || (cfd = openat2_(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
 	    BENEATH)) < 0)
 		return -1;
 	if ((d = fdopendir(cfd)) == NULL) {
@@ -134,8 +134,11 @@ set_meta(rb *t, int fd, const snap_entry *en)
 	if (t->as_root && fchown(fd, en->uid, en->gid) != 0)
 		buf_printf(t->report, "warning  cannot restore the owner of %s\n", en->path);
 	fchmod(fd, en->mode); /* chown may clear setuid/setgid bits */
-	ts[0].tv_sec = ts[1].tv_sec = (time_t)(en->mtime_ns / 1000000000LL);
-	ts[0].tv_nsec = ts[1].tv_nsec = (long)(en->mtime_ns % 1000000000LL);
+	/* floor division: a time before 1970 still has 0 <= tv_nsec < 1e9 */
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)(en->mtime_ns / 1000000000LL -
+	    (en->mtime_ns % 1000000000LL < 0));
+	ts[0].tv_nsec = ts[1].tv_nsec = (long)(((en->mtime_ns % 1000000000LL) + 1000000000LL) %
+	    1000000000LL);
 	futimens(fd, ts);
 }
 

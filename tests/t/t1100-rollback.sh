@@ -20,6 +20,7 @@ ln -s . "$A/self"
 printf 'shared\n' >"$A/hard1"; ln "$A/hard1" "$A/hard2"
 printf 'secret\n' >"$A/secret.txt"; chmod 0600 "$A/secret.txt"; chown nobody:nogroup "$A/secret.txt"
 touch -d '2026-01-02 03:04:05' "$A/text.txt"
+printf 'moon\n' >"$A/old.txt"; touch -d '1969-07-20 20:17:40.5 UTC' "$A/old.txt"
 ETC_SUM=$(cd /etc && find . -maxdepth 1 -type f -name 'host*' -exec sha256sum {} + | sort | sha256sum)
 
 state() { # state DIR OUT: what rollback must restore, one line per path
@@ -60,6 +61,7 @@ rm -rf "$A/dir2"; ln -s /etc "$A/dir2"
 rm "$A/hard2"; printf 'shared\n' >"$A/hard2"
 rmdir "$A/empty"
 rm "$A/self"
+printf 'landed\n' >"$A/old.txt"
 state "$A" "$T/s1"
 
 expect 0 "dry run" bg rollback T-1 --grant G-1 --audit-dir "$H" --dry-run
