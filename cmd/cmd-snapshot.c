@@ -35,43 +35,6 @@ static const opt_def defs[] = {
 	{ NULL, 0 }
 };
 
-struct prog {
-	double start, quiet;     /* seconds before the first line */
-	uint64_t files, bytes;   /* estimated totals */
-	int shown;
-};
-
-/*
- * One status line, redrawn in place: a bar, files and bytes done of the
- * estimated total, the rate of bytes read, and the time left.  Quiet for
- * the first second, so small trees print nothing.
- */
-static void
-show(void *ctx, const snap_stats *st)
-{
-	struct prog *p = ctx;
-	double el = utc_mono() - p->start, frac, eta;
-	char bar[21];
-	int i, fill;
-
-	if (el < p->quiet)
-		return;
-	frac = p->bytes > 0 ? (double)st->bytes / (double)p->bytes :
-	    p->files > 0 ? (double)st->files / (double)p->files : 0.0;
-	if (frac > 1.0)
-		frac = 1.0;
-	fill = (int)(frac * 20.0);
-	for (i = 0; i < 20; i++)
-		bar[i] = i < fill ? '#' : '-';
-	bar[20] = '\0';
-	eta = frac > 0.001 ? el * (1.0 - frac) / frac : 0.0;
-	fprintf(stderr, "\r  [%s] %3d%%  %llu/%llu files  %.0f/%.0f MiB  %.1f MiB/s  ETA %d:%02d  ",
-	    bar, (int)(frac * 100.0), (unsigned long long)st->files, (unsigned long long)p->files,
-	    (double)st->bytes / 1048576.0, (double)p->bytes / 1048576.0,
-	    (double)st->copied / 1048576.0 / el, (int)eta / 60, (int)eta % 60);
-	p->shown = 1;
-}
-
 int
 cmd_snapshot(int argc, char **argv)
 {
@@ -84,7 +47,7 @@ cmd_snapshot(int argc, char **argv)
 	snap_stats st;
 	char **ids = NULL;
 	size_t nids = 0, i;
-	struct prog pr;
+	snap_tty pr;
 	int r, have_prev = 0, tty;
 
 	if ((r = cmd_parse("snapshot", argc, argv, defs, &a)) != 0)
@@ -130,19 +93,11 @@ cmd_snapshot(int argc, char **argv)
 	if (snapshot_list(sdir.data, gid, &ids, &nids, &e) == 0 && nids > 0 &&
 	    snapshot_load(sdir.data, ids[nids - 1], &prev, &e) == 0)
 		have_prev = 1;
-	memset(&pr, 0, sizeof(pr));
-	pr.start = utc_mono();
-	pr.quiet = 1.0;
-	if (getenv("BREAKGLASS_TESTING") && strcmp(getenv("BREAKGLASS_TESTING"), "1") == 0 &&
-	    getenv("BREAKGLASS_TEST_PROGRESS_NOW"))
-		pr.quiet = 0.0; /* tests see the bar on a small tree */
-	tty = !a.val[2].set && isatty(STDERR_FILENO);
-	if (tty)
-		snapshot_count(roots, (size_t)a.npos - 1, &pr.files, &pr.bytes);
+	tty = !a.val[2].set && snapshot_tty_begin(&pr, STDERR_FILENO, roots, (size_t)a.npos - 1);
 	r = snapshot_take(sdir.data, roots, (size_t)a.npos - 1, have_prev ? &prev : NULL, tid, gid,
-	    utc_now(), tty ? show : NULL, &pr, &out, &st, &e);
-	if (pr.shown)
-		fputc('\n', stderr);
+	    utc_now(), tty ? snapshot_tty_show : NULL, &pr, &out, &st, &e);
+	if (tty)
+		snapshot_tty_end(&pr);
 	if (have_prev)
 		snapshot_release(&prev);
 	snapshot_list_free(ids, nids);

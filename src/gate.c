@@ -1019,7 +1019,8 @@ capture_before(gate *g, snapshot *before)
 	char **ids = NULL;
 	buf sdir;
 	bg_error e;
-	int r, have_prev = 0;
+	snap_tty pr;
+	int r, have_prev = 0, tty;
 
 	memset(before, 0, sizeof(*before));
 	if (n == 0)
@@ -1030,8 +1031,12 @@ capture_before(gate *g, snapshot *before)
 	if (snapshot_list(sdir.data, g->grant, &ids, &nids, &e) == 0 && nids > 0 &&
 	    snapshot_load(sdir.data, ids[nids - 1], &prev, &e) == 0)
 		have_prev = 1;
+	/* a large tree takes a while: the user's terminal (if any) says how long */
+	tty = snapshot_tty_begin(&pr, STDERR_FILENO, roots, n);
 	r = snapshot_take(sdir.data, roots, n, have_prev ? &prev : NULL, g->ticket, g->grant,
-	    utc_now(), NULL, NULL, before, &st, &e);
+	    utc_now(), tty ? snapshot_tty_show : NULL, &pr, before, &st, &e);
+	if (tty)
+		snapshot_tty_end(&pr);
 	priv_down(g);
 	snapshot_list_free(ids, nids);
 	if (have_prev)

@@ -482,6 +482,56 @@ put_i64(char *p, int64_t v)
 }
 
 int
+snapshot_tty_begin(snap_tty *p, int fd, const char *const *roots, size_t nroots)
+{
+	const char *t = getenv("BREAKGLASS_TESTING");
+
+	memset(p, 0, sizeof(*p));
+	if (!isatty(fd))
+		return 0;
+	p->fd = fd;
+	p->start = utc_mono();
+	p->quiet = 1.0;
+	if (t != NULL && strcmp(t, "1") == 0 && getenv("BREAKGLASS_TEST_PROGRESS_NOW") != NULL)
+		p->quiet = 0.0; /* tests see the bar on a small tree */
+	snapshot_count(roots, nroots, &p->files, &p->bytes);
+	return 1;
+}
+
+void
+snapshot_tty_show(void *ctx, const snap_stats *st)
+{
+	snap_tty *p = ctx;
+	double el = utc_mono() - p->start, frac, eta;
+	char bar[21];
+	int i, fill;
+
+	if (el < p->quiet)
+		return;
+	frac = p->bytes > 0 ? (double)st->bytes / (double)p->bytes :
+	    p->files > 0 ? (double)st->files / (double)p->files : 0.0;
+	if (frac > 1.0)
+		frac = 1.0;
+	fill = (int)(frac * 20.0);
+	for (i = 0; i < 20; i++)
+		bar[i] = i < fill ? '#' : '-';
+	bar[20] = '\0';
+	eta = frac > 0.001 ? el * (1.0 - frac) / frac : 0.0;
+	dprintf(p->fd, "\r  [%s] %3d%%  %llu/%llu files  %.0f/%.0f MiB  %.1f MiB/s  ETA %d:%02d  ",
+	    bar, (int)(frac * 100.0), (unsigned long long)st->files, (unsigned long long)p->files,
+	    (double)st->bytes / 1048576.0, (double)p->bytes / 1048576.0,
+	    el > 0 ? (double)st->copied / 1048576.0 / el : 0.0, (int)eta / 60, (int)eta % 60);
+	p->shown = 1;
+}
+
+void
+snapshot_tty_end(snap_tty *p)
+{
+	if (p->shown)
+		dprintf(p->fd, "\n");
+}
+
+int
 snapshot_format(const snapshot *s, buf *out)
 {
 	char ts[UTC_STRLEN];

@@ -75,6 +75,24 @@ int snapshot_take(const char *store, const char *const *roots, size_t nroots,
     const snapshot *prev, int64_t ticket, int64_t grant, int64_t now,
     snap_progress_fn progress, void *pctx, snapshot *out, snap_stats *st, bg_error *e);
 
+/*
+ * A progress line on a terminal: a bar, files and bytes done of a stat-only
+ * count, the rate and the time left, redrawn in place, and only once the
+ * snapshot has run for a second (small trees print nothing).
+ * snapshot_tty_begin returns 0 (nothing to do) unless fd is a terminal;
+ * pass snapshot_tty_show and the snap_tty to snapshot_take.
+ */
+typedef struct snap_tty {
+	int fd;
+	double start, quiet;
+	uint64_t files, bytes;
+	int shown;
+} snap_tty;
+
+int snapshot_tty_begin(snap_tty *p, int fd, const char *const *roots, size_t nroots);
+void snapshot_tty_show(void *ctx, const snap_stats *st);
+void snapshot_tty_end(snap_tty *p);
+
 /* Files and bytes below roots, for a progress estimate (stat only). */
 void snapshot_count(const char *const *roots, size_t nroots, uint64_t *files, uint64_t *bytes);
 
