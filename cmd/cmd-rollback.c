@@ -33,7 +33,9 @@ static const char usage_text[] =
 	"back to any snapshot, --path P limits it to one file or directory.\n"
 	"The current state is snapshotted first, so a rollback can be undone; a\n"
 	"rollback that was interrupted (even by kill -9) is finished by running the\n"
-	"same command again.  DIR defaults to /var/log/breakglass.\n";
+	"same command again.  --dry-run lists what would change and writes nothing,\n"
+	"not even a snapshot (so it works on a full disk).  DIR defaults to\n"
+	"/var/log/breakglass.\n";
 
 static const opt_def defs[] = {
 	{ "--grant", OPT_ARG },
@@ -172,10 +174,12 @@ cmd_rollback(int argc, char **argv)
 	 * Incremental from the target itself: what is unchanged since the
 	 * target costs a stat, and what changed is exactly what is about to
 	 * be replaced, so it must be kept anyway.  (No second manifest of the
-	 * whole tree to read.)
+	 * whole tree to read.)  A dry run stores nothing, so it works on a full
+	 * disk too.
 	 */
-	if ((r = snapshot_take(sdir.data, (const char *const *)target.roots, target.nroots, &target,
-	    target.ticket, target.grant, utc_now(), NULL, NULL, &current, &st, &e)) != 0) {
+	if ((r = snapshot_take(dry ? NULL : sdir.data, (const char *const *)target.roots,
+	    target.nroots, &target, target.ticket, target.grant, utc_now(), NULL, NULL, &current,
+	    &st, &e)) != 0) {
 		r = cmd_fail(r, &e);
 		goto out;
 	}

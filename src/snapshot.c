@@ -170,6 +170,7 @@ typedef struct taker {
 	unsigned char *io;      /* one read buffer for the whole walk */
 	char tmpbase[17];       /* random per snapshot; a counter per object */
 	uint64_t tmpseq;
+	int measure;            /* store NULL: hash and describe, store nothing */
 	bg_error *e;
 } taker;
 
@@ -193,6 +194,19 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 	off_t off = 0;
 
 	*cloned = 0;
+	if (t->measure) {
+		crypto_generichash_init(&hs, NULL, 0, sizeof(h));
+		while ((n = pread(src, b, SNAP_IO_SIZE, off)) > 0) {
+			crypto_generichash_update(&hs, b, (size_t)n);
+			off += n;
+		}
+		if (n < 0)
+			return bg_fail(t->e, BG_ERR_IO, "cannot read a file to snapshot: %s",
+			    strerror(errno));
+		crypto_generichash_final(&hs, h, sizeof(h));
+		sodium_bin2hex(hex, 65, h, sizeof(h));
+		return 0;
+	}
 	snprintf(tmpname, sizeof(tmpname), "%s-%llu.tmp", t->tmpbase,
 	    (unsigned long long)++t->tmpseq);
 	if ((dst = openat(t->tmpfd, tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -690,7 +704,7 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	memset(st, 0, sizeof(*st));
 	if (nroots > SNAP_MAX_ROOTS)
 		return bg_fail(e, BG_ERR_TOOLARGE, "more than %d directories", SNAP_MAX_ROOTS);
-	if ((r = ensure_dirs(store, e)) != 0)
+	if (store != NULL && (r = ensure_dirs(store, e)) != 0)
 		return r;
 	memset(&t, 0, sizeof(t));
 	t.store = store;
@@ -715,16 +729,21 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 		sodium_bin2hex(t.tmpbase, sizeof(t.tmpbase), tr, sizeof(tr));
 	}
 	t.io = malloc(SNAP_IO_SIZE);
-	t.storefd = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	t.objfd = openat(t.storefd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	t.tmpfd = openat(t.storefd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	t.measure = store == NULL;
+	t.storefd = t.objfd = t.tmpfd = -1;
+	if (!t.measure) {
+		t.storefd = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		t.objfd = openat(t.storefd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    O_NOFOLLOW);
+		t.tmpfd = openat(t.storefd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	}
 	buf_init(&text, 1024u * 1024 * 1024);
 	buf_init(&path, 4096);
 	if (t.io == NULL) {
 		r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (t.storefd < 0 || t.objfd < 0 || t.tmpfd < 0) {
+	if (!t.measure && (t.storefd < 0 || t.objfd < 0 || t.tmpfd < 0)) {
 		r = bg_fail(e, BG_ERR_IO, "cannot open the snapshot store '%s'", store);
 		goto out;
 	}
@@ -764,6 +783,10 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	progress(&t, 1);
 	if (out->n > 1)
 		qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
+	if (t.measure) {
+		snprintf(out->id, sizeof(out->id), "measured-not-stored");
+		goto out;
+	}
 	/* the objects must be on disk before the manifest names them */
 	if (syncfs(t.storefd) != 0) {
 		r = bg_fail(e, BG_ERR_IO, "cannot sync the snapshot store: %s", strerror(errno));

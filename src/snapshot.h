@@ -70,6 +70,8 @@ typedef void (*snap_progress_fn)(void *ctx, const snap_stats *st);
  * Take a snapshot of roots (absolute directories) into store (created if
  * missing).  prev (may be NULL) makes it incremental.  The new id is
  * "T-N-G-N-TIME-RAND".  progress (may be NULL) is called now and then.
+ * With store NULL nothing is written anywhere: the tree is described and
+ * hashed only (a dry run), and the id is "measured-not-stored".
  */
 int snapshot_take(const char *store, const char *const *roots, size_t nroots,
     const snapshot *prev, int64_t ticket, int64_t grant, int64_t now,

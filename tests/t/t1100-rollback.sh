@@ -64,7 +64,10 @@ rm "$A/self"
 printf 'landed\n' >"$A/old.txt"
 state "$A" "$T/s1"
 
+store_state() { (cd "$H/snapshots" && find . -path ./rollback.lock -prune -o -print | sort); }
+store_state >"$T/store0"
 expect 0 "dry run" bg rollback T-1 --grant G-1 --audit-dir "$H" --dry-run
+store_state >"$T/store1"; same "$T/store0" "$T/store1" "dry run wrote nothing to the snapshot store"
 out_has "dry run:" "dry run says what it would do"
 out_has "delete .*new.txt" "dry run lists the created file for deletion"
 out_has "restore .*text.txt" "dry run lists the changed file"
@@ -132,5 +135,13 @@ bg snapshot T-1 --grant G-1 --audit-dir "$T/small" "$A" >"$T/out" 2>"$T/err"; rc
 [ "$rc" -ne 0 ] && ok "snapshot on a full disk fails" || not_ok "snapshot on a full disk fails"
 err_has "disk full" "says the disk is full"
 ls "$T/small/snapshots/"*.manifest >/dev/null 2>&1 && not_ok "no manifest on a full disk" || ok "no manifest on a full disk"
+# a dry run still works there: it stores nothing
+mkdir -p "$T/tiny"; printf 'one\n' >"$T/tiny/f"
+rm -rf "$T/small/snapshots/"*
+expect 0 "a small snapshot fits" bg snapshot T-3 --grant G-3 --audit-dir "$T/small" "$T/tiny"
+head -c 1000000 /dev/zero >"$T/small/snapshots/fill" 2>/dev/null
+printf 'two\n' >"$T/tiny/f"
+expect 0 "dry run of a rollback on a full disk" bg rollback T-3 --grant G-3 --audit-dir "$T/small" --dry-run
+out_has "restore .*tiny/f" "and says what it would restore"
 umount "$T/small/snapshots"
 done_testing
