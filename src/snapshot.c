@@ -156,6 +156,7 @@ snapshot_object_path(const char *store, const char *hash, buf *out)
 /* ---- taking a snapshot ---- */
 
 #define SNAP_IO_SIZE (1 << 20)
+#define SNAP_LINE_MAX (64 * 1024)   /* > 2 * 3 * PATH_MAX + the numbers */
 
 typedef struct taker {
 	const char *store;
@@ -414,8 +415,11 @@ walk(taker *t, int root, int dfd, const char *rel, int depth)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		buf_reset(&child);
-		if ((r = buf_printf(&child, "%s%s%s", rel, *rel ? "/" : "", de->d_name)) != 0)
+		if ((r = buf_printf(&child, "%s%s%s", rel, *rel ? "/" : "", de->d_name)) != 0) {
+			r = bg_fail(t->e, BG_ERR_TOOLARGE, "a path below '%.200s' is longer than %zu "
+			    "bytes", rel, child.max);
 			break;
+		}
 		r = visit(t, root, dirfd(d), de->d_name, child.data);
 		progress(t, 0);
 	}
@@ -565,7 +569,7 @@ snapshot_format(const snapshot *s, buf *out)
 		return r;
 	for (i = 0; i < s->n; i++) {
 		const snap_entry *en = &s->e[i];
-
+		size_t start = out->len;
 		char line[400], *p = line;
 
 		/* printf costs a fifth of an incremental snapshot: numbers by hand */
@@ -605,6 +609,9 @@ snapshot_format(const snapshot *s, buf *out)
 			if (r == 0)
 				r = snapshot_escape(en->target, out); /* never empty: readlink */
 		}
+		/* never write a line the parser would refuse: such a tree is refused */
+		if (r == 0 && out->len - start > SNAP_LINE_MAX)
+			r = BG_ERR_TOOLARGE;
 		if (r == 0)
 			r = buf_putc(out, '\n');
 		if (r != 0)
@@ -903,6 +910,7 @@ int
 snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 {
 	const char *p = text, *end = text + len;
+	char *copy = NULL;
 	buf v, f;
 	size_t line = 5;
 	int r = BG_ERR_INVALID;
@@ -937,26 +945,42 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 	if ((size_t)(end - p) < 4 || memcmp(p, "---\n", 4) != 0)
 		goto bad;
 	p += 4;
+	/* one line at a time in a reused buffer: a path of PATH_MAX bytes,
+	 * every one escaped, and a link target like it still fit */
+	if ((copy = malloc(SNAP_LINE_MAX + 1)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *fields[14];
-		size_t nfields = 0;
-		char *copy, *save = NULL, *tok;
+		char *fields[14], *c;
+		size_t nfields = 0, ll;
+		int extra = 0;
 		snap_entry *en;
 		uint64_t root, mode, uid, gid, dev, ino, nlink;
 		int64_t size, mt, ct;
 
 		line++;
-		if (nl == NULL || nl - p > 16384)
+		if (nl == NULL || (ll = (size_t)(nl - p)) > SNAP_LINE_MAX)
 			goto bad;
-		if ((copy = strndup(p, (size_t)(nl - p))) == NULL) {
-			r = BG_ERR_NOMEM;
-			goto out;
-		}
+		memcpy(copy, p, ll);
+		copy[ll] = '\0';
 		p = nl + 1;
-		for (tok = strtok_r(copy, " ", &save); tok && nfields < 14; tok = strtok_r(NULL, " ", &save))
-			fields[nfields++] = tok;
-		if ((nfields != 13 && nfields != 14) || tok != NULL ||
+		/* exactly one space between fields: no empty field, none extra */
+		for (c = copy; ; c++) {
+			if (nfields == 14) {
+				extra = 1;
+				break;
+			}
+			fields[nfields++] = c;
+			if ((c = strchr(c, ' ')) == NULL)
+				break;
+			*c = '\0';
+		}
+		for (size_t k = 0; k < nfields; k++)
+			if (fields[k][0] == '\0')
+				extra = 1;
+		if ((nfields != 13 && nfields != 14) || extra ||
 		    num_u64(fields[0], 10, s->nroots ? s->nroots - 1 : 0, &root) != 0 ||
 		    s->nroots == 0 ||
 		    strlen(fields[1]) != 1 || strchr("fdlo", fields[1][0]) == NULL ||
@@ -970,10 +994,8 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 		    num_u64(fields[10], 10, UINT64_MAX, &nlink) != 0 ||
 		    (fields[1][0] == 'f' ? strlen(fields[11]) != 64 ||
 		    strspn(fields[11], "0123456789abcdef") != 64 : strcmp(fields[11], "-") != 0) ||
-		    (fields[1][0] == 'l') != (nfields == 14) || (en = add_entry(s)) == NULL) {
-			free(copy);
+		    (fields[1][0] == 'l') != (nfields == 14) || (en = add_entry(s)) == NULL)
 			goto bad;
-		}
 		en->root = (int)root;
 		en->type = fields[1][0];
 		en->mode = (mode_t)mode;
@@ -991,20 +1013,15 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 		else if (snapshot_unescape(fields[12], strlen(fields[12]), &f) == 0 &&
 		    relative_path_ok(f.data))
 			en->path = strdup(f.data);
-		if (en->path == NULL) {
-			free(copy);
+		if (en->path == NULL)
 			goto bad;
-		}
 		if (nfields == 14) {
 			/* "." is a link to "." (a target is never empty) */
 			if (snapshot_unescape(fields[13], strlen(fields[13]), &f) == 0)
 				en->target = strdup(f.data);
-			if (en->target == NULL) {
-				free(copy);
+			if (en->target == NULL)
 				goto bad;
-			}
 		}
-		free(copy);
 		if (s->n > 1 && entry_cmp(&s->e[s->n - 2], &s->e[s->n - 1]) >= 0)
 			goto bad; /* sorted, no duplicates: snapshot_find relies on it */
 	}
@@ -1013,6 +1030,7 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 bad:
 	r = bg_fail(e, BG_ERR_CORRUPT, "snapshot manifest is malformed (line %zu)", line);
 out:
+	free(copy);
 	buf_release(&v);
 	buf_release(&f);
 	if (r != 0)

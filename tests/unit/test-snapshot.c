@@ -81,6 +81,10 @@ refuses(void **state)
 		"0 l 777 0 0 0 1 1 1 4 1 - link\n",                  /* link without target */
 		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a extra\n",
 		"0 x 644 0 0 5 1 1 1 3 2 " HASH " a\n",
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH "  a\n",            /* one space, exactly */
+		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a \n",
+		" 0 f 644 0 0 5 1 1 1 3 2 " HASH " a\n",
+		"0 f 644  0 0 5 1 1 1 3 2 " HASH " a\n",
 		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a",                /* no final newline */
 		"0 f 644 0 0 5 1 1 1 3 2 " HASH " b\n0 f 644 0 0 5 1 1 1 3 2 " HASH " a\n", /* order */
 		"0 f 644 0 0 5 1 1 1 3 2 " HASH " a\n0 f 644 0 0 5 1 1 1 3 2 " HASH " a\n", /* dup */
