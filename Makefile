@@ -101,12 +101,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libbreakglass.a
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libbreakglass.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libbreakglass.a $(LIBS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/bench/bench-audit
+	@$(MAKE) --no-print-directory all build/bench/bench-audit build/bench/bench-exec
 	@bench/run
 
 fuzz:

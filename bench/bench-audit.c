@@ -11,6 +11,7 @@
  * usage: bench-audit [RECORDS]   (default 3000)
  */
 #include "audit.h"
+#include "bench.h"
 #include "fileio.h"
 #include "sshkey.h"
 
@@ -23,26 +24,9 @@
 #include <unistd.h>
 
 static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
 median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp);
+	bench_sort(v, n);
 	return v[n / 2];
 }
 
@@ -75,38 +59,38 @@ main(int argc, char **argv)
 	    "\"detail\":%s,\"hash\":\"%064d\"}\n", 0, detail, 0);
 	for (i = 0; i < n; i++) {
 		/* interleave candidate and baseline so drift hits both alike */
-		double t0 = now();
+		double t0 = utc_mono();
 
 		if (audit_append(&log, 1800000000 + i, "dev@agency.example", "grant.request", 1,
 		    detail, &e) != 0) {
 			fprintf(stderr, "bench: %s\n", e.msg);
 			return 1;
 		}
-		ta[i] = now() - t0;
-		t0 = now();
+		ta[i] = utc_mono() - t0;
+		t0 = utc_mono();
 		if (fileio_write_full(fd, line, linelen) != 0 || fsync(fd) != 0)
 			return 1;
-		tb[i] = now() - t0;
+		tb[i] = utc_mono() - t0;
 	}
 	close(fd);
 	for (i = 0; i < 7; i++) {
 		audit_report rep;
 		buf b;
 		unsigned char h[32];
-		double t0 = now();
+		double t0 = utc_mono();
 
 		if (audit_verify(&log, &rep, &e) != 0) {
 			fprintf(stderr, "bench: %s\n", e.msg);
 			return 1;
 		}
-		va[i] = now() - t0;
-		t0 = now();
+		va[i] = utc_mono() - t0;
+		t0 = utc_mono();
 		buf_init(&b, 1u << 30);
 		if (fileio_read(log.path, b.max, &b, &e) != 0)
 			return 1;
 		crypto_hash_sha256(h, (unsigned char *)b.data, b.len);
 		buf_release(&b);
-		vb[i] = now() - t0;
+		vb[i] = utc_mono() - t0;
 	}
 	{
 		double a = median(ta, n), bb = median(tb, n), v = median(va, 7), vbm = median(vb, 7);

@@ -7,6 +7,8 @@
  * usage: bench-exec UID GID N ENV_A -- ARGV_A... -- ARGV_B...
  *   ENV_A: a file of NAME=VALUE lines given to A only (the gate's sshd env)
  */
+#include "bench.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -18,26 +20,9 @@
 #include <unistd.h>
 
 static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
 run(uid_t uid, gid_t gid, char **argv, char **envp)
 {
-	double t0 = now();
+	double t0 = utc_mono();
 	pid_t pid = fork();
 	int st;
 
@@ -56,7 +41,7 @@ run(uid_t uid, gid_t gid, char **argv, char **envp)
 		fprintf(stderr, "bench-exec: %s failed (status %d)\n", argv[0], st);
 		exit(1);
 	}
-	return now() - t0;
+	return utc_mono() - t0;
 }
 
 int
@@ -92,8 +77,8 @@ main(int argc, char **argv)
 		ta[i] = run((uid_t)strtol(argv[1], NULL, 10), (gid_t)strtol(argv[2], NULL, 10), a, enva);
 		tb[i] = run((uid_t)strtol(argv[1], NULL, 10), (gid_t)strtol(argv[2], NULL, 10), b, envb);
 	}
-	qsort(ta, (size_t)n, sizeof(*ta), cmp);
-	qsort(tb, (size_t)n, sizeof(*tb), cmp);
+	bench_sort(ta, n);
+	bench_sort(tb, n);
 	printf("%.3f %.3f %.3f %.3f\n", ta[n / 2] * 1e3, ta[n * 9 / 10] * 1e3, tb[n / 2] * 1e3,
 	    tb[n * 9 / 10] * 1e3);
 	return 0;

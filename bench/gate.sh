@@ -38,9 +38,10 @@ cert_for 1
 #    'cat FILE' for the account vs /bin/cat FILE for the same account
 printf 'publickey %s\n' "$(cut -d' ' -f1,2 "$W/c1.pub")" >"$W/auth"; chmod 644 "$W/auth"
 printf 'SSH_ORIGINAL_COMMAND=cat %s\nSSH_USER_AUTH=%s\nPATH=/usr/bin:/bin\n' "$W/srv/app/log" "$W/auth" >"$W/env"
-cc -O2 -o "$W/bench-exec" "$here/bench/bench-exec.c"
+EXEC=$here/build/bench/bench-exec   # built by make bench
+[ -x "$EXEC" ] || { echo "gate bench: $EXEC missing: run make bench" >&2; exit 1; }
 uid=$(id -u "$ACCT"); gid=$(id -g "$ACCT")
-set -- $("$W/bench-exec" "$uid" "$gid" "$N" "$W/env" -- $W/bin/breakglass gate --config "$W/etc/gate.conf" -- /bin/cat "$W/srv/app/log")
+set -- $("$EXEC" "$uid" "$gid" "$N" "$W/env" -- $W/bin/breakglass gate --config "$W/etc/gate.conf" -- /bin/cat "$W/srv/app/log")
 echo "gate, no ssh (n=$N): gate 'cat' median $1 ms (p90 $2) vs /bin/cat median $3 ms (p90 $4): added $(echo "$1 $3" | awk '{ printf "%.2f", $1 - $2 }') ms median"
 
 # 2. the same over ssh: a certificate login through the gate vs the same

@@ -21,28 +21,33 @@
 #include <string.h>
 #include <unistd.h>
 
-const kv_key grant_schema[] = {
-	{ "kind", KV_REQUIRED, 16 },
-	{ "system", KV_REQUIRED, 128 },
-	{ "account", 0, 64 },
-	{ "tier", 0, 16 },
-	{ "access", 0, 16 },
-	{ "read", KV_MULTI, 1024 },
-	{ "write", KV_MULTI, 1024 },
-	{ "command", KV_MULTI, 4096 },
-	{ "sudo", KV_MULTI, 4096 },
-	{ "source-address", 0, 512 },
-	{ "engine", 0, 32 },
-	{ "database", 0, 128 },
-	{ "schema", KV_MULTI, 128 },
-	{ "branch", 0, 256 },
-	{ "bypass-protection", 0, 8 },
-	{ "superuser", 0, 8 },
-	{ "role", 0, 256 },
-	{ "resource", 0, 512 },
-	{ "granted-by", 0, 256 },
-	{ "ttl", KV_REQUIRED, 16 },
+/* The fields of a grant request, shared by the request and the scope a
+ * certificate carries (which adds ticket, grant and approved artifacts). */
+#define GRANT_FIELDS \
+	{ "kind", KV_REQUIRED, 16 }, \
+	{ "system", KV_REQUIRED, 128 }, \
+	{ "account", 0, 64 }, \
+	{ "tier", 0, 16 }, \
+	{ "access", 0, 16 }, \
+	{ "read", KV_MULTI, 1024 }, \
+	{ "write", KV_MULTI, 1024 }, \
+	{ "command", KV_MULTI, 4096 }, \
+	{ "sudo", KV_MULTI, 4096 }, \
+	{ "source-address", 0, 512 }, \
+	{ "engine", 0, 32 }, \
+	{ "database", 0, 128 }, \
+	{ "schema", KV_MULTI, 128 }, \
+	{ "branch", 0, 256 }, \
+	{ "bypass-protection", 0, 8 }, \
+	{ "superuser", 0, 8 }, \
+	{ "role", 0, 256 }, \
+	{ "resource", 0, 512 }, \
+	{ "granted-by", 0, 256 }, \
+	{ "ttl", KV_REQUIRED, 16 }, \
 	{ "reason", 0, 1024 },
+
+const kv_key grant_schema[] = {
+	GRANT_FIELDS
 	{ NULL, 0, 0 }
 };
 
@@ -786,27 +791,7 @@ abort:
 const kv_key grant_scope_schema[] = {
 	{ "ticket", KV_REQUIRED, 32 },
 	{ "grant", KV_REQUIRED, 32 },
-	{ "kind", KV_REQUIRED, 16 },
-	{ "system", KV_REQUIRED, 128 },
-	{ "account", 0, 64 },
-	{ "tier", 0, 16 },
-	{ "access", 0, 16 },
-	{ "read", KV_MULTI, 1024 },
-	{ "write", KV_MULTI, 1024 },
-	{ "command", KV_MULTI, 4096 },
-	{ "sudo", KV_MULTI, 4096 },
-	{ "source-address", 0, 512 },
-	{ "engine", 0, 32 },
-	{ "database", 0, 128 },
-	{ "schema", KV_MULTI, 128 },
-	{ "branch", 0, 256 },
-	{ "bypass-protection", 0, 8 },
-	{ "superuser", 0, 8 },
-	{ "role", 0, 256 },
-	{ "resource", 0, 512 },
-	{ "granted-by", 0, 256 },
-	{ "ttl", KV_REQUIRED, 16 },
-	{ "reason", 0, 1024 },
+	GRANT_FIELDS
 	{ "artifact", KV_MULTI, 128 },
 	{ NULL, 0, 0 }
 };

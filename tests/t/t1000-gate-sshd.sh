@@ -20,6 +20,19 @@ cleanup_host() {
 }
 trap cleanup_host EXIT
 
+# revoke_and_time PID G REASON: revoke G, wait (up to 5 s) for the session
+# PID to end, set $late to the seconds in between, then make sure it is gone
+revoke_and_time() {
+	_t0=$(date +%s.%N)
+	bg revoke "$2" --reason "$3" >/dev/null
+	while kill -0 "$1" 2>/dev/null; do
+		[ "$(echo "$(date +%s.%N) $_t0" | awk '{ print ($1 - $2 > 5) }')" = 1 ] && break
+		sleep 0.05
+	done
+	late=$(echo "$(date +%s.%N) $_t0" | awk '{ printf "%.2f", $1 - $2 }')
+	kill "$1" 2>/dev/null
+}
+
 # the files the grant may read, and traps around them
 mkdir -p "$SRV/logs"
 printf 'line1\nPaymentGateway: undefined index currency\nline3\n' >"$SRV/logs/error.log"
@@ -320,14 +333,7 @@ su -s /bin/sh "$ACCT" -c ": > '$REC'" 2>/dev/null; [ -s "$REC" ] && ok "account 
 ( sleep 20 ) | $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/shell2.out" 2>&1 &
 spid=$!
 sleep 1.5
-t0=$(date +%s.%N)
-bg revoke G-5 --reason "cut the shell" >/dev/null
-while kill -0 $spid 2>/dev/null; do
-	[ "$(echo "$(date +%s.%N) $t0" | awk '{ print ($1 - $2 > 5) }')" = 1 ] && break
-	sleep 0.05
-done
-late=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }')
-kill $spid 2>/dev/null
+revoke_and_time $spid G-5 "cut the shell"
 awk -v l="$late" 'BEGIN { exit !(l <= 1.0) }' && ok "shell session cut ${late}s after revocation (<= 1 s)" \
 	|| not_ok "shell session cut ${late}s after revocation (<= 1 s)"
 grep -q "revoked: session ended" "$T/shell2.out" && ok "user told the session ended" || not_ok "user told the session ended"
@@ -367,14 +373,7 @@ as_cert "$T/rev-cert.pub" tail -f "$SRV/logs/error.log" >"$T/tail2.out" 2>&1 &
 tpid=$!
 sleep 1.5
 kill -0 $tpid 2>/dev/null && ok "session open before revocation" || not_ok "session open before revocation"
-t0=$(date +%s.%N)
-bg revoke $G_REV --reason "test" >/dev/null
-while kill -0 $tpid 2>/dev/null; do
-	[ "$(echo "$(date +%s.%N) $t0" | awk '{ print ($1 - $2 > 5) }')" = 1 ] && break
-	sleep 0.05
-done
-late=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }')
-kill $tpid 2>/dev/null
+revoke_and_time $tpid $G_REV test
 awk -v l="$late" 'BEGIN { exit !(l <= 1.0) }' && ok "open session cut ${late}s after revocation (<= 1 s)" \
 	|| not_ok "open session cut ${late}s after revocation (<= 1 s)"
 expect 255 "revoked certificate refused by sshd (KRL)" as_cert "$T/rev-cert.pub" help
