@@ -169,8 +169,14 @@ safe_name(const char *s, char *out, size_t n)
 
 /* ---- audit ---- */
 
+/*
+ * A host-log record of this request: who, which grant, what, the decision
+ * and why; extra (NULL-terminated name, value pairs, may be NULL) adds
+ * fields tools read back, such as a change set's id and hashes.
+ */
 static void
-record(gate *g, const char *event, const char *decision, const char *reason, int status)
+record_with(gate *g, const char *event, const char *decision, const char *reason, int status,
+    const char *const *extra)
 {
 	buf d;
 	json j;
@@ -191,6 +197,8 @@ record(gate *g, const char *event, const char *decision, const char *reason, int
 	if (status >= 0)
 		json_kv_int(&j, "status", status);
 	json_kv_int(&j, "bytes_out", (int64_t)g->bytes_out);
+	for (; extra != NULL && extra[0] != NULL; extra += 2)
+		json_kv_str(&j, extra[0], extra[1]);
 	json_obj_end(&j);
 	syslog(LOG_AUTHPRIV | (strcmp(decision, "refuse") == 0 ? LOG_WARNING : LOG_INFO),
 	    "breakglass gate: user=%s grant=G-%lld %s %s%s%s", g->env->user,
@@ -205,6 +213,12 @@ record(gate *g, const char *event, const char *decision, const char *reason, int
 		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: audit append failed: %s", e.msg);
 	priv_down(g);
 	buf_release(&d);
+}
+
+static void
+record(gate *g, const char *event, const char *decision, const char *reason, int status)
+{
+	record_with(g, event, decision, reason, status, NULL);
 }
 
 static void redacted(const char *text, char *out, size_t n);
@@ -1074,10 +1088,11 @@ capture_after(gate *g, snapshot *before)
 		record(g, "gate.changes", "error", reason, -1);
 		goto out;
 	}
+	memcpy(hex, "-", 2);
+	memcpy(txthex, "-", 2);
 	if (changes_compute(before, &after, &cs, &e) == 0) {
 		buf_printf(&path, "%s/changes", sdir.data);
 		mkdir(path.data, 02750);
-		memcpy(txthex, "-", 2);
 		if (changes_text(sdir.data, before, &after, &cs, 64 * 1024, &doc, &e) == 0) {
 			hash_sha256_hex(doc.data ? doc.data : "", doc.len, txthex);
 			buf_reset(&path);
@@ -1100,7 +1115,12 @@ capture_after(gate *g, snapshot *before)
 	} else
 		snprintf(reason, sizeof(reason), "changes not computed: %.200s", e.msg);
 	priv_down(g);
-	record(g, "gate.changes", "allow", reason, -1);
+	{
+		const char *extra[] = { "change_set", after.id, "sha256", hex, "text_sha256", txthex,
+			NULL };
+
+		record_with(g, "gate.changes", "allow", reason, -1, extra);
+	}
 	snapshot_release(&after);
 out:
 	buf_release(&sdir);

@@ -354,37 +354,47 @@ typedef struct cs_list {
 } cs_list;
 
 /*
- * The gate's gate.changes record says "changes ID sha256 H text-sha256 H2:
- * ..." in its reason.  Take ID and H2 strictly; anything else is skipped
- * (an older record without a text hash, or not a change set at all).
+ * A plain string field of a record line: "name":"value" where value has
+ * no escapes (ids and hex digests never do).  0, or -1 when absent.
+ */
+static int
+plain_field(const char *line, size_t len, const char *name, char *out, size_t outlen)
+{
+	char key[64];
+	const char *p, *q, *end = line + len;
+	int kl = snprintf(key, sizeof(key), "\"%s\":\"", name);
+
+	if (kl <= 0 || (size_t)kl >= sizeof(key) || (p = memmem(line, len, key, (size_t)kl)) == NULL)
+		return -1;
+	p += kl;
+	for (q = p; q < end && *q != '"' && *q != '\\'; q++)
+		;
+	if (q == end || *q != '"' || (size_t)(q - p) >= outlen)
+		return -1;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+	return 0;
+}
+
+/*
+ * The change set a gate.changes record names (its change_set and
+ * text_sha256 fields); records without them (a failed snapshot) are
+ * skipped.
  */
 static int
 change_ref(const char *line, size_t len, cs_ref *out)
 {
-	static const char key[] = "\"reason\":\"changes ";
-	const char *p = memmem(line, len, key, sizeof(key) - 1), *end = line + len, *q;
-	size_t n;
+	const char *g;
 
-	if (p == NULL)
+	if (plain_field(line, len, "change_set", out->id, sizeof(out->id)) != 0 ||
+	    plain_field(line, len, "text_sha256", out->text_sha256, sizeof(out->text_sha256)) != 0 ||
+	    out->id[0] != 'T' || strspn(out->id, "TGZ-0123456789abcdef") != strlen(out->id) ||
+	    strlen(out->text_sha256) != 64 ||
+	    strspn(out->text_sha256, "0123456789abcdef") != 64)
 		return -1;
-	p += sizeof(key) - 1;
-	for (q = p; q < end && (*q == '-' || (*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
-	    (*q >= 'a' && *q <= 'z')); q++)
-		;
-	n = (size_t)(q - p);
-	if (n == 0 || n >= CS_ID_MAX || p[0] != 'T' || (size_t)(end - q) < 8 + 64 + 13 + 64 + 1)
-		return -1;
-	memcpy(out->id, p, n);
-	out->id[n] = '\0';
-	if (memcmp(q, " sha256 ", 8) != 0 || strspn(q + 8, "0123456789abcdef") < 64 ||
-	    memcmp(q + 72, " text-sha256 ", 13) != 0 || strspn(q + 85, "0123456789abcdef") < 64 ||
-	    q[149] != ':')
-		return -1;
-	memcpy(out->text_sha256, q + 85, 64);
-	out->text_sha256[64] = '\0';
 	/* T-N-G-N-...: the grant */
-	q = strstr(out->id, "-G-");
-	out->grant = q ? strtoll(q + 3, NULL, 10) : 0;
+	g = strstr(out->id, "-G-");
+	out->grant = g ? strtoll(g + 3, NULL, 10) : 0;
 	return 0;
 }
 
