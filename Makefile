@@ -7,7 +7,13 @@
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium
+PKGS    := sqlite3 libsodium libpcre2-8
+# The secret scanner matches with vectorscan/Hyperscan when it is installed
+# (NO_HS=1 builds the PCRE2-only fallback; results are the same).
+ifeq ($(NO_HS),)
+HS_PKG  := $(shell pkg-config --exists libhs 2>/dev/null && echo libhs)
+endif
+PKGS    += $(HS_PKG)
 BUILD   ?= build
 SAN     ?=
 OPT     ?= -O2
@@ -22,20 +28,22 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security -Wno-unused-paramete
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(CFLAGS) $(WARN) $(HARDEN) $(SAN) -D_GNU_SOURCE \
-              -DBREAKGLASS_VERSION='"$(VERSION)"' -Isrc -Icmd $(PKG_CFLAGS)
+              -DBREAKGLASS_VERSION='"$(VERSION)"' -Isrc -Icmd $(PKG_CFLAGS) \
+              $(if $(HS_PKG),-DBG_HAVE_HS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now
 LIBS := $(PKG_LIBS) -lm
 
 SRC  := $(wildcard src/*.c)
 CMD  := $(wildcard cmd/*.c)
-LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o)
+LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/gen/rules-builtin.o \
+          $(BUILD)/gen/hsdb-builtin.o
 CMDOBJ := $(CMD:cmd/%.c=$(BUILD)/cmd/%.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-all check-one unit integration fuzz-replay banned demo \
+.PHONY: all check check-all check-one check-nohs unit integration fuzz-replay banned demo \
         bench fuzz deps clean install man
 
 all: $(BUILD)/breakglass
@@ -46,6 +54,31 @@ $(BUILD)/src/%.o: src/%.c $(wildcard src/*.h)
 
 $(BUILD)/cmd/%.o: cmd/%.c $(wildcard src/*.h) cmd/cmd.h
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# rules/secrets.rules, embedded as bytes
+$(BUILD)/gen/rules-builtin.c: rules/secrets.rules
+	@mkdir -p $(dir $@)
+	{ echo '#include <stddef.h>'; \
+	  echo 'extern const char rules_builtin_text[]; extern const size_t rules_builtin_len;'; \
+	  echo 'const char rules_builtin_text[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0 };'; \
+	  echo "const size_t rules_builtin_len = $$(wc -c < $<);"; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/rules-builtin.o: $(BUILD)/gen/rules-builtin.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# the built-in rules compiled by vectorscan at build time (tools/gen-hsdb.c)
+GEN_HSDB_OBJ := $(addprefix $(BUILD)/src/,scan.o rules.o text.o err.o buf.o) \
+                $(BUILD)/gen/rules-builtin.o
+$(BUILD)/gen/gen-hsdb: tools/gen-hsdb.c $(GEN_HSDB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/gen/hsdb-builtin.c: $(BUILD)/gen/gen-hsdb
+	$(BUILD)/gen/gen-hsdb > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/hsdb-builtin.o: $(BUILD)/gen/hsdb-builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libbreakglass.a: $(LIBOBJ)
@@ -78,9 +111,18 @@ check-all: banned
 	@echo "== ASan + UBSan build"
 	@$(MAKE) --no-print-directory check-one BUILD=build/asan OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	@echo "== PCRE2-only build (NO_HS=1): the fallback scanner"
+	@$(MAKE) --no-print-directory check-nohs
 	@echo "make check: all passed"
 
 check-one: unit fuzz-replay integration
+
+# the scanner without vectorscan: same rules, same examples, same answers
+check-nohs:
+	@$(MAKE) --no-print-directory BUILD=build/nohs NO_HS=1 build/nohs/tests/test-scan \
+	    build/nohs/breakglass
+	build/nohs/tests/test-scan
+	build/nohs/breakglass scan --check-rules
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "-- $$t"; $$t; done

@@ -111,5 +111,6 @@ int cmd_replay(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_changes(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

@@ -64,6 +64,7 @@ static const struct {
 	{ "snapshot", cmd_snapshot, "snapshot directories on a host now" },
 	{ "changes", cmd_changes, "what a ticket's grants changed on this host" },
 	{ "rollback", cmd_rollback, "put back what a ticket's grants changed on this host" },
+	{ "scan", cmd_scan, "find secrets in files, directories or standard input" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

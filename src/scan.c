@@ -1,351 +1,1170 @@
 /*
- * scan.c - a small, conservative secret detector.
+ * scan.c - the secret scanner: a fast candidate stage and an exact
+ * confirmation stage, with the same answer whichever engine runs.
  *
- * Each rule is a hand-written matcher over the raw bytes: fixed prefixes
- * with a character class and length (cloud and SaaS tokens), armour lines
- * (private keys), the userinfo part of URLs, and assignments to keys whose
- * names say "secret".  Placeholders (${VAR}, <your-key>, xxxx, changeme)
- * and documentation examples are not reported.  The full scanner replaces
- * this module behind the same interface.
+ * Semantics.  A rule matches within one line: its pattern is run by PCRE2
+ * on the bytes of a line (subject ends at the '\n', so '$' and '\b' see
+ * the end of the line), global iteration from the line's start.  Each match
+ * yields the secret (a capture group), which must then pass the rule's
+ * checks: allow list, placeholders (${X}, <your-key>, changeme, xxxx,
+ * EXAMPLE ...), entropy, checksum, base64 content, the generic "looks like
+ * code" filter.  A rule with a trigger is only tried on the lines that
+ * start within its window after a line where the trigger matches.  Private
+ * key rules then extend the finding over the whole key block.
+ *
+ * Candidates.  Confirming every rule on every line would be slow, so a
+ * candidate stage picks the lines worth confirming.  With Hyperscan, all
+ * patterns (or triggers) run in one pass and a line is a candidate for a
+ * rule when some match of that rule ends in it: every line with a
+ * line-confined PCRE2 match has a Hyperscan match ending inside it (the
+ * same regex, and Hyperscan reports all matches).  Without Hyperscan, each
+ * rule runs over the whole buffer with PCRE2; after a match starting in
+ * line k the search restarts at line k+1, so every line holding a
+ * line-confined match is reached (the leftmost match from an earlier
+ * position starts no later than it).  Either way the candidate set
+ * contains every line that can yield a finding, and the confirmation stage
+ * - identical code - decides.  tests/unit/test-scan-rules.c checks it.
+ *
+ * Findings are sorted by offset (longest first, then rule order); one
+ * inside another is dropped, one that overlaps the previous is clipped so
+ * that redaction still covers every byte of every secret.
  */
 #include "scan.h"
 #include "text.h"
 
-#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-const char *const scan_rule_names[] = {
-	"private-key", "aws-access-key", "github-token", "gitlab-token",
-	"slack-token", "slack-webhook", "stripe-key", "google-api-key", "jwt",
-	"url-password", "password-assignment", NULL
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#ifdef BG_HAVE_HS
+#include <hs.h>
+#endif
+
+#define HS_CHUNK (1u << 30) /* Hyperscan takes an unsigned int length */
+#define BLOCK_REACH (64 * 1024)
+
+typedef struct compiled {
+	pcre2_code *code; /* set once, under the engine lock */
+	int state;        /* 0 not yet, 1 ok, -1 failed */
+} compiled;
+
+struct scan_engine {
+	rule_set rules;
+	int kind;
+	compiled *pat;  /* per rule */
+	compiled *trig; /* per rule (only those with a trigger) */
+	pthread_mutex_t lock;
+#ifdef BG_HAVE_HS
+	hs_database_t *db;
+	hs_scratch_t *proto;
+#endif
 };
 
-static void
-add(scan_result *res, const char *rule, size_t off, size_t len)
-{
-	if (res->n > 0) {
-		scan_finding *p = &res->f[res->n - 1];
+typedef struct cand {
+	unsigned id; /* rule, or nrules + rule for its trigger */
+	size_t ls, le;
+} cand;
 
-		/* overlapping findings (a JWT inside "token=...") count once */
-		if (off < p->off + p->len && p->off < off + len)
-			return;
+struct scan_ctx {
+	const scan_engine *eng;
+	pcre2_match_data *md;
+	cand *c;
+	size_t nc, capc;
+	size_t *last_le;  /* per id: end of the last candidate line */
+	size_t *done_upto; /* per rule: trigger windows scanned up to here */
+	scan_hit *h;
+	size_t nh, caph;
+	const char *s;
+	size_t n;
+	int oom;
+#ifdef BG_HAVE_HS
+	hs_scratch_t *scratch;
+	size_t base; /* offset of the chunk being scanned */
+#endif
+};
+
+int
+scan_have_hyperscan(void)
+{
+#ifdef BG_HAVE_HS
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+const rule_set *
+scan_engine_rules(const scan_engine *eng)
+{
+	return &eng->rules;
+}
+
+const char *
+scan_engine_name(const scan_engine *eng)
+{
+	return eng->kind == SCAN_ENGINE_HYPERSCAN ? "vectorscan" : "pcre2";
+}
+
+/* ---- PCRE2 patterns, compiled once at first use ---- */
+
+static pcre2_code *
+compile_one(const char *pattern, char *err, size_t errn)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    PCRE2_MULTILINE, &ec, &eo, NULL);
+
+	if (code == NULL) {
+		PCRE2_UCHAR m[120];
+
+		pcre2_get_error_message(ec, m, sizeof(m));
+		snprintf(err, errn, "offset %zu: %s", (size_t)eo, (const char *)m);
+		return NULL;
 	}
-	if (res->n == SCAN_MAX_FINDINGS) {
-		res->truncated = 1;
-		return;
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+	return code;
+}
+
+static pcre2_code *
+get_code(const scan_engine *ceng, compiled *slot, const char *pattern)
+{
+	scan_engine *eng = (scan_engine *)ceng; /* the lock and the cache only */
+	int st = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+	char err[160];
+
+	if (st != 0)
+		return st > 0 ? slot->code : NULL;
+	pthread_mutex_lock(&eng->lock);
+	if (slot->state == 0) {
+		slot->code = compile_one(pattern, err, sizeof(err));
+		__atomic_store_n(&slot->state, slot->code != NULL ? 1 : -1, __ATOMIC_RELEASE);
 	}
-	res->f[res->n].rule = rule;
-	res->f[res->n].off = off;
-	res->f[res->n].len = len;
-	res->n++;
+	pthread_mutex_unlock(&eng->lock);
+	return slot->state > 0 ? slot->code : NULL;
+}
+
+/* ---- checks on the secret part ---- */
+
+double
+scan_entropy(const char *s, size_t n)
+{
+	unsigned cnt[256] = { 0 };
+	double h = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		cnt[(unsigned char)s[i]]++;
+	for (i = 0; i < 256; i++) {
+		if (cnt[i] != 0) {
+			double p = (double)cnt[i] / (double)n;
+
+			h -= p * log2(p);
+		}
+	}
+	return h;
 }
 
 static int
-is_word(unsigned char c)
+contains_ci(const char *v, size_t n, const char *w)
 {
-	return isalnum(c) || c == '_';
+	size_t l = strlen(w), i;
+
+	for (i = 0; i + l <= n; i++)
+		if (strncasecmp(v + i, w, l) == 0)
+			return 1;
+	return 0;
 }
 
-/* Count bytes from s[i] matching class cls: 'A' upper+digit, 'a' alnum,
- * 'b' base64url, 'h' alnum+'-', '_' alnum+'_'. */
-static size_t
-span(const char *s, size_t n, size_t i, char cls)
+static int
+is_ident_start(unsigned char c)
 {
-	size_t j = i;
-
-	for (; j < n; j++) {
-		unsigned char c = (unsigned char)s[j];
-		int ok;
-
-		switch (cls) {
-		case 'A': ok = isupper(c) || isdigit(c); break;
-		case 'a': ok = isalnum(c); break;
-		case 'b': ok = isalnum(c) || c == '-' || c == '_'; break;
-		case 'h': ok = isalnum(c) || c == '-'; break;
-		default: ok = isalnum(c) || c == '_'; break;
-		}
-		if (!ok)
-			break;
-	}
-	return j - i;
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
 }
 
+static int
+is_ident(unsigned char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+/* Values that stand for a secret rather than being one. */
 static int
 placeholder(const char *v, size_t n)
 {
-	static const char *const words[] = {
-		"changeme", "change-me", "change_me", "password", "passwd", "secret",
-		"example", "redacted", "placeholder", "none", "null", "empty", "dummy",
-		"your-password", "your_password", "yourpassword", "your-key",
-		"your_key", "your-token", "your_token", "xxx", "todo", "tbd",
-		"hidden", "masked", "notset", "not-set", "undefined", NULL
+	static const char *const whole[] = {
+		"password", "passwd", "secret", "token", "none", "null", "nil", "empty",
+		"todo", "tbd", "hidden", "masked", "notset", "not-set", "undefined",
+		"test", "testing", "admin", "pass", "123456", "12345678", "123456789",
+		"letmein", "qwerty", "default", "required", "optional", "string", NULL
 	};
-	size_t i, same = 1;
+	static const char *const parts[] = {
+		"example", "xxxx", "changeme", "change_me", "change-me", "placeholder",
+		"redacted", "your_", "your-", "yourpass", "yourtoken", "yourkey", "dummy",
+		"sample", "...", "****", "<", "${", "{{", "%(", "$(", "123456789", "abcdefgh",
+		NULL
+	};
+	unsigned cnt[256] = { 0 };
+	size_t i, max = 0;
 
 	if (n == 0)
 		return 1;
-	if (strchr("$<{%[*", v[0]) != NULL)
-		return 1;
-	for (i = 1; i < n; i++)
-		if (tolower((unsigned char)v[i]) != tolower((unsigned char)v[0]))
-			same = 0;
-	if (same)
-		return 1;
-	for (i = 0; words[i] != NULL; i++)
-		if (strlen(words[i]) == n && strncasecmp(words[i], v, n) == 0)
+	if (v[0] == '$') {
+		/* $VAR, ${VAR}, $(cmd) stand for a value; $2b$..., $6$..., $y$...
+		 * are password hashes */
+		for (i = 1; i < n && is_ident((unsigned char)v[i]); i++)
+			;
+		if (i == 1 || i == n || v[i] != '$')
 			return 1;
-	/* REDACTED markers and documentation keys */
-	if (n >= 7 && (strncasecmp(v + n - 7, "EXAMPLE", 7) == 0))
+	} else if (strchr("<{%[*#@", v[0]) != NULL)
 		return 1;
-	return 0;
+	for (i = 0; whole[i] != NULL; i++)
+		if (strlen(whole[i]) == n && strncasecmp(whole[i], v, n) == 0)
+			return 1;
+	for (i = 0; parts[i] != NULL; i++)
+		if (contains_ci(v, n, parts[i]))
+			return 1;
+	for (i = 0; i < n; i++)
+		if (++cnt[(unsigned char)v[i]] > max)
+			max = cnt[(unsigned char)v[i]];
+	return n >= 4 && max * 2 >= n; /* "aaaaaaa1", "00000000" */
 }
 
-/* Character classes used: a crude entropy test for assigned values. */
 static int
-classes(const char *v, size_t n)
+is_uuid(const char *v, size_t n)
 {
-	int lo = 0, up = 0, di = 0, sy = 0;
 	size_t i;
 
+	if (n != 36)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? v[i] != '-' : !strchr("0123456789abcdefABCDEF", v[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* The "generic" filter: values that are code, references, paths or ids. */
+static int
+looks_like_code(const char *v, size_t n)
+{
+	static const char *const ext[] = { ".pem", ".key", ".crt", ".json", ".txt", ".yaml",
+		".yml", ".env", ".p12", ".pfx", ".jks", NULL };
+	size_t i, upper = 0, digits = 0, dots = 0;
+	int ident = 1, upper_snake = 1, all_digits = 1, seg_start = 1;
+
+	if (n == 0)
+		return 1;
+	if (v[0] == '/' || v[0] == '~' || (n > 1 && v[0] == '.' && v[1] == '/'))
+		return 1; /* a path */
+	if (memchr(v, '(', n) || memchr(v, ')', n) || memchr(v, '[', n) || memchr(v, ']', n) ||
+	    memchr(v, '{', n) || memchr(v, '}', n))
+		return 1;
+	if (contains_ci(v, n, "://") || contains_ci(v, n, "->"))
+		return 1;
+	if (is_uuid(v, n))
+		return 1;
+	for (i = 0; ext[i] != NULL; i++) {
+		size_t l = strlen(ext[i]);
+
+		if (n > l && strncasecmp(v + n - l, ext[i], l) == 0)
+			return 1;
+	}
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if (islower(c)) lo = 1;
-		else if (isupper(c)) up = 1;
-		else if (isdigit(c)) di = 1;
-		else sy = 1;
+		if (c < '0' || c > '9')
+			all_digits = 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			upper_snake = 0;
+		if (c >= 'A' && c <= 'Z')
+			upper++;
+		if (c >= '0' && c <= '9')
+			digits++;
+		if (c == '.') {
+			if (seg_start)
+				ident = 0;
+			dots++;
+			seg_start = 1;
+			continue;
+		}
+		if (seg_start ? !is_ident_start(c) : !is_ident(c))
+			ident = 0;
+		seg_start = 0;
 	}
-	return lo + up + di + sy;
+	if (seg_start)
+		ident = 0; /* ends with '.' */
+	if (all_digits)
+		return 1;
+	for (i = 0; i < n && ((v[i] >= 'a' && v[i] <= 'z') || strchr("-_.", v[i]) != NULL); i++)
+		;
+	if (i == n && strpbrk(v, "-_.") != NULL && (size_t)(strpbrk(v, "-_.") - v) < n)
+		return 1; /* quoted-string, token_type: words */
+	if (upper_snake && memchr(v, '_', n) != NULL)
+		return 1; /* MY_TOKEN_VAR: a reference */
+	if (ident && dots > 0)
+		return 1; /* self.token, process.env.KEY */
+	if (ident && (upper + digits) * 10 < n * 4)
+		return 1; /* kApiInt32Size, getPassword: words, not randomness */
+	return 0;
+}
+
+static const char B62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static uint32_t
+crc32_ieee(const char *s, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		c ^= (unsigned char)s[i];
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+	}
+	return ~c;
+}
+
+/* GitHub/npm tokens: prefix_ + body, last 6 of body = base62(crc32(rest)). */
+static int
+checksum_ok(const char *v, size_t n)
+{
+	const char *us = memchr(v, '_', n);
+	const char *body;
+	size_t bn, i;
+	uint64_t x = 0;
+
+	if (us == NULL)
+		return 0;
+	body = us + 1;
+	bn = n - (size_t)(body - v);
+	if (bn < 7)
+		return 0;
+	for (i = bn - 6; i < bn; i++) {
+		const char *p = memchr(B62, body[i], 62);
+
+		if (p == NULL)
+			return 0;
+		x = x * 62 + (uint64_t)(p - B62);
+	}
+	return x == crc32_ieee(body, bn - 6);
 }
 
 static int
-prefix_at(const char *s, size_t n, size_t i, const char *p)
+b64_contains(const char *v, size_t n, const char *needle)
 {
-	size_t l = strlen(p);
+	unsigned char out[BLOCK_REACH];
+	size_t o = 0, i, l = strlen(needle);
+	uint32_t acc = 0;
+	int bits = 0;
 
-	return n - i >= l && memcmp(s + i, p, l) == 0;
-}
+	for (i = 0; i < n && o < sizeof(out); i++) {
+		const char *p;
+		int d;
 
-static void
-match_private_key(const char *s, size_t n, size_t i, scan_result *res)
-{
-	size_t j, lim;
-
-	if (prefix_at(s, n, i, "-----BEGIN ")) {
-		lim = i + 80 < n ? i + 80 : n;
-		for (j = i + 11; j < lim && s[j] != '\n'; j++) {
-			if (prefix_at(s, lim, j, "PRIVATE KEY-----") ||
-			    prefix_at(s, lim, j, "PRIVATE KEY BLOCK-----")) {
-				add(res, "private-key", i, j + 16 - i);
-				return;
-			}
+		if (v[i] == '=')
+			break;
+		if (v[i] == '-' || v[i] == '_')
+			d = v[i] == '-' ? 62 : 63;
+		else if ((p = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+		    v[i])) != NULL && v[i] != '\0')
+			d = (int)(p - "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+		else
+			return 0;
+		acc = (acc << 6) | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
 		}
-	} else if (prefix_at(s, n, i, "PuTTY-User-Key-File-")) {
-		add(res, "private-key", i, 20);
-	} else if (prefix_at(s, n, i, "AGE-SECRET-KEY-1") && span(s, n, i + 16, 'A') >= 50) {
-		add(res, "private-key", i, 16 + span(s, n, i + 16, 'A'));
 	}
+	for (i = 0; i + l <= o; i++)
+		if (memcmp(out + i, needle, l) == 0)
+			return 1;
+	return 0;
 }
 
-static void
-match_tokens(const char *s, size_t n, size_t i, scan_result *res)
+static int
+key_line(const char *s, size_t n)
 {
-	static const char *const aws[] = {
-		"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", NULL
-	};
-	size_t k, l;
+	size_t i;
 
-	if (i > 0 && is_word((unsigned char)s[i - 1]))
+	if (n == 0 || n > 200)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '+' || c == '/' || c == '=' || c == ':' || c == ' ' || c == ',' || c == '-' ||
+		    c == '\r'))
+			return 0;
+	}
+	return 1;
+}
+
+static const char *
+find_lit(const char *s, size_t n, const char *lit)
+{
+	return memmem(s, n, lit, strlen(lit));
+}
+
+/* Extend a key-block finding that starts at off and whose header ends at end. */
+static size_t
+block_end(const char *s, size_t n, size_t end, int kind)
+{
+	size_t lim = n - end > BLOCK_REACH ? end + BLOCK_REACH : n, p, lines = 0;
+	const char *q;
+
+	if (kind == RULE_BLOCK_PEM && (q = find_lit(s + end, lim - end, "-----END ")) != NULL) {
+		const char *t = find_lit(q + 9, (size_t)(s + lim - q - 9) > 200 ? 200 :
+		    (size_t)(s + lim - q - 9), "-----");
+
+		if (t != NULL)
+			return (size_t)(t + 5 - s);
+	}
+	if (kind == RULE_BLOCK_PUTTY && (q = find_lit(s + end, lim - end, "Private-MAC: ")) != NULL) {
+		const char *nl = memchr(q, '\n', (size_t)(s + lim - q));
+
+		return nl != NULL ? (size_t)(nl - s) : lim;
+	}
+	/* no end marker: take the key-looking lines that follow */
+	p = end;
+	if (p < n && s[p] != '\n') {
+		const char *nl = memchr(s + p, '\n', lim - p);
+
+		p = nl != NULL ? (size_t)(nl - s) : lim;
+	}
+	while (p < lim && s[p] == '\n' && lines < 400) {
+		const char *nl = memchr(s + p + 1, '\n', lim - p - 1);
+		size_t le = nl != NULL ? (size_t)(nl - s) : lim;
+
+		if (!key_line(s + p + 1, le - p - 1))
+			break;
+		p = le;
+		lines++;
+	}
+	return p;
+}
+
+/* A key block holds key material: at least 16 base64 characters. */
+static int
+block_has_body(const char *s, size_t n)
+{
+	const char *end = memmem(s, n, "-----END", 8);
+	size_t i, k = 0;
+
+	if (end != NULL)
+		n = (size_t)(end - s);
+	for (i = 0; i < n && k < 16; i++) {
+		char c = s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '+' || c == '/')
+			k++;
+	}
+	return k >= 16;
+}
+
+/* ---- confirmation ---- */
+
+static int
+add_hit(scan_ctx *c, unsigned ri, size_t off, size_t len, size_t moff, size_t mlen)
+{
+	if (c->nh == c->caph) {
+		size_t cap = c->caph ? c->caph * 2 : 64;
+		scan_hit *h = realloc(c->h, cap * sizeof(*h));
+
+		if (h == NULL) {
+			c->oom = 1;
+			return -1;
+		}
+		c->h = h;
+		c->caph = cap;
+	}
+	c->h[c->nh].rule = ri;
+	c->h[c->nh].off = off;
+	c->h[c->nh].len = len;
+	c->h[c->nh].moff = moff;
+	c->h[c->nh].mlen = mlen;
+	c->nh++;
+	return 0;
+}
+
+static int
+secret_ok(const rule *ru, const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < ru->nallow; i++)
+		if (ru->allow[i].len == n && memcmp(ru->allow[i].s, v, n) == 0)
+			return 0;
+	if (placeholder(v, n))
+		return 0;
+	if (ru->entropy > 0 && scan_entropy(v, n) < ru->entropy)
+		return 0;
+	if (ru->checksum == RULE_CK_CRC32_BASE62 && !checksum_ok(v, n))
+		return 0;
+	if (ru->b64_contains != NULL && !b64_contains(v, n, ru->b64_contains))
+		return 0;
+	if (ru->filter == RULE_FILTER_GENERIC && looks_like_code(v, n))
+		return 0;
+	return 1;
+}
+
+/* Run rule ri over line [ls, le); add each confirmed secret. */
+static void
+confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le)
+{
+	const rule *ru = &c->eng->rules.r[ri];
+	pcre2_code *code = get_code(c->eng, &c->eng->pat[ri], ru->pattern);
+	size_t pos = ls;
+
+	if (code == NULL) {
+		/* cannot evaluate: fail closed, the whole line is the finding */
+		if (le > ls)
+			add_hit(c, ri, ls, le - ls, ls, le - ls);
 		return;
-	for (k = 0; aws[k] != NULL; k++) {
-		if (prefix_at(s, n, i, aws[k]) && span(s, n, i + 4, 'A') == 16 &&
-		    (i + 20 >= n || !is_word((unsigned char)s[i + 20])) &&
-		    !placeholder(s + i, 20)) {
-			add(res, "aws-access-key", i, 20);
+	}
+	while (pos <= le) {
+		int rc = pcre2_match(code, (PCRE2_SPTR)c->s, le, pos, 0, c->md, NULL);
+		PCRE2_SIZE *ov;
+		size_t a, b, sa, sb;
+
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return;
+		if (rc < 0) {
+			/* match or depth limit: fail closed on the rest of the line */
+			if (le > pos)
+				add_hit(c, ri, pos, le - pos, pos, le - pos);
 			return;
 		}
-	}
-	if (n - i > 4 && s[i] == 'g' && s[i + 1] == 'h' && strchr("pousr", s[i + 2]) &&
-	    s[i + 3] == '_' && span(s, n, i + 4, 'a') == 36) {
-		add(res, "github-token", i, 40);
-		return;
-	}
-	if (prefix_at(s, n, i, "github_pat_") && (l = span(s, n, i + 11, '_')) >= 70) {
-		add(res, "github-token", i, 11 + l);
-		return;
-	}
-	if (prefix_at(s, n, i, "glpat-") && (l = span(s, n, i + 6, 'b')) >= 20) {
-		add(res, "gitlab-token", i, 6 + l);
-		return;
-	}
-	if (prefix_at(s, n, i, "xox") && n - i > 5 && strchr("baprs", s[i + 3]) &&
-	    s[i + 4] == '-' && (l = span(s, n, i + 5, 'h')) >= 10) {
-		add(res, "slack-token", i, 5 + l);
-		return;
-	}
-	if ((prefix_at(s, n, i, "sk_live_") || prefix_at(s, n, i, "rk_live_")) &&
-	    (l = span(s, n, i + 8, 'a')) >= 16) {
-		add(res, "stripe-key", i, 8 + l);
-		return;
-	}
-	if (prefix_at(s, n, i, "AIza") && span(s, n, i + 4, 'b') == 35) {
-		add(res, "google-api-key", i, 39);
-		return;
-	}
-	if (prefix_at(s, n, i, "eyJ")) {
-		size_t a = span(s, n, i, 'b'), b, c;
+		ov = pcre2_get_ovector_pointer(c->md);
+		a = ov[0];
+		b = ov[1];
+		if ((unsigned)rc > ru->secret && ov[2 * ru->secret] != PCRE2_UNSET) {
+			sa = ov[2 * ru->secret];
+			sb = ov[2 * ru->secret + 1];
+			if (sb > sa && secret_ok(ru, c->s + sa, sb - sa)) {
+				if (ru->block != RULE_BLOCK_NONE) {
+					size_t hdr = sb;
 
-		if (a >= 10 && i + a < n && s[i + a] == '.' &&
-		    prefix_at(s, n, i + a + 1, "eyJ") &&
-		    (b = span(s, n, i + a + 1, 'b')) >= 10 && i + a + 1 + b < n &&
-		    s[i + a + 1 + b] == '.' &&
-		    (c = span(s, n, i + a + 2 + b, 'b')) >= 16)
-			add(res, "jwt", i, a + b + c + 2);
+					sb = block_end(c->s, c->n, sb, ru->block);
+					if (!block_has_body(c->s + hdr, sb - hdr)) {
+						/* a marker in code or prose, not a key */
+						pos = b > a ? b : b + 1;
+						continue;
+					}
+				}
+				if (add_hit(c, ri, sa, sb - sa, a, (sb > b ? sb : b) - a) != 0)
+					return;
+			}
+		}
+		pos = b > a ? b : b + 1;
 	}
+}
+
+/* The trigger of rule ri matched somewhere on [ls, le)? */
+static int
+trigger_on(scan_ctx *c, unsigned ri, size_t ls, size_t le)
+{
+	const rule *ru = &c->eng->rules.r[ri];
+	pcre2_code *code = get_code(c->eng, &c->eng->trig[ri], ru->trigger);
+	int rc;
+
+	if (code == NULL)
+		return 1; /* fail closed: try the rule */
+	rc = pcre2_match(code, (PCRE2_SPTR)c->s, le, ls, 0, c->md, NULL);
+	return rc >= 0 || rc != PCRE2_ERROR_NOMATCH;
+}
+
+static size_t
+line_end(const char *s, size_t n, size_t p)
+{
+	const char *nl = memchr(s + p, '\n', n - p);
+
+	return nl != NULL ? (size_t)(nl - s) : n;
+}
+
+/* Line containing p, where a '\n' belongs to the line it ends. */
+static void
+line_of(const char *s, size_t n, size_t p, size_t *ls, size_t *le)
+{
+	size_t a = p;
+
+	while (a > 0 && s[a - 1] != '\n')
+		a--;
+	*ls = a;
+	*le = p < n && s[p] == '\n' ? p : line_end(s, n, p);
 }
 
 static void
-match_url(const char *s, size_t n, size_t i, scan_result *res)
+process(scan_ctx *c, const cand *k)
 {
-	size_t j, colon = 0, at = 0;
+	const rule_set *rs = &c->eng->rules;
+	unsigned ri;
+	size_t p, lim;
 
-	/* i points at "://" */
-	if (prefix_at(s, n, i, "://hooks.slack.com/services/")) {
-		size_t l = i + 28;
-
-		while (l < n && (isalnum((unsigned char)s[l]) || s[l] == '/'))
-			l++;
-		if (l - (i + 28) >= 20)
-			add(res, "slack-webhook", i + 3, l - i - 3);
+	if (k->id < rs->n) {
+		confirm(c, k->id, k->ls, k->le);
 		return;
 	}
-	for (j = i + 3; j < n && j < i + 3 + 512; j++) {
-		char c = s[j];
+	ri = k->id - (unsigned)rs->n;
+	if (!trigger_on(c, ri, k->ls, k->le))
+		return;
+	lim = c->n - k->ls > rs->r[ri].window ? k->ls + rs->r[ri].window : c->n;
+	p = k->ls > c->done_upto[ri] ? k->ls : c->done_upto[ri];
+	if (p >= lim)
+		return;
+	/* the window: the lines that start before lim */
+	for (;;) {
+		size_t le = line_end(c->s, c->n, p);
 
-		if (c == '/' || c == ' ' || c == '\n' || c == '\t' || c == '"' ||
-		    c == '\'' || c == '?' || c == '#')
+		confirm(c, ri, p, le);
+		p = le + 1;
+		if (le >= c->n || p >= lim)
 			break;
-		if (c == ':' && colon == 0)
-			colon = j;
-		if (c == '@')
-			at = j; /* last @ before the host */
 	}
-	if (colon != 0 && at > colon + 1 && !placeholder(s + colon + 1, at - colon - 1))
-		add(res, "url-password", colon + 1, at - colon - 1);
+	c->done_upto[ri] = p;
 }
 
 static int
-secret_key_name(const char *s, size_t start, size_t end)
+add_cand(scan_ctx *c, unsigned id, size_t ls, size_t le)
 {
-	static const char *const names[] = {
-		"password", "passwd", "pwd", "pass", "secret", "token", "apikey",
-		"api_key", "api-key", "access_key", "secret_key", "private_key",
-		"client_secret", "auth", "credentials", NULL
-	};
-	size_t k, l, len = end - start;
+	if (c->nc == c->capc) {
+		size_t cap = c->capc ? c->capc * 2 : 256;
+		cand *k = realloc(c->c, cap * sizeof(*k));
 
-	for (k = 0; names[k] != NULL; k++) {
-		l = strlen(names[k]);
-		if (len >= l && strncasecmp(s + end - l, names[k], l) == 0 &&
-		    (len == l || strchr("_-.", s[end - l - 1]) != NULL ||
-		    (islower((unsigned char)s[end - l - 1]) && isupper((unsigned char)s[end - l]))))
-			return 1;
+		if (k == NULL) {
+			c->oom = 1;
+			return -1;
+		}
+		c->c = k;
+		c->capc = cap;
+	}
+	c->c[c->nc].id = id;
+	c->c[c->nc].ls = ls;
+	c->c[c->nc].le = le;
+	c->nc++;
+	return 0;
+}
+
+/* ---- candidate stage: Hyperscan ---- */
+
+#ifdef BG_HAVE_HS
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+    void *ctx)
+{
+	scan_ctx *c = ctx;
+	size_t end = c->base + (size_t)to, ls, le;
+
+	(void)from;
+	(void)flags;
+	if (end == 0)
+		return 0;
+	if (c->last_le[id] != SIZE_MAX && end - 1 <= c->last_le[id])
+		return 0; /* this line is already a candidate */
+	line_of(c->s, c->n, end - 1, &ls, &le);
+	c->last_le[id] = le;
+	return add_cand(c, id, ls, le) != 0; /* nonzero stops the scan */
+}
+
+static int
+candidates_hs(scan_ctx *c, bg_error *e)
+{
+	size_t at = 0;
+
+	while (at < c->n) {
+		size_t len = c->n - at;
+		hs_error_t he;
+
+		if (len > HS_CHUNK) {
+			/* cut after a newline so no line spans two chunks */
+			const char *nl = memrchr(c->s + at, '\n', HS_CHUNK);
+
+			len = nl != NULL ? (size_t)(nl - (c->s + at)) + 1 : HS_CHUNK;
+		}
+		c->base = at;
+		he = hs_scan(c->eng->db, c->s + at, (unsigned)len, 0, c->scratch, on_match, c);
+		if (c->oom)
+			return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+		if (he != HS_SUCCESS)
+			return bg_fail(e, BG_ERR_IO, "vectorscan: scan failed (%d)", (int)he);
+		at += len;
+	}
+	return 0;
+}
+#endif
+
+/* ---- candidate stage: PCRE2 ---- */
+
+static int
+candidates_pcre2(scan_ctx *c, unsigned id, const char *pattern, compiled *slot)
+{
+	pcre2_code *code = get_code(c->eng, slot, pattern);
+	size_t pos = 0, ls, le;
+
+	if (code == NULL) {
+		/* every line is a candidate; confirm() fails closed on each */
+		while (pos < c->n || (pos == 0 && c->n == 0)) {
+			le = line_end(c->s, c->n, pos);
+			if (add_cand(c, id, pos, le) != 0)
+				return -1;
+			pos = le + 1;
+			if (le >= c->n)
+				break;
+		}
+		return 0;
+	}
+	while (pos <= c->n) {
+		int rc = pcre2_match(code, (PCRE2_SPTR)c->s, c->n, pos, 0, c->md, NULL);
+		size_t a;
+
+		if (rc == PCRE2_ERROR_NOMATCH)
+			break;
+		if (rc < 0) {
+			/* limit hit: this line is a candidate, go on after it */
+			a = pos;
+		} else {
+			a = pcre2_get_ovector_pointer(c->md)[0];
+		}
+		line_of(c->s, c->n, a, &ls, &le);
+		if (add_cand(c, id, ls, le) != 0)
+			return -1;
+		if (le >= c->n)
+			break;
+		pos = le + 1;
 	}
 	return 0;
 }
 
-static size_t
-match_assignment(const char *s, size_t n, size_t i, scan_result *res)
+static int
+cand_cmp(const void *x, const void *y)
 {
-	size_t ks = i, ke, j, vs, ve;
-	char q = 0;
+	const cand *a = x, *b = y;
 
-	/* i starts an identifier */
-	for (ke = ks; ke < n && (is_word((unsigned char)s[ke]) || s[ke] == '-' || s[ke] == '.'); ke++)
-		;
-	if (ke == ks || !secret_key_name(s, ks, ke))
-		return ke;
-	j = ke;
-	if (j < n && (s[j] == '"' || s[j] == '\''))
-		j++;
-	while (j < n && s[j] == ' ')
-		j++;
-	if (j >= n || (s[j] != '=' && s[j] != ':'))
-		return ke;
-	j++;
-	while (j < n && s[j] == ' ')
-		j++;
-	if (j < n && (s[j] == '"' || s[j] == '\''))
-		q = s[j++];
-	vs = j;
-	for (ve = vs; ve < n; ve++) {
-		char c = s[ve];
+	if (a->ls != b->ls)
+		return a->ls < b->ls ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
 
-		if (q ? c == q || c == '\n' : (c == ' ' || c == '\n' || c == '\t' ||
-		    c == ',' || c == ';' || c == '"' || c == '\'' || c == '&'))
-			break;
+static int
+hit_cmp(const void *x, const void *y)
+{
+	const scan_hit *a = x, *b = y;
+
+	if (a->off != b->off)
+		return a->off < b->off ? -1 : 1;
+	if (a->len != b->len)
+		return a->len > b->len ? -1 : 1;
+	return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+int
+scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t *nhits,
+    bg_error *e)
+{
+	const rule_set *rs = &c->eng->rules;
+	size_t i, k, end = 0;
+	int r = 0;
+
+	*hits = NULL;
+	*nhits = 0;
+	c->s = s;
+	c->n = n;
+	c->nc = c->nh = 0;
+	c->oom = 0;
+	for (i = 0; i < 2 * rs->n; i++)
+		c->last_le[i] = SIZE_MAX;
+	memset(c->done_upto, 0, rs->n * sizeof(*c->done_upto));
+	if (n == 0)
+		return 0;
+#ifdef BG_HAVE_HS
+	if (c->eng->kind == SCAN_ENGINE_HYPERSCAN) {
+		if ((r = candidates_hs(c, e)) != 0)
+			return r;
+	} else
+#endif
+	{
+		for (i = 0; i < rs->n; i++) {
+			const rule *ru = &rs->r[i];
+
+			if (ru->trigger != NULL)
+				r = candidates_pcre2(c, (unsigned)(rs->n + i), ru->trigger, &c->eng->trig[i]);
+			else
+				r = candidates_pcre2(c, (unsigned)i, ru->pattern, &c->eng->pat[i]);
+			if (r != 0)
+				return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+		}
 	}
-	if (ve - vs >= 6 && ve - vs <= 512 && !placeholder(s + vs, ve - vs) &&
-	    classes(s + vs, ve - vs) >= 2)
-		add(res, "password-assignment", vs, ve - vs);
-	return ve > ke ? ve : ke;
+	/* one processing order for both engines: by line (trigger windows
+	 * depend on it), then rule */
+	if (c->nc > 1)
+		qsort(c->c, c->nc, sizeof(*c->c), cand_cmp);
+	for (i = 0; i < c->nc && !c->oom; i++)
+		process(c, &c->c[i]);
+	if (c->oom)
+		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+	if (c->nh > 1)
+		qsort(c->h, c->nh, sizeof(*c->h), hit_cmp);
+	/* overlapping findings become one: the union of their ranges, named
+	 * by the most specific rule (the first in the rules file) */
+	for (i = 0, k = 0; i < c->nh; i++) {
+		scan_hit h = c->h[i];
+
+		if (k > 0 && h.off < end) {
+			scan_hit *p = &c->h[k - 1];
+
+			if (h.rule < p->rule) {
+				p->rule = h.rule;
+				p->moff = h.moff;
+				p->mlen = h.mlen;
+			}
+			if (h.off + h.len > end)
+				end = h.off + h.len;
+			p->len = end - p->off;
+			continue;
+		}
+		c->h[k++] = h;
+		end = h.off + h.len;
+	}
+	c->nh = k;
+	*hits = c->h;
+	*nhits = c->nh;
+	return 0;
+}
+
+/* ---- engines and contexts ---- */
+
+#ifdef BG_HAVE_HS
+static int
+build_hs(scan_engine *eng, bg_error *e)
+{
+	const rule_set *rs = &eng->rules;
+	const char **pats = calloc(rs->n, sizeof(*pats));
+	unsigned *flags = calloc(rs->n, sizeof(*flags)), *ids = calloc(rs->n, sizeof(*ids));
+	hs_compile_error_t *ce = NULL;
+	size_t i;
+	int r = 0;
+
+	if (pats == NULL || flags == NULL || ids == NULL) {
+		r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < rs->n; i++) {
+		const rule *ru = &rs->r[i];
+
+		pats[i] = ru->trigger != NULL ? ru->trigger : ru->pattern;
+		ids[i] = (unsigned)(ru->trigger != NULL ? rs->n + i : i);
+		flags[i] = HS_FLAG_MULTILINE;
+	}
+	if (hs_compile_multi(pats, flags, ids, (unsigned)rs->n, HS_MODE_BLOCK, NULL, &eng->db,
+	    &ce) != HS_SUCCESS) {
+		if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < rs->n)
+			r = bg_fail(e, BG_ERR_INVALID, "rule '%s' (line %zu): vectorscan: %s",
+			    rs->r[ce->expression].id, rs->r[ce->expression].line, ce->message);
+		else
+			r = bg_fail(e, BG_ERR_INVALID, "vectorscan: %s",
+			    ce != NULL ? ce->message : "compile failed");
+		hs_free_compile_error(ce);
+		eng->db = NULL;
+		goto out;
+	}
+	if (hs_alloc_scratch(eng->db, &eng->proto) != HS_SUCCESS)
+		r = bg_fail(e, BG_ERR_NOMEM, "vectorscan: cannot allocate scratch space");
+out:
+	free(pats);
+	free(flags);
+	free(ids);
+	return r;
+}
+#endif
+
+#ifdef BG_HAVE_HS
+/* Load a serialized database; 1 when it is usable on this CPU. */
+static int
+load_hs(scan_engine *eng, const unsigned char *db, size_t dblen)
+{
+	hs_database_t *d = NULL;
+	hs_scratch_t *sc = NULL;
+	int ok;
+
+	if (hs_deserialize_database((const char *)db, dblen, &d) != HS_SUCCESS)
+		return 0;
+	ok = hs_alloc_scratch(d, &sc) == HS_SUCCESS &&
+	    hs_scan(d, "x", 1, 0, sc, NULL, NULL) == HS_SUCCESS;
+	if (!ok) {
+		hs_free_scratch(sc);
+		hs_free_database(d);
+		return 0;
+	}
+	eng->db = d;
+	eng->proto = sc;
+	return 1;
+}
+#endif
+
+void
+scan_engine_free(scan_engine *eng)
+{
+	size_t i;
+
+	if (eng == NULL)
+		return;
+	for (i = 0; i < eng->rules.n; i++) {
+		if (eng->pat != NULL)
+			pcre2_code_free(eng->pat[i].code);
+		if (eng->trig != NULL)
+			pcre2_code_free(eng->trig[i].code);
+	}
+#ifdef BG_HAVE_HS
+	hs_free_scratch(eng->proto);
+	hs_free_database(eng->db);
+#endif
+	free(eng->pat);
+	free(eng->trig);
+	rules_release(&eng->rules);
+	pthread_mutex_destroy(&eng->lock);
+	free(eng);
+}
+
+/*
+ * db/dblen: a serialized Hyperscan database compiled from exactly these
+ * rules (the built-in one, made at build time: compiling takes ~0.2 s,
+ * loading well under a millisecond).  Used when it loads and runs on this
+ * CPU; otherwise the rules are compiled here.
+ */
+static int
+engine_new(const char *text, size_t len, const char *name, int kind, int eager,
+    const unsigned char *db, size_t dblen, scan_engine **out, bg_error *e)
+{
+	scan_engine *eng;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if (kind == SCAN_ENGINE_AUTO)
+		kind = scan_have_hyperscan() ? SCAN_ENGINE_HYPERSCAN : SCAN_ENGINE_PCRE2;
+	if (kind == SCAN_ENGINE_HYPERSCAN && !scan_have_hyperscan())
+		return bg_fail(e, BG_ERR_UNSUPPORTED, "this breakglass was built without vectorscan");
+	if ((eng = calloc(1, sizeof(*eng))) == NULL)
+		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&eng->lock, NULL);
+	eng->kind = kind;
+	if ((r = rules_parse(text, len, name, &eng->rules, e)) != 0)
+		goto fail;
+	eng->pat = calloc(eng->rules.n, sizeof(*eng->pat));
+	eng->trig = calloc(eng->rules.n, sizeof(*eng->trig));
+	if (eng->pat == NULL || eng->trig == NULL) {
+		r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (eager) {
+		for (i = 0; i < eng->rules.n; i++) {
+			const rule *ru = &eng->rules.r[i];
+			char err[160];
+
+			if ((eng->pat[i].code = compile_one(ru->pattern, err, sizeof(err))) == NULL) {
+				r = bg_fail(e, BG_ERR_INVALID, "%s: rule '%s' (line %zu): pattern: %s", name,
+				    ru->id, ru->line, err);
+				goto fail;
+			}
+			eng->pat[i].state = 1;
+			if (ru->trigger == NULL)
+				continue;
+			if ((eng->trig[i].code = compile_one(ru->trigger, err, sizeof(err))) == NULL) {
+				r = bg_fail(e, BG_ERR_INVALID, "%s: rule '%s' (line %zu): trigger: %s", name,
+				    ru->id, ru->line, err);
+				goto fail;
+			}
+			eng->trig[i].state = 1;
+		}
+	}
+#ifdef BG_HAVE_HS
+	if (kind == SCAN_ENGINE_HYPERSCAN && !(dblen > 0 && load_hs(eng, db, dblen)) &&
+	    (r = build_hs(eng, e)) != 0)
+		goto fail;
+#else
+	(void)db;
+	(void)dblen;
+#endif
+	*out = eng;
+	return 0;
+fail:
+	scan_engine_free(eng);
+	return r;
+}
+
+int
+scan_engine_new(const char *text, size_t len, const char *name, int kind, int eager,
+    scan_engine **out, bg_error *e)
+{
+	return engine_new(text, len, name, kind, eager, NULL, 0, out, e);
+}
+
+int
+scan_engine_serialize(const scan_engine *eng, char **out, size_t *len, bg_error *e)
+{
+	*out = NULL;
+	*len = 0;
+#ifdef BG_HAVE_HS
+	if (eng->kind == SCAN_ENGINE_HYPERSCAN) {
+		if (hs_serialize_database(eng->db, out, len) != HS_SUCCESS)
+			return bg_fail(e, BG_ERR_NOMEM, "vectorscan: cannot serialize the database");
+		return 0;
+	}
+#endif
+	return bg_fail(e, BG_ERR_UNSUPPORTED, "only a vectorscan engine can be serialized");
+}
+
+scan_ctx *
+scan_ctx_new(const scan_engine *eng)
+{
+	scan_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->eng = eng;
+	c->md = pcre2_match_data_create(16, NULL);
+	c->last_le = calloc(2 * eng->rules.n, sizeof(*c->last_le));
+	c->done_upto = calloc(eng->rules.n, sizeof(*c->done_upto));
+	if (c->md == NULL || c->last_le == NULL || c->done_upto == NULL)
+		goto fail;
+#ifdef BG_HAVE_HS
+	if (eng->kind == SCAN_ENGINE_HYPERSCAN && hs_clone_scratch(eng->proto, &c->scratch) != HS_SUCCESS)
+		goto fail;
+#endif
+	return c;
+fail:
+	scan_ctx_free(c);
+	return NULL;
+}
+
+void
+scan_ctx_free(scan_ctx *c)
+{
+	if (c == NULL)
+		return;
+	pcre2_match_data_free(c->md);
+#ifdef BG_HAVE_HS
+	hs_free_scratch(c->scratch);
+#endif
+	free(c->last_le);
+	free(c->done_upto);
+	free(c->c);
+	free(c->h);
+	free(c);
+}
+
+/* ---- the built-in rules and the interface other modules use ---- */
+
+static scan_engine *builtin;
+static scan_ctx *builtin_ctx;
+static int builtin_failed;
+
+const scan_engine *
+scan_builtin(bg_error *e)
+{
+	const char *want = getenv("BREAKGLASS_SCAN_ENGINE");
+	int kind = SCAN_ENGINE_AUTO;
+
+	if (builtin != NULL || builtin_failed) {
+		if (builtin == NULL)
+			bg_fail(e, BG_ERR_INVALID, "the secret scanner could not be built");
+		return builtin;
+	}
+	if (want != NULL && strcmp(want, "pcre2") == 0)
+		kind = SCAN_ENGINE_PCRE2;
+	else if (want != NULL && strcmp(want, "vectorscan") == 0)
+		kind = SCAN_ENGINE_HYPERSCAN;
+	if (engine_new(rules_builtin_text, rules_builtin_len, "built-in rules", kind, 0,
+	    scan_builtin_hsdb, scan_builtin_hsdb_len, &builtin, e) != 0) {
+		builtin_failed = 1;
+		return NULL;
+	}
+	return builtin;
+}
+
+/* Hits of the built-in rules on s, or -1 (fail closed). */
+static int
+builtin_run(const char *s, size_t n, const scan_hit **hits, size_t *nhits)
+{
+	const scan_engine *eng = scan_builtin(NULL);
+
+	if (eng == NULL)
+		return -1;
+	if (builtin_ctx == NULL && (builtin_ctx = scan_ctx_new(eng)) == NULL)
+		return -1;
+	return scan_ctx_run(builtin_ctx, s, n, hits, nhits, NULL) == 0 ? 0 : -1;
+}
+
+static const char *
+rule_id(unsigned i)
+{
+	return builtin->rules.r[i].id;
 }
 
 void
 scan_text(const char *s, size_t n, scan_result *res)
 {
-	size_t i = 0;
+	const scan_hit *h;
+	size_t nh, i;
 
 	memset(res, 0, sizeof(*res));
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		size_t before = res->n;
-
-		if (c == '-' || c == 'P' || c == 'A')
-			match_private_key(s, n, i, res);
-		if (res->n == before && isalpha(c))
-			match_tokens(s, n, i, res);
-		if (res->n == before && c == ':' && prefix_at(s, n, i, "://"))
-			match_url(s, n, i, res);
-		if (res->n > before) {
-			scan_finding *f = &res->f[res->n - 1];
-
-			i = f->off + f->len > i ? f->off + f->len : i + 1;
-			continue;
+	if (builtin_run(s, n, &h, &nh) != 0) {
+		res->f[0].rule = "scanner-unavailable";
+		res->f[0].off = 0;
+		res->f[0].len = n;
+		res->n = 1;
+		return;
+	}
+	for (i = 0; i < nh; i++) {
+		if (res->n == SCAN_MAX_FINDINGS) {
+			res->truncated = 1;
+			break;
 		}
-		if (isalpha(c) && (i == 0 || !is_word((unsigned char)s[i - 1]))) {
-			size_t next = match_assignment(s, n, i, res);
-
-			if (res->n > before) {
-				i = next;
-				continue;
-			}
-		}
-		i++;
+		res->f[res->n].rule = rule_id(h[i].rule);
+		res->f[res->n].off = h[i].off;
+		res->f[res->n].len = h[i].len;
+		res->n++;
 	}
 }
 
 int
 scan_redact(const char *s, size_t n, buf *out, size_t *found)
 {
-	scan_result res;
-	size_t i, at = 0;
+	const scan_hit *h;
+	size_t nh, i, at = 0;
 	int r = 0;
 
-	scan_text(s, n, &res);
 	if (found != NULL)
-		*found = res.n;
-	for (i = 0; i < res.n && r == 0; i++) {
-		r = buf_append(out, s + at, res.f[i].off - at);
-		if (r == 0)
-			r = buf_printf(out, "[REDACTED:%s]", res.f[i].rule);
-		at = res.f[i].off + res.f[i].len;
+		*found = 0;
+	if (builtin_run(s, n, &h, &nh) != 0) {
+		if (found != NULL)
+			*found = 1;
+		return n > 0 ? buf_puts(out, "[REDACTED:scanner-unavailable]") : 0;
 	}
-	if (r == 0 && res.truncated) {
-		/* more findings than we track: keep nothing after the last one */
-		return buf_puts(out, "[REDACTED:more]");
+	if (found != NULL)
+		*found = nh;
+	for (i = 0; i < nh && r == 0; i++) {
+		r = buf_append(out, s + at, h[i].off - at);
+		if (r == 0)
+			r = buf_printf(out, "[REDACTED:%s]", rule_id(h[i].rule));
+		at = h[i].off + h[i].len;
 	}
 	if (r == 0)
 		r = buf_append(out, s + at, n - at);

@@ -1,23 +1,84 @@
 /*
- * scan.h - the secret detector interface.
+ * scan.h - the secret scanner.
  *
- * Everything that enters breakglass as free text passes scan_text() first.
- * This interface is deliberately small so the detector behind it can be
- * replaced by the full scanner without touching its callers: a finding is
- * a rule name and a byte range, never a copy of the secret.
+ * Everything that enters breakglass as free text passes this module:
+ * refused (tickets, comments, plans) or redacted (recordings, command
+ * output, change-set diffs, host-log requests).  The rules are data
+ * (rules.h); matching runs on Hyperscan/vectorscan when built with it and
+ * on PCRE2 otherwise, with identical results (scan.c says why).  A finding
+ * is a rule and a byte range, never a copy of the secret.
  */
 #ifndef BG_SCAN_H
 #define BG_SCAN_H
 
 #include "buf.h"
 #include "err.h"
+#include "rules.h"
 
 #include <stddef.h>
+
+enum { SCAN_ENGINE_AUTO, SCAN_ENGINE_HYPERSCAN, SCAN_ENGINE_PCRE2 };
+
+typedef struct scan_engine scan_engine;
+typedef struct scan_ctx scan_ctx;
+
+typedef struct scan_hit {
+	unsigned rule;     /* index into scan_engine_rules() */
+	size_t off, len;   /* the secret part */
+	size_t moff, mlen; /* the whole match: context around the secret */
+} scan_hit;
+
+/*
+ * Build an engine from rules text (name is used in messages).  kind is
+ * SCAN_ENGINE_*; AUTO picks Hyperscan when built in.  eager compiles and
+ * checks every PCRE2 pattern now (otherwise each is compiled at first
+ * use).  0 and *out, or BG_ERR_INVALID (bad rules or pattern, e names the
+ * rule), BG_ERR_UNSUPPORTED (engine not built in), BG_ERR_NOMEM.
+ */
+int scan_engine_new(const char *text, size_t len, const char *name, int kind, int eager,
+    scan_engine **out, bg_error *e);
+void scan_engine_free(scan_engine *eng);
+const rule_set *scan_engine_rules(const scan_engine *eng);
+/* "vectorscan" or "pcre2". */
+const char *scan_engine_name(const scan_engine *eng);
+/*
+ * Serialize a vectorscan engine's database (the build embeds the built-in
+ * one).  0 and *out (free with free()), or BG_ERR_UNSUPPORTED/NOMEM.
+ */
+int scan_engine_serialize(const scan_engine *eng, char **out, size_t *len, bg_error *e);
+
+/* The built-in rules' database, serialized at build time (len 0: none). */
+extern const unsigned char scan_builtin_hsdb[];
+extern const size_t scan_builtin_hsdb_len;
+
+/* 1 when Hyperscan/vectorscan is compiled in. */
+int scan_have_hyperscan(void);
+
+/*
+ * The engine for the built-in rules, built at first use (kind from
+ * BREAKGLASS_SCAN_ENGINE=pcre2|vectorscan, default AUTO).  NULL when it
+ * cannot be built; callers then fail closed.
+ */
+const scan_engine *scan_builtin(bg_error *e);
+
+/* Per-thread scanning state. NULL on allocation failure. */
+scan_ctx *scan_ctx_new(const scan_engine *eng);
+void scan_ctx_free(scan_ctx *c);
+
+/*
+ * Scan s[0..n).  0 with *hits (owned by c, valid until the next call)
+ * sorted by offset and not overlapping; or BG_ERR_NOMEM / BG_ERR_IO
+ * (engine failure) / BG_ERR_TOOLARGE.  Callers must fail closed on error.
+ */
+int scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t *nhits,
+    bg_error *e);
+
+/* ---- the interface every other module uses (built-in rules) ---- */
 
 #define SCAN_MAX_FINDINGS 32
 
 typedef struct scan_finding {
-	const char *rule; /* static string, e.g. "aws-access-key" */
+	const char *rule; /* rule id, e.g. "aws-access-key-id" */
 	size_t off;       /* byte offset of the secret part */
 	size_t len;
 } scan_finding;
@@ -28,7 +89,11 @@ typedef struct scan_result {
 	int truncated; /* more findings than fit */
 } scan_result;
 
-/* Scan s[0..n); findings in order of offset.  Never fails. */
+/*
+ * Scan s[0..n); findings in order of offset.  Never fails: when the
+ * scanner itself cannot run, the whole input is one finding of rule
+ * "scanner-unavailable" (fail closed).
+ */
 void scan_text(const char *s, size_t n, scan_result *res);
 
 /*
@@ -50,11 +115,12 @@ int scan_input(const char *what, const char *s, size_t max, int multiline, bg_er
 /*
  * Append s[0..n) to out with every finding replaced by "[REDACTED:rule]";
  * everything else is kept byte for byte.  *found gets the number of
- * findings (may be NULL).
+ * findings (may be NULL).  When the scanner cannot run, all of s is
+ * replaced by "[REDACTED:scanner-unavailable]".
  */
 int scan_redact(const char *s, size_t n, buf *out, size_t *found);
 
-/* Names of the rules this detector knows, NULL-terminated. */
-extern const char *const scan_rule_names[];
+/* Shannon entropy of s[0..n) in bits per byte (exposed for tests). */
+double scan_entropy(const char *s, size_t n);
 
 #endif

@@ -49,7 +49,7 @@ expect 2 "field of another kind refused" bg grant request T-1 --kind db --system
 err_has "'tier' does not apply to db grants" "says the field does not apply"
 expect 2 "unparseable command refused" req $H --command "/bin/echo 'open"
 expect 1 "secret in a command refused" req $H --command "/usr/bin/mysql --password=Sup3rS3cret! shop"
-err_has "password-assignment" "names the secret kind"
+err_has "secret-assignment" "names the secret kind"
 err_lacks "Sup3rS3cret" "does not echo it"
 
 expect 0 "narrow read request passes" req $H --read /var/log/nginx --read /srv/shop --ttl 2h

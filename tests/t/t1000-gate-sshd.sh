@@ -309,7 +309,7 @@ head -1 "$REC" | grep -q '"version":2' && ok "asciicast v2 header" || not_ok "as
 grep -q 'hello-from-shell' "$REC" && ok "output recorded" || not_ok "output recorded"
 grep -q '"i", "echo hello' "$REC" && ok "input recorded" || not_ok "input recorded"
 file_lacks "Sup3rS3cret" "$REC" "secret in output redacted in the recording"
-grep -q 'REDACTED:password-assignment' "$REC" && ok "redaction marked" || not_ok "redaction marked"
+grep -q 'REDACTED:secret-assignment' "$REC" && ok "redaction marked" || not_ok "redaction marked"
 file_lacks "hunter2xyz" "$REC" "input typed with echo off not recorded"
 grep -q 'input not recorded while echo is off' "$REC" && ok "hidden input marked" || not_ok "hidden input marked"
 expect 0 "replay" bg replay --instant "$REC"

@@ -98,7 +98,7 @@ intake_validation(void **state)
 	snprintf(text, sizeof(text), "%sevidence: db url postgres://app:S3cretPass@db1/shop\n",
 	    good_intake);
 	assert_int_equal(ticket_parse(text, strlen(text), &d, &e), BG_ERR_SECRET);
-	assert_non_null(strstr(e.msg, "url-password"));
+	assert_non_null(strstr(e.msg, "connection-string-password"));
 	assert_null(strstr(e.msg, "S3cretPass"));
 }
 

@@ -1,0 +1,140 @@
+#!/bin/sh
+# t1200-scan: breakglass scan from the outside - exit codes, text, JSON
+# lines and SARIF output, --redact byte for byte, baselines keyed by secret
+# (not by line), the allow pragma, .breakglassignore, symbolic links,
+# binary files, standard input, thread count and engine independence.
+. "$(dirname "$0")/lib.sh"
+
+S=$T/src
+mkdir -p "$S/app/config" "$S/app/vendor" "$S/docs" "$S/.git"
+# fake credentials, built at run time so this script holds none
+AWS="AKIA$(printf 'Z5GMHYJKLQ2TXW7B')"
+PW="Xk9vQ2mZ7rT4pL8wq"
+GH="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" # GitHub's published example
+printf 'aws_access_key_id = %s\nregion = eu-west-1\n' "$AWS" >"$S/app/config/aws.ini"
+printf 'DATABASE_URL=postgres://shop:%s@db1:5432/shop\n' "$PW" >"$S/app/.env"
+printf 'token = %s\n' "$GH" >"$S/app/vendor/lib.txt"
+printf 'password: changeme\napi_key: <your-key>\nsecret: ${SECRET}\n' >"$S/docs/example.yml"
+printf 'GITHUB_TOKEN=%s\n' "$GH" >"$S/.git/config"
+printf 'x\000y token = %s\n' "$GH" >"$S/app/blob.bin"
+
+expect 1 "findings: exit 1" bg scan "$S"
+out_has "app/config/aws.ini:1:21: aws-access-key-id: aws_access_key_id = \[REDACTED\]" \
+	"text output: path, line, column, rule, redacted match"
+out_has "app/.env:1:30: connection-string-password: DATABASE_URL=postgres://shop:\[REDACTED\]@db1:5432/shop" "connection string found"
+out_has "app/vendor/lib.txt:1:9: github-token" "checksummed token found"
+if grep -q -- "$PW\|$AWS\|$GH" "$T/out" "$T/err"; then not_ok "no secret printed"; else ok "no secret printed"; fi
+if grep -q "example.yml" "$T/out"; then not_ok "placeholders not reported"; else ok "placeholders not reported"; fi
+if grep -q "\.git/" "$T/out"; then not_ok ".git skipped"; else ok ".git skipped"; fi
+if grep -q "blob.bin" "$T/out"; then not_ok "binary file skipped"; else ok "binary file skipped"; fi
+err_has "3 findings; 4 files" "summary counts findings and files"
+err_has "1 binary file skipped" "summary counts binary files"
+
+expect 1 "--show-secrets" bg scan --show-secrets "$S/app/.env"
+out_has "$PW" "--show-secrets prints the secret when asked"
+
+printf 'region = eu-west-1\n' >"$T/clean.ini"
+expect 0 "clean file: exit 0" bg scan "$T/clean.ini"
+expect 2 "missing path: exit 2" bg scan "$T/nope"
+err_has "'$T/nope': No such file or directory" "names the missing path"
+expect 2 "no path: exit 2" bg scan
+expect 2 "--json with --sarif: exit 2" bg scan --json --sarif "$S"
+expect 2 "bad --jobs: exit 2" bg scan --jobs 0 "$S"
+
+# JSON lines and SARIF are valid and complete
+expect 1 "--json" bg scan --json "$S"
+perl -MJSON::PP -ne 'my $d = decode_json($_); die unless $d->{path} && $d->{line} && $d->{column} && $d->{rule} && $d->{match} =~ /\[REDACTED\]/; $n++; END { die "count $n" unless $n == 3 }' "$T/out" \
+	&& ok "--json: one valid object per finding" || not_ok "--json: one valid object per finding"
+expect 1 "--sarif" bg scan --sarif "$S"
+perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>); die unless $d->{version} eq "2.1.0"; my $r = $d->{runs}[0]; die "results" unless @{$r->{results}} == 3; die "rules" unless @{$r->{tool}{driver}{rules}} >= 60; for (@{$r->{results}}) { die "loc" unless $_->{locations}[0]{physicalLocation}{region}{startLine} > 0; die "idx" unless $r->{tool}{driver}{rules}[$_->{ruleIndex}]{id} eq $_->{ruleId} }' <"$T/out" \
+	&& ok "--sarif: valid SARIF 2.1.0, rules indexed" || not_ok "--sarif: valid SARIF 2.1.0, rules indexed"
+
+# --redact: the input byte for byte, each secret replaced
+printf 'line one\r\nDATABASE_URL=postgres://shop:%s@db1/shop\r\n\tunicode: caf\303\251 \342\202\254\n%s no final newline' "$PW" "$AWS" >"$T/in.txt"
+printf 'line one\r\nDATABASE_URL=postgres://shop:[REDACTED:connection-string-password]@db1/shop\r\n\tunicode: caf\303\251 \342\202\254\n[REDACTED:aws-access-key-id] no final newline' >"$T/want.txt"
+expect 1 "--redact a file" bg scan --redact "$T/in.txt"
+cmp -s "$T/out" "$T/want.txt" && ok "--redact keeps everything but the secrets" || not_ok "--redact keeps everything but the secrets"
+err_has "2 secrets redacted" "--redact says how many"
+expect_in 1 "--redact standard input" "$T/in.txt" bg scan --redact -
+cmp -s "$T/out" "$T/want.txt" && ok "--redact - is the same" || not_ok "--redact - is the same"
+expect_in 0 "--redact a clean input" "$T/clean.ini" bg scan --redact -
+cmp -s "$T/out" "$T/clean.ini" && ok "clean input passes through unchanged" || not_ok "clean input passes through unchanged"
+expect 2 "--redact takes one input" bg scan --redact "$S" "$T/in.txt"
+
+# standard input with the others
+expect_in 1 "'-' reads standard input" "$T/in.txt" bg scan -
+out_has "^-:2:30: connection-string-password" "standard input is named '-'"
+
+# the allow pragma
+printf 'aws_access_key_id = %s # breakglass:allow (rotated, kept for the test)\n' "$AWS" >"$T/allowed.ini"
+expect 0 "breakglass:allow on the line: not reported" bg scan "$T/allowed.ini"
+err_has "1 allowed by breakglass:allow" "the summary counts it"
+
+# baselines: keyed by the secret, not the line
+cp -r "$S" "$T/b"
+expect 0 "--write-baseline" bg scan --write-baseline "$T/bl" "$T/b"
+head -1 "$T/bl" | grep -q '^# breakglass scan baseline v1$' && ok "baseline has its header" || not_ok "baseline has its header"
+if grep -q -- "$PW\|$AWS\|$GH" "$T/bl"; then not_ok "baseline holds no secret"; else ok "baseline holds no secret"; fi
+expect 0 "known findings are quiet" bg scan --baseline "$T/bl" "$T/b"
+err_has "3 in the baseline" "the summary counts them"
+printf '\n\n' >>"$T/b/app/config/aws.ini"; mv "$T/b/app/.env" "$T/b/app/moved.env"
+expect 0 "a known secret that moved is still known" bg scan --baseline "$T/bl" "$T/b"
+printf 'aws_access_key_id = AKIA%s\nregion = eu-west-1\n' "$(printf 'Q7RT2MZK5XW4NBL6')" >"$T/b/app/config/aws.ini"
+expect 1 "a new secret on a known line is reported" bg scan --baseline "$T/bl" "$T/b"
+out_has "aws.ini:1:21: aws-access-key-id" "the new one is named"
+printf 'not a baseline\n' >"$T/badbl"
+expect 2 "a malformed baseline is refused" bg scan --baseline "$T/badbl" "$T/b"
+
+# .breakglassignore
+I=$T/ign
+mkdir -p "$I/build/gen" "$I/keep" "$I/sub/fixtures"
+for f in build/gen/a.env keep/a.env keep/b.env sub/fixtures/c.env sub/d.env top.env; do
+	printf 'API_TOKEN=%s\n' "$PW" >"$I/$f"
+done
+printf '# generated\nbuild/\n*.env\n!keep/b.env\n!top.env\n' >"$I/.breakglassignore"
+printf 'fixtures/\n' >"$I/sub/.breakglassignore"
+printf '!d.env\n' >>"$I/sub/.breakglassignore"
+expect 1 ".breakglassignore honoured" bg scan "$I"
+sed -n 's/:.*//p' "$T/out" | sed "s|$I/||" | sort | tr '\n' ' ' >"$T/got"
+[ "$(cat "$T/got")" = "keep/b.env sub/d.env top.env " ] && ok "ignored, re-included and nested patterns" \
+	|| not_ok "ignored, re-included and nested patterns (got: $(cat "$T/got"))"
+expect 1 "--no-ignore scans everything" bg scan --no-ignore "$I"
+[ "$(grep -c secret-assignment "$T/out")" -eq 6 ] && ok "all six found" || not_ok "all six found"
+
+# symbolic links are not followed in a walk, but a named one is read
+L=$T/links
+mkdir -p "$L"
+ln -s "$S/app/.env" "$L/env-link"
+ln -s "$S/app" "$L/dir-link"
+expect 0 "links inside a walk are not followed" bg scan "$L"
+expect 1 "a link named on the command line is read" bg scan "$L/env-link"
+
+# the answer does not depend on threads or engine
+bg scan --jobs 1 "$S" >"$T/j1" 2>/dev/null
+bg scan --jobs 4 "$S" >"$T/j4" 2>/dev/null
+cmp -s "$T/j1" "$T/j4" && ok "--jobs 1 and --jobs 4 print the same" || not_ok "--jobs 1 and --jobs 4 print the same"
+bg scan --engine pcre2 "$S" >"$T/p" 2>/dev/null
+cmp -s "$T/j1" "$T/p" && ok "the PCRE2 engine prints the same" || not_ok "the PCRE2 engine prints the same"
+
+# rules: list, check, a custom file, a broken one
+expect 0 "--list-rules" bg scan --list-rules
+[ "$(wc -l <"$T/out")" -ge 60 ] && ok "at least 60 rules" || not_ok "at least 60 rules"
+expect 0 "--check-rules: every example and counter-example holds" bg scan --check-rules
+cat >"$T/my.rules" <<'EOR'
+[acme-key]
+provider = ACME
+title = ACME deploy key
+pattern = \b(acme_[a-z0-9]{20})\b
+secret = 1
+entropy = 3.0
+example = ACME=acme_q7rt2mzk5xw4nbl6pd3s
+not = acme_short
+EOR
+printf 'deploy with acme_q7rt2mzk5xw4nbl6pd3s now\n' >"$T/acme.txt"
+expect 1 "--rules FILE" bg scan --rules "$T/my.rules" "$T/acme.txt"
+out_has "acme.txt:1:13: acme-key" "a custom rule finds its secret"
+printf '[broken]\ntitle = t\nprovider = p\npattern = (unclosed\nexample = x\nnot = y\n' >"$T/bad.rules"
+expect 2 "a rules file with a bad pattern is refused" bg scan --rules "$T/bad.rules" "$T/acme.txt"
+err_has "rule 'broken' (line 1)" "names the rule"
+
+done_testing
