@@ -148,7 +148,8 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libbreakglass.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libbreakglass.a $(LIBS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/bench/bench-audit build/bench/bench-exec
+	@$(MAKE) --no-print-directory all build/bench/bench-audit build/bench/bench-exec \
+	    build/bench/gen-corpus
 	@bench/run
 
 fuzz:

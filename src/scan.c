@@ -154,36 +154,41 @@ get_code(const scan_engine *ceng, compiled *slot, const char *pattern)
 
 /* ---- checks on the secret part ---- */
 
+/* H = log2(n) - (1/n) sum c log2 c, over the byte counts c. */
 double
 scan_entropy(const char *s, size_t n)
 {
 	unsigned cnt[256] = { 0 };
-	double h = 0;
+	double sum = 0;
 	size_t i;
 
 	if (n == 0)
 		return 0;
 	for (i = 0; i < n; i++)
 		cnt[(unsigned char)s[i]]++;
-	for (i = 0; i < 256; i++) {
-		if (cnt[i] != 0) {
-			double p = (double)cnt[i] / (double)n;
-
-			h -= p * log2(p);
-		}
-	}
-	return h;
+	for (i = 0; i < 256; i++)
+		if (cnt[i] > 1)
+			sum += cnt[i] * log2((double)cnt[i]);
+	return log2((double)n) - sum / (double)n;
 }
 
 static int
 contains_ci(const char *v, size_t n, const char *w)
 {
-	size_t l = strlen(w), i;
+	char low[512];
+	size_t i;
 
-	for (i = 0; i + l <= n; i++)
-		if (strncasecmp(v + i, w, l) == 0)
-			return 1;
-	return 0;
+	if (n > sizeof(low)) {
+		size_t l = strlen(w);
+
+		for (i = 0; i + l <= n; i++)
+			if (strncasecmp(v + i, w, l) == 0)
+				return 1;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		low[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+	return memmem(low, n, w, strlen(w)) != NULL;
 }
 
 static int
@@ -215,7 +220,8 @@ placeholder(const char *v, size_t n)
 		NULL
 	};
 	unsigned cnt[256] = { 0 };
-	size_t i, max = 0;
+	char low[256];
+	size_t i, max = 0, ln = n < sizeof(low) ? n : sizeof(low);
 
 	if (n == 0)
 		return 1;
@@ -226,17 +232,28 @@ placeholder(const char *v, size_t n)
 			;
 		if (i == 1 || i == n || v[i] != '$')
 			return 1;
-	} else if (strchr("<{%[*#@", v[0]) != NULL)
+	} else if (v[0] != '\0' && strchr("<{%[*#@", v[0]) != NULL)
 		return 1;
 	for (i = 0; whole[i] != NULL; i++)
 		if (strlen(whole[i]) == n && strncasecmp(whole[i], v, n) == 0)
 			return 1;
-	for (i = 0; parts[i] != NULL; i++)
-		if (contains_ci(v, n, parts[i]))
+	/* one pass: counts, and a lower-case copy of the first 256 bytes */
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (++cnt[c] > max)
+			max = cnt[c];
+		if (i < ln)
+			low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	for (i = 0; parts[i] != NULL; i++) {
+		unsigned char f = (unsigned char)parts[i][0];
+
+		/* only look for a part whose first byte occurs at all */
+		if ((cnt[f] != 0 || (f >= 'a' && f <= 'z' && cnt[f - 32] != 0)) &&
+		    memmem(low, ln, parts[i], strlen(parts[i])) != NULL)
 			return 1;
-	for (i = 0; i < n; i++)
-		if (++cnt[(unsigned char)v[i]] > max)
-			max = cnt[(unsigned char)v[i]];
+	}
 	return n >= 4 && max * 2 >= n; /* "aaaaaaa1", "00000000" */
 }
 
@@ -250,7 +267,7 @@ is_uuid(const char *v, size_t n)
 	for (i = 0; i < n; i++) {
 		int dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (dash ? v[i] != '-' : !strchr("0123456789abcdefABCDEF", v[i]))
+		if (dash ? v[i] != '-' : (v[i] == '\0' || !strchr("0123456789abcdefABCDEF", v[i])))
 			return 0;
 	}
 	return 1;
@@ -308,10 +325,19 @@ looks_like_code(const char *v, size_t n)
 		ident = 0; /* ends with '.' */
 	if (all_digits)
 		return 1;
-	for (i = 0; i < n && ((v[i] >= 'a' && v[i] <= 'z') || strchr("-_.", v[i]) != NULL); i++)
-		;
-	if (i == n && strpbrk(v, "-_.") != NULL && (size_t)(strpbrk(v, "-_.") - v) < n)
-		return 1; /* quoted-string, token_type: words */
+	{
+		int sep = 0;
+
+		/* v is not NUL-terminated: no str* functions on it */
+		for (i = 0; i < n; i++) {
+			if (v[i] == '-' || v[i] == '_' || v[i] == '.')
+				sep = 1;
+			else if (v[i] < 'a' || v[i] > 'z')
+				break;
+		}
+		if (i == n && sep)
+			return 1; /* quoted-string, token_type: words */
+	}
 	if (upper_snake && memchr(v, '_', n) != NULL)
 		return 1; /* MY_TOKEN_VAR: a reference */
 	if (ident && dots > 0)
@@ -512,15 +538,16 @@ secret_ok(const rule *ru, const char *v, size_t n)
 	for (i = 0; i < ru->nallow; i++)
 		if (ru->allow[i].len == n && memcmp(ru->allow[i].s, v, n) == 0)
 			return 0;
+	/* cheapest first: most candidates of the generic rules are code */
+	if (ru->filter == RULE_FILTER_GENERIC && looks_like_code(v, n))
+		return 0;
+	if (ru->checksum == RULE_CK_CRC32_BASE62 && !checksum_ok(v, n))
+		return 0;
 	if (placeholder(v, n))
 		return 0;
 	if (ru->entropy > 0 && scan_entropy(v, n) < ru->entropy)
 		return 0;
-	if (ru->checksum == RULE_CK_CRC32_BASE62 && !checksum_ok(v, n))
-		return 0;
 	if (ru->b64_contains != NULL && !b64_contains(v, n, ru->b64_contains))
-		return 0;
-	if (ru->filter == RULE_FILTER_GENERIC && looks_like_code(v, n))
 		return 0;
 	return 1;
 }
@@ -533,6 +560,8 @@ confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le)
 	pcre2_code *code = get_code(c->eng, &c->eng->pat[ri], ru->pattern);
 	size_t pos = ls;
 
+	if (le > ls && c->s[le - 1] == '\r')
+		le--; /* CRLF: the line ends before the CR */
 	if (code == NULL) {
 		/* cannot evaluate: fail closed, the whole line is the finding */
 		if (le > ls)
@@ -603,11 +632,9 @@ line_end(const char *s, size_t n, size_t p)
 static void
 line_of(const char *s, size_t n, size_t p, size_t *ls, size_t *le)
 {
-	size_t a = p;
+	const char *nl = p > 0 ? memrchr(s, '\n', p) : NULL;
 
-	while (a > 0 && s[a - 1] != '\n')
-		a--;
-	*ls = a;
+	*ls = nl != NULL ? (size_t)(nl - s) + 1 : 0;
 	*le = p < n && s[p] == '\n' ? p : line_end(s, n, p);
 }
 
@@ -851,6 +878,286 @@ scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t
 /* ---- engines and contexts ---- */
 
 #ifdef BG_HAVE_HS
+/*
+ * Hyperscan reports every end of every match: a pattern ending in
+ * [^ ]{7,255} reports up to 249 ends per secret, each a call back.  For
+ * the candidate stage a pattern can lose what it may end with beyond its
+ * minimum - X{m,n} becomes X{m}, X+ becomes X, X* X? \b $ go - because a
+ * line-confined match of the whole pattern has a prefix that matches the
+ * trimmed one and ends in the same line.  Trimming descends into a final
+ * group without alternatives.  The candidate set stays a superset, so the
+ * findings do not change; only the number of call-backs (and the state
+ * Hyperscan keeps) does.
+ */
+static size_t
+atom_end(const char *p, size_t i, size_t n)
+{
+	if (p[i] == '\\')
+		return i + 2 <= n ? i + 2 : n;
+	if (p[i] == '[') {
+		size_t j = i + 1;
+
+		if (j < n && p[j] == '^')
+			j++;
+		if (j < n && p[j] == ']')
+			j++;
+		for (; j < n && p[j] != ']'; j++)
+			if (p[j] == '\\')
+				j++;
+		return j < n ? j + 1 : n;
+	}
+	if (p[i] == '(') {
+		int depth = 0;
+		size_t j;
+
+		for (j = i; j < n; j++) {
+			if (p[j] == '\\') {
+				j++;
+				continue;
+			}
+			if (p[j] == '[') {
+				j = atom_end(p, j, n) - 1;
+				continue;
+			}
+			if (p[j] == '(')
+				depth++;
+			else if (p[j] == ')' && --depth == 0)
+				return j + 1;
+		}
+		return n;
+	}
+	return i + 1;
+}
+
+/* Write "{m,}" at out; returns its length (at most 4 for m <= 8). */
+static int
+put_min_repeat(char *out, unsigned long m)
+{
+	out[0] = '{';
+	out[1] = (char)('0' + m);
+	out[2] = ',';
+	out[3] = '}';
+	return 4;
+}
+
+/* Trim p[lo..hi) in place (see above); returns the new hi. */
+static size_t
+trim_tail(char *p, size_t lo, size_t hi)
+{
+	for (;;) {
+		size_t i = lo, last = hi, qs = hi, j;
+		int alt = 0;
+
+		/* the last atom and its quantifier, at this level */
+		while (i < hi) {
+			size_t e = atom_end(p, i, hi);
+
+			if (p[i] == '|')
+				alt = 1;
+			last = i;
+			qs = e;
+			i = e;
+			if (i < hi && (p[i] == '*' || p[i] == '+' || p[i] == '?' || p[i] == '{')) {
+				if (p[i] == '{') {
+					const char *c = memchr(p + i, '}', hi - i);
+
+					i = c != NULL ? (size_t)(c - p) + 1 : hi;
+				} else {
+					i++;
+				}
+				if (i < hi && (p[i] == '?' || p[i] == '+'))
+					i++; /* lazy or possessive */
+			}
+		}
+		if (alt || last == hi)
+			return hi;
+		if (qs == hi) {
+			/* no quantifier: a zero-width end goes, a group is entered */
+			if ((p[last] == '\\' && last + 1 < hi && p[last + 1] == 'b') || p[last] == '$') {
+				hi = last;
+				continue;
+			}
+			if (p[last] == '(' && p[hi - 1] == ')') {
+				size_t in = last + 1;
+
+				if (in < hi && p[in] == '?') {
+					/* (?:...) (?i:...): skip to the ':' ; other (?...) stay */
+					while (in < hi && p[in] != ':' && p[in] != ')')
+						in++;
+					if (in >= hi || p[in] != ':')
+						return hi;
+					in++;
+				}
+				for (j = in; j < hi - 1; j = atom_end(p, j, hi - 1))
+					if (p[j] == '|')
+						return hi;
+				{
+					size_t ni = trim_tail(p, in, hi - 1);
+
+					if (ni == hi - 1)
+						return hi;
+					p[ni] = ')';
+					memmove(p + ni + 1, p + hi, strlen(p + hi) + 1);
+					return ni + 1;
+				}
+			}
+			return hi;
+		}
+		if (p[qs] == '*' || p[qs] == '?' || (p[qs] == '{' && p[qs + 1] == '0')) {
+			/* optional: drop atom and quantifier */
+			memmove(p + last, p + hi, strlen(p + hi) + 1);
+			hi = last;
+			continue;
+		}
+		if (p[qs] == '+') {
+			memmove(p + qs, p + hi, strlen(p + hi) + 1);
+			return qs;
+		}
+		if (p[qs] == '{') {
+			/* {m,n} / {m,} -> {m} */
+			const char *comma = memchr(p + qs, ',', hi - qs);
+
+			if (comma != NULL) {
+				size_t c = (size_t)(comma - p);
+
+				p[c] = '}';
+				memmove(p + c + 1, p + hi, strlen(p + hi) + 1);
+				return c + 1;
+			}
+			return hi;
+		}
+		return hi;
+	}
+}
+
+char *bg_test_hs_trimmed(const char *pattern);
+
+/* exposed for a test tool; not part of the interface */
+/*
+ * The same holds at the start: a pattern may lose what it may begin with
+ * beyond its minimum (a suffix of the match ends where the match ends):
+ * X* X? X{0,n} \b ^ go, X{m,n} becomes X{m}, X+ becomes X.  Only atoms at
+ * the top level, after a leading (?i).
+ */
+static void
+trim_head(char *p)
+{
+	size_t lo = strncmp(p, "(?i)", 4) == 0 ? 4 : 0, n, e, q;
+
+	for (;;) {
+		n = strlen(p);
+		if (lo >= n)
+			return;
+		if (p[lo] == '^' || (p[lo] == '\\' && p[lo + 1] == 'b')) {
+			size_t w = p[lo] == '^' ? 1 : 2;
+
+			memmove(p + lo, p + lo + w, n - lo - w + 1);
+			continue;
+		}
+		if (p[lo] == '(' || p[lo] == '|' || p[lo] == ')')
+			return;
+		e = atom_end(p, lo, n);
+		if (e >= n)
+			return;
+		q = e;
+		if (p[e] == '{') {
+			const char *c = memchr(p + e, '}', n - e);
+
+			if (c == NULL)
+				return;
+			q = (size_t)(c - p) + 1;
+		} else if (p[e] == '*' || p[e] == '+' || p[e] == '?') {
+			q = e + 1;
+		} else {
+			return;
+		}
+		if (q < n && (p[q] == '?' || p[q] == '+'))
+			return; /* lazy/possessive: leave it */
+		if (p[e] == '*' || p[e] == '?' || (p[e] == '{' && p[e + 1] == '0')) {
+			memmove(p + lo, p + q, n - q + 1);
+			continue;
+		}
+		if (p[e] == '+') {
+			memmove(p + e, p + q, n - q + 1);
+			return;
+		}
+		{
+			/* {m,n} / {m,} -> {m} */
+			const char *comma = memchr(p + e, ',', q - e);
+
+			if (comma != NULL) {
+				size_t c = (size_t)(comma - p);
+
+				memmove(p + c, p + q - 1, n - (q - 1) + 1);
+			}
+			return;
+		}
+	}
+}
+
+/*
+ * Large counted repeats cost Hyperscan counters; X{m,n} matches a subset
+ * of what X{k,} matches for any k <= m, and unbounded repeats are cheap.
+ * So every {m,n} with a range wider than 8 becomes {min(m,8),}.  Writes
+ * the relaxed pattern to out (at least as large as p).
+ */
+static void
+relax_repeats(const char *p, char *out)
+{
+	size_t i = 0, o = 0, n = strlen(p);
+
+	while (i < n) {
+		if (p[i] == '\\' && i + 1 < n) {
+			out[o++] = p[i++];
+			out[o++] = p[i++];
+			continue;
+		}
+		if (p[i] == '[') {
+			size_t e = atom_end(p, i, n);
+
+			memcpy(out + o, p + i, e - i);
+			o += e - i;
+			i = e;
+			continue;
+		}
+		if (p[i] == '{') {
+			const char *close = memchr(p + i, '}', n - i);
+			unsigned long m = 0, x = 0;
+			int hasmax = 0, ok = close != NULL;
+			size_t j = i + 1;
+
+			for (; ok && j < (size_t)(close - p) && p[j] >= '0' && p[j] <= '9'; j++)
+				m = m * 10 + (unsigned long)(p[j] - '0');
+			if (ok && j < (size_t)(close - p) && p[j] == ',') {
+				for (j++; j < (size_t)(close - p) && p[j] >= '0' && p[j] <= '9'; j++) {
+					x = x * 10 + (unsigned long)(p[j] - '0');
+					hasmax = 1;
+				}
+				if (j == (size_t)(close - p) && (!hasmax || x > m + 8 || m > 8)) {
+					o += (size_t)put_min_repeat(out + o, m > 8 ? 8 : m);
+					i = (size_t)(close - p) + 1;
+					continue;
+				}
+			}
+		}
+		out[o++] = p[i++];
+	}
+	out[o] = '\0';
+}
+
+char *
+bg_test_hs_trimmed(const char *pattern)
+{
+	char *p = malloc(strlen(pattern) + 1);
+
+	if (p != NULL) {
+		relax_repeats(pattern, p);
+		p[trim_tail(p, 0, strlen(p))] = '\0';
+		trim_head(p);
+	}
+	return p;
+}
+
 static int
 build_hs(scan_engine *eng, bg_error *e)
 {
@@ -868,12 +1175,34 @@ build_hs(scan_engine *eng, bg_error *e)
 	for (i = 0; i < rs->n; i++) {
 		const rule *ru = &rs->r[i];
 
-		pats[i] = ru->trigger != NULL ? ru->trigger : ru->pattern;
+		pats[i] = bg_test_hs_trimmed(ru->trigger != NULL ? ru->trigger : ru->pattern);
+		if (pats[i] == NULL) {
+			r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
+			goto out;
+		}
 		ids[i] = (unsigned)(ru->trigger != NULL ? rs->n + i : i);
 		flags[i] = HS_FLAG_MULTILINE;
 	}
-	if (hs_compile_multi(pats, flags, ids, (unsigned)rs->n, HS_MODE_BLOCK, NULL, &eng->db,
-	    &ce) != HS_SUCCESS) {
+	/* a trimmed pattern Hyperscan refuses (it may now match empty) is
+	 * used untrimmed */
+	while (hs_compile_multi(pats, flags, ids, (unsigned)rs->n, HS_MODE_BLOCK, NULL, &eng->db,
+	    &ce) != HS_SUCCESS && ce != NULL && ce->expression >= 0 &&
+	    (size_t)ce->expression < rs->n) {
+		size_t k = (size_t)ce->expression;
+		const rule *ru = &rs->r[k];
+		const char *orig = ru->trigger != NULL ? ru->trigger : ru->pattern;
+
+		if (strcmp(pats[k], orig) == 0)
+			break;
+		free((char *)pats[k]);
+		hs_free_compile_error(ce);
+		ce = NULL;
+		if ((pats[k] = strdup(orig)) == NULL) {
+			r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (eng->db == NULL) {
 		if (ce != NULL && ce->expression >= 0 && (size_t)ce->expression < rs->n)
 			r = bg_fail(e, BG_ERR_INVALID, "rule '%s' (line %zu): vectorscan: %s",
 			    rs->r[ce->expression].id, rs->r[ce->expression].line, ce->message);
@@ -887,6 +1216,9 @@ build_hs(scan_engine *eng, bg_error *e)
 	if (hs_alloc_scratch(eng->db, &eng->proto) != HS_SUCCESS)
 		r = bg_fail(e, BG_ERR_NOMEM, "vectorscan: cannot allocate scratch space");
 out:
+	if (pats != NULL)
+		for (i = 0; i < rs->n; i++)
+			free((char *)pats[i]);
 	free(pats);
 	free(flags);
 	free(ids);

@@ -50,11 +50,11 @@ perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>); die unless $d->{vers
 	&& ok "--sarif: valid SARIF 2.1.0, rules indexed" || not_ok "--sarif: valid SARIF 2.1.0, rules indexed"
 
 # --redact: the input byte for byte, each secret replaced
-printf 'line one\r\nDATABASE_URL=postgres://shop:%s@db1/shop\r\n\tunicode: caf\303\251 \342\202\254\n%s no final newline' "$PW" "$AWS" >"$T/in.txt"
-printf 'line one\r\nDATABASE_URL=postgres://shop:[REDACTED:connection-string-password]@db1/shop\r\n\tunicode: caf\303\251 \342\202\254\n[REDACTED:aws-access-key-id] no final newline' >"$T/want.txt"
+printf 'line one\r\nDATABASE_URL=postgres://shop:%s@db1/shop\r\nSMTP_PASSWORD=%s\r\n\tunicode: caf\303\251 \342\202\254\n%s no final newline' "$PW" "$PW" "$AWS" >"$T/in.txt"
+printf 'line one\r\nDATABASE_URL=postgres://shop:[REDACTED:connection-string-password]@db1/shop\r\nSMTP_PASSWORD=[REDACTED:smtp-password]\r\n\tunicode: caf\303\251 \342\202\254\n[REDACTED:aws-access-key-id] no final newline' >"$T/want.txt"
 expect 1 "--redact a file" bg scan --redact "$T/in.txt"
 cmp -s "$T/out" "$T/want.txt" && ok "--redact keeps everything but the secrets" || not_ok "--redact keeps everything but the secrets"
-err_has "2 secrets redacted" "--redact says how many"
+err_has "3 secrets redacted" "--redact says how many"
 expect_in 1 "--redact standard input" "$T/in.txt" bg scan --redact -
 cmp -s "$T/out" "$T/want.txt" && ok "--redact - is the same" || not_ok "--redact - is the same"
 expect_in 0 "--redact a clean input" "$T/clean.ini" bg scan --redact -

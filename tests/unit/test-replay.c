@@ -116,7 +116,7 @@ recorder_redacts_and_stays_valid(void **state)
 	buf_init(&text, 0);
 	assert_int_equal(fileio_read(path, 1 << 20, &text, &e), 0);
 	assert_null(strstr(buf_cstr(&text), "Sup3r"));
-	assert_non_null(strstr(buf_cstr(&text), "[REDACTED:password-assignment]"));
+	assert_non_null(strstr(buf_cstr(&text), "[REDACTED:secret-assignment]"));
 	assert_null(strstr(buf_cstr(&text), "hunter2"));
 	assert_non_null(strstr(buf_cstr(&text), "caf\xc3\xa9 \xef\xbf\xbd"));
 	{
