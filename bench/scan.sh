@@ -71,7 +71,8 @@ TGS=
 if command -v git-secrets >/dev/null 2>&1; then
 	(cd "$C" && git init -q . && git secrets --register-aws >/dev/null)
 	TGS=$(cd "$C" && best git secrets --scan --no-index)
-	sed -n 's/^\([^:]*\):\([0-9][0-9]*\):.*/\1\t\2\t-/p' "$W/last.out" >"$W/gs.tsv"
+	# it prints its matches on standard error
+	sed -n 's/^\([^:]*\):\([0-9][0-9]*\):.*/\1\t\2\t-/p' "$W/last.err" >"$W/gs.tsv"
 	rm -rf "$C/.git"
 fi
 
@@ -91,9 +92,11 @@ if [ -n "$TGS" ]; then
 	printf '  git-secrets            %6.3f s  %7.1f MiB/s   breakglass/git-secrets %.1fx (1 thread), %.1fx (all)\n' \
 		"$TGS" "$(rate "$TGS")" "$(echo "$TGS / $T1" | bc -l)" "$(echo "$TGS / $TN" | bc -l)"
 fi
-echo "accuracy (seeded = each rule's examples x4; traps = counter-examples and extra traps):"
+echo "accuracy (seeded = each rule's examples x4; traps = counter-examples and extra traps;"
+echo "          'right rule' only for breakglass, whose rule names the seeds use):"
 eval_tsv "$W/bg.tsv" breakglass
 [ -n "$TSL" ] && eval_tsv "$W/sl.tsv" secretlint
 [ -n "$TGS" ] && eval_tsv "$W/gs.tsv" git-secrets
-peak=$( { /usr/bin/time -f '%M' "$BG" scan --jobs 1 "$C" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+/usr/bin/time -f '%M' -o "$W/rss" "$BG" scan --jobs 1 "$C" >/dev/null 2>&1 || true
+peak=$(tail -1 "$W/rss")
 echo "  breakglass peak RSS (1 thread): ${peak} KiB"
