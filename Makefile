@@ -13,7 +13,11 @@ PKGS    := sqlite3 libsodium libpcre2-8
 ifeq ($(NO_HS),)
 HS_PKG  := $(shell pkg-config --exists libhs 2>/dev/null && echo libhs)
 endif
-PKGS    += $(HS_PKG)
+# breakglass links only the runtime (C, no libstdc++); the compiler is
+# linked into tools/gen-hsdb, which compiles the built-in rules at build time
+HS_CFLAGS := $(if $(HS_PKG),$(shell pkg-config --cflags libhs) -DBG_HAVE_HS)
+HS_RUNTIME := $(if $(HS_PKG),-lhs_runtime)
+HS_FULL := $(if $(HS_PKG),$(shell pkg-config --libs libhs))
 BUILD   ?= build
 SAN     ?=
 OPT     ?= -O2
@@ -28,10 +32,9 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security -Wno-unused-paramete
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(CFLAGS) $(WARN) $(HARDEN) $(SAN) -D_GNU_SOURCE \
-              -DBREAKGLASS_VERSION='"$(VERSION)"' -Isrc -Icmd $(PKG_CFLAGS) \
-              $(if $(HS_PKG),-DBG_HAVE_HS)
+              -DBREAKGLASS_VERSION='"$(VERSION)"' -Isrc -Icmd $(PKG_CFLAGS) $(HS_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now
-LIBS := $(PKG_LIBS) -lm
+LIBS := $(PKG_LIBS) $(HS_RUNTIME) -lm
 
 SRC  := $(wildcard src/*.c)
 CMD  := $(wildcard cmd/*.c)
@@ -70,10 +73,14 @@ $(BUILD)/gen/rules-builtin.o: $(BUILD)/gen/rules-builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # the built-in rules compiled by vectorscan at build time (tools/gen-hsdb.c)
-GEN_HSDB_OBJ := $(addprefix $(BUILD)/src/,scan.o rules.o text.o err.o buf.o) \
+GEN_HSDB_OBJ := $(BUILD)/gen/scan-compile.o $(addprefix $(BUILD)/src/,rules.o text.o err.o buf.o) \
                 $(BUILD)/gen/rules-builtin.o
+$(BUILD)/gen/scan-compile.o: src/scan.c $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DBG_HAVE_HS_COMPILE -c -o $@ $<
+
 $(BUILD)/gen/gen-hsdb: tools/gen-hsdb.c $(GEN_HSDB_OBJ)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(HS_FULL) -lm
 
 $(BUILD)/gen/hsdb-builtin.c: $(BUILD)/gen/gen-hsdb
 	$(BUILD)/gen/gen-hsdb > $@.tmp && mv $@.tmp $@

@@ -986,7 +986,7 @@ cmd_scan(int argc, char **argv)
 			return cmd_failf(SCAN_ERR, "scan: %s", e.msg);
 		}
 		r = rp != NULL ? scan_engine_new(text.data ? text.data : "", text.len, rp, kind, 1, &own, &e) :
-		    scan_engine_new(rules_builtin_text, rules_builtin_len, "built-in rules", kind, 0, &own, &e);
+		    scan_engine_new_builtin(kind, 0, &own, &e);
 		buf_release(&text);
 		if (r != 0)
 			return cmd_failf(SCAN_ERR, "scan: %s", e.msg);

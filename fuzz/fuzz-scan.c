@@ -28,8 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (eng == NULL)
 		__builtin_trap();
 	if (pc == NULL) {
-		if (scan_engine_new(rules_builtin_text, rules_builtin_len, "rules", SCAN_ENGINE_PCRE2, 0,
-		    &pc, NULL) != 0 || (pcc = scan_ctx_new(pc)) == NULL)
+		if (scan_engine_new_builtin(SCAN_ENGINE_PCRE2, 0, &pc, NULL) != 0 ||
+		    (pcc = scan_ctx_new(pc)) == NULL)
 			__builtin_trap();
 	}
 	if ((c = scan_ctx_new(eng)) == NULL || scan_ctx_run(c, s, size, &h, &nh, NULL) != 0)

@@ -877,7 +877,7 @@ scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t
 
 /* ---- engines and contexts ---- */
 
-#ifdef BG_HAVE_HS
+#ifdef BG_HAVE_HS_COMPILE
 /*
  * Hyperscan reports every end of every match: a pattern ending in
  * [^ ]{7,255} reports up to 249 ends per secret, each a call back.  For
@@ -1327,9 +1327,21 @@ engine_new(const char *text, size_t len, const char *name, int kind, int eager,
 		}
 	}
 #ifdef BG_HAVE_HS
-	if (kind == SCAN_ENGINE_HYPERSCAN && !(dblen > 0 && load_hs(eng, db, dblen)) &&
-	    (r = build_hs(eng, e)) != 0)
-		goto fail;
+	if (kind == SCAN_ENGINE_HYPERSCAN && !(dblen > 0 && load_hs(eng, db, dblen))) {
+#ifdef BG_HAVE_HS_COMPILE
+		if ((r = build_hs(eng, e)) != 0)
+			goto fail;
+#else
+		if (dblen == 0) {
+			r = bg_fail(e, BG_ERR_UNSUPPORTED, "vectorscan runs the built-in rules only "
+			    "(compiled at build time); other rules run on the pcre2 engine");
+			goto fail;
+		}
+		/* the built-in database does not run on this CPU: same
+		 * findings, slower */
+		eng->kind = SCAN_ENGINE_PCRE2;
+#endif
+	}
 #else
 	(void)db;
 	(void)dblen;
@@ -1345,7 +1357,18 @@ int
 scan_engine_new(const char *text, size_t len, const char *name, int kind, int eager,
     scan_engine **out, bg_error *e)
 {
+#ifndef BG_HAVE_HS_COMPILE
+	if (kind == SCAN_ENGINE_AUTO)
+		kind = SCAN_ENGINE_PCRE2; /* no compiler linked in: see engine_new */
+#endif
 	return engine_new(text, len, name, kind, eager, NULL, 0, out, e);
+}
+
+int
+scan_engine_new_builtin(int kind, int eager, scan_engine **out, bg_error *e)
+{
+	return engine_new(rules_builtin_text, rules_builtin_len, "built-in rules", kind, eager,
+	    scan_builtin_hsdb, scan_builtin_hsdb_len, out, e);
 }
 
 int
@@ -1353,7 +1376,7 @@ scan_engine_serialize(const scan_engine *eng, char **out, size_t *len, bg_error 
 {
 	*out = NULL;
 	*len = 0;
-#ifdef BG_HAVE_HS
+#ifdef BG_HAVE_HS_COMPILE
 	if (eng->kind == SCAN_ENGINE_HYPERSCAN) {
 		if (hs_serialize_database(eng->db, out, len) != HS_SUCCESS)
 			return bg_fail(e, BG_ERR_NOMEM, "vectorscan: cannot serialize the database");
@@ -1423,8 +1446,7 @@ scan_builtin(bg_error *e)
 		kind = SCAN_ENGINE_PCRE2;
 	else if (want != NULL && strcmp(want, "vectorscan") == 0)
 		kind = SCAN_ENGINE_HYPERSCAN;
-	if (engine_new(rules_builtin_text, rules_builtin_len, "built-in rules", kind, 0,
-	    scan_builtin_hsdb, scan_builtin_hsdb_len, &builtin, e) != 0) {
+	if (scan_engine_new_builtin(kind, 0, &builtin, e) != 0) {
 		builtin_failed = 1;
 		return NULL;
 	}

@@ -38,6 +38,17 @@ typedef struct scan_hit {
 int scan_engine_new(const char *text, size_t len, const char *name, int kind, int eager,
     scan_engine **out, bg_error *e);
 void scan_engine_free(scan_engine *eng);
+
+/*
+ * The built-in rules as an engine of the given kind, using the vectorscan
+ * database compiled at build time.  The breakglass binary links only the
+ * vectorscan runtime (no C++ compiler library: it would cost every
+ * command, the gate included, a millisecond of start-up), so vectorscan
+ * runs the built-in rules only; scan_engine_new gives other rules the
+ * pcre2 engine, and a built-in database that does not run on this CPU
+ * falls back to pcre2 too (same findings).
+ */
+int scan_engine_new_builtin(int kind, int eager, scan_engine **out, bg_error *e);
 const rule_set *scan_engine_rules(const scan_engine *eng);
 /* "vectorscan" or "pcre2". */
 const char *scan_engine_name(const scan_engine *eng);

@@ -15,14 +15,18 @@ setup(void **state)
 	bg_error e;
 
 	(void)state;
-	if (scan_have_hyperscan() &&
-	    scan_engine_new(rules_builtin_text, rules_builtin_len, "rules", SCAN_ENGINE_HYPERSCAN, 1,
-	    &hs_eng, &e) != 0) {
-		fprintf(stderr, "vectorscan engine: %s\n", e.msg);
-		return -1;
+	if (scan_have_hyperscan()) {
+		if (scan_engine_new_builtin(SCAN_ENGINE_HYPERSCAN, 1, &hs_eng, &e) != 0) {
+			fprintf(stderr, "vectorscan engine: %s\n", e.msg);
+			return -1;
+		}
+		/* the database compiled at build time must load here */
+		if (strcmp(scan_engine_name(hs_eng), "vectorscan") != 0) {
+			fprintf(stderr, "the built-in vectorscan database did not load\n");
+			return -1;
+		}
 	}
-	if (scan_engine_new(rules_builtin_text, rules_builtin_len, "rules", SCAN_ENGINE_PCRE2, 1,
-	    &pc_eng, &e) != 0) {
+	if (scan_engine_new_builtin(SCAN_ENGINE_PCRE2, 1, &pc_eng, &e) != 0) {
 		fprintf(stderr, "pcre2 engine: %s\n", e.msg);
 		return -1;
 	}
