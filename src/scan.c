@@ -46,6 +46,8 @@
 
 #ifdef BG_HAVE_HS
 #include <hs.h>
+#else
+#undef BG_HAVE_HS_COMPILE /* no compiler without the library */
 #endif
 
 #define HS_CHUNK (1u << 30) /* Hyperscan takes an unsigned int length */
