@@ -58,11 +58,10 @@ static const char usage_text[] =
 	"not by line); --baseline FILE then reports only secrets not in it.\n\n"
 	"Exit status: 0 no findings, 1 findings, 2 error.\n";
 
-enum { O_JSON_UNUSED, O_SARIF, O_REDACT, O_BASELINE, O_WRITE_BASELINE, O_RULES, O_ENGINE,
+enum { O_SARIF, O_REDACT, O_BASELINE, O_WRITE_BASELINE, O_RULES, O_ENGINE,
 	O_JOBS, O_SHOW, O_NOIGNORE, O_LIST, O_CHECK };
 
 static const opt_def defs[] = {
-	{ "--json-unused", 0 }, /* --json is a common option; keeps indexes readable */
 	{ "--sarif", 0 },
 	{ "--redact", 0 },
 	{ "--baseline", OPT_ARG },
@@ -427,7 +426,6 @@ scan_buffer(const scan_run *sr, scan_ctx *c, job *j, const char *s, size_t n)
 
 	j->bytes = n;
 	if (scan_ctx_run(c, s, n, &h, &nh, &e) != 0) {
-		buf_printf(&j->out, "%s", "");
 		fprintf(stderr, "breakglass: scan: '%s': %s\n", j->path, e.msg);
 		j->failed = 1;
 		return;
@@ -770,45 +768,29 @@ list_rules(const scan_engine *eng, int as_json)
 	return r;
 }
 
+static void
+print_failure(void *arg, const rule *ru, int positive, size_t index, const char *found_by)
+{
+	(void)arg;
+	if (positive)
+		printf("%s: example %zu is not found\n", ru->id, index);
+	else
+		printf("%s: counter-example %zu is found by %s\n", ru->id, index, found_by);
+}
+
 static int
 check_rules(const scan_engine *eng)
 {
 	const rule_set *rs = scan_engine_rules(eng);
-	scan_ctx *c = scan_ctx_new(eng);
-	size_t i, j, k, bad = 0, total = 0;
+	size_t i, total = 0;
 	bg_error e;
+	long bad = scan_engine_check(eng, print_failure, NULL, &e);
 
-	if (c == NULL)
-		return cmd_failf(SCAN_ERR, "scan: out of memory");
-	for (i = 0; i < rs->n; i++) {
-		const rule *ru = &rs->r[i];
-
-		for (j = 0; j < ru->nexamples + ru->nnots; j++) {
-			int pos = j < ru->nexamples;
-			const rule_text *t = pos ? &ru->examples[j] : &ru->nots[j - ru->nexamples];
-			const scan_hit *h;
-			size_t nh;
-			int found = 0;
-
-			total++;
-			if (scan_ctx_run(c, t->s, t->len, &h, &nh, &e) != 0) {
-				scan_ctx_free(c);
-				return cmd_failf(SCAN_ERR, "scan: %s", e.msg);
-			}
-			for (k = 0; k < nh; k++)
-				found |= h[k].rule == i;
-			if (pos && !found) {
-				printf("%s: example %zu is not found\n", ru->id, j + 1);
-				bad++;
-			} else if (!pos && nh > 0) {
-				printf("%s: counter-example %zu is found by %s\n", ru->id,
-				    j - ru->nexamples + 1, rs->r[h[0].rule].id);
-				bad++;
-			}
-		}
-	}
-	scan_ctx_free(c);
-	printf("%zu rules, %zu examples checked with %s: %zu failed\n", rs->n, total,
+	if (bad < 0)
+		return cmd_failf(SCAN_ERR, "scan: %s", e.msg);
+	for (i = 0; i < rs->n; i++)
+		total += rs->r[i].nexamples + rs->r[i].nnots;
+	printf("%zu rules, %zu examples checked with %s: %ld failed\n", rs->n, total,
 	    scan_engine_name(eng), bad);
 	return bad ? 1 : 0;
 }
@@ -821,7 +803,7 @@ redact_one(const scan_engine *eng, const char *path)
 	buf in, out;
 	scan_ctx *c = scan_ctx_new(eng);
 	const scan_hit *h;
-	size_t nh = 0, i, at = 0;
+	size_t nh = 0;
 	bg_error e;
 	int r;
 
@@ -842,15 +824,7 @@ redact_one(const scan_engine *eng, const char *path)
 		r = SCAN_ERR;
 		goto out;
 	}
-	for (i = 0; i < nh && r == 0; i++) {
-		r = buf_append(&out, in.data + at, h[i].off - at);
-		if (r == 0)
-			r = buf_printf(&out, "[REDACTED:%s]", scan_engine_rules(eng)->r[h[i].rule].id);
-		at = h[i].off + h[i].len;
-	}
-	if (r == 0)
-		r = buf_append(&out, in.data ? in.data + at : "", in.len - at);
-	if (r != 0) {
+	if (scan_redact_hits(eng, in.data ? in.data : "", in.len, h, nh, &out) != 0) {
 		r = cmd_failf(SCAN_ERR, "scan: out of memory");
 		goto out;
 	}

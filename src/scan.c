@@ -1427,6 +1427,44 @@ scan_ctx_free(scan_ctx *c)
 	free(c);
 }
 
+long
+scan_engine_check(const scan_engine *eng, scan_check_report report, void *arg, bg_error *e)
+{
+	const rule_set *rs = &eng->rules;
+	scan_ctx *c = scan_ctx_new(eng);
+	size_t i, j, k, nh;
+	const scan_hit *h;
+	long bad = 0;
+
+	if (c == NULL)
+		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+	for (i = 0; i < rs->n; i++) {
+		const rule *ru = &rs->r[i];
+
+		for (j = 0; j < ru->nexamples + ru->nnots; j++) {
+			int pos = j < ru->nexamples;
+			const rule_text *t = pos ? &ru->examples[j] : &ru->nots[j - ru->nexamples];
+			int found = 0, r;
+
+			if ((r = scan_ctx_run(c, t->s, t->len, &h, &nh, e)) != 0) {
+				scan_ctx_free(c);
+				return r;
+			}
+			for (k = 0; k < nh; k++)
+				found |= h[k].rule == i;
+			if (pos && !found) {
+				report(arg, ru, 1, j + 1, NULL);
+				bad++;
+			} else if (!pos && nh > 0) {
+				report(arg, ru, 0, j - ru->nexamples + 1, rs->r[h[0].rule].id);
+				bad++;
+			}
+		}
+	}
+	scan_ctx_free(c);
+	return bad;
+}
+
 /* ---- the built-in rules and the interface other modules use ---- */
 
 static scan_engine *builtin;
@@ -1501,11 +1539,28 @@ scan_text(const char *s, size_t n, scan_result *res)
 }
 
 int
+scan_redact_hits(const scan_engine *eng, const char *s, size_t n, const scan_hit *h, size_t nh,
+    buf *out)
+{
+	size_t i, at = 0;
+	int r = 0;
+
+	for (i = 0; i < nh && r == 0; i++) {
+		r = buf_append(out, s + at, h[i].off - at);
+		if (r == 0)
+			r = buf_printf(out, "[REDACTED:%s]", eng->rules.r[h[i].rule].id);
+		at = h[i].off + h[i].len;
+	}
+	if (r == 0)
+		r = buf_append(out, s + at, n - at);
+	return r;
+}
+
+int
 scan_redact(const char *s, size_t n, buf *out, size_t *found)
 {
 	const scan_hit *h;
-	size_t nh, i, at = 0;
-	int r = 0;
+	size_t nh;
 
 	if (found != NULL)
 		*found = 0;
@@ -1516,15 +1571,7 @@ scan_redact(const char *s, size_t n, buf *out, size_t *found)
 	}
 	if (found != NULL)
 		*found = nh;
-	for (i = 0; i < nh && r == 0; i++) {
-		r = buf_append(out, s + at, h[i].off - at);
-		if (r == 0)
-			r = buf_printf(out, "[REDACTED:%s]", rule_id(h[i].rule));
-		at = h[i].off + h[i].len;
-	}
-	if (r == 0)
-		r = buf_append(out, s + at, n - at);
-	return r;
+	return scan_redact_hits(builtin, s, n, h, nh, out);
 }
 
 int

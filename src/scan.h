@@ -84,6 +84,25 @@ void scan_ctx_free(scan_ctx *c);
 int scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t *nhits,
     bg_error *e);
 
+/*
+ * Append s[0..n) to out with each of the hits replaced by
+ * "[REDACTED:rule]" (hits from scan_ctx_run on the same s with eng).
+ * 0 or BG_ERR_TOOLARGE/BG_ERR_NOMEM.
+ */
+int scan_redact_hits(const scan_engine *eng, const char *s, size_t n, const scan_hit *h, size_t nh,
+    buf *out);
+
+/*
+ * Check every rule's examples (each must be found by its rule) and
+ * counter-examples (none may be found by any rule).  report is called for
+ * each failure: positive 1 for a missed example, 0 for a counter-example
+ * found (found_by names the rule); index counts from 1.  Returns the
+ * number of failures, or a negative BG_ERR code.
+ */
+typedef void (*scan_check_report)(void *arg, const rule *ru, int positive, size_t index,
+    const char *found_by);
+long scan_engine_check(const scan_engine *eng, scan_check_report report, void *arg, bg_error *e);
+
 /* ---- the interface every other module uses (built-in rules) ---- */
 
 #define SCAN_MAX_FINDINGS 32

@@ -63,41 +63,23 @@ run(const scan_engine *eng, const char *s, size_t n, scan_hit **out)
 }
 
 static void
+print_failure(void *arg, const rule *ru, int positive, size_t index, const char *found_by)
+{
+	const scan_engine *eng = arg;
+
+	if (positive)
+		fprintf(stderr, "%s: rule %s misses example %zu\n", scan_engine_name(eng), ru->id, index);
+	else
+		fprintf(stderr, "%s: rule %s counter-example %zu: found by %s\n",
+		    scan_engine_name(eng), ru->id, index, found_by);
+}
+
+static void
 check_examples(const scan_engine *eng)
 {
-	const rule_set *rs = scan_engine_rules(eng);
-	size_t i, j, k, bad = 0;
+	bg_error e;
 
-	for (i = 0; i < rs->n; i++) {
-		const rule *ru = &rs->r[i];
-
-		for (j = 0; j < ru->nexamples; j++) {
-			scan_hit *h;
-			size_t nh = run(eng, ru->examples[j].s, ru->examples[j].len, &h);
-			int found = 0;
-
-			for (k = 0; k < nh; k++)
-				found |= h[k].rule == i;
-			if (!found) {
-				fprintf(stderr, "%s: rule %s misses example %zu (%zu other findings)\n",
-				    scan_engine_name(eng), ru->id, j + 1, nh);
-				bad++;
-			}
-			free(h);
-		}
-		for (j = 0; j < ru->nnots; j++) {
-			scan_hit *h;
-			size_t nh = run(eng, ru->nots[j].s, ru->nots[j].len, &h);
-
-			for (k = 0; k < nh; k++) {
-				fprintf(stderr, "%s: rule %s counter-example %zu: found by %s\n",
-				    scan_engine_name(eng), ru->id, j + 1, rs->r[h[k].rule].id);
-				bad++;
-			}
-			free(h);
-		}
-	}
-	assert_int_equal(bad, 0);
+	assert_int_equal(scan_engine_check(eng, print_failure, (void *)eng, &e), 0);
 }
 
 static void
