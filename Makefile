@@ -14,9 +14,15 @@ ifeq ($(NO_HS),)
 HS_PKG  := $(shell pkg-config --exists libhs 2>/dev/null && echo libhs)
 endif
 # breakglass links only the runtime (C, no libstdc++); the compiler is
-# linked into tools/gen-hsdb, which compiles the built-in rules at build time
+# linked into tools/gen-hsdb, which compiles the built-in rules at build
+# time.  The runtime is linked statically when the archive is there: a
+# serialized database loads only into the library version that made it,
+# so the two must not drift apart with a package upgrade (and the gate
+# saves loading one more shared object on every command).
 HS_CFLAGS := $(if $(HS_PKG),$(shell pkg-config --cflags libhs) -DBG_HAVE_HS)
-HS_RUNTIME := $(if $(HS_PKG),-lhs_runtime)
+HS_LIBDIR := $(if $(HS_PKG),$(shell pkg-config --variable=libdir libhs))
+HS_STATIC := -Wl,-Bstatic -lhs_runtime -Wl,-Bdynamic
+HS_RUNTIME := $(if $(HS_PKG),$(if $(wildcard $(HS_LIBDIR)/libhs_runtime.a),$(HS_STATIC),-lhs_runtime))
 HS_FULL := $(if $(HS_PKG),$(shell pkg-config --libs libhs))
 BUILD   ?= build
 SAN     ?=

@@ -287,6 +287,36 @@ finish_rule(const rule *ru, const char *name, bg_error *e)
 	return 0;
 }
 
+static int
+by_id(const void *a, const void *b)
+{
+	const rule *x = *(const rule *const *)a, *y = *(const rule *const *)b;
+	int c = strcmp(x->id, y->id);
+
+	return c != 0 ? c : x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Every id once: sorted, so that a large file costs n log n compares. */
+static int
+check_unique(const rule_set *rs, const char *name, bg_error *e)
+{
+	const rule **v = malloc(rs->n * sizeof(*v));
+	size_t i;
+	int r = 0;
+
+	if (v == NULL)
+		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+	for (i = 0; i < rs->n; i++)
+		v[i] = &rs->r[i];
+	qsort(v, rs->n, sizeof(*v), by_id);
+	for (i = 1; i < rs->n && r == 0; i++)
+		if (strcmp(v[i - 1]->id, v[i]->id) == 0)
+			r = bg_fail(e, BG_ERR_INVALID, "%s: line %zu: rule '%s' defined twice", name,
+			    v[i]->line, v[i]->id);
+	free(v);
+	return r;
+}
+
 int
 rules_parse(const char *text, size_t len, const char *name, rule_set *rs, bg_error *e)
 {
@@ -347,11 +377,6 @@ rules_parse(const char *text, size_t len, const char *name, rule_set *rs, bg_err
 				r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
 				break;
 			}
-			if (rules_find(&out, cur->id) != (long)out.n - 1) {
-				r = bg_fail(e, BG_ERR_INVALID, "%s: line %zu: rule '%s' defined twice", name,
-				    line, cur->id);
-				break;
-			}
 			continue;
 		}
 		eq = memchr(s, '=', n);
@@ -376,6 +401,8 @@ rules_parse(const char *text, size_t len, const char *name, rule_set *rs, bg_err
 		r = finish_rule(cur, name, e);
 	if (r == 0 && out.n == 0)
 		r = bg_fail(e, BG_ERR_INVALID, "%s: no rules", name);
+	if (r == 0)
+		r = check_unique(&out, name, e);
 	if (r != 0) {
 		rules_release(&out);
 		return r;

@@ -1100,7 +1100,8 @@ trim_head(char *p)
 /*
  * Large counted repeats cost Hyperscan counters; X{m,n} matches a subset
  * of what X{k,} matches for any k <= m, and unbounded repeats are cheap.
- * So every {m,n} with a range wider than 8 becomes {min(m,8),}.  Writes
+ * So every {m,n} with a range wider than 8 becomes {min(m,8),}, and an
+ * exact X{m} with m >= 10 becomes X{8,} (never longer).  Writes
  * the relaxed pattern to out (at least as large as p).
  */
 static void
@@ -1140,6 +1141,11 @@ relax_repeats(const char *p, char *out)
 					i = (size_t)(close - p) + 1;
 					continue;
 				}
+			} else if (ok && j == (size_t)(close - p) && m >= 10) {
+				/* X{m} -> X{8,}: no longer than "{10}" */
+				o += (size_t)put_min_repeat(out + o, 8);
+				i = (size_t)(close - p) + 1;
+				continue;
 			}
 		}
 		out[o++] = p[i++];

@@ -5,7 +5,10 @@
 #include "err.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
+
+#define ONES UINT64_C(0x0101010101010101)
 
 int
 text_check(const char *str, size_t n, int allow_newline, size_t *bad)
@@ -14,10 +17,24 @@ text_check(const char *str, size_t n, int allow_newline, size_t *bad)
 	size_t i = 0;
 
 	while (i < n) {
-		unsigned char c = s[i];
+		unsigned char c;
 		size_t len;
 		unsigned cp;
 
+		/* eight printable ASCII bytes (0x20..0x7e) at a time: no byte
+		 * below 0x20, none above 0x7e (exact tests, see "Bit Twiddling
+		 * Hacks", hasless/hasmore) */
+		while (n - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if ((((w - ONES * 0x20) & ~w) | ((w + ONES * 1) | w)) & ONES * 0x80)
+				break;
+			i += 8;
+		}
+		if (i == n)
+			break;
+		c = s[i];
 		if (c < 0x80) {
 			if (c == 0 || c == 0x7f ||
 			    (c < 0x20 && !(c == '\t' || (c == '\n' && allow_newline))))

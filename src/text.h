@@ -8,9 +8,9 @@
 
 /*
  * Check that s[0..n) is valid UTF-8 (no overlongs, no surrogates), holds no
- * NUL and no control characters other than \n and \t (\r is refused as well
- * unless allow_cr).  On failure returns BG_ERR_INVALID and sets *bad to the
- * byte offset of the first offending byte.
+ * NUL, DEL, C1 control or other control character than \t, and \n only
+ * when allow_newline.  On failure returns BG_ERR_INVALID and sets *bad (if
+ * not NULL) to the byte offset of the first offending byte.
  */
 int text_check(const char *s, size_t n, int allow_newline, size_t *bad);
 

@@ -366,7 +366,9 @@ rules_parser_refuses(void **state)
 		{ "[a]\npattern=x\n", "expected 'key = value'" },
 		{ "[a]\npattern  = x\n", "expected 'key = value'" },
 		{ "[a]\nblock = rsa\n", "unknown block" },
-		{ "[a]\ntitle = t\nprovider = p\npattern = x\nexample = x\nnot = y\n[a]\n", "defined twice" },
+		{ "[a]\ntitle = t\nprovider = p\npattern = x\nexample = x\nnot = y\n[b]\ntitle = t\n"
+		  "provider = p\npattern = x\nexample = x\nnot = y\n[a]\ntitle = t\nprovider = p\n"
+		  "pattern = x\nexample = x\nnot = y\n", "line 13: rule 'a' defined twice" },
 		{ "[a]\ntitle = t\nprovider = p\npattern = x\nexample = x\nnot = y\nwindow = 10\n",
 		  "window but no trigger" },
 		{ "[a]\ntitle = t\x01\n", "control character" },
