@@ -48,7 +48,7 @@ LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/gen/rules-builtin.o \
           $(BUILD)/gen/hsdb-builtin.o
 CMDOBJ := $(CMD:cmd/%.c=$(BUILD)/cmd/%.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(if $(HS_PKG),$(BUILD)/tests/hs-trim)
 FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
@@ -105,6 +105,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libbreakglass.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libbreakglass.a \
 	    $(LIBS) $(CMOCKA_LIBS)
+
+# the candidate-pattern rewriting lives in the compiler side of scan.c
+$(BUILD)/tests/hs-trim: tests/unit/hs-trim.c tests/unit/unit.h $(GEN_HSDB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(GEN_HSDB_OBJ) $(PKG_LIBS) \
+	    $(HS_FULL) -lm $(CMOCKA_LIBS)
 
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libbreakglass.a
 	@mkdir -p $(dir $@)

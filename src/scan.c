@@ -32,6 +32,7 @@
 #include "scan.h"
 #include "text.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -1153,6 +1154,99 @@ relax_repeats(const char *p, char *out)
 	out[o] = '\0';
 }
 
+/* 1 when p[i..e) is "." or "[^\n]" (anything but a newline). */
+static int
+any_char(const char *p, size_t i, size_t e)
+{
+	return (e - i == 1 && p[i] == '.') || (e - i == 5 && memcmp(p + i, "[^\\n]", 5) == 0);
+}
+
+/* Number of plain literal characters (letters, digits, punctuation that is
+ * not a metacharacter, or an escaped one) starting at p[i]. */
+static size_t
+literal_run(const char *p, size_t i, size_t n)
+{
+	size_t k = 0;
+
+	while (i < n) {
+		size_t w = p[i] == '\\' ? 2 : 1;
+
+		if (w == 2 && (i + 1 >= n || !ispunct((unsigned char)p[i + 1])))
+			break; /* \d \s \b ...: a class or an assertion */
+		if (w == 1 && strchr("[](){}|*+?.^$", p[i]) != NULL)
+			break;
+		if (i + w < n && strchr("*+?{", p[i + w]) != NULL)
+			break; /* quantified: not a fixed character */
+		i += w;
+		k++;
+	}
+	return k;
+}
+
+/*
+ * The candidate stage needs only the line where a match ends, and every
+ * match of "A B" contains a match of "B" that ends at the same byte (any
+ * assertion in B sees the same text around it).  So a head that costs
+ * Hyperscan live state on every byte can go:
+ *   - everything up to and including the last top-level .* / [^\n]+ (as
+ *     in key=[^\n]*;password=...): what follows it is the selective part;
+ *   - leading character classes and non-capturing groups when at least
+ *     three literal characters follow them ([a-z][a-z0-9+.-]{1,20}://...
+ *     and (?:postgres|mysql|...)://... start at "://").
+ * Only when the top level has no alternation and something is left.
+ */
+static void
+cut_head(char *p)
+{
+	size_t lo = strncmp(p, "(?i)", 4) == 0 ? 4 : 0, n = strlen(p), i, cut = lo;
+
+	for (i = lo; i < n; i = atom_end(p, i, n))
+		if (p[i] == '|')
+			return;
+	for (i = lo; i < n;) {
+		size_t e = atom_end(p, i, n), q = e;
+		int unbounded = 0;
+
+		if (e < n && (p[e] == '*' || p[e] == '+')) {
+			q = e + 1;
+			unbounded = 1;
+		} else if (e < n && p[e] == '?') {
+			q = e + 1;
+		} else if (e < n && p[e] == '{') {
+			const char *c = memchr(p + e, '}', n - e);
+
+			if (c == NULL)
+				return;
+			q = (size_t)(c - p) + 1;
+			unbounded = c[-1] == ',';
+		}
+		if (q > e && q < n && (p[q] == '?' || p[q] == '+'))
+			q++; /* lazy or possessive */
+		if (unbounded && q < n && any_char(p, i, e))
+			cut = q;
+		i = q;
+	}
+	if (cut == lo) {
+		/* leading classes and groups, then a literal */
+		for (i = lo; i < n && (p[i] == '[' || strncmp(p + i, "(?:", 3) == 0);) {
+			i = atom_end(p, i, n);
+			if (i < n && (p[i] == '*' || p[i] == '+' || p[i] == '?'))
+				i++;
+			else if (i < n && p[i] == '{') {
+				const char *c = memchr(p + i, '}', n - i);
+
+				if (c == NULL)
+					return;
+				i = (size_t)(c - p) + 1;
+			}
+		}
+		if (i > lo && literal_run(p, i, n) >= 3)
+			cut = i;
+	}
+	if (cut > lo && cut < n)
+		memmove(p + lo, p + cut, n - cut + 1);
+}
+
 char *
 bg_test_hs_trimmed(const char *pattern)
 {
@@ -1162,6 +1256,7 @@ bg_test_hs_trimmed(const char *pattern)
 		relax_repeats(pattern, p);
 		p[trim_tail(p, 0, strlen(p))] = '\0';
 		trim_head(p);
+		cut_head(p);
 	}
 	return p;
 }

@@ -65,6 +65,12 @@ expect 2 "--redact takes one input" bg scan --redact "$S" "$T/in.txt"
 expect_in 1 "'-' reads standard input" "$T/in.txt" bg scan -
 out_has "^-:2:30: connection-string-password" "standard input is named '-'"
 
+# line and column far into a file (newlines are counted in blocks)
+awk 'BEGIN { for (i = 1; i < 5000; i++) printf "line %d of filler text, short and long %s\n", i, (i % 7 ? "" : "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx") }' >"$T/long.txt"
+printf '\n\n  key = %s\n' "$AWS" >>"$T/long.txt"
+expect 1 "a secret on line 5002" bg scan "$T/long.txt"
+out_has "long.txt:5002:9: aws-access-key-id" "line and column counted right after 200 KiB"
+
 # the allow pragma
 printf 'aws_access_key_id = %s # breakglass:allow (rotated, kept for the test)\n' "$AWS" >"$T/allowed.ini"
 expect 0 "breakglass:allow on the line: not reported" bg scan "$T/allowed.ini"
