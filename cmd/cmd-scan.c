@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -475,6 +476,41 @@ scan_buffer(const scan_run *sr, scan_ctx *c, job *j, const char *s, size_t n)
 
 #define READ_MAX (16u * 1024 * 1024)
 
+/*
+ * Larger files are mapped.  Reading a page of a mapping beyond the end of
+ * a file that was truncated meanwhile raises SIGBUS in the thread that
+ * reads.  While a mapped file is scanned, the handler maps zero pages over
+ * the rest of the mapping and notes it; the scan then runs to its end on
+ * zeros (no state is left half-way), and scan_file reports the file as an
+ * error (exit 2) with its findings dropped.  Any other SIGBUS keeps its
+ * default action.
+ */
+static _Thread_local struct {
+	char *map;
+	size_t len;
+	volatile sig_atomic_t shrank;
+} bus;
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	char *a = si->si_addr;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	(void)uc;
+	if (bus.map != NULL && pg > 0 && a >= bus.map && a < bus.map + bus.len) {
+		char *from = bus.map + ((size_t)(a - bus.map) & ~((size_t)pg - 1));
+
+		if (mmap(from, (size_t)(bus.map + bus.len - from), PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+			bus.shrank = 1;
+			return; /* the read is retried and sees zeros */
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void
 scan_file(const scan_run *sr, scan_ctx *c, buf *rd, job *j)
 {
@@ -528,11 +564,23 @@ scan_file(const scan_run *sr, scan_ctx *c, buf *rd, job *j)
 		goto out;
 	}
 	(void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	if (memchr(map, '\0', sb.st_size < 8192 ? (size_t)sb.st_size : 8192) != NULL) {
+	bus.shrank = 0;
+	bus.len = (size_t)sb.st_size;
+	bus.map = map;
+	if (memchr(map, '\0', sb.st_size < 8192 ? (size_t)sb.st_size : 8192) != NULL)
 		j->binary = 1;
-		goto out;
+	else
+		scan_buffer(sr, c, j, map, (size_t)sb.st_size);
+	bus.map = NULL;
+	if (bus.shrank) {
+		/* the file shrank under the mapping: an error, not a crash */
+		buf_reset(&j->out);
+		j->found = j->pragma = j->baselined = 0;
+		j->binary = 0;
+		j->failed = 1;
+		fprintf(stderr, "breakglass: scan: '%s': the file shrank while it was being scanned\n",
+		    j->path);
 	}
-	scan_buffer(sr, c, j, map, (size_t)sb.st_size);
 out:
 	if (map != NULL)
 		munmap(map, (size_t)sb.st_size);
@@ -1050,6 +1098,15 @@ cmd_scan(int argc, char **argv)
 	}
 	if (jobs > (long)sr.njobs)
 		jobs = sr.njobs > 0 ? (long)sr.njobs : 1;
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_sigbus;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+	}
 	if (jobs == 1) {
 		worker(&sr);
 	} else {

@@ -71,6 +71,32 @@ printf '\n\n  key = %s\n' "$AWS" >>"$T/long.txt"
 expect 1 "a secret on line 5002" bg scan "$T/long.txt"
 out_has "long.txt:5002:9: aws-access-key-id" "line and column counted right after 200 KiB"
 
+# a large (mapped) file that shrinks while it is scanned: an error for that
+# file (exit 2), not a crash, and the next file is still scanned.  The
+# truncation races the scan, so try a few delays until one lands inside.
+mkdir -p "$T/shrink"
+awk 'BEGIN { for (i = 0; i < 600000; i++) printf "line %d of a large log file, nothing secret in it\n", i }' >"$T/big.master"
+printf 'key = %s\n' "$AWS" >"$T/shrink/z-secret.txt"
+hit=0 crashed=0
+for d in 0.03 0.02 0.04 0.01 0.05 0.015 0.025 0.035 0.045 0.06; do
+	cp "$T/big.master" "$T/shrink/big.txt"
+	bg scan --jobs 1 "$T/shrink" >"$T/out" 2>"$T/err" &
+	pid=$!
+	sleep "$d"
+	truncate -s 4096 "$T/shrink/big.txt"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -gt 2 ] && crashed=1
+	if [ "$rc" -eq 2 ] && grep -q "big.txt': the file shrank while it was being scanned" "$T/err"; then
+		hit=1
+		break
+	fi
+done
+[ "$crashed" -eq 0 ] && ok "a shrinking file never kills the scan" || not_ok "a shrinking file never kills the scan (exit $rc)"
+[ "$hit" -eq 1 ] && ok "a file that shrank mid-scan is an error (exit 2)" || not_ok "a file that shrank mid-scan is an error (the truncation never landed inside the scan)"
+out_has "z-secret.txt:1:7: aws-access-key-id" "the next file is still scanned"
+rm -f "$T/big.master" "$T/shrink/big.txt"
+
 # the allow pragma
 printf 'aws_access_key_id = %s # breakglass:allow (rotated, kept for the test)\n' "$AWS" >"$T/allowed.ini"
 expect 0 "breakglass:allow on the line: not reported" bg scan "$T/allowed.ini"
