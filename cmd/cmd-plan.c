@@ -14,11 +14,15 @@ static const char usage_text[] =
 	"usage: breakglass plan template\n"
 	"       breakglass plan T --from FILE|- [--diff F]... [--commands F]... [--sql F]...\n"
 	"                         [--artifact F]...\n"
-	"       breakglass plan show T [--json]\n\n"
+	"       breakglass plan show T [--json]\n"
+	"       breakglass plan artifact T NAME|SHA256 [-o FILE]\n\n"
 	"The fix plan is the smallest change with its rollback path and expected\n"
 	"impact.  Artifacts (diffs, command lists, SQL) are stored by SHA-256 and\n"
 	"the plan approval signs those hashes.  A new plan replaces the old one and\n"
-	"needs a new approval.\n";
+	"needs a new approval.\n\n"
+	"'plan artifact' prints an artifact's exact bytes (checked against its\n"
+	"SHA-256), to send through the gate, which applies only approved ones:\n"
+	"  breakglass plan artifact T-1 fix.diff | ssh -o CertificateFile=CERT ACCOUNT@HOST apply\n";
 
 static const opt_def defs[] = {
 	{ "--from", OPT_ARG },
@@ -26,8 +30,40 @@ static const opt_def defs[] = {
 	{ "--commands", OPT_ARG | OPT_MULTI },
 	{ "--sql", OPT_ARG | OPT_MULTI },
 	{ "--artifact", OPT_ARG | OPT_MULTI },
+	{ "-o", OPT_ARG },
 	{ NULL, 0 }
 };
+
+enum { O_OUT = 5 };
+
+/* plan artifact T NAME: the artifact's bytes, checked, to stdout or -o. */
+static int
+artifact(home *h, int64_t tid, const char *name, const char *outpath)
+{
+	plan *p = NULL;
+	const plan_artifact *a;
+	bg_error e;
+	buf b;
+	int r;
+
+	bg_error_clear(&e);
+	if ((r = plan_current(h, tid, &p, &e)) != 0)
+		return cmd_fail(r, &e);
+	buf_init(&b, PLAN_MAX_ARTIFACT);
+	if ((r = plan_artifact_read(h, p, name, &b, &a, &e)) != 0)
+		r = cmd_fail(r, &e);
+	else if (outpath != NULL) {
+		if ((r = fileio_write_atomic(outpath, b.data ? b.data : "", b.len, 0644, 0, &e)) != 0)
+			r = cmd_fail(r, &e);
+		else
+			fprintf(stderr, "%s artifact '%s' of P-%lld (sha256 %s, %zu bytes) written to '%s'\n",
+			    a->kind, a->name, (long long)p->id, a->sha256, b.len, outpath);
+	} else
+		r = cmd_write_out(&b);
+	buf_release(&b);
+	plan_free(p);
+	return r;
+}
 
 static int
 show(home *h, int64_t tid, int as_json)
@@ -111,8 +147,18 @@ cmd_plan(int argc, char **argv)
 		home_close(h);
 		return r;
 	}
+	if (a.npos == 3 && strcmp(a.pos[0], "artifact") == 0) {
+		if ((r = cmd_ticket_id(a.pos[1], &tid)) != 0 || (r = cmd_open_home(&a, &h)) != 0)
+			return r;
+		r = artifact(h, tid, a.pos[2], cmd_opt(&a, O_OUT));
+		home_close(h);
+		return r;
+	}
+	if (cmd_opt(&a, O_OUT) != NULL)
+		return cmd_failf(EXIT_USAGE, "plan: -o is for 'plan artifact T NAME'");
 	if (a.npos != 1)
-		return cmd_failf(EXIT_USAGE, "plan: expected 'template', 'show T' or 'T --from FILE'");
+		return cmd_failf(EXIT_USAGE, "plan: expected 'template', 'show T', 'artifact T NAME' "
+		    "or 'T --from FILE'");
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
 	if (cmd_opt(&a, 0) == NULL)

@@ -26,6 +26,7 @@
 #include "krl.h"
 #include "record.h"
 #include "kv.h"
+#include "plan.h"
 #include "scan.h"
 #include "scope.h"
 #include "snapshot.h"
@@ -68,6 +69,11 @@ const char gate_verbs_help[] =
 	"  patch DIR < DIFF              apply a unified diff (-p1) under DIR, exactly,\n"
 	"                                all files or none (put and patch: tiers plan and\n"
 	"                                shell, writable directories only)\n"
+	"  apply [DIR] < ARTIFACT        apply an artifact of the approved plan, found by\n"
+	"                                its SHA-256: a diff as patch DIR (default: the\n"
+	"                                grant's only writable directory), a command list\n"
+	"                                one line at a time as requests of their own,\n"
+	"                                stopping at the first that fails\n"
 	"  help                          what this grant allows\n";
 
 static const kv_key config_schema[] = {
@@ -99,6 +105,7 @@ typedef struct gate {
 	uint64_t bytes_out;
 	int refused_by_expiry;
 	int recorded;          /* a record for this request was written */
+	int stdin_null;        /* commands get /dev/null (steps of 'apply') */
 } gate;
 
 /* ---- privileges ---- */
@@ -1128,21 +1135,38 @@ out:
 	buf_release(&path);
 }
 
+/*
+ * The kind of the approved artifact with SHA-256 hex ("diff", "commands",
+ * ...; "" from a certificate that names hashes only), or NULL when the
+ * plan approval did not cover it.  Scope lines are "SHA256 [KIND]".
+ */
+static const char *
+approved_kind(gate *g, const char *hex)
+{
+	size_t i;
+
+	for (i = 0; i < g->scope_doc.n; i++) {
+		const char *v = g->scope_doc.items[i].value;
+
+		if (strcmp(g->scope_doc.items[i].key, "artifact") == 0 && strncmp(v, hex, 64) == 0 &&
+		    (v[64] == '\0' || v[64] == ' '))
+			return v[64] == ' ' ? v + 65 : "";
+	}
+	return NULL;
+}
+
 /* In the plan tier, written content must be an approved artifact. */
 static int
 approved_content(gate *g, const char *verb, const void *data, size_t len)
 {
 	const char *tier = kv_get(&g->scope_doc, "tier");
 	char hex[65];
-	size_t i;
 
 	if (tier == NULL || strcmp(tier, "plan") != 0)
 		return 0;
 	hash_sha256_hex(data, len, hex);
-	for (i = 0; i < g->scope_doc.n; i++)
-		if (strcmp(g->scope_doc.items[i].key, "artifact") == 0 &&
-		    strcmp(g->scope_doc.items[i].value, hex) == 0)
-			return 0;
+	if (approved_kind(g, hex) != NULL)
+		return 0;
 	return refuse(g, "%s: the content (sha256 %s) is not an approved artifact of the plan; "
 	    "the plan tier applies only approved artifacts, byte for byte", verb, hex);
 }
@@ -1238,9 +1262,9 @@ verb_put(gate *g)
  * file's new content is computed before the first one is written.
  */
 static int
-verb_patch(gate *g)
+patch_apply(gate *g, const char *dir, buf *in)
 {
-	buf in, *outs = NULL;
+	buf *outs = NULL;
 	char **paths = NULL;
 	snapshot before;
 	int captured = 0;
@@ -1249,17 +1273,9 @@ verb_patch(gate *g)
 	size_t i, nf = 0;
 	int r = 1;
 
-	if ((r = write_tier(g, "patch")) != 0)
-		return r;
-	if (g->av.n != 2 || need_path(g, "patch", g->av.v[1]))
-		return g->av.n != 2 ? refuse(g, "usage: patch DIR < UNIFIED-DIFF") : 1;
-	buf_init(&in, DIFF_MAX_INPUT);
 	memset(&d, 0, sizeof(d));
 	memset(&before, 0, sizeof(before));
-	if ((r = read_stdin(g, &in, DIFF_MAX_INPUT, "patch")) != 0 ||
-	    (r = approved_content(g, "patch", in.data ? in.data : "", in.len)) != 0)
-		goto out;
-	if (diff_parse(buf_cstr(&in), in.len, &d, &e) != 0) {
+	if (diff_parse(buf_cstr(in), in->len, &d, &e) != 0) {
 		r = refuse(g, "patch: %s", e.msg);
 		goto out;
 	}
@@ -1286,7 +1302,7 @@ verb_patch(gate *g)
 		}
 		free(orel);
 		buf_init(&full, 8192);
-		buf_printf(&full, "%s/%s", strcmp(g->av.v[1], "/") ? g->av.v[1] : "", rel);
+		buf_printf(&full, "%s/%s", strcmp(dir, "/") ? dir : "", rel);
 		free(rel);
 		paths[i] = buf_detach(&full, NULL);
 		buf_init(&old, 256u * 1024 * 1024);
@@ -1343,6 +1359,23 @@ out:
 	free(outs);
 	free(paths);
 	diff_release(&d);
+	return r;
+}
+
+static int
+verb_patch(gate *g)
+{
+	buf in;
+	int r;
+
+	if ((r = write_tier(g, "patch")) != 0)
+		return r;
+	if (g->av.n != 2 || need_path(g, "patch", g->av.v[1]))
+		return g->av.n != 2 ? refuse(g, "usage: patch DIR < UNIFIED-DIFF") : 1;
+	buf_init(&in, DIFF_MAX_INPUT);
+	if ((r = read_stdin(g, &in, DIFF_MAX_INPUT, "patch")) == 0 &&
+	    (r = approved_content(g, "patch", in.data ? in.data : "", in.len)) == 0)
+		r = patch_apply(g, g->av.v[1], &in);
 	buf_release(&in);
 	return r;
 }
@@ -1420,6 +1453,12 @@ run_command(gate *g, int privileged)
 		signal(SIGPIPE, SIG_DFL);
 		dup2(outp[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
+		if (g->stdin_null) {
+			int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			if (nul < 0 || dup2(nul, STDIN_FILENO) < 0)
+				_exit(126);
+		}
 		for (fd = 3; fd < 1024; fd++)
 			close(fd);
 		if (chdir("/") != 0)
@@ -1676,6 +1715,215 @@ run_shell(gate *g)
 	return status;
 }
 
+/* ---- the verbs, and apply ---- */
+
+static int verb_apply(gate *g);
+
+typedef struct gate_verb {
+	const char *name;
+	int (*fn)(gate *);
+	int step; /* may be a step of a command list: reads no standard input */
+} gate_verb;
+
+static const gate_verb verbs[] = {
+	{ "ls", verb_ls, 1 }, { "cat", verb_cat, 1 }, { "tail", verb_tail, 1 },
+	{ "grep", verb_grep, 1 }, { "stat", verb_stat, 1 }, { "sha256", verb_sha256, 1 },
+	{ "find-changed", verb_find_changed, 1 }, { "put", verb_put, 0 },
+	{ "patch", verb_patch, 0 }, { "apply", verb_apply, 0 },
+	{ "help", verb_help, 1 },
+};
+
+static const gate_verb *
+find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+static int
+run_verb(gate *g, const gate_verb *v)
+{
+	int status;
+
+	g->bytes_out = 0;
+	g->recorded = 0;
+	status = v->fn(g);
+	/* refusals, cuts and writes record themselves */
+	if (!g->recorded)
+		record(g, "gate.verb", "allow", NULL, status);
+	return status;
+}
+
+static void describe_request(gate *g);
+
+/* One step of a command list, already split into g->av. */
+static int
+run_step(gate *g, size_t k, size_t n)
+{
+	const gate_verb *v;
+	size_t i;
+
+	describe_request(g);
+	fprintf(stderr, "breakglass: apply: step %zu of %zu: %s\n", k, n, g->request);
+	if (strchr(g->av.v[0], '/') != NULL) {
+		int kind_of = allowed_command(g);
+
+		if (kind_of == 0)
+			return refuse(g, "'%.200s' is not an allowed command of grant G-%lld",
+			    g->request, (long long)g->grant);
+		return run_command(g, kind_of == 2);
+	}
+	if ((v = find_verb(g->av.v[0])) == NULL || !v->step)
+		return refuse(g, "'%.64s' cannot be a step of a command list (steps are allowed "
+		    "commands and the verbs that read no input)", g->av.v[0]);
+	for (i = 1; strcmp(v->name, "tail") == 0 && i < g->av.n; i++)
+		if (strcmp(g->av.v[i], "-f") == 0)
+			return refuse(g, "tail -f cannot be a step of a command list: it would not end");
+	return run_verb(g, v);
+}
+
+/*
+ * A command list: one request per line (blank lines and lines starting
+ * with '#' skipped), each split like an ssh request and checked like one
+ * (allowed commands by exact argv, verbs by their own rules), run in
+ * order with standard input from /dev/null; the first failure stops it.
+ */
+static int
+apply_commands(gate *g, const char *text, size_t len)
+{
+	argv_list saved = g->av;
+	char saved_req[sizeof(g->request)];
+	size_t pos, n = 0, k = 0;
+	int status = 0, pass;
+
+	memcpy(saved_req, g->request, sizeof(saved_req));
+	g->stdin_null = 1;
+	for (pass = 0; pass < 2 && status == 0; pass++) {
+		for (pos = 0; pos < len && status == 0;) {
+			const char *s = text + pos, *nl = memchr(s, '\n', len - pos);
+			size_t ln = nl != NULL ? (size_t)(nl - s) : len - pos, lead;
+			char *line;
+			bg_error e;
+
+			pos += ln + (nl != NULL);
+			lead = 0;
+			while (lead < ln && (s[lead] == ' ' || s[lead] == '\t'))
+				lead++;
+			if (lead == ln || s[lead] == '#')
+				continue;
+			if (pass == 0) {
+				n++;
+				if (ln > 8192 || memchr(s, '\0', ln) != NULL)
+					status = refuse(g, "apply: step %zu: longer than 8192 bytes or not text", n);
+				continue;
+			}
+			k++;
+			if ((line = strndup(s, ln)) == NULL) {
+				status = refuse(g, "apply: out of memory");
+				break;
+			}
+			if (argv_split(line, &g->av, &e) != 0 || g->av.n == 0) {
+				status = refuse(g, "apply: step %zu: cannot parse it: %s", k,
+				    g->av.n == 0 ? "empty" : e.msg);
+			} else {
+				status = run_step(g, k, n);
+				if (status != 0 && k < n)
+					fprintf(stderr, "breakglass: apply: step %zu failed (exit %d); the "
+					    "%zu after it were not run\n", k, status, n - k);
+			}
+			argv_release(&g->av);
+			free(line);
+		}
+		if (pass == 0 && n == 0 && status == 0)
+			status = refuse(g, "apply: the command list has no commands");
+	}
+	g->stdin_null = 0;
+	g->av = saved;
+	memcpy(g->request, saved_req, sizeof(saved_req));
+	return status;
+}
+
+/* A diff with no kind in the certificate (issued before kinds were). */
+static int
+looks_like_diff(const char *s, size_t n)
+{
+	return (n >= 4 && (memcmp(s, "--- ", 4) == 0 || memcmp(s, "diff", 4) == 0)) ||
+	    (memmem(s, n, "\n--- ", 5) != NULL && memmem(s, n, "\n+++ ", 5) != NULL);
+}
+
+/*
+ * apply [DIR] < ARTIFACT: the bytes must be an artifact the plan approval
+ * signed (its SHA-256 is in the certificate, with its kind).  A diff is
+ * applied like patch; a command list step by step; SQL and other kinds
+ * are refused here (the gate has no database connection).
+ */
+static int
+verb_apply(gate *g)
+{
+	const char *kind, *roots[SCOPE_MAX_ROOTS];
+	char hex[65], reason[160];
+	buf in;
+	int r;
+
+	if (g->av.n > 2)
+		return refuse(g, "usage: apply [DIR] < ARTIFACT");
+	buf_init(&in, PLAN_MAX_ARTIFACT);
+	if ((r = read_stdin(g, &in, PLAN_MAX_ARTIFACT, "apply")) != 0)
+		goto out;
+	hash_sha256_hex(in.data ? in.data : "", in.len, hex);
+	if ((kind = approved_kind(g, hex)) == NULL) {
+		r = refuse(g, "apply: the content (sha256 %s) is not an approved artifact of the plan "
+		    "of T-%lld; only approved artifacts are applied, byte for byte", hex,
+		    (long long)g->ticket);
+		goto out;
+	}
+	if (*kind == '\0' && looks_like_diff(in.data ? in.data : "", in.len))
+		kind = "diff";
+	snprintf(reason, sizeof(reason), "artifact sha256 %s (%s)", hex, *kind ? kind : "kind unknown");
+	if (strcmp(kind, "diff") == 0) {
+		const char *dir = g->av.n == 2 ? g->av.v[1] : NULL;
+
+		if ((r = write_tier(g, "apply")) != 0)
+			goto out;
+		if (dir == NULL) {
+			if (writable_roots(g, roots) != 1) {
+				r = refuse(g, "apply: name the directory the diff applies under "
+				    "(apply DIR): grant G-%lld has %zu writable directories",
+				    (long long)g->grant, writable_roots(g, roots));
+				goto out;
+			}
+			dir = roots[0];
+		}
+		if ((r = need_path(g, "apply", dir)) != 0)
+			goto out;
+		record(g, "gate.apply", "allow", reason, -1);
+		r = patch_apply(g, dir, &in);
+	} else if (strcmp(kind, "commands") == 0) {
+		if (g->av.n != 1) {
+			r = refuse(g, "apply: a command list takes no directory");
+			goto out;
+		}
+		record(g, "gate.apply", "allow", reason, -1);
+		r = apply_commands(g, in.data ? in.data : "", in.len);
+	} else if (*kind == '\0') {
+		r = refuse(g, "apply: this certificate names the artifact without its kind; get a "
+		    "new one (breakglass grant cert)");
+		goto out;
+	} else {
+		r = refuse(g, "apply: %s artifacts are not applied by the gate (it has no database "
+		    "or other connection); the owner runs them and records the output", kind);
+		goto out;
+	}
+	record(g, "gate.apply", "allow", reason, r); /* the end, with the status */
+out:
+	buf_release(&in);
+	return r;
+}
+
 /* ---- main ---- */
 
 /* Copy text into out (n bytes) with secrets redacted and controls made safe. */
@@ -1767,28 +2015,11 @@ gate_main(const gate_env *env)
 		goto out;
 	}
 	{
-		static const struct {
-			const char *name;
-			int (*fn)(gate *);
-		} verbs[] = {
-			{ "ls", verb_ls }, { "cat", verb_cat }, { "tail", verb_tail },
-			{ "grep", verb_grep }, { "stat", verb_stat }, { "sha256", verb_sha256 },
-			{ "find-changed", verb_find_changed }, { "put", verb_put },
-			{ "patch", verb_patch },
-			{ "help", verb_help },
-		};
-		size_t i;
+		const gate_verb *v = find_verb(verb);
 
-		for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-			if (strcmp(verbs[i].name, verb) == 0) {
-				g.bytes_out = 0;
-				g.recorded = 0;
-				status = verbs[i].fn(&g);
-				/* refusals, cuts and writes record themselves */
-				if (!g.recorded)
-					record(&g, "gate.verb", "allow", NULL, status);
-				goto out;
-			}
+		if (v != NULL) {
+			status = run_verb(&g, v);
+			goto out;
 		}
 	}
 	status = refuse(&g, "'%.64s' is not a breakglass command or an allowed command of grant "

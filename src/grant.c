@@ -796,7 +796,9 @@ const kv_key grant_scope_schema[] = {
 	{ NULL, 0, 0 }
 };
 
-/* The artifact hashes of plan statement stmt, as "artifact: SHA256" lines. */
+/* The artifacts of plan statement stmt, as "artifact: SHA256 KIND" lines
+ * (the statement has "artifact: SHA256 KIND NAME"; the name stays out of
+ * the certificate). */
 static int
 approved_artifacts(home *h, int64_t stmt, buf *out, bg_error *e)
 {
@@ -811,8 +813,15 @@ approved_artifacts(home *h, int64_t stmt, buf *out, bg_error *e)
 		return r;
 	store_bind_int(st, 1, stmt);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		for (p = store_col_text(st, 0); r == 0 && (p = strstr(p, "\nartifact: ")) != NULL; p++)
-			r = buf_printf(out, "artifact: %.64s\n", p + 11);
+		for (p = store_col_text(st, 0); r == 0 && (p = strstr(p, "\nartifact: ")) != NULL; p++) {
+			const char *k = p + 11;
+			size_t kl = 0;
+
+			if (strnlen(k, 66) > 65 && k[64] == ' ')
+				kl = strspn(k + 65, "abcdefghijklmnopqrstuvwxyz");
+			r = buf_printf(out, "artifact: %.64s%s%.*s\n", k, kl > 0 && kl < 16 ? " " : "",
+			    kl > 0 && kl < 16 ? (int)kl : 0, k + 65);
+		}
 	}
 	sqlite3_finalize(st);
 	return r;

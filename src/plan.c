@@ -63,6 +63,42 @@ plan_free(plan *p)
 	free(p);
 }
 
+int
+plan_artifact_read(home *h, const plan *p, const char *name, buf *out,
+    const plan_artifact **which, bg_error *e)
+{
+	const plan_artifact *a = NULL;
+	size_t i, nl = strlen(name);
+	char hex[65];
+	buf path;
+	int r;
+
+	*which = NULL;
+	for (i = 0; i < p->nart && a == NULL; i++)
+		if (strcmp(p->art[i].name, name) == 0)
+			a = &p->art[i];
+	for (i = 0; i < p->nart && a == NULL && nl >= 8 && nl <= 64 &&
+	    strspn(name, "0123456789abcdef") == nl; i++)
+		if (strncmp(p->art[i].sha256, name, nl) == 0)
+			a = &p->art[i];
+	if (a == NULL)
+		return bg_fail(e, BG_ERR_NOTFOUND, "the plan of T-%lld (P-%lld) has no artifact '%s'",
+		    (long long)p->ticket, (long long)p->id, name);
+	buf_init(&path, 4096);
+	if ((r = buf_printf(&path, "%s/artifacts/%s", h->dir, a->sha256)) != 0 ||
+	    (r = fileio_read(path.data, PLAN_MAX_ARTIFACT, out, e)) != 0) {
+		buf_release(&path);
+		return r;
+	}
+	buf_release(&path);
+	hash_sha256_hex(out->data ? out->data : "", out->len, hex);
+	if (strcmp(hex, a->sha256) != 0)
+		return bg_fail(e, BG_ERR_CORRUPT, "stored artifact '%s' does not match its SHA-256 "
+		    "(%s, recorded %s): it was altered", a->name, hex, a->sha256);
+	*which = a;
+	return 0;
+}
+
 static int
 artifact_kind_valid(const char *k)
 {

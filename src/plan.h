@@ -59,4 +59,13 @@ int plan_submit(home *h, int64_t ticket, const char *text, size_t len,
 int plan_current(home *h, int64_t ticket, plan **out, bg_error *e);
 void plan_free(plan *p);
 
+/*
+ * The bytes of p's artifact called name (or whose SHA-256 starts with
+ * name, at least 8 hex digits) into out, checked against the SHA-256 the
+ * plan recorded: a stored artifact that changed is BG_ERR_CORRUPT.
+ * *which names the artifact.  BG_ERR_NOTFOUND if p has no such artifact.
+ */
+int plan_artifact_read(home *h, const plan *p, const char *name, buf *out,
+    const plan_artifact **which, bg_error *e);
+
 #endif

@@ -173,11 +173,20 @@ EOT
 printf -- '--- a/../../etc/hostname\n+++ b/../../etc/hostname\n@@ -1 +1 @@\n-x\n+y\n' >"$T/p3.diff"
 printf -- '--- a/logs/error.log\n+++ b/logs/error.log\n@@ -1 +1 @@\n-line1\n+LINE1\n' >"$T/p4.diff"
 echo "not a diff" >"$T/p5.diff"
+printf -- '--- a/Other.php\n+++ b/Other.php\n@@ -1 +1 @@\n-fixed\n+applied\n' >"$T/p6.diff"
+printf '# the approved steps, in order\n/bin/echo step one\n\ncat %s/logs/error.log\n/bin/ls /nonexistent-breakglass\n/bin/echo never\n' "$SRV" >"$T/steps.txt"
+printf '/bin/echo step one\nsha256 %s/logs/error.log\n' "$SRV" >"$T/steps-ok.txt"
+printf '/bin/echo step one\n/bin/echo not allowed\n' >"$T/steps-bad.txt"
+printf 'tail -f %s/logs/error.log\n' "$SRV" >"$T/steps-tail.txt"
+printf 'UPDATE orders SET state = 1 WHERE id = 7;\n' >"$T/fix.sql"
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier plan --read "$SRV" \
-	--write "$SRV/current/app" --ttl 1h --reason "apply the fix" >/dev/null
+	--write "$SRV/current/app" --command "/bin/echo step one" --command "/bin/ls /nonexistent-breakglass" \
+	--command "/bin/echo never" --ttl 1h --reason "apply the fix" >/dev/null
 expect 0 "plan with the write artifacts" bg plan T-1 --from "$T/plan.txt" --diff "$T/p1.diff" \
 	--diff "$T/p2.diff" --diff "$T/p3.diff" --diff "$T/p4.diff" --artifact "$T/p5.diff" \
-	--artifact "$T/fixed.php"
+	--artifact "$T/fixed.php" --diff "$T/p6.diff" --commands "$T/steps.txt" \
+	--commands "$T/steps-ok.txt" --commands "$T/steps-bad.txt" --commands "$T/steps-tail.txt" \
+	--sql "$T/fix.sql"
 approve_as owner T-1 plan || exit 1
 expect 0 "write grant activated" bg grant activate G-3
 bg grant cert G-3 --pubkey "$T/user.pub" -o "$T/w-cert.pub" 2>/dev/null
@@ -208,6 +217,42 @@ expect_in 1 "patch with .. refused" "$T/p3.diff" as_cert "$T/w-cert.pub" patch "
 expect_in 1 "patch outside the writable directories refused" "$T/p4.diff" as_cert "$T/w-cert.pub" patch "$SRV"
 expect_in 1 "malformed diff refused" "$T/p5.diff" as_cert "$T/w-cert.pub" patch "$SRV/current"
 ls -a "$SRV/current/app" | grep -q breakglass- && not_ok "no temporary files left" || ok "no temporary files left"
+
+# apply: approved artifacts by their SHA-256, with the kind the plan gave them
+expect 0 "plan artifact prints the approved bytes" bg plan artifact T-1 p6.diff
+cmp -s "$T/out" "$T/p6.diff" && ok "byte for byte" || not_ok "byte for byte"
+expect 0 "plan artifact by SHA-256 prefix, to a file" bg plan artifact T-1 \
+	"$(sha256sum "$T/steps.txt" | cut -c1-12)" -o "$T/steps.copy"
+cmp -s "$T/steps.copy" "$T/steps.txt" && ok "the same bytes" || not_ok "the same bytes"
+expect 2 "plan artifact: an unknown name" bg plan artifact T-1 nope.diff
+bg plan artifact T-1 p6.diff >"$T/p6.from-plan"
+expect_in 0 "apply a diff (the grant's only writable directory)" "$T/p6.from-plan" as_cert "$T/w-cert.pub" apply
+[ "$(cat "$SRV/current/app/Other.php")" = applied ] && ok "the diff was applied" || not_ok "the diff was applied"
+printf -- '--- a/Other.php\n+++ b/Other.php\n@@ -1 +1 @@\n-applied\n+not approved\n' >"$T/p7.diff"
+expect_in 1 "apply: an unapproved diff refused" "$T/p7.diff" as_cert "$T/w-cert.pub" apply
+err_has "not an approved artifact of the plan of T-1" "says it is not approved"
+[ "$(cat "$SRV/current/app/Other.php")" = applied ] && ok "nothing written" || not_ok "nothing written"
+expect_in 2 "apply a command list: runs steps in order, stops at the first failure" "$T/steps.txt" \
+	as_cert "$T/w-cert.pub" apply
+out_has "^step one" "step 1 ran"
+out_has "PaymentGateway: undefined index currency" "step 2 (a verb) ran"
+err_has "step 3 of 4: /bin/ls /nonexistent-breakglass" "step 3 named"
+err_has "step 3 failed (exit 2); the 1 after it were not run" "says what was not run"
+if grep -q "^never" "$T/out"; then not_ok "step 4 not run"; else ok "step 4 not run"; fi
+expect_in 0 "apply a command list that succeeds" "$T/steps-ok.txt" as_cert "$T/w-cert.pub" apply
+out_has "$(sha256sum "$SRV/logs/error.log" | cut -d' ' -f1)" "its verb step ran"
+expect_in 1 "apply: a step the grant does not allow is refused" "$T/steps-bad.txt" as_cert "$T/w-cert.pub" apply
+err_has "'/bin/echo not allowed' is not an allowed command" "names the step"
+expect_in 1 "apply: tail -f cannot be a step" "$T/steps-tail.txt" as_cert "$T/w-cert.pub" apply
+printf '/bin/echo step one\n' >"$T/steps-unapproved.txt"
+expect_in 1 "apply: an unapproved command list refused" "$T/steps-unapproved.txt" as_cert "$T/w-cert.pub" apply
+if grep -q "^step one" "$T/out"; then not_ok "none of it ran"; else ok "none of it ran"; fi
+expect_in 1 "apply: SQL is not run by the gate" "$T/fix.sql" as_cert "$T/w-cert.pub" apply
+err_has "sql artifacts are not applied by the gate" "says so"
+expect_in 1 "apply: a command list takes no directory" "$T/steps-ok.txt" as_cert "$T/w-cert.pub" apply "$SRV/current/app"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
+out_has '"event":"gate.apply".*artifact sha256 '"$(sha256sum "$T/steps.txt" | cut -d' ' -f1)"' (commands)' \
+	"the host log names each applied artifact by SHA-256 and kind"
 
 # every write was snapshotted before and after: the change sets, and rollback
 expect 0 "change sets of the ticket" bg changes T-1 --audit-dir "$T/hostlog" --json
