@@ -142,18 +142,62 @@ set_meta(rb *t, int fd, const snap_entry *en)
 	futimens(fd, ts);
 }
 
-static int
-restore_file(rb *t, const snap_entry *en)
-{
-	buf obj;
+/*
+ * Files are restored in batches: each file's exact bytes and metadata go
+ * to a temporary beside it; then every temporary of the batch is fsync'd
+ * (the first fsync commits the journal transaction that holds them all, so
+ * the rest are cheap), renamed over its name, and each parent directory
+ * fsync'd once.  Every rename still happens only after its data is on
+ * disk, as with one fsync per file, at a fraction of the cost.  A batch
+ * holds open descriptors, so it is bounded.
+ */
+#define RB_BATCH 64
+
+typedef struct pending {
+	const snap_entry *en;
+	int pfd, fd;
 	const char *name;
 	char tmp[48];
-	int pfd, src = -1, dst = -1, r = -1;
+} pending;
+
+typedef struct batch {
+	pending p[RB_BATCH];
+	size_t n;
+} batch;
+
+/* src's bytes into the empty dst: a reflink, an in-kernel copy, or by hand. */
+static int
+copy_bytes(int src, int dst)
+{
 	char b[65536];
 	ssize_t n;
 
+	if (ioctl(dst, FICLONE, src) == 0)
+		return 0;
+	while ((n = copy_file_range(src, NULL, dst, NULL, 1u << 30, 0)) > 0)
+		;
+	if (n == 0)
+		return 0;
+	/* not between these two files (or not here at all): by hand, unless
+	 * it failed part of the way */
+	if (lseek(dst, 0, SEEK_CUR) != 0 || lseek(src, 0, SEEK_SET) != 0)
+		return -1;
+	while ((n = read(src, b, sizeof(b))) > 0)
+		if (fileio_write_full(dst, b, (size_t)n) != 0)
+			return -1;
+	return n < 0 ? -1 : 0;
+}
+
+static int
+restore_prepare(rb *t, const snap_entry *en, pending *pe)
+{
+	buf obj;
+	int src = -1, r = -1;
+
+	pe->en = en;
+	pe->fd = -1;
 	buf_init(&obj, 4096);
-	if ((pfd = open_parent(t, en, &name)) < 0) {
+	if ((pe->pfd = open_parent(t, en, &pe->name)) < 0) {
 		bg_fail(t->e, BG_ERR_IO, "cannot open the directory of '%s': %s", en->path,
 		    strerror(errno));
 		buf_release(&obj);
@@ -164,38 +208,75 @@ restore_file(rb *t, const snap_entry *en)
 		bg_fail(t->e, BG_ERR_CORRUPT, "snapshot object for '%s' is missing", en->path);
 		goto out;
 	}
-	tmpname(tmp);
-	if ((dst = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+	tmpname(pe->tmp);
+	if ((pe->fd = openat(pe->pfd, pe->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0) {
 		bg_fail(t->e, BG_ERR_IO, "cannot write beside '%s': %s", en->path, strerror(errno));
 		goto out;
 	}
-	if (ioctl(dst, FICLONE, src) != 0) {
-		while ((n = read(src, b, sizeof(b))) > 0)
-			if (fileio_write_full(dst, b, (size_t)n) != 0) {
-				n = -1;
-				break;
-			}
-		if (n < 0) {
-			unlinkat(pfd, tmp, 0);
-			bg_fail(t->e, BG_ERR_IO, "cannot restore '%s': %s", en->path, strerror(errno));
-			goto out;
-		}
-	}
-	set_meta(t, dst, en);
-	if (fsync(dst) != 0 || remove_tree(pfd, name, 0) != 0 || renameat(pfd, tmp, pfd, name) != 0) {
-		unlinkat(pfd, tmp, 0);
+	if (copy_bytes(src, pe->fd) != 0) {
 		bg_fail(t->e, BG_ERR_IO, "cannot restore '%s': %s", en->path, strerror(errno));
 		goto out;
 	}
-	(void)fsync(pfd);
+	set_meta(t, pe->fd, en);
 	r = 0;
 out:
 	if (src >= 0)
 		close(src);
-	if (dst >= 0)
-		close(dst);
-	close(pfd);
+	if (r != 0) {
+		if (pe->fd >= 0) {
+			close(pe->fd);
+			unlinkat(pe->pfd, pe->tmp, 0);
+		}
+		close(pe->pfd);
+	}
 	buf_release(&obj);
+	return r;
+}
+
+/* Commit (or, with r already set, abandon) the batch; 0 or -1. */
+static int
+flush_batch(rb *t, batch *bt, int r)
+{
+	size_t i, k;
+
+	for (i = 0; r == 0 && i < bt->n; i++) {
+		if (fsync(bt->p[i].fd) != 0) {
+			bg_fail(t->e, BG_ERR_IO, "cannot restore '%s': %s", bt->p[i].en->path,
+			    strerror(errno));
+			r = -1;
+		}
+	}
+	for (i = 0; r == 0 && i < bt->n; i++) {
+		pending *pe = &bt->p[i];
+
+		if (remove_tree(pe->pfd, pe->name, 0) != 0 ||
+		    renameat(pe->pfd, pe->tmp, pe->pfd, pe->name) != 0) {
+			bg_fail(t->e, BG_ERR_IO, "cannot restore '%s': %s", pe->en->path,
+			    strerror(errno));
+			r = -1;
+		} else {
+			pe->tmp[0] = '\0'; /* in place */
+		}
+	}
+	for (i = 0; i < bt->n; i++) {
+		pending *pe = &bt->p[i];
+		int seen = 0;
+		struct stat a, b;
+
+		close(pe->fd);
+		if (pe->tmp[0] != '\0')
+			unlinkat(pe->pfd, pe->tmp, 0);
+		/* one fsync per distinct parent directory */
+		for (k = 0; r == 0 && k < i && !seen; k++)
+			seen = fstat(bt->p[k].pfd, &a) == 0 && fstat(pe->pfd, &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+		if (r == 0 && !seen)
+			(void)fsync(pe->pfd);
+	}
+	for (i = 0; i < bt->n; i++)
+		close(bt->p[i].pfd);
+	bt->n = 0;
 	return r;
 }
 
@@ -323,9 +404,11 @@ rollback_apply(const char *store, const snapshot *cur, const snapshot *target, c
 {
 	changeset cs;
 	rb t;
+	batch bt;
 	size_t i;
 	int r = 0;
 
+	bt.n = 0;
 	memset(st, 0, sizeof(*st));
 	memset(&t, 0, sizeof(t));
 	for (i = 0; i < SNAP_MAX_ROOTS; i++)
@@ -384,7 +467,11 @@ rollback_apply(const char *store, const snapshot *cur, const snapshot *target, c
 				break;
 			}
 		} else if (want->type == 'f') {
-			if (restore_file(&t, want) != 0) {
+			if (restore_prepare(&t, want, &bt.p[bt.n]) != 0) {
+				r = BG_ERR_IO;
+				break;
+			}
+			if (++bt.n == RB_BATCH && flush_batch(&t, &bt, 0) != 0) {
 				r = BG_ERR_IO;
 				break;
 			}
@@ -395,6 +482,8 @@ rollback_apply(const char *store, const snapshot *cur, const snapshot *target, c
 			st->restored++;
 		test_pause();
 	}
+	if (flush_batch(&t, &bt, r) != 0 && r == 0)
+		r = BG_ERR_IO;
 	/* 2: remove what the target does not have, deepest first */
 	for (i = cs.n; r == 0 && i-- > 0;) {
 		const change *c = &cs.c[i];

@@ -41,12 +41,27 @@ openat2_(int dirfd, const char *path, int flags, unsigned long long resolve)
 
 #define BENEATH (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
 
+/* Length of the run of bytes at s that stand for themselves (0x21..0x7e
+ * but '%'), up to n. */
+static size_t
+plain_run(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7f && s[i] != '%')
+		i++;
+	return i;
+}
+
 int
 snapshot_escape(const char *s, buf *out)
 {
 	static const char hx[] = "0123456789ABCDEF";
+	size_t n = strlen(s), k = plain_run(s, n);
 	int r = 0;
 
+	if (k == n) /* the usual path: nothing to escape */
+		return buf_append(out, s, n);
 	for (; *s && r == 0; s++) {
 		unsigned char c = (unsigned char)*s;
 
@@ -74,6 +89,8 @@ snapshot_unescape(const char *s, size_t n, buf *out)
 	int r = 0;
 
 	buf_reset(out);
+	if (plain_run(s, n) == n)
+		return buf_append(out, s, n); /* the usual path: nothing escaped */
 	for (i = 0; i < n && r == 0; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -158,6 +175,8 @@ snapshot_object_path(const char *store, const char *hash, buf *out)
 #define SNAP_IO_SIZE (1 << 20)
 #define SNAP_LINE_MAX (64 * 1024)   /* > 2 * 3 * PATH_MAX + the numbers */
 
+#define KEEP_MAX 256
+
 typedef struct taker {
 	const char *store;
 	int storefd, objfd, tmpfd;
@@ -173,6 +192,13 @@ typedef struct taker {
 	uint64_t tmpseq;
 	int measure;            /* store NULL: hash and describe, store nothing */
 	bg_error *e;
+	/* new objects, made durable before the manifest names them: a few are
+	 * kept open and fsync'd at the end (the first fsync commits them all,
+	 * and waits for nothing else); past KEEP_MAX, one syncfs */
+	int keep[KEEP_MAX];
+	size_t nkeep;
+	int overflow;
+	unsigned char subdir[256]; /* objects/XX directories written to */
 } taker;
 
 static int
@@ -243,15 +269,66 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 	}
 	if (faccessat(t->objfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		unlinkat(t->tmpfd, tmpname, 0); /* already stored: deduplicated */
+		/* it may be from a snapshot that never finished: sync it too */
+		close(dst);
+		dst = openat(t->objfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		t->subdir[h[0]] = 1;
+		if (dst >= 0 && !t->overflow && t->nkeep < KEEP_MAX) {
+			t->keep[t->nkeep++] = dst;
+			dst = -1;
+		} else {
+			t->overflow = 1;
+		}
 	} else if (renameat(t->tmpfd, tmpname, t->objfd, name) != 0) {
 		r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
 		goto out;
+	} else {
+		t->subdir[h[0]] = 1;
+		if (!t->overflow && t->nkeep < KEEP_MAX) {
+			t->keep[t->nkeep++] = dst;
+			dst = -1;
+		} else {
+			t->overflow = 1;
+		}
 	}
 	*cloned = cl;
 out:
 	if (r != 0)
 		unlinkat(t->tmpfd, tmpname, 0);
-	close(dst);
+	if (dst >= 0)
+		close(dst);
+	return r;
+}
+
+/*
+ * Make the new objects durable: fsync each kept one and each object
+ * directory they went to, or - when there were many - the whole store's
+ * filesystem at once.
+ */
+static int
+sync_objects(taker *t)
+{
+	size_t i;
+	int r = 0;
+
+	if (t->overflow)
+		return syncfs(t->storefd);
+	for (i = 0; i < t->nkeep && r == 0; i++)
+		r = fsync(t->keep[i]);
+	for (i = 0; i < 256 && r == 0; i++) {
+		char dir[3];
+		int fd;
+
+		if (!t->subdir[i])
+			continue;
+		snprintf(dir, sizeof(dir), "%02x", (unsigned)i);
+		if ((fd = openat(t->objfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+			return -1;
+		r = fsync(fd);
+		close(fd);
+	}
+	if (r == 0 && t->nkeep > 0)
+		r = fsync(t->objfd); /* new XX directories */
 	return r;
 }
 
@@ -415,7 +492,8 @@ walk(taker *t, int root, int dfd, const char *rel, int depth)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		buf_reset(&child);
-		if ((r = buf_printf(&child, "%s%s%s", rel, *rel ? "/" : "", de->d_name)) != 0) {
+		if ((*rel && ((r = buf_puts(&child, rel)) != 0 || (r = buf_putc(&child, '/')) != 0)) ||
+		    (r = buf_puts(&child, de->d_name)) != 0) {
 			r = bg_fail(t->e, BG_ERR_TOOLARGE, "a path below '%.200s' is longer than %zu "
 			    "bytes", rel, child.max);
 			break;
@@ -795,7 +873,7 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 		goto out;
 	}
 	/* the objects must be on disk before the manifest names them */
-	if (syncfs(t.storefd) != 0) {
+	if (sync_objects(&t) != 0) {
 		r = bg_fail(e, BG_ERR_IO, "cannot sync the snapshot store: %s", strerror(errno));
 		goto out;
 	}
@@ -814,6 +892,8 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	if ((r = fileio_write_atomic(path.data, text.data, text.len, 0440, 1, e)) != 0)
 		goto out;
 out:
+	for (i = 0; i < t.nkeep; i++)
+		close(t.keep[i]);
 	snapshot_list_free(ids, nids);
 	free(t.io);
 	if (t.storefd >= 0)
@@ -1007,7 +1087,7 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 		en->dev = dev;
 		en->ino = ino;
 		en->nlink = nlink;
-		snprintf(en->hash, sizeof(en->hash), "%s", fields[11]);
+		memcpy(en->hash, fields[11], strlen(fields[11]) + 1); /* 64 hex digits or "-" */
 		if (strcmp(fields[12], ".") == 0)
 			en->path = strdup("");
 		else if (snapshot_unescape(fields[12], strlen(fields[12]), &f) == 0 &&
