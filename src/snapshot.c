@@ -2,9 +2,9 @@
  * snapshot.c - the content-addressed snapshot store.
  *
  * The walk never follows a symlink: every directory is opened relative to
- * its parent with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
- * RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), and every file is opened the
- * same way and checked to be the inode that was listed.
+ * its root (pinned once) with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+ * | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), every file relative to its
+ * directory the same way and checked to be the inode that was listed.
  */
 #include "snapshot.h"
 #include "fileio.h"
@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,21 +178,40 @@ snapshot_object_path(const char *store, const char *hash, buf *out)
 
 #define KEEP_MAX 256
 
+typedef struct dirjob {
+	struct dirjob *next;
+	int root;
+	char *rel;
+} dirjob;
+
+/*
+ * The walk runs on up to SNAP_THREADS threads: a queue of directories to
+ * list, each thread listing one at a time and queueing the directories it
+ * finds (the kernel's stat work is most of a snapshot's time, and it runs
+ * in parallel).  Entries go to the thread's own array; they are merged
+ * and sorted at the end, so the manifest does not depend on the timing.
+ */
+#define SNAP_THREADS 4
+
 typedef struct taker {
 	const char *store;
 	int storefd, objfd, tmpfd;
+	int rootfd[SNAP_MAX_ROOTS];
 	const snapshot *prev;
 	int prevroot[SNAP_MAX_ROOTS]; /* index of the same root in prev, or -1 */
-	snapshot *out;
-	snap_stats *st;
+	snap_stats *st;         /* updated with atomic adds */
 	snap_progress_fn progress;
 	void *pctx;
 	double last_progress;
-	unsigned char *io;      /* one read buffer for the whole walk */
 	char tmpbase[17];       /* random per snapshot; a counter per object */
-	uint64_t tmpseq;
+	uint64_t tmpseq;        /* atomic */
 	int measure;            /* store NULL: hash and describe, store nothing */
-	bg_error *e;
+	bg_error *e;            /* the first error of any thread */
+	pthread_mutex_t mu;     /* the queue, the error and what follows */
+	pthread_cond_t cv;
+	dirjob *queue;
+	size_t active;          /* directories being listed */
+	int failed;
 	/* new objects, made durable before the manifest names them: a few are
 	 * kept open and fsync'd at the end (the first fsync commits them all,
 	 * and waits for nothing else); past KEEP_MAX, one syncfs */
@@ -201,6 +221,16 @@ typedef struct taker {
 	unsigned char subdir[256]; /* objects/XX directories written to */
 } taker;
 
+typedef struct walker {
+	taker *t;
+	snapshot out;           /* the entries this thread found */
+	unsigned char *io;      /* its read buffer */
+	bg_error e;
+	int lead;               /* the calling thread: shows progress */
+} walker;
+
+#define ADD(t, field, v) __atomic_fetch_add(&(t)->st->field, (uint64_t)(v), __ATOMIC_RELAXED)
+
 static int
 same_meta(const struct stat *a, const struct stat *b)
 {
@@ -209,12 +239,29 @@ same_meta(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* Keep *fd (an object just stored, or found stored) to fsync before the
+ * manifest; past KEEP_MAX the whole store is synced instead. */
+static void
+keep_object(taker *t, int *fd, unsigned char sub)
+{
+	pthread_mutex_lock(&t->mu);
+	t->subdir[sub] = 1;
+	if (*fd >= 0 && !t->overflow && t->nkeep < KEEP_MAX) {
+		t->keep[t->nkeep++] = *fd;
+		*fd = -1;
+	} else {
+		t->overflow = 1;
+	}
+	pthread_mutex_unlock(&t->mu);
+}
+
 /* Store the content of src (open, read-only) as an object; hex gets its hash. */
 static int
-store_object(taker *t, int src, char hex[65], int *cloned)
+store_object(walker *w, int src, char hex[65], int *cloned)
 {
+	taker *t = w->t;
 	crypto_generichash_state hs;
-	unsigned char h[32], *b = t->io;
+	unsigned char h[32], *b = w->io;
 	char tmpname[64], dir[3], name[68];
 	int dst, r = 0, cl = 0;
 	ssize_t n;
@@ -228,17 +275,17 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 			off += n;
 		}
 		if (n < 0)
-			return bg_fail(t->e, BG_ERR_IO, "cannot read a file to snapshot: %s",
+			return bg_fail(&w->e, BG_ERR_IO, "cannot read a file to snapshot: %s",
 			    strerror(errno));
 		crypto_generichash_final(&hs, h, sizeof(h));
 		sodium_bin2hex(hex, 65, h, sizeof(h));
 		return 0;
 	}
 	snprintf(tmpname, sizeof(tmpname), "%s-%llu.tmp", t->tmpbase,
-	    (unsigned long long)++t->tmpseq);
+	    (unsigned long long)__atomic_add_fetch(&t->tmpseq, 1, __ATOMIC_RELAXED));
 	if ((dst = openat(t->tmpfd, tmpname, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0440)) < 0)
-		return bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s",
+		return bg_fail(&w->e, BG_ERR_IO, "cannot write to the snapshot store: %s",
 		    strerror(errno));
 	/* a reflink shares the blocks copy-on-write: no data written, and the
 	 * object stays independent of the live file */
@@ -248,23 +295,23 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 	while ((n = pread(src, b, SNAP_IO_SIZE, off)) > 0) {
 		crypto_generichash_update(&hs, b, (size_t)n);
 		if (!cl && fileio_write_full(dst, b, (size_t)n) != 0) {
-			r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s "
+			r = bg_fail(&w->e, BG_ERR_IO, "cannot write to the snapshot store: %s "
 			    "(disk full?)", strerror(errno));
 			goto out;
 		}
 		off += n;
 	}
 	if (n < 0) {
-		r = bg_fail(t->e, BG_ERR_IO, "cannot read a file to snapshot: %s", strerror(errno));
+		r = bg_fail(&w->e, BG_ERR_IO, "cannot read a file to snapshot: %s", strerror(errno));
 		goto out;
 	}
-	t->st->copied += (uint64_t)off;
+	ADD(t, copied, off);
 	crypto_generichash_final(&hs, h, sizeof(h));
 	sodium_bin2hex(hex, 65, h, sizeof(h));
 	snprintf(dir, sizeof(dir), "%.2s", hex);
 	snprintf(name, sizeof(name), "%.2s/%s", hex, hex);
 	if (mkdirat(t->objfd, dir, 0750) != 0 && errno != EEXIST) {
-		r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
+		r = bg_fail(&w->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
 		goto out;
 	}
 	if (faccessat(t->objfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -272,24 +319,12 @@ store_object(taker *t, int src, char hex[65], int *cloned)
 		/* it may be from a snapshot that never finished: sync it too */
 		close(dst);
 		dst = openat(t->objfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		t->subdir[h[0]] = 1;
-		if (dst >= 0 && !t->overflow && t->nkeep < KEEP_MAX) {
-			t->keep[t->nkeep++] = dst;
-			dst = -1;
-		} else {
-			t->overflow = 1;
-		}
+		keep_object(t, &dst, h[0]);
 	} else if (renameat(t->tmpfd, tmpname, t->objfd, name) != 0) {
-		r = bg_fail(t->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
+		r = bg_fail(&w->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
 		goto out;
 	} else {
-		t->subdir[h[0]] = 1;
-		if (!t->overflow && t->nkeep < KEEP_MAX) {
-			t->keep[t->nkeep++] = dst;
-			dst = -1;
-		} else {
-			t->overflow = 1;
-		}
+		keep_object(t, &dst, h[0]);
 	}
 	*cloned = cl;
 out:
@@ -341,8 +376,19 @@ progress(taker *t, int force)
 		return;
 	now = utc_mono();
 	if (force || now - t->last_progress >= 0.2) {
+		snap_stats c;
+
+		/* a consistent-enough copy of counters other threads add to */
+		c.files = __atomic_load_n(&t->st->files, __ATOMIC_RELAXED);
+		c.dirs = __atomic_load_n(&t->st->dirs, __ATOMIC_RELAXED);
+		c.links = __atomic_load_n(&t->st->links, __ATOMIC_RELAXED);
+		c.others = __atomic_load_n(&t->st->others, __ATOMIC_RELAXED);
+		c.bytes = __atomic_load_n(&t->st->bytes, __ATOMIC_RELAXED);
+		c.copied = __atomic_load_n(&t->st->copied, __ATOMIC_RELAXED);
+		c.reused = __atomic_load_n(&t->st->reused, __ATOMIC_RELAXED);
+		c.cloned = __atomic_load_n(&t->st->cloned, __ATOMIC_RELAXED);
 		t->last_progress = now;
-		t->progress(t->pctx, t->st);
+		t->progress(t->pctx, &c);
 	}
 }
 
@@ -361,8 +407,6 @@ fill_meta(snap_entry *en, const struct stat *sb)
 	return 0;
 }
 
-static int walk(taker *t, int root, int dfd, const char *rel, int depth);
-
 /* Nesting level of a relative path: "" 0, "a" 1, "a/b" 2. */
 static int
 depth_of(const char *rel)
@@ -374,19 +418,39 @@ depth_of(const char *rel)
 	return d;
 }
 
+/* Queue the directory rel of root for some thread to list. */
 static int
-visit(taker *t, int root, int dfd, const char *name, const char *rel)
+push_dir(taker *t, int root, const char *rel)
 {
+	dirjob *j = malloc(sizeof(*j));
+
+	if (j == NULL || (j->rel = strdup(rel)) == NULL) {
+		free(j);
+		return BG_ERR_NOMEM;
+	}
+	j->root = root;
+	pthread_mutex_lock(&t->mu);
+	j->next = t->queue;
+	t->queue = j;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+static int
+visit(walker *w, int root, int dfd, const char *name, const char *rel)
+{
+	taker *t = w->t;
 	struct stat sb, sb2;
 	snap_entry *en;
 	char *path;
 	int r = 0;
 
 	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-		return bg_fail(t->e, BG_ERR_IO, "cannot stat '%s': %s", rel, strerror(errno));
-	if ((path = strdup(rel)) == NULL || (en = add_entry(t->out)) == NULL) {
+		return bg_fail(&w->e, BG_ERR_IO, "cannot stat '%s': %s", rel, strerror(errno));
+	if ((path = strdup(rel)) == NULL || (en = add_entry(&w->out)) == NULL) {
 		free(path);
-		return BG_ERR_NOMEM;
+		return bg_fail(&w->e, BG_ERR_NOMEM, "out of memory");
 	}
 	en->root = root;
 	en->path = path;
@@ -396,38 +460,43 @@ visit(taker *t, int root, int dfd, const char *name, const char *rel)
 		int cfd = openat2_(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, BENEATH);
 
 		en->type = 'd';
-		t->st->dirs++;
+		ADD(t, dirs, 1);
 		if (cfd < 0) {
 			if (errno == EXDEV) {
 				en->type = 'o'; /* another mount: not kept */
 				return 0;
 			}
-			return bg_fail(t->e, BG_ERR_PERM, "cannot read directory '%s': %s", rel,
+			return bg_fail(&w->e, BG_ERR_PERM, "cannot read directory '%s': %s", rel,
 			    strerror(errno));
 		}
-		return walk(t, root, cfd, rel, depth_of(rel));
+		close(cfd);
+		if (depth_of(rel) > SNAP_MAX_DEPTH)
+			return bg_fail(&w->e, BG_ERR_TOOLARGE, "directories nested deeper than %d "
+			    "levels", SNAP_MAX_DEPTH);
+		return push_dir(t, root, rel) == 0 ? 0 :
+		    bg_fail(&w->e, BG_ERR_NOMEM, "out of memory");
 	}
 	if (S_ISLNK(sb.st_mode)) {
 		char target[4097];
 		ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
 
 		if (n < 0 || n >= (ssize_t)sizeof(target) - 1)
-			return bg_fail(t->e, BG_ERR_IO, "cannot read link '%s'", rel);
+			return bg_fail(&w->e, BG_ERR_IO, "cannot read link '%s'", rel);
 		target[n] = '\0';
 		en->type = 'l';
-		t->st->links++;
+		ADD(t, links, 1);
 		if ((en->target = strdup(target)) == NULL)
-			return BG_ERR_NOMEM;
+			return bg_fail(&w->e, BG_ERR_NOMEM, "out of memory");
 		return 0;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		en->type = 'o';
-		t->st->others++;
+		ADD(t, others, 1);
 		return 0;
 	}
 	en->type = 'f';
-	t->st->files++;
-	t->st->bytes += (uint64_t)sb.st_size;
+	ADD(t, files, 1);
+	ADD(t, bytes, sb.st_size);
 	/*
 	 * Unchanged since the previous snapshot (same device, inode, size,
 	 * mtime and ctime): its object is already stored.  Objects are never
@@ -440,7 +509,7 @@ visit(taker *t, int root, int dfd, const char *name, const char *rel)
 		    p->ino == (uint64_t)sb.st_ino && p->size == sb.st_size &&
 		    p->mtime_ns == en->mtime_ns && p->ctime_ns == en->ctime_ns) {
 			memcpy(en->hash, p->hash, sizeof(en->hash));
-			t->st->reused++;
+			ADD(t, reused, 1);
 			return 0;
 		}
 	}
@@ -448,15 +517,15 @@ visit(taker *t, int root, int dfd, const char *name, const char *rel)
 		int fd = openat2_(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY, BENEATH), cloned;
 
 		if (fd < 0)
-			return bg_fail(t->e, BG_ERR_PERM, "cannot read '%s': %s", rel, strerror(errno));
+			return bg_fail(&w->e, BG_ERR_PERM, "cannot read '%s': %s", rel, strerror(errno));
 		if (fstat(fd, &sb2) != 0 || sb2.st_ino != sb.st_ino) {
 			close(fd);
-			return bg_fail(t->e, BG_ERR_IO, "'%s' changed while being snapshotted", rel);
+			return bg_fail(&w->e, BG_ERR_IO, "'%s' changed while being snapshotted", rel);
 		}
-		r = store_object(t, fd, en->hash, &cloned);
+		r = store_object(w, fd, en->hash, &cloned);
 		if (r == 0 && fstat(fd, &sb2) == 0 && same_meta(&sb, &sb2)) {
 			close(fd);
-			t->st->cloned += (uint64_t)cloned;
+			ADD(t, cloned, cloned);
 			return 0;
 		}
 		close(fd);
@@ -466,43 +535,170 @@ visit(taker *t, int root, int dfd, const char *name, const char *rel)
 		sb = sb2;
 		fill_meta(en, &sb);
 	}
-	return bg_fail(t->e, BG_ERR_IO, "'%s' keeps changing while being snapshotted: try again",
+	return bg_fail(&w->e, BG_ERR_IO, "'%s' keeps changing while being snapshotted: try again",
 	    rel);
 }
 
+/* List one queued directory: visit each entry (queueing subdirectories). */
 static int
-walk(taker *t, int root, int dfd, const char *rel, int depth)
+walk_dir(walker *w, const dirjob *j)
 {
+	taker *t = w->t;
 	DIR *d;
 	struct dirent *de;
 	buf child;
-	int r = 0;
+	int dfd, r = 0;
 
-	if (depth > SNAP_MAX_DEPTH) {
-		close(dfd);
-		return bg_fail(t->e, BG_ERR_TOOLARGE, "directories nested deeper than %d levels",
-		    SNAP_MAX_DEPTH);
-	}
+	/* opened again from its root, confined: it may have been replaced by a
+	 * link since it was listed, which this refuses */
+	dfd = openat2_(t->rootfd[j->root], j->rel[0] ? j->rel : ".", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW, BENEATH);
+	if (dfd < 0)
+		return bg_fail(&w->e, BG_ERR_IO, "cannot list '%s': %s (changed while being "
+		    "snapshotted?)", j->rel, strerror(errno));
 	if ((d = fdopendir(dfd)) == NULL) {
 		close(dfd);
-		return bg_fail(t->e, BG_ERR_IO, "cannot list '%s'", rel);
+		return bg_fail(&w->e, BG_ERR_IO, "cannot list '%s'", j->rel);
 	}
 	buf_init(&child, 8192);
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		buf_reset(&child);
-		if ((*rel && ((r = buf_puts(&child, rel)) != 0 || (r = buf_putc(&child, '/')) != 0)) ||
-		    (r = buf_puts(&child, de->d_name)) != 0) {
-			r = bg_fail(t->e, BG_ERR_TOOLARGE, "a path below '%.200s' is longer than %zu "
-			    "bytes", rel, child.max);
+		if ((j->rel[0] && ((r = buf_puts(&child, j->rel)) != 0 ||
+		    (r = buf_putc(&child, '/')) != 0)) || (r = buf_puts(&child, de->d_name)) != 0) {
+			r = bg_fail(&w->e, BG_ERR_TOOLARGE, "a path below '%.200s' is longer than %zu "
+			    "bytes", j->rel, child.max);
 			break;
 		}
-		r = visit(t, root, dirfd(d), de->d_name, child.data);
-		progress(t, 0);
+		r = visit(w, j->root, dirfd(d), de->d_name, child.data);
+		if (w->lead)
+			progress(t, 0);
 	}
 	buf_release(&child);
 	closedir(d);
+	return r;
+}
+
+/* A walking thread: list queued directories until none is left or one
+ * failed.  The lead thread also shows progress while it waits. */
+static void *
+walker_run(void *arg)
+{
+	walker *w = arg;
+	taker *t = w->t;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		dirjob *j;
+		int r;
+
+		while (t->queue == NULL && t->active > 0 && !t->failed) {
+			if (w->lead && t->progress != NULL) {
+				struct timespec ts;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 200000000L;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+				pthread_mutex_unlock(&t->mu);
+				progress(t, 0);
+				pthread_mutex_lock(&t->mu);
+			} else {
+				pthread_cond_wait(&t->cv, &t->mu);
+			}
+		}
+		if (t->failed || (t->queue == NULL && t->active == 0))
+			break;
+		j = t->queue;
+		t->queue = j->next;
+		t->active++;
+		pthread_mutex_unlock(&t->mu);
+		r = walk_dir(w, j);
+		free(j->rel);
+		free(j);
+		pthread_mutex_lock(&t->mu);
+		t->active--;
+		if (r != 0 && !t->failed) {
+			t->failed = r;
+			if (t->e != NULL)
+				*t->e = w->e;
+		}
+		if (t->failed || (t->queue == NULL && t->active == 0))
+			pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* Walk every queued root on up to SNAP_THREADS threads; merge into out. */
+static int
+walk_all(taker *t, snapshot *out)
+{
+	walker w[SNAP_THREADS];
+	pthread_t th[SNAP_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nw = cpus < 1 ? 1 : cpus > SNAP_THREADS ? SNAP_THREADS : (size_t)cpus, i, k,
+	    started = 0, total = out->n;
+	int r = 0;
+
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < nw; i++) {
+		w[i].t = t;
+		w[i].lead = i == 0;
+		if ((w[i].io = malloc(SNAP_IO_SIZE)) == NULL) {
+			nw = i;
+			break;
+		}
+	}
+	if (nw == 0)
+		return bg_fail(t->e, BG_ERR_NOMEM, "out of memory");
+	for (i = 1; i < nw; i++) {
+		if (pthread_create(&th[i], NULL, walker_run, &w[i]) != 0)
+			break;
+		started = i;
+	}
+	walker_run(&w[0]);
+	for (i = 1; i <= started; i++)
+		pthread_join(th[i], NULL);
+	r = t->failed;
+	while (t->queue != NULL) { /* left by a failure */
+		dirjob *j = t->queue;
+
+		t->queue = j->next;
+		free(j->rel);
+		free(j);
+	}
+	for (i = 0; i < nw; i++)
+		total += w[i].out.n;
+	for (i = 0; i < nw && r == 0; i++) {
+		/* the entries move: their strings now belong to out */
+		while (out->cap < total) {
+			size_t nc = out->cap ? out->cap * 2 : 1024;
+			snap_entry *v = realloc(out->e, nc * sizeof(*v));
+
+			if (v == NULL) {
+				r = bg_fail(t->e, BG_ERR_NOMEM, "out of memory");
+				break;
+			}
+			out->e = v;
+			out->cap = nc;
+		}
+		if (r != 0)
+			break;
+		if (w[i].out.n > 0)
+			memcpy(out->e + out->n, w[i].out.e, w[i].out.n * sizeof(*out->e));
+		out->n += w[i].out.n;
+		free(w[i].out.e);
+		memset(&w[i].out, 0, sizeof(w[i].out));
+	}
+	for (k = 0; k < nw; k++) {
+		snapshot_release(&w[k].out); /* only what was not merged */
+		free(w[k].io);
+	}
 	return r;
 }
 
@@ -802,7 +998,6 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 			if (strcmp(prev->roots[k], roots[i]) == 0)
 				t.prevroot[i] = (int)k;
 	}
-	t.out = out;
 	t.st = st;
 	t.progress = progressfn;
 	t.pctx = pctx;
@@ -813,7 +1008,10 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 		randombytes_buf(tr, sizeof(tr));
 		sodium_bin2hex(t.tmpbase, sizeof(t.tmpbase), tr, sizeof(tr));
 	}
-	t.io = malloc(SNAP_IO_SIZE);
+	for (i = 0; i < SNAP_MAX_ROOTS; i++)
+		t.rootfd[i] = -1;
+	pthread_mutex_init(&t.mu, NULL);
+	pthread_cond_init(&t.cv, NULL);
 	t.measure = store == NULL;
 	t.storefd = t.objfd = t.tmpfd = -1;
 	if (!t.measure) {
@@ -824,10 +1022,6 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	}
 	buf_init(&text, 1024u * 1024 * 1024);
 	buf_init(&path, 4096);
-	if (t.io == NULL) {
-		r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	if (!t.measure && (t.storefd < 0 || t.objfd < 0 || t.tmpfd < 0)) {
 		r = bg_fail(e, BG_ERR_IO, "cannot open the snapshot store '%s'", store);
 		goto out;
@@ -858,13 +1052,18 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 			r = BG_ERR_NOMEM;
 			goto out;
 		}
+		t.rootfd[i] = fd;
 		en->root = (int)i;
 		en->type = 'd';
 		memcpy(en->hash, "-", 2);
 		fill_meta(en, &sb);
-		if ((r = walk(&t, (int)i, fd, "", 0)) != 0)
+		if ((r = push_dir(&t, (int)i, "")) != 0) {
+			r = bg_fail(e, r, "out of memory");
 			goto out;
+		}
 	}
+	if ((r = walk_all(&t, out)) != 0)
+		goto out;
 	progress(&t, 1);
 	if (out->n > 1)
 		qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
@@ -894,8 +1093,19 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 out:
 	for (i = 0; i < t.nkeep; i++)
 		close(t.keep[i]);
+	for (i = 0; i < SNAP_MAX_ROOTS; i++)
+		if (t.rootfd[i] >= 0)
+			close(t.rootfd[i]);
+	while (t.queue != NULL) { /* queued, never walked */
+		dirjob *j = t.queue;
+
+		t.queue = j->next;
+		free(j->rel);
+		free(j);
+	}
+	pthread_mutex_destroy(&t.mu);
+	pthread_cond_destroy(&t.cv);
 	snapshot_list_free(ids, nids);
-	free(t.io);
 	if (t.storefd >= 0)
 		close(t.storefd);
 	if (t.objfd >= 0)

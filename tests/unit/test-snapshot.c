@@ -109,6 +109,20 @@ refuses(void **state)
 	    "ticket: 1\ngrant: 2\n---\n"));
 }
 
+/* rm -rf dir (a test's scratch directory) */
+static void
+remove_tree(char *dir)
+{
+	char *const argv[] = { "rm", "-rf", dir, NULL };
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv("/bin/rm", argv);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
+
 static void
 put(const char *path, const char *text)
 {
@@ -179,16 +193,100 @@ takes(void **state)
 	snapshot_release(&a);
 	snapshot_release(&b);
 	snapshot_release(&c);
-	{
-		char *const argv[] = { "rm", "-rf", tmpl, NULL };
-		pid_t pid = fork();
+	remove_tree(tmpl);
+}
 
-		if (pid == 0) {
-			execv("/bin/rm", argv);
-			_exit(127);
+/*
+ * A tree wider and deeper than the thread count, with more new objects than
+ * are fsync'd one by one (the store is then synced whole), over two roots:
+ * every entry once, sorted, the same as a walk from scratch, all reused
+ * the second time.
+ */
+static void
+takes_a_wide_deep_tree(void **state)
+{
+	char tmpl[] = "/tmp/bg-unit-snap.XXXXXX", r1[256], r2[256], store[256], p[512], t[64];
+	const char *roots[2];
+	snapshot a, b, c;
+	snap_stats st;
+	bg_error e;
+	buf fa, fc;
+	size_t i, k, want_files = 0, want_dirs = 0;
+
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(r1, sizeof(r1), "%s/r1", tmpl);
+	snprintf(r2, sizeof(r2), "%s/r2", tmpl);
+	snprintf(store, sizeof(store), "%s/store", tmpl);
+	assert_int_equal(mkdir(r1, 0755), 0);
+	assert_int_equal(mkdir(r2, 0755), 0);
+	for (i = 0; i < 30; i++) {
+		/* r1/dNN/ and a chain r1/dNN/x/y/z for some */
+		snprintf(p, sizeof(p), "%s/d%02zu", r1, i);
+		assert_int_equal(mkdir(p, 0755), 0);
+		want_dirs++;
+		for (k = 0; k < 10; k++) {
+			snprintf(p, sizeof(p), "%s/d%02zu/f%zu.txt", r1, i, k);
+			snprintf(t, sizeof(t), "file %zu %zu\n", i, k);
+			put(p, k == 9 ? "the same in every directory\n" : t);
+			want_files++;
 		}
-		waitpid(pid, NULL, 0);
+		if (i % 3 == 0) {
+			snprintf(p, sizeof(p), "%s/d%02zu/x", r1, i);
+			assert_int_equal(mkdir(p, 0755), 0);
+			snprintf(p, sizeof(p), "%s/d%02zu/x/y", r1, i);
+			assert_int_equal(mkdir(p, 0755), 0);
+			snprintf(p, sizeof(p), "%s/d%02zu/x/y/deep", r1, i);
+			put(p, "deep\n");
+			want_dirs += 2;
+			want_files++;
+		}
 	}
+	/* names that sort around '/': "a", "a.b", "a-b" and "a/..." */
+	snprintf(p, sizeof(p), "%s/a", r2);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/a/inner", r2);
+	put(p, "inner\n");
+	snprintf(p, sizeof(p), "%s/a.b", r2);
+	put(p, "a.b\n");
+	snprintf(p, sizeof(p), "%s/a-b", r2);
+	put(p, "a-b\n");
+	want_dirs++;
+	want_files += 3;
+	roots[0] = r1;
+	roots[1] = r2;
+
+	assert_int_equal(snapshot_take(store, roots, 2, NULL, 1, 2, 1795000000, NULL, NULL, &a, &st,
+	    &e), 0);
+	assert_int_equal(st.files, want_files);
+	assert_int_equal(st.dirs, want_dirs);
+	assert_int_equal(a.n, want_files + want_dirs + 2);
+	for (i = 1; i < a.n; i++)
+		assert_true(a.e[i - 1].root < a.e[i].root || (a.e[i - 1].root == a.e[i].root &&
+		    strcmp(a.e[i - 1].path, a.e[i].path) < 0));
+	assert_non_null(snapshot_find(&a, 0, "d27/x/y/deep"));
+	assert_non_null(snapshot_find(&a, 1, "a/inner"));
+	assert_string_equal(snapshot_find(&a, 0, "d00/f9.txt")->hash,
+	    snapshot_find(&a, 0, "d29/f9.txt")->hash);
+
+	/* all reused the second time, and the manifest is the same as a walk
+	 * from scratch (only the id and time differ) */
+	assert_int_equal(snapshot_take(store, roots, 2, &a, 1, 2, 1795000000, NULL, NULL, &b, &st,
+	    &e), 0);
+	assert_int_equal(st.reused, want_files);
+	assert_int_equal(st.copied, 0);
+	assert_int_equal(snapshot_load(store, b.id, &c, &e), 0);
+	memcpy(c.id, a.id, sizeof(c.id));
+	buf_init(&fa, 0);
+	buf_init(&fc, 0);
+	assert_int_equal(snapshot_format(&a, &fa), 0);
+	assert_int_equal(snapshot_format(&c, &fc), 0);
+	assert_string_equal(fa.data, fc.data);
+	buf_release(&fa);
+	buf_release(&fc);
+	snapshot_release(&a);
+	snapshot_release(&b);
+	snapshot_release(&c);
+	remove_tree(tmpl);
 }
 
 int
@@ -198,6 +296,7 @@ main(void)
 		cmocka_unit_test(accepts),
 		cmocka_unit_test(refuses),
 		cmocka_unit_test(takes),
+		cmocka_unit_test(takes_a_wide_deep_tree),
 	};
 
 	return cmocka_run_group_tests(tests, unit_setup_sodium, NULL);
