@@ -1145,7 +1145,7 @@ header_value(const char **p, const char *end, const char *key, buf *v)
 static int
 num_u64(const char *s, unsigned base, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
+	uint64_t v = 0, lim = max / base, rem = max % base;
 	const char *p;
 
 	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
@@ -1153,7 +1153,8 @@ num_u64(const char *s, unsigned base, uint64_t max, uint64_t *out)
 	for (p = s; *p; p++) {
 		unsigned d = (unsigned)(*p - '0');
 
-		if (*p < '0' || d >= base || d > max || v > (max - d) / base)
+		/* v * base + d <= max, without a division per digit */
+		if (*p < '0' || d >= base || v > lim || (v == lim && d > rem))
 			return -1;
 		v = v * base + d;
 	}

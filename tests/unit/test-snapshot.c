@@ -75,6 +75,9 @@ refuses(void **state)
 		"0 f 10000 0 0 5 1 1 1 3 2 " HASH " a\n",             /* mode over 07777 */
 		"0 f 644 4294967295 0 5 1 1 1 3 2 " HASH " a\n",     /* uid -1 */
 		"0 f 644 0 0 5 1 1 99999999999999999999 3 2 " HASH " a\n",
+		"0 f 644 0 0 5 1 1 18446744073709551616 3 2 " HASH " a\n", /* 2^64 */
+		"0 f 644 0 0 9223372036854775808 1 1 1 3 2 " HASH " a\n",  /* size 2^63 */
+		"0 f 644 0 0 5 -9223372036854775808 1 1 3 2 " HASH " a\n",
 		"1 f 644 0 0 5 1 1 1 3 2 " HASH " a\n",              /* no such root */
 		"0 f 644 0 0 5 1 1 1 3 2 - a\n",                     /* file without hash */
 		"0 d 755 0 0 5 1 1 1 3 2 " HASH " a\n",              /* dir with hash */
@@ -93,6 +96,11 @@ refuses(void **state)
 	size_t i;
 
 	snprintf(text, sizeof(text), "%s0 f 644 0 0 5 1 1 1 3 2 %s a\n", HEAD, HASH);
+	assert_true(parses(text));
+	/* the largest values still fit */
+	snprintf(text, sizeof(text), "%s0 f 7777 4294967294 4294967294 9223372036854775807 "
+	    "-9223372036854775807 9223372036854775807 18446744073709551615 18446744073709551615 "
+	    "18446744073709551615 %s a\n", HEAD, HASH);
 	assert_true(parses(text));
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		snprintf(text, sizeof(text), "%s%s", HEAD, lines[i]);
