@@ -60,7 +60,11 @@ typedef struct compiled {
 } compiled;
 
 struct scan_engine {
-	rule_set rules;
+	rule_set rules;   /* see engine_rules */
+	size_t nrules;
+	int rules_state;  /* 1 parsed, 0 left for later, -1 unreadable */
+	const char *text, *name; /* the rules file, to parse later */
+	size_t len;
 	int kind;
 	compiled *pat;  /* per rule */
 	compiled *trig; /* per rule (only those with a trigger) */
@@ -104,10 +108,46 @@ scan_have_hyperscan(void)
 #endif
 }
 
+/*
+ * The rules.  With the built-in database they are parsed only when the
+ * first candidate needs confirming: vectorscan needs none of them, and
+ * most text (a gate request, a ticket field) has no candidate at all.
+ * NULL when they cannot be parsed (callers fail closed).
+ */
+static const rule_set *
+engine_rules(const scan_engine *ceng)
+{
+	scan_engine *eng = (scan_engine *)ceng; /* the lock and the cache only */
+	int st = __atomic_load_n(&eng->rules_state, __ATOMIC_ACQUIRE);
+
+	if (st != 0)
+		return st > 0 ? &eng->rules : NULL;
+	pthread_mutex_lock(&eng->lock);
+	if (eng->rules_state == 0) {
+		int ok = rules_parse(eng->text, eng->len, eng->name, &eng->rules, NULL) == 0 &&
+		    eng->rules.n == eng->nrules &&
+		    (eng->pat = calloc(eng->nrules, sizeof(*eng->pat))) != NULL &&
+		    (eng->trig = calloc(eng->nrules, sizeof(*eng->trig))) != NULL;
+
+		if (!ok) {
+			rules_release(&eng->rules);
+			free(eng->pat);
+			free(eng->trig);
+			eng->pat = eng->trig = NULL;
+		}
+		__atomic_store_n(&eng->rules_state, ok ? 1 : -1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&eng->lock);
+	return eng->rules_state > 0 ? &eng->rules : NULL;
+}
+
 const rule_set *
 scan_engine_rules(const scan_engine *eng)
 {
-	return &eng->rules;
+	static const rule_set none = { NULL, 0 };
+	const rule_set *rs = engine_rules(eng);
+
+	return rs != NULL ? rs : &none;
 }
 
 const char *
@@ -808,8 +848,8 @@ int
 scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t *nhits,
     bg_error *e)
 {
-	const rule_set *rs = &c->eng->rules;
-	size_t i, k, end = 0;
+	const rule_set *rs = &c->eng->rules; /* read only once parsed, below */
+	size_t i, k, end = 0, nr = c->eng->nrules;
 	int r = 0;
 
 	*hits = NULL;
@@ -818,9 +858,9 @@ scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t
 	c->n = n;
 	c->nc = c->nh = 0;
 	c->oom = 0;
-	for (i = 0; i < 2 * rs->n; i++)
+	for (i = 0; i < 2 * nr; i++)
 		c->last_le[i] = SIZE_MAX;
-	memset(c->done_upto, 0, rs->n * sizeof(*c->done_upto));
+	memset(c->done_upto, 0, nr * sizeof(*c->done_upto));
 	if (n == 0)
 		return 0;
 #ifdef BG_HAVE_HS
@@ -841,6 +881,8 @@ scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t
 				return bg_fail(e, BG_ERR_NOMEM, "out of memory");
 		}
 	}
+	if (c->nc > 0 && engine_rules(c->eng) == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "the secret scanner's rules cannot be read");
 	/* one processing order for both engines: by line (trigger windows
 	 * depend on it), then rule */
 	if (c->nc > 1)
@@ -1385,7 +1427,7 @@ scan_engine_free(scan_engine *eng)
  */
 static int
 engine_new(const char *text, size_t len, const char *name, int kind, int eager,
-    const unsigned char *db, size_t dblen, scan_engine **out, bg_error *e)
+    const unsigned char *db, size_t dblen, size_t nrules, scan_engine **out, bg_error *e)
 {
 	scan_engine *eng;
 	size_t i;
@@ -1400,8 +1442,22 @@ engine_new(const char *text, size_t len, const char *name, int kind, int eager,
 		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&eng->lock, NULL);
 	eng->kind = kind;
+	eng->text = text;
+	eng->len = len;
+	eng->name = name;
+#ifdef BG_HAVE_HS
+	if (kind == SCAN_ENGINE_HYPERSCAN && !eager && nrules > 0 && dblen > 0 &&
+	    load_hs(eng, db, dblen)) {
+		/* the built-in database: the rules wait for a candidate */
+		eng->nrules = nrules;
+		*out = eng;
+		return 0;
+	}
+#endif
 	if ((r = rules_parse(text, len, name, &eng->rules, e)) != 0)
 		goto fail;
+	eng->nrules = eng->rules.n;
+	eng->rules_state = 1;
 	eng->pat = calloc(eng->rules.n, sizeof(*eng->pat));
 	eng->trig = calloc(eng->rules.n, sizeof(*eng->trig));
 	if (eng->pat == NULL || eng->trig == NULL) {
@@ -1430,7 +1486,7 @@ engine_new(const char *text, size_t len, const char *name, int kind, int eager,
 		}
 	}
 #ifdef BG_HAVE_HS
-	if (kind == SCAN_ENGINE_HYPERSCAN && !(dblen > 0 && load_hs(eng, db, dblen))) {
+	if (kind == SCAN_ENGINE_HYPERSCAN && eng->db == NULL && !(dblen > 0 && load_hs(eng, db, dblen))) {
 #ifdef BG_HAVE_HS_COMPILE
 		if ((r = build_hs(eng, e)) != 0)
 			goto fail;
@@ -1464,14 +1520,14 @@ scan_engine_new(const char *text, size_t len, const char *name, int kind, int ea
 	if (kind == SCAN_ENGINE_AUTO)
 		kind = SCAN_ENGINE_PCRE2; /* no compiler linked in: see engine_new */
 #endif
-	return engine_new(text, len, name, kind, eager, NULL, 0, out, e);
+	return engine_new(text, len, name, kind, eager, NULL, 0, 0, out, e);
 }
 
 int
 scan_engine_new_builtin(int kind, int eager, scan_engine **out, bg_error *e)
 {
 	return engine_new(rules_builtin_text, rules_builtin_len, "built-in rules", kind, eager,
-	    scan_builtin_hsdb, scan_builtin_hsdb_len, out, e);
+	    scan_builtin_hsdb, scan_builtin_hsdb_len, scan_builtin_hsdb_nrules, out, e);
 }
 
 int
@@ -1498,8 +1554,8 @@ scan_ctx_new(const scan_engine *eng)
 		return NULL;
 	c->eng = eng;
 	c->md = pcre2_match_data_create(16, NULL);
-	c->last_le = calloc(2 * eng->rules.n, sizeof(*c->last_le));
-	c->done_upto = calloc(eng->rules.n, sizeof(*c->done_upto));
+	c->last_le = calloc(2 * eng->nrules, sizeof(*c->last_le));
+	c->done_upto = calloc(eng->nrules, sizeof(*c->done_upto));
 	if (c->md == NULL || c->last_le == NULL || c->done_upto == NULL)
 		goto fail;
 #ifdef BG_HAVE_HS
@@ -1531,12 +1587,14 @@ scan_ctx_free(scan_ctx *c)
 long
 scan_engine_check(const scan_engine *eng, scan_check_report report, void *arg, bg_error *e)
 {
-	const rule_set *rs = &eng->rules;
-	scan_ctx *c = scan_ctx_new(eng);
+	const rule_set *rs = engine_rules(eng);
+	scan_ctx *c = rs != NULL ? scan_ctx_new(eng) : NULL;
 	size_t i, j, k, nh;
 	const scan_hit *h;
 	long bad = 0;
 
+	if (rs == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "the secret scanner's rules cannot be read");
 	if (c == NULL)
 		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
 	for (i = 0; i < rs->n; i++) {

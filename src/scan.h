@@ -61,6 +61,7 @@ int scan_engine_serialize(const scan_engine *eng, char **out, size_t *len, bg_er
 /* The built-in rules' database, serialized at build time (len 0: none). */
 extern const unsigned char scan_builtin_hsdb[];
 extern const size_t scan_builtin_hsdb_len;
+extern const size_t scan_builtin_hsdb_nrules; /* the rules it was compiled from */
 
 /* 1 when Hyperscan/vectorscan is compiled in. */
 int scan_have_hyperscan(void);

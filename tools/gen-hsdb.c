@@ -12,6 +12,7 @@
 /* This program makes the database, so it has none of its own. */
 const unsigned char scan_builtin_hsdb[1];
 const size_t scan_builtin_hsdb_len = 0;
+const size_t scan_builtin_hsdb_nrules = 0;
 
 int
 main(void)
@@ -33,10 +34,13 @@ main(void)
 	    "#include <stddef.h>\n"
 	    "extern const unsigned char scan_builtin_hsdb[];\n"
 	    "extern const size_t scan_builtin_hsdb_len;\n"
+	    "extern const size_t scan_builtin_hsdb_nrules;\n"
 	    "const unsigned char scan_builtin_hsdb[%zu] = {", len ? len : 1);
 	for (i = 0; i < len; i++)
 		printf("%s0x%02x,", i % 16 ? "" : "\n", (unsigned char)db[i]);
 	printf("%s};\nconst size_t scan_builtin_hsdb_len = %zu;\n", len ? "\n" : "0", len);
+	printf("const size_t scan_builtin_hsdb_nrules = %zu;\n",
+	    eng != NULL ? scan_engine_rules(eng)->n : (size_t)0);
 	free(db);
 	scan_engine_free(eng);
 	return ferror(stdout) ? 1 : 0;

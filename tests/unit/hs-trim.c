@@ -13,6 +13,7 @@
 /* This program has no built-in database (like tools/gen-hsdb). */
 const unsigned char scan_builtin_hsdb[1];
 const size_t scan_builtin_hsdb_len = 0;
+const size_t scan_builtin_hsdb_nrules = 0;
 
 char *bg_test_hs_trimmed(const char *pattern);
 
