@@ -1197,11 +1197,196 @@ relative_path_ok(const char *p)
 	}
 }
 
+/*
+ * Entry lines [p, end) into s (which has its roots): *line counts the
+ * lines read, and on failure names the bad one.  0, BG_ERR_CORRUPT or
+ * BG_ERR_NOMEM.
+ */
+static int
+parse_chunk(const char *p, const char *end, snapshot *s, size_t nroots, size_t *line)
+{
+	buf f;
+	char *copy;
+	int r = BG_ERR_CORRUPT;
+
+	buf_init(&f, 64 * 1024);
+	/* one line at a time in a reused buffer: a path of PATH_MAX bytes,
+	 * every one escaped, and a link target like it still fit */
+	if ((copy = malloc(SNAP_LINE_MAX + 1)) == NULL) {
+		buf_release(&f);
+		return BG_ERR_NOMEM;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *fields[14], *c;
+		size_t nfields = 0, ll;
+		int extra = 0;
+		snap_entry *en;
+		uint64_t root, mode, uid, gid, dev, ino, nlink;
+		int64_t size, mt, ct;
+
+		(*line)++;
+		if (nl == NULL || (ll = (size_t)(nl - p)) > SNAP_LINE_MAX)
+			goto out;
+		memcpy(copy, p, ll);
+		copy[ll] = '\0';
+		p = nl + 1;
+		/* exactly one space between fields: no empty field, none extra */
+		for (c = copy; ; c++) {
+			if (nfields == 14) {
+				extra = 1;
+				break;
+			}
+			fields[nfields++] = c;
+			if ((c = strchr(c, ' ')) == NULL)
+				break;
+			*c = '\0';
+		}
+		for (size_t k = 0; k < nfields; k++)
+			if (fields[k][0] == '\0')
+				extra = 1;
+		if ((nfields != 13 && nfields != 14) || extra ||
+		    num_u64(fields[0], 10, nroots ? nroots - 1 : 0, &root) != 0 ||
+		    nroots == 0 ||
+		    strlen(fields[1]) != 1 || strchr("fdlo", fields[1][0]) == NULL ||
+		    num_u64(fields[2], 8, 07777, &mode) != 0 ||
+		    num_u64(fields[3], 10, UINT32_MAX - 1, &uid) != 0 ||
+		    num_u64(fields[4], 10, UINT32_MAX - 1, &gid) != 0 ||
+		    num_i64(fields[5], &size) != 0 || size < 0 ||
+		    num_i64(fields[6], &mt) != 0 || num_i64(fields[7], &ct) != 0 ||
+		    num_u64(fields[8], 10, UINT64_MAX, &dev) != 0 ||
+		    num_u64(fields[9], 10, UINT64_MAX, &ino) != 0 ||
+		    num_u64(fields[10], 10, UINT64_MAX, &nlink) != 0 ||
+		    (fields[1][0] == 'f' ? strlen(fields[11]) != 64 ||
+		    strspn(fields[11], "0123456789abcdef") != 64 : strcmp(fields[11], "-") != 0) ||
+		    (fields[1][0] == 'l') != (nfields == 14))
+			goto out;
+		if ((en = add_entry(s)) == NULL) {
+			r = BG_ERR_NOMEM;
+			goto out;
+		}
+		en->root = (int)root;
+		en->type = fields[1][0];
+		en->mode = (mode_t)mode;
+		en->uid = (uid_t)uid;
+		en->gid = (gid_t)gid;
+		en->size = size;
+		en->mtime_ns = mt;
+		en->ctime_ns = ct;
+		en->dev = dev;
+		en->ino = ino;
+		en->nlink = nlink;
+		memcpy(en->hash, fields[11], strlen(fields[11]) + 1); /* 64 hex digits or "-" */
+		if (strcmp(fields[12], ".") == 0)
+			en->path = strdup("");
+		else if (snapshot_unescape(fields[12], strlen(fields[12]), &f) == 0 &&
+		    relative_path_ok(f.data))
+			en->path = strdup(f.data);
+		if (en->path == NULL)
+			goto out;
+		if (nfields == 14) {
+			/* "." is a link to "." (a target is never empty) */
+			if (snapshot_unescape(fields[13], strlen(fields[13]), &f) == 0)
+				en->target = strdup(f.data);
+			if (en->target == NULL)
+				goto out;
+		}
+		if (s->n > 1 && entry_cmp(&s->e[s->n - 2], &s->e[s->n - 1]) >= 0)
+			goto out; /* sorted, no duplicates: snapshot_find relies on it */
+	}
+	r = 0;
+out:
+	free(copy);
+	buf_release(&f);
+	return r;
+}
+
+typedef struct chunk_job {
+	const char *p, *end;
+	snapshot part;
+	size_t nroots, line;
+	int r;
+} chunk_job;
+
+static void *
+chunk_run(void *arg)
+{
+	chunk_job *j = arg;
+
+	j->r = parse_chunk(j->p, j->end, &j->part, j->nroots, &j->line);
+	return NULL;
+}
+
+/* Manifests above this size are parsed in two halves, one per thread. */
+#define PARSE_SPLIT (1024 * 1024)
+
+/*
+ * The entry lines [p, end) into s; *line is the last line read (on
+ * failure, the bad one).  A large manifest is cut at a line boundary near
+ * its middle and the second half parsed by a second thread; the halves
+ * are joined and the order checked across the cut.
+ */
+static int
+parse_entries(const char *p, const char *end, snapshot *s, size_t *line)
+{
+	const char *mid = p + (size_t)(end - p) / 2, *cut;
+	chunk_job j;
+	pthread_t th;
+	size_t first;
+	int r;
+
+	if ((size_t)(end - p) < PARSE_SPLIT || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    (cut = memchr(mid, '\n', (size_t)(end - mid))) == NULL || cut + 1 >= end)
+		return parse_chunk(p, end, s, s->nroots, line);
+	cut++;
+	memset(&j, 0, sizeof(j));
+	j.p = cut;
+	j.end = end;
+	j.nroots = s->nroots;
+	if (pthread_create(&th, NULL, chunk_run, &j) != 0)
+		return parse_chunk(p, end, s, s->nroots, line);
+	r = parse_chunk(p, cut, s, s->nroots, line);
+	pthread_join(th, NULL);
+	first = *line;
+	if (r == 0 && j.r != 0) {
+		r = j.r;
+		*line = first + j.line;
+	}
+	if (r == 0) {
+		/* join: the second half's entries move to s */
+		while (r == 0 && s->cap < s->n + j.part.n) {
+			size_t nc = s->cap ? s->cap * 2 : 1024;
+			snap_entry *v = nc > 16u * 1024 * 1024 ? NULL : realloc(s->e, nc * sizeof(*v));
+
+			if (v == NULL)
+				r = BG_ERR_NOMEM;
+			else {
+				s->e = v;
+				s->cap = nc;
+			}
+		}
+		if (r == 0 && j.part.n > 0) {
+			size_t at = s->n;
+
+			memcpy(s->e + at, j.part.e, j.part.n * sizeof(*s->e));
+			s->n += j.part.n;
+			free(j.part.e);
+			memset(&j.part, 0, sizeof(j.part));
+			*line = first + j.line;
+			if (at > 0 && entry_cmp(&s->e[at - 1], &s->e[at]) >= 0) {
+				r = BG_ERR_CORRUPT;
+				*line = first + 1; /* the first line after the cut */
+			}
+		}
+	}
+	snapshot_release(&j.part);
+	return r;
+}
+
 int
 snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 {
 	const char *p = text, *end = text + len;
-	char *copy = NULL;
 	buf v, f;
 	size_t line = 5;
 	int r = BG_ERR_INVALID;
@@ -1236,92 +1421,14 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 	if ((size_t)(end - p) < 4 || memcmp(p, "---\n", 4) != 0)
 		goto bad;
 	p += 4;
-	/* one line at a time in a reused buffer: a path of PATH_MAX bytes,
-	 * every one escaped, and a link target like it still fit */
-	if ((copy = malloc(SNAP_LINE_MAX + 1)) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *fields[14], *c;
-		size_t nfields = 0, ll;
-		int extra = 0;
-		snap_entry *en;
-		uint64_t root, mode, uid, gid, dev, ino, nlink;
-		int64_t size, mt, ct;
-
-		line++;
-		if (nl == NULL || (ll = (size_t)(nl - p)) > SNAP_LINE_MAX)
-			goto bad;
-		memcpy(copy, p, ll);
-		copy[ll] = '\0';
-		p = nl + 1;
-		/* exactly one space between fields: no empty field, none extra */
-		for (c = copy; ; c++) {
-			if (nfields == 14) {
-				extra = 1;
-				break;
-			}
-			fields[nfields++] = c;
-			if ((c = strchr(c, ' ')) == NULL)
-				break;
-			*c = '\0';
-		}
-		for (size_t k = 0; k < nfields; k++)
-			if (fields[k][0] == '\0')
-				extra = 1;
-		if ((nfields != 13 && nfields != 14) || extra ||
-		    num_u64(fields[0], 10, s->nroots ? s->nroots - 1 : 0, &root) != 0 ||
-		    s->nroots == 0 ||
-		    strlen(fields[1]) != 1 || strchr("fdlo", fields[1][0]) == NULL ||
-		    num_u64(fields[2], 8, 07777, &mode) != 0 ||
-		    num_u64(fields[3], 10, UINT32_MAX - 1, &uid) != 0 ||
-		    num_u64(fields[4], 10, UINT32_MAX - 1, &gid) != 0 ||
-		    num_i64(fields[5], &size) != 0 || size < 0 ||
-		    num_i64(fields[6], &mt) != 0 || num_i64(fields[7], &ct) != 0 ||
-		    num_u64(fields[8], 10, UINT64_MAX, &dev) != 0 ||
-		    num_u64(fields[9], 10, UINT64_MAX, &ino) != 0 ||
-		    num_u64(fields[10], 10, UINT64_MAX, &nlink) != 0 ||
-		    (fields[1][0] == 'f' ? strlen(fields[11]) != 64 ||
-		    strspn(fields[11], "0123456789abcdef") != 64 : strcmp(fields[11], "-") != 0) ||
-		    (fields[1][0] == 'l') != (nfields == 14) || (en = add_entry(s)) == NULL)
-			goto bad;
-		en->root = (int)root;
-		en->type = fields[1][0];
-		en->mode = (mode_t)mode;
-		en->uid = (uid_t)uid;
-		en->gid = (gid_t)gid;
-		en->size = size;
-		en->mtime_ns = mt;
-		en->ctime_ns = ct;
-		en->dev = dev;
-		en->ino = ino;
-		en->nlink = nlink;
-		memcpy(en->hash, fields[11], strlen(fields[11]) + 1); /* 64 hex digits or "-" */
-		if (strcmp(fields[12], ".") == 0)
-			en->path = strdup("");
-		else if (snapshot_unescape(fields[12], strlen(fields[12]), &f) == 0 &&
-		    relative_path_ok(f.data))
-			en->path = strdup(f.data);
-		if (en->path == NULL)
-			goto bad;
-		if (nfields == 14) {
-			/* "." is a link to "." (a target is never empty) */
-			if (snapshot_unescape(fields[13], strlen(fields[13]), &f) == 0)
-				en->target = strdup(f.data);
-			if (en->target == NULL)
-				goto bad;
-		}
-		if (s->n > 1 && entry_cmp(&s->e[s->n - 2], &s->e[s->n - 1]) >= 0)
-			goto bad; /* sorted, no duplicates: snapshot_find relies on it */
-	}
+	if ((r = parse_entries(p, end, s, &line)) != 0)
+		goto bad;
 	r = 0;
 	goto out;
 bad:
-	r = bg_fail(e, BG_ERR_CORRUPT, "snapshot manifest is malformed (line %zu)", line);
+	r = r == BG_ERR_NOMEM ? bg_fail(e, r, "out of memory") :
+	    bg_fail(e, BG_ERR_CORRUPT, "snapshot manifest is malformed (line %zu)", line);
 out:
-	free(copy);
 	buf_release(&v);
 	buf_release(&f);
 	if (r != 0)

@@ -117,6 +117,76 @@ refuses(void **state)
 	    "ticket: 1\ngrant: 2\n---\n"));
 }
 
+/*
+ * A manifest over a megabyte is parsed in two halves on two threads: the
+ * same result as one, and errors found in either half or across the cut,
+ * with the right line number.
+ */
+static void
+parses_large_in_halves(void **state)
+{
+	const size_t n = 24000; /* ~2.4 MB of same-length lines */
+	buf t, out;
+	snapshot s;
+	bg_error e;
+	size_t i, head, ll, mid, cut, cutline;
+	char *bad;
+
+	buf_init(&t, 64u * 1024 * 1024);
+	assert_int_equal(buf_puts(&t, HEAD), 0);
+	head = t.len;
+	for (i = 0; i < n; i++)
+		assert_int_equal(buf_printf(&t, "0 f 644 0 0 5 1 1 1 %zu 1 %s d%03zu/f%06zu\n",
+		    100000 + i, HASH, i / 100, i), 0);
+	ll = (t.len - head) / n;
+	assert_int_equal(snapshot_parse(t.data, t.len, &s, &e), 0);
+	assert_int_equal(s.n, n);
+	assert_string_equal(s.e[n - 1].path, "d239/f023999");
+	buf_init(&out, 64u * 1024 * 1024);
+	assert_int_equal(snapshot_format(&s, &out), 0);
+	assert_int_equal(out.len, t.len);
+	assert_memory_equal(out.data, t.data, t.len);
+	buf_release(&out);
+	snapshot_release(&s);
+
+	/* where parse_entries cuts: the line after the middle of the entries */
+	mid = head + (t.len - head) / 2;
+	cut = head + ((mid - head) / ll + 1) * ll;
+	cutline = 7 + (cut - head) / ll; /* as the parser counts */
+	bad = malloc(t.len);
+	assert_non_null(bad);
+
+	/* the line before the cut repeated after it: a duplicate across it */
+	memcpy(bad, t.data, t.len);
+	memcpy(bad + cut, bad + cut - ll, ll);
+	assert_int_equal(snapshot_parse(bad, t.len, &s, &e), BG_ERR_CORRUPT);
+	assert_non_null(strstr(e.msg, "malformed"));
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "(line %zu)", cutline);
+		if (strstr(e.msg, want) == NULL)
+			fail_msg("'%s' lacks '%s'", e.msg, want);
+	}
+	/* a bad number late in the second half, and early in the first */
+	memcpy(bad, t.data, t.len);
+	bad[head + (n - 3) * ll + 2] = 'x';
+	assert_int_equal(snapshot_parse(bad, t.len, &s, &e), BG_ERR_CORRUPT);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "(line %zu)", (size_t)7 + n - 3);
+		if (strstr(e.msg, want) == NULL)
+			fail_msg("'%s' lacks '%s'", e.msg, want);
+	}
+	memcpy(bad, t.data, t.len);
+	bad[head + 10 * ll + 2] = 'x';
+	assert_int_equal(snapshot_parse(bad, t.len, &s, &e), BG_ERR_CORRUPT);
+	assert_non_null(strstr(e.msg, "(line 17)"));
+	free(bad);
+	buf_release(&t);
+}
+
 /* rm -rf dir (a test's scratch directory) */
 static void
 remove_tree(char *dir)
@@ -305,6 +375,7 @@ main(void)
 		cmocka_unit_test(refuses),
 		cmocka_unit_test(takes),
 		cmocka_unit_test(takes_a_wide_deep_tree),
+		cmocka_unit_test(parses_large_in_halves),
 	};
 
 	return cmocka_run_group_tests(tests, unit_setup_sodium, NULL);
