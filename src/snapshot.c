@@ -631,6 +631,9 @@ walker_run(void *arg)
 			pthread_cond_broadcast(&t->cv);
 	}
 	pthread_mutex_unlock(&t->mu);
+	/* each thread sorts its own entries, in parallel; walk_all merges */
+	if (w->out.n > 1)
+		qsort(w->out.e, w->out.n, sizeof(*w->out.e), entry_cmp);
 	return NULL;
 }
 
@@ -674,26 +677,37 @@ walk_all(taker *t, snapshot *out)
 	}
 	for (i = 0; i < nw; i++)
 		total += w[i].out.n;
-	for (i = 0; i < nw && r == 0; i++) {
-		/* the entries move: their strings now belong to out */
-		while (out->cap < total) {
-			size_t nc = out->cap ? out->cap * 2 : 1024;
-			snap_entry *v = realloc(out->e, nc * sizeof(*v));
+	if (r == 0) {
+		/* merge the sorted runs - out's root entries and each thread's -
+		 * into one; the entries move, their strings now belong to out */
+		const snapshot *run[SNAP_THREADS + 1];
+		size_t pos[SNAP_THREADS + 1], nr = 0, n = 0;
+		snap_entry *v = malloc((total ? total : 1) * sizeof(*v));
 
-			if (v == NULL) {
-				r = bg_fail(t->e, BG_ERR_NOMEM, "out of memory");
-				break;
-			}
-			out->e = v;
-			out->cap = nc;
+		if (v == NULL)
+			r = bg_fail(t->e, BG_ERR_NOMEM, "out of memory");
+		run[nr++] = out;
+		for (i = 0; i < nw; i++)
+			run[nr++] = &w[i].out;
+		memset(pos, 0, sizeof(pos));
+		while (v != NULL && n < total) {
+			size_t best = nr;
+
+			for (k = 0; k < nr; k++)
+				if (pos[k] < run[k]->n && (best == nr ||
+				    entry_cmp(&run[k]->e[pos[k]], &run[best]->e[pos[best]]) < 0))
+					best = k;
+			v[n++] = run[best]->e[pos[best]++];
 		}
-		if (r != 0)
-			break;
-		if (w[i].out.n > 0)
-			memcpy(out->e + out->n, w[i].out.e, w[i].out.n * sizeof(*out->e));
-		out->n += w[i].out.n;
-		free(w[i].out.e);
-		memset(&w[i].out, 0, sizeof(w[i].out));
+		if (v != NULL) {
+			free(out->e);
+			out->e = v;
+			out->n = out->cap = total;
+			for (i = 0; i < nw; i++) {
+				free(w[i].out.e);
+				memset(&w[i].out, 0, sizeof(w[i].out));
+			}
+		}
 	}
 	for (k = 0; k < nw; k++) {
 		snapshot_release(&w[k].out); /* only what was not merged */
@@ -1065,8 +1079,6 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	if ((r = walk_all(&t, out)) != 0)
 		goto out;
 	progress(&t, 1);
-	if (out->n > 1)
-		qsort(out->e, out->n, sizeof(*out->e), entry_cmp);
 	if (t.measure) {
 		snprintf(out->id, sizeof(out->id), "measured-not-stored");
 		goto out;
