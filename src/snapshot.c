@@ -219,6 +219,7 @@ typedef struct taker {
 	size_t nkeep;
 	int overflow;
 	unsigned char subdir[256]; /* objects/XX directories written to */
+	unsigned char made[256];   /* objects/XX known to exist (atomic) */
 } taker;
 
 typedef struct walker {
@@ -227,6 +228,8 @@ typedef struct walker {
 	unsigned char *io;      /* its read buffer */
 	bg_error e;
 	int lead;               /* the calling thread: shows progress */
+	int noclone;            /* FICLONE failed from noclone_dev */
+	dev_t noclone_dev;
 } walker;
 
 #define ADD(t, field, v) __atomic_fetch_add(&(t)->st->field, (uint64_t)(v), __ATOMIC_RELAXED)
@@ -255,9 +258,10 @@ keep_object(taker *t, int *fd, unsigned char sub)
 	pthread_mutex_unlock(&t->mu);
 }
 
-/* Store the content of src (open, read-only) as an object; hex gets its hash. */
+/* Store the content of src (open, read-only, on device dev) as an object;
+ * hex gets its hash. */
 static int
-store_object(walker *w, int src, char hex[65], int *cloned)
+store_object(walker *w, int src, dev_t dev, char hex[65], int *cloned)
 {
 	taker *t = w->t;
 	crypto_generichash_state hs;
@@ -289,8 +293,15 @@ store_object(walker *w, int src, char hex[65], int *cloned)
 		    strerror(errno));
 	/* a reflink shares the blocks copy-on-write: no data written, and the
 	 * object stays independent of the live file */
-	if (ioctl(dst, FICLONE, src) == 0)
-		cl = 1;
+	if (!(w->noclone && w->noclone_dev == dev)) {
+		if (ioctl(dst, FICLONE, src) == 0)
+			cl = 1;
+		else if (errno == EOPNOTSUPP || errno == EXDEV || errno == EINVAL) {
+			/* no reflinks from this filesystem: do not ask again */
+			w->noclone = 1;
+			w->noclone_dev = dev;
+		}
+	}
 	crypto_generichash_init(&hs, NULL, 0, sizeof(h));
 	while ((n = pread(src, b, SNAP_IO_SIZE, off)) > 0) {
 		crypto_generichash_update(&hs, b, (size_t)n);
@@ -310,11 +321,23 @@ store_object(walker *w, int src, char hex[65], int *cloned)
 	sodium_bin2hex(hex, 65, h, sizeof(h));
 	snprintf(dir, sizeof(dir), "%.2s", hex);
 	snprintf(name, sizeof(name), "%.2s/%s", hex, hex);
-	if (mkdirat(t->objfd, dir, 0750) != 0 && errno != EEXIST) {
+	/* objects/XX once per snapshot (a call per file adds up on a tree) */
+	if (!__atomic_load_n(&t->made[h[0]], __ATOMIC_RELAXED)) {
+		if (mkdirat(t->objfd, dir, 0750) != 0 && errno != EEXIST) {
+			r = bg_fail(&w->e, BG_ERR_IO, "cannot write to the snapshot store: %s",
+			    strerror(errno));
+			goto out;
+		}
+		__atomic_store_n(&t->made[h[0]], 1, __ATOMIC_RELAXED);
+	}
+	/* in place unless an object of that name is there (then the same
+	 * bytes are already stored: deduplicated) */
+	if (renameat2(t->tmpfd, tmpname, t->objfd, name, RENAME_NOREPLACE) == 0) {
+		keep_object(t, &dst, h[0]);
+	} else if (errno != EEXIST && errno != EINVAL && errno != ENOSYS) {
 		r = bg_fail(&w->e, BG_ERR_IO, "cannot write to the snapshot store: %s", strerror(errno));
 		goto out;
-	}
-	if (faccessat(t->objfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	} else if (errno == EEXIST || faccessat(t->objfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		unlinkat(t->tmpfd, tmpname, 0); /* already stored: deduplicated */
 		/* it may be from a snapshot that never finished: sync it too */
 		close(dst);
@@ -522,7 +545,7 @@ visit(walker *w, int root, int dfd, const char *name, const char *rel)
 			close(fd);
 			return bg_fail(&w->e, BG_ERR_IO, "'%s' changed while being snapshotted", rel);
 		}
-		r = store_object(w, fd, en->hash, &cloned);
+		r = store_object(w, fd, sb2.st_dev, en->hash, &cloned);
 		if (r == 0 && fstat(fd, &sb2) == 0 && same_meta(&sb, &sb2)) {
 			close(fd);
 			ADD(t, cloned, cloned);
