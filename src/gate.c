@@ -1769,6 +1769,10 @@ run_step(gate *g, size_t k, size_t n)
 
 	describe_request(g);
 	fprintf(stderr, "breakglass: apply: step %zu of %zu: %s\n", k, n, g->request);
+	/* a list can outlast its grant: each step is checked like a login */
+	if (grant_ended(g))
+		return refuse(g, "grant G-%lld %s: step %zu and those after it were not run",
+		    (long long)g->grant, g->refused_by_expiry ? "expired" : "was revoked", k);
 	if (strchr(g->av.v[0], '/') != NULL) {
 		int kind_of = allowed_command(g);
 
