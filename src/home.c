@@ -28,7 +28,7 @@ static const kv_key config_schema[] = {
 	{ "gate-command", 0, 512 },
 	{ "krl-publish", 0, 1024 },
 	{ "sudoers-dir", 0, 1024 },
-	{ "host-log", 0, 1024 },
+	{ "host-log", KV_MULTI, 1024 },
 	{ NULL, 0, 0 }
 };
 
@@ -43,6 +43,52 @@ static const char default_config[] =
 	"checkpoint-every: 64\n"
 	"# The forced command written into grant certificates (the host's gate).\n"
 	"gate-command: /usr/local/bin/breakglass gate\n";
+
+/*
+ * "host-log: DIR" (the one host) or "host-log: NAME DIR" (one line per
+ * host, NAME as in a grant's --system): where a report reads each gate's
+ * log.  Names are unique; an unnamed entry is the only one.
+ */
+static int
+add_host_log(home *h, const char *v, bg_error *e)
+{
+	const char *sp = strchr(v, ' ');
+	struct home_host_log *hl;
+	size_t i;
+
+	if (h->nhost_logs == HOME_MAX_HOST_LOGS)
+		return bg_fail(e, BG_ERR_CORRUPT, "config: more than %d host-log lines",
+		    HOME_MAX_HOST_LOGS);
+	hl = &h->host_logs[h->nhost_logs];
+	if (sp != NULL) {
+		if ((hl->name = strndup(v, (size_t)(sp - v))) == NULL)
+			return BG_ERR_NOMEM;
+		if (!text_is_ident(hl->name, 64) || sp[1] != '/') {
+			free(hl->name);
+			hl->name = NULL;
+			return bg_fail(e, BG_ERR_CORRUPT, "config: host-log is 'DIR' or 'NAME DIR' "
+			    "(a host name, then an absolute path)");
+		}
+		v = sp + 1;
+	} else if (v[0] != '/') {
+		return bg_fail(e, BG_ERR_CORRUPT, "config: host-log must be an absolute path");
+	}
+	for (i = 0; i < h->nhost_logs; i++)
+		if (hl->name == NULL || h->host_logs[i].name == NULL ||
+		    strcmp(hl->name, h->host_logs[i].name) == 0) {
+			free(hl->name);
+			hl->name = NULL;
+			return bg_fail(e, BG_ERR_CORRUPT, "config: with several host-log lines each "
+			    "names its host, once ('host-log: NAME DIR')");
+		}
+	if ((hl->dir = strdup(v)) == NULL) {
+		free(hl->name);
+		hl->name = NULL;
+		return BG_ERR_NOMEM;
+	}
+	h->nhost_logs++;
+	return 0;
+}
 
 int
 home_default_dir(buf *out)
@@ -270,12 +316,9 @@ load_config(home *h, bg_error *e)
 		else if ((h->sudoers_dir = strdup(v)) == NULL)
 			r = BG_ERR_NOMEM;
 	}
-	if (r == 0 && (v = kv_get(&d, "host-log")) != NULL) {
-		if (v[0] != '/')
-			r = bg_fail(e, BG_ERR_CORRUPT, "config: host-log must be an absolute path");
-		else if ((h->host_log = strdup(v)) == NULL)
-			r = BG_ERR_NOMEM;
-	}
+	for (size_t i = 0; r == 0 && i < d.n; i++)
+		if (strcmp(d.items[i].key, "host-log") == 0)
+			r = add_host_log(h, d.items[i].value, e);
 	if (r == 0 && (v = kv_get(&d, "krl-publish")) != NULL) {
 		if (v[0] != '/')
 			r = bg_fail(e, BG_ERR_CORRUPT, "config: krl-publish must be an absolute path");
@@ -385,7 +428,10 @@ home_close(home *h)
 	free(h->gate_command);
 	free(h->krl_publish);
 	free(h->sudoers_dir);
-	free(h->host_log);
+	for (size_t i = 0; i < h->nhost_logs; i++) {
+		free(h->host_logs[i].name);
+		free(h->host_logs[i].dir);
+	}
 	free(h->dir);
 	free(h);
 }

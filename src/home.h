@@ -29,6 +29,8 @@
 
 #include <stdint.h>
 
+#define HOME_MAX_HOST_LOGS 64
+
 typedef struct home {
 	char *dir;
 	store *st;
@@ -39,7 +41,12 @@ typedef struct home {
 	char *gate_command;    /* forced command for certificates */
 	char *krl_publish;     /* where else the KRL is written (single host) */
 	char *sudoers_dir;     /* where grant sudoers drop-ins go (single host) */
-	char *host_log;        /* the gate's log directory, read by reports (single host) */
+	/* the gates' log directories read by reports: "host-log: [NAME] DIR",
+	 * once per host (name NULL: the one host, unnamed) */
+	struct home_host_log {
+		char *name, *dir;
+	} host_logs[HOME_MAX_HOST_LOGS];
+	size_t nhost_logs;
 	char actor[129];
 	int64_t now;           /* UTC, read when the home is opened */
 } home;

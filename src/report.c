@@ -419,15 +419,14 @@ changes_one(void *vctx, uint64_t seq, const char *time, const char *event,
 }
 
 /*
- * With host-log configured (one host), the change sets the gate recorded
- * for this ticket: the host log is verified first, and each change set's
- * text must hash to what the log says, or it is reported as not matching
- * instead of shown.
+ * The change sets one host's gate recorded for this ticket: its log is
+ * verified first, and each change set's text must hash to what the log
+ * says, or it is reported as not matching instead of shown.  name is the
+ * host (NULL: the one host, unnamed).
  */
 static void
-section_changes(rctx *c, const ticket *t)
+host_changes(rctx *c, const ticket *t, const char *name, const char *dir)
 {
-	const char *dir = c->h->host_log;
 	sshkey_priv k;
 	audit_log log;
 	cs_list l = { NULL, 0, 0 };
@@ -436,20 +435,6 @@ section_changes(rctx *c, const ticket *t)
 	size_t i, ng = 0;
 	int r;
 
-	if (c->r)
-		return;
-	if (!c->as_json && !c->changed_header)
-		md(c, "\n## What changed, where, how to roll it back\n\n");
-	if (dir == NULL) {
-		if (c->as_json) {
-			json_key(&c->j, "changes");
-			json_null(&c->j);
-		} else
-			md(c, "\nChange sets are kept on the host: run `breakglass changes T-%lld` there "
-			    "(or set `host-log` in the config when the host is this machine).\n",
-			    (long long)t->id);
-		return;
-	}
 	if ((r = audit_host_key(dir, &k, &e2)) == 0) {
 		if ((r = audit_open(&log, dir, NULL, k.pk, &e2)) == 0) {
 			r = audit_each(&log, t->id, changes_one, &l, &e2);
@@ -460,26 +445,34 @@ section_changes(rctx *c, const ticket *t)
 	if (r == 0 && l.oom)
 		r = bg_fail(&e2, BG_ERR_NOMEM, "too many change sets");
 	if (c->as_json) {
-		json_key(&c->j, "changes");
 		json_obj_begin(&c->j);
+		json_kv_str(&c->j, "host", name);
 		json_kv_str(&c->j, "host_log", dir);
 		json_kv_bool(&c->j, "host_log_verified", r == 0);
 		if (r != 0)
 			json_kv_str(&c->j, "error", e2.msg);
 		json_key(&c->j, "change_sets");
 		json_arr_begin(&c->j);
-	} else if (r != 0) {
-		md(c, "\n**The host log at `");
-		md_text(c, dir);
-		md(c, "` could not be verified: ");
-		md_text(c, e2.msg);
-		md(c, ".** No change set from it is shown.\n");
-	} else if (l.n == 0) {
-		md(c, "\n### On the host\n\nThe host log (verified) records no change for this "
-		    "ticket.\n");
-	} else
-		md(c, "\n### On the host (%zu change set%s, from the verified host log)\n", l.n,
-		    l.n == 1 ? "" : "s");
+	} else {
+		md(c, "\n### On ");
+		if (name != NULL) {
+			md(c, "`");
+			md_text(c, name);
+			md(c, "`");
+		} else
+			md(c, "the host");
+		if (r != 0) {
+			md(c, "\n\n**The host log at `");
+			md_text(c, dir);
+			md(c, "` could not be verified: ");
+			md_text(c, e2.msg);
+			md(c, ".** No change set from it is shown.\n");
+		} else if (l.n == 0)
+			md(c, "\n\nThe host log (verified) records no change for this ticket.\n");
+		else
+			md(c, " (%zu change set%s, from the verified host log)\n", l.n,
+			    l.n == 1 ? "" : "s");
+	}
 	for (i = 0; r == 0 && i < l.n && c->r == 0; i++) {
 		buf path, text;
 		char hex[65];
@@ -520,13 +513,50 @@ section_changes(rctx *c, const ticket *t)
 		json_arr_end(&c->j);
 		json_obj_end(&c->j);
 	} else if (r == 0 && ng > 0) {
-		md(c, "\nTo put it back, on the host as root (each prints what it did and how to "
-		    "undo it; `--dry-run` first shows the plan):\n\n");
+		md(c, "\nTo put it back, on ");
+		if (name != NULL) {
+			md(c, "`");
+			md_text(c, name);
+			md(c, "`");
+		} else
+			md(c, "the host");
+		md(c, " as root (each prints what it did and how to undo it; `--dry-run` first "
+		    "shows the plan):\n\n");
 		for (i = 0; i < ng; i++)
 			md(c, "    breakglass rollback T-%lld --grant G-%lld\n", (long long)t->id,
 			    (long long)grants[i]);
 	}
 	free(l.v);
+}
+
+/* Every configured host's change sets (host-log lines), in config order. */
+static void
+section_changes(rctx *c, const ticket *t)
+{
+	size_t i;
+
+	if (c->r)
+		return;
+	if (!c->as_json && !c->changed_header)
+		md(c, "\n## What changed, where, how to roll it back\n\n");
+	if (c->h->nhost_logs == 0) {
+		if (c->as_json) {
+			json_key(&c->j, "changes");
+			json_null(&c->j);
+		} else
+			md(c, "\nChange sets are kept on the host: run `breakglass changes T-%lld` there "
+			    "(or name each host's log directory with `host-log` in the config).\n",
+			    (long long)t->id);
+		return;
+	}
+	if (c->as_json) {
+		json_key(&c->j, "changes");
+		json_arr_begin(&c->j);
+	}
+	for (i = 0; i < c->h->nhost_logs && c->r == 0; i++)
+		host_changes(c, t, c->h->host_logs[i].name, c->h->host_logs[i].dir);
+	if (c->as_json)
+		json_arr_end(&c->j);
 }
 
 static void

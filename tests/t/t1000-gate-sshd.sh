@@ -302,6 +302,33 @@ out_has "does not match the host log" "an altered change set is flagged, not sho
 cp "$T/cs.bak" "$cs"
 sed -i '/^host-log:/d' "$BREAKGLASS_HOME/config"
 
+# several hosts: one host-log line per host, each verified on its own
+rm -rf "$T/hostlog-web2" "$T/hostlog-web3"
+cp -a "$T/hostlog" "$T/hostlog-web2"
+cp -a "$T/hostlog" "$T/hostlog-web3"
+sed -i '0,/"event":"gate.changes"/s/"event":"gate.changes"/"event":"gate.chonges"/' "$T/hostlog-web3/audit.log"
+printf 'host-log: web1 %s\nhost-log: web2 %s\nhost-log: web3 %s\n' "$T/hostlog" "$T/hostlog-web2" \
+	"$T/hostlog-web3" >>"$BREAKGLASS_HOME/config"
+expect 0 "report over three hosts" bg report T-1
+out_has '^### On `web1` ([0-9]* change sets, from the verified host log)' "first host named"
+out_has '^### On `web2` ([0-9]* change sets, from the verified host log)' "second host named"
+out_has '^### On `web3`' "third host named"
+out_has 'The host log at `.*hostlog-web3` could not be verified' "an altered host log is flagged, its change sets not shown"
+out_has '^To put it back, on `web2` as root' "rollback commands per host"
+expect 0 "report over three hosts as JSON" bg report T-1 --json
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); my $c = $j->{changes};
+	exit((ref $c eq "ARRAY" && @$c == 3 && $c->[0]{host} eq "web1" && $c->[0]{host_log_verified}
+	    && @{$c->[1]{change_sets}} > 0 && !$c->[2]{host_log_verified} && $c->[2]{error}) ? 0 : 1)' <"$T/out" \
+	&& ok "JSON: one entry per host, verified or with the error" || not_ok "JSON: one entry per host, verified or with the error"
+printf 'host-log: %s\n' "$T/hostlog" >>"$BREAKGLASS_HOME/config"
+expect 3 "an unnamed host-log among named ones is refused" bg report T-1
+err_has "each names its host" "says how"
+sed -i '/^host-log:/d' "$BREAKGLASS_HOME/config"
+printf 'host-log: web1 relative/dir\n' >>"$BREAKGLASS_HOME/config"
+expect 3 "a relative host-log is refused" bg report T-1
+sed -i '/^host-log:/d' "$BREAKGLASS_HOME/config"
+rm -rf "$T/hostlog-web2" "$T/hostlog-web3"
+
 # privileged commands: exact argv through sudo, via a drop-in that exists
 # only while the grant is active (this test writes to /etc/sudoers.d)
 echo "sudoers-dir: /etc/sudoers.d" >>"$BREAKGLASS_HOME/config"
