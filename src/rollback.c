@@ -158,6 +158,7 @@ typedef struct pending {
 	int pfd, fd;
 	const char *name;
 	char tmp[48];
+	uint64_t dev, ino; /* of the parent, once known */
 } pending;
 
 typedef struct batch {
@@ -261,17 +262,21 @@ flush_batch(rb *t, batch *bt, int r)
 	}
 	for (i = 0; i < bt->n; i++) {
 		pending *pe = &bt->p[i];
+		struct stat sb;
 		int seen = 0;
-		struct stat a, b;
 
 		close(pe->fd);
 		if (pe->tmp[0] != '\0')
 			unlinkat(pe->pfd, pe->tmp, 0);
 		/* one fsync per distinct parent directory */
-		for (k = 0; r == 0 && k < i && !seen; k++)
-			seen = fstat(bt->p[k].pfd, &a) == 0 && fstat(pe->pfd, &b) == 0 &&
-			    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-		if (r == 0 && !seen)
+		pe->dev = pe->ino = 0;
+		if (r != 0 || fstat(pe->pfd, &sb) != 0)
+			continue;
+		pe->dev = (uint64_t)sb.st_dev;
+		pe->ino = (uint64_t)sb.st_ino;
+		for (k = 0; k < i && !seen; k++)
+			seen = bt->p[k].dev == pe->dev && bt->p[k].ino == pe->ino;
+		if (!seen)
 			(void)fsync(pe->pfd);
 	}
 	for (i = 0; i < bt->n; i++)
