@@ -4,7 +4,8 @@
  * The walk never follows a symlink: every directory is opened relative to
  * its root (pinned once) with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
  * | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV), every file relative to its
- * directory the same way and checked to be the inode that was listed.
+ * directory the same way, and each is checked to be the inode that was
+ * listed (a directory swapped in between fails the snapshot).
  */
 #include "snapshot.h"
 #include "fileio.h"
@@ -182,6 +183,8 @@ typedef struct dirjob {
 	struct dirjob *next;
 	int root;
 	char *rel;
+	dev_t dev;  /* the directory that was listed in its parent: the one */
+	ino_t ino;  /* walked, or the snapshot fails */
 } dirjob;
 
 /*
@@ -443,7 +446,7 @@ depth_of(const char *rel)
 
 /* Queue the directory rel of root for some thread to list. */
 static int
-push_dir(taker *t, int root, const char *rel)
+push_dir(taker *t, int root, const char *rel, const struct stat *sb)
 {
 	dirjob *j = malloc(sizeof(*j));
 
@@ -452,6 +455,8 @@ push_dir(taker *t, int root, const char *rel)
 		return BG_ERR_NOMEM;
 	}
 	j->root = root;
+	j->dev = sb->st_dev;
+	j->ino = sb->st_ino;
 	pthread_mutex_lock(&t->mu);
 	j->next = t->queue;
 	t->queue = j;
@@ -496,7 +501,7 @@ visit(walker *w, int root, int dfd, const char *name, const char *rel)
 		if (depth_of(rel) > SNAP_MAX_DEPTH)
 			return bg_fail(&w->e, BG_ERR_TOOLARGE, "directories nested deeper than %d "
 			    "levels", SNAP_MAX_DEPTH);
-		return push_dir(t, root, rel) == 0 ? 0 :
+		return push_dir(t, root, rel, &sb) == 0 ? 0 :
 		    bg_fail(&w->e, BG_ERR_NOMEM, "out of memory");
 	}
 	if (S_ISLNK(sb.st_mode)) {
@@ -569,6 +574,7 @@ walk_dir(walker *w, const dirjob *j)
 	taker *t = w->t;
 	DIR *d;
 	struct dirent *de;
+	struct stat sb;
 	buf child;
 	int dfd, r = 0;
 
@@ -579,6 +585,11 @@ walk_dir(walker *w, const dirjob *j)
 	if (dfd < 0)
 		return bg_fail(&w->e, BG_ERR_IO, "cannot list '%s': %s (changed while being "
 		    "snapshotted?)", j->rel, strerror(errno));
+	if (fstat(dfd, &sb) != 0 || sb.st_dev != j->dev || sb.st_ino != j->ino) {
+		close(dfd);
+		return bg_fail(&w->e, BG_ERR_IO, "directory '%s' changed while being snapshotted",
+		    j->rel);
+	}
 	if ((d = fdopendir(dfd)) == NULL) {
 		close(dfd);
 		return bg_fail(&w->e, BG_ERR_IO, "cannot list '%s'", j->rel);
@@ -1094,7 +1105,7 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 		en->type = 'd';
 		memcpy(en->hash, "-", 2);
 		fill_meta(en, &sb);
-		if ((r = push_dir(&t, (int)i, "")) != 0) {
+		if ((r = push_dir(&t, (int)i, "", &sb)) != 0) {
 			r = bg_fail(e, r, "out of memory");
 			goto out;
 		}
