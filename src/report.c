@@ -418,6 +418,19 @@ changes_one(void *vctx, uint64_t seq, const char *time, const char *event,
 	return 0;
 }
 
+/* A host as the report names it: `name`, or "the host" when there is one. */
+static void
+md_host(rctx *c, const char *name)
+{
+	if (name == NULL) {
+		md(c, "the host");
+		return;
+	}
+	md(c, "`");
+	md_text(c, name);
+	md(c, "`");
+}
+
 /*
  * The change sets one host's gate recorded for this ticket: its log is
  * verified first, and each change set's text must hash to what the log
@@ -455,12 +468,7 @@ host_changes(rctx *c, const ticket *t, const char *name, const char *dir)
 		json_arr_begin(&c->j);
 	} else {
 		md(c, "\n### On ");
-		if (name != NULL) {
-			md(c, "`");
-			md_text(c, name);
-			md(c, "`");
-		} else
-			md(c, "the host");
+		md_host(c, name);
 		if (r != 0) {
 			md(c, "\n\n**The host log at `");
 			md_text(c, dir);
@@ -514,12 +522,7 @@ host_changes(rctx *c, const ticket *t, const char *name, const char *dir)
 		json_obj_end(&c->j);
 	} else if (r == 0 && ng > 0) {
 		md(c, "\nTo put it back, on ");
-		if (name != NULL) {
-			md(c, "`");
-			md_text(c, name);
-			md(c, "`");
-		} else
-			md(c, "the host");
+		md_host(c, name);
 		md(c, " as root (each prints what it did and how to undo it; `--dry-run` first "
 		    "shows the plan):\n\n");
 		for (i = 0; i < ng; i++)

@@ -108,6 +108,15 @@ scan_have_hyperscan(void)
 #endif
 }
 
+/* The per-rule compiled-pattern slots (filled at first use); 0 or -1. */
+static int
+alloc_slots(scan_engine *eng)
+{
+	eng->pat = calloc(eng->nrules, sizeof(*eng->pat));
+	eng->trig = calloc(eng->nrules, sizeof(*eng->trig));
+	return eng->pat != NULL && eng->trig != NULL ? 0 : -1;
+}
+
 /*
  * The rules.  With the built-in database they are parsed only when the
  * first candidate needs confirming: vectorscan needs none of them, and
@@ -125,9 +134,7 @@ engine_rules(const scan_engine *ceng)
 	pthread_mutex_lock(&eng->lock);
 	if (eng->rules_state == 0) {
 		int ok = rules_parse(eng->text, eng->len, eng->name, &eng->rules, NULL) == 0 &&
-		    eng->rules.n == eng->nrules &&
-		    (eng->pat = calloc(eng->nrules, sizeof(*eng->pat))) != NULL &&
-		    (eng->trig = calloc(eng->nrules, sizeof(*eng->trig))) != NULL;
+		    eng->rules.n == eng->nrules && alloc_slots(eng) == 0;
 
 		if (!ok) {
 			rules_release(&eng->rules);
@@ -1458,9 +1465,7 @@ engine_new(const char *text, size_t len, const char *name, int kind, int eager,
 		goto fail;
 	eng->nrules = eng->rules.n;
 	eng->rules_state = 1;
-	eng->pat = calloc(eng->rules.n, sizeof(*eng->pat));
-	eng->trig = calloc(eng->rules.n, sizeof(*eng->trig));
-	if (eng->pat == NULL || eng->trig == NULL) {
+	if (alloc_slots(eng) != 0) {
 		r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
 		goto fail;
 	}

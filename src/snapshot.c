@@ -149,18 +149,27 @@ snapshot_find(const snapshot *s, int root, const char *path)
 	return bsearch(&key, s->e, s->n, sizeof(*s->e), entry_cmp);
 }
 
-static snap_entry *
-add_entry(snapshot *s)
+/* Room for need entries in s (doubling, at most 16 M); 0 or -1. */
+static int
+reserve_entries(snapshot *s, size_t need)
 {
-	if (s->n == s->cap) {
+	while (s->cap < need) {
 		size_t nc = s->cap ? s->cap * 2 : 1024;
 		snap_entry *v;
 
 		if (nc > 16u * 1024 * 1024 || (v = realloc(s->e, nc * sizeof(*v))) == NULL)
-			return NULL;
+			return -1;
 		s->e = v;
 		s->cap = nc;
 	}
+	return 0;
+}
+
+static snap_entry *
+add_entry(snapshot *s)
+{
+	if (reserve_entries(s, s->n + 1) != 0)
+		return NULL;
 	memset(&s->e[s->n], 0, sizeof(s->e[0]));
 	return &s->e[s->n++];
 }
@@ -444,6 +453,19 @@ depth_of(const char *rel)
 	return d;
 }
 
+/* Free the directories still queued (after a failure). */
+static void
+drop_queue(taker *t)
+{
+	while (t->queue != NULL) {
+		dirjob *j = t->queue;
+
+		t->queue = j->next;
+		free(j->rel);
+		free(j);
+	}
+}
+
 /* Queue the directory rel of root for some thread to list. */
 static int
 push_dir(taker *t, int root, const char *rel, const struct stat *sb)
@@ -702,13 +724,7 @@ walk_all(taker *t, snapshot *out)
 	for (i = 1; i <= started; i++)
 		pthread_join(th[i], NULL);
 	r = t->failed;
-	while (t->queue != NULL) { /* left by a failure */
-		dirjob *j = t->queue;
-
-		t->queue = j->next;
-		free(j->rel);
-		free(j);
-	}
+	drop_queue(t); /* left by a failure */
 	for (i = 0; i < nw; i++)
 		total += w[i].out.n;
 	if (r == 0) {
@@ -1142,13 +1158,7 @@ out:
 	for (i = 0; i < SNAP_MAX_ROOTS; i++)
 		if (t.rootfd[i] >= 0)
 			close(t.rootfd[i]);
-	while (t.queue != NULL) { /* queued, never walked */
-		dirjob *j = t.queue;
-
-		t.queue = j->next;
-		free(j->rel);
-		free(j);
-	}
+	drop_queue(&t); /* queued, never walked */
 	pthread_mutex_destroy(&t.mu);
 	pthread_cond_destroy(&t.cv);
 	snapshot_list_free(ids, nids);
@@ -1400,17 +1410,8 @@ parse_entries(const char *p, const char *end, snapshot *s, size_t *line)
 	}
 	if (r == 0) {
 		/* join: the second half's entries move to s */
-		while (r == 0 && s->cap < s->n + j.part.n) {
-			size_t nc = s->cap ? s->cap * 2 : 1024;
-			snap_entry *v = nc > 16u * 1024 * 1024 ? NULL : realloc(s->e, nc * sizeof(*v));
-
-			if (v == NULL)
-				r = BG_ERR_NOMEM;
-			else {
-				s->e = v;
-				s->cap = nc;
-			}
-		}
+		if (reserve_entries(s, s->n + j.part.n) != 0)
+			r = BG_ERR_NOMEM;
 		if (r == 0 && j.part.n > 0) {
 			size_t at = s->n;
 
