@@ -101,13 +101,13 @@ $(BUILD)/libbreakglass.a: $(LIBOBJ)
 $(BUILD)/breakglass: $(CMDOBJ) $(BUILD)/libbreakglass.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CMDOBJ) $(BUILD)/libbreakglass.a $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libbreakglass.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libbreakglass.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libbreakglass.a \
 	    $(LIBS) $(CMOCKA_LIBS)
 
 # the candidate-pattern rewriting lives in the compiler side of scan.c
-$(BUILD)/tests/hs-trim: tests/unit/hs-trim.c tests/unit/unit.h $(GEN_HSDB_OBJ)
+$(BUILD)/tests/hs-trim: tests/unit/hs-trim.c $(wildcard tests/unit/*.h) $(GEN_HSDB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(GEN_HSDB_OBJ) $(PKG_LIBS) \
 	    $(HS_FULL) -lm $(CMOCKA_LIBS)

@@ -46,6 +46,7 @@ rule_release(rule *r)
 	free(r->pattern);
 	free(r->b64_contains);
 	free(r->trigger);
+	free(r->candidate);
 	texts_free(r->allow, r->nallow);
 	texts_free(r->examples, r->nexamples);
 	texts_free(r->nots, r->nnots);
@@ -185,7 +186,81 @@ set_once(char **slot, const char *v, size_t n, const char *key, size_t line, bg_
 
 /* Bits for keys seen once per rule (the char* ones track themselves). */
 enum { SEEN_SECRET = 1, SEEN_ENTROPY = 2, SEEN_CHECKSUM = 4, SEEN_BLOCK = 8,
-	SEEN_WINDOW = 16, SEEN_FILTER = 32 };
+	SEEN_WINDOW = 16, SEEN_FILTER = 32, SEEN_EXTEND = 64 };
+
+/* A class body ("A-Za-z0-9_.-") as a bit set; a '-' first or last is
+ * itself.  -1 when empty or not printable ASCII. */
+static int
+parse_class(const char *v, size_t n, unsigned char set[32])
+{
+	size_t i;
+
+	memset(set, 0, 32);
+	if (n == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char a = (unsigned char)v[i], b = a, c;
+
+		if (a <= ' ' || a > '~')
+			return -1;
+		if (i + 2 < n && v[i + 1] == '-') {
+			b = (unsigned char)v[i + 2];
+			if (b <= ' ' || b > '~' || b < a)
+				return -1;
+			i += 2;
+		}
+		for (c = a; c <= b; c++)
+			set[c >> 3] |= (unsigned char)(1u << (c & 7));
+	}
+	return 0;
+}
+
+/*
+ * 1 when c is a prefix of pattern p that ends between two top-level atoms:
+ * outside any class, group or escape, not followed by a quantifier, and
+ * with no top-level alternation in p.  Every match of p then begins with a
+ * match of c (same start, ending inside it), which is what the candidate
+ * stage needs.  \Q...\E and POSIX classes are not followed: refused.
+ */
+static int
+top_level_prefix(const char *p, const char *c)
+{
+	size_t n = strlen(c), i = 0, depth = 0, w;
+	int cls = 0;
+
+	if (n == 0 || strncmp(p, c, n) != 0 || p[n] == '\0' || strchr("*+?{", p[n]) != NULL)
+		return 0;
+	for (; p[i] != '\0'; i += w) {
+		w = 1;
+		if (i == n && (cls || depth != 0))
+			return 0; /* the cut is inside a class or a group */
+		if (p[i] == '\\') {
+			if (p[i + 1] == '\0' || p[i + 1] == 'Q')
+				return 0;
+			w = 2;
+		} else if (cls) {
+			if (p[i] == '[' && p[i + 1] == ':')
+				return 0;
+			if (p[i] == ']')
+				cls = 0;
+		} else if (p[i] == '[') {
+			cls = 1;
+			w += p[i + w] == '^';
+			w += p[i + w] == ']'; /* a leading ']' is a member */
+		} else if (p[i] == '(') {
+			depth++;
+		} else if (p[i] == ')') {
+			if (depth == 0)
+				return 0;
+			depth--;
+		} else if (p[i] == '|' && depth == 0) {
+			return 0;
+		}
+		if (i < n && i + w > n)
+			return 0; /* the cut splits an escape or a class opening */
+	}
+	return 1;
+}
 
 static int
 set_key(rule *ru, unsigned *seen, const char *k, size_t kn, const char *v, size_t vn,
@@ -209,6 +284,8 @@ set_key(rule *ru, unsigned *seen, const char *k, size_t kn, const char *v, size_
 		return set_once(&ru->pattern, v, vn, "pattern", line, e);
 	if (KEY("trigger"))
 		return set_once(&ru->trigger, v, vn, "trigger", line, e);
+	if (KEY("candidate"))
+		return set_once(&ru->candidate, v, vn, "candidate", line, e);
 	if (KEY("b64-contains"))
 		return set_once(&ru->b64_contains, v, vn, "b64-contains", line, e);
 	if (KEY("example"))
@@ -257,6 +334,13 @@ set_key(rule *ru, unsigned *seen, const char *k, size_t kn, const char *v, size_
 			return bg_fail(e, BG_ERR_INVALID, "line %zu: unknown block (known: pem, putty)", line);
 		return 0;
 	}
+	if (KEY("extend-left")) {
+		ONCE(SEEN_EXTEND);
+		if (parse_class(v, vn, ru->extend_left) != 0)
+			return bg_fail(e, BG_ERR_INVALID,
+			    "line %zu: extend-left is characters and ranges (a-z) of printable ASCII", line);
+		return 0;
+	}
 	if (KEY("filter")) {
 		ONCE(SEEN_FILTER);
 		if (vn == 7 && memcmp(v, "generic", 7) == 0)
@@ -281,6 +365,13 @@ finish_rule(const rule *ru, const char *name, bg_error *e)
 	if (missing != NULL)
 		return bg_fail(e, BG_ERR_INVALID, "%s: line %zu: rule '%s' has no %s", name,
 		    ru->line, ru->id, missing);
+	if (ru->candidate != NULL && ru->trigger != NULL)
+		return bg_fail(e, BG_ERR_INVALID, "%s: line %zu: rule '%s' has both a trigger and a candidate",
+		    name, ru->line, ru->id);
+	if (ru->candidate != NULL && !top_level_prefix(ru->pattern, ru->candidate))
+		return bg_fail(e, BG_ERR_INVALID,
+		    "%s: line %zu: rule '%s': the candidate must be the pattern's beginning, cut between two top-level parts",
+		    name, ru->line, ru->id);
 	if (ru->window != 4096 && ru->trigger == NULL)
 		return bg_fail(e, BG_ERR_INVALID, "%s: line %zu: rule '%s' has a window but no trigger",
 		    name, ru->line, ru->id);

@@ -34,9 +34,11 @@ typedef struct rule {
 	int checksum;    /* RULE_CK_* */
 	char *b64_contains;
 	int block;       /* RULE_BLOCK_* */
+	char *candidate; /* a top-level prefix of pattern for vectorscan, or NULL */
 	char *trigger;   /* regex or NULL */
 	size_t window;   /* bytes after a trigger line (default 4096) */
 	int filter;      /* RULE_FILTER_* */
+	unsigned char extend_left[32]; /* bit set: bytes a reported match extends over */
 	rule_text *allow, *examples, *nots;
 	size_t nallow, nexamples, nnots;
 	size_t line;     /* line of the [id] header */

@@ -78,14 +78,20 @@ struct scan_engine {
 typedef struct cand {
 	unsigned id; /* rule, or nrules + rule for its trigger */
 	size_t ls, le;
+	size_t st; /* no match of the rule on the line starts before st */
 } cand;
+
+typedef struct last_cand {
+	size_t le; /* end of the id's last candidate line, or SIZE_MAX */
+	size_t ci; /* its index in c->c */
+} last_cand;
 
 struct scan_ctx {
 	const scan_engine *eng;
 	pcre2_match_data *md;
 	cand *c;
 	size_t nc, capc;
-	size_t *last_le;  /* per id: end of the last candidate line */
+	last_cand *last;  /* per id: its last candidate line */
 	size_t *done_upto; /* per rule: trigger windows scanned up to here */
 	scan_hit *h;
 	size_t nh, caph;
@@ -223,25 +229,6 @@ scan_entropy(const char *s, size_t n)
 }
 
 static int
-contains_ci(const char *v, size_t n, const char *w)
-{
-	char low[512];
-	size_t i;
-
-	if (n > sizeof(low)) {
-		size_t l = strlen(w);
-
-		for (i = 0; i + l <= n; i++)
-			if (strncasecmp(v + i, w, l) == 0)
-				return 1;
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		low[i] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
-	return memmem(low, n, w, strlen(w)) != NULL;
-}
-
-static int
 is_ident_start(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
@@ -257,12 +244,15 @@ is_ident(unsigned char c)
 static int
 placeholder(const char *v, size_t n)
 {
-	static const char *const whole[] = {
-		"password", "passwd", "secret", "token", "none", "null", "nil", "empty",
-		"todo", "tbd", "hidden", "masked", "notset", "not-set", "undefined",
-		"test", "testing", "admin", "pass", "123456", "12345678", "123456789",
-		"letmein", "qwerty", "default", "required", "optional", "string", NULL
+#define W(w) { w, sizeof(w) - 1 }
+	static const struct { const char *s; size_t n; } whole[] = {
+		W("password"), W("passwd"), W("secret"), W("token"), W("none"), W("null"),
+		W("nil"), W("empty"), W("todo"), W("tbd"), W("hidden"), W("masked"), W("notset"),
+		W("not-set"), W("undefined"), W("test"), W("testing"), W("admin"), W("pass"),
+		W("123456"), W("12345678"), W("123456789"), W("letmein"), W("qwerty"),
+		W("default"), W("required"), W("optional"), W("string")
 	};
+#undef W
 	static const char *const parts[] = {
 		"example", "xxxx", "changeme", "change_me", "change-me", "placeholder",
 		"redacted", "your_", "your-", "yourpass", "yourtoken", "yourkey", "dummy",
@@ -284,8 +274,8 @@ placeholder(const char *v, size_t n)
 			return 1;
 	} else if (v[0] != '\0' && strchr("<{%[*#@", v[0]) != NULL)
 		return 1;
-	for (i = 0; whole[i] != NULL; i++)
-		if (strlen(whole[i]) == n && strncasecmp(whole[i], v, n) == 0)
+	for (i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (whole[i].n == n && strncasecmp(whole[i].s, v, n) == 0)
 			return 1;
 	/* one pass: counts, and a lower-case copy of the first 256 bytes */
 	for (i = 0; i < n; i++) {
@@ -323,47 +313,57 @@ is_uuid(const char *v, size_t n)
 	return 1;
 }
 
-/* The "generic" filter: values that are code, references, paths or ids. */
+/* The "generic" filter: values that are code, references, paths or ids.
+ * One pass over the value collects what each test needs. */
 static int
 looks_like_code(const char *v, size_t n)
 {
 	static const char *const ext[] = { ".pem", ".key", ".crt", ".json", ".txt", ".yaml",
 		".yml", ".env", ".p12", ".pfx", ".jks", NULL };
-	size_t i, upper = 0, digits = 0, dots = 0;
-	int ident = 1, upper_snake = 1, all_digits = 1, seg_start = 1;
+	size_t i, upper = 0, digits = 0, dots = 0, last_dot = SIZE_MAX;
+	int ident = 1, upper_snake = 1, all_digits = 1, seg_start = 1, underscore = 0;
+	int lower_words = 1, sep = 0;
 
 	if (n == 0)
 		return 1;
 	if (v[0] == '/' || v[0] == '~' || (n > 1 && v[0] == '.' && v[1] == '/'))
 		return 1; /* a path */
-	if (memchr(v, '(', n) || memchr(v, ')', n) || memchr(v, '[', n) || memchr(v, ']', n) ||
-	    memchr(v, '{', n) || memchr(v, '}', n))
-		return 1;
-	if (contains_ci(v, n, "://") || contains_ci(v, n, "->"))
-		return 1;
-	if (is_uuid(v, n))
-		return 1;
-	for (i = 0; ext[i] != NULL; i++) {
-		size_t l = strlen(ext[i]);
-
-		if (n > l && strncasecmp(v + n - l, ext[i], l) == 0)
-			return 1;
-	}
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
+		int is_upper = c >= 'A' && c <= 'Z', is_digit = c >= '0' && c <= '9';
 
-		if (c < '0' || c > '9')
+		switch (c) {
+		case '(': case ')': case '[': case ']': case '{': case '}':
+			return 1; /* a call, an index, a template */
+		case ':':
+			if (i + 2 < n && v[i + 1] == '/' && v[i + 2] == '/')
+				return 1; /* a URL */
+			break;
+		case '-':
+			if (i + 1 < n && v[i + 1] == '>')
+				return 1; /* ptr->field */
+			break;
+		default:
+			break;
+		}
+		if (!is_digit)
 			all_digits = 0;
-		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+		if (!(is_upper || is_digit || c == '_'))
 			upper_snake = 0;
-		if (c >= 'A' && c <= 'Z')
-			upper++;
-		if (c >= '0' && c <= '9')
-			digits++;
+		underscore |= c == '_';
+		upper += (size_t)is_upper;
+		digits += (size_t)is_digit;
+		if (lower_words) {
+			if (c == '-' || c == '_' || c == '.')
+				sep = 1;
+			else if (c < 'a' || c > 'z')
+				lower_words = 0;
+		}
 		if (c == '.') {
 			if (seg_start)
 				ident = 0;
 			dots++;
+			last_dot = i;
 			seg_start = 1;
 			continue;
 		}
@@ -373,22 +373,18 @@ looks_like_code(const char *v, size_t n)
 	}
 	if (seg_start)
 		ident = 0; /* ends with '.' */
+	if (is_uuid(v, n))
+		return 1;
+	if (last_dot != SIZE_MAX && n - last_dot <= 5 && last_dot > 0)
+		for (i = 0; ext[i] != NULL; i++)
+			if (strlen(ext[i]) == n - last_dot &&
+			    strncasecmp(v + last_dot, ext[i], n - last_dot) == 0)
+				return 1; /* a file name */
 	if (all_digits)
 		return 1;
-	{
-		int sep = 0;
-
-		/* v is not NUL-terminated: no str* functions on it */
-		for (i = 0; i < n; i++) {
-			if (v[i] == '-' || v[i] == '_' || v[i] == '.')
-				sep = 1;
-			else if (v[i] < 'a' || v[i] > 'z')
-				break;
-		}
-		if (i == n && sep)
-			return 1; /* quoted-string, token_type: words */
-	}
-	if (upper_snake && memchr(v, '_', n) != NULL)
+	if (lower_words && sep)
+		return 1; /* quoted-string, token_type: words */
+	if (upper_snake && underscore)
 		return 1; /* MY_TOKEN_VAR: a reference */
 	if (ident && dots > 0)
 		return 1; /* self.token, process.env.KEY */
@@ -602,13 +598,23 @@ secret_ok(const rule *ru, const char *v, size_t n)
 	return 1;
 }
 
-/* Run rule ri over line [ls, le); add each confirmed secret. */
+static int
+in_set(const unsigned char set[32], unsigned char ch)
+{
+	return set[ch >> 3] >> (ch & 7) & 1;
+}
+
+/*
+ * Run rule ri over line [ls, le); add each confirmed secret.  No match
+ * starts before st (>= ls): the search starts there, but a match still
+ * extends left (extend-left) as far as the search would have begun.
+ */
 static void
-confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le)
+confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le, size_t st)
 {
 	const rule *ru = &c->eng->rules.r[ri];
 	pcre2_code *code = get_code(c->eng, &c->eng->pat[ri], ru->pattern);
-	size_t pos = ls;
+	size_t pos = ls, from = st > ls ? st : ls;
 
 	if (le > ls && c->s[le - 1] == '\r')
 		le--; /* CRLF: the line ends before the CR */
@@ -619,9 +625,10 @@ confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le)
 		return;
 	}
 	while (pos <= le) {
-		int rc = pcre2_match(code, (PCRE2_SPTR)c->s, le, pos, 0, c->md, NULL);
+		int rc = from <= le ? pcre2_match(code, (PCRE2_SPTR)c->s, le, from, 0, c->md, NULL) :
+		    PCRE2_ERROR_NOMATCH;
 		PCRE2_SIZE *ov;
-		size_t a, b, sa, sb;
+		size_t a, b, sa, sb, next;
 
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return;
@@ -634,6 +641,10 @@ confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le)
 		ov = pcre2_get_ovector_pointer(c->md);
 		a = ov[0];
 		b = ov[1];
+		next = b > a ? b : b + 1;
+		/* the rest of a key name the pattern starts inside, for display */
+		while (a > pos && in_set(ru->extend_left, (unsigned char)c->s[a - 1]))
+			a--;
 		if ((unsigned)rc > ru->secret && ov[2 * ru->secret] != PCRE2_UNSET) {
 			sa = ov[2 * ru->secret];
 			sb = ov[2 * ru->secret + 1];
@@ -644,7 +655,7 @@ confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le)
 					sb = block_end(c->s, c->n, sb, ru->block);
 					if (!block_has_body(c->s + hdr, sb - hdr)) {
 						/* a marker in code or prose, not a key */
-						pos = b > a ? b : b + 1;
+						pos = from = next;
 						continue;
 					}
 				}
@@ -652,7 +663,7 @@ confirm(scan_ctx *c, unsigned ri, size_t ls, size_t le)
 					return;
 			}
 		}
-		pos = b > a ? b : b + 1;
+		pos = from = next;
 	}
 }
 
@@ -696,7 +707,7 @@ process(scan_ctx *c, const cand *k)
 	size_t p, lim;
 
 	if (k->id < rs->n) {
-		confirm(c, k->id, k->ls, k->le);
+		confirm(c, k->id, k->ls, k->le, k->st);
 		return;
 	}
 	ri = k->id - (unsigned)rs->n;
@@ -710,7 +721,7 @@ process(scan_ctx *c, const cand *k)
 	for (;;) {
 		size_t le = line_end(c->s, c->n, p);
 
-		confirm(c, ri, p, le);
+		confirm(c, ri, p, le, p);
 		p = le + 1;
 		if (le >= c->n || p >= lim)
 			break;
@@ -719,7 +730,7 @@ process(scan_ctx *c, const cand *k)
 }
 
 static int
-add_cand(scan_ctx *c, unsigned id, size_t ls, size_t le)
+add_cand(scan_ctx *c, unsigned id, size_t ls, size_t le, size_t st)
 {
 	if (c->nc == c->capc) {
 		size_t cap = c->capc ? c->capc * 2 : 256;
@@ -735,6 +746,7 @@ add_cand(scan_ctx *c, unsigned id, size_t ls, size_t le)
 	c->c[c->nc].id = id;
 	c->c[c->nc].ls = ls;
 	c->c[c->nc].le = le;
+	c->c[c->nc].st = st;
 	c->nc++;
 	return 0;
 }
@@ -747,17 +759,26 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
     void *ctx)
 {
 	scan_ctx *c = ctx;
-	size_t end = c->base + (size_t)to, ls, le;
+	size_t end = c->base + (size_t)to, start, ls, le;
 
-	(void)from;
 	(void)flags;
 	if (end == 0)
 		return 0;
-	if (c->last_le[id] != SIZE_MAX && end - 1 <= c->last_le[id])
-		return 0; /* this line is already a candidate */
+	/* with HS_FLAG_SOM_LEFTMOST (rules with a candidate) from is where
+	 * the leftmost match ending here starts; otherwise 0 */
+	start = c->base + (size_t)from;
+	if (c->last[id].le != SIZE_MAX && end - 1 <= c->last[id].le) {
+		/* this line is already a candidate */
+		cand *k = &c->c[c->last[id].ci];
+
+		if (start < k->st)
+			k->st = start > k->ls ? start : k->ls;
+		return 0;
+	}
 	line_of(c->s, c->n, end - 1, &ls, &le);
-	c->last_le[id] = le;
-	return add_cand(c, id, ls, le) != 0; /* nonzero stops the scan */
+	c->last[id].le = le;
+	c->last[id].ci = c->nc;
+	return add_cand(c, id, ls, le, start > ls ? start : ls) != 0; /* nonzero stops the scan */
 }
 
 static int
@@ -799,7 +820,7 @@ candidates_pcre2(scan_ctx *c, unsigned id, const char *pattern, compiled *slot)
 		/* every line is a candidate; confirm() fails closed on each */
 		while (pos < c->n || (pos == 0 && c->n == 0)) {
 			le = line_end(c->s, c->n, pos);
-			if (add_cand(c, id, pos, le) != 0)
+			if (add_cand(c, id, pos, le, pos) != 0)
 				return -1;
 			pos = le + 1;
 			if (le >= c->n)
@@ -820,7 +841,7 @@ candidates_pcre2(scan_ctx *c, unsigned id, const char *pattern, compiled *slot)
 			a = pcre2_get_ovector_pointer(c->md)[0];
 		}
 		line_of(c->s, c->n, a, &ls, &le);
-		if (add_cand(c, id, ls, le) != 0)
+		if (add_cand(c, id, ls, le, ls) != 0)
 			return -1;
 		if (le >= c->n)
 			break;
@@ -837,6 +858,32 @@ cand_cmp(const void *x, const void *y)
 	if (a->ls != b->ls)
 		return a->ls < b->ls ? -1 : 1;
 	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/*
+ * Vectorscan reports in the order matches end, so its candidates come
+ * sorted by line, out of order only among the rules of one line: an
+ * insertion sort finishes in about one pass.  The PCRE2 stage lists them
+ * rule by rule; past a budget of moves the rest is left to qsort.
+ */
+static void
+sort_cands(cand *c, size_t n)
+{
+	size_t i, j, moves = 0;
+
+	for (i = 1; i < n; i++) {
+		cand x = c[i];
+
+		for (j = i; j > 0 && cand_cmp(&x, &c[j - 1]) < 0; j--) {
+			c[j] = c[j - 1];
+			if (++moves > 4 * n) {
+				c[j - 1] = x;
+				qsort(c, n, sizeof(*c), cand_cmp);
+				return;
+			}
+		}
+		c[j] = x;
+	}
 }
 
 static int
@@ -866,7 +913,7 @@ scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t
 	c->nc = c->nh = 0;
 	c->oom = 0;
 	for (i = 0; i < 2 * nr; i++)
-		c->last_le[i] = SIZE_MAX;
+		c->last[i].le = SIZE_MAX;
 	memset(c->done_upto, 0, nr * sizeof(*c->done_upto));
 	if (n == 0)
 		return 0;
@@ -892,8 +939,7 @@ scan_ctx_run(scan_ctx *c, const char *s, size_t n, const scan_hit **hits, size_t
 		return bg_fail(e, BG_ERR_INVALID, "the secret scanner's rules cannot be read");
 	/* one processing order for both engines: by line (trigger windows
 	 * depend on it), then rule */
-	if (c->nc > 1)
-		qsort(c->c, c->nc, sizeof(*c->c), cand_cmp);
+	sort_cands(c->c, c->nc);
 	for (i = 0; i < c->nc && !c->oom; i++)
 		process(c, &c->c[i]);
 	if (c->oom)
@@ -1327,16 +1373,20 @@ build_hs(scan_engine *eng, bg_error *e)
 	for (i = 0; i < rs->n; i++) {
 		const rule *ru = &rs->r[i];
 
-		pats[i] = bg_test_hs_trimmed(ru->trigger != NULL ? ru->trigger : ru->pattern);
+		pats[i] = bg_test_hs_trimmed(ru->trigger != NULL ? ru->trigger :
+		    ru->candidate != NULL ? ru->candidate : ru->pattern);
 		if (pats[i] == NULL) {
 			r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		ids[i] = (unsigned)(ru->trigger != NULL ? rs->n + i : i);
-		flags[i] = HS_FLAG_MULTILINE;
+		/* a candidate (typically a keyword list) also reports where
+		 * it starts, so that confirming starts there; the others
+		 * report 0, which confirm() reads as the line start */
+		flags[i] = HS_FLAG_MULTILINE | (ru->candidate != NULL ? HS_FLAG_SOM_LEFTMOST : 0);
 	}
-	/* a trimmed pattern Hyperscan refuses (it may now match empty) is
-	 * used untrimmed */
+	/* a pattern Hyperscan refuses is tried without its start of match,
+	 * then untrimmed (a trimmed pattern may match empty) */
 	while (hs_compile_multi(pats, flags, ids, (unsigned)rs->n, HS_MODE_BLOCK, NULL, &eng->db,
 	    &ce) != HS_SUCCESS && ce != NULL && ce->expression >= 0 &&
 	    (size_t)ce->expression < rs->n) {
@@ -1344,6 +1394,12 @@ build_hs(scan_engine *eng, bg_error *e)
 		const rule *ru = &rs->r[k];
 		const char *orig = ru->trigger != NULL ? ru->trigger : ru->pattern;
 
+		if (flags[k] & HS_FLAG_SOM_LEFTMOST) {
+			flags[k] &= ~(unsigned)HS_FLAG_SOM_LEFTMOST;
+			hs_free_compile_error(ce);
+			ce = NULL;
+			continue;
+		}
 		if (strcmp(pats[k], orig) == 0)
 			break;
 		free((char *)pats[k]);
@@ -1559,9 +1615,9 @@ scan_ctx_new(const scan_engine *eng)
 		return NULL;
 	c->eng = eng;
 	c->md = pcre2_match_data_create(16, NULL);
-	c->last_le = calloc(2 * eng->nrules, sizeof(*c->last_le));
+	c->last = calloc(2 * eng->nrules, sizeof(*c->last));
 	c->done_upto = calloc(eng->nrules, sizeof(*c->done_upto));
-	if (c->md == NULL || c->last_le == NULL || c->done_upto == NULL)
+	if (c->md == NULL || c->last == NULL || c->done_upto == NULL)
 		goto fail;
 #ifdef BG_HAVE_HS
 	if (eng->kind == SCAN_ENGINE_HYPERSCAN && hs_clone_scratch(eng->proto, &c->scratch) != HS_SUCCESS)
@@ -1582,7 +1638,7 @@ scan_ctx_free(scan_ctx *c)
 #ifdef BG_HAVE_HS
 	hs_free_scratch(c->scratch);
 #endif
-	free(c->last_le);
+	free(c->last);
 	free(c->done_upto);
 	free(c->c);
 	free(c->h);

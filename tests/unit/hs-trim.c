@@ -6,6 +6,7 @@
  * Built only with vectorscan (it links the compiler side of scan.c).
  */
 #include "unit.h"
+#include "scan-candidate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,20 @@ rewrites(void **state)
 	assert_int_equal(bad, 0);
 }
 
+static void
+candidate_on_both_engines(void **state)
+{
+	(void)state;
+	check_candidate_rule(SCAN_ENGINE_PCRE2);
+	check_candidate_rule(SCAN_ENGINE_HYPERSCAN);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rewrites),
+		cmocka_unit_test(candidate_on_both_engines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
  */
 #include "unit.h"
 #include "scan.h"
+#include "scan-candidate.h"
 
 static scan_engine *hs_eng, *pc_eng;
 
@@ -372,6 +373,20 @@ rules_parser_refuses(void **state)
 		{ "[a]\ntitle = t\nprovider = p\npattern = x\nexample = x\nnot = y\nwindow = 10\n",
 		  "window but no trigger" },
 		{ "[a]\ntitle = t\x01\n", "control character" },
+#define R "[a]\ntitle = t\nprovider = p\nexample = x\nnot = y\n"
+		{ R "pattern = abc=(x+)\ncandidate = abd\n", "the candidate must be" },
+		{ R "pattern = (?:ab|cd)=(x+)\ncandidate = (?:ab\n", "the candidate must be" },
+		{ R "pattern = ab=(x+)|cd=(y+)\ncandidate = ab\n", "the candidate must be" },
+		{ R "pattern = abc+=(x+)\ncandidate = abc\n", "the candidate must be" },
+		{ R "pattern = ab[cd]=(x+)\ncandidate = ab[c\n", "the candidate must be" },
+		{ R "pattern = ab\\d=(x+)\ncandidate = ab\\\n", "the candidate must be" },
+		{ R "pattern = abc=(x+)\ncandidate = abc=(x+)\n", "the candidate must be" },
+		{ R "pattern = ab\\Qc\\E=(x+)\ncandidate = ab\n", "the candidate must be" },
+		{ R "pattern = abc=(x+)\ncandidate = abc\ntrigger = z\n", "both a trigger and a candidate" },
+		{ R "pattern = x\nextend-left = z-a\n", "extend-left is" },
+		{ R "pattern = x\nextend-left = a\tb\n", "extend-left is" },
+		{ R "pattern = x\nextend-left = a-z\nextend-left = 0-9\n", "given twice" },
+#undef R
 		{ NULL, NULL }
 	};
 	rule_set rs;
@@ -385,6 +400,14 @@ rules_parser_refuses(void **state)
 			fail_msg("case %d: '%s' lacks '%s'", i, e.msg, cases[i].want);
 		assert_int_equal(rs.n, 0);
 	}
+}
+
+/* vectorscan runs only the built-in rules here; hs-trim runs this on both */
+static void
+candidate_and_extend_left(void **state)
+{
+	(void)state;
+	check_candidate_rule(SCAN_ENGINE_PCRE2);
 }
 
 static void
@@ -414,6 +437,7 @@ main(void)
 		cmocka_unit_test(checksum_and_blocks),
 		cmocka_unit_test(refusal_names_position_not_value),
 		cmocka_unit_test(rules_parser_refuses),
+		cmocka_unit_test(candidate_and_extend_left),
 		cmocka_unit_test(bad_pattern_named),
 	};
 
