@@ -209,6 +209,7 @@ walk(scan_run *sr, const char *dir, ign_frame *st, int depth)
 	}
 	for (i = 0; i < n; i++) {
 		const char *name = ents[i]->d_name;
+		unsigned char type = ents[i]->d_type;
 		struct stat sb;
 		buf p;
 
@@ -219,13 +220,15 @@ walk(scan_run *sr, const char *dir, ign_frame *st, int depth)
 		if (fileio_join(&p, dir, name) != 0) {
 			fprintf(stderr, "breakglass: scan: '%s/%s': path too long\n", dir, name);
 			sr->walk_failed = 1;
-		} else if (lstat(buf_cstr(&p), &sb) != 0) {
+		} else if (type == DT_UNKNOWN && lstat(buf_cstr(&p), &sb) != 0) {
 			fprintf(stderr, "breakglass: scan: '%s': %s\n", buf_cstr(&p), strerror(errno));
 			sr->walk_failed = 1;
-		} else if (S_ISDIR(sb.st_mode)) {
+		} else if (type == DT_DIR || (type == DT_UNKNOWN && S_ISDIR(sb.st_mode))) {
+			/* the type the directory listed (lstat when it did not say);
+			 * a file is checked again with fstat once it is open */
 			if (sr->noignore || !ignored(st, depth + 1, buf_cstr(&p), 1))
 				r = walk(sr, buf_cstr(&p), st, depth + 1);
-		} else if (S_ISREG(sb.st_mode)) {
+		} else if (type == DT_REG || (type == DT_UNKNOWN && S_ISREG(sb.st_mode))) {
 			if ((sr->noignore || !ignored(st, depth + 1, buf_cstr(&p), 0)) &&
 			    add_job(sr, buf_cstr(&p), 0) != 0)
 				r = -1;
@@ -388,18 +391,25 @@ count_newlines(const char *s, size_t n)
 		'\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n' };
 	size_t i = 0, c = 0;
 
-	while (n - i >= 16) {
-		v16u8 acc = { 0 };
-		size_t k, stop = n - i >= 255 * 16 ? i + 255 * 16 : i + (n - i) / 16 * 16;
+	/* four independent byte counters, each added to at most 255 times */
+	while (n - i >= 64) {
+		v16u8 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+		size_t k, stop = n - i >= 255 * 64 ? i + 255 * 64 : i + (n - i) / 64 * 64;
 
-		for (; i < stop; i += 16) {
-			v16u8 x;
+		for (; i < stop; i += 64) {
+			v16u8 x0, x1, x2, x3;
 
-			memcpy(&x, s + i, 16);
-			acc -= (v16u8)(x == nl); /* 0xff is -1: one more */
+			memcpy(&x0, s + i, 16);
+			memcpy(&x1, s + i + 16, 16);
+			memcpy(&x2, s + i + 32, 16);
+			memcpy(&x3, s + i + 48, 16);
+			a0 -= (v16u8)(x0 == nl); /* 0xff is -1: one more */
+			a1 -= (v16u8)(x1 == nl);
+			a2 -= (v16u8)(x2 == nl);
+			a3 -= (v16u8)(x3 == nl);
 		}
 		for (k = 0; k < 16; k++)
-			c += acc[k];
+			c += (size_t)a0[k] + a1[k] + a2[k] + a3[k];
 	}
 	for (; i < n; i++)
 		c += s[i] == '\n';
@@ -511,8 +521,47 @@ on_sigbus(int sig, siginfo_t *si, void *uc)
 	raise(sig);
 }
 
+/*
+ * A worker's read buffer, page-aligned: the kernel copies page-cache
+ * pages into it a good deal faster than into a malloc'd buffer that
+ * starts 16 bytes into a page.
+ */
+typedef struct rdbuf {
+	char *p;
+	size_t cap;
+} rdbuf;
+
+/* what was read may hold secrets: wiped before it is given back */
 static void
-scan_file(const scan_run *sr, scan_ctx *c, buf *rd, job *j)
+rdbuf_free(rdbuf *rb)
+{
+	if (rb->p != NULL)
+		sodium_memzero(rb->p, rb->cap);
+	free(rb->p);
+	rb->p = NULL;
+	rb->cap = 0;
+}
+
+/* 0, or -1 when no buffer of n bytes can be had */
+static int
+rdbuf_reserve(rdbuf *rb, size_t n)
+{
+	void *p;
+	size_t cap;
+
+	if (n <= rb->cap)
+		return 0;
+	cap = (n + 65535) & ~(size_t)65535;
+	if (posix_memalign(&p, 4096, cap) != 0)
+		return -1;
+	rdbuf_free(rb);
+	rb->p = p;
+	rb->cap = cap;
+	return 0;
+}
+
+static void
+scan_file(const scan_run *sr, scan_ctx *c, rdbuf *rd, job *j)
 {
 	int fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (j->explicit_ ? 0 : O_NOFOLLOW));
 	struct stat sb;
@@ -535,13 +584,12 @@ scan_file(const scan_run *sr, scan_ctx *c, buf *rd, job *j)
 		size_t want = (size_t)sb.st_size, got = 0;
 		ssize_t k;
 
-		buf_reset(rd);
-		if (buf_reserve(rd, want) != 0) {
+		if (rdbuf_reserve(rd, want) != 0) {
 			fprintf(stderr, "breakglass: scan: '%s': out of memory\n", j->path);
 			j->failed = 1;
 			goto out;
 		}
-		while (got < want && ((k = read(fd, rd->data + got, want - got)) > 0 ||
+		while (got < want && ((k = read(fd, rd->p + got, want - got)) > 0 ||
 		    (k < 0 && errno == EINTR)))
 			got += k > 0 ? (size_t)k : 0;
 		if (got < want && k < 0) {
@@ -549,11 +597,11 @@ scan_file(const scan_run *sr, scan_ctx *c, buf *rd, job *j)
 			j->failed = 1;
 			goto out;
 		}
-		rd->len = got; /* a file that shrank meanwhile: what is there */
-		if (memchr(rd->data, '\0', rd->len < 8192 ? rd->len : 8192) != NULL)
+		/* a file that shrank meanwhile: what is there */
+		if (memchr(rd->p, '\0', got < 8192 ? got : 8192) != NULL)
 			j->binary = 1;
 		else
-			scan_buffer(sr, c, j, rd->data, rd->len);
+			scan_buffer(sr, c, j, rd->p, got);
 		goto out;
 	}
 	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -594,9 +642,10 @@ worker(void *arg)
 	scan_run *sr = arg;
 	scan_ctx *c = scan_ctx_new(sr->eng);
 	size_t i;
-	buf rd;
+	rdbuf rd;
 
-	buf_init(&rd, READ_MAX + 1);
+	rd.p = NULL;
+	rd.cap = 0;
 	while ((i = __atomic_fetch_add(&sr->next, 1, __ATOMIC_RELAXED)) < sr->njobs) {
 		if (sr->jobs[i].done)
 			continue;
@@ -607,7 +656,7 @@ worker(void *arg)
 		}
 		scan_file(sr, c, &rd, &sr->jobs[i]);
 	}
-	buf_release(&rd);
+	rdbuf_free(&rd);
 	scan_ctx_free(c);
 	return NULL;
 }
