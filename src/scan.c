@@ -1293,53 +1293,87 @@ literal_run(const char *p, size_t i, size_t n)
 static void
 cut_head(char *p)
 {
-	size_t lo = strncmp(p, "(?i)", 4) == 0 ? 4 : 0, n = strlen(p), i, cut = lo;
+	size_t lo = strncmp(p, "(?i)", 4) == 0 ? 4 : 0, n = strlen(p), hi = n, i, cut, keep = lo;
+	int prev_literal = 0;
 
-	for (i = lo; i < n; i = atom_end(p, i, n))
+	/* a capturing group around the whole pattern means nothing to
+	 * vectorscan: look inside it (and drop it if a head is cut) */
+	if (p[lo] == '(' && p[lo + 1] != '?' && atom_end(p, lo, n) == n) {
+		lo++;
+		hi--;
+	}
+	cut = lo;
+	for (i = lo; i < hi; i = atom_end(p, i, hi))
 		if (p[i] == '|')
 			return;
-	for (i = lo; i < n;) {
-		size_t e = atom_end(p, i, n), q = e;
+	for (i = lo; i < hi;) {
+		size_t e = atom_end(p, i, hi), q = e;
 		int unbounded = 0;
 
-		if (e < n && (p[e] == '*' || p[e] == '+')) {
+		if (e < hi && (p[e] == '*' || p[e] == '+')) {
 			q = e + 1;
 			unbounded = 1;
-		} else if (e < n && p[e] == '?') {
+		} else if (e < hi && p[e] == '?') {
 			q = e + 1;
-		} else if (e < n && p[e] == '{') {
-			const char *c = memchr(p + e, '}', n - e);
+		} else if (e < hi && p[e] == '{') {
+			const char *c = memchr(p + e, '}', hi - e);
 
 			if (c == NULL)
 				return;
 			q = (size_t)(c - p) + 1;
 			unbounded = c[-1] == ',';
 		}
-		if (q > e && q < n && (p[q] == '?' || p[q] == '+'))
+		if (q > e && q < hi && (p[q] == '?' || p[q] == '+'))
 			q++; /* lazy or possessive */
-		if (unbounded && q < n && any_char(p, i, e))
+		if (unbounded && q < hi && any_char(p, i, e))
 			cut = q;
 		i = q;
 	}
 	if (cut == lo) {
 		/* leading classes and groups, then a literal */
-		for (i = lo; i < n && (p[i] == '[' || strncmp(p + i, "(?:", 3) == 0);) {
-			i = atom_end(p, i, n);
-			if (i < n && (p[i] == '*' || p[i] == '+' || p[i] == '?'))
+		for (i = lo; i < hi && (p[i] == '[' || strncmp(p + i, "(?:", 3) == 0);) {
+			i = atom_end(p, i, hi);
+			if (i < hi && (p[i] == '*' || p[i] == '+' || p[i] == '?'))
 				i++;
-			else if (i < n && p[i] == '{') {
-				const char *c = memchr(p + i, '}', n - i);
+			else if (i < hi && p[i] == '{') {
+				const char *c = memchr(p + i, '}', hi - i);
 
 				if (c == NULL)
 					return;
 				i = (size_t)(c - p) + 1;
 			}
 		}
-		if (i > lo && literal_run(p, i, n) >= 3)
+		if (i > lo && literal_run(p, i, hi) >= 3)
 			cut = i;
 	}
-	if (cut > lo && cut < n)
-		memmove(p + lo, p + cut, n - cut + 1);
+	/* anything, then a run of sixteen literal characters that starts
+	 * after a class, a group or a repeat (https://[a-z0-9-]+\.webhook\.
+	 * office\.com/... starts at \.webhook): so long a literal is rare
+	 * however common what comes before it (shorter ones are not:
+	 * jdbc:...;password= must not become password=) */
+	for (i = lo; cut == lo && i < hi;) {
+		size_t e = atom_end(p, i, hi), q = e;
+
+		if (i > lo && !prev_literal && literal_run(p, i, hi) >= 16) {
+			cut = i;
+			break;
+		}
+		if (e < hi && p[e] == '{') {
+			const char *c = memchr(p + e, '}', hi - e);
+
+			if (c == NULL)
+				return;
+			q = (size_t)(c - p) + 1;
+		} else if (e < hi && (p[e] == '*' || p[e] == '+' || p[e] == '?')) {
+			q = e + 1;
+		}
+		prev_literal = q == e && literal_run(p, i, hi) > 0;
+		i = q;
+	}
+	if (cut > lo && cut < hi) {
+		memmove(p + keep, p + cut, hi - cut);
+		p[keep + hi - cut] = '\0';
+	}
 }
 
 char *

@@ -41,6 +41,18 @@ rewrites(void **state)
 		/* leading classes and groups before three literal characters */
 		{ "\\b[a-z][a-z0-9+.-]{1,20}://[^ @]{1,128}@h", "://[^ @]{1,}@h" },
 		{ "(?:postgres|mysql)://[^ @]+@h", "://[^ @]+@h" },
+		/* a run of sixteen literal characters after other atoms, inside
+		 * a group around the whole pattern (dropped with the head) */
+		{ "(https://[a-z0-9-]+\\.webhook\\.office\\.com/x[0-9]{4,40})",
+		  "\\.webhook\\.office\\.com/x[0-9]{4}" },
+		{ "(?i)([a-z0-9]{8,}\\.atlasv1\\.[a-z]{8,})", "(?i)\\.atlasv1\\.[a-z]{8}" },
+		{ "(?i)(x[0-9]+\\.atlasv1\\.[a-z]{8,})", "(?i)(x[0-9]+\\.atlasv1\\.[a-z]{8})" },
+		/* ...but not a shorter one, nor inside a literal run, nor a
+		 * group that is not the whole pattern */
+		{ "(?i)jdbc:[a-z0-9]+:[^ ]*[?&;]password=([^ ])", "(?i)jdbc:[a-z0-9]+:[^ ]*[?&;]password=([^ ])" },
+		{ "abcdefghijklmnopqrstuvwxyz[0-9]", "abcdefghijklmnopqrstuvwxyz[0-9]" },
+		{ "(ab|c[0-9]+0123456789abcdefgh)", "(ab|c[0-9]+0123456789abcdefgh)" },
+		{ "(ab)c[0-9]+0123456789abcdefghi", "0123456789abcdefghi" },
 		/* no cut: alternation at the top, too short a literal, nothing left
 		 * (X+ at the head still becomes X) */
 		{ "[a-z]+://x|y.*zzz", "[a-z]://x|y.*zzz" },
