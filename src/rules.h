@@ -34,7 +34,7 @@ typedef struct rule {
 	int checksum;    /* RULE_CK_* */
 	char *b64_contains;
 	int block;       /* RULE_BLOCK_* */
-	char *candidate; /* a top-level prefix of pattern for vectorscan, or NULL */
+	char *candidate; /* the pattern's top-level beginning, or NULL */
 	char *trigger;   /* regex or NULL */
 	size_t window;   /* bytes after a trigger line (default 4096) */
 	int filter;      /* RULE_FILTER_* */
