@@ -47,6 +47,7 @@ rule_release(rule *r)
 	free(r->b64_contains);
 	free(r->trigger);
 	free(r->candidate);
+	free(r->anchor);
 	texts_free(r->allow, r->nallow);
 	texts_free(r->examples, r->nexamples);
 	texts_free(r->nots, r->nnots);
@@ -227,7 +228,7 @@ top_level_cut(const char *p, size_t k)
 	size_t i = 0, depth = 0, w;
 	int cls = 0;
 
-	if (k == 0 || p[k] == '\0' || strchr("*+?{", p[k]) != NULL)
+	if (p[k] == '\0' || strchr("*+?{", p[k]) != NULL)
 		return 0;
 	for (; p[i] != '\0'; i += w) {
 		w = 1;
@@ -274,7 +275,26 @@ candidate_ok(const char *p, const char *c)
 {
 	size_t cn = strlen(c);
 
-	return cn < strlen(p) && strncmp(p, c, cn) == 0 && top_level_cut(p, cn);
+	return cn > 0 && cn < strlen(p) && strncmp(p, c, cn) == 0 && top_level_cut(p, cn);
+}
+
+/*
+ * An anchor is plain text (no regex metacharacter) that the pattern holds
+ * at its top level, unquantified: every match contains it, on the match's
+ * line, so a line where the anchor ends is a candidate.
+ */
+static int
+anchor_ok(const char *p, const char *a)
+{
+	size_t an = strlen(a), k;
+
+	if (an == 0 || strpbrk(a, "\\^$.|?*+()[]{}") != NULL)
+		return 0;
+	for (k = 0; p[k] != '\0'; k++)
+		if (strncmp(p + k, a, an) == 0 && top_level_cut(p, k) &&
+		    (p[k + an] == '\0' || strchr("*+?{", p[k + an]) == NULL))
+			return 1;
+	return 0;
 }
 
 static int
@@ -301,6 +321,8 @@ set_key(rule *ru, unsigned *seen, const char *k, size_t kn, const char *v, size_
 		return set_once(&ru->trigger, v, vn, "trigger", line, e);
 	if (KEY("candidate"))
 		return set_once(&ru->candidate, v, vn, "candidate", line, e);
+	if (KEY("anchor"))
+		return set_once(&ru->anchor, v, vn, "anchor", line, e);
 	if (KEY("b64-contains"))
 		return set_once(&ru->b64_contains, v, vn, "b64-contains", line, e);
 	if (KEY("example"))
@@ -380,8 +402,13 @@ finish_rule(const rule *ru, const char *name, bg_error *e)
 	if (missing != NULL)
 		return bg_fail(e, BG_ERR_INVALID, "%s: line %zu: rule '%s' has no %s", name,
 		    ru->line, ru->id, missing);
-	if (ru->candidate != NULL && ru->trigger != NULL)
-		return bg_fail(e, BG_ERR_INVALID, "%s: line %zu: rule '%s' has both a trigger and a candidate",
+	if ((ru->candidate != NULL) + (ru->anchor != NULL) + (ru->trigger != NULL) > 1)
+		return bg_fail(e, BG_ERR_INVALID,
+		    "%s: line %zu: rule '%s': trigger, candidate and anchor exclude each other",
+		    name, ru->line, ru->id);
+	if (ru->anchor != NULL && !anchor_ok(ru->pattern, ru->anchor))
+		return bg_fail(e, BG_ERR_INVALID,
+		    "%s: line %zu: rule '%s': the anchor must be plain text the pattern holds at its top level",
 		    name, ru->line, ru->id);
 	if (ru->candidate != NULL && !candidate_ok(ru->pattern, ru->candidate))
 		return bg_fail(e, BG_ERR_INVALID,

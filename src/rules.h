@@ -35,6 +35,7 @@ typedef struct rule {
 	char *b64_contains;
 	int block;       /* RULE_BLOCK_* */
 	char *candidate; /* the pattern's top-level beginning, or NULL */
+	char *anchor;    /* plain text every match contains, or NULL */
 	char *trigger;   /* regex or NULL */
 	size_t window;   /* bytes after a trigger line (default 4096) */
 	int filter;      /* RULE_FILTER_* */

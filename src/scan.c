@@ -1407,8 +1407,18 @@ build_hs(scan_engine *eng, bg_error *e)
 	for (i = 0; i < rs->n; i++) {
 		const rule *ru = &rs->r[i];
 
-		pats[i] = bg_test_hs_trimmed(ru->trigger != NULL ? ru->trigger :
-		    ru->candidate != NULL ? ru->candidate : ru->pattern);
+		if (ru->anchor != NULL) {
+			/* plain text (checked): case-blind is a superset */
+			size_t an = strlen(ru->anchor);
+
+			if ((pats[i] = malloc(an + 5)) != NULL) {
+				memcpy((char *)pats[i], "(?i)", 4);
+				memcpy((char *)pats[i] + 4, ru->anchor, an + 1);
+			}
+		} else {
+			pats[i] = bg_test_hs_trimmed(ru->trigger != NULL ? ru->trigger :
+			    ru->candidate != NULL ? ru->candidate : ru->pattern);
+		}
 		if (pats[i] == NULL) {
 			r = bg_fail(e, BG_ERR_NOMEM, "out of memory");
 			goto out;
