@@ -49,9 +49,9 @@ static const char usage_text[] =
 	"Directories are scanned recursively without following symbolic links,\n"
 	"skipping .git, binary files and what .breakglassignore files exclude\n"
 	"(--no-ignore scans those too).  '-' reads standard input.\n\n"
-	"Output: one line per finding, PATH:LINE:COLUMN: RULE: the match with the\n"
-	"secret shown as [REDACTED]; --json prints JSON lines, --sarif a SARIF\n"
-	"2.1.0 log.  --show-secrets prints the secrets themselves.\n\n"
+	"Output: one line per finding, PATH:LINE:COLUMN: RULE: the text around it,\n"
+	"with every secret in it shown as [REDACTED]; --json prints JSON lines,\n"
+	"--sarif a SARIF 2.1.0 log.  --show-secrets prints the secrets themselves.\n\n"
 	"--redact writes the input (standard input or one file) to standard output\n"
 	"with every secret replaced by [REDACTED:rule], all else byte for byte.\n\n"
 	"A line containing 'breakglass:allow' is not reported.  --write-baseline\n"
@@ -265,25 +265,33 @@ mac_cmp(const void *a, const void *b)
 }
 
 /*
- * What to print for a finding: its line from up to 40 bytes before the
- * secret to up to 40 after, the secret shown as [REDACTED] (or itself,
- * with --show-secrets), control characters as '?'.
+ * What to print for finding hs[k]: its line from up to 40 bytes before the
+ * secret to up to 40 after, control characters as '?', and every secret
+ * in that stretch - this finding's and any other on the line, reported,
+ * allowed or in the baseline - shown as [REDACTED] (or itself, with
+ * --show-secrets).  hs is sorted by offset and its ranges do not overlap.
  */
 static void
-context(buf *out, const char *s, size_t n, const scan_hit *h, int show)
+context(buf *out, const char *s, size_t n, const scan_hit *hs, size_t nh, size_t k, int show)
 {
-	size_t a = h->off, b = h->off + h->len, i;
+	const scan_hit *h = &hs[k];
+	size_t a = h->off, b = h->off + h->len, i, o = k;
 
 	while (a > 0 && s[a - 1] != '\n' && h->off - a < 40)
 		a--;
+	/* the first secret that ends after a (it may begin before it) */
+	while (o > 0 && hs[o - 1].off + hs[o - 1].len > a)
+		o--;
 	if (a > 0 && s[a - 1] != '\n')
 		buf_puts(out, "...");
 	for (i = a; i < b + 40 && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (i == h->off && !show) {
+		while (o < nh && hs[o].off + hs[o].len <= i)
+			o++;
+		if (!show && o < nh && hs[o].off <= i) {
 			buf_puts(out, "[REDACTED]");
-			i = b - 1;
+			i = hs[o].off + hs[o].len - 1;
 			continue;
 		}
 		if (c == '\n' && i >= b)
@@ -299,16 +307,17 @@ context(buf *out, const char *s, size_t n, const scan_hit *h, int show)
 }
 
 static void
-format_hit(const scan_run *sr, job *j, const char *s, size_t n, const scan_hit *h, size_t line,
-    size_t col, size_t eline, size_t ecol, const unsigned char *mac)
+format_hit(const scan_run *sr, job *j, const char *s, size_t n, const scan_hit *hs, size_t nh,
+    size_t k, size_t line, size_t col, size_t eline, size_t ecol, const unsigned char *mac)
 {
+	const scan_hit *h = &hs[k];
 	const rule *ru = &scan_engine_rules(sr->eng)->r[h->rule];
 	buf ctx;
 	json jw;
 	char hex[65];
 
 	buf_init(&ctx, 4096);
-	context(&ctx, s, n, h, sr->show);
+	context(&ctx, s, n, hs, nh, k, sr->show);
 	if (sr->mode == MODE_TEXT) {
 		buf_printf(&j->out, "%s:%zu:%zu: %s: %s\n", j->path, line, col, ru->id, buf_cstr(&ctx));
 	} else if (sr->mode == MODE_BASELINE) {
@@ -480,7 +489,7 @@ scan_buffer(const scan_run *sr, scan_ctx *c, job *j, const char *s, size_t n)
 		if (sr->mac_key != NULL)
 			mac_of(sr->mac_key, id, s + h[i].off, h[i].len, mac);
 		j->found++;
-		format_hit(sr, j, s, n, &h[i], l0, c0, el, h[i].off + h[i].len - els + 1, mac);
+		format_hit(sr, j, s, n, h, nh, i, l0, c0, el, h[i].off + h[i].len - els + 1, mac);
 	}
 }
 

@@ -133,6 +133,24 @@ sed -n 's/:.*//p' "$T/out" | sed "s|$I/||" | sort | tr '\n' ' ' >"$T/got"
 expect 1 "--no-ignore scans everything" bg scan --no-ignore "$I"
 [ "$(grep -c secret-assignment "$T/out")" -eq 6 ] && ok "all six found" || not_ok "all six found"
 
+# two secrets on one line: each finding's context hides the other one too
+PW2="Zq8vQ2mZ7rT4pL8wa"
+printf 'export CI_DB_PASSWORD=%s; x_api_key=%s\n' "$PW" "$PW2" >"$T/two.env"
+expect 1 "two secrets on a line" bg scan "$T/two.env"
+out_has "two.env:1:23: secret-assignment: export CI_DB_PASSWORD=\[REDACTED\]; x_api_key=\[REDACTED\]" \
+	"the first finding hides the second secret"
+out_has "two.env:1:52: secret-assignment: \.\.\.B_PASSWORD=\[REDACTED\]; x_api_key=\[REDACTED\]" \
+	"the second finding hides the first secret"
+if grep -q -- "$PW\|$PW2" "$T/out"; then not_ok "no secret in any context"; else ok "no secret in any context"; fi
+expect 1 "--json" bg scan --json "$T/two.env"
+if grep -q -- "$PW\|$PW2" "$T/out"; then not_ok "no secret in JSON matches"; else ok "no secret in JSON matches"; fi
+# a secret in the baseline is not reported, and still not shown beside a new one
+printf 'export CI_DB_PASSWORD=%s\n' "$PW" >"$T/one.env"
+expect 0 "baseline of the first secret" bg scan --write-baseline "$T/two.bl" "$T/one.env"
+expect 1 "the new secret beside a baselined one" bg scan --baseline "$T/two.bl" "$T/two.env"
+[ "$(wc -l <"$T/out")" -eq 1 ] && ok "only the new secret reported" || not_ok "only the new secret reported"
+if grep -q -- "$PW\|$PW2" "$T/out"; then not_ok "the baselined secret is not shown"; else ok "the baselined secret is not shown"; fi
+
 # symbolic links are not followed in a walk, but a named one is read
 L=$T/links
 mkdir -p "$L"
