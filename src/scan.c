@@ -1279,6 +1279,35 @@ literal_run(const char *p, size_t i, size_t n)
 }
 
 /*
+ * Where the quantifier after an atom ending at e stops: e when there is
+ * none, past a lazy or possessive mark when there is one; SIZE_MAX when a
+ * '{' is not closed.  *unbounded: X* X+ X{m,}.
+ */
+static size_t
+quant_end(const char *p, size_t e, size_t hi, int *unbounded)
+{
+	size_t q = e;
+
+	*unbounded = 0;
+	if (e < hi && (p[e] == '*' || p[e] == '+')) {
+		q = e + 1;
+		*unbounded = 1;
+	} else if (e < hi && p[e] == '?') {
+		q = e + 1;
+	} else if (e < hi && p[e] == '{') {
+		const char *c = memchr(p + e, '}', hi - e);
+
+		if (c == NULL)
+			return SIZE_MAX;
+		q = (size_t)(c - p) + 1;
+		*unbounded = c[-1] == ',';
+	}
+	if (q > e && q < hi && (p[q] == '?' || p[q] == '+'))
+		q++; /* lazy or possessive */
+	return q;
+}
+
+/*
  * The candidate stage needs only the line where a match ends, and every
  * match of "A B" contains a match of "B" that ends at the same byte (any
  * assertion in B sees the same text around it).  So a head that costs
@@ -1294,7 +1323,7 @@ static void
 cut_head(char *p)
 {
 	size_t lo = strncmp(p, "(?i)", 4) == 0 ? 4 : 0, n = strlen(p), hi = n, i, cut, keep = lo;
-	int prev_literal = 0;
+	int prev_literal = 0, unbounded;
 
 	/* a capturing group around the whole pattern means nothing to
 	 * vectorscan: look inside it (and drop it if a head is cut) */
@@ -1307,42 +1336,19 @@ cut_head(char *p)
 		if (p[i] == '|')
 			return;
 	for (i = lo; i < hi;) {
-		size_t e = atom_end(p, i, hi), q = e;
-		int unbounded = 0;
+		size_t e = atom_end(p, i, hi), q = quant_end(p, e, hi, &unbounded);
 
-		if (e < hi && (p[e] == '*' || p[e] == '+')) {
-			q = e + 1;
-			unbounded = 1;
-		} else if (e < hi && p[e] == '?') {
-			q = e + 1;
-		} else if (e < hi && p[e] == '{') {
-			const char *c = memchr(p + e, '}', hi - e);
-
-			if (c == NULL)
-				return;
-			q = (size_t)(c - p) + 1;
-			unbounded = c[-1] == ',';
-		}
-		if (q > e && q < hi && (p[q] == '?' || p[q] == '+'))
-			q++; /* lazy or possessive */
+		if (q == SIZE_MAX)
+			return;
 		if (unbounded && q < hi && any_char(p, i, e))
 			cut = q;
 		i = q;
 	}
 	if (cut == lo) {
 		/* leading classes and groups, then a literal */
-		for (i = lo; i < hi && (p[i] == '[' || strncmp(p + i, "(?:", 3) == 0);) {
-			i = atom_end(p, i, hi);
-			if (i < hi && (p[i] == '*' || p[i] == '+' || p[i] == '?'))
-				i++;
-			else if (i < hi && p[i] == '{') {
-				const char *c = memchr(p + i, '}', hi - i);
-
-				if (c == NULL)
-					return;
-				i = (size_t)(c - p) + 1;
-			}
-		}
+		for (i = lo; i < hi && (p[i] == '[' || strncmp(p + i, "(?:", 3) == 0);)
+			if ((i = quant_end(p, atom_end(p, i, hi), hi, &unbounded)) == SIZE_MAX)
+				return;
 		if (i > lo && literal_run(p, i, hi) >= 3)
 			cut = i;
 	}
@@ -1352,20 +1358,13 @@ cut_head(char *p)
 	 * however common what comes before it (shorter ones are not:
 	 * jdbc:...;password= must not become password=) */
 	for (i = lo; cut == lo && i < hi;) {
-		size_t e = atom_end(p, i, hi), q = e;
+		size_t e = atom_end(p, i, hi), q = quant_end(p, e, hi, &unbounded);
 
+		if (q == SIZE_MAX)
+			return;
 		if (i > lo && !prev_literal && literal_run(p, i, hi) >= 16) {
 			cut = i;
 			break;
-		}
-		if (e < hi && p[e] == '{') {
-			const char *c = memchr(p + e, '}', hi - e);
-
-			if (c == NULL)
-				return;
-			q = (size_t)(c - p) + 1;
-		} else if (e < hi && (p[e] == '*' || p[e] == '+' || p[e] == '?')) {
-			q = e + 1;
 		}
 		prev_literal = q == e && literal_run(p, i, hi) > 0;
 		i = q;
