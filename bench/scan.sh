@@ -83,7 +83,7 @@ printf '  breakglass %d threads   %6.3f s  %7.1f MiB/s   (%.1f MiB/s per core)\n
 printf '  breakglass pcre2 only  %6.3f s  %7.1f MiB/s   (fallback engine, %d threads; findings %s)\n' \
 	"$TP" "$(rate "$TP")" "$CPUS" "$PARITY"
 if [ -n "$TSL" ]; then
-	printf '  secretlint             %6.3f s  %7.1f MiB/s   breakglass/secretlint %.0fx (1 thread), %.0fx (all)\n' \
+	printf '  secretlint             %6.3f s  %7.1f MiB/s   breakglass/secretlint %.0fx (1 thread), %.0fx (all; target >= 50x)\n' \
 		"$TSL" "$(rate "$TSL")" "$(echo "$TSL / $T1" | bc -l)" "$(echo "$TSL / $TN" | bc -l)"
 else
 	echo "  secretlint             not installed (npm failed: see below)"; tail -3 "$W/npm.log"
