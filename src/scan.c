@@ -765,8 +765,10 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
 	if (end == 0)
 		return 0;
 	/* with HS_FLAG_SOM_LEFTMOST (rules with a candidate) from is where
-	 * the leftmost match ending here starts; otherwise 0 */
-	start = c->base + (size_t)from;
+	 * the leftmost match ending here starts; otherwise 0.  Anything
+	 * else (HS_OFFSET_PAST_HORIZON, not expected in block mode) means
+	 * "unknown": the line start */
+	start = from <= to ? c->base + (size_t)from : 0;
 	if (c->last[id].le != SIZE_MAX && end - 1 <= c->last[id].le) {
 		/* this line is already a candidate */
 		cand *k = &c->c[c->last[id].ci];
