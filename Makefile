@@ -29,6 +29,12 @@ SAN     ?=
 OPT     ?= -O2
 VERSION := 0.1.0
 
+# src/ is one folder per layer (src/LAYERS, lowest first); every folder is
+# on the include path, and scripts/check-layers resolves a bare include
+# with the same list the compiler uses.
+LAYERS  := base ssh scan proto store host broker
+INC     := $(addprefix -Isrc/,$(LAYERS)) -Icmd
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -38,11 +44,12 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security -Wno-unused-paramete
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(CFLAGS) $(WARN) $(HARDEN) $(SAN) -D_GNU_SOURCE \
-              -DBREAKGLASS_VERSION='"$(VERSION)"' -Isrc -Icmd $(PKG_CFLAGS) $(HS_CFLAGS)
+              -DBREAKGLASS_VERSION='"$(VERSION)"' $(INC) $(PKG_CFLAGS) $(HS_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now
 LIBS := $(PKG_LIBS) $(HS_RUNTIME) -lm
 
-SRC  := $(wildcard src/*.c)
+SRC  := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+HDR  := $(wildcard src/*/*.h)
 CMD  := $(wildcard cmd/*.c)
 LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/gen/rules-builtin.o \
           $(BUILD)/gen/hsdb-builtin.o
@@ -52,16 +59,16 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(if $(HS_PKG),$(BUILD)/
 FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-all check-one check-nohs unit integration fuzz-replay banned demo \
+.PHONY: all check check-all check-one check-nohs unit integration fuzz-replay banned layers demo \
         bench fuzz deps clean install man
 
 all: $(BUILD)/breakglass
 
-$(BUILD)/src/%.o: src/%.c $(wildcard src/*.h)
+$(BUILD)/src/%.o: src/%.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c $(wildcard src/*.h) cmd/cmd.h
+$(BUILD)/cmd/%.o: cmd/%.c $(HDR) cmd/cmd.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -79,9 +86,10 @@ $(BUILD)/gen/rules-builtin.o: $(BUILD)/gen/rules-builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # the built-in rules compiled by vectorscan at build time (tools/gen-hsdb.c)
-GEN_HSDB_OBJ := $(BUILD)/gen/scan-compile.o $(addprefix $(BUILD)/src/,rules.o text.o err.o buf.o) \
+GEN_HSDB_OBJ := $(BUILD)/gen/scan-compile.o \
+                $(addprefix $(BUILD)/src/,scan/rules.o base/text.o base/err.o base/buf.o) \
                 $(BUILD)/gen/rules-builtin.o
-$(BUILD)/gen/scan-compile.o: src/scan.c $(wildcard src/*.h)
+$(BUILD)/gen/scan-compile.o: src/scan/scan.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DBG_HAVE_HS_COMPILE -c -o $@ $<
 
@@ -124,7 +132,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 
-check-all: banned
+check-all: banned layers
 	@echo "== plain build"
 	@$(MAKE) --no-print-directory check-one BUILD=build
 	@echo "== ASan + UBSan build"
@@ -158,6 +166,10 @@ integration: $(BUILD)/breakglass
 banned:
 	@scripts/banned-calls src cmd
 
+# includes only downwards (src/LAYERS), no include cycles between modules
+layers:
+	@scripts/check-layers src/LAYERS $(INC)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
@@ -176,7 +188,7 @@ fuzz:
 	    SAN="-fsanitize=fuzzer-no-link,address,undefined" $(BUILD)/libfuzzer/libbreakglass.a
 	@mkdir -p build/libfuzzer/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	    clang -std=c11 -O1 -g -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+	    clang -std=c11 -O1 -g -D_GNU_SOURCE $(INC) $(PKG_CFLAGS) \
 	      -fsanitize=fuzzer,address,undefined -o build/libfuzzer/fuzz/$$n $$f \
 	      build/libfuzzer/libbreakglass.a $(LIBS) || exit 1; done
 	@echo "run e.g.: build/libfuzzer/fuzz/fuzz-intake fuzz/corpus/intake"

@@ -52,20 +52,20 @@ cmd_cleanup(int argc, char **argv)
 	if (a.npos == 2) {
 		const char *note = a.val[1].set ? cmd_opt(&a, 3) : cmd_opt(&a, 2);
 
-		if ((r = cleanup_mark(h, tid, a.pos[1], a.val[0].set ? "done" : "na", note, &e)) != 0)
+		if ((r = workflow_cleanup(h, tid, a.pos[1], a.val[0].set ? "done" : "na", note, &e)) != 0)
 			r = cmd_fail(r, &e);
 		else
 			printf("T-%lld: %s marked %s\n", (long long)tid, a.pos[1],
 			    a.val[0].set ? "done" : "not applicable");
 	} else {
 		ticket *t = NULL;
-		wf_status s;
+		steps_status s;
 		sqlite3_stmt *st = NULL;
 		buf out;
 		json j;
 
 		buf_init(&out, 64 * 1024);
-		if ((r = ticket_load(h, tid, &t, &e)) != 0 || (r = workflow_status(h, t, &s, &e)) != 0 ||
+		if ((r = ticket_load(h, tid, &t, &e)) != 0 || (r = steps_status_now(h, t, &s, &e)) != 0 ||
 		    (r = store_prepare(h->st, "SELECT state, note, actor, time FROM cleanup WHERE "
 		    "ticket = ?1 AND item = ?2", &st, &e)) != 0) {
 			r = cmd_fail(r, &e);
@@ -73,7 +73,7 @@ cmd_cleanup(int argc, char **argv)
 			json_init(&j, &out);
 			if (a.json)
 				json_arr_begin(&j);
-			for (int i = 0; cleanup_items[i]; i++) {
+			for (int i = 0; steps_cleanup_items[i]; i++) {
 				const char *state = "open", *note = "", *who = "";
 				int64_t when = 0;
 
@@ -82,7 +82,7 @@ cmd_cleanup(int argc, char **argv)
 				} else {
 					sqlite3_reset(st);
 					store_bind_int(st, 1, tid);
-					store_bind_text(st, 2, cleanup_items[i]);
+					store_bind_text(st, 2, steps_cleanup_items[i]);
 					if (sqlite3_step(st) == SQLITE_ROW) {
 						state = store_col_text(st, 0);
 						note = store_col_text(st, 1);
@@ -92,7 +92,7 @@ cmd_cleanup(int argc, char **argv)
 				}
 				if (a.json) {
 					json_obj_begin(&j);
-					json_kv_str(&j, "item", cleanup_items[i]);
+					json_kv_str(&j, "item", steps_cleanup_items[i]);
 					json_kv_str(&j, "state", state);
 					json_kv_str(&j, "note", note);
 					json_kv_str(&j, "by", who);
@@ -104,7 +104,7 @@ cmd_cleanup(int argc, char **argv)
 					if (when)
 						utc_format(when, b);
 					buf_printf(&out, "[%c] %-16s %-5s%s%s%s%s%s%s\n",
-					    strcmp(state, "open") ? 'x' : ' ', cleanup_items[i], state,
+					    strcmp(state, "open") ? 'x' : ' ', steps_cleanup_items[i], state,
 					    *who ? " by " : "", who, *b ? " at " : "", b, *note ? " - " : "",
 					    note);
 					if (i == 0 && s.grants_open)

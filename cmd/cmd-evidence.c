@@ -95,7 +95,7 @@ cmd_evidence(int argc, char **argv)
 		}
 		r = cmd_write_out(&out);
 		buf_release(&out);
-	} else if ((r = evidence_add(h, tid, a.pos[1], cmd_opt(&a, 5), cmd_opt(&a, 0),
+	} else if ((r = workflow_evidence(h, tid, a.pos[1], cmd_opt(&a, 5), cmd_opt(&a, 0),
 	    cmd_opt(&a, 1), cmd_opt(&a, 2), cmd_opt(&a, 3), cmd_opt(&a, 4), &e)) != 0) {
 		r = cmd_fail(r, &e);
 	} else {

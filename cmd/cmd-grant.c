@@ -182,13 +182,13 @@ request(cmd_args *a, int64_t tid)
 		if (any)
 			return cmd_failf(EXIT_USAGE, "grant request: use --from or options, not both");
 		if ((r = fileio_read(cmd_opt(a, O_FROM), 64 * 1024, &in, &e)) == 0)
-			r = kv_parse(buf_cstr(&in), in.len, grant_schema, &d, &e);
+			r = kv_parse(buf_cstr(&in), in.len, grantscope_request_schema, &d, &e);
 	} else {
 		for (i = 0; i < NF && r == 0; i++)
 			for (k = 0; k < a->val[i].n && r == 0; k++)
-				r = kv_add(&d, grant_schema, fields[i], a->val[i].all[k], &e);
+				r = kv_add(&d, grantscope_request_schema, fields[i], a->val[i].all[k], &e);
 		if (r == 0 && kv_get(&d, "ttl") == NULL)
-			r = kv_add(&d, grant_schema, "ttl", GRANT_DEFAULT_TTL, &e);
+			r = kv_add(&d, grantscope_request_schema, "ttl", GRANT_DEFAULT_TTL, &e);
 		if (r == 0 && (kv_get(&d, "kind") == NULL || kv_get(&d, "system") == NULL))
 			r = bg_fail(&e, BG_ERR_USAGE, "grant request: --kind and --system are required");
 	}

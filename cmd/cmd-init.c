@@ -3,6 +3,7 @@
  */
 #include "cmd.h"
 #include "json.h"
+#include "policy.h"
 
 #include <stdio.h>
 
@@ -34,7 +35,7 @@ cmd_init(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "init: cannot determine the home directory (use --home)");
 	}
 	bg_error_clear(&e);
-	if ((r = home_init(dir.data, &e)) != 0) {
+	if ((r = home_init(dir.data, policy_default_rules, &e)) != 0) {
 		buf_release(&dir);
 		return cmd_fail(r, &e);
 	}

@@ -41,7 +41,7 @@ cmd_smoke(int argc, char **argv)
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	bg_error_clear(&e);
-	if ((r = smoke_record(h, tid, cmd_opt(&a, 0), cmd_opt(&a, 1), &e)) != 0)
+	if ((r = workflow_smoke(h, tid, cmd_opt(&a, 0), cmd_opt(&a, 1), &e)) != 0)
 		r = cmd_fail(r, &e);
 	else
 		printf("T-%lld: smoke test %s recorded\n", (long long)tid, cmd_opt(&a, 0));

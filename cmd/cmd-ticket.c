@@ -195,12 +195,12 @@ static int
 status(home *h, int64_t id, int as_json, buf *out)
 {
 	ticket *t = NULL;
-	wf_status s;
+	steps_status s;
 	bg_error e;
 	int r, i;
 
 	bg_error_clear(&e);
-	if ((r = ticket_load(h, id, &t, &e)) != 0 || (r = workflow_status(h, t, &s, &e)) != 0) {
+	if ((r = ticket_load(h, id, &t, &e)) != 0 || (r = steps_status_now(h, t, &s, &e)) != 0) {
 		ticket_free(t);
 		return cmd_fail(r, &e);
 	}
@@ -214,11 +214,11 @@ status(home *h, int64_t id, int as_json, buf *out)
 		json_kv_str(&j, "ticket", idstr);
 		json_kv_str(&j, "status", t->status);
 		json_kv_int(&j, "current_step", s.current);
-		json_kv_str(&j, "current", s.current <= WF_STEPS ? s.step[s.current - 1].name :
+		json_kv_str(&j, "current", s.current <= STEPS_N ? s.step[s.current - 1].name :
 		    "ready to close");
 		json_key(&j, "steps");
 		json_arr_begin(&j);
-		for (i = 0; i < WF_STEPS; i++) {
+		for (i = 0; i < STEPS_N; i++) {
 			json_obj_begin(&j);
 			json_kv_int(&j, "step", i + 1);
 			json_kv_str(&j, "name", s.step[i].name);
@@ -234,14 +234,14 @@ status(home *h, int64_t id, int as_json, buf *out)
 	} else {
 		buf_printf(out, "T-%lld  %s  [%s]\n", (long long)id, t->summary, t->status);
 		if (strcmp(t->status, "open") == 0) {
-			if (s.current <= WF_STEPS)
+			if (s.current <= STEPS_N)
 				buf_printf(out, "current step: %d %s\n", s.current,
 				    s.step[s.current - 1].name);
 			else
 				buf_printf(out, "ready to close: breakglass ticket close T-%lld\n",
 				    (long long)id);
 		}
-		for (i = 0; i < WF_STEPS; i++) {
+		for (i = 0; i < STEPS_N; i++) {
 			buf_printf(out, "  %2d [%c] %s\n", i + 1, s.step[i].done ? 'x' : ' ',
 			    s.step[i].name);
 			if (!s.step[i].done && strcmp(t->status, "open") == 0)

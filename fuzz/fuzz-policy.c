@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&p, 0, sizeof(p));
 	if (policy_parse(&p, (const char *)data, size, "fuzz", &e) == 0 &&
-	    kv_parse(req, strlen(req), grant_schema, &d, &e) == 0) {
+	    kv_parse(req, strlen(req), grantscope_request_schema, &d, &e) == 0) {
 		(void)policy_check_request(&p, &d, &ctx, &v, &e);
 		kv_doc_release(&d);
 	}

@@ -14,7 +14,7 @@ check(const policy *p, const char *req, policy_verdict *v)
 	int writes, r;
 	int64_t ttl;
 
-	assert_int_equal(kv_parse(req, strlen(req), grant_schema, &d, &e), 0);
+	assert_int_equal(kv_parse(req, strlen(req), grantscope_request_schema, &d, &e), 0);
 	assert_int_equal(grant_validate(&d, &writes, &ttl, &e), 0);
 	ctx.kind = kv_get(&d, "kind");
 	ctx.writes = writes;

@@ -48,6 +48,12 @@ int store_bind_int(sqlite3_stmt *st, int i, int64_t v);
 char *store_col_dup(sqlite3_stmt *st, int i);
 const char *store_col_text(sqlite3_stmt *st, int i);
 
+/*
+ * *n = the integer the single-row query sql returns with param bound to
+ * ?1 (a count).  0, or BG_ERR_STORE with e set (*n is then 0).
+ */
+int store_count(store *s, const char *sql, int64_t param, int *n, bg_error *e);
+
 /* Key/value metadata. */
 int store_meta_get(store *s, const char *key, char **val, bg_error *e);
 int store_meta_set(store *s, const char *key, const char *val, bg_error *e);

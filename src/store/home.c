@@ -178,7 +178,7 @@ remove_tree(const char *dir)
 }
 
 int
-home_init(const char *dir, bg_error *e)
+home_init(const char *dir, const char *policy_rules, bg_error *e)
 {
 	buf tmp, p;
 	sshkey_priv broker, ca;
@@ -213,7 +213,7 @@ home_init(const char *dir, bg_error *e)
 	    (r = write_key(tmp.data, "broker", &broker, e)) != 0 ||
 	    (r = write_key(tmp.data, "ca", &ca, e)) != 0 ||
 	    (r = write_file(tmp.data, "config", default_config, 0600, e)) != 0 ||
-	    (r = write_file(tmp.data, "policy.rules", policy_default_rules, 0644, e)) != 0)
+	    (r = write_file(tmp.data, "policy.rules", policy_rules, 0644, e)) != 0)
 		goto fail;
 	{
 		static const char *const sub[] = { "policy.d", "artifacts", "reports" };

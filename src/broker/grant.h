@@ -15,12 +15,11 @@
 #define BG_GRANT_H
 
 #include "err.h"
+#include "grantscope.h"
 #include "home.h"
 #include "kv.h"
 #include "policy.h"
 #include "ticket.h"
-
-extern const kv_key grant_schema[];
 
 #define GRANT_DEFAULT_TTL "2h"
 
@@ -81,12 +80,6 @@ void grant_free(grant *g);
 
 /* State as of now: "expired" for an active grant past its not-after. */
 const char *grant_state_now(const grant *g, int64_t now);
-
-/*
- * The scope carried in a grant's certificate: "ticket", "grant", then the
- * grant's canonical request.  The gate parses it with this schema.
- */
-extern const kv_key grant_scope_schema[];
 
 /*
  * Issue an OpenSSH user certificate for an active ssh/sftp grant of an

@@ -16,5 +16,8 @@ void hash_hex(const unsigned char *p, size_t n, char *out);
 int hash_is_hex64(const char *s);
 /* SHA-256 of a file's content as hex. 0 or a BG_ERR code. */
 int hash_file_sha256(const char *path, char out[HASH_HEXLEN]);
+/* SHA-256 of everything in fd from offset 0 (pread: the file offset does
+ * not move) as hex.  0 or BG_ERR_IO. */
+int hash_fd_sha256(int fd, char out[HASH_HEXLEN]);
 
 #endif

@@ -16,7 +16,7 @@
 #include "plan.h"
 #include "ticket.h"
 #include "utc.h"
-#include "workflow.h"
+#include "steps.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -619,7 +619,7 @@ section_grants(rctx *c, const ticket *t, bg_error *e)
 }
 
 static void
-section_smoke_cleanup(rctx *c, const ticket *t, const wf_status *s, bg_error *e)
+section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error *e)
 {
 	sqlite3_stmt *st;
 	char b[UTC_STRLEN];
@@ -658,7 +658,7 @@ section_smoke_cleanup(rctx *c, const ticket *t, const wf_status *s, bg_error *e)
 		json_arr_begin(&c->j);
 	} else
 		md(c, "\n## Cleanup\n\n");
-	for (int i = 0; cleanup_items[i] && c->r == 0; i++) {
+	for (int i = 0; steps_cleanup_items[i] && c->r == 0; i++) {
 		const char *state = "open", *note = "", *actor = "";
 		int64_t when = 0;
 
@@ -667,7 +667,7 @@ section_smoke_cleanup(rctx *c, const ticket *t, const wf_status *s, bg_error *e)
 		} else {
 			sqlite3_reset(st);
 			store_bind_int(st, 1, t->id);
-			store_bind_text(st, 2, cleanup_items[i]);
+			store_bind_text(st, 2, steps_cleanup_items[i]);
 			if (sqlite3_step(st) == SQLITE_ROW) {
 				state = strcmp(store_col_text(st, 1), "na") == 0 ? "not applicable" : "done";
 				note = store_col_text(st, 2);
@@ -677,14 +677,14 @@ section_smoke_cleanup(rctx *c, const ticket *t, const wf_status *s, bg_error *e)
 		}
 		if (c->as_json) {
 			json_obj_begin(&c->j);
-			json_kv_str(&c->j, "item", cleanup_items[i]);
+			json_kv_str(&c->j, "item", steps_cleanup_items[i]);
 			json_kv_str(&c->j, "state", state);
 			json_kv_str(&c->j, "note", note);
 			json_kv_str(&c->j, "by", actor);
 			json_kv_time(&c->j, "time", when);
 			json_obj_end(&c->j);
 		} else {
-			md(c, "- [%c] %s: %s", strcmp(state, "open") ? 'x' : ' ', cleanup_items[i],
+			md(c, "- [%c] %s: %s", strcmp(state, "open") ? 'x' : ' ', steps_cleanup_items[i],
 			    state);
 			if (*actor) {
 				md(c, " by ");
@@ -707,7 +707,7 @@ int
 report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 {
 	ticket *t = NULL;
-	wf_status s;
+	steps_status s;
 	rctx c;
 	char b1[UTC_STRLEN], b2[UTC_STRLEN];
 	int r, i;
@@ -719,7 +719,7 @@ report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 	json_init(&c.j, out);
 	if ((r = ticket_load(h, tid, &t, e)) != 0)
 		return r;
-	if ((r = workflow_status(h, t, &s, e)) != 0)
+	if ((r = steps_status_now(h, t, &s, e)) != 0)
 		goto out;
 	if (as_json) {
 		json_obj_begin(&c.j);
@@ -737,7 +737,7 @@ report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 		json_obj_end(&c.j);
 		json_key(&c.j, "steps");
 		json_arr_begin(&c.j);
-		for (i = 0; i < WF_STEPS; i++) {
+		for (i = 0; i < STEPS_N; i++) {
 			json_obj_begin(&c.j);
 			json_kv_int(&c.j, "step", i + 1);
 			json_kv_str(&c.j, "name", s.step[i].name);
@@ -756,7 +756,7 @@ report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 		md(&c, "\n- **Status:** %s (opened %s, closed %s)\n", t->status, ts(t->created, b1),
 		    ts(t->closed, b2));
 		md(&c, "- **Intake SHA-256:** `%s`\n\n## Workflow\n\n", t->intake_hash);
-		for (i = 0; i < WF_STEPS; i++)
+		for (i = 0; i < STEPS_N; i++)
 			md(&c, "%d. [%c] %s\n", i + 1, s.step[i].done ? 'x' : ' ', s.step[i].name);
 	}
 	section_intake(&c, t);

@@ -25,7 +25,6 @@
 #include "err.h"
 #include "sshkey.h"
 #include "store.h"
-#include "policy.h"
 
 #include <stdint.h>
 
@@ -55,8 +54,12 @@ typedef struct home {
  * $HOME/.local/share/breakglass. */
 int home_default_dir(buf *out);
 
-/* Create a new home in dir (must not exist, or be an empty directory). */
-int home_init(const char *dir, bg_error *e);
+/*
+ * Create a new home in dir (must not exist, or be an empty directory).
+ * policy_rules is the text of HOME/policy.rules (the caller's shipped
+ * defaults: the home stores the policy, the broker layer owns it).
+ */
+int home_init(const char *dir, const char *policy_rules, bg_error *e);
 
 /*
  * Open an existing home, checking every part.  actor names who acts (it is

@@ -44,30 +44,38 @@ hash_is_hex64(const char *s)
 }
 
 int
-hash_file_sha256(const char *path, char out[HASH_HEXLEN])
+hash_fd_sha256(int fd, char out[HASH_HEXLEN])
 {
 	crypto_hash_sha256_state st;
 	unsigned char h[crypto_hash_sha256_BYTES], b[65536];
+	off_t off = 0;
 	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return errno == ENOENT ? BG_ERR_NOTFOUND : BG_ERR_IO;
 	crypto_hash_sha256_init(&st);
 	for (;;) {
-		n = read(fd, b, sizeof(b));
+		n = pread(fd, b, sizeof(b), off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			close(fd);
+		if (n < 0)
 			return BG_ERR_IO;
-		}
 		if (n == 0)
 			break;
 		crypto_hash_sha256_update(&st, b, (size_t)n);
+		off += n;
 	}
-	close(fd);
 	crypto_hash_sha256_final(&st, h);
 	hash_hex(h, sizeof(h), out);
 	return 0;
+}
+
+int
+hash_file_sha256(const char *path, char out[HASH_HEXLEN])
+{
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return errno == ENOENT ? BG_ERR_NOTFOUND : BG_ERR_IO;
+	r = hash_fd_sha256(fd, out);
+	close(fd);
+	return r;
 }

@@ -13,11 +13,12 @@
 #define BG_PLAN_H
 
 #include "err.h"
+#include "grantscope.h"
 #include "home.h"
 #include "kv.h"
 
 #define PLAN_MAX_ARTIFACTS 32
-#define PLAN_MAX_ARTIFACT (8u * 1024 * 1024)
+#define PLAN_MAX_ARTIFACT GRANTSCOPE_MAX_ARTIFACT
 
 typedef struct plan_artifact {
 	char name[256];

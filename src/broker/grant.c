@@ -13,7 +13,7 @@
 #include "scan.h"
 #include "text.h"
 #include "utc.h"
-#include "workflow.h"
+#include "steps.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,34 +23,6 @@
 
 /* The fields of a grant request, shared by the request and the scope a
  * certificate carries (which adds ticket, grant and approved artifacts). */
-#define GRANT_FIELDS \
-	{ "kind", KV_REQUIRED, 16 }, \
-	{ "system", KV_REQUIRED, 128 }, \
-	{ "account", 0, 64 }, \
-	{ "tier", 0, 16 }, \
-	{ "access", 0, 16 }, \
-	{ "read", KV_MULTI, 1024 }, \
-	{ "write", KV_MULTI, 1024 }, \
-	{ "command", KV_MULTI, 4096 }, \
-	{ "sudo", KV_MULTI, 4096 }, \
-	{ "source-address", 0, 512 }, \
-	{ "engine", 0, 32 }, \
-	{ "database", 0, 128 }, \
-	{ "schema", KV_MULTI, 128 }, \
-	{ "branch", 0, 256 }, \
-	{ "bypass-protection", 0, 8 }, \
-	{ "superuser", 0, 8 }, \
-	{ "role", 0, 256 }, \
-	{ "resource", 0, 512 }, \
-	{ "granted-by", 0, 256 }, \
-	{ "ttl", KV_REQUIRED, 16 }, \
-	{ "reason", 0, 1024 },
-
-const kv_key grant_schema[] = {
-	GRANT_FIELDS
-	{ NULL, 0, 0 }
-};
-
 /* Which kinds each field applies to (others: refused). */
 static const struct {
 	const char *field;
@@ -91,18 +63,7 @@ one_of(const char *v, const char *const *list)
 int
 grant_parse_id(const char *s, int64_t *id)
 {
-	char *end;
-	long long v;
-
-	if (strncmp(s, "G-", 2) == 0 || strncmp(s, "g-", 2) == 0)
-		s += 2;
-	if (*s < '1' || *s > '9')
-		return BG_ERR_INVALID;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v <= 0 || v > 1000000000LL)
-		return BG_ERR_INVALID;
-	*id = v;
-	return 0;
+	return grantscope_parse_id(s, 'G', id);
 }
 
 int
@@ -222,7 +183,7 @@ grant_canonical(const kv_doc *d, buf *out)
 	size_t i;
 	int r;
 
-	for (k = grant_schema; k->name; k++)
+	for (k = grantscope_request_schema; k->name; k++)
 		for (i = 0; i < d->n; i++)
 			if (strcmp(d->items[i].key, k->name) == 0 &&
 			    (r = buf_printf(out, "%s: %s\n", k->name, d->items[i].value)) != 0)
@@ -458,7 +419,7 @@ grant_load(home *h, int64_t id, grant **out, bg_error *e)
 	g->revocation_confirmed = store_col_dup(st, 16);
 	sqlite3_finalize(st);
 	if (g->spec == NULL || g->requested_by == NULL ||
-	    kv_parse(g->spec, strlen(g->spec), grant_schema, &g->fields, e) != 0) {
+	    kv_parse(g->spec, strlen(g->spec), grantscope_request_schema, &g->fields, e) != 0) {
 		grant_free(g);
 		return bg_fail(e, BG_ERR_CORRUPT, "stored grant G-%lld is corrupt", (long long)id);
 	}
@@ -476,7 +437,7 @@ grant_state_now(const grant *g, int64_t now)
 
 /* The statement that approves g now (0: none), with why not in e. */
 static int64_t
-approving_statement(home *h, const grant *g, const wf_gates *gt, bg_error *e)
+approving_statement(home *h, const grant *g, const steps_gates *gt, bg_error *e)
 {
 	if (gt->confirm.statement == 0) {
 		bg_fail(e, BG_ERR_GATE, "ticket 'T-%lld' has no valid signed confirmation: %s",
@@ -511,12 +472,12 @@ int
 grant_refresh(home *h, const ticket *t, bg_error *e)
 {
 	sqlite3_stmt *st = NULL, *up = NULL;
-	wf_gates gt;
+	steps_gates gt;
 	int64_t ids[256];
 	size_t n = 0, i;
 	int r, rc;
 
-	if ((r = workflow_gates(h, t, &gt, e)) != 0)
+	if ((r = steps_gates_now(h, t, &gt, e)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "SELECT id FROM grants WHERE ticket = ? AND state IN "
 	    "('requested', 'approved') ORDER BY id", &st, e)) != 0)
@@ -570,7 +531,7 @@ grant_activate(home *h, int64_t id, bg_error *e)
 {
 	grant *g = NULL;
 	ticket *t = NULL;
-	wf_gates gt;
+	steps_gates gt;
 	policy_verdict v;
 	sqlite3_stmt *st = NULL;
 	buf detail;
@@ -590,7 +551,7 @@ grant_activate(home *h, int64_t id, bg_error *e)
 		    grant_state_now(g, h->now));
 		goto abort;
 	}
-	if ((r = workflow_gates(h, t, &gt, e)) != 0)
+	if ((r = steps_gates_now(h, t, &gt, e)) != 0)
 		goto abort;
 	if ((via = approving_statement(h, g, &gt, e)) == 0) {
 		r = BG_ERR_GATE;
@@ -787,14 +748,6 @@ abort:
 	home_abort(h);
 	return r;
 }
-
-const kv_key grant_scope_schema[] = {
-	{ "ticket", KV_REQUIRED, 32 },
-	{ "grant", KV_REQUIRED, 32 },
-	GRANT_FIELDS
-	{ "artifact", KV_MULTI, 128 },
-	{ NULL, 0, 0 }
-};
 
 /* The artifacts of plan statement stmt, as "artifact: SHA256 KIND" lines
  * (the statement has "artifact: SHA256 KIND NAME"; the name stays out of

@@ -355,6 +355,24 @@ store_col_dup(sqlite3_stmt *st, int i)
 }
 
 int
+store_count(store *s, const char *sql, int64_t param, int *n, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*n = 0;
+	if ((r = store_prepare(s, sql, &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, param);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	else
+		r = store_fail(s, e, "cannot count");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 store_meta_get(store *s, const char *key, char **val, bg_error *e)
 {
 	sqlite3_stmt *st;

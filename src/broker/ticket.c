@@ -2,6 +2,7 @@
  * ticket.c - intake validation and ticket storage.
  */
 #include "ticket.h"
+#include "grantscope.h"
 #include "hash.h"
 #include "json.h"
 #include "scan.h"
@@ -267,18 +268,7 @@ ticket_parse(const char *text, size_t len, kv_doc *out, bg_error *e)
 int
 ticket_parse_id(const char *s, int64_t *id)
 {
-	char *end;
-	long long v;
-
-	if (strncmp(s, "T-", 2) == 0 || strncmp(s, "t-", 2) == 0)
-		s += 2;
-	if (*s < '1' || *s > '9')
-		return BG_ERR_INVALID;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v <= 0 || v > 1000000000LL)
-		return BG_ERR_INVALID;
-	*id = v;
-	return 0;
+	return grantscope_parse_id(s, 'T', id);
 }
 
 static int

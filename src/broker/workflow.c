@@ -1,5 +1,11 @@
 /*
- * workflow.c - gates, status, evidence, smoke tests, cleanup and closing.
+ * workflow.c - what moves a ticket along: backup evidence, smoke results,
+ * cleanup items, closing and withdrawing.
+ *
+ * Where the ticket stands is steps.c's answer; this module records and
+ * acts on it.  Closing is the one place that needs everything: it reaps
+ * grants (grant), checks the steps, and writes the final report (report),
+ * so it sits above all three.
  */
 #include "workflow.h"
 #include "fileio.h"
@@ -17,196 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const cleanup_items[] = {
-	"grants-revoked", "secrets-rotated", "branch-merged", "staging-applied",
-	"runbook-updated", "followup-ticket", NULL
-};
-
-static const char *const cleanup_desc[] = {
-	"every grant revoked or expired (checked automatically)",
-	"secrets exposed during the incident rotated",
-	"emergency branch merged or archived",
-	"fix applied to staging",
-	"runbook and monitoring updated",
-	"follow-up ticket noted",
-};
-
-static int
-count(home *h, const char *sql, int64_t tid, int *n, bg_error *e)
-{
-	sqlite3_stmt *st;
-	int r;
-
-	*n = 0;
-	if ((r = store_prepare(h->st, sql, &st, e)) != 0)
-		return r;
-	store_bind_int(st, 1, tid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int(st, 0);
-	else
-		r = store_fail(h->st, e, "cannot count");
-	sqlite3_finalize(st);
-	return r;
-}
-
 int
-workflow_gates(home *h, const ticket *t, wf_gates *g, bg_error *e)
-{
-	plan *p = NULL;
-	int r, n;
-
-	memset(g, 0, sizeof(*g));
-	if ((r = approval_check(h, t, "confirm", t->intake_hash, &g->confirm, e)) != 0 ||
-	    (r = approval_check(h, t, "risk", t->intake_hash, &g->risk, e)) != 0)
-		return r;
-	r = plan_current(h, t->id, &p, e);
-	if (r == 0) {
-		g->plan_id = p->id;
-		memcpy(g->plan_hash, p->hash, 65);
-		plan_free(p);
-		if ((r = approval_check(h, t, "plan", g->plan_hash, &g->plan, e)) != 0)
-			return r;
-	} else if (r == BG_ERR_NOTFOUND) {
-		snprintf(g->plan.why, sizeof(g->plan.why), "no fix plan submitted");
-	} else
-		return r;
-	if ((r = count(h, "SELECT count(*) FROM evidence WHERE ticket = ? AND kind = 'backup'",
-	    t->id, &n, e)) != 0)
-		return r;
-	g->backup_recorded = n > 0;
-	if ((r = count(h, "SELECT count(*) FROM evidence WHERE ticket = ? AND kind = 'rollback'",
-	    t->id, &n, e)) != 0)
-		return r;
-	g->rollback_recorded = n > 0;
-	g->backup_ok = (g->backup_recorded && g->rollback_recorded) || g->risk.statement != 0;
-	return 0;
-}
-
-static void
-step(wf_status *s, int i, const char *name, int done, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void
-step(wf_status *s, int i, const char *name, int done, const char *fmt, ...)
-{
-	va_list ap;
-
-	s->step[i].name = name;
-	s->step[i].done = done;
-	s->step[i].missing[0] = '\0';
-	if (!done && fmt) {
-		va_start(ap, fmt);
-		vsnprintf(s->step[i].missing, sizeof(s->step[i].missing), fmt, ap);
-		va_end(ap);
-	}
-}
-
-int
-workflow_status(home *h, const ticket *t, wf_status *s, bg_error *e)
-{
-	sqlite3_stmt *st;
-	int r, ngrants, nused, nwrites, ncleanup, i;
-	long long T = (long long)t->id;
-	char missing_fields[256] = "";
-
-	memset(s, 0, sizeof(*s));
-	if ((r = workflow_gates(h, t, &s->g, e)) != 0)
-		return r;
-	if ((r = count(h, "SELECT count(*) FROM grants WHERE ticket = ?", t->id, &ngrants, e)) ||
-	    (r = count(h, "SELECT count(*) FROM grants WHERE ticket = ? AND not_before IS NOT NULL",
-	    t->id, &nused, e)) ||
-	    (r = count(h, "SELECT count(*) FROM grants WHERE ticket = ? AND writes = 1 AND "
-	    "not_before IS NOT NULL", t->id, &nwrites, e)) ||
-	    (r = count(h, "SELECT count(*) FROM cleanup WHERE ticket = ?", t->id, &ncleanup, e)))
-		return r;
-	{
-		/* grants that gave access and have not ended as of now (active past
-		 * not-after counts as ended, except manual grants, whose removal
-		 * must be confirmed); never-activated grants are cancelled at close */
-		if ((r = store_prepare(h->st, "SELECT count(*) FROM grants WHERE ticket = ?1 AND ("
-		    "(state = 'active' AND (not_after > ?2 OR kind = 'manual')) OR "
-		    "(state = 'expired' AND kind = 'manual'))", &st, e)) != 0)
-			return r;
-		store_bind_int(st, 1, t->id);
-		store_bind_int(st, 2, h->now);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			s->grants_open = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if ((r = store_prepare(h->st, "SELECT result FROM smoke WHERE ticket = ?", &st, e)) != 0)
-		return r;
-	store_bind_int(st, 1, t->id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(s->smoke, sizeof(s->smoke), "%s", store_col_text(st, 0));
-	sqlite3_finalize(st);
-	for (i = 0; ticket_confirm_fields[i]; i++) {
-		if (kv_get(&t->fields, ticket_confirm_fields[i]) == NULL) {
-			size_t l = strlen(missing_fields);
-
-			snprintf(missing_fields + l, sizeof(missing_fields) - l, "%s%s",
-			    l ? ", " : "", ticket_confirm_fields[i]);
-		}
-	}
-	if (missing_fields[0])
-		step(s, 0, "confirmation", 0, "complete the intake first (%s): breakglass ticket "
-		    "set T-%lld FIELD VALUE", missing_fields, T);
-	else
-		step(s, 0, "confirmation", s->g.confirm.statement != 0,
-		    "%s: breakglass approve T-%lld --statement --for confirm, then the approver "
-		    "signs it (ssh-keygen -Y sign -n breakglass) and you record it with "
-		    "breakglass approve T-%lld --signature FILE", s->g.confirm.why, T, T);
-	step(s, 1, "access review", ngrants > 0,
-	    "request the narrowest access: breakglass grant request T-%lld --kind ssh ...", T);
-	step(s, 2, "backup check", s->g.backup_ok,
-	    "record %s%s%s (breakglass evidence T-%lld backup|rollback ...) or have a risk "
-	    "acceptance signed (--for risk); until then only read-only access",
-	    s->g.backup_recorded ? "" : "backup evidence",
-	    !s->g.backup_recorded && !s->g.rollback_recorded ? " and " : "",
-	    s->g.rollback_recorded ? "" : "the rollback method", T);
-	step(s, 3, "diagnosis", nused > 0 || s->g.plan_id != 0,
-	    "activate a read-only grant and find the cause (breakglass grant activate G-N)");
-	step(s, 4, "fix plan", s->g.plan_id != 0,
-	    "submit the fix plan with its artifacts: breakglass plan T-%lld --from FILE "
-	    "[--diff F] [--commands F] [--sql F]", T);
-	step(s, 5, "approval", s->g.plan.statement != 0,
-	    "%s: breakglass approve T-%lld --statement --for plan, signed by the approver",
-	    s->g.plan.why, T);
-	step(s, 6, "implementation", nwrites > 0,
-	    "activate the approved write grant: breakglass grant activate G-N");
-	step(s, 7, "smoke test", strcmp(s->smoke, "pass") == 0 || strcmp(s->smoke, "waived") == 0,
-	    "%s", strcmp(s->smoke, "fail") == 0 ? "the smoke test failed: roll back or fix, "
-	    "then record a passing result" : "record the result: breakglass smoke T-N --result "
-	    "pass --notes '...' (or a signed waiver, --for smoke-waiver)");
-	s->cleanup_open = (int)(sizeof(cleanup_desc) / sizeof(cleanup_desc[0])) - 1 - ncleanup +
-	    (s->grants_open > 0);
-	{
-		int prior = 1;
-
-		for (i = 0; i < 8; i++)
-			prior &= s->step[i].done;
-		step(s, 8, "documentation", strcmp(t->status, "open") != 0 || prior,
-		    "generated from the records when the ticket closes (preview: breakglass report "
-		    "T-%lld)", T);
-	}
-	if (s->grants_open > 0)
-		step(s, 9, "cleanup", 0, "%d grant(s) still open: revoke them (breakglass grant "
-		    "revoke G-N --reason ...); %d other item(s) open (breakglass cleanup T-%lld)",
-		    s->grants_open, s->cleanup_open - 1, T);
-	else
-		step(s, 9, "cleanup", s->cleanup_open == 0, "%d item(s) open: breakglass cleanup "
-		    "T-%lld ITEM --done|--na ...", s->cleanup_open, T);
-	s->current = WF_STEPS + 1;
-	for (i = 0; i < WF_STEPS; i++) {
-		if (!s->step[i].done) {
-			s->current = i + 1;
-			break;
-		}
-	}
-	return 0;
-}
-
-int
-evidence_add(home *h, int64_t tid, const char *kind, const char *method, const char *what,
+workflow_evidence(home *h, int64_t tid, const char *kind, const char *method, const char *what,
     const char *location, const char *taken, const char *file, const char *sha256,
     bg_error *e)
 {
@@ -322,7 +140,7 @@ out:
 }
 
 int
-smoke_record(home *h, int64_t tid, const char *result, const char *notes, bg_error *e)
+workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_error *e)
 {
 	ticket *t = NULL;
 	sqlite3_stmt *st = NULL;
@@ -393,7 +211,7 @@ out:
 }
 
 int
-cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const char *note,
+workflow_cleanup(home *h, int64_t tid, const char *item, const char *state, const char *note,
     bg_error *e)
 {
 	ticket *t = NULL;
@@ -403,8 +221,8 @@ cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const ch
 	int r, known = 0;
 
 	buf_init(&detail, 4096);
-	for (int i = 1; cleanup_items[i]; i++)
-		if (strcmp(item, cleanup_items[i]) == 0)
+	for (int i = 1; steps_cleanup_items[i]; i++)
+		if (strcmp(item, steps_cleanup_items[i]) == 0)
 			known = 1;
 	if (strcmp(item, "grants-revoked") == 0)
 		return bg_fail(e, BG_ERR_USAGE, "'grants-revoked' is checked automatically: revoke "
@@ -508,7 +326,7 @@ int
 workflow_close(home *h, int64_t tid, bg_error *e)
 {
 	ticket *t = NULL;
-	wf_status s;
+	steps_status s;
 	buf report, path, detail;
 	char hash[65];
 	int reaped, r;
@@ -522,7 +340,7 @@ workflow_close(home *h, int64_t tid, bg_error *e)
 		return r;
 	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
 	    (r = end_unused_grants(h, tid, "never activated; ticket closed", e)) != 0 ||
-	    (r = workflow_status(h, t, &s, e)) != 0)
+	    (r = steps_status_now(h, t, &s, e)) != 0)
 		goto abort;
 	if (!s.step[7].done) {
 		r = bg_fail(e, BG_ERR_GATE, "cannot close 'T-%lld': smoke test: %s", (long long)tid,
@@ -577,7 +395,7 @@ workflow_withdraw(home *h, int64_t tid, const char *reason, bg_error *e)
 	if ((r = home_begin(h, e)) != 0)
 		return r;
 	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = count(h, "SELECT count(*) FROM grants WHERE ticket = ? AND not_before IS NOT NULL",
+	    (r = store_count(h->st, "SELECT count(*) FROM grants WHERE ticket = ? AND not_before IS NOT NULL",
 	    tid, &used, e)) != 0)
 		goto abort;
 	if (used > 0) {

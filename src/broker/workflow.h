@@ -1,0 +1,39 @@
+/*
+ * workflow.h - what moves an emergency along: backup evidence, smoke
+ * results, cleanup items, closing and withdrawing a ticket.  Each is a
+ * state change (home_begin .. home_commit) checked against the steps
+ * (steps.h) as of now.
+ */
+#ifndef BG_WORKFLOW_H
+#define BG_WORKFLOW_H
+
+#include "err.h"
+#include "home.h"
+#include "steps.h"
+
+/* Evidence for the backup gate.  kind: backup or rollback. */
+int workflow_evidence(home *h, int64_t ticket, const char *kind, const char *method,
+    const char *what, const char *location, const char *taken, const char *file,
+    const char *sha256, bg_error *e);
+
+/* Smoke test result: pass or fail (notes required), or waived (needs a
+ * satisfied smoke-waiver approval). */
+int workflow_smoke(home *h, int64_t ticket, const char *result, const char *notes,
+    bg_error *e);
+
+/* Mark a cleanup item done (note optional, required for followup-ticket) or
+ * not applicable (na, reason required). */
+int workflow_cleanup(home *h, int64_t ticket, const char *item, const char *state,
+    const char *note, bg_error *e);
+
+/*
+ * Close the ticket: reap expired grants, end never-activated ones, check
+ * smoke and cleanup, write the final report to HOME/reports/T-N.md, audit
+ * it with its hash and sign a per-ticket checkpoint.
+ */
+int workflow_close(home *h, int64_t ticket, bg_error *e);
+
+/* Withdraw a ticket that never got access (false alarm). */
+int workflow_withdraw(home *h, int64_t ticket, const char *reason, bg_error *e);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * gate-int.h - what the parts of the gate share (gate.c, gate-read.c,
+ * gate-write.c, gate-run.c); not for use outside src/host/gate*.c.
+ *
+ * One struct gate lives for one request: the configuration, the verified
+ * certificate and the grant's scope, the open host log, the request's
+ * argv.  Every verb returns the request's exit status: 0 or the
+ * command's own status when it ran, 1 after gate_refuse said why.
+ */
+#ifndef BG_GATE_INT_H
+#define BG_GATE_INT_H
+
+#include "gate.h"
+#include "argv.h"
+#include "audit.h"
+#include "buf.h"
+#include "cert.h"
+#include "kv.h"
+#include "scope.h"
+#include "snapshot.h"
+#include "sshkey.h"
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* how often a supervised command, a shell or tail -f checks the grant */
+#define GATE_TICK_MS 200
+
+typedef struct gate {
+	const gate_env *env;
+	gid_t rgid, sgid;
+	int setgid;
+	int64_t now, skew;
+	unsigned char ca_pk[32];
+	char *krl_path;
+	char *audit_dir;
+	struct stat krl_st;
+	cert c;
+	kv_doc scope_doc;
+	scope sc;
+	int64_t ticket, grant;
+	audit_log log;
+	sshkey_priv hostkey;
+	int log_open;
+	argv_list av;
+	char request[1024];   /* for the audit log, secrets redacted */
+	uint64_t bytes_out;
+	int refused_by_expiry;
+	int recorded;          /* a record for this request was written */
+	int stdin_null;        /* commands get /dev/null (steps of 'apply') */
+} gate;
+
+/* A built-in verb.  step: may be a step of a command list (reads no
+ * standard input). */
+typedef struct gate_verb {
+	const char *name;
+	int (*fn)(gate *);
+	int step;
+} gate_verb;
+
+/* ---- gate.c ---- */
+
+/* The gate group (setgid installs): raised only around host-log writes;
+ * dropped for good in every child. */
+void gate_priv_down(gate *g);
+void gate_priv_up(gate *g);
+void gate_priv_drop_all(gate *g);
+
+/* Write to the user (fd 1 or 2); bytes to stdout are counted.  0 or
+ * BG_ERR_IO. */
+int gate_write(gate *g, int fd, const void *p, size_t n);
+int gate_printf(gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A name printed for a person: control bytes (terminal escapes) become '?'. */
+void gate_safe_name(const char *s, char *out, size_t n);
+
+/*
+ * A host-log record of this request: who, which grant, what, the decision
+ * and why; extra (NULL-terminated name, value pairs, may be NULL) adds
+ * fields tools read back, such as a change set's id and hashes.
+ */
+void gate_record_with(gate *g, const char *event, const char *decision, const char *reason,
+    int status, const char *const *extra);
+void gate_record(gate *g, const char *event, const char *decision, const char *reason,
+    int status);
+
+/* Refuse: one line to the user (secrets redacted), a record; returns 1. */
+int gate_refuse(gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 when the grant has ended (validity over, or the KRL revokes it or
+ * cannot be read: fail closed); sets g->refused_by_expiry. */
+int gate_grant_ended(gate *g);
+
+/* 0 when p is an absolute path; else refuses (returns 1). */
+int gate_need_path(gate *g, const char *verb, const char *p);
+
+/* "file", "dir", "link", ... for a mode. */
+const char *gate_type_of(mode_t m);
+
+/* The built-in verb called name, or NULL. */
+const gate_verb *gate_find_verb(const char *name);
+/* Run a verb; a record is written for it if the verb wrote none. */
+int gate_run_verb(gate *g, const gate_verb *v);
+/* g->request from g->av: re-quoted, secrets redacted, controls made safe. */
+void gate_describe_request(gate *g);
+
+/* ---- gate-read.c ---- */
+
+/* Open a regular file inside the scope for reading; refuses and returns
+ * a negative value otherwise. */
+int gate_open_file(gate *g, const char *path, struct stat *st);
+
+int gate_verb_ls(gate *g);
+int gate_verb_cat(gate *g);
+int gate_verb_tail(gate *g);
+int gate_verb_grep(gate *g);
+int gate_verb_stat(gate *g);
+int gate_verb_sha256(gate *g);
+int gate_verb_find_changed(gate *g);
+int gate_verb_help(gate *g);
+
+/* ---- gate-write.c ---- */
+
+/*
+ * Snapshot the grant's writable directories before a write (incremental
+ * from the grant's last snapshot).  A write without a complete snapshot
+ * is refused: returns 1 after refusing, 0 when before is ready (or when
+ * the grant has no writable directories: before->id is then empty).
+ */
+int gate_capture_before(gate *g, snapshot *before);
+/* After a write: snapshot again, store the change set, name it in the log. */
+void gate_capture_after(gate *g, snapshot *before);
+
+int gate_verb_put(gate *g);
+int gate_verb_patch(gate *g);
+int gate_verb_apply(gate *g);
+
+/* ---- gate-run.c ---- */
+
+/* 1: the request is one of the grant's commands; 2: one of its
+ * privileged (sudo) commands; 0: neither. */
+int gate_allowed_command(gate *g);
+/* Run g->av (privileged: through sudo -n) supervised; its exit status. */
+int gate_run_command(gate *g, int privileged);
+/* The shell tier: an interactive shell under a recorded pty. */
+int gate_run_shell(gate *g);
+
+#endif

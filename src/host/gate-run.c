@@ -1,0 +1,365 @@
+/*
+ * gate-run.c - running programs: the grant's allowlisted commands, its
+ * privileged ones (through sudo and the grant's drop-in), and the shell
+ * tier under a recorded pty.
+ *
+ * Nothing is run through a shell: an allowed command is the request's
+ * argv, equal to one in the grant, executed directly with a clean
+ * environment.  The gate supervises what it starts: it wakes every
+ * GATE_TICK_MS, and once the certificate's validity ends or the KRL
+ * revokes it (an unreadable KRL counts as revoked) it ends the child's
+ * process group - SIGHUP and SIGTERM, SIGKILL half a second later.
+ *
+ * The shell tier's recording is created, in the host log's directory and
+ * out of the account's reach, before the shell starts: without a
+ * recording there is no session.
+ */
+#include "gate-int.h"
+#include "fileio.h"
+#include "record.h"
+#include "utc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <termios.h>
+#include <unistd.h>
+
+/* 1: one of the grant's commands; 2: one of its privileged (sudo) commands */
+int
+gate_allowed_command(gate *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->scope_doc.n; i++) {
+		argv_list a;
+		bg_error e;
+		int eq, priv = strcmp(g->scope_doc.items[i].key, "sudo") == 0;
+
+		if (strcmp(g->scope_doc.items[i].key, "command") != 0 && !priv)
+			continue;
+		if (argv_split(g->scope_doc.items[i].value, &a, &e) != 0)
+			continue;
+		eq = argv_equal(&a, &g->av);
+		argv_release(&a);
+		if (eq)
+			return priv ? 2 : 1;
+	}
+	return 0;
+}
+
+/*
+ * End a process group now: SIGHUP (interactive shells ignore SIGTERM) and
+ * SIGTERM, then SIGKILL after half a second.  Reaps pid.
+ */
+static void
+kill_group(pid_t pid)
+{
+	kill(-pid, SIGHUP);
+	kill(-pid, SIGTERM);
+	for (int i = 0; i < 5; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		poll(NULL, 0, 100);
+	}
+	kill(-pid, SIGKILL);
+}
+
+int
+gate_run_command(gate *g, int privileged)
+{
+	int outp[2], errp[2], status = 0, open_fds = 2, cut = 0;
+	pid_t pid;
+	struct pollfd pf[2];
+	char b[65536];
+
+	snapshot before;
+
+	if (gate_capture_before(g, &before) != 0)
+		return 1;
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+		snapshot_release(&before);
+		return gate_refuse(g, "cannot create pipes");
+	}
+	gate_record(g, "gate.start", "allow", NULL, -1);
+	if ((pid = fork()) < 0)
+		return gate_refuse(g, "cannot start the command");
+	if (pid == 0) {
+		char *const envp[] = {
+			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
+			"SHELL=/bin/false", NULL
+		};
+		int fd;
+
+		setpgid(0, 0);
+		gate_priv_drop_all(g);
+		signal(SIGPIPE, SIG_DFL);
+		dup2(outp[1], STDOUT_FILENO);
+		dup2(errp[1], STDERR_FILENO);
+		if (g->stdin_null) {
+			int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			if (nul < 0 || dup2(nul, STDIN_FILENO) < 0)
+				_exit(126);
+		}
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		if (chdir("/") != 0)
+			_exit(126);
+		if (privileged) {
+			/* sudo checks the exact argv against the grant's drop-in */
+			char **sv = calloc(g->av.n + 4, sizeof(*sv));
+
+			if (sv == NULL)
+				_exit(126);
+			sv[0] = "/usr/bin/sudo";
+			sv[1] = "-n";
+			sv[2] = "--";
+			for (size_t k = 0; k < g->av.n; k++)
+				sv[3 + k] = g->av.v[k];
+			execve(sv[0], sv, envp);
+			_exit(127);
+		}
+		execve(g->av.v[0], g->av.v, envp);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(outp[1]);
+	close(errp[1]);
+	pf[0].fd = outp[0];
+	pf[1].fd = errp[0];
+	pf[0].events = pf[1].events = POLLIN;
+	while (open_fds > 0) {
+		int n = poll(pf, 2, GATE_TICK_MS);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int k = 0; k < 2; k++) {
+			ssize_t got;
+
+			if (pf[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(pf[k].fd, b, sizeof(b));
+			if (got <= 0) {
+				close(pf[k].fd);
+				pf[k].fd = -1;
+				open_fds--;
+				continue;
+			}
+			gate_write(g, k == 0 ? STDOUT_FILENO : STDERR_FILENO, b, (size_t)got);
+		}
+		if (!cut && gate_grant_ended(g)) {
+			cut = 1;
+			fprintf(stderr, "breakglass: grant G-%lld %s: command ended\n",
+			    (long long)g->grant, g->refused_by_expiry ? "expired" : "was revoked");
+			kill_group(pid);
+			break;
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (pf[k].fd >= 0)
+			close(pf[k].fd);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (status == 127 && !cut)
+		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);
+	gate_record(g, "gate.end", cut ? "cut" : "allow", cut ? (g->refused_by_expiry ?
+	    "grant expired" : "grant revoked") : NULL, status);
+	gate_capture_after(g, &before);
+	snapshot_release(&before);
+	return status;
+}
+
+static volatile sig_atomic_t got_winch;
+
+static void
+on_winch(int sig)
+{
+	(void)sig;
+	got_winch = 1;
+}
+
+static int
+valid_term(const char *t)
+{
+	return t != NULL && *t && strlen(t) < 64 &&
+	    strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_") == strlen(t);
+}
+
+/*
+ * An interactive shell under a new pty, fully recorded.  The recording is
+ * created (in the host log's directory, out of the account's reach)
+ * before the shell starts: without a recording there is no session.
+ */
+int
+gate_run_shell(gate *g)
+{
+	const char *tier = kv_get(&g->scope_doc, "tier");
+	const char *term = getenv("TERM");
+	char name[160], path[4096], slave[128], hex[65], ts[UTC_STRLEN], reason[256];
+	unsigned char rnd[4];
+	struct winsize ws;
+	struct termios saved, raw;
+	int recfd, master, status = 0, tty = isatty(STDIN_FILENO), stdin_open = 1, cut = 0;
+	recorder rec;
+	snapshot before;
+	pid_t pid;
+
+	if (tier == NULL || strcmp(tier, "shell") != 0)
+		return gate_refuse(g, "no interactive shell: grant G-%lld is tier %s; run a command "
+		    "(ssh HOST help)", (long long)g->grant, tier ? tier : "read");
+	if (!valid_term(term))
+		term = "dumb";
+	utc_format(g->now, ts);
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(name, sizeof(name), "T-%lld-G-%lld-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x.cast",
+	    (long long)g->ticket, (long long)g->grant, ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17,
+	    rnd[0], rnd[1], rnd[2], rnd[3]);
+	snprintf(path, sizeof(path), "%s/recordings/%s", g->audit_dir, name);
+	gate_priv_up(g);
+	recfd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	gate_priv_down(g);
+	if (recfd < 0)
+		return gate_refuse(g, "cannot start the session recording (%s): no shell without it",
+		    strerror(errno));
+	if (gate_capture_before(g, &before) != 0) {
+		close(recfd);
+		return 1;
+	}
+	memset(&ws, 0, sizeof(ws));
+	if (!tty || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) {
+		ws.ws_col = 80;
+		ws.ws_row = 24;
+	}
+	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 || grantpt(master) != 0 ||
+	    unlockpt(master) != 0 || ptsname_r(master, slave, sizeof(slave)) != 0) {
+		close(recfd);
+		return gate_refuse(g, "cannot allocate a terminal");
+	}
+	ioctl(master, TIOCSWINSZ, &ws);
+	{
+		char title[96];
+
+		snprintf(title, sizeof(title), "breakglass T-%lld G-%lld %s", (long long)g->ticket,
+		    (long long)g->grant, g->env->user);
+		record_open(&rec, recfd, ws.ws_col, ws.ws_row, g->now, title, term);
+	}
+	snprintf(reason, sizeof(reason), "recording %s", name);
+	gate_record(g, "gate.start", "allow", reason, -1);
+	if ((pid = fork()) < 0) {
+		close(master);
+		close(recfd);
+		return gate_refuse(g, "cannot start the shell");
+	}
+	if (pid == 0) {
+		char termv[80], ps1[96], gv[40];
+		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
+			"SHELL=/bin/sh", termv, ps1, gv, NULL };
+		int s;
+
+		snprintf(termv, sizeof(termv), "TERM=%s", term);
+		snprintf(ps1, sizeof(ps1), "PS1=[breakglass G-%lld] \\u@\\h:\\w\\$ ",
+		    (long long)g->grant);
+		snprintf(gv, sizeof(gv), "BREAKGLASS_GRANT=G-%lld", (long long)g->grant);
+		if (setsid() < 0 || (s = open(slave, O_RDWR)) < 0)
+			_exit(126);
+		ioctl(s, TIOCSCTTY, 0);
+		dup2(s, 0);
+		dup2(s, 1);
+		dup2(s, 2);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		gate_priv_drop_all(g);
+		signal(SIGPIPE, SIG_DFL);
+		if (access("/bin/bash", X_OK) == 0) {
+			char *const av[] = { "bash", "--noprofile", "--norc", "-i", NULL };
+
+			execve("/bin/bash", av, envp);
+		} else {
+			char *const av[] = { "sh", "-i", NULL };
+
+			execve("/bin/sh", av, envp);
+		}
+		_exit(127);
+	}
+	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw); /* keep typeahead */
+	} else
+		tty = 0;
+	signal(SIGWINCH, on_winch);
+	for (;;) {
+		struct pollfd pf[2];
+		char b[16384];
+		ssize_t n;
+
+		pf[0].fd = stdin_open ? STDIN_FILENO : -1;
+		pf[1].fd = master;
+		pf[0].events = pf[1].events = POLLIN;
+		n = poll(pf, 2, GATE_TICK_MS);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (got_winch) {
+			got_winch = 0;
+			if (tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+				ioctl(master, TIOCSWINSZ, &ws);
+				record_resize(&rec, ws.ws_col, ws.ws_row);
+			}
+		}
+		if (n > 0 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if ((n = read(master, b, sizeof(b))) <= 0)
+				break; /* the shell is gone */
+			gate_write(g, STDOUT_FILENO, b, (size_t)n);
+			record_output(&rec, b, (size_t)n);
+		}
+		if (stdin_open && pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if ((n = read(STDIN_FILENO, b, sizeof(b))) <= 0) {
+				stdin_open = 0;
+			} else {
+				struct termios t;
+				int hidden = tcgetattr(master, &t) == 0 && !(t.c_lflag & ECHO);
+
+				(void)fileio_write_full(master, b, (size_t)n);
+				record_input(&rec, b, (size_t)n, hidden);
+			}
+		}
+		record_tick(&rec);
+		if (gate_grant_ended(g)) {
+			static const char msg_e[] = "\r\nbreakglass: the grant expired: session ended\r\n";
+			static const char msg_r[] = "\r\nbreakglass: the grant was revoked: session ended\r\n";
+			const char *m = g->refused_by_expiry ? msg_e : msg_r;
+
+			cut = 1;
+			(void)fileio_write_full(STDOUT_FILENO, m, strlen(m));
+			record_marker(&rec, g->refused_by_expiry ? "breakglass: grant expired: session ended" :
+			    "breakglass: grant revoked: session ended");
+			kill_group(pid);
+			break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
+	if (!cut)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	close(master);
+	if (record_close(&rec, hex) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: recording %s incomplete", name);
+	close(recfd);
+	status = cut ? 128 + SIGHUP : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	snprintf(reason, sizeof(reason), "recording %s sha256 %s", name, hex);
+	gate_record(g, "gate.end", cut ? "cut" : "allow", reason, status);
+	gate_capture_after(g, &before);
+	snapshot_release(&before);
+	return status;
+}

@@ -1,0 +1,545 @@
+/*
+ * gate.c - the host-side forced command: configuration, the certificate,
+ * the request's dispatch and its records.
+ *
+ * The gate is split by what a request does (gate-int.h holds what the
+ * parts share):
+ *   gate.c        configuration, the certificate and the KRL, the host-log
+ *                 records, privileges, and the dispatch of a request
+ *   gate-read.c   the read verbs (ls, cat, tail, grep, stat, sha256,
+ *                 find-changed, help), confined to the grant's directories
+ *   gate-write.c  the write verbs (put, patch, apply) and the change
+ *                 capture around every write (snapshots, change sets)
+ *   gate-run.c    running programs: allowlisted and privileged commands,
+ *                 the shell tier, and the supervision that cuts them
+ *
+ * Privileges: when installed setgid (group breakglass-gate, see `host
+ * setup`), the gate keeps that group only as its saved gid and raises it
+ * just for audit-log writes; everything else, and every child it starts,
+ * runs with the account's own ids.  A setgid process is not dumpable, so
+ * the account cannot ptrace it to reach the host key or the log.
+ *
+ * A request is one of: no command (the shell tier), a path (an allowed
+ * command, matched by exact argv), or a built-in verb.  Anything else is
+ * refused with one line, and every decision is a host-log record.
+ */
+#include "gate.h"
+#include "gate-int.h"
+#include "argv.h"
+#include "fileio.h"
+#include "grantscope.h"
+#include "json.h"
+#include "krl.h"
+#include "scan.h"
+#include "utc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define GATE_MAX_LINE (64u * 1024)
+
+const char gate_verbs_help[] =
+	"  ls [DIR]                      list a directory (no DIR: the grant's directories)\n"
+	"  cat FILE                      print a file\n"
+	"  tail [-n N] [-f] FILE         last N lines (default 10); -f follows until the\n"
+	"                                grant ends\n"
+	"  grep [-F] [-i] [-n] PATTERN FILE   matching lines (extended regex, or -F fixed)\n"
+	"  stat PATH                     type, mode, owner, size, times\n"
+	"  sha256 FILE                   SHA-256 of a file\n"
+	"  find-changed --since TIME [DIR]    files changed since TIME (UTC)\n"
+	"  put FILE < CONTENT            replace (or create) FILE atomically with stdin\n"
+	"  patch DIR < DIFF              apply a unified diff (-p1) under DIR, exactly,\n"
+	"                                all files or none (put and patch: tiers plan and\n"
+	"                                shell, writable directories only)\n"
+	"  apply [DIR] < ARTIFACT        apply an artifact of the approved plan, found by\n"
+	"                                its SHA-256: a diff as patch DIR (default: the\n"
+	"                                grant's only writable directory), a command list\n"
+	"                                one line at a time as requests of their own,\n"
+	"                                stopping at the first that fails\n"
+	"  help                          what this grant allows\n";
+
+static const kv_key config_schema[] = {
+	{ "ca-key", KV_REQUIRED, 1024 },
+	{ "krl", KV_REQUIRED, 1024 },
+	{ "audit-dir", KV_REQUIRED, 1024 },
+	{ "clock-skew", 0, 16 },
+	{ NULL, 0, 0 }
+};
+
+void
+gate_priv_down(gate *g)
+{
+	if (g->setgid && setresgid(g->rgid, g->rgid, g->sgid) != 0)
+		_exit(1);
+}
+
+void
+gate_priv_up(gate *g)
+{
+	if (g->setgid && setresgid(g->rgid, g->sgid, g->sgid) != 0)
+		_exit(1);
+}
+
+void
+gate_priv_drop_all(gate *g)
+{
+	if (g->setgid && setresgid(g->rgid, g->rgid, g->rgid) != 0)
+		_exit(1);
+}
+
+int
+gate_write(gate *g, int fd, const void *p, size_t n)
+{
+	if (fileio_write_full(fd, p, n) != 0)
+		return BG_ERR_IO;
+	if (fd == STDOUT_FILENO)
+		g->bytes_out += n;
+	return 0;
+}
+
+int
+gate_printf(gate *g, const char *fmt, ...)
+{
+	buf b;
+	va_list ap;
+	int r;
+
+	buf_init(&b, GATE_MAX_LINE);
+	va_start(ap, fmt);
+	r = buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (r == 0)
+		r = gate_write(g, STDOUT_FILENO, b.data, b.len);
+	buf_release(&b);
+	return r;
+}
+
+/* A name printed for a person: control bytes (terminal escapes) become '?'. */
+void
+gate_safe_name(const char *s, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < n; i++)
+		out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	out[i] = '\0';
+}
+
+/*
+ * A host-log record of this request: who, which grant, what, the decision
+ * and why; extra (NULL-terminated name, value pairs, may be NULL) adds
+ * fields tools read back, such as a change set's id and hashes.
+ */
+void
+gate_record_with(gate *g, const char *event, const char *decision, const char *reason, int status,
+    const char *const *extra)
+{
+	buf d;
+	json j;
+	bg_error e;
+	char serial[32];
+
+	buf_init(&d, AUDIT_MAX_RECORD - 1024);
+	json_init(&j, &d);
+	json_obj_begin(&j);
+	json_kv_str(&j, "user", g->env->user);
+	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)g->c.serial);
+	json_kv_str(&j, "serial", g->c.key_id ? serial : NULL);
+	json_kv_int(&j, "grant", g->grant);
+	json_kv_str(&j, "request", g->request);
+	json_kv_str(&j, "decision", decision);
+	if (reason)
+		json_kv_str(&j, "reason", reason);
+	if (status >= 0)
+		json_kv_int(&j, "status", status);
+	json_kv_int(&j, "bytes_out", (int64_t)g->bytes_out);
+	for (; extra != NULL && extra[0] != NULL; extra += 2)
+		json_kv_str(&j, extra[0], extra[1]);
+	json_obj_end(&j);
+	syslog(LOG_AUTHPRIV | (strcmp(decision, "refuse") == 0 ? LOG_WARNING : LOG_INFO),
+	    "breakglass gate: user=%s grant=G-%lld %s %s%s%s", g->env->user,
+	    (long long)g->grant, decision, g->request, reason ? ": " : "", reason ? reason : "");
+	g->recorded = 1;
+	if (!g->log_open || json_error(&j) != 0) {
+		buf_release(&d);
+		return;
+	}
+	gate_priv_up(g);
+	if (audit_append(&g->log, utc_now(), g->env->user, event, g->ticket, d.data, &e) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: audit append failed: %s", e.msg);
+	gate_priv_down(g);
+	buf_release(&d);
+}
+
+void
+gate_record(gate *g, const char *event, const char *decision, const char *reason, int status)
+{
+	gate_record_with(g, event, decision, reason, status, NULL);
+}
+
+/* Copy text into out (n bytes) with secrets redacted and controls made safe. */
+static void
+redacted(const char *text, char *out, size_t n)
+{
+	buf b;
+
+	buf_init(&b, 64 * 1024);
+	if (scan_redact(text, strlen(text), &b, NULL) != 0)
+		snprintf(out, n, "[unrecordable]");
+	else
+		gate_safe_name(buf_cstr(&b), out, n);
+	buf_release(&b);
+}
+
+int
+gate_refuse(gate *g, const char *fmt, ...)
+{
+	char msg[512], safe[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	redacted(msg, safe, sizeof(safe)); /* reasons echo what the user typed */
+	fprintf(stderr, "breakglass: refused: %s\n", safe);
+	gate_record(g, "gate.refuse", "refuse", safe, -1);
+	return 1;
+}
+
+static int
+load_config(gate *g, bg_error *e)
+{
+	buf text, key;
+	kv_doc d;
+	sshkey_pub ca;
+	char *comment = NULL;
+	const char *v;
+	int r;
+
+	buf_init(&text, 64 * 1024);
+	buf_init(&key, 64 * 1024);
+	memset(&d, 0, sizeof(d));
+	g->skew = 120;
+	if ((r = fileio_read(g->env->config, 64 * 1024, &text, e)) != 0 ||
+	    (r = kv_parse(buf_cstr(&text), text.len, config_schema, &d, e)) != 0)
+		goto out;
+	if ((v = kv_get(&d, "clock-skew")) != NULL && utc_parse_duration(v, &g->skew) != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "gate config: invalid clock-skew");
+		goto out;
+	}
+	if ((r = fileio_read(kv_get(&d, "ca-key"), 64 * 1024, &key, e)) != 0 ||
+	    (r = sshkey_parse_line(buf_cstr(&key), &ca, &comment, e)) != 0)
+		goto out;
+	free(comment);
+	if (!ca.is_ed25519) {
+		sshkey_pub_release(&ca);
+		r = bg_fail(e, BG_ERR_INVALID, "gate config: the CA key must be ed25519");
+		goto out;
+	}
+	memcpy(g->ca_pk, ca.ed25519, 32);
+	sshkey_pub_release(&ca);
+	if ((g->krl_path = strdup(kv_get(&d, "krl"))) == NULL ||
+	    (g->audit_dir = strdup(kv_get(&d, "audit-dir"))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	/* the host log and its key: opened with the gate group, then dropped */
+	{
+		buf kp, kt;
+
+		buf_init(&kp, 4096);
+		buf_init_secret(&kt, 16384);
+		gate_priv_up(g);
+		r = fileio_join(&kp, kv_get(&d, "audit-dir"), "host.key");
+		if (r == 0)
+			r = fileio_read(kp.data, 16384, &kt, e);
+		if (r == 0)
+			r = sshkey_priv_parse(buf_cstr(&kt), kt.len, &g->hostkey, e);
+		if (r == 0)
+			r = audit_open(&g->log, kv_get(&d, "audit-dir"), &g->hostkey, g->hostkey.pk, e);
+		if (r == 0) {
+			int64_t last;
+
+			g->log_open = 1;
+			r = audit_last_time(&g->log, &last, e);
+			if (r == 0 && g->now + g->skew < last)
+				r = bg_fail(e, BG_ERR_CLOCK, "the host clock is behind its audit log");
+		}
+		gate_priv_down(g);
+		buf_release(&kp);
+		buf_release(&kt);
+	}
+out:
+	kv_doc_release(&d);
+	buf_release(&text);
+	buf_release(&key);
+	return r;
+}
+
+/* 1 (revoked or unreadable: fail closed) or 0.  Re-reads only on change. */
+static int
+krl_says_revoked(gate *g, int force)
+{
+	struct stat st;
+	buf b;
+	krl k;
+	bg_error e;
+	int revoked;
+
+	if (stat(g->krl_path, &st) != 0)
+		return 1;
+	if (!force && st.st_ino == g->krl_st.st_ino && st.st_size == g->krl_st.st_size &&
+	    st.st_mtim.tv_sec == g->krl_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == g->krl_st.st_mtim.tv_nsec)
+		return 0;
+	buf_init(&b, KRL_MAX_SIZE);
+	if (fileio_read(g->krl_path, KRL_MAX_SIZE, &b, &e) != 0 ||
+	    krl_parse(b.data ? b.data : "", b.len, &k, &e) != 0) {
+		buf_release(&b);
+		return 1;
+	}
+	revoked = krl_cert_revoked(&k, g->c.ca.blob, g->c.ca.bloblen, g->c.serial, g->c.key_id);
+	krl_release(&k);
+	buf_release(&b);
+	g->krl_st = st;
+	return revoked;
+}
+
+/* Has the grant ended (expiry or revocation)? */
+int
+gate_grant_ended(gate *g)
+{
+	int64_t now = utc_now();
+
+	if (now < g->now - g->skew || (uint64_t)now >= g->c.valid_before) {
+		g->refused_by_expiry = 1;
+		return 1;
+	}
+	return krl_says_revoked(g, 0);
+}
+
+static int
+load_cert(gate *g, bg_error *e)
+{
+	buf auth;
+	const char *p, *line = NULL;
+	size_t found = 0;
+	int r;
+
+	if (g->env->user_auth == NULL)
+		return bg_fail(e, BG_ERR_PERM, "no authentication details (sshd needs "
+		    "ExposeAuthInfo yes)");
+	buf_init(&auth, 256 * 1024);
+	if ((r = fileio_read(g->env->user_auth, 256 * 1024, &auth, e)) != 0) {
+		buf_release(&auth);
+		return bg_fail(e, BG_ERR_PERM, "cannot read the authentication details");
+	}
+	for (p = buf_cstr(&auth); *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		if (strncmp(p, "publickey ", 10) == 0 && strstr(p, "-cert-v01@openssh.com ") != NULL) {
+			found++;
+			line = p + 10;
+		}
+	}
+	if (found != 1) {
+		buf_release(&auth);
+		return bg_fail(e, BG_ERR_PERM, "login was not made with exactly one breakglass "
+		    "certificate");
+	}
+	{
+		size_t n = strcspn(line, "\n");
+		char *l = strndup(line, n);
+
+		if (l == NULL) {
+			buf_release(&auth);
+			return BG_ERR_NOMEM;
+		}
+		r = cert_parse_line(l, &g->c, e);
+		free(l);
+	}
+	buf_release(&auth);
+	if (r != 0)
+		return r;
+	if ((r = cert_verify(&g->c, g->ca_pk, g->now, e)) != 0)
+		return r;
+	if (g->c.nprincipals != 1 || strcmp(g->c.principals[0], g->env->user) != 0)
+		return bg_fail(e, BG_ERR_PERM, "certificate is not for account '%s'", g->env->user);
+	if (krl_says_revoked(g, 1))
+		return bg_fail(e, BG_ERR_PERM, "certificate serial %llu is revoked (or the KRL "
+		    "is unreadable)", (unsigned long long)g->c.serial);
+	if (g->c.scope == NULL)
+		return bg_fail(e, BG_ERR_PERM, "certificate carries no breakglass scope");
+	if ((r = kv_parse(g->c.scope, strlen(g->c.scope), grantscope_cert_schema, &g->scope_doc, e)) != 0)
+		return bg_fail(e, BG_ERR_PERM, "certificate scope is malformed");
+	return 0;
+}
+
+static int
+load_scope(gate *g, bg_error *e)
+{
+	size_t i;
+	int r;
+
+	if (grantscope_ids(&g->scope_doc, &g->ticket, &g->grant) != 0)
+		return bg_fail(e, BG_ERR_PERM, "certificate scope names no ticket or grant");
+	for (i = 0; i < g->scope_doc.n; i++) {
+		const kv_item *it = &g->scope_doc.items[i];
+		int w = strcmp(it->key, "write") == 0;
+
+		if ((w || strcmp(it->key, "read") == 0) &&
+		    (r = scope_add(&g->sc, it->value, w, e)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+gate_need_path(gate *g, const char *verb, const char *p)
+{
+	if (p == NULL)
+		return gate_refuse(g, "%s needs a path", verb);
+	if (p[0] != '/')
+		return gate_refuse(g, "%s: '%.200s' must be an absolute path", verb, p);
+	return 0;
+}
+
+const char *
+gate_type_of(mode_t m)
+{
+	return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "link" :
+	    S_ISFIFO(m) ? "fifo" : S_ISSOCK(m) ? "socket" : "device";
+}
+
+static const gate_verb verbs[] = {
+	{ "ls", gate_verb_ls, 1 }, { "cat", gate_verb_cat, 1 }, { "tail", gate_verb_tail, 1 },
+	{ "grep", gate_verb_grep, 1 }, { "stat", gate_verb_stat, 1 }, { "sha256", gate_verb_sha256, 1 },
+	{ "find-changed", gate_verb_find_changed, 1 }, { "put", gate_verb_put, 0 },
+	{ "patch", gate_verb_patch, 0 }, { "apply", gate_verb_apply, 0 },
+	{ "help", gate_verb_help, 1 },
+};
+
+const gate_verb *
+gate_find_verb(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+int
+gate_run_verb(gate *g, const gate_verb *v)
+{
+	int status;
+
+	g->bytes_out = 0;
+	g->recorded = 0;
+	status = v->fn(g);
+	/* refusals, cuts and writes record themselves */
+	if (!g->recorded)
+		gate_record(g, "gate.verb", "allow", NULL, status);
+	return status;
+}
+
+void
+gate_describe_request(gate *g)
+{
+	buf j;
+
+	buf_init(&j, 64 * 1024);
+	if (argv_join(&g->av, &j) != 0)
+		snprintf(g->request, sizeof(g->request), "[request too long: %zu arguments]", g->av.n);
+	else
+		redacted(buf_cstr(&j), g->request, sizeof(g->request));
+	buf_release(&j);
+}
+
+int
+gate_main(const gate_env *env)
+{
+	gate g;
+	bg_error e;
+	int r, status;
+	const char *kind, *verb;
+
+	memset(&g, 0, sizeof(g));
+	g.env = env;
+	g.rgid = getgid();
+	g.sgid = getegid();
+	g.setgid = g.rgid != g.sgid;
+	gate_priv_down(&g);
+	g.now = utc_now();
+	snprintf(g.request, sizeof(g.request), "%s", "(interactive)");
+	openlog("breakglass", LOG_PID, LOG_AUTHPRIV);
+	bg_error_clear(&e);
+	if ((r = load_config(&g, &e)) != 0) {
+		status = gate_refuse(&g, "gate is not usable: %s", e.msg);
+		goto out;
+	}
+	if ((r = load_cert(&g, &e)) != 0 || (r = load_scope(&g, &e)) != 0) {
+		status = gate_refuse(&g, "%s", e.msg);
+		goto out;
+	}
+	kind = kv_get(&g.scope_doc, "kind");
+	if (kind == NULL || strcmp(kind, "ssh") != 0) {
+		status = gate_refuse(&g, "grant G-%lld is not an ssh grant", (long long)g.grant);
+		goto out;
+	}
+	if (env->original_command == NULL) {
+		status = gate_run_shell(&g);
+		goto out;
+	}
+	if (strlen(env->original_command) > 8192) {
+		status = gate_refuse(&g, "request longer than 8192 bytes");
+		goto out;
+	}
+	if (argv_split(env->original_command, &g.av, &e) != 0) {
+		snprintf(g.request, sizeof(g.request), "(unparseable)");
+		status = gate_refuse(&g, "cannot parse the request: %s", e.msg);
+		goto out;
+	}
+	if (g.av.n == 0) {
+		status = gate_refuse(&g, "empty request");
+		goto out;
+	}
+	gate_describe_request(&g);
+	verb = g.av.v[0];
+	if (strchr(verb, '/') != NULL) {
+		int kind_of = gate_allowed_command(&g);
+
+		if (kind_of == 0) {
+			status = gate_refuse(&g, "'%.200s' is not an allowed command of grant G-%lld "
+			    "(see 'help')", g.request, (long long)g.grant);
+			goto out;
+		}
+		status = gate_run_command(&g, kind_of == 2);
+		goto out;
+	}
+	{
+		const gate_verb *v = gate_find_verb(verb);
+
+		if (v != NULL) {
+			status = gate_run_verb(&g, v);
+			goto out;
+		}
+	}
+	status = gate_refuse(&g, "'%.64s' is not a breakglass command or an allowed command of grant "
+	    "G-%lld (see 'help')", verb, (long long)g.grant);
+out:
+	argv_release(&g.av);
+	scope_release(&g.sc);
+	kv_doc_release(&g.scope_doc);
+	cert_release(&g.c);
+	if (g.log_open)
+		audit_close(&g.log);
+	sshkey_priv_release(&g.hostkey);
+	free(g.krl_path);
+	free(g.audit_dir);
+	closelog();
+	return status;
+}

@@ -1,0 +1,77 @@
+/*
+ * grantscope.c - the field lists of a grant request and of the scope a
+ * grant certificate carries (see grantscope.h).  One list of fields,
+ * used twice, so that what the broker checks and what the host reads
+ * cannot drift apart.
+ */
+#include "grantscope.h"
+
+#include "err.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#define GRANT_FIELDS \
+	{ "kind", KV_REQUIRED, 16 }, \
+	{ "system", KV_REQUIRED, 128 }, \
+	{ "account", 0, 64 }, \
+	{ "tier", 0, 16 }, \
+	{ "access", 0, 16 }, \
+	{ "read", KV_MULTI, 1024 }, \
+	{ "write", KV_MULTI, 1024 }, \
+	{ "command", KV_MULTI, 4096 }, \
+	{ "sudo", KV_MULTI, 4096 }, \
+	{ "source-address", 0, 512 }, \
+	{ "engine", 0, 32 }, \
+	{ "database", 0, 128 }, \
+	{ "schema", KV_MULTI, 128 }, \
+	{ "branch", 0, 256 }, \
+	{ "bypass-protection", 0, 8 }, \
+	{ "superuser", 0, 8 }, \
+	{ "role", 0, 256 }, \
+	{ "resource", 0, 512 }, \
+	{ "granted-by", 0, 256 }, \
+	{ "ttl", KV_REQUIRED, 16 }, \
+	{ "reason", 0, 1024 },
+
+const kv_key grantscope_request_schema[] = {
+	GRANT_FIELDS
+	{ NULL, 0, 0 }
+};
+
+const kv_key grantscope_cert_schema[] = {
+	{ "ticket", KV_REQUIRED, 32 },
+	{ "grant", KV_REQUIRED, 32 },
+	GRANT_FIELDS
+	{ "artifact", KV_MULTI, 128 },
+	{ NULL, 0, 0 }
+};
+
+int
+grantscope_parse_id(const char *s, char prefix, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL)
+		return BG_ERR_INVALID;
+	if ((s[0] == prefix || s[0] == tolower((unsigned char)prefix)) && s[1] == '-')
+		s += 2;
+	if (*s < '1' || *s > '9')
+		return BG_ERR_INVALID;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || v <= 0 || v > 1000000000LL)
+		return BG_ERR_INVALID;
+	*id = v;
+	return 0;
+}
+
+int
+grantscope_ids(const kv_doc *scope, int64_t *ticket, int64_t *grant)
+{
+	if (grantscope_parse_id(kv_get(scope, "ticket"), 'T', ticket) != 0 ||
+	    grantscope_parse_id(kv_get(scope, "grant"), 'G', grant) != 0)
+		return BG_ERR_INVALID;
+	return 0;
+}
