@@ -10,7 +10,7 @@ NSSH=${BENCH_SSH_N:-60}
 NCUT=${BENCH_CUT_N:-20}
 [ "$(id -u)" -eq 0 ] || { echo "gate bench: needs root (sshd, accounts): skipped"; exit 0; }
 W=$(mktemp -d /tmp/breakglass-bench.XXXXXX)
-ACCT=bgbench; GROUP=bgbench-gate; PLAIN=bgbench-plain
+ACCT=bgbench${BG_TEST_ID:-}; GROUP=bgbench${BG_TEST_ID:-}-gate; PLAIN=bgbench${BG_TEST_ID:-}-plain
 . "$here/scripts/lib-host.sh"
 trap 'host_down "$W" "$ACCT" "$GROUP"; userdel "$PLAIN" 2>/dev/null; rm -rf "$W"' EXIT
 export BREAKGLASS_HOME=$W/home BREAKGLASS_ACTOR=bench

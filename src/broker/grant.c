@@ -947,7 +947,9 @@ static int
 sudoers_path(home *h, int64_t gid, buf *p)
 {
 	buf_reset(p);
-	return buf_printf(p, "%s/breakglass-G-%lld", h->sudoers_dir, (long long)gid);
+	/* named by home and grant: two homes serving one host (or two test
+	 * runs) never replace or remove each other's drop-ins */
+	return buf_printf(p, "%s/breakglass-%s-G-%lld", h->sudoers_dir, h->id, (long long)gid);
 }
 
 int
@@ -964,7 +966,7 @@ grant_sudoers_install(home *h, const grant *g, bg_error *e)
 	buf_init(&tmp, 4096);
 	if ((r = grant_sudoers_text(g, account, &text)) != 0 ||
 	    (r = sudoers_path(h, g->id, &path)) != 0 ||
-	    (r = buf_printf(&tmp, "%s/.breakglass-G-%lld.new", h->sudoers_dir,
+	    (r = buf_printf(&tmp, "%s/.breakglass-%s-G-%lld.new", h->sudoers_dir, h->id,
 	    (long long)g->id)) != 0) {
 		r = bg_fail(e, r, "cannot build the sudoers drop-in");
 		goto out;

@@ -6,6 +6,7 @@
  */
 #include "home.h"
 #include "fileio.h"
+#include "hash.h"
 #include "krl.h"
 #include "kv.h"
 #include "text.h"
@@ -397,6 +398,13 @@ home_open(const char *dir, const char *actor, home **out, bg_error *e)
 	buf_init(&p, 4096);
 	if ((r = load_key(h, "broker.key", &h->broker, e)) != 0)
 		goto fail;
+	{
+		char hex[HASH_HEXLEN];
+
+		hash_sha256_hex(h->broker.pk, sizeof(h->broker.pk), hex);
+		memcpy(h->id, hex, 16);
+		h->id[16] = '\0';
+	}
 	if ((r = audit_open(&h->log, dir, &h->broker, h->broker.pk, e)) != 0)
 		goto fail;
 	if ((r = load_config(h, e)) != 0)

@@ -46,6 +46,9 @@ typedef struct home {
 		char *name, *dir;
 	} host_logs[HOME_MAX_HOST_LOGS];
 	size_t nhost_logs;
+	char id[17];           /* names this home where several share a host
+	                        * (sudoers drop-ins): 16 hex digits of the
+	                        * SHA-256 of the broker public key */
 	char actor[129];
 	int64_t now;           /* UTC, read when the home is opened */
 } home;

@@ -9,12 +9,14 @@
 SSHD=/usr/sbin/sshd
 [ -x "$SSHD" ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
 
-ACCT=bgtest-hotfix
-GROUP=bgtest-gate
+# BG_TEST_ID keeps the accounts of test runs that share a machine apart
+ACCT=bgtest${BG_TEST_ID:-}-hotfix
+GROUP=bgtest${BG_TEST_ID:-}-gate
 SRV=$T/srv/app
 . "$(dirname "$0")/../../scripts/lib-host.sh"
 cleanup_host() {
-	rm -f /etc/sudoers.d/breakglass-G-4 /etc/sudoers.d/.breakglass-G-4.new
+	[ -n "${HOME_ID:-}" ] && rm -f "/etc/sudoers.d/breakglass-$HOME_ID-G-4" \
+		"/etc/sudoers.d/.breakglass-$HOME_ID-G-4.new"
 	host_down "$T" "$ACCT" "$GROUP"
 	rm -rf "$T"
 }
@@ -336,7 +338,11 @@ bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
 	--sudo "/usr/bin/id -u" --ttl 1h --reason "check privileges" >/dev/null
 approve_as owner T-1 plan || exit 1
 expect 0 "privileged grant activated" bg grant activate G-4
-SUDOERS=/etc/sudoers.d/breakglass-G-4
+# drop-ins are named by home (the broker key's hash) and grant: two homes
+# on one host never replace or remove each other's
+HOME_ID=$(awk '{ print $2 }' "$BREAKGLASS_HOME/broker.pub" | base64 -d | tail -c 32 | sha256sum | cut -c1-16)
+SUDOERS=/etc/sudoers.d/breakglass-$HOME_ID-G-4
+[ ! -e /etc/sudoers.d/breakglass-G-4 ] && ok "no drop-in named by grant id alone" || not_ok "no drop-in named by grant id alone"
 [ -f "$SUDOERS" ] && ok "sudoers drop-in installed" || not_ok "sudoers drop-in installed"
 grep -q "NOTAFTER=[0-9]*Z NOPASSWD: /usr/bin/id -u$" "$SUDOERS" 2>/dev/null \
 	&& ok "drop-in: exact command, NOTAFTER in UTC" || not_ok "drop-in: exact command, NOTAFTER in UTC"
