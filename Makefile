@@ -52,7 +52,7 @@ SRC  := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 HDR  := $(wildcard src/*/*.h)
 CMD  := $(wildcard cmd/*.c)
 LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/gen/rules-builtin.o \
-          $(BUILD)/gen/hsdb-builtin.o
+          $(BUILD)/gen/hsdb-builtin.o $(BUILD)/gen/launchers-builtin.o
 CMDOBJ := $(CMD:cmd/%.c=$(BUILD)/cmd/%.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(if $(HS_PKG),$(BUILD)/tests/hs-trim)
@@ -72,17 +72,17 @@ $(BUILD)/cmd/%.o: cmd/%.c $(HDR) cmd/cmd.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# rules/secrets.rules, embedded as bytes
-$(BUILD)/gen/rules-builtin.c: rules/secrets.rules
+# data files embedded as bytes (scripts/embed): the scanner's rules and the
+# policy's launcher list
+$(BUILD)/gen/rules-builtin.c: rules/secrets.rules scripts/embed
 	@mkdir -p $(dir $@)
-	{ echo '#include <stddef.h>'; \
-	  echo 'extern const char rules_builtin_text[]; extern const size_t rules_builtin_len;'; \
-	  echo 'const char rules_builtin_text[] = {'; \
-	  od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
-	  echo '0 };'; \
-	  echo "const size_t rules_builtin_len = $$(wc -c < $<);"; } > $@.tmp && mv $@.tmp $@
+	scripts/embed rules_builtin_text rules_builtin_len $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/rules-builtin.o: $(BUILD)/gen/rules-builtin.c
+$(BUILD)/gen/launchers-builtin.c: rules/launchers.rules scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed policy_launchers_builtin policy_launchers_builtin_len $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%-builtin.o: $(BUILD)/gen/%-builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # the built-in rules compiled by vectorscan at build time (tools/gen-hsdb.c)

@@ -1,4 +1,5 @@
-/* fuzz-policy.c - the policy rules parser, then an evaluation. */
+/* fuzz-policy.c - the policy rules parser, then an evaluation; and the
+ * same bytes as a launcher list. */
 #include "grant.h"
 #include "policy.h"
 
@@ -26,5 +27,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kv_doc_release(&d);
 	}
 	policy_release(&p);
+	{
+		policy_launchers l;
+
+		if (policy_launchers_parse(&l, (const char *)data, size, "fuzz", &e) == 0) {
+			(void)policy_launcher_find(&l, "python3.11");
+			policy_launchers_release(&l);
+		}
+	}
 	return 0;
 }

@@ -81,18 +81,23 @@ const char policy_default_rules[] =
 "  reason privileged commands run without a shell, so shell syntax has no place in them\n"
 "  suggest split '{value}' into separate exact commands without shell syntax\n"
 "\n"
-"rule no-shell-escape-programs\n"
+"rule no-launchers\n"
 "  applies ssh\n"
-"  check deny-programs command\n"
-"  values sh bash dash zsh ksh csh tcsh fish busybox env su sudo doas pkexec python python2 python3 perl ruby node php lua awk gawk mawk nawk vi vim nvim view ex ed emacs nano less more man find xargs nohup setsid script tmux screen ssh scp rsync docker kubectl git tar\n"
-"  reason interpreters, shells, pagers, editors and command launchers can run anything\n"
-"  suggest request the shell tier (--tier shell, recorded) or name the exact program instead of '{value}'\n"
+"  check deny-launchers command\n"
+"  reason an allowed command must not be able to start another program (the launcher list: rules/launchers.rules)\n"
+"  suggest {value}\n"
+"\n"
+"rule no-launchers-privileged\n"
+"  applies ssh\n"
+"  check deny-launchers sudo\n"
+"  reason a privileged command that can start another program is unrestricted root (the launcher list: rules/launchers.rules)\n"
+"  suggest {value}\n"
 "\n"
 "rule no-unrestricted-sudo\n"
 "  applies ssh\n"
 "  check deny-programs sudo\n"
-"  values sh bash dash zsh ksh csh tcsh fish busybox env su sudo doas pkexec python python2 python3 perl ruby node php lua awk gawk vi vim nvim ex ed emacs nano less more man find xargs chmod chown chattr cp mv dd tee install ln passwd useradd usermod visudo crontab systemd-run nsenter mount docker kubectl\n"
-"  reason privileged shells, editors and file tools amount to unrestricted root\n"
+"  values chmod chown chgrp chattr cp mv dd tee install ln rm passwd chpasswd useradd usermod userdel groupadd gpasswd visudo mount umount insmod modprobe sysctl iptables nft\n"
+"  reason privileged file, account and kernel tools amount to unrestricted root\n"
 "  suggest name the one privileged operation needed instead of '{value}', e.g. /usr/bin/systemctl restart SERVICE\n"
 "\n"
 "rule absolute-commands\n"
@@ -184,6 +189,7 @@ static const struct {
 	{ "deny-flag", PC_DENY_FLAG, 1, 0, 0 },
 	{ "max-ttl", PC_MAX_TTL, 0, 0, 1 },
 	{ "known-systems", PC_KNOWN_SYSTEMS, 0, 0, 0 },
+	{ "deny-launchers", PC_DENY_LAUNCHERS, 1, 2, 0 }, /* values optional */
 	{ NULL, 0, 0, 0, 0 }
 };
 
@@ -239,10 +245,10 @@ finish_rule(policy *p, policy_rule *cur, const char *source, bg_error *e)
 	if (cur->reason == NULL)
 		return bg_fail(e, BG_ERR_INVALID, "%s:%zu: rule '%s' has no reason", source,
 		    cur->line, cur->name);
-	if (checks[k].needs_values && cur->nvalues == 0)
+	if (checks[k].needs_values == 1 && cur->nvalues == 0)
 		return bg_fail(e, BG_ERR_INVALID, "%s:%zu: rule '%s' needs 'values'", source,
 		    cur->line, cur->name);
-	if (!checks[k].needs_values && cur->nvalues != 0)
+	if (checks[k].needs_values == 0 && cur->nvalues != 0)
 		return bg_fail(e, BG_ERR_INVALID, "%s:%zu: rule '%s' takes no 'values'",
 		    source, cur->line, cur->name);
 	if (checks[k].needs_limit != (cur->limit != 0))
@@ -495,6 +501,176 @@ fail:
 	return r;
 }
 
+/* ---- the launcher list ---- */
+
+void
+policy_launchers_release(policy_launchers *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->ncat; i++) {
+		free(l->cat[i].name);
+		free(l->cat[i].why);
+	}
+	for (i = 0; i < l->nprog; i++)
+		free(l->prog[i].name);
+	memset(l, 0, sizeof(*l));
+}
+
+/* A program name: letters, digits and . _ + - (no '/'), 1..63 bytes. */
+static int
+program_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 64 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._+-") == n && s[0] != '.' && s[0] != '-';
+}
+
+static const struct policy_launcher *
+find_exact(const policy_launchers *l, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < l->nprog; i++)
+		if (strlen(l->prog[i].name) == n && memcmp(l->prog[i].name, name, n) == 0)
+			return &l->prog[i];
+	return NULL;
+}
+
+int
+policy_launchers_parse(policy_launchers *l, const char *text, size_t len, const char *source,
+    bg_error *e)
+{
+	size_t off = 0, line = 0, bad;
+	char ln[4096];
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if (len > 256 * 1024)
+		return bg_fail(e, BG_ERR_TOOLARGE, "%s: larger than 256 KiB", source);
+	if (text_check(text, len, 1, &bad) != 0) {
+		size_t c;
+
+		text_position(text, bad, &line, &c);
+		return bg_fail(e, BG_ERR_INVALID, "%s:%zu:%zu: invalid UTF-8 or control character",
+		    source, line, c);
+	}
+	while (off < len) {
+		const char *s = text + off, *nl = memchr(s, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - s) : len - off;
+		char *t, *w, *save = NULL;
+		int indented;
+
+		off += n + (nl != NULL);
+		line++;
+		if (n >= sizeof(ln)) {
+			r = bg_fail(e, BG_ERR_TOOLARGE, "%s:%zu: line too long", source, line);
+			goto fail;
+		}
+		memcpy(ln, s, n);
+		ln[n] = '\0';
+		indented = ln[0] == ' ' || ln[0] == '\t';
+		t = text_trim(ln);
+		if (*t == '\0' || *t == '#')
+			continue;
+		if (!indented) {
+			char *name, *why;
+
+			if (strncmp(t, "category ", 9) != 0) {
+				r = bg_fail(e, BG_ERR_INVALID, "%s:%zu: expected 'category NAME WHY' "
+				    "(programs are indented)", source, line);
+				goto fail;
+			}
+			name = text_trim(t + 9);
+			why = name + strcspn(name, " \t");
+			if (*why != '\0')
+				*why++ = '\0';
+			why = text_trim(why);
+			if (!text_is_ident(name, 31) || *why == '\0' || strlen(why) > 200) {
+				r = bg_fail(e, BG_ERR_INVALID, "%s:%zu: a category needs a name and a "
+				    "reason of at most 200 bytes", source, line);
+				goto fail;
+			}
+			for (size_t i = 0; i < l->ncat; i++) {
+				if (strcmp(l->cat[i].name, name) == 0) {
+					r = bg_fail(e, BG_ERR_INVALID, "%s:%zu: category '%s' given twice",
+					    source, line, name);
+					goto fail;
+				}
+			}
+			if (l->ncat == POLICY_MAX_CATEGORIES) {
+				r = bg_fail(e, BG_ERR_TOOLARGE, "%s:%zu: more than %d categories",
+				    source, line, POLICY_MAX_CATEGORIES);
+				goto fail;
+			}
+			if ((l->cat[l->ncat].name = strdup(name)) == NULL ||
+			    (l->cat[l->ncat].why = strdup(why)) == NULL) {
+				l->ncat++;
+				r = BG_ERR_NOMEM;
+				goto fail;
+			}
+			l->ncat++;
+			continue;
+		}
+		if (l->ncat == 0) {
+			r = bg_fail(e, BG_ERR_INVALID, "%s:%zu: programs before any category", source,
+			    line);
+			goto fail;
+		}
+		for (w = strtok_r(t, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+			if (!program_name_ok(w)) {
+				r = bg_fail(e, BG_ERR_INVALID, "%s:%zu: '%.64s' is not a program name",
+				    source, line, w);
+				goto fail;
+			}
+			if (find_exact(l, w, strlen(w)) != NULL) {
+				r = bg_fail(e, BG_ERR_INVALID, "%s:%zu: '%s' is listed twice", source,
+				    line, w);
+				goto fail;
+			}
+			if (l->nprog == POLICY_MAX_LAUNCHERS) {
+				r = bg_fail(e, BG_ERR_TOOLARGE, "%s:%zu: more than %d programs", source,
+				    line, POLICY_MAX_LAUNCHERS);
+				goto fail;
+			}
+			if ((l->prog[l->nprog].name = strdup(w)) == NULL) {
+				r = BG_ERR_NOMEM;
+				goto fail;
+			}
+			l->prog[l->nprog++].cat = l->ncat - 1;
+		}
+	}
+	if (l->nprog == 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "%s: lists no programs", source);
+		goto fail;
+	}
+	return 0;
+fail:
+	policy_launchers_release(l);
+	return r;
+}
+
+/* n = the length of base without a version suffix ("python3.11" -> 7 for
+ * "python3", then 6 for "python"): tried longest first by the caller. */
+const struct policy_launcher *
+policy_launcher_find(const policy_launchers *l, const char *base)
+{
+	size_t n = strlen(base);
+	const struct policy_launcher *p;
+
+	if ((p = find_exact(l, base, n)) != NULL)
+		return p;
+	/* a version suffix: digits and dots after the name (python3.11,
+	 * perl5.36, php8.2) */
+	while (n > 0 && ((base[n - 1] >= '0' && base[n - 1] <= '9') || base[n - 1] == '.')) {
+		n--;
+		if (n > 0 && (p = find_exact(l, base, n)) != NULL)
+			return p;
+	}
+	return NULL;
+}
+
 /* ---- evaluation ---- */
 
 static void
@@ -634,8 +810,98 @@ is_command_field(const char *f)
 	return strcmp(f, "command") == 0 || strcmp(f, "sudo") == 0;
 }
 
+/* The last path component of s. */
+static const char *
+base_of(const char *s)
+{
+	const char *b = strrchr(s, '/');
+
+	return b ? b + 1 : s;
+}
+
+/*
+ * Why base is refused as a launcher: the list's category reason, the
+ * rule's own values (a project's additions), or NULL.
+ */
+static const char *
+launcher_why(const policy_rule *r, const policy_launchers *l, const char *base)
+{
+	const struct policy_launcher *p = policy_launcher_find(l, base);
+	size_t i;
+
+	if (p != NULL)
+		return l->cat[p->cat].why;
+	for (i = 0; i < r->nvalues; i++)
+		if (strcmp(r->values[i], base) == 0)
+			return "is on this project's launcher list";
+	return NULL;
+}
+
+/*
+ * deny-launchers: refuse when argv[0], or an argument that names a
+ * program (a path - or OPTION=PATH - whose last component is listed), is
+ * a launcher.  The suggestion is the narrower request: the command
+ * without the launcher when what it would start is a plain program.
+ */
 static void
-check_command(const policy_rule *r, const char *cmd, policy_verdict *out)
+check_launchers(const policy_rule *r, const policy_launchers *l, const char *cmd,
+    const argv_list *a, policy_verdict *out)
+{
+	char detail[700];
+	size_t i, k;
+	buf sug;
+
+	for (i = 0; i < a->n; i++) {
+		const char *cand[2] = { a->v[i], NULL }, *eq = strchr(a->v[i], '=');
+
+		if (eq != NULL && i > 0)
+			cand[1] = eq + 1;
+		for (k = 0; k < 2; k++) {
+			const char *c = cand[k], *why, *base;
+
+			if (c == NULL || *c == '\0' || (i > 0 && strchr(c, '/') == NULL))
+				continue;
+			base = base_of(c);
+			if ((why = launcher_why(r, l, base)) == NULL)
+				continue;
+			if (i == 0)
+				snprintf(detail, sizeof(detail), "%s '%s': '%s' %s", r->field, cmd, base, why);
+			else
+				snprintf(detail, sizeof(detail), "%s '%s': argument %zu names '%s', which "
+				    "%s", r->field, cmd, i, base, why);
+			buf_init(&sug, 1024);
+			if (i == 0) {
+				/* the program it would start: the first later absolute path */
+				size_t j;
+
+				for (j = 1; j < a->n && a->v[j][0] != '/'; j++)
+					;
+				if (j < a->n && launcher_why(r, l, base_of(a->v[j])) == NULL) {
+					argv_list rest = { a->v + j, a->n - j };
+
+					buf_puts(&sug, "request the command without the launcher: --");
+					buf_puts(&sug, r->field);
+					buf_puts(&sug, " '");
+					argv_join(&rest, &sug);
+					buf_puts(&sug, "'");
+				} else {
+					buf_puts(&sug, "name the exact program that does the repair, or "
+					    "request the shell tier (--tier shell, recorded) for interactive work");
+				}
+			} else {
+				buf_printf(&sug, "drop the argument that names '%s' and name the exact "
+				    "program instead", base);
+			}
+			violate(out, r, buf_cstr(&sug), detail);
+			buf_release(&sug);
+			return;
+		}
+	}
+}
+
+static void
+check_command(const policy_rule *r, const policy_launchers *l, const char *cmd,
+    policy_verdict *out)
 {
 	argv_list a;
 	bg_error e;
@@ -690,6 +956,9 @@ check_command(const policy_rule *r, const char *cmd, policy_verdict *out)
 		}
 		break;
 	}
+	case PC_DENY_LAUNCHERS:
+		check_launchers(r, l, cmd, &a, out);
+		break;
 	case PC_REQUIRE_ABSOLUTE:
 		if (!normalised_absolute(a.v[0])) {
 			snprintf(detail, sizeof(detail), "%s '%s' does not start with an absolute path",
@@ -708,6 +977,7 @@ int
 policy_check_request(const policy *p, const kv_doc *req, const policy_ctx *ctx,
     policy_verdict *out, bg_error *e)
 {
+	policy_launchers l;
 	unsigned kbit = 0;
 	size_t i, j;
 	char detail[512];
@@ -715,6 +985,10 @@ policy_check_request(const policy *p, const kv_doc *req, const policy_ctx *ctx,
 	memset(out, 0, sizeof(*out));
 	if (policy_kind_bit(ctx->kind, &kbit) != 0)
 		return bg_fail(e, BG_ERR_INVALID, "unknown grant kind '%s'", ctx->kind);
+	/* the built-in launcher list; if it cannot be read, nothing passes */
+	if (policy_launchers_parse(&l, policy_launchers_builtin, policy_launchers_builtin_len,
+	    "rules/launchers.rules", e) != 0)
+		return BG_ERR_CORRUPT;
 	for (i = 0; i < p->n; i++) {
 		const policy_rule *r = &p->r[i];
 		int found = 0;
@@ -768,13 +1042,15 @@ policy_check_request(const policy *p, const kv_doc *req, const policy_ctx *ctx,
 				if (strcmp(req->items[j].key, r->field) != 0)
 					continue;
 				if (is_command_field(r->field) || r->check == PC_DENY_WILDCARDS ||
-				    r->check == PC_DENY_METACHAR || r->check == PC_DENY_PROGRAMS)
-					check_command(r, req->items[j].value, out);
+				    r->check == PC_DENY_METACHAR || r->check == PC_DENY_PROGRAMS ||
+				    r->check == PC_DENY_LAUNCHERS)
+					check_command(r, &l, req->items[j].value, out);
 				else
 					check_value(r, req->items[j].value, ctx, out);
 			}
 		}
 	}
+	policy_launchers_release(&l);
 	if (out->n > 0)
 		return bg_fail(e, BG_ERR_POLICY, "%s", out->v[0].text);
 	return 0;

@@ -15,8 +15,15 @@
  *     enabled yes|no
  *
  * Checks: deny-values, deny-substring, deny-paths, deny-under,
- * deny-wildcards, deny-metachar, deny-programs, require-absolute,
- * require-field, deny-flag, max-ttl, known-systems.
+ * deny-wildcards, deny-metachar, deny-programs, deny-launchers,
+ * require-absolute, require-field, deny-flag, max-ttl, known-systems.
+ *
+ * deny-launchers refuses a command in which a program of the launcher
+ * list (rules/launchers.rules, built in: programs that run other
+ * programs - launchers, shells, interpreters, pagers, editors, programs
+ * with shell escapes) appears as the program or as an argument naming a
+ * program (a path, or the VALUE of OPTION=VALUE); its optional values add
+ * programs to the list.
  *
  * The shipped defaults (policy_default_rules) are written to a new home;
  * a project's file (policy.d/PROJECT.rules) may add rules or replace a
@@ -36,7 +43,7 @@
 typedef enum policy_check {
 	PC_DENY_VALUES, PC_DENY_SUBSTRING, PC_DENY_PATHS, PC_DENY_UNDER,
 	PC_DENY_WILDCARDS, PC_DENY_METACHAR, PC_DENY_PROGRAMS, PC_REQUIRE_ABSOLUTE,
-	PC_REQUIRE_FIELD, PC_DENY_FLAG, PC_MAX_TTL, PC_KNOWN_SYSTEMS
+	PC_REQUIRE_FIELD, PC_DENY_FLAG, PC_MAX_TTL, PC_KNOWN_SYSTEMS, PC_DENY_LAUNCHERS
 } policy_check;
 
 typedef struct policy_rule {
@@ -60,6 +67,42 @@ typedef struct policy {
 } policy;
 
 extern const char policy_default_rules[];
+
+#define POLICY_MAX_LAUNCHERS 512
+#define POLICY_MAX_CATEGORIES 16
+
+/* The launcher list: categories (name, the reason a refusal gives) and
+ * their programs. */
+typedef struct policy_launchers {
+	struct policy_category {
+		char *name;
+		char *why;
+	} cat[POLICY_MAX_CATEGORIES];
+	size_t ncat;
+	struct policy_launcher {
+		char *name;
+		size_t cat;
+	} prog[POLICY_MAX_LAUNCHERS];
+	size_t nprog;
+} policy_launchers;
+
+/* rules/launchers.rules, as built into the binary. */
+extern const char policy_launchers_builtin[];
+extern const size_t policy_launchers_builtin_len;
+
+/*
+ * Parse a launcher list (format in rules/launchers.rules): strict - an
+ * unknown line, a program listed twice, a bad name or too many entries is
+ * an error naming source and line.  On error l is released.
+ */
+int policy_launchers_parse(policy_launchers *l, const char *text, size_t len,
+    const char *source, bg_error *e);
+void policy_launchers_release(policy_launchers *l);
+
+/* The entry of l for a program's last path component (python3.11 matches
+ * python3), or NULL. */
+const struct policy_launcher *policy_launcher_find(const policy_launchers *l,
+    const char *base);
 
 /* Parse rules text into p (appending; a rule with an existing name
  * replaces it).  source names the text in errors. */

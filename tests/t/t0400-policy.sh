@@ -16,13 +16,34 @@ refused() { # refused RULE DESC ARGS...
 refused no-privileged-account "root account" --system web1 --account root --read /srv/shop
 refused no-privileged-account "owner account" --system web1 --account owner --read /srv/shop
 refused exact-privileged-commands "unrestricted sudo" --sudo ALL $H
-refused no-unrestricted-sudo "sudo shell" --sudo /bin/bash $H
-refused no-unrestricted-sudo "sudo su" --sudo "/usr/bin/su -" $H
-refused no-unrestricted-sudo "sudo editor" --sudo "/usr/bin/vim /etc/hosts" $H
+refused no-launchers-privileged "sudo shell" --sudo /bin/bash $H
+refused no-launchers-privileged "sudo su" --sudo "/usr/bin/su -" $H
+refused no-launchers-privileged "sudo editor" --sudo "/usr/bin/vim /etc/hosts" $H
+refused no-unrestricted-sudo "sudo file tool" --sudo "/usr/bin/chmod 777 /srv/shop" $H
 refused exact-commands "wildcard command" --command "/usr/bin/tail -f /var/log/*" $H
 refused no-shell-metachar "shell metacharacters" --command "/usr/bin/echo a;id" $H
-refused no-shell-escape-programs "interpreter" --command "/usr/bin/python3 -c print(1)" $H
-refused no-shell-escape-programs "pager" --command "/usr/bin/less /var/log/syslog" $H
+refused no-launchers "interpreter" --command "/usr/bin/python3 -c print(1)" $H
+refused no-launchers "pager" --command "/usr/bin/less /var/log/syslog" $H
+
+# launchers (issue: 'timeout 600 /bin/sh' passed as a privileged command and
+# gave a root shell): every program that runs another, as argv[0] or as an
+# argument naming a program, for allowed and privileged commands alike
+refused no-launchers-privileged "sudo timeout /bin/sh" --sudo "/usr/bin/timeout 600 /bin/sh" $H
+err_has "'timeout' runs the program named in its arguments" "says what a launcher does"
+err_has "shell tier" "the program it starts is a shell: suggests the shell tier"
+for l in nice stdbuf chroot flock ionice taskset unshare strace gdb setsid; do
+	refused no-launchers "allowed command via $l" --command "/usr/bin/$l /usr/bin/id" $H
+	refused no-launchers-privileged "privileged command via $l" --sudo "/usr/bin/$l /usr/bin/id" $H
+done
+err_has "narrower: request the command without the launcher: --sudo '/usr/bin/id'" \
+	"the suggestion is the command without the launcher"
+refused no-launchers-privileged "privileged git (hooks, pager)" --sudo "/usr/bin/git -C /srv/shop pull" $H
+refused no-launchers "find -exec" --command "/usr/bin/find /srv/shop -exec /bin/sh ;" $H
+refused no-launchers "an argument naming a shell" --command "/usr/local/bin/runner --exec /bin/sh" $H
+err_has "argument 2 names 'sh', which is a shell" "names the argument"
+refused no-launchers "an option value naming an interpreter" \
+	--command "/usr/local/bin/runner --interpreter=/usr/bin/python3.11" $H
+refused no-launchers "a versioned interpreter" --command "/usr/bin/perl5.36 -e 1" $H
 refused absolute-commands "relative program" --command "systemctl restart php-fpm" $H
 refused no-broad-read "read of /" --read / $H
 refused no-sensitive-read "read of ssh keys" --read /etc/ssh $H
@@ -85,4 +106,29 @@ printf 'rule no-logs\n  applies ssh\n  check deny-under read\n  values /var/log\
 	>"$BREAKGLASS_HOME/policy.d/shop.rules"
 expect 1 "activation re-checks the policy" bg grant activate G-1
 err_has "logs are off limits today" "activation names the new rule"
+# launchers, continued: what passes (these make grants, so they come last)
+expect 0 "a plain word that is a program's name is not an executable" \
+	req $H --command "/usr/bin/grep -c python /var/log/app.log"
+expect 0 "systemctl restart passes" req $H --sudo "/usr/bin/systemctl restart php-fpm"
+
+# a project can add programs to the list, or let launchers pass (the
+# kernel is then the only backstop)
+cat >"$BREAKGLASS_HOME/policy.d/shop.rules" <<'EOT'
+rule no-launchers
+  applies ssh
+  check deny-launchers command
+  values deploy-runner
+  reason our launchers too
+  suggest {value}
+EOT
+refused no-launchers "a project's own launcher" --command "/opt/bin/deploy-runner /usr/bin/id" $H
+err_has "on this project's launcher list" "says it is the project's list"
+cat >"$BREAKGLASS_HOME/policy.d/shop.rules" <<'EOT'
+rule no-launchers-privileged
+  enabled no
+  check deny-launchers sudo
+  reason off for this project
+EOT
+expect 0 "a project override lets a launcher pass" req $H --sudo "/usr/bin/nice /usr/bin/id"
+rm -f "$BREAKGLASS_HOME/policy.d/shop.rules"
 done_testing

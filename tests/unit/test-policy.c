@@ -53,10 +53,16 @@ defaults(void **state)
 	assert_true(refused_by(&v, "exact-privileged-commands"));
 	assert_int_equal(check(&p, "kind: ssh\nsystem: web1\naccount: hotfix\nsudo: /bin/bash\n"
 	    "ttl: 2h\nreason: x\n", &v), BG_ERR_POLICY);
-	assert_true(refused_by(&v, "no-unrestricted-sudo"));
+	assert_true(refused_by(&v, "no-launchers-privileged"));
 	assert_int_equal(check(&p, "kind: ssh\nsystem: web1\naccount: hotfix\ncommand: /usr/bin/python3.11 -c x\n"
 	    "ttl: 2h\nreason: x\n", &v), BG_ERR_POLICY);
-	assert_true(refused_by(&v, "no-shell-escape-programs"));
+	assert_true(refused_by(&v, "no-launchers"));
+	assert_int_equal(check(&p, "kind: ssh\nsystem: web1\naccount: hotfix\n"
+	    "sudo: /usr/bin/timeout 600 /bin/sh\nttl: 2h\nreason: x\n", &v), BG_ERR_POLICY);
+	assert_true(refused_by(&v, "no-launchers-privileged"));
+	assert_int_equal(check(&p, "kind: ssh\nsystem: web1\naccount: hotfix\n"
+	    "sudo: /usr/bin/chmod 0644 /srv/app/x\nttl: 2h\nreason: x\n", &v), BG_ERR_POLICY);
+	assert_true(refused_by(&v, "no-unrestricted-sudo"));
 	assert_int_equal(check(&p, "kind: ssh\nsystem: web1\naccount: hotfix\ncommand: /bin/echo a;id\n"
 	    "ttl: 2h\nreason: x\n", &v), BG_ERR_POLICY);
 	assert_true(refused_by(&v, "no-shell-metachar"));
@@ -130,12 +136,51 @@ override_and_parse_errors(void **state)
 	}
 }
 
+/* The built-in launcher list parses; the parser is strict. */
+static void
+launchers(void **state)
+{
+	policy_launchers l;
+	const struct policy_launcher *p;
+	bg_error e;
+	static const struct { const char *text, *want; } bad[] = {
+		{ "  timeout\n", "before any category" },
+		{ "category launcher\n  timeout\n", "needs a name and a reason" },
+		{ "category a runs things\n  timeout nice timeout\n", "listed twice" },
+		{ "category a runs things\ncategory a again\n", "given twice" },
+		{ "category a runs things\n  /bin/sh\n", "not a program name" },
+		{ "category a runs things\n  -x\n", "not a program name" },
+		{ "launcher timeout\n", "expected 'category" },
+		{ "category a runs things\n", "lists no programs" },
+		{ NULL, NULL }
+	};
+
+	assert_int_equal(policy_launchers_parse(&l, policy_launchers_builtin,
+	    policy_launchers_builtin_len, "built-in", &e), 0);
+	assert_non_null(p = policy_launcher_find(&l, "timeout"));
+	assert_string_equal(l.cat[p->cat].name, "launcher");
+	assert_non_null(p = policy_launcher_find(&l, "python3.11"));
+	assert_string_equal(l.cat[p->cat].name, "interpreter");
+	assert_non_null(policy_launcher_find(&l, "perl5.36"));
+	assert_null(policy_launcher_find(&l, "systemctl"));
+	assert_null(policy_launcher_find(&l, "tail"));
+	assert_null(policy_launcher_find(&l, ""));
+	policy_launchers_release(&l);
+	for (int i = 0; bad[i].text; i++) {
+		assert_int_not_equal(policy_launchers_parse(&l, bad[i].text, strlen(bad[i].text),
+		    "t", &e), 0);
+		if (strstr(e.msg, bad[i].want) == NULL)
+			fail_msg("case %d: '%s' lacks '%s'", i, e.msg, bad[i].want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(override_and_parse_errors),
+		cmocka_unit_test(launchers),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
