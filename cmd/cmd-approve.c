@@ -117,6 +117,8 @@ cmd_approve(int argc, char **argv)
 			printf("T-%lld: %s approval by %s recorded (%d of %d signatures)\n",
 			    (long long)tid, res.kind, res.principal, res.signatures, res.quorum);
 		}
+		if (r == 0 && strcmp(res.kind, "confirm") == 0)
+			r = cmd_freeze_publish(h); /* a confirmed emergency freezes its systems */
 		buf_release(&sig);
 	}
 	home_close(h);

@@ -365,6 +365,11 @@ cmd_grant(int argc, char **argv)
 			home_close(h);
 			return cmd_fail(r, &e);
 		}
+		/* access granted keeps the freeze even if the confirmation lapses */
+		if (strcmp(sub, "activate") == 0 && (r = cmd_freeze_publish(h)) != 0) {
+			home_close(h);
+			return r;
+		}
 		if ((r = grant_load(h, id, &g, &e)) != 0) {
 			home_close(h);
 			return cmd_fail(r, &e);

@@ -384,14 +384,18 @@ cmd_ticket(int argc, char **argv)
 	} else if (strcmp(sub, "close") == 0) {
 		if ((r = workflow_close(h, id, &e)) != 0)
 			r = cmd_fail(r, &e);
-		else
+		else {
 			printf("T-%lld closed; report: %s/reports/T-%lld.md\n", (long long)id, h->dir,
 			    (long long)id);
+			r = cmd_freeze_publish(h); /* the freeze ends with the emergency */
+		}
 	} else {
 		if ((r = workflow_withdraw(h, id, cmd_opt(&a, O_REASON), &e)) != 0)
 			r = cmd_fail(r, &e);
-		else
+		else {
 			printf("T-%lld withdrawn\n", (long long)id);
+			r = cmd_freeze_publish(h);
+		}
 	}
 out:
 	home_close(h);

@@ -86,6 +86,13 @@ int cmd_write_out(const buf *b);
 void cmd_host_record(const char *dir, const char *event, int64_t ticket,
     const char *detail_json);
 
+/*
+ * Publish the change-freeze state after a change that can alter it
+ * (confirmation, activation, close, withdraw).  0, or EXIT_SYSTEM after
+ * saying the change was made but hosts were not told.
+ */
+int cmd_freeze_publish(home *h);
+
 /* Parse a ticket or grant id argument, or fail with a usage message. */
 int cmd_ticket_id(const char *s, int64_t *id);
 int cmd_grant_id(const char *s, int64_t *id);
@@ -112,5 +119,6 @@ int cmd_rollback(int argc, char **argv);
 int cmd_changes(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_freeze(int argc, char **argv);
 
 #endif

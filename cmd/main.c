@@ -65,6 +65,7 @@ static const struct {
 	{ "changes", cmd_changes, "what a ticket's grants changed on this host" },
 	{ "rollback", cmd_rollback, "put back what a ticket's grants changed on this host" },
 	{ "scan", cmd_scan, "find secrets in files, directories or standard input" },
+	{ "freeze", cmd_freeze, "is a change freeze in force? (pipelines, hosts)" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

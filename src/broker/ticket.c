@@ -31,6 +31,7 @@ const kv_key ticket_schema[] = {
 	{ "deploy-method", 0, 32 },
 	{ "repository", 0, 512 },
 	{ "production-branch", 0, 128 },
+	{ "emergency-branch", 0, 128 },
 	{ "staging-url", 0, 512 },
 	{ "log-access", ML, 1024 },
 	{ "backup-status", ML, 1024 },
@@ -63,7 +64,7 @@ static const char *const rollback_methods[] = {
 static const char *const free_text[] = {
 	"system", "affected-flow", "broken", "changed-before", "evidence",
 	"reproduce", "last-known-good", "repository", "production-branch",
-	"log-access", "backup-status", "approver-name", "production-url",
+	"emergency-branch", "log-access", "backup-status", "approver-name", "production-url",
 	"staging-url", NULL
 };
 
@@ -102,6 +103,9 @@ ticket_template(buf *out)
 	    "deploy-method: \n"
 	    "repository: \n"
 	    "production-branch: \n"
+	    "# The branch the fix is made on; a change freeze lets only it through\n"
+	    "# (default hotfix/T-N).\n"
+	    "emergency-branch: \n"
 	    "staging-url: \n"
 	    "# Where the logs are and who can read them.\n"
 	    "log-access: \n"

@@ -28,6 +28,7 @@ static const kv_key config_schema[] = {
 	{ "checkpoint-every", 0, 16 },
 	{ "gate-command", 0, 512 },
 	{ "krl-publish", 0, 1024 },
+	{ "freeze-publish", 0, 1024 },
 	{ "sudoers-dir", 0, 1024 },
 	{ "host-log", KV_MULTI, 1024 },
 	{ NULL, 0, 0 }
@@ -326,6 +327,13 @@ load_config(home *h, bg_error *e)
 		else if ((h->krl_publish = strdup(v)) == NULL)
 			r = BG_ERR_NOMEM;
 	}
+	if (r == 0 && (v = kv_get(&d, "freeze-publish")) != NULL) {
+		if (v[0] != '/')
+			r = bg_fail(e, BG_ERR_CORRUPT, "config: freeze-publish must be an absolute "
+			    "path");
+		else if ((h->freeze_publish = strdup(v)) == NULL)
+			r = BG_ERR_NOMEM;
+	}
 	kv_doc_release(&d);
 out:
 	buf_release(&path);
@@ -435,6 +443,7 @@ home_close(home *h)
 	sshkey_priv_release(&h->broker);
 	free(h->gate_command);
 	free(h->krl_publish);
+	free(h->freeze_publish);
 	free(h->sudoers_dir);
 	for (size_t i = 0; i < h->nhost_logs; i++) {
 		free(h->host_logs[i].name);

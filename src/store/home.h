@@ -39,6 +39,7 @@ typedef struct home {
 	int64_t clock_skew;    /* tolerated backwards clock step */
 	char *gate_command;    /* forced command for certificates */
 	char *krl_publish;     /* where else the KRL is written (single host) */
+	char *freeze_publish;  /* where the change-freeze state is written */
 	char *sudoers_dir;     /* where grant sudoers drop-ins go (single host) */
 	/* the gates' log directories read by reports: "host-log: [NAME] DIR",
 	 * once per host (name NULL: the one host, unnamed) */
