@@ -30,7 +30,7 @@ typedef struct freeze_contact {
 
 /*
  * The active emergencies as of h->now, filtered: proj (NULL: any),
- * system (NULL: any; else tickets that freeze it), branch (NULL: none;
+ * system S (NULL: any; else tickets that freeze S), branch (NULL: none;
  * else tickets whose emergency branch it is are left out).  out->v[i]
  * and contacts[i] (may be NULL; malloc'd, free with free()) correspond.
  */

@@ -51,7 +51,7 @@ int freezefmt_write(const freezefmt *f, buf *out);
 /* Parse published text strictly; e names the line on error. */
 int freezefmt_parse(const char *text, size_t len, freezefmt *out, bg_error *e);
 
-/* 1 if entry e freezes system (an entry of its system list). */
+/* 1 if entry e freezes the named host: one of its systems. */
 int freezefmt_covers(const freezefmt_entry *e, const char *system);
 
 /* 1 if s is a usable name: project, system or branch (printable, no
