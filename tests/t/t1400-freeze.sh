@@ -1,5 +1,5 @@
 #!/bin/sh
-# t1300-freeze: the change freeze - pipelines ask the broker over SSH with
+# t1400-freeze: the change freeze - pipelines ask the broker over SSH with
 # a key that may only ask, hosts read the published state (the apt hook
 # refuses a real package install), the emergency branch is let through,
 # and the freeze ends with the ticket.
