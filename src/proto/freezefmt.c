@@ -125,11 +125,14 @@ freezefmt_parse(const char *text, size_t len, freezefmt *out, bg_error *e)
 
 		off += n + (nl != NULL);
 		line++;
-		if (nl == NULL)
-			return bg_fail(e, BG_ERR_INVALID, "freeze state line %zu: no final newline",
-			    line);
-		if (n >= sizeof(ln))
-			return bg_fail(e, BG_ERR_TOOLARGE, "freeze state line %zu: too long", line);
+		if (nl == NULL) {
+			r = bg_fail(e, BG_ERR_INVALID, "freeze state line %zu: no final newline", line);
+			goto fail;
+		}
+		if (n >= sizeof(ln)) {
+			r = bg_fail(e, BG_ERR_TOOLARGE, "freeze state line %zu: too long", line);
+			goto fail;
+		}
 		memcpy(ln, s, n);
 		ln[n] = '\0';
 		if (line == 1) {
