@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium libpcre2-8
+PKGS    := sqlite3 libsodium libpcre2-8 libcrypto
 # The secret scanner matches with vectorscan/Hyperscan when it is installed
 # (NO_HS=1 builds the PCRE2-only fallback; results are the same).
 ifeq ($(NO_HS),)
@@ -32,7 +32,7 @@ VERSION := 0.1.0
 # src/ is one folder per layer (src/LAYERS, lowest first); every folder is
 # on the include path, and scripts/check-layers resolves a bare include
 # with the same list the compiler uses.
-LAYERS  := base ssh scan proto store host broker
+LAYERS  := base ssh scan proto store host broker client
 INC     := $(addprefix -Isrc/,$(LAYERS)) -Icmd
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

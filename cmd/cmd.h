@@ -120,5 +120,6 @@ int cmd_changes(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_freeze(int argc, char **argv);
+int cmd_runbook(int argc, char **argv);
 
 #endif

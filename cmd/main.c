@@ -66,6 +66,7 @@ static const struct {
 	{ "rollback", cmd_rollback, "put back what a ticket's grants changed on this host" },
 	{ "scan", cmd_scan, "find secrets in files, directories or standard input" },
 	{ "freeze", cmd_freeze, "is a change freeze in force? (pipelines, hosts)" },
+	{ "runbook", cmd_runbook, "signed runbooks the client runs, and their result bundles" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

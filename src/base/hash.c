@@ -1,8 +1,12 @@
 /*
- * hash.c - SHA-256 via libsodium's crypto_hash_sha256.
+ * hash.c - SHA-256 via libsodium's crypto_hash_sha256; git blob ids (SHA-1)
+ * via libcrypto, only to check a diff's pre-images.
  */
 #include "hash.h"
 #include "err.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,4 +82,28 @@ hash_file_sha256(const char *path, char out[HASH_HEXLEN])
 	r = hash_fd_sha256(fd, out);
 	close(fd);
 	return r;
+}
+
+int
+hash_git_blob_hex(const void *data, size_t len, char out[41])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char head[32];
+	int hn = snprintf(head, sizeof(head), "blob %zu", len);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok;
+
+	out[0] = '\0';
+	if (c == NULL)
+		return BG_ERR_NOMEM;
+	ok = EVP_DigestInit_ex(c, EVP_sha1(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, head, (size_t)hn + 1) == 1 && /* with its NUL */
+	    EVP_DigestUpdate(c, data, len) == 1 &&
+	    EVP_DigestFinal_ex(c, md, &mdlen) == 1 && mdlen == 20;
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return BG_ERR_IO;
+	hash_hex(md, 20, out);
+	return 0;
 }

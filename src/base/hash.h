@@ -20,4 +20,10 @@ int hash_file_sha256(const char *path, char out[HASH_HEXLEN]);
  * not move) as hex.  0 or BG_ERR_IO. */
 int hash_fd_sha256(int fd, char out[HASH_HEXLEN]);
 
+/*
+ * Git's blob id of data (SHA-1 over "blob LEN\0" and the bytes, libcrypto)
+ * as 40 hex digits: what a git diff's "index" line names.  0 or a BG_ERR.
+ */
+int hash_git_blob_hex(const void *data, size_t len, char out[41]);
+
 #endif

@@ -13,13 +13,30 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static int
+collect(void *ctx, const char *p, size_t n)
+{
+	buf *out = ctx;
+
+	if (out != NULL && out->len + n <= out->max)
+		buf_append(out, p, n);
+	return 0;
+}
+
 int
 proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
     bg_error *e)
 {
+	return proc_run_stream(argv, in, inlen, collect, out, status, e);
+}
+
+int
+proc_run_stream(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink,
+    void *ctx, int *status, bg_error *e)
+{
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, st = 0;
 	pid_t pid;
-	char b[4096];
+	char b[65536];
 	ssize_t n;
 
 	*status = -1;
@@ -60,8 +77,8 @@ proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *status
 			continue;
 		if (n < 0)
 			break;
-		if (out != NULL && out->len + (size_t)n <= out->max)
-			buf_append(out, b, (size_t)n);
+		if (sink(ctx, b, (size_t)n) != 0)
+			kill(pid, SIGKILL); /* the reader failed: stop the program */
 	}
 	close(pout[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

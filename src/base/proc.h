@@ -18,4 +18,13 @@
 int proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
     bg_error *e);
 
+/*
+ * The same, with each chunk of output handed to sink as it arrives (in the
+ * order the program wrote it).  A sink that returns non-zero has the
+ * program killed; reading goes on until the pipe closes.
+ */
+typedef int (*proc_sink_fn)(void *ctx, const char *p, size_t n);
+int proc_run_stream(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink,
+    void *ctx, int *status, bg_error *e);
+
 #endif

@@ -10,6 +10,7 @@
  *   requester: dev@agency.example
  *   plan: P-2                       \
  *   plan-sha256: ...                 | the binding section, per kind
+ *   system: web1                     | (the system names where a runbook may run)
  *   artifact: SHA256 KIND NAME       |
  *   write-grant: G-5 SPEC-SHA256    /
  *   issued: 2026-11-21T05:30:00Z
@@ -332,7 +333,8 @@ binding_text(home *h, const ticket *t, const char *kind, const char *reason, buf
 			return r == BG_ERR_NOTFOUND ? bg_fail(e, BG_ERR_GATE,
 			    "ticket 'T-%lld' has no fix plan (breakglass plan T-%lld --from FILE)",
 			    (long long)t->id, (long long)t->id) : r;
-		r = buf_printf(out, "plan: P-%lld\nplan-sha256: %s\n", (long long)p->id, p->hash);
+		r = buf_printf(out, "plan: P-%lld\nplan-sha256: %s\nsystem: %s\n", (long long)p->id,
+		    p->hash, kv_get(&t->fields, "system"));
 		for (i = 0; r == 0 && i < p->nart; i++)
 			r = buf_printf(out, "artifact: %s %s %s\n", p->art[i].sha256,
 			    p->art[i].kind, p->art[i].name);
@@ -849,4 +851,48 @@ approval_signers(home *h, int64_t stmt, approval_signer_fn fn, void *ctx, bg_err
 	}
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+approval_statement_load(home *h, int64_t stmt, statement **out, buf *sigs, size_t *nsigs,
+    bg_error *e)
+{
+	sqlite3_stmt *st;
+	statement *s = NULL;
+	int r, rc;
+
+	*out = NULL;
+	*nsigs = 0;
+	if ((r = store_prepare(h->st, "SELECT " STMT_COLS " FROM statements WHERE id = ?", &st,
+	    e)) != 0)
+		return r;
+	store_bind_int(st, 1, stmt);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = load_statement(st, &s);
+	else
+		r = rc == SQLITE_DONE ? bg_fail(e, BG_ERR_NOTFOUND, "no statement %lld",
+		    (long long)stmt) : store_fail(h->st, e, "cannot read statement");
+	sqlite3_finalize(st);
+	if (r != 0)
+		return r;
+	if ((r = store_prepare(h->st, "SELECT p.signature FROM approvals p JOIN approvers a ON "
+	    "a.id = p.approver WHERE p.statement = ? AND a.removed IS NULL ORDER BY p.id", &st,
+	    e)) != 0) {
+		statement_free(s);
+		return r;
+	}
+	store_bind_int(st, 1, stmt);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = buf_append(sigs, store_col_text(st, 0), strlen(store_col_text(st, 0)) + 1);
+		(*nsigs)++;
+	}
+	sqlite3_finalize(st);
+	if (r != 0) {
+		statement_free(s);
+		*nsigs = 0;
+		return r;
+	}
+	*out = s;
+	return 0;
 }

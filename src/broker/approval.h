@@ -98,6 +98,14 @@ int approval_check(home *h, const ticket *t, const char *kind, const char *bindi
 int approval_covers_grant(home *h, int64_t stmt, int64_t gid, const char *spec_hash,
     bg_error *e);
 
+/*
+ * Statement stmt and the armoured signatures recorded for it by approvers
+ * not removed, oldest first, appended to sigs one after another, each
+ * with its NUL (*nsigs of them).  *out is the caller's (statement_free).
+ */
+int approval_statement_load(home *h, int64_t stmt, statement **out, buf *sigs, size_t *nsigs,
+    bg_error *e);
+
 /* Visit the signers of a statement (for reports). */
 typedef int (*approval_signer_fn)(void *ctx, const char *principal, const char *name,
     const char *fingerprint, int64_t recorded);

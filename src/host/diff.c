@@ -117,6 +117,7 @@ diff_parse(const char *text, size_t len, diff *d, bg_error *e)
 	diff_hunk *h = NULL;
 	long need_old = 0, need_new = 0;
 	int r = BG_ERR_INVALID, in_header = 0;
+	char pend_index[41] = "";
 
 	memset(d, 0, sizeof(*d));
 	if (len > DIFF_MAX_INPUT)
@@ -206,6 +207,8 @@ diff_parse(const char *text, size_t len, diff *d, bg_error *e)
 			}
 			cur = &d->f[d->nf++];
 			memset(cur, 0, sizeof(*cur));
+			memcpy(cur->old_index, pend_index, sizeof(pend_index));
+			pend_index[0] = '\0';
 			h = NULL;
 			if ((cur->old_path = header_path(l + 4, n - 4)) == NULL) {
 				bg_fail(e, r, "line %zu: malformed '---' path", lineno);
@@ -230,6 +233,20 @@ diff_parse(const char *text, size_t len, diff *d, bg_error *e)
 				goto fail;
 			}
 			h = NULL;
+			if (n >= 5 && memcmp(l, "diff ", 5) == 0)
+				pend_index[0] = '\0';
+			if (n >= 6 && memcmp(l, "index ", 6) == 0) {
+				/* "index OLD..NEW[ MODE]": git blob ids, 7 to 40 hex digits */
+				size_t k = strspn(l + 6, "0123456789abcdef");
+
+				if (k < 7 || k > 40 || 6 + k + 2 > n || l[6 + k] != '.' ||
+				    l[7 + k] != '.') {
+					bg_fail(e, r, "line %zu: malformed 'index' line", lineno);
+					goto fail;
+				}
+				memcpy(pend_index, l + 6, k);
+				pend_index[k] = '\0';
+			}
 			continue;
 		}
 		if (n == 0 && h == NULL && cur == NULL)

@@ -1839,6 +1839,90 @@ scan_redact(const char *s, size_t n, buf *out, size_t *found)
 	return scan_redact_hits(builtin, s, n, h, nh, out);
 }
 
+void
+scan_stream_init(scan_stream *s)
+{
+	buf_init(&s->pending, SCAN_STREAM_HOLD + 128 * 1024);
+	s->found = 0;
+}
+
+void
+scan_stream_release(scan_stream *s)
+{
+	buf_release(&s->pending);
+}
+
+/* Redact and drop the first cut bytes held back. */
+static int
+stream_emit(scan_stream *s, size_t cut, buf *out)
+{
+	size_t found = 0;
+	int r;
+
+	if (cut == 0)
+		return 0;
+	r = scan_redact(s->pending.data, cut, out, &found);
+	s->found += found;
+	memmove(s->pending.data, s->pending.data + cut, s->pending.len - cut);
+	s->pending.len -= cut;
+	s->pending.data[s->pending.len] = '\0';
+	return r;
+}
+
+/* Where held-back text can be cut now (0: hold everything). */
+static size_t
+stream_cut(const scan_stream *s)
+{
+	const char *d = s->pending.data, *b, *q;
+	size_t n = s->pending.len, cut = 0, i;
+
+	for (i = n; i > 0; i--)
+		if (d[i - 1] == '\n') {
+			cut = i;
+			break;
+		}
+	/* an open key block (BEGIN without END after it) is held from its line */
+	b = NULL;
+	for (q = d; (q = memmem(q, (size_t)(d + n - q), "-----BEGIN ", 11)) != NULL; q += 11)
+		b = q;
+	if (b != NULL && memmem(b, (size_t)(d + n - b), "-----END ", 9) == NULL) {
+		while (b > d && b[-1] != '\n')
+			b--;
+		if ((size_t)(b - d) < cut)
+			cut = (size_t)(b - d);
+	}
+	if (n < SCAN_STREAM_HOLD || cut > 0)
+		return cut;
+	/* held too much (a very long line or key block): cut at a blank */
+	for (i = n - SCAN_STREAM_TAIL; i > 0; i--)
+		if (d[i - 1] == ' ' || d[i - 1] == '\t')
+			return i;
+	return n - SCAN_STREAM_TAIL;
+}
+
+int
+scan_stream_write(scan_stream *s, const void *p, size_t n, buf *out)
+{
+	int r;
+
+	while (n > 0) {
+		size_t take = n > 64 * 1024 ? 64 * 1024 : n;
+
+		if ((r = buf_append(&s->pending, p, take)) != 0 ||
+		    (r = stream_emit(s, stream_cut(s), out)) != 0)
+			return r;
+		p = (const char *)p + take;
+		n -= take;
+	}
+	return 0;
+}
+
+int
+scan_stream_finish(scan_stream *s, buf *out)
+{
+	return stream_emit(s, s->pending.len, out);
+}
+
 int
 scan_input(const char *what, const char *s, size_t max, int multiline, bg_error *e)
 {

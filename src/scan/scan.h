@@ -151,6 +151,33 @@ int scan_input(const char *what, const char *s, size_t max, int multiline, bg_er
  */
 int scan_redact(const char *s, size_t n, buf *out, size_t *found);
 
+/*
+ * Streaming redaction of a program's output.  Bytes are held back until
+ * they end at a safe point: a line end outside an open "-----BEGIN "
+ * block, so a secret split across two writes at any offset, and a
+ * multi-line PEM key, are scanned whole.  Held-back text is capped at
+ * SCAN_STREAM_HOLD: past it, the text is cut at a space or tab at least
+ * SCAN_STREAM_TAIL bytes before its end (a token never spans it), or
+ * failing that at that point itself.
+ */
+#define SCAN_STREAM_HOLD (1024u * 1024)
+#define SCAN_STREAM_TAIL 4096u
+
+typedef struct scan_stream {
+	buf pending;
+	size_t found;     /* findings so far */
+} scan_stream;
+
+void scan_stream_init(scan_stream *s);
+void scan_stream_release(scan_stream *s);
+/*
+ * Feed p[0..n); the redacted text up to the last safe point is appended to
+ * out.  0 or BG_ERR_NOMEM/BG_ERR_TOOLARGE (out's cap).
+ */
+int scan_stream_write(scan_stream *s, const void *p, size_t n, buf *out);
+/* The end of the stream: everything held back, redacted, into out. */
+int scan_stream_finish(scan_stream *s, buf *out);
+
 /* Shannon entropy of s[0..n) in bits per byte (exposed for tests). */
 double scan_entropy(const char *s, size_t n);
 

@@ -1,0 +1,1089 @@
+/*
+ * cmd-runbook.c - breakglass runbook: client-executed mode.
+ *
+ *   export T-N -o FILE      (broker) the approved plan as a signed runbook
+ *   run FILE                (client host, no broker) verify, then run step by
+ *                           step, and write a signed result bundle
+ *   import T-N BUNDLE       (broker) verify the bundle and record it
+ *   rollback FILE|BUNDLE    (client host) undo what the run changed
+ *
+ * The client trusts only its own configuration (--config, default
+ * /etc/breakglass/runbook.conf; root-owned, not group/world-writable):
+ *   system: web1                  the system this host is
+ *   signers: PATH                 allowed_signers of the approvers
+ *   quorum: N                     distinct approvers needed
+ *   state: DIR                    runs, snapshots, bundles
+ *   root: DIR                     where diffs apply (and what is snapshotted)
+ *   operator: NAME                who runs it (the bundle names them)
+ *   operator-key: PATH            their SSH private key (ssh-keygen -Y sign)
+ */
+#include "cmd.h"
+#include "approval.h"
+#include "changes.h"
+#include "diff.h"
+#include "fileio.h"
+#include "hash.h"
+#include "json.h"
+#include "kv.h"
+#include "plan.h"
+#include "proc.h"
+#include "rbresult.h"
+#include "rbstep.h"
+#include "rollback.h"
+#include "runbook.h"
+#include "scan.h"
+#include "snapshot.h"
+#include "sshsig.h"
+#include "text.h"
+#include "ticket.h"
+#include "utc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+	"usage: breakglass runbook export T -o FILE\n"
+	"       breakglass runbook run FILE [--config CONF] [--yes] [--attach STEP=FILE]...\n"
+	"                                   [-o BUNDLE]\n"
+	"       breakglass runbook import T BUNDLE\n"
+	"       breakglass runbook rollback FILE|BUNDLE [--config CONF] [--yes]\n\n"
+	"Client-executed mode: when nobody outside may touch production, the\n"
+	"approved plan goes to the client as a signed runbook, the client's team\n"
+	"runs it on their own host (no broker, no network), and sends back a\n"
+	"result bundle signed with the operator's SSH key.\n\n"
+	"run trusts only CONF (default /etc/breakglass/runbook.conf, root-owned,\n"
+	"not group- or world-writable): system, signers (allowed_signers), quorum,\n"
+	"state, root, operator, operator-key.  It refuses, before anything runs, a\n"
+	"runbook that is expired, already run here, for another system, altered,\n"
+	"reordered or not signed by a quorum of the approvers CONF names.  Each\n"
+	"step is shown in plain words and asked for (--yes: run all); a diff step\n"
+	"checks every target's pre-image first; the root is snapshotted before\n"
+	"changes; programs run without a shell; the run stops at the first\n"
+	"failure.  Output is redacted as it streams.  SQL and other steps are\n"
+	"run by the operator by hand: attach their output with --attach STEP=FILE\n"
+	"(recorded as operator-reported, scanned for secrets when it is text).\n";
+
+static const opt_def defs[] = {
+	{ "-o", OPT_ARG },
+	{ "--config", OPT_ARG },
+	{ "--yes", 0 },
+	{ "--attach", OPT_ARG | OPT_MULTI },
+	{ NULL, 0 }
+};
+
+#define DEFAULT_CONF "/etc/breakglass/runbook.conf"
+
+/* ---- export (broker) ---------------------------------------------------- */
+
+static int
+do_export(cmd_args *a)
+{
+	home *h = NULL;
+	ticket *t = NULL;
+	plan *p = NULL;
+	statement *s = NULL;
+	approval_state as;
+	runbook_part parts[PLAN_MAX_ARTIFACTS];
+	buf content[PLAN_MAX_ARTIFACTS], sigs, out, detail;
+	const char *sigv[RUNBOOK_MAX_SIGS];
+	size_t nsigs = 0, i, nc = 0;
+	const char *sys;
+	char sha[65];
+	bg_error e;
+	int64_t tid;
+	int r;
+
+	if (a->npos != 2)
+		return cmd_failf(EXIT_USAGE, "runbook export: name one ticket");
+	if (cmd_opt(a, 0) == NULL)
+		return cmd_failf(EXIT_USAGE, "runbook export: -o FILE is required");
+	if ((r = cmd_ticket_id(a->pos[1], &tid)) != 0)
+		return r;
+	if ((r = cmd_open_home(a, &h)) != 0)
+		return r;
+	bg_error_clear(&e);
+	buf_init(&sigs, 256 * 1024);
+	buf_init(&out, RUNBOOK_MAX_INPUT);
+	buf_init(&detail, 4096);
+	if ((r = ticket_load(h, tid, &t, &e)) != 0 || (r = plan_current(h, tid, &p, &e)) != 0 ||
+	    (r = approval_check(h, t, "plan", p->hash, &as, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if (as.statement == 0) {
+		r = cmd_failf(EXIT_REFUSED, "the plan of T-%lld is not approved: %s",
+		    (long long)tid, as.why);
+		goto out;
+	}
+	if ((r = approval_statement_load(h, as.statement, &s, &sigs, &nsigs, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	sys = kv_get(&t->fields, "system");
+	if (sys == NULL || strstr(s->text, "\nsystem: ") == NULL) {
+		r = cmd_failf(EXIT_REFUSED, "the plan statement of T-%lld names no system (it was "
+		    "signed before runbooks existed): issue and sign a new plan statement",
+		    (long long)tid);
+		goto out;
+	}
+	if (nsigs > RUNBOOK_MAX_SIGS)
+		nsigs = RUNBOOK_MAX_SIGS;
+	for (i = 0; i < nsigs; i++)
+		sigv[i] = i == 0 ? sigs.data : sigv[i - 1] + strlen(sigv[i - 1]) + 1;
+	for (i = 0; i < p->nart; i++) {
+		const plan_artifact *which;
+
+		buf_init(&content[i], PLAN_MAX_ARTIFACT);
+		nc++;
+		if ((r = plan_artifact_read(h, p, p->art[i].name, &content[i], &which, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		parts[i].kind = which->kind;
+		parts[i].sha256 = which->sha256;
+		parts[i].name = which->name;
+		parts[i].data = content[i].data ? content[i].data : "";
+		parts[i].len = content[i].len;
+	}
+	if ((r = runbook_format(tid, p->id, sys, s->valid_until, s->text, sigv, nsigs, p->text,
+	    parts, p->nart, &out, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if ((r = fileio_write_atomic(cmd_opt(a, 0), out.data, out.len, 0644, 0, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	hash_sha256_hex(out.data, out.len, sha);
+	buf_printf(&detail, "{\"runbook_sha256\":\"%s\",\"plan\":%lld,\"statement\":%lld,"
+	    "\"steps\":%zu,\"signatures\":%zu}", sha, (long long)p->id, (long long)s->id,
+	    p->nart, nsigs);
+	if ((r = home_begin(h, &e)) != 0 ||
+	    (r = home_record(h, "runbook.export", tid, detail.data, &e)) != 0 ||
+	    (r = home_commit(h, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if (a->json)
+		printf("{\"ticket\":%lld,\"runbook\":\"%s\",\"sha256\":\"%s\",\"steps\":%zu}\n",
+		    (long long)tid, cmd_opt(a, 0), sha, p->nart);
+	else
+		printf("T-%lld: runbook written to %s (%zu steps, %zu signatures, sha256 %s)\n",
+		    (long long)tid, cmd_opt(a, 0), p->nart, nsigs, sha);
+	r = 0;
+out:
+	for (i = 0; i < nc; i++)
+		buf_release(&content[i]);
+	buf_release(&sigs);
+	buf_release(&out);
+	buf_release(&detail);
+	statement_free(s);
+	plan_free(p);
+	ticket_free(t);
+	home_close(h);
+	return r;
+}
+
+/* ---- the client's configuration ----------------------------------------- */
+
+static const kv_key conf_schema[] = {
+	{ "system", KV_REQUIRED, 127 },
+	{ "signers", KV_REQUIRED, 1024 },
+	{ "quorum", KV_REQUIRED, 4 },
+	{ "state", KV_REQUIRED, 1024 },
+	{ "root", KV_REQUIRED, 1024 },
+	{ "operator", KV_REQUIRED, 255 },
+	{ "operator-key", 0, 1024 },
+	{ NULL, 0, 0 }
+};
+
+typedef struct conf {
+	kv_doc d;
+	const char *system, *state, *root, *op, *key;
+	int quorum;
+	buf signers;
+} conf;
+
+/* A file the client trusts: owned by root (or whoever runs this), not
+ * writable by group or others. */
+static int
+trusted_file(const char *path, const char *what, bg_error *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return bg_fail(e, BG_ERR_NOTFOUND, "%s '%s': %s", what, path, strerror(errno));
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 022) != 0)
+		return bg_fail(e, BG_ERR_PERM, "%s '%s' must be owned by root and not group- or "
+		    "world-writable", what, path);
+	return 0;
+}
+
+static int
+conf_load(const char *path, conf *c, bg_error *e)
+{
+	buf text;
+	const char *q;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	buf_init(&c->signers, 1024 * 1024);
+	buf_init(&text, KV_MAX_INPUT);
+	if ((r = trusted_file(path, "runbook configuration", e)) != 0 ||
+	    (r = fileio_read(path, KV_MAX_INPUT, &text, e)) != 0 ||
+	    (r = kv_parse(text.data ? text.data : "", text.len, conf_schema, &c->d, e)) != 0) {
+		if (r == BG_ERR_INVALID)
+			r = bg_fail(e, r, "'%s': %.400s", path, e->msg);
+		goto out;
+	}
+	c->system = kv_get(&c->d, "system");
+	c->state = kv_get(&c->d, "state");
+	c->root = kv_get(&c->d, "root");
+	c->op = kv_get(&c->d, "operator");
+	c->key = kv_get(&c->d, "operator-key");
+	q = kv_get(&c->d, "quorum");
+	c->quorum = (q[0] >= '1' && q[0] <= '9' && q[1] == '\0') ? q[0] - '0' : 0;
+	if (c->quorum == 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "'%s': quorum must be 1 to 9", path);
+		goto out;
+	}
+	if (!text_is_ident(c->system, 127) || c->state[0] != '/' || c->root[0] != '/' ||
+	    strchr(c->op, ' ') != NULL) {
+		r = bg_fail(e, BG_ERR_INVALID, "'%s': system must be a name, state and root "
+		    "absolute paths, operator one word", path);
+		goto out;
+	}
+	if ((r = trusted_file(kv_get(&c->d, "signers"), "allowed signers", e)) != 0 ||
+	    (r = fileio_read(kv_get(&c->d, "signers"), 1024 * 1024, &c->signers, e)) != 0)
+		goto out;
+	if (mkdir(c->state, 0700) != 0 && errno != EEXIST) {
+		r = bg_fail(e, BG_ERR_IO, "cannot create state '%s': %s", c->state, strerror(errno));
+		goto out;
+	}
+out:
+	buf_release(&text);
+	return r;
+}
+
+static void
+conf_release(conf *c)
+{
+	kv_doc_release(&c->d);
+	buf_release(&c->signers);
+}
+
+/* ---- run (client host) -------------------------------------------------- */
+
+typedef struct action {
+	int step;            /* 1.. (the smoke test is nsteps + 1) */
+	int sub;             /* the command's number inside its step (1..), or 0 */
+	char kind[16];       /* command, diff, manual */
+	argv_list argv;      /* command */
+	diff d;              /* diff */
+	int have_diff;
+	const char *text;    /* manual: what to do */
+	size_t len;
+	buf words;           /* in plain words */
+} action;
+
+#define MAX_ACTIONS 512
+
+static int
+ask(const char *what, int yes)
+{
+	char line[32];
+	FILE *tty;
+
+	if (yes)
+		return 1;
+	printf("%s [y/N] ", what);
+	fflush(stdout);
+	tty = fopen("/dev/tty", "r");
+	if (tty == NULL)
+		tty = stdin;
+	if (fgets(line, sizeof(line), tty) == NULL)
+		line[0] = '\0';
+	if (tty != stdin)
+		fclose(tty);
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* Path of the run record of a runbook in state. */
+static int
+run_path(const conf *c, const char *sha, const char *ext, buf *out)
+{
+	buf_reset(out);
+	return buf_printf(out, "%s/%s.%s", c->state, sha, ext);
+}
+
+static int
+add_command(action *acts, size_t *n, int step, int sub, const char *line, bg_error *e)
+{
+	action *x;
+	int r;
+
+	if (*n == MAX_ACTIONS)
+		return bg_fail(e, BG_ERR_TOOLARGE, "more than %d actions", MAX_ACTIONS);
+	x = &acts[*n];
+	memset(x, 0, sizeof(*x));
+	buf_init(&x->words, 8192);
+	x->step = step;
+	x->sub = sub;
+	snprintf(x->kind, sizeof(x->kind), "command");
+	if ((r = rbstep_argv(line, &x->argv, e)) != 0) {
+		buf_release(&x->words);
+		return bg_fail(e, r, "step %d: command '%.200s': %.200s", step, line, e->msg);
+	}
+	(*n)++;
+	return rbstep_describe(&x->argv, &x->words);
+}
+
+/* Every action of rb, parsed and described, before anything runs. */
+static int
+plan_actions(const runbook *rb, action *acts, size_t *n, bg_error *e)
+{
+	char *smoke = runbook_plan_field(rb, "smoke-test");
+	size_t i;
+	int r = 0;
+
+	*n = 0;
+	for (i = 0; i < rb->nsteps && r == 0; i++) {
+		const runbook_step *s = &rb->step[i];
+
+		if (strcmp(s->kind, "commands") == 0) {
+			const char *p = s->data, *end = s->data + s->len;
+			int sub = 0;
+
+			while (p < end && r == 0) {
+				const char *nl = memchr(p, '\n', (size_t)(end - p));
+				size_t ln = nl ? (size_t)(nl - p) : (size_t)(end - p);
+				char line[ARGV_MAX_ARG];
+
+				if (ln >= sizeof(line)) {
+					r = bg_fail(e, BG_ERR_INVALID, "step %d: a command line is too long",
+					    s->n);
+					break;
+				}
+				memcpy(line, p, ln);
+				line[ln] = '\0';
+				p += ln + (nl != NULL);
+				text_trim(line);
+				if (line[0] == '\0' || line[0] == '#')
+					continue;
+				r = add_command(acts, n, s->n, ++sub, line, e);
+			}
+			continue;
+		}
+		if (*n == MAX_ACTIONS)
+			return bg_fail(e, BG_ERR_TOOLARGE, "more than %d actions", MAX_ACTIONS);
+		memset(&acts[*n], 0, sizeof(acts[0]));
+		buf_init(&acts[*n].words, 8192);
+		acts[*n].step = s->n;
+		acts[*n].text = s->data;
+		acts[*n].len = s->len;
+		if (strcmp(s->kind, "diff") == 0) {
+			snprintf(acts[*n].kind, sizeof(acts[0].kind), "diff");
+			if ((r = diff_parse(s->data, s->len, &acts[*n].d, e)) != 0) {
+				buf_release(&acts[*n].words);
+				return bg_fail(e, r, "step %d ('%s'): %.300s", s->n, s->name, e->msg);
+			}
+			acts[*n].have_diff = 1;
+			r = buf_printf(&acts[*n].words, "apply the diff '%s' (%zu file%s) under the "
+			    "root, after checking each file still has the approved pre-image",
+			    s->name, acts[*n].d.nf, acts[*n].d.nf == 1 ? "" : "s");
+		} else {
+			snprintf(acts[*n].kind, sizeof(acts[0].kind), "manual");
+			r = buf_printf(&acts[*n].words, "%s '%s': run it by hand and attach its "
+			    "output (--attach %d=FILE); recorded as operator-reported",
+			    strcmp(s->kind, "sql") == 0 ? "the SQL script" : "the file", s->name, s->n);
+		}
+		(*n)++;
+	}
+	if (r == 0 && smoke != NULL) {
+		argv_list probe;
+		bg_error tmp;
+
+		if (strchr(smoke, '\n') == NULL && rbstep_argv(smoke, &probe, &tmp) == 0) {
+			argv_release(&probe);
+			r = add_command(acts, n, (int)rb->nsteps + 1, 0, smoke, e);
+			if (r == 0)
+				r = buf_puts(&acts[*n - 1].words, " (the plan's smoke check)");
+		} else if (*n < MAX_ACTIONS) {
+			memset(&acts[*n], 0, sizeof(acts[0]));
+			buf_init(&acts[*n].words, 8192);
+			acts[*n].step = (int)rb->nsteps + 1;
+			snprintf(acts[*n].kind, sizeof(acts[0].kind), "manual");
+			r = buf_printf(&acts[*n].words, "smoke check by hand: %s (attach the result: "
+			    "--attach %zu=FILE)", smoke, rb->nsteps + 1);
+			(*n)++;
+		}
+	}
+	free(smoke);
+	return r;
+}
+
+/* "2" or "2.3" (the third command of step 2). */
+static const char *
+label(const action *x, char lb[32])
+{
+	if (x->sub > 0)
+		snprintf(lb, 32, "%d.%d", x->step, x->sub);
+	else
+		snprintf(lb, 32, "%d", x->step);
+	return lb;
+}
+
+static void
+actions_free(action *acts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		argv_release(&acts[i].argv);
+		if (acts[i].have_diff)
+			diff_release(&acts[i].d);
+		buf_release(&acts[i].words);
+	}
+}
+
+/* Attachments given for step (--attach STEP=FILE) as records. */
+static int
+attach_records(const cmd_args *a, int step, rbresult_writer *w, int *count, bg_error *e)
+{
+	int r = 0;
+
+	*count = 0;
+	for (int i = 0; i < a->val[3].n && r == 0; i++) {
+		const char *v = a->val[3].all[i], *eq = strchr(v, '=');
+		char *endp;
+		long s = strtol(v, &endp, 10);
+		buf content, red, body;
+		json j;
+		size_t bad, found = 0;
+		char sha[65];
+		int istext;
+
+		if (eq == NULL || endp != eq || s != step)
+			continue;
+		buf_init(&content, 8 * 1024 * 1024);
+		buf_init(&red, RBRESULT_MAX_BODY);
+		buf_init(&body, RBRESULT_MAX_BODY);
+		if ((r = fileio_read(eq + 1, 4 * 1024 * 1024, &content, e)) == 0) {
+			hash_sha256_hex(content.data ? content.data : "", content.len, sha);
+			istext = text_check(content.data ? content.data : "", content.len, 1, &bad) == 0;
+			if (istext)
+				r = scan_redact(content.data ? content.data : "", content.len, &red, &found);
+			json_init(&j, &body);
+			json_obj_begin(&j);
+			json_kv_str(&j, "file", eq + 1);
+			json_kv_str(&j, "sha256", sha);
+			json_kv_int(&j, "size", (int64_t)content.len);
+			json_kv_bool(&j, "text", istext);
+			json_kv_int(&j, "redacted", (int64_t)found);
+			if (istext) {
+				json_key(&j, "content");
+				json_strn(&j, red.data ? red.data : "", red.len);
+			}
+			json_obj_end(&j);
+			if (r == 0 && (r = json_error(&j)) == 0)
+				r = rbresult_add(w, "attach", step, "reported", body.data, body.len);
+			if (r == 0)
+				(*count)++;
+		}
+		buf_release(&content);
+		buf_release(&red);
+		buf_release(&body);
+	}
+	return r;
+}
+
+/* Sign text with the operator's key through ssh-keygen -Y sign. */
+static int
+operator_sign(const conf *c, const char *sha, const buf *text, buf *sig, bg_error *e)
+{
+	buf path, sigpath, outp;
+	char *argv[] = { "/usr/bin/ssh-keygen", "-q", "-Y", "sign", "-n", RBRESULT_NAMESPACE,
+		"-f", NULL, NULL, NULL };
+	int r, status;
+
+	buf_init(&path, 4096);
+	buf_init(&sigpath, 4096);
+	buf_init(&outp, 16384);
+	if ((r = run_path(c, sha, "unsigned", &path)) != 0 ||
+	    (r = buf_printf(&sigpath, "%s.sig", path.data)) != 0)
+		goto out;
+	unlink(path.data);
+	unlink(sigpath.data);
+	if ((r = fileio_write_atomic(path.data, text->data, text->len, 0600, 0, e)) != 0)
+		goto out;
+	argv[7] = (char *)c->key;
+	argv[8] = path.data;
+	if ((r = proc_run(argv, NULL, 0, &outp, &status, e)) != 0)
+		goto out;
+	if (status != 0) {
+		r = bg_fail(e, BG_ERR_EXEC, "ssh-keygen -Y sign failed (exit %d): %.200s", status,
+		    buf_cstr(&outp));
+		goto out;
+	}
+	r = fileio_read(sigpath.data, SSHSIG_MAX_ARMOURED, sig, e);
+	unlink(sigpath.data);
+out:
+	buf_release(&path);
+	buf_release(&sigpath);
+	buf_release(&outp);
+	return r;
+}
+
+static int
+do_run(cmd_args *a)
+{
+	conf c;
+	runbook rb;
+	action *acts = NULL;
+	size_t nacts = 0, i;
+	rbresult_writer w;
+	snapshot before, prev, cur;
+	snap_stats sst;
+	buf text, p1, body, rec, sig, report;
+	char *summary = NULL, *rollback = NULL, u[UTC_STRLEN];
+	int have_before = 0, have_prev = 0, failed = 0, stopped = 0, ran = 0, r, fd;
+	int64_t now;
+	bg_error e;
+	json j;
+	char lb[32];
+
+	if (a->npos != 2)
+		return cmd_failf(EXIT_USAGE, "runbook run: name one runbook file");
+	bg_error_clear(&e);
+	memset(&rb, 0, sizeof(rb));
+	memset(&w, 0, sizeof(w));
+	memset(&before, 0, sizeof(before));
+	memset(&prev, 0, sizeof(prev));
+	memset(&cur, 0, sizeof(cur));
+	buf_init(&text, RUNBOOK_MAX_INPUT);
+	buf_init(&p1, 4096);
+	buf_init(&body, RBRESULT_MAX_BODY);
+	buf_init(&rec, RBSTEP_MAX_OUTPUT + 1024);
+	buf_init(&sig, SSHSIG_MAX_ARMOURED);
+	buf_init(&report, 64 * 1024);
+	if ((r = conf_load(cmd_opt(a, 1) ? cmd_opt(a, 1) : DEFAULT_CONF, &c, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out0;
+	}
+	if (c.key == NULL) {
+		r = cmd_failf(EXIT_USAGE, "runbook run: the configuration names no operator-key "
+		    "to sign the result bundle with");
+		goto out;
+	}
+	if ((acts = calloc(MAX_ACTIONS, sizeof(*acts))) == NULL) {
+		r = cmd_fail(BG_ERR_NOMEM, NULL);
+		goto out;
+	}
+	/* everything is checked before anything runs */
+	now = utc_now();
+	if ((r = fileio_read(a->pos[1], RUNBOOK_MAX_INPUT, &text, &e)) != 0 ||
+	    (r = runbook_parse(text.data ? text.data : "", text.len, &rb, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	{
+		runbook_trust tr = { c.signers.data ? c.signers.data : "", c.signers.len, c.quorum,
+			c.system };
+
+		if ((r = runbook_verify(&rb, &tr, now, &e)) != 0) {
+			r = cmd_failf(cmd_exit_code(r), "runbook '%s' refused, nothing was run: %s",
+			    a->pos[1], e.msg);
+			goto out;
+		}
+	}
+	if ((r = plan_actions(&rb, acts, &nacts, &e)) != 0) {
+		r = cmd_failf(cmd_exit_code(r), "runbook '%s' refused, nothing was run: %s",
+		    a->pos[1], e.msg);
+		goto out;
+	}
+	run_path(&c, rb.sha256, "run", &p1);
+	if (access(p1.data, F_OK) == 0) {
+		r = cmd_failf(EXIT_REFUSED, "runbook '%s' (sha256 %.16s...) was already run on this "
+		    "host (%s); nothing was run", a->pos[1], rb.sha256, p1.data);
+		goto out;
+	}
+	summary = runbook_plan_field(&rb, "summary");
+	rollback = runbook_plan_field(&rb, "rollback");
+	utc_format(rb.expires, u);
+	printf("runbook for T-%lld, plan P-%lld, system %s: %s\n  signed by a quorum of %d known "
+	    "approvers; valid until %s\n  rollback notes: %s\n  %zu actions:\n",
+	    (long long)rb.ticket, (long long)rb.plan, rb.system, summary ? summary : "",
+	    c.quorum, u, rollback ? rollback : "", nacts);
+	for (i = 0; i < nacts; i++)
+		printf("    %s. %s\n", label(&acts[i], lb), acts[i].words.data);
+	fflush(stdout);
+	/* from here on this runbook counts as run on this host */
+	fd = open(p1.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = cmd_failf(EXIT_REFUSED, "runbook already started on this host (%s)", p1.data);
+		goto out;
+	}
+	if ((r = rbresult_begin(&w, rb.ticket, rb.sha256, c.system, c.op)) != 0) {
+		close(fd);
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	/* the snapshot everything is undone to */
+	run_path(&c, "snapshots", "d", &p1);
+	{
+		const char *roots[1] = { c.root };
+
+		if ((r = snapshot_take(p1.data, roots, 1, NULL, rb.ticket, 0, utc_now(), NULL, NULL,
+		    &before, &sst, &e)) != 0) {
+			close(fd);
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+	}
+	have_before = 1;
+	{
+		buf st;
+
+		buf_init(&st, 1024);
+		buf_printf(&st, "runbook: %s\nticket: T-%lld\nsnapshot: %s\n", rb.sha256,
+		    (long long)rb.ticket, before.id);
+		(void)fileio_write_full(fd, st.data, st.len);
+		(void)fsync(fd);
+		buf_release(&st);
+	}
+	close(fd);
+	json_init(&j, &body);
+	json_obj_begin(&j);
+	json_kv_int(&j, "ticket", rb.ticket);
+	json_kv_int(&j, "plan", rb.plan);
+	json_kv_str(&j, "system", c.system);
+	json_kv_str(&j, "operator", c.op);
+	json_kv_time(&j, "started", utc_now());
+	json_kv_str(&j, "snapshot", before.id);
+	json_kv_int(&j, "actions", (int64_t)nacts);
+	json_obj_end(&j);
+	if ((r = rbresult_add(&w, "run", 0, "-", body.data, body.len)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	for (i = 0; i < nacts && !failed && !stopped; i++) {
+		action *x = &acts[i];
+		const char *status = "ok";
+		char q[600];
+		int nattach = 0;
+
+		buf_reset(&body);
+		buf_reset(&rec);
+		printf("\n== step %s: %s\n", label(x, lb), x->words.data);
+		fflush(stdout);
+		if (strcmp(x->kind, "manual") == 0) {
+			if ((r = attach_records(a, x->step, &w, &nattach, &e)) != 0) {
+				r = cmd_fail(r, &e);
+				goto out;
+			}
+			status = nattach > 0 ? "reported" : "skipped";
+			json_init(&j, &body);
+			json_obj_begin(&j);
+			json_kv_str(&j, "action", x->words.data);
+			json_kv_str(&j, "kind", "operator-reported");
+			json_kv_int(&j, "attachments", nattach);
+			json_obj_end(&j);
+			printf("   %s\n", nattach ? "recorded as operator-reported" :
+			    "nothing attached: recorded as not run");
+			if ((r = rbresult_add(&w, "step", x->step, status, body.data, body.len)) != 0) {
+				r = cmd_fail(r, &e);
+				goto out;
+			}
+			continue;
+		}
+		snprintf(q, sizeof(q), "   run step %s?", label(x, lb));
+		if (!ask(q, cmd_opt(a, 2) != NULL)) {
+			printf("   not run: the run stops here\n");
+			json_init(&j, &body);
+			json_obj_begin(&j);
+			json_kv_str(&j, "action", x->words.data);
+			json_kv_str(&j, "why", "declined by the operator");
+			json_obj_end(&j);
+			rbresult_add(&w, "step", x->step, "skipped", body.data, body.len);
+			stopped = 1;
+			break;
+		}
+		ran++;
+		json_init(&j, &body);
+		json_obj_begin(&j);
+		json_kv_str(&j, "action", x->words.data);
+		if (strcmp(x->kind, "command") == 0) {
+			rbstep_run res;
+			buf argvtxt;
+
+			buf_init(&argvtxt, 64 * 1024);
+			argv_join(&x->argv, &argvtxt);
+			json_kv_str(&j, "argv", argvtxt.data);
+			json_kv_int(&j, "command", x->sub);
+			buf_release(&argvtxt);
+			r = rbstep_command(&x->argv, STDOUT_FILENO, &rec, &res, &e);
+			if (r != 0) {
+				json_kv_str(&j, "error", e.msg);
+				status = "failed";
+			} else {
+				json_kv_int(&j, "exit", res.status);
+				json_kv_int(&j, "duration_ms", (int64_t)(res.seconds * 1000.0 + 0.5));
+				json_kv_int(&j, "redacted", (int64_t)res.found);
+				json_kv_bool(&j, "output_truncated", res.truncated);
+				if (res.status != 0)
+					status = "failed";
+			}
+			json_key(&j, "output");
+			json_strn(&j, rec.data ? rec.data : "", rec.len);
+			printf("   exit %d\n", r == 0 ? res.status : -1);
+		} else {
+			const char *roots[1] = { c.root };
+			double t0 = utc_mono();
+
+			buf_reset(&report);
+			r = rbstep_diff_apply(c.root, &x->d, &report, &e);
+			json_kv_int(&j, "duration_ms", (int64_t)((utc_mono() - t0) * 1000.0 + 0.5));
+			if (r != 0) {
+				json_kv_str(&j, "error", e.msg);
+				printf("   refused: %s\n", e.msg);
+				status = "failed";
+			} else {
+				printf("%s", report.data);
+				r = snapshot_take(p1.data, roots, 1, have_prev ? &prev : &before,
+				    rb.ticket, 0, utc_now(), NULL, NULL, &cur, &sst, &e);
+				if (r == 0) {
+					changeset cs;
+					buf cj;
+
+					buf_init(&cj, 4 * 1024 * 1024);
+					if (changes_compute(have_prev ? &prev : &before, &cur, &cs, &e) == 0) {
+						if (changes_json(p1.data, have_prev ? &prev : &before, &cur, &cs,
+						    64 * 1024, &cj, &e) == 0) {
+							json_key(&j, "changes");
+							json_raw(&j, cj.data);
+						}
+						changes_release(&cs);
+					}
+					buf_release(&cj);
+					if (have_prev)
+						snapshot_release(&prev);
+					prev = cur;
+					memset(&cur, 0, sizeof(cur));
+					have_prev = 1;
+				} else {
+					json_kv_str(&j, "error", e.msg);
+					status = "failed";
+				}
+			}
+			r = 0;
+		}
+		json_obj_end(&j);
+		if ((r = json_error(&j)) != 0 ||
+		    (r = rbresult_add(&w, "step", x->step, status, body.data, body.len)) != 0 ||
+		    (r = attach_records(a, x->step, &w, &nattach, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		if (strcmp(status, "failed") == 0) {
+			failed = 1;
+			printf("   step %s failed: the run stops here (undo with: breakglass runbook "
+			    "rollback %s)\n", label(x, lb), a->pos[1]);
+		}
+	}
+	buf_reset(&body);
+	json_init(&j, &body);
+	json_obj_begin(&j);
+	json_kv_str(&j, "outcome", failed ? "failed" : stopped ? "stopped" : "completed");
+	json_kv_int(&j, "ran", ran);
+	json_kv_int(&j, "actions", (int64_t)nacts);
+	json_kv_time(&j, "ended", utc_now());
+	json_obj_end(&j);
+	if ((r = rbresult_add(&w, "end", 0, failed ? "failed" : "ok", body.data, body.len)) != 0 ||
+	    (r = operator_sign(&c, rb.sha256, &w.out, &sig, &e)) != 0 ||
+	    (r = rbresult_seal(&w, sig.data, sig.len)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	run_path(&c, rb.sha256, "bundle", &p1);
+	if ((r = fileio_write_atomic(p1.data, w.out.data, w.out.len, 0600, 0, &e)) != 0 ||
+	    (cmd_opt(a, 0) != NULL &&
+	    (r = fileio_write_atomic(cmd_opt(a, 0), w.out.data, w.out.len, 0644, 0, &e)) != 0)) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	printf("\nresult bundle: %s (signed by %s); send it back for: breakglass runbook import "
+	    "T-%lld BUNDLE\n", cmd_opt(a, 0) ? cmd_opt(a, 0) : p1.data, c.op, (long long)rb.ticket);
+	r = failed || stopped ? EXIT_REFUSED : 0;
+out:
+	if (acts != NULL)
+		actions_free(acts, nacts);
+	free(acts);
+	conf_release(&c);
+out0:
+	if (have_before)
+		snapshot_release(&before);
+	if (have_prev)
+		snapshot_release(&prev);
+	rbresult_writer_release(&w);
+	runbook_release(&rb);
+	free(summary);
+	free(rollback);
+	buf_release(&text);
+	buf_release(&p1);
+	buf_release(&body);
+	buf_release(&rec);
+	buf_release(&sig);
+	buf_release(&report);
+	return r;
+}
+
+/* ---- rollback (client host) --------------------------------------------- */
+
+static int
+do_rollback(cmd_args *a)
+{
+	conf c;
+	buf text, p, st, report;
+	char sha[65], id[SNAP_ID_MAX] = "";
+	snapshot target, current;
+	snap_stats sst;
+	rollback_stats rs;
+	bg_error e;
+	int r, have_t = 0, have_c = 0;
+
+	if (a->npos != 2)
+		return cmd_failf(EXIT_USAGE, "runbook rollback: name the runbook or result bundle");
+	bg_error_clear(&e);
+	buf_init(&text, RUNBOOK_MAX_INPUT);
+	buf_init(&p, 4096);
+	buf_init(&st, 4096);
+	buf_init(&report, 1024 * 1024);
+	if ((r = conf_load(cmd_opt(a, 1) ? cmd_opt(a, 1) : DEFAULT_CONF, &c, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out0;
+	}
+	if ((r = fileio_read(a->pos[1], RUNBOOK_MAX_INPUT, &text, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if (text.len > 29 && memcmp(text.data, "breakglass runbook result v1\n", 29) == 0) {
+		rbresult res;
+
+		if ((r = rbresult_parse(text.data, text.len, &res, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		memcpy(sha, res.runbook, sizeof(sha));
+		rbresult_release(&res);
+	} else {
+		hash_sha256_hex(text.data ? text.data : "", text.len, sha);
+	}
+	run_path(&c, sha, "run", &p);
+	if ((r = fileio_read(p.data, 4096, &st, &e)) != 0) {
+		r = cmd_failf(EXIT_USAGE, "runbook %.16s... was not run on this host (no '%s')", sha,
+		    p.data);
+		goto out;
+	}
+	{
+		const char *s = strstr(st.data, "\nsnapshot: "), *nl;
+
+		if (s == NULL || (nl = strchr(s + 11, '\n')) == NULL ||
+		    (size_t)(nl - s - 11) >= sizeof(id)) {
+			r = cmd_failf(EXIT_HOME, "run record '%s' is damaged", p.data);
+			goto out;
+		}
+		memcpy(id, s + 11, (size_t)(nl - s - 11));
+		id[nl - s - 11] = '\0';
+	}
+	run_path(&c, "snapshots", "d", &p);
+	if ((r = snapshot_load(p.data, id, &target, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	have_t = 1;
+	if ((r = snapshot_take(p.data, (const char *const *)target.roots, target.nroots, &target,
+	    target.ticket, 0, utc_now(), NULL, NULL, &current, &sst, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	have_c = 1;
+	if ((r = rollback_apply(p.data, &current, &target, NULL, 1, &report, &rs, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	printf("roll back to last known good: what runbook %.16s... changed under %s\n%s",
+	    sha, c.root, report.data);
+	if (!ask("put these back?", cmd_opt(a, 2) != NULL)) {
+		printf("nothing was changed\n");
+		r = EXIT_REFUSED;
+		goto out;
+	}
+	buf_reset(&report);
+	if ((r = rollback_apply(p.data, &current, &target, NULL, 0, &report, &rs, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	printf("rolled back to %s: %llu restored, %llu recreated, %llu removed, %llu adjusted\n"
+	    "  the state before the rollback is kept as snapshot %s\n", id,
+	    (unsigned long long)rs.restored, (unsigned long long)rs.created,
+	    (unsigned long long)rs.deleted, (unsigned long long)rs.meta, current.id);
+	r = 0;
+out:
+	conf_release(&c);
+out0:
+	if (have_t)
+		snapshot_release(&target);
+	if (have_c)
+		snapshot_release(&current);
+	buf_release(&text);
+	buf_release(&p);
+	buf_release(&st);
+	buf_release(&report);
+	return r;
+}
+
+/* ---- import (broker) ---------------------------------------------------- */
+
+static int
+do_import(cmd_args *a)
+{
+	home *h = NULL;
+	ticket *t = NULL;
+	rbresult res;
+	buf text, signers, detail, path;
+	char principal[256], fp[64], sha[65];
+	int64_t tid;
+	bg_error e;
+	json j;
+	size_t i;
+	int r, have_res = 0;
+
+	if (a->npos != 3)
+		return cmd_failf(EXIT_USAGE, "runbook import: name the ticket and the bundle");
+	if ((r = cmd_ticket_id(a->pos[1], &tid)) != 0)
+		return r;
+	if ((r = cmd_open_home(a, &h)) != 0)
+		return r;
+	bg_error_clear(&e);
+	buf_init(&text, RBRESULT_MAX_INPUT);
+	buf_init(&signers, 1024 * 1024);
+	buf_init(&detail, 64 * 1024);
+	buf_init(&path, 4096);
+	if ((r = fileio_read(a->pos[2], RBRESULT_MAX_INPUT, &text, &e)) != 0 ||
+	    (r = rbresult_parse(text.data ? text.data : "", text.len, &res, &e)) != 0) {
+		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
+		goto out;
+	}
+	have_res = 1;
+	if (res.ticket != tid) {
+		r = cmd_failf(EXIT_REFUSED, "bundle '%s' is for T-%lld, not T-%lld", a->pos[2],
+		    (long long)res.ticket, (long long)tid);
+		goto out;
+	}
+	/* the operator's key: for now, any key the project knows (its approvers) */
+	if ((r = ticket_load(h, tid, &t, &e)) != 0 ||
+	    (r = approver_export(h, t->project, &signers, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if ((r = rbresult_verify(&res, signers.data ? signers.data : "", signers.len, h->now,
+	    principal, fp, &e)) != 0) {
+		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
+		goto out;
+	}
+	hash_sha256_hex(text.data, text.len, sha);
+	if ((r = home_path(h, "results", &path)) != 0) {
+		r = cmd_fail(r, NULL);
+		goto out;
+	}
+	if (mkdir(path.data, 0700) != 0 && errno != EEXIST) {
+		r = cmd_failf(EXIT_SYSTEM, "cannot create '%s': %s", path.data, strerror(errno));
+		goto out;
+	}
+	buf_printf(&path, "/%s", sha);
+	r = fileio_write_atomic(path.data, text.data, text.len, 0440, 1, &e);
+	if (r == BG_ERR_EXISTS) {
+		r = cmd_failf(EXIT_REFUSED, "bundle '%s' was already imported", a->pos[2]);
+		goto out;
+	}
+	if (r != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "bundle_sha256", sha);
+	json_kv_str(&j, "runbook_sha256", res.runbook);
+	json_kv_str(&j, "system", res.system);
+	json_kv_str(&j, "operator", res.operator_);
+	json_kv_str(&j, "signer", principal);
+	json_kv_str(&j, "fingerprint", fp);
+	json_key(&j, "steps");
+	json_arr_begin(&j);
+	for (i = 0; i < res.n; i++) {
+		if (strcmp(res.rec[i].type, "step") != 0 && strcmp(res.rec[i].type, "attach") != 0)
+			continue;
+		json_obj_begin(&j);
+		json_kv_int(&j, "step", res.rec[i].step);
+		json_kv_str(&j, "type", res.rec[i].type);
+		json_kv_str(&j, "status", res.rec[i].status);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_kv_str(&j, "outcome", res.rec[res.n - 1].status);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 || (r = home_begin(h, &e)) != 0 ||
+	    (r = home_record(h, "runbook.import", tid, detail.data, &e)) != 0 ||
+	    (r = home_commit(h, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if (a->json) {
+		printf("%s\n", detail.data);
+	} else {
+		printf("T-%lld: result bundle of runbook %.16s... recorded (run on %s by %s, signed "
+		    "by %s)\n", (long long)tid, res.runbook, res.system, res.operator_, principal);
+		for (i = 0; i < res.n; i++)
+			if (strcmp(res.rec[i].type, "step") == 0)
+				printf("  step %d: %s\n", res.rec[i].step, res.rec[i].status);
+		printf("  outcome: %s\n", strcmp(res.rec[res.n - 1].status, "ok") == 0 ?
+		    "every step that ran succeeded" : "a step failed");
+	}
+	r = 0;
+out:
+	if (have_res)
+		rbresult_release(&res);
+	ticket_free(t);
+	home_close(h);
+	buf_release(&text);
+	buf_release(&signers);
+	buf_release(&detail);
+	buf_release(&path);
+	return r;
+}
+
+int
+cmd_runbook(int argc, char **argv)
+{
+	cmd_args a;
+	int r;
+
+	if ((r = cmd_parse("runbook", argc, argv, defs, &a)) != 0)
+		return r;
+	if (a.help || a.npos == 0)
+		return a.help ? cmd_usage(usage_text) :
+		    cmd_failf(EXIT_USAGE, "runbook: export, run, import or rollback");
+	if (strcmp(a.pos[0], "export") == 0)
+		return do_export(&a);
+	if (strcmp(a.pos[0], "run") == 0)
+		return do_run(&a);
+	if (strcmp(a.pos[0], "import") == 0)
+		return do_import(&a);
+	if (strcmp(a.pos[0], "rollback") == 0)
+		return do_rollback(&a);
+	return cmd_failf(EXIT_USAGE, "runbook: unknown subcommand '%s' (export, run, import, "
+	    "rollback)", a.pos[0]);
+}
