@@ -126,8 +126,8 @@ do_export(cmd_args *a)
 	}
 	sys = kv_get(&t->fields, "system");
 	if (sys == NULL || strstr(s->text, "\nsystem: ") == NULL) {
-		r = cmd_failf(EXIT_REFUSED, "the plan statement of T-%lld names no system (it was "
-		    "signed before runbooks existed): issue and sign a new plan statement",
+		r = cmd_failf(EXIT_REFUSED, "the plan statement of T-%lld names no target system; "
+		    "it was signed before runbooks existed: issue and sign a new plan statement",
 		    (long long)tid);
 		goto out;
 	}
