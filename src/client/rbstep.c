@@ -219,9 +219,9 @@ check_one(int rootfd, const diff *d, const diff_file *f, const char *rel, buf *c
 	close(fd);
 	if (r != 0)
 		return r;
-	if (f->old_index[0] == '\0')
-		return bg_fail(e, BG_ERR_STATE, "'%s': the diff names no pre-image hash (make it "
-		    "with git diff, which writes 'index' lines)", rel);
+	if (strlen(f->old_index) < 7)
+		return bg_fail(e, BG_ERR_STATE, "'%s': the diff names no pre-image hash of at least "
+		    "7 digits (make it with git diff, which writes 'index' lines)", rel);
 	if ((r = hash_git_blob_hex(cur->data ? cur->data : "", cur->len, blob)) != 0)
 		return bg_fail(e, r, "cannot hash '%s'", rel);
 	if (strncmp(blob, f->old_index, strlen(f->old_index)) != 0)

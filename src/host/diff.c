@@ -117,7 +117,7 @@ diff_parse(const char *text, size_t len, diff *d, bg_error *e)
 	diff_hunk *h = NULL;
 	long need_old = 0, need_new = 0;
 	int r = BG_ERR_INVALID, in_header = 0;
-	char pend_index[41] = "";
+	char pend_index[65] = "";
 
 	memset(d, 0, sizeof(*d));
 	if (len > DIFF_MAX_INPUT)
@@ -236,10 +236,10 @@ diff_parse(const char *text, size_t len, diff *d, bg_error *e)
 			if (n >= 5 && memcmp(l, "diff ", 5) == 0)
 				pend_index[0] = '\0';
 			if (n >= 6 && memcmp(l, "index ", 6) == 0) {
-				/* "index OLD..NEW[ MODE]": git blob ids, 7 to 40 hex digits */
+				/* "index OLD..NEW[ MODE]": git blob ids (abbreviated) */
 				size_t k = strspn(l + 6, "0123456789abcdef");
 
-				if (k < 7 || k > 40 || 6 + k + 2 > n || l[6 + k] != '.' ||
+				if (k < 1 || k > 64 || 6 + k + 2 > n || l[6 + k] != '.' ||
 				    l[7 + k] != '.') {
 					bg_fail(e, r, "line %zu: malformed 'index' line", lineno);
 					goto fail;

@@ -34,7 +34,7 @@ typedef struct diff_hunk {
 typedef struct diff_file {
 	char *old_path;   /* NULL for /dev/null (a new file) */
 	char *new_path;   /* NULL for /dev/null (a deleted file) */
-	char old_index[41]; /* git blob id (a prefix) of the pre-image from an
+	char old_index[65]; /* git blob id (a prefix) of the pre-image from an
 	                       "index" line; "" when the diff has none */
 	diff_hunk *hunks;
 	size_t nhunks;
