@@ -801,7 +801,8 @@ do_run(cmd_args *a)
 	json_kv_int(&j, "actions", (int64_t)nacts);
 	json_kv_time(&j, "ended", utc_now());
 	json_obj_end(&j);
-	if ((r = rbresult_add(&w, "end", 0, failed ? "failed" : "ok", body.data, body.len)) != 0 ||
+	if ((r = rbresult_add(&w, "end", 0, failed ? "failed" : stopped ? "skipped" : "ok",
+	    body.data, body.len)) != 0 ||
 	    (r = operator_sign(&c, rb.sha256, &w.out, &sig, &e)) != 0 ||
 	    (r = rbresult_seal(&w, sig.data, sig.len)) != 0) {
 		r = cmd_fail(r, &e);
@@ -1050,7 +1051,8 @@ do_import(cmd_args *a)
 			if (strcmp(res.rec[i].type, "step") == 0)
 				printf("  step %d: %s\n", res.rec[i].step, res.rec[i].status);
 		printf("  outcome: %s\n", strcmp(res.rec[res.n - 1].status, "ok") == 0 ?
-		    "every step that ran succeeded" : "a step failed");
+		    "every step succeeded" : strcmp(res.rec[res.n - 1].status, "skipped") == 0 ?
+		    "stopped by the operator" : "a step failed");
 	}
 	r = 0;
 out:

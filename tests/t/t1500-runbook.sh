@@ -208,4 +208,39 @@ expect 1 "a target changed since the plan was made is refused" run "$T/rb3" -o "
 out_has "has changed since the plan was made" "names the pre-image mismatch"
 grep -q "?? 'EUR'" "$C/srv/app/Payment.php" && not_ok "nothing was written" || ok "nothing was written"
 
+# --- SQL is operator-reported; the operator is asked before each step -------------
+bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+approve_as owner T-4 confirm && approve_as second T-4 confirm || exit 1
+printf "UPDATE orders SET currency = 'EUR' WHERE currency IS NULL;\n" >"$T/fix.sql"
+printf '/bin/echo second step ran\n' >"$T/after.cmds"
+bg plan T-4 --from "$T/plan2.txt" --sql "$T/fix.sql" --commands "$T/after.cmds" >/dev/null || exit 1
+approve_as owner T-4 plan && approve_as second T-4 plan || exit 1
+expect 0 "fourth runbook exported" bg runbook export T-4 -o "$T/rb4"
+printf 'UPDATE 3\npassword for the report: AZURE_CLIENT_SECRET=mnw8Q~SR5u1jN7ttWRXmibdT5wsUdvkZXwv0BR78\n' >"$C/sql-output.txt"
+printf 'y\n' >"$T/yes"
+expect_in 0 "asked before the step, the operator says yes" "$T/yes" bg runbook run "$T/rb4" \
+	--config "$C/etc/runbook.conf" --attach "2=$C/sql-output.txt" -o "$T/bundle4"
+out_has "run step 1.1? \[y/N\]" "the operator is asked"
+out_has "second step ran" "the program ran"
+out_has "the SQL script 'fix.sql': run it by hand" "the SQL step is shown as a manual one"
+out_has "recorded as operator-reported" "its attached output is recorded as operator-reported"
+grep -q 'UPDATE 3' "$T/bundle4" && ok "the attachment is in the bundle" || not_ok "the attachment is in the bundle"
+grep -q 'mnw8Q~SR5u1jN7' "$T/bundle4" && not_ok "a secret in an attachment is redacted" || ok "a secret in an attachment is redacted"
+expect 0 "its bundle imports" bg runbook import T-4 "$T/bundle4"
+out_has "step 2: reported" "the SQL step: operator-reported"
+
+bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+approve_as owner T-5 confirm && approve_as second T-5 confirm || exit 1
+bg plan T-5 --from "$T/plan2.txt" --commands "$T/after.cmds" >/dev/null || exit 1
+approve_as owner T-5 plan && approve_as second T-5 plan || exit 1
+expect 0 "fifth runbook exported" bg runbook export T-5 -o "$T/rb5"
+printf 'n\n' >"$T/no"
+expect_in 1 "declining a step stops the run" "$T/no" bg runbook run "$T/rb5" \
+	--config "$C/etc/runbook.conf" -o "$T/bundle5"
+out_has "not run: the run stops here" "the declined step is not run"
+grep -q "second step ran" "$T/out" && not_ok "the declined program did not run" || ok "the declined program did not run"
+expect 0 "its bundle imports" bg runbook import T-5 "$T/bundle5"
+out_has "step 1: skipped" "the declined step: skipped"
+out_has "outcome: stopped by the operator" "the outcome says the operator stopped it"
+
 done_testing
