@@ -19,6 +19,7 @@
  */
 #include "cmd.h"
 #include "approval.h"
+#include "audit.h"
 #include "changes.h"
 #include "diff.h"
 #include "fileio.h"
@@ -297,19 +298,13 @@ static int
 ask(const char *what, int yes)
 {
 	char line[32];
-	FILE *tty;
 
 	if (yes)
 		return 1;
 	printf("%s [y/N] ", what);
 	fflush(stdout);
-	tty = fopen("/dev/tty", "r");
-	if (tty == NULL)
-		tty = stdin;
-	if (fgets(line, sizeof(line), tty) == NULL)
+	if (fgets(line, sizeof(line), stdin) == NULL)
 		line[0] = '\0';
-	if (tty != stdin)
-		fclose(tty);
 	return line[0] == 'y' || line[0] == 'Y';
 }
 
@@ -948,13 +943,30 @@ out0:
 
 /* ---- import (broker) ---------------------------------------------------- */
 
+typedef struct exported {
+	const char *sha;
+	int found;
+} exported;
+
+/* Was this runbook exported for the ticket?  (its runbook.export record) */
+static int
+find_export(void *ctx, uint64_t seq, const char *time, const char *event, const char *line,
+    size_t len)
+{
+	exported *x = ctx;
+
+	if (strcmp(event, "runbook.export") == 0 && memmem(line, len, x->sha, 64) != NULL)
+		x->found = 1;
+	return 0;
+}
+
 static int
 do_import(cmd_args *a)
 {
 	home *h = NULL;
 	ticket *t = NULL;
 	rbresult res;
-	buf text, signers, detail, path;
+	buf text, signers, detail, path, summary, lines;
 	char principal[256], fp[64], sha[65];
 	int64_t tid;
 	bg_error e;
@@ -973,6 +985,8 @@ do_import(cmd_args *a)
 	buf_init(&signers, 1024 * 1024);
 	buf_init(&detail, 64 * 1024);
 	buf_init(&path, 4096);
+	buf_init(&summary, 8192);
+	buf_init(&lines, 8192);
 	if ((r = fileio_read(a->pos[2], RBRESULT_MAX_INPUT, &text, &e)) != 0 ||
 	    (r = rbresult_parse(text.data ? text.data : "", text.len, &res, &e)) != 0) {
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
@@ -983,6 +997,20 @@ do_import(cmd_args *a)
 		r = cmd_failf(EXIT_REFUSED, "bundle '%s' is for T-%lld, not T-%lld", a->pos[2],
 		    (long long)res.ticket, (long long)tid);
 		goto out;
+	}
+	{
+		exported x = { res.runbook, 0 };
+
+		if ((r = audit_each(&h->log, tid, find_export, &x, &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		if (!x.found) {
+			r = cmd_failf(EXIT_REFUSED, "bundle '%s' is the result of runbook %.16s..., "
+			    "which was not exported for T-%lld here", a->pos[2], res.runbook,
+			    (long long)tid);
+			goto out;
+		}
 	}
 	/* the operator's key: for now, any key the project knows (its approvers) */
 	if ((r = ticket_load(h, tid, &t, &e)) != 0 ||
@@ -1035,6 +1063,26 @@ do_import(cmd_args *a)
 	}
 	json_arr_end(&j);
 	json_kv_str(&j, "outcome", res.rec[res.n - 1].status);
+	/* one outcome per step: a step's commands each have a record */
+	for (i = 0; i < res.n; i++) {
+		const char *st;
+		size_t k;
+
+		if (strcmp(res.rec[i].type, "step") != 0)
+			continue;
+		st = res.rec[i].status;
+		for (k = i + 1; k < res.n && (strcmp(res.rec[k].type, "attach") == 0 ||
+		    (strcmp(res.rec[k].type, "step") == 0 && res.rec[k].step == res.rec[i].step));
+		    k++)
+			if (strcmp(res.rec[k].type, "step") == 0 && strcmp(st, "ok") == 0)
+				st = res.rec[k].status;
+		buf_printf(&summary, "step %d %s, ", res.rec[i].step, st);
+		buf_printf(&lines, "  step %d: %s\n", res.rec[i].step, st);
+		i = k - 1;
+	}
+	buf_printf(&summary, "outcome %s", strcmp(res.rec[res.n - 1].status, "skipped") == 0 ?
+	    "stopped by the operator" : res.rec[res.n - 1].status);
+	json_kv_str(&j, "summary", summary.data);
 	json_obj_end(&j);
 	if ((r = json_error(&j)) != 0 || (r = home_begin(h, &e)) != 0 ||
 	    (r = home_record(h, "runbook.import", tid, detail.data, &e)) != 0 ||
@@ -1047,9 +1095,7 @@ do_import(cmd_args *a)
 	} else {
 		printf("T-%lld: result bundle of runbook %.16s... recorded (run on %s by %s, signed "
 		    "by %s)\n", (long long)tid, res.runbook, res.system, res.operator_, principal);
-		for (i = 0; i < res.n; i++)
-			if (strcmp(res.rec[i].type, "step") == 0)
-				printf("  step %d: %s\n", res.rec[i].step, res.rec[i].status);
+		printf("%s", buf_cstr(&lines));
 		printf("  outcome: %s\n", strcmp(res.rec[res.n - 1].status, "ok") == 0 ?
 		    "every step succeeded" : strcmp(res.rec[res.n - 1].status, "skipped") == 0 ?
 		    "stopped by the operator" : "a step failed");
@@ -1064,6 +1110,8 @@ out:
 	buf_release(&signers);
 	buf_release(&detail);
 	buf_release(&path);
+	buf_release(&summary);
+	buf_release(&lines);
 	return r;
 }
 

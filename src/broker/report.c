@@ -532,6 +532,83 @@ host_changes(rctx *c, const ticket *t, const char *name, const char *dir)
 	free(l.v);
 }
 
+/* The value of "key":"..." in an audit line, unescaped, into v. */
+static void
+line_str(const char *line, size_t len, const char *key, char *v, size_t max)
+{
+	char pat[64];
+	const char *a;
+	size_t i = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	v[0] = '\0';
+	if ((a = memmem(line, len, pat, strlen(pat))) == NULL)
+		return;
+	for (a += strlen(pat); a < line + len && *a != '"' && i + 1 < max; a++)
+		v[i++] = *a == '\\' && a + 1 < line + len ? *++a : *a;
+	v[i] = '\0';
+}
+
+typedef struct rb_ctx {
+	rctx *c;
+	int n;
+} rb_ctx;
+
+static int
+runbook_one(void *vctx, uint64_t seq, const char *time, const char *event, const char *line,
+    size_t len)
+{
+	rb_ctx *x = vctx;
+	char sum[1024], sys[160], op[260];
+
+	if (strcmp(event, "runbook.import") != 0)
+		return 0;
+	line_str(line, len, "summary", sum, sizeof(sum));
+	line_str(line, len, "system", sys, sizeof(sys));
+	line_str(line, len, "operator", op, sizeof(op));
+	if (x->c->as_json) {
+		json_obj_begin(&x->c->j);
+		json_kv_int(&x->c->j, "seq", (int64_t)seq);
+		json_kv_str(&x->c->j, "imported", time);
+		json_kv_str(&x->c->j, "system", sys);
+		json_kv_str(&x->c->j, "operator", op);
+		json_kv_str(&x->c->j, "outcome", sum);
+		json_obj_end(&x->c->j);
+	} else {
+		if (x->n == 0)
+			md(x->c, "\n## Run by the client (signed result bundles)\n\n");
+		md(x->c, "- imported %s (audit record %llu): run on `", time, (unsigned long long)seq);
+		md_text(x->c, sys);
+		md(x->c, "` by ");
+		md_text(x->c, op);
+		md(x->c, ": ");
+		md_text(x->c, sum);
+		md(x->c, "\n");
+	}
+	x->n++;
+	return x->c->r;
+}
+
+/* Client-executed runs: each imported result bundle, step by step. */
+static void
+section_runbooks(rctx *c, const ticket *t, bg_error *e)
+{
+	rb_ctx x = { c, 0 };
+	int r;
+
+	if (c->r)
+		return;
+	if (c->as_json) {
+		json_key(&c->j, "runbooks");
+		json_arr_begin(&c->j);
+	}
+	r = audit_each(&c->h->log, t->id, runbook_one, &x, e);
+	if (c->r == 0)
+		c->r = r;
+	if (c->as_json)
+		json_arr_end(&c->j);
+}
+
 /* Every configured host's change sets (host-log lines), in config order. */
 static void
 section_changes(rctx *c, const ticket *t)
@@ -765,6 +842,7 @@ report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 	section_grants(&c, t, e);
 	section_plan(&c, t, e);
 	section_changes(&c, t);
+	section_runbooks(&c, t, e);
 	section_smoke_cleanup(&c, t, &s, e);
 	if (c.r == 0) {
 		if (as_json) {

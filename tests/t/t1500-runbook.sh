@@ -168,12 +168,30 @@ err_has "truncated\|ends early\|cut short" "says it is truncated"
 sed 's/exit\\":0/exit\\":1/; s/"exit":0/"exit":1/' "$T/bundle" >"$T/bundle-tampered"
 cmp -s "$T/bundle" "$T/bundle-tampered" && not_ok "tampered bundle differs" || ok "tampered bundle differs"
 expect 1 "a tampered bundle is refused" bg runbook import T-1 "$T/bundle-tampered"
+# a bundle for a runbook this broker never exported for the ticket, chained
+# and signed properly by the (known) operator key
+perl -MDigest::SHA=sha256_hex -0777 -ne '
+	my ($head, $rest) = /\A(breakglass runbook result v1\n.*?\noperator: [^\n]*\n)(.*)\z/s or die;
+	$head =~ s/^runbook: [0-9a-f]{64}$/"runbook: " . ("0" x 64)/me;
+	my $prev = sha256_hex($head); my $out = $head;
+	while ($rest =~ /\Grecord: (\d+) [0-9a-f]{64} (\S+ \S+ \S+) (\d+)\n/gc) {
+		my $r = "record: $1 $prev $2 $3\n" . substr($rest, pos($rest), $3 + 1);
+		pos($rest) += $3 + 1; $prev = sha256_hex($r); $out .= $r; }
+	print $out;' "$T/bundle" >"$T/forged"
+ssh-keygen -q -Y sign -n breakglass-runbook -f "$C/operator" "$T/forged" </dev/null >/dev/null 2>&1
+{ printf 'signature: %s\n' "$(wc -c <"$T/forged.sig")"; cat "$T/forged.sig"; printf '\nend\n'; } >>"$T/forged"
+expect 1 "a signed bundle of a runbook never exported for the ticket is refused" bg runbook import T-1 "$T/forged"
+err_has "which was not exported for T-1" "says the runbook was not exported"
+expect 1 "a bundle for another ticket is refused" bg runbook import T-2 "$T/bundle"
 expect 0 "the bundle is imported" bg runbook import T-1 "$T/bundle"
 out_has "step 1: ok" "each step's outcome shown"
 out_has "step 2: ok" "including the commands"
 expect 1 "importing it twice is refused" bg runbook import T-1 "$T/bundle"
 expect 0 "the report" bg report T-1
 out_has "runbook.import" "the report's timeline has the imported result"
+bg report T-1 >"$T/out"
+out_has "## Run by the client" "the report has the client's runs"
+out_has "step 1 ok, step 2 ok, step 3 ok, outcome ok" "with each step's outcome"
 
 # --- rollback on the client host ----------------------------------------------
 expect 0 "runbook rollback" bg runbook rollback "$T/bundle" --config "$C/etc/runbook.conf" --yes
