@@ -52,7 +52,9 @@ SRC  := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 HDR  := $(wildcard src/*/*.h)
 CMD  := $(wildcard cmd/*.c)
 LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/gen/rules-builtin.o \
-          $(BUILD)/gen/hsdb-builtin.o $(BUILD)/gen/launchers-builtin.o
+          $(BUILD)/gen/hsdb-builtin.o $(BUILD)/gen/launchers-builtin.o \
+          $(BUILD)/gen/profiles-builtin.o
+PROFILES := $(sort $(wildcard profiles/*.profile))
 CMDOBJ := $(CMD:cmd/%.c=$(BUILD)/cmd/%.o)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(if $(HS_PKG),$(BUILD)/tests/hs-trim)
@@ -84,6 +86,24 @@ $(BUILD)/gen/launchers-builtin.c: rules/launchers.rules scripts/embed
 
 $(BUILD)/gen/%-builtin.o: $(BUILD)/gen/%-builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# profiles/*.profile (collect's built-in profiles), embedded as bytes
+$(BUILD)/gen/profiles-builtin.c: $(PROFILES)
+	@mkdir -p $(dir $@)
+	{ echo '#include <stddef.h>'; \
+	  echo 'extern const char *const profiles_builtin_names[], *const profiles_builtin_texts[];'; \
+	  echo 'extern const size_t profiles_builtin_lens[], profiles_builtin_n;'; \
+	  i=0; for f in $(PROFILES); do \
+	    echo "static const char p$$i[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0 };'; \
+	    i=$$((i + 1)); done; \
+	  echo 'const char *const profiles_builtin_names[] = {'; \
+	  for f in $(PROFILES); do b=$${f##*/}; echo "\"$${b%.profile}\","; done; echo '0 };'; \
+	  echo 'const char *const profiles_builtin_texts[] = {'; \
+	  i=0; for f in $(PROFILES); do echo "p$$i,"; i=$$((i + 1)); done; echo '0 };'; \
+	  echo 'const size_t profiles_builtin_lens[] = {'; \
+	  for f in $(PROFILES); do echo "$$(wc -c < $$f),"; done; echo '0 };'; \
+	  echo "const size_t profiles_builtin_n = $(words $(PROFILES));"; } > $@.tmp && mv $@.tmp $@
 
 # the built-in rules compiled by vectorscan at build time (tools/gen-hsdb.c)
 GEN_HSDB_OBJ := $(BUILD)/gen/scan-compile.o \

@@ -121,5 +121,7 @@ int cmd_snapshot(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_freeze(int argc, char **argv);
 int cmd_runbook(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_envdiff(int argc, char **argv);
 
 #endif

@@ -67,6 +67,8 @@ static const struct {
 	{ "scan", cmd_scan, "find secrets in files, directories or standard input" },
 	{ "freeze", cmd_freeze, "is a change freeze in force? (pipelines, hosts)" },
 	{ "runbook", cmd_runbook, "signed runbooks the client runs, and their result bundles" },
+	{ "collect", cmd_collect, "a secret-safe diagnostics bundle of this host (read-only)" },
+	{ "envdiff", cmd_envdiff, "what differs between production's and QA's bundles" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

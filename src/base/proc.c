@@ -4,6 +4,7 @@
  */
 #include "proc.h"
 #include "fileio.h"
+#include "utc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,18 +24,36 @@ collect(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
+static int run(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink, void *ctx,
+    int *status, int timeout_ms, bg_error *e);
+
 int
 proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
     bg_error *e)
 {
-	return proc_run_stream(argv, in, inlen, collect, out, status, e);
+	return run(argv, in, inlen, collect, out, status, 0, e);
 }
 
 int
 proc_run_stream(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink,
     void *ctx, int *status, bg_error *e)
 {
-	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, st = 0;
+	return run(argv, in, inlen, sink, ctx, status, 0, e);
+}
+
+int
+proc_run_timeout(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
+    int timeout_ms, bg_error *e)
+{
+	return run(argv, in, inlen, collect, out, status, timeout_ms, e);
+}
+
+static int
+run(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink, void *ctx,
+    int *status, int timeout_ms, bg_error *e)
+{
+	double deadline = timeout_ms > 0 ? utc_mono() + timeout_ms / 1000.0 : 0;
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, st = 0, timed_out = 0;
 	pid_t pid;
 	char b[65536];
 	ssize_t n;
@@ -72,7 +91,28 @@ proc_run_stream(char *const argv[], const void *in, size_t inlen, proc_sink_fn s
 	if (in != NULL && inlen > 0)
 		(void)fileio_write_full(pin[1], in, inlen); /* a helper may exit early */
 	close(pin[1]);
-	while ((n = read(pout[0], b, sizeof(b))) != 0) {
+	for (;;) {
+		if (deadline > 0) { /* wait for output no longer than the time left */
+			struct pollfd pf = { .fd = pout[0], .events = POLLIN };
+			double left = deadline - utc_mono();
+			int pr = left > 0 ? poll(&pf, 1, (int)(left * 1000) + 1) : 0;
+
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr < 0) { /* cannot wait with a limit: do not wait at all */
+				kill(pid, SIGKILL);
+				break;
+			}
+			if (pr == 0 && utc_mono() < deadline)
+				continue;
+			if (pr == 0) {
+				timed_out = 1;
+				kill(pid, SIGKILL);
+				break;
+			}
+		}
+		if ((n = read(pout[0], b, sizeof(b))) == 0)
+			break;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -84,6 +124,8 @@ proc_run_stream(char *const argv[], const void *in, size_t inlen, proc_sink_fn s
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (timed_out)
+		return bg_fail(e, BG_ERR_EXEC, "'%s' did not finish within %d ms", argv[0], timeout_ms);
 	if (*status == 127)
 		return bg_fail(e, BG_ERR_EXEC, "cannot run '%s'", argv[0]);
 	return 0;

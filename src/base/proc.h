@@ -27,4 +27,12 @@ typedef int (*proc_sink_fn)(void *ctx, const char *p, size_t n);
 int proc_run_stream(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink,
     void *ctx, int *status, bg_error *e);
 
+/*
+ * proc_run with a time limit: a program still running after timeout_ms
+ * (0: none) is killed (SIGKILL) and BG_ERR_EXEC returned, its output so far
+ * kept in out.
+ */
+int proc_run_timeout(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
+    int timeout_ms, bg_error *e);
+
 #endif
