@@ -250,10 +250,11 @@ shown(const char *v, int *hashed)
 	return v;
 }
 
+/* Sections whose values are worth showing next to a key only one side has. */
 static int
 is_hashed_kind(int sec)
 {
-	return sec == 1 || sec == 2 || sec == 3;
+	return sec == 1 || sec == 2 || sec == 3 || sec == 5;
 }
 
 int
