@@ -158,16 +158,16 @@ cmd_collect(int argc, char **argv)
 	if (wrc != 0)
 		return wrc;
 	if (!a.json) {
+		if (created)
+			fprintf(stderr, "breakglass: created the per-incident key '%s': keep it, "
+			    "never send it; collect the other environment with the same key\n",
+			    cmd_opt(&a, 1));
 		printf("%s: %llu records (%llu files read, %llu code files hashed; %llu values "
 		    "shown, %llu hashed; %llu scanner findings redacted); %.2f s\n", cmd_opt(&a, 4),
 		    (unsigned long long)st.records, (unsigned long long)st.files,
 		    (unsigned long long)st.tree, (unsigned long long)st.shown,
 		    (unsigned long long)st.hashed, (unsigned long long)st.redacted,
 		    utc_mono() - t0);
-		if (created)
-			fprintf(stderr, "breakglass: created the per-incident key '%s': keep it, "
-			    "never send it; collect the other environment with the same key\n",
-			    cmd_opt(&a, 1));
 		if (!have_key)
 			fprintf(stderr, "breakglass: no --key: values are withheld and this bundle "
 			    "cannot be compared with envdiff\n");

@@ -242,7 +242,7 @@ shown(const char *v, int *hashed)
 	if (v == NULL)
 		return NULL;
 	if (v[0] == '=')
-		return v + 1;
+		return v[1] ? v + 1 : "(empty)";
 	if (strncmp(v, "h:", 2) == 0 && strlen(v) == BUNDLE_HASHLEN) {
 		*hashed = 1;
 		return "(hashed)";
@@ -316,6 +316,10 @@ envdiff_format_json(const envdiff_result *res, const bundle *a, buf *out)
 		int ha, hb;
 		const char *va = shown(it->a, &ha), *vb = shown(it->b, &hb);
 
+		if (it->a != NULL && it->a[0] == '=')
+			va = it->a + 1; /* JSON has its own empty string */
+		if (it->b != NULL && it->b[0] == '=')
+			vb = it->b + 1;
 		json_obj_begin(&j);
 		json_kv_str(&j, "section", sections[it->section]);
 		json_kv_str(&j, "change", it->change == ENVDIFF_ADDED ? "added" :
