@@ -241,7 +241,7 @@ env_line(lp *p, void *st, const char *s, size_t n, size_t line)
 	trim(&s, &n);
 	if (n == 0 || s[0] == '#')
 		return 0;
-	if (n > 7 && strncmp(s, "export ", 7) == 0) {
+	if (n > 7 && memcmp(s, "export ", 7) == 0) {
 		s += 7;
 		n -= 7;
 		trim(&s, &n);
@@ -342,7 +342,7 @@ yaml_line(lp *p, void *stp, const char *s, size_t n, size_t line)
 				return whole(p, t, tn, line);
 			st->in_block = 0;
 		}
-		if (ind == 0 && (strncmp(t, "---", 3) == 0 && tn == 3))
+		if (ind == 0 && (tn == 3 && memcmp(t, "---", 3) == 0))
 			return 0;
 		if (memchr(s, '\t', n) != NULL && (size_t)((const char *)memchr(s, '\t', n) - s) < ind + 1)
 			return whole(p, t, tn, line);
@@ -448,7 +448,7 @@ php_string(const char *v, size_t vn, const char **out, size_t *on)
 static int
 opens_array(const char *v, size_t vn)
 {
-	return (vn == 1 && v[0] == '[') || (vn == 6 && strncmp(v, "array(", 6) == 0);
+	return (vn == 1 && v[0] == '[') || (vn == 6 && memcmp(v, "array(", 6) == 0);
 }
 
 static int
@@ -496,10 +496,10 @@ php_line(lp *p, void *stp, const char *s, size_t n, size_t line)
 			return whole(p, s, n, line);
 		return 0;
 	}
-	if ((n == 5 && strncmp(s, "<?php", 5) == 0) || (n == 2 && strncmp(s, "?>", 2) == 0))
+	if ((n == 5 && memcmp(s, "<?php", 5) == 0) || (n == 2 && memcmp(s, "?>", 2) == 0))
 		return 0;
-	if ((n == 8 && strncmp(s, "return [", 8) == 0) ||
-	    (n == 13 && strncmp(s, "return array(", 13) == 0)) {
+	if ((n == 8 && memcmp(s, "return [", 8) == 0) ||
+	    (n == 13 && memcmp(s, "return array(", 13) == 0)) {
 		if (st->depth != 0)
 			return whole(p, s, n, line);
 		st->depth = 1;
@@ -518,7 +518,7 @@ php_line(lp *p, void *stp, const char *s, size_t n, size_t line)
 		st->path.data[st->path.len] = '\0';
 		return 0;
 	}
-	if (n > 8 && strncmp(s, "define(", 7) == 0 && s[n - 1] == ';' && s[n - 2] == ')') {
+	if (n > 8 && memcmp(s, "define(", 7) == 0 && s[n - 1] == ';' && s[n - 2] == ')') {
 		const char *comma;
 
 		k = s + 7;
@@ -849,15 +849,15 @@ jvalue(jp *j)
 			return r;
 		return jleaf(j, j->p->tmp.data, j->p->tmp.len, off);
 	}
-	if (j->end - j->s >= 4 && strncmp(j->s, "true", 4) == 0) {
+	if (j->end - j->s >= 4 && memcmp(j->s, "true", 4) == 0) {
 		j->s += 4;
 		return jleaf(j, "true", 4, (size_t)(j->s - j->start));
 	}
-	if (j->end - j->s >= 5 && strncmp(j->s, "false", 5) == 0) {
+	if (j->end - j->s >= 5 && memcmp(j->s, "false", 5) == 0) {
 		j->s += 5;
 		return jleaf(j, "false", 5, (size_t)(j->s - j->start));
 	}
-	if (j->end - j->s >= 4 && strncmp(j->s, "null", 4) == 0) {
+	if (j->end - j->s >= 4 && memcmp(j->s, "null", 4) == 0) {
 		j->s += 4;
 		return jleaf(j, "null", 4, (size_t)(j->s - j->start));
 	}

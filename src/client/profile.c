@@ -88,7 +88,7 @@ path_ok(const char *s, size_t n)
 
 	if (n == 0 || n >= 1024)
 		return 0;
-	if (!(s[0] == '/' || (n >= 4 && strncmp(s, "@app", 4) == 0 && (n == 4 || s[4] == '/'))))
+	if (!(s[0] == '/' || (n >= 4 && memcmp(s, "@app", 4) == 0 && (n == 4 || s[4] == '/'))))
 		return 0;
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
@@ -137,7 +137,7 @@ parse_line(profile *p, const char *s, size_t n, size_t line, unsigned *seen, bg_
 	int d = -1, r;
 
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (strlen(dirs[i].name) == dn && strncmp(s, dirs[i].name, dn) == 0)
+		if (strlen(dirs[i].name) == dn && memcmp(s, dirs[i].name, dn) == 0)
 			d = (int)i;
 	if (d < 0)
 		return bg_fail(e, BG_ERR_INVALID, "line %zu: unknown directive '%.*s'", line,
@@ -214,9 +214,9 @@ parse_line(profile *p, const char *s, size_t n, size_t line, unsigned *seen, bg_
 			if (!word_ok(w, wn, dirs[d].kind == PD_ALLOW))
 				return bg_fail(e, BG_ERR_INVALID, "line %zu: bad argument to '%s'", line,
 				    dirs[d].name);
-			if (dirs[d].kind == PD_RUNTIME && !((wn == 3 && strncmp(w, "php", 3) == 0) ||
-			    (wn == 4 && strncmp(w, "node", 4) == 0) ||
-			    (wn == 6 && strncmp(w, "python", 6) == 0)))
+			if (dirs[d].kind == PD_RUNTIME && !((wn == 3 && memcmp(w, "php", 3) == 0) ||
+			    (wn == 4 && memcmp(w, "node", 4) == 0) ||
+			    (wn == 6 && memcmp(w, "python", 6) == 0)))
 				return bg_fail(e, BG_ERR_INVALID, "line %zu: unknown runtime '%.*s' "
 				    "(php, node, python)", line, (int)(wn > 40 ? 40 : wn), w);
 			if ((r = add_item(p, dirs[d].kind, w, wn, -1, 0)) != 0)
