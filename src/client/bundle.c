@@ -11,6 +11,7 @@
 #include "bundle.h"
 #include "fileio.h"
 #include "hash.h"
+#include "snapshot.h"
 #include "utc.h"
 
 #include <errno.h>
@@ -32,14 +33,16 @@ bundle_kind_name(int kind)
 	return kind >= 0 && kind < BK_NKINDS ? kinds[kind] : "?";
 }
 
+/* 1 if s[0..n) are lowercase hex digits. */
 static int
-hexval(char c)
+lowhex(const char *s, size_t n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
 }
 
 void
@@ -69,7 +72,6 @@ bundle_key_load(const char *path, int create, bundle_key *k, int *created, bg_er
 	struct stat st;
 	buf b;
 	int fd = -1, r = 0;
-	size_t i;
 
 	memset(k, 0, sizeof(*k));
 	if (created != NULL)
@@ -107,14 +109,10 @@ bundle_key_load(const char *path, int create, bundle_key *k, int *created, bg_er
 		r = bg_fail(e, BG_ERR_INVALID, "key file '%s': want 64 hex digits", path);
 		goto out;
 	}
-	for (i = 0; i < BUNDLE_KEYBYTES; i++) {
-		int hi = hexval(b.data[2 * i]), lo = hexval(b.data[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			r = bg_fail(e, BG_ERR_INVALID, "key file '%s': want 64 hex digits", path);
-			goto out;
-		}
-		raw[i] = (unsigned char)(hi << 4 | lo);
+	if (!lowhex(b.data, 2 * BUNDLE_KEYBYTES) || sodium_hex2bin(raw, sizeof(raw), b.data,
+	    2 * BUNDLE_KEYBYTES, NULL, NULL, NULL) != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "key file '%s': want 64 hex digits", path);
+		goto out;
 	}
 	bundle_key_from(k, raw);
 out:
@@ -143,37 +141,12 @@ bundle_key_hash(const bundle_key *k, const void *p, size_t n, char out[BUNDLE_HA
 
 /* ---- writing ---- */
 
-static int
-plain(unsigned char c)
-{
-	return c > 0x20 && c < 0x7f && c != '%';
-}
-
 int
 bundle_escape(const char *s, buf *out)
 {
-	static const char hx[] = "0123456789ABCDEF";
-	size_t n = strlen(s), i, k = 0;
-	int r = 0;
-
-	if (n == 0)
+	if (s[0] == '\0')
 		return buf_putc(out, '%');
-	while (k < n && plain((unsigned char)s[k]))
-		k++;
-	if (k == n)
-		return buf_append(out, s, n);
-	for (i = 0; i < n && r == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (plain(c))
-			r = buf_putc(out, (char)c);
-		else {
-			char x[3] = { '%', hx[c >> 4], hx[c & 15] };
-
-			r = buf_append(out, x, 3);
-		}
-	}
-	return r;
+	return snapshot_escape(s, out); /* the manifest's escaping, the same bytes */
 }
 
 static int
@@ -220,68 +193,37 @@ bundle_finish(buf *out)
 
 /* ---- reading ---- */
 
+/* A field: unescaped, and only in its canonical spelling (what
+ * bundle_escape writes), so a bundle has one spelling. */
 static int
-unescape(const char *s, size_t n, buf *out)
+unescape(const char *s, size_t n, buf *out, buf *check)
 {
-	size_t i;
-	int r = 0;
-
 	buf_reset(out);
+	buf_reset(check);
 	if (n == 1 && s[0] == '%')
 		return 0;
-	if (n == 0)
+	if (n == 0 || snapshot_unescape(s, n, out) != 0 || buf_has_nul(out) || out->len == 0 ||
+	    bundle_escape(out->data, check) != 0 || check->len != n || memcmp(check->data, s, n) != 0)
 		return BG_ERR_INVALID;
-	for (i = 0; i < n && r == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '%') {
-			int a, b;
-			const char *hx = "0123456789ABCDEF";
-
-			if (i + 2 >= n || s[i + 1] == '\0' || s[i + 2] == '\0')
-				return BG_ERR_INVALID;
-			a = strchr(hx, s[i + 1]) ? (int)(strchr(hx, s[i + 1]) - hx) : -1;
-			b = strchr(hx, s[i + 2]) ? (int)(strchr(hx, s[i + 2]) - hx) : -1;
-			if (a < 0 || b < 0)
-				return BG_ERR_INVALID;
-			c = (unsigned char)(a << 4 | b);
-			if (c == 0 || plain(c)) /* NUL never; plain bytes are never escaped */
-				return BG_ERR_INVALID;
-			i += 2;
-		} else if (!plain(c)) {
-			return BG_ERR_INVALID;
-		}
-		r = buf_putc(out, (char)c);
-	}
-	return r;
+	return 0;
 }
 
 int
 bundle_value_ok(const char *v)
 {
-	size_t i;
-
 	if (strcmp(v, "-") == 0)
 		return 1;
 	if (v[0] == '=')
 		return 1;
 	if (strncmp(v, "h:", 2) != 0 || strlen(v) != BUNDLE_HASHLEN)
 		return 0;
-	for (i = 2; i < BUNDLE_HASHLEN; i++)
-		if (hexval(v[i]) < 0)
-			return 0;
-	return 1;
+	return lowhex(v + 2, BUNDLE_HASHLEN - 2);
 }
 
 static int
 is_hex32(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < 32; i++)
-		if (hexval(s[i]) < 0)
-			return 0;
-	return s[32] == '\0';
+	return strlen(s) == 32 && lowhex(s, 32);
 }
 
 static int
@@ -311,7 +253,7 @@ bundle_release(bundle *b)
 
 /* Split a line into exactly three fields, unescaped into f[0..2]. */
 static int
-fields3(const char *s, size_t n, buf f[3])
+fields3(const char *s, size_t n, buf f[3], buf *check)
 {
 	const char *p = s, *end = s + n;
 	int i;
@@ -321,7 +263,7 @@ fields3(const char *s, size_t n, buf f[3])
 
 		if (q == NULL || (i == 2 && memchr(p, ' ', (size_t)(end - p)) != NULL))
 			return BG_ERR_INVALID;
-		if (unescape(p, (size_t)(q - p), &f[i]) != 0 || buf_has_nul(&f[i]))
+		if (unescape(p, (size_t)(q - p), &f[i], check) != 0)
 			return BG_ERR_INVALID;
 		p = q + 1;
 	}
@@ -357,7 +299,7 @@ int
 bundle_parse(const char *text, size_t len, bundle *out, bg_error *e)
 {
 	static const char *const head[] = { "created", "profile", "key-id" };
-	buf f[3];
+	buf f[3], check;
 	const char *p = text, *end = text + len;
 	size_t line = 0, i;
 	int r = 0, done = 0;
@@ -365,6 +307,7 @@ bundle_parse(const char *text, size_t len, bundle *out, bg_error *e)
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < 3; i++)
 		buf_init(&f[i], 1024 * 1024);
+	buf_init(&check, 4 * 1024 * 1024);
 	if (len > BUNDLE_MAX) {
 		r = bg_fail(e, BG_ERR_TOOLARGE, "bundle over %u bytes", BUNDLE_MAX);
 		goto out;
@@ -392,7 +335,7 @@ bundle_parse(const char *text, size_t len, bundle *out, bg_error *e)
 			p = nl + 1;
 			continue;
 		}
-		if (fields3(p, n, f) != 0) {
+		if (fields3(p, n, f, &check) != 0) {
 			r = bg_fail(e, BG_ERR_INVALID, "line %zu: want three escaped fields", line);
 			goto out;
 		}
@@ -484,6 +427,7 @@ bundle_parse(const char *text, size_t len, bundle *out, bg_error *e)
 out:
 	for (i = 0; i < 3; i++)
 		buf_release(&f[i]);
+	buf_release(&check);
 	if (r != 0)
 		bundle_release(out);
 	return r;
