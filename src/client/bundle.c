@@ -200,8 +200,12 @@ unescape(const char *s, size_t n, buf *out, buf *check)
 {
 	buf_reset(out);
 	buf_reset(check);
-	if (n == 1 && s[0] == '%')
+	if (n == 1 && s[0] == '%') { /* the empty string: still a C string */
+		if (buf_reserve(out, 1) != 0)
+			return BG_ERR_NOMEM;
+		out->data[0] = '\0';
 		return 0;
+	}
 	if (n == 0 || snapshot_unescape(s, n, out) != 0 || buf_has_nul(out) || out->len == 0 ||
 	    bundle_escape(out->data, check) != 0 || check->len != n || memcmp(check->data, s, n) != 0)
 		return BG_ERR_INVALID;
