@@ -262,14 +262,19 @@ setting_like(const char *v)
 	return 1;
 }
 
-/* A value shown or hashed; runtime: a runtime's own setting. */
+/*
+ * A value shown or hashed.  name is the key's own part (a configuration
+ * key's path inside its file: a file called auth.php does not make every
+ * key in it secret); runtime: a runtime's own setting.
+ */
 static int
-value_rec(cx *c, int kind, const char *key, const char *value, int runtime, int whole)
+value_rec(cx *c, int kind, const char *key, const char *name, const char *value, int runtime,
+    int whole)
 {
 	char h[BUNDLE_HASHLEN + 1];
 	int show = 0, r;
 
-	if (!whole && !collect_key_secret(key))
+	if (!whole && !collect_key_secret(name))
 		show = (runtime && setting_like(value)) || collect_value_harmless(value) ||
 		    profile_allows(c->o->prof, key);
 	if (show) {
@@ -307,7 +312,7 @@ cfg_found(void *ctx, const char *path, const char *value, size_t line, int flags
 	else
 		r = buf_printf(&key, "%s:%s", c->file, path);
 	if (r == 0)
-		r = value_rec(c, c->kind, key.data, value,
+		r = value_rec(c, c->kind, key.data, path, value,
 		    !(flags & CFG_WHOLE) && (c->settings || (flags & CFG_RUNTIME)),
 		    (flags & CFG_WHOLE) != 0);
 	buf_release(&key);
@@ -464,7 +469,7 @@ do_config(cx *c, const char *real, const char *disp, const profile_item *it)
 
 		buf_init(&key, 8192);
 		if ((r = buf_printf(&key, "%s:#file", disp)) == 0)
-			r = value_rec(c, BK_CFG, key.data, b.data, 0, 1);
+			r = value_rec(c, BK_CFG, key.data, "#file", b.data, 0, 1);
 		buf_release(&key);
 	}
 out:
@@ -736,7 +741,7 @@ do_runtime(cx *c, const char *name)
 		char *v[] = { "/usr/bin/php", "-v", NULL }, *i[] = { "/usr/bin/php", "-i", NULL };
 
 		if (run(c, v, &out) == 0 && first_line(&out))
-			r = value_rec(c, BK_RT, "php.version", out.data, 1, 0);
+			r = value_rec(c, BK_RT, "php.version", "php.version", out.data, 1, 0);
 		if (r == 0 && run(c, i, &out) == 0) {
 			bg_error pe;
 
@@ -761,7 +766,8 @@ do_runtime(cx *c, const char *name)
 		char *v[] = { "/usr/bin/python3", "--version", NULL };
 
 		if (run(c, v, &out) == 0 && first_line(&out))
-			r = value_rec(c, BK_RT, "python.version", out.data, 1, 0);
+			r = value_rec(c, BK_RT, "python.version", "python.version", out.data, 1,
+			    0);
 	}
 	buf_release(&out);
 	return r;
@@ -930,7 +936,7 @@ do_environment(cx *c)
 			continue;
 		buf_reset(&name);
 		if ((r = buf_append(&name, *ep, (size_t)(eq - *ep))) == 0)
-			r = value_rec(c, BK_ENV, name.data, eq + 1, 0, 0);
+			r = value_rec(c, BK_ENV, name.data, name.data, eq + 1, 0, 0);
 	}
 	buf_release(&name);
 	return r;

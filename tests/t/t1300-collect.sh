@@ -65,6 +65,8 @@ EOF2
 printf 'GET / 200\nconnecting to postgres://shop:%s@db1:5432/shop\nkey id %s in use\n' \
 	"$LOGPW" "$AWS" >"$R/var/log/nginx/error.log"
 printf '<?php echo "hi";\n' >"$A/index.php"
+# a file whose name looks secret: its harmless keys are still shown
+printf '{"guard":"web","lifetime":120,"password_timeout":10800}\n' >"$A/config/auth.json"
 # a secret where the first pass does not look (a file name): the final scan
 FNAME="AKIA$(upper 16)"
 : >"$A/storage/$FNAME"
@@ -109,6 +111,8 @@ has "cfg @app/config/app.php:LAYOUT_HINT h:" "PHP define(): hashed"
 has "cfg @app/config/app.php:mail.relay h:" "PHP array config: nested key, hashed"
 has "cfg @app/config/app.php:mail.port =587" "PHP array config: a number is shown"
 has "cfg /etc/php/8.2/fpm/php.ini:memory_limit =256M" "php.ini: runtime settings shown"
+has "cfg @app/config/auth.json:lifetime =120" "a secret-looking file name does not hash harmless keys"
+has "cfg @app/config/auth.json:password_timeout h:" "a secret-looking key name does"
 has "cfg /etc/php/8.2/fpm/php.ini:Session.session.save_path h:" "php.ini: a URL with a secret is hashed"
 has "env HARMLESS_LOOKING_NAME h:" "environment: the name, a hashed value"
 has "pkg php8.2-fpm 8.2.7-1" "package versions (dpkg-query)"
