@@ -172,6 +172,24 @@ gate_verb_ls(gate *g)
 	return list_dir(g, fd, g->av.v[1]);
 }
 
+/* Write fd's bytes [start, size) to stdout; return size. */
+static off_t
+print_from(gate *g, int fd, off_t start, off_t size)
+{
+	char b[8192];
+
+	for (off_t o = start; o < size;) {
+		ssize_t got = pread(fd, b, sizeof(b), o);
+
+		if (got <= 0)
+			break;
+		if (gate_write(g, STDOUT_FILENO, b, (size_t)got) != 0)
+			break;
+		o += got;
+	}
+	return size;
+}
+
 /* Print the last n lines of fd (a regular file), return the offset reached. */
 static off_t
 last_lines(gate *g, int fd, long n, off_t size)
@@ -180,6 +198,8 @@ last_lines(gate *g, int fd, long n, off_t size)
 	off_t pos = size, start = 0;
 	long seen = 0;
 
+	if (n == 0)
+		return size; /* tail(1): -n 0 prints nothing */
 	while (pos > 0 && seen <= n) {
 		size_t chunk = pos > (off_t)sizeof(b) ? sizeof(b) : (size_t)pos;
 		ssize_t got;
@@ -195,23 +215,61 @@ last_lines(gate *g, int fd, long n, off_t size)
 		}
 	}
 found:
-	for (off_t o = start; o < size;) {
-		ssize_t got = pread(fd, b, sizeof(b), o);
+	return print_from(g, fd, start, size);
+}
+
+/* Print fd from the start of line `from` (1-based; tail -n +N). */
+static off_t
+lines_from(gate *g, int fd, long from, off_t size)
+{
+	char b[8192];
+	off_t pos = 0;
+	long line = 1;
+
+	while (line < from && pos < size) {
+		ssize_t got = pread(fd, b, sizeof(b), pos);
 
 		if (got <= 0)
-			break;
-		if (gate_write(g, STDOUT_FILENO, b, (size_t)got) != 0)
-			break;
-		o += got;
+			return size;
+		for (ssize_t i = 0; i < got; i++) {
+			if (b[i] == '\n' && ++line == from) {
+				pos += i + 1;
+				goto found;
+			}
+		}
+		pos += got;
 	}
-	return size;
+found:
+	return print_from(g, fd, pos, size);
+}
+
+/*
+ * tail's -n value as tail(1) reads it: N (the last N lines, 0 for none) or
+ * +N (from line N on; +0 is +1).  Returns 0, or -1 for anything else.
+ */
+static int
+tail_count(const char *s, long *n, int *from_start)
+{
+	char *end;
+
+	*from_start = 0;
+	if (*s == '+') {
+		*from_start = 1;
+		s++;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	*n = strtol(s, &end, 10);
+	if (*end != '\0' || *n < 0 || *n > 100000)
+		return -1;
+	return 0;
 }
 
 int
 gate_verb_tail(gate *g)
 {
 	long n = 10;
-	int follow = 0, fd;
+	int follow = 0, from_start = 0, seen_n = 0, fd;
 	size_t i;
 	const char *path = NULL;
 	struct stat st;
@@ -222,25 +280,26 @@ gate_verb_tail(gate *g)
 
 		if (strcmp(a, "-f") == 0 && !follow) {
 			follow = 1;
-		} else if (strcmp(a, "-n") == 0 && i + 1 < g->av.n) {
-			char *end;
+		} else if (strncmp(a, "-n", 2) == 0 && !seen_n && (a[2] != '\0' || i + 1 < g->av.n)) {
+			const char *v = a[2] != '\0' ? a + 2 : g->av.v[++i];
 
-			n = strtol(g->av.v[++i], &end, 10);
-			if (*g->av.v[i] == '\0' || *end != '\0' || n < 0 || n > 100000)
-				return gate_refuse(g, "tail: -n takes a number from 0 to 100000");
+			if (tail_count(v, &n, &from_start) != 0)
+				return gate_refuse(g, "tail: -n takes N (the last N lines, 0 to 100000) "
+				    "or +N (from line N on), e.g. -n 50, -n50, -n +1");
+			seen_n = 1;
 		} else if (a[0] == '-') {
-			return gate_refuse(g, "tail: unknown option '%.64s' (allowed: -n N, -f)", a);
+			return gate_refuse(g, "tail: unknown option '%.64s' (allowed: -n N, -n +N, -f)", a);
 		} else if (path == NULL) {
 			path = a;
 		} else {
-			return gate_refuse(g, "usage: tail [-n N] [-f] FILE");
+			return gate_refuse(g, "usage: tail [-n N | -n +N] [-f] FILE");
 		}
 	}
 	if (gate_need_path(g, "tail", path))
 		return 1;
 	if ((fd = gate_open_file(g, path, &st)) < 0)
 		return 1;
-	off = last_lines(g, fd, n, st.st_size);
+	off = from_start ? lines_from(g, fd, n, st.st_size) : last_lines(g, fd, n, st.st_size);
 	while (follow) {
 		char b[65536];
 		ssize_t got;

@@ -45,8 +45,8 @@
 const char gate_verbs_help[] =
 	"  ls [DIR]                      list a directory (no DIR: the grant's directories)\n"
 	"  cat FILE                      print a file\n"
-	"  tail [-n N] [-f] FILE         last N lines (default 10); -f follows until the\n"
-	"                                grant ends\n"
+	"  tail [-n N|-n +N] [-f] FILE   last N lines (default 10; 0: none), or from line N\n"
+	"                                on; -f then follows until the grant ends\n"
 	"  grep [-F] [-i] [-n] PATTERN FILE   matching lines (extended regex, or -F fixed)\n"
 	"  stat PATH                     type, mode, owner, size, times\n"
 	"  sha256 FILE                   SHA-256 of a file\n"

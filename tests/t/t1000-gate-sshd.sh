@@ -38,6 +38,7 @@ revoke_and_time() {
 # the files the grant may read, and traps around them
 mkdir -p "$SRV/logs"
 printf 'line1\nPaymentGateway: undefined index currency\nline3\n' >"$SRV/logs/error.log"
+printf 'old1\nold2\n' >"$SRV/logs/follow.log"
 ln -s /etc/passwd "$SRV/passwd-link"
 ln -s /etc "$SRV/dirlink"
 
@@ -102,6 +103,25 @@ expect 0 "cat inside scope" as_cert "$T/cert.pub" cat "$SRV/logs/error.log"
 out_has "PaymentGateway" "cat prints the file"
 expect 0 "tail -n" as_cert "$T/cert.pub" tail -n 1 "$SRV/logs/error.log"
 out_has "^line3" "tail prints the last line"
+# tail -n with tail(1)'s meaning: 0 prints nothing, -nN, +N from line N
+expect 0 "tail -n 0" as_cert "$T/cert.pub" tail -n 0 "$SRV/logs/error.log"
+[ ! -s "$T/out" ] && ok "tail -n 0 prints nothing" || not_ok "tail -n 0 prints nothing"
+expect 0 "tail -n0" as_cert "$T/cert.pub" tail -n0 "$SRV/logs/error.log"
+[ ! -s "$T/out" ] && ok "tail -n0 prints nothing" || not_ok "tail -n0 prints nothing"
+expect 0 "tail -n2" as_cert "$T/cert.pub" tail -n2 "$SRV/logs/error.log"
+[ "$(cat "$T/out")" = "$(tail -n2 "$SRV/logs/error.log")" ] && ok "tail -n2 as tail(1)" || not_ok "tail -n2 as tail(1)"
+expect 0 "tail -n +2" as_cert "$T/cert.pub" tail -n +2 "$SRV/logs/error.log"
+[ "$(cat "$T/out")" = "$(tail -n +2 "$SRV/logs/error.log")" ] && ok "tail -n +2 as tail(1)" || not_ok "tail -n +2 as tail(1)"
+expect 0 "tail -n +9 (past the end)" as_cert "$T/cert.pub" tail -n +9 "$SRV/logs/error.log"
+[ ! -s "$T/out" ] && ok "tail -n +9 prints nothing" || not_ok "tail -n +9 prints nothing"
+expect 1 "tail -n -3 refused" as_cert "$T/cert.pub" tail -n -3 "$SRV/logs/error.log"
+err_has "e.g. -n 50" "with an example"
+as_cert "$T/cert.pub" tail -n 0 -f "$SRV/logs/follow.log" >"$T/follow.out" 2>&1 &
+fpid=$!
+sleep 1; echo new3 >>"$SRV/logs/follow.log"; sleep 1
+kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
+[ "$(cat "$T/follow.out")" = new3 ] && ok "tail -n 0 -f prints only what is appended" \
+	|| not_ok "tail -n 0 -f prints only what is appended ($(head -c 200 "$T/follow.out"))"
 expect 0 "grep -F -n" as_cert "$T/cert.pub" grep -F -n currency "$SRV/logs/error.log"
 out_has "^2:PaymentGateway" "grep prints the numbered match"
 expect 0 "sha256" as_cert "$T/cert.pub" sha256 "$SRV/logs/error.log"
