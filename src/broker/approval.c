@@ -834,6 +834,59 @@ approval_covers_grant(home *h, int64_t stmt, int64_t gid, const char *spec_hash,
 }
 
 int
+approval_grant_pending(home *h, const ticket *t, int64_t gid, const char *spec_hash,
+    char *why, size_t len, bg_error *e)
+{
+	sqlite3_stmt *st = NULL, *sg = NULL;
+	project *p = NULL;
+	char line[128], u[UTC_STRLEN];
+	int64_t found = 0;
+	int r, n = 0, quorum;
+
+	why[0] = '\0';
+	if ((r = project_load(h, t->project, &p, e)) != 0)
+		return 0;
+	quorum = p->quorum;
+	project_free(p);
+	snprintf(line, sizeof(line), "\nwrite-grant: G-%lld %s\n", (long long)gid, spec_hash);
+	if ((r = store_prepare(h->st, "SELECT id, text, valid_until FROM statements "
+	    "WHERE ticket = ? AND kind = 'plan' ORDER BY id DESC", &st, e)) != 0)
+		return 0;
+	store_bind_int(st, 1, t->id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (strstr(store_col_text(st, 1), line) == NULL)
+			continue;
+		found = sqlite3_column_int64(st, 0);
+		utc_format(sqlite3_column_int64(st, 2), u);
+		if (sqlite3_column_int64(st, 2) <= h->now) {
+			snprintf(why, len, "plan statement %lld lists G-%lld but expired at %s",
+			    (long long)found, (long long)gid, u);
+			break;
+		}
+		if (store_prepare(h->st, "SELECT count(DISTINCT lower(a.principal)) FROM approvals p "
+		    "JOIN approvers a ON a.id = p.approver WHERE p.statement = ? AND "
+		    "a.removed IS NULL AND lower(a.principal) <> lower(?)", &sg, e) != 0) {
+			found = 0;
+			break;
+		}
+		store_bind_int(sg, 1, found);
+		store_bind_text(sg, 2, t->requester);
+		if (sqlite3_step(sg) == SQLITE_ROW)
+			n = sqlite3_column_int(sg, 0);
+		if (n < quorum)
+			snprintf(why, len, "plan statement %lld lists G-%lld but has %d of %d "
+			    "signatures", (long long)found, (long long)gid, n, quorum);
+		else
+			snprintf(why, len, "plan statement %lld lists G-%lld but is for an older "
+			    "version of the plan", (long long)found, (long long)gid);
+		break;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(sg);
+	return found != 0;
+}
+
+int
 approval_signers(home *h, int64_t stmt, approval_signer_fn fn, void *ctx, bg_error *e)
 {
 	sqlite3_stmt *st;

@@ -106,6 +106,14 @@ int approval_covers_grant(home *h, int64_t stmt, int64_t gid, const char *spec_h
 int approval_statement_load(home *h, int64_t stmt, statement **out, buf *sigs, size_t *nsigs,
     bg_error *e);
 
+/*
+ * Why grant gid is not yet approved by a plan statement that lists it:
+ * 1 with why set ("plan statement 3 lists G-3 but has 1 of 2 signatures")
+ * when a plan statement of t lists it (the newest one), 0 when none does.
+ */
+int approval_grant_pending(home *h, const ticket *t, int64_t gid, const char *spec_hash,
+    char *why, size_t len, bg_error *e);
+
 /* Visit the signers of a statement (for reports). */
 typedef int (*approval_signer_fn)(void *ctx, const char *principal, const char *name,
     const char *fingerprint, int64_t recorded);

@@ -437,7 +437,8 @@ grant_state_now(const grant *g, int64_t now)
 
 /* The statement that approves g now (0: none), with why not in e. */
 static int64_t
-approving_statement(home *h, const grant *g, const steps_gates *gt, bg_error *e)
+approving_statement(home *h, const ticket *t, const grant *g, const steps_gates *gt,
+    bg_error *e)
 {
 	if (gt->confirm.statement == 0) {
 		bg_fail(e, BG_ERR_GATE, "ticket 'T-%lld' has no valid signed confirmation: %s",
@@ -460,6 +461,13 @@ approving_statement(home *h, const grant *g, const steps_gates *gt, bg_error *e)
 		return 0;
 	}
 	if (!approval_covers_grant(h, gt->plan.statement, g->id, g->spec_hash, e)) {
+		char why[256];
+
+		if (approval_grant_pending(h, t, g->id, g->spec_hash, why, sizeof(why), e)) {
+			bg_fail(e, BG_ERR_GATE, "%s; the approved plan statement %lld does not list "
+			    "it", why, (long long)gt->plan.statement);
+			return 0;
+		}
 		bg_fail(e, BG_ERR_GATE, "the approved plan does not list G-%lld; issue a new plan "
 		    "statement (breakglass approve T-%lld --statement --for plan) and have it signed",
 		    (long long)g->id, (long long)g->ticket);
@@ -496,7 +504,7 @@ grant_refresh(home *h, const ticket *t, bg_error *e)
 
 		if ((r = grant_load(h, ids[i], &g, e)) != 0)
 			break;
-		via = approving_statement(h, g, &gt, &why);
+		via = approving_statement(h, t, g, &gt, &why);
 		if ((via != 0) != (strcmp(g->state, "approved") == 0) ||
 		    (via != 0 && via != g->approved_via)) {
 			sqlite3_reset(up);
@@ -553,7 +561,7 @@ grant_activate(home *h, int64_t id, bg_error *e)
 	}
 	if ((r = steps_gates_now(h, t, &gt, e)) != 0)
 		goto abort;
-	if ((via = approving_statement(h, g, &gt, e)) == 0) {
+	if ((via = approving_statement(h, t, g, &gt, e)) == 0) {
 		r = BG_ERR_GATE;
 		goto abort;
 	}

@@ -119,4 +119,25 @@ expect 0 "manual revoke with confirmation" bg revoke G-6 --reason done --confirm
 open_ticket
 expect 0 "a ticket that never got access can be withdrawn" bg ticket withdraw T-3 --reason "false alarm"
 expect 1 "T-2 had access: withdraw refused" bg ticket withdraw T-2 --reason x
+
+# quorum 2: a write grant requested after the plan approval is listed by a
+# new statement; activation says how many signatures that one still lacks
+bg project set shop --quorum 2 >/dev/null
+open_ticket
+approve_as owner T-4 confirm && approve_as second T-4 confirm || exit 1
+bg evidence T-4 backup --what "db dump" --where /backups --taken 2026-11-21T01:00Z >/dev/null
+bg evidence T-4 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+bg grant request T-4 --kind ssh --system web1 --account hotfix --tier plan \
+	--write /srv/shop/app --reason "apply the fix" --ttl 1h >/dev/null
+bg plan T-4 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+approve_as owner T-4 plan && approve_as second T-4 plan || exit 1
+expect 0 "G-7 activates with 2 of 2 on the plan" bg grant activate G-7
+bg grant request T-4 --kind ssh --system web1 --account hotfix --tier plan \
+	--write /srv/shop/config --reason "more" --ttl 1h >/dev/null
+approve_as owner T-4 plan || exit 1
+grep -q "write-grant: G-8 " "$T/stmt-plan" && ok "the new plan statement lists G-8" || not_ok "the new plan statement lists G-8"
+expect 1 "G-8 refused with 1 of 2 signatures on the statement that lists it" bg grant activate G-8
+err_has "plan statement [0-9]* lists G-8 but has 1 of 2 signatures" "says what is missing"
+approve_as second T-4 plan || exit 1
+expect 0 "G-8 activates with the second signature" bg grant activate G-8
 done_testing
