@@ -45,6 +45,12 @@ cmd_approver(int argc, char **argv)
 	if (a.npos < 1)
 		return cmd_failf(EXIT_USAGE, "approver: expected add, import, remove or list");
 	sub = a.pos[0];
+	if (strcmp(sub, "add") && strcmp(sub, "import") && strcmp(sub, "remove") &&
+	    strcmp(sub, "list")) {
+		static const char *const subs[] = { "add", "import", "remove", "list", NULL };
+
+		return cmd_unknown_sub("approver", sub, subs);
+	}
 	proj = cmd_opt(&a, 0);
 	if (proj == NULL)
 		return cmd_failf(EXIT_USAGE, "approver %s: --project is required", sub);

@@ -439,7 +439,12 @@ cmd_grant(int argc, char **argv)
 		home_close(h);
 		return r;
 	}
-	return cmd_failf(EXIT_USAGE, "grant: unknown subcommand '%s'", sub);
+	{
+		static const char *const subs[] = { "request", "activate", "show", "list", "revoke",
+			"cert", "sudoers", NULL };
+
+		return cmd_unknown_sub("grant", sub, subs);
+	}
 }
 
 static const char revoke_usage[] =

@@ -97,7 +97,11 @@ cmd_project(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "project: expected add, set, show or list");
 	sub = a.pos[0];
 	if (strcmp(sub, "add") && strcmp(sub, "set") && strcmp(sub, "show") && strcmp(sub, "list"))
-		return cmd_failf(EXIT_USAGE, "project: unknown subcommand '%s'", sub);
+	{
+		static const char *const subs[] = { "add", "set", "show", "list", NULL };
+
+		return cmd_unknown_sub("project", sub, subs);
+	}
 	if (strcmp(sub, "list") != 0 && a.npos != 2)
 		return cmd_failf(EXIT_USAGE, "project %s: name one project", sub);
 	if ((r = parse_quorum(cmd_opt(&a, 0), &q)) != 0)

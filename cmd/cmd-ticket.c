@@ -341,7 +341,10 @@ cmd_ticket(int argc, char **argv)
 	}
 	if (strcmp(sub, "show") && strcmp(sub, "status") && strcmp(sub, "set") &&
 	    strcmp(sub, "comment") && strcmp(sub, "close") && strcmp(sub, "withdraw")) {
-		r = cmd_failf(EXIT_USAGE, "ticket: unknown subcommand '%s'", sub);
+		static const char *const subs[] = { "template", "open", "show", "list", "status",
+			"set", "comment", "close", "withdraw", NULL };
+
+		r = cmd_unknown_sub("ticket", sub, subs);
 		goto out;
 	}
 	if ((r = cmd_ticket_id(a.npos > 1 ? a.pos[1] : NULL, &id)) != 0)

@@ -68,6 +68,11 @@ int cmd_open_home(const cmd_args *a, home **h);
 /* Print "breakglass: MSG" and return the exit code for r. */
 int cmd_fail(int r, const bg_error *e);
 int cmd_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * "CMD: unknown subcommand 'SUB'; did you mean 'X'? (subcommands: ...)":
+ * print it and return EXIT_USAGE.  subs ends with NULL.
+ */
+int cmd_unknown_sub(const char *cmd, const char *sub, const char *const *subs);
 /* Exit code for an error code. */
 int cmd_exit_code(int r);
 

@@ -3,6 +3,7 @@
  * uses.  Commands are matched by exact name only.
  */
 #include "cmd.h"
+#include "text.h"
 #include "audit.h"
 #include "fileio.h"
 #include "json.h"
@@ -69,9 +70,25 @@ static const struct {
 	{ "runbook", cmd_runbook, "signed runbooks the client runs, and their result bundles" },
 	{ "collect", cmd_collect, "a secret-safe diagnostics bundle of this host (read-only)" },
 	{ "envdiff", cmd_envdiff, "what differs between production's and QA's bundles" },
+	{ NULL, NULL, NULL },
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]) - 1)
+
+/* "unknown command 'inti'; did you mean 'init'?" */
+static int
+unknown_command(const char *name)
+{
+	const char *near = text_suggest(name, strlen(name), commands, sizeof(commands[0]));
+
+	if (near != NULL)
+		fprintf(stderr, "breakglass: unknown command '%.64s'; did you mean '%s'? (see "
+		    "'breakglass help')\n", name, near);
+	else
+		fprintf(stderr, "breakglass: unknown command '%.64s' (see 'breakglass help')\n",
+		    name);
+	return EXIT_USAGE;
+}
 
 static void
 usage(FILE *f)
@@ -149,8 +166,7 @@ main(int argc, char **argv)
 					return commands[i].fn(2, args);
 				}
 			}
-			fprintf(stderr, "breakglass: unknown command '%s'\n", argv[2]);
-			return EXIT_USAGE;
+			return unknown_command(argv[2]);
 		}
 		usage(stdout);
 		return 0;
@@ -162,8 +178,7 @@ main(int argc, char **argv)
 	for (i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "breakglass: unknown command '%s' (see 'breakglass help')\n", argv[1]);
-	return EXIT_USAGE;
+	return unknown_command(argv[1]);
 }
 
 /* ---- helpers shared by the command files ---- */
@@ -216,9 +231,16 @@ cmd_parse(const char *cmd, int argc, char **argv, const opt_def *defs, cmd_args 
 		for (k = 0; defs && defs[k].name; k++)
 			if (strlen(defs[k].name) == nlen && strncmp(defs[k].name, arg, nlen) == 0)
 				break;
-		if (defs == NULL || defs[k].name == NULL)
+		if (defs == NULL || defs[k].name == NULL) {
+			const char *near = defs ? text_suggest(arg, nlen, defs, sizeof(*defs)) : NULL;
+
+			if (near != NULL)
+				return cmd_failf(EXIT_USAGE, "%s: unknown option '%.*s'; did you mean "
+				    "'%s'? (see 'breakglass %s --help')", cmd,
+				    (int)(nlen > 64 ? 64 : nlen), arg, near, cmd);
 			return cmd_failf(EXIT_USAGE, "%s: unknown option '%.*s' (see 'breakglass %s "
 			    "--help')", cmd, (int)(nlen > 64 ? 64 : nlen), arg, cmd);
+		}
 		if (defs[k].flags & OPT_ARG) {
 			if (eq)
 				val = eq + 1;
@@ -286,6 +308,22 @@ cmd_failf(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+int
+cmd_unknown_sub(const char *cmd, const char *sub, const char *const *subs)
+{
+	const char *near = text_suggest(sub, strlen(sub), subs, sizeof(*subs));
+	size_t i;
+
+	fprintf(stderr, "breakglass: %s: unknown subcommand '%.64s'", cmd, sub);
+	if (near != NULL)
+		fprintf(stderr, "; did you mean '%s'?", near);
+	fputs(" (subcommands:", stderr);
+	for (i = 0; subs[i] != NULL; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", subs[i]);
+	fputs(")\n", stderr);
+	return EXIT_USAGE;
 }
 
 int

@@ -157,8 +157,14 @@ kv_parse(const char *text, size_t len, const kv_key *schema, kv_doc *out,
 			}
 		}
 		if ((k = find_key(schema, ln, klen)) == NULL) {
-			r = bg_fail(e, BG_ERR_INVALID, "line %zu: unknown key '%.*s'", line,
-			    (int)(klen > 64 ? 64 : klen), ln);
+			const char *near = text_suggest(ln, klen, schema, sizeof(*schema));
+
+			if (near != NULL)
+				r = bg_fail(e, BG_ERR_INVALID, "line %zu: unknown key '%.*s'; did you "
+				    "mean '%s'?", line, (int)(klen > 64 ? 64 : klen), ln, near);
+			else
+				r = bg_fail(e, BG_ERR_INVALID, "line %zu: unknown key '%.*s'", line,
+				    (int)(klen > 64 ? 64 : klen), ln);
 			goto fail;
 		}
 		if (!(k->flags & KV_MULTI) && count_key(out, k->name) > 0) {
@@ -246,8 +252,14 @@ kv_add(kv_doc *d, const kv_key *schema, const char *key, const char *value,
 	const kv_key *k = find_key(schema, key, strlen(key));
 	size_t bad, max;
 
-	if (k == NULL)
-		return bg_fail(e, BG_ERR_INVALID, "unknown key '%s'", key);
+	if (k == NULL) {
+		const char *near = text_suggest(key, strlen(key), schema, sizeof(*schema));
+
+		if (near != NULL)
+			return bg_fail(e, BG_ERR_INVALID, "unknown key '%.64s'; did you mean '%s'?",
+			    key, near);
+		return bg_fail(e, BG_ERR_INVALID, "unknown key '%.64s'", key);
+	}
 	if (!(k->flags & KV_MULTI) && count_key(d, k->name) > 0)
 		return bg_fail(e, BG_ERR_INVALID, "'%s' given twice", key);
 	max = k->maxlen ? k->maxlen : 4096;

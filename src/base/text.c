@@ -142,3 +142,57 @@ text_is_ident(const char *s, size_t max)
 	}
 	return 1;
 }
+
+/* Optimal string alignment distance of a[0..n) and b, capped at 3. */
+static size_t
+osa_distance(const char *a, size_t n, const char *b)
+{
+	size_t m = strlen(b), d[34][34], i, j;
+
+	if (n > 32 || m > 32)
+		return 3;
+	for (i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (i = 1; i <= n; i++) {
+		for (j = 1; j <= m; j++) {
+			size_t c = a[i - 1] == b[j - 1] ? 0 : 1, v = d[i - 1][j - 1] + c;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[n][m] > 3 ? 3 : d[n][m];
+}
+
+const char *
+text_suggest(const char *word, size_t n, const void *cands, size_t stride)
+{
+	const char *best = NULL, *p = cands;
+	size_t best_d = n <= 4 ? 2 : 3;
+	int tie = 0;
+
+	for (;; p += stride) {
+		const char *c = *(const char *const *)(const void *)p;
+		size_t dd;
+
+		if (c == NULL)
+			break;
+		dd = osa_distance(word, n, c);
+		if (dd < best_d) {
+			best = c;
+			best_d = dd;
+			tie = 0;
+		} else if (dd == best_d && best != NULL) {
+			tie = 1;
+		}
+	}
+	return tie ? NULL : best;
+}

@@ -26,4 +26,15 @@ int text_is_email(const char *s);
 /* 1 if s is a safe identifier: [A-Za-z0-9][A-Za-z0-9._-]{0,max-1}. */
 int text_is_ident(const char *s, size_t max);
 
+/*
+ * The candidate closest to word (n bytes, not NUL-terminated necessarily)
+ * by optimal string alignment distance (an insertion, deletion, change or
+ * swap of two neighbours counts 1), if that distance is at most 1 for
+ * words up to 4 bytes and at most 2 otherwise; NULL when none is that
+ * close or two are equally close.  cands ends with NULL; stride is the
+ * size of one array element holding a const char * at its start, so a
+ * table of structs whose first member is the name can be passed as is.
+ */
+const char *text_suggest(const char *word, size_t n, const void *cands, size_t stride);
+
 #endif

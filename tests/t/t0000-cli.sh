@@ -10,6 +10,15 @@ expect 2 "no command is a usage error" bg
 expect 2 "unknown command is refused" bg tickets
 err_has "unknown command 'tickets'" "names the unknown command"
 expect 2 "no prefix matching" bg tick list
+expect 2 "a typo is refused" bg inti
+err_has "unknown command 'inti'; did you mean 'init'?" "and the command meant is suggested"
+expect 2 "a subcommand typo is refused" bg ticket opn
+err_has "ticket: unknown subcommand 'opn'; did you mean 'open'? (subcommands: template, open, show, list, status, set, comment, close, withdraw)" \
+	"the subcommand meant is suggested and all are listed"
+expect 2 "grant subcommand typo" bg grant activte G-1
+err_has "did you mean 'activate'?" "suggested"
+expect 2 "an option typo is refused" bg ticket open --form x
+err_has "unknown option '--form'; did you mean '--from'?" "the option meant is suggested"
 
 for c in init project approver ticket approve evidence plan grant revoke reap smoke cleanup report audit; do
 	expect 0 "$c --help" bg "$c" --help

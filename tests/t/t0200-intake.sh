@@ -14,6 +14,7 @@ bad() { # bad DESC EXPECTED_ERR_SUBSTRING: $T/bad.txt must be refused
 	err_has "$2" "$1: error names it"
 }
 { cat "$T/intake.txt"; echo "colour: blue"; } >"$T/bad.txt"; bad "unknown key" "line 16: unknown key 'colour'"
+sed 's/^started:/startd:/' "$T/intake.txt" >"$T/bad.txt"; bad "a misspelt key" "unknown key 'startd'; did you mean 'started'?"
 { cat "$T/intake.txt"; echo "system: web2"; } >"$T/bad.txt"; bad "duplicate key" "line 16: duplicate key 'system'"
 sed 's/^deploy-method: ssh/deploy-method: carrier-pigeon/' "$T/intake.txt" >"$T/bad.txt"; bad "invalid enum" "deploy-method"
 sed 's/^rollback-method: .*/rollback-method: pray/' "$T/intake.txt" >"$T/bad.txt"; bad "invalid rollback enum" "rollback-method"

@@ -125,6 +125,29 @@ agrees_with_reference(void **state)
 	}
 }
 
+static void
+suggest(void **state)
+{
+	static const char *const cmds[] = { "init", "project", "ticket", "approve", "approver",
+		"grant", "scan", NULL };
+	static const char *const keys[] = { "window-start", "window-end", "requester", NULL };
+	static const struct { const char *name; int x; } tab[] = { { "--from", 1 }, { "--json", 2 },
+		{ NULL, 0 } };
+
+	(void)state;
+	assert_string_equal(text_suggest("inti", 4, cmds, sizeof(*cmds)), "init");   /* swap */
+	assert_string_equal(text_suggest("tcket", 5, cmds, sizeof(*cmds)), "ticket"); /* deletion */
+	assert_string_equal(text_suggest("grantt", 6, cmds, sizeof(*cmds)), "grant"); /* insertion */
+	assert_string_equal(text_suggest("windw-end", 9, keys, sizeof(*keys)), "window-end");
+	assert_string_equal(text_suggest("requestr", 8, keys, sizeof(*keys)), "requester");
+	assert_string_equal(text_suggest("--form", 6, tab, sizeof(*tab)), "--from");
+	/* not by prefix, nothing far away, and no guess between two as close */
+	assert_null(text_suggest("xyzzy", 5, cmds, sizeof(*cmds)));
+	assert_null(text_suggest("sc", 2, cmds, sizeof(*cmds)));
+	assert_null(text_suggest("approvex", 8, cmds, sizeof(*cmds)));
+	assert_null(text_suggest("window-start-and-a-very-long-tail-past-32", 41, keys, sizeof(*keys)));
+}
+
 int
 main(void)
 {
@@ -132,6 +155,7 @@ main(void)
 		cmocka_unit_test(each_bad_byte_at_each_offset),
 		cmocka_unit_test(utf8),
 		cmocka_unit_test(agrees_with_reference),
+		cmocka_unit_test(suggest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
