@@ -218,6 +218,7 @@ gate_capture_after(gate *g, snapshot *before)
 	buf sdir, doc, path;
 	bg_error e;
 	char hex[65], txthex[65], reason[700];
+	int computed;
 
 	if (before->id[0] == '\0')
 		return;
@@ -235,7 +236,18 @@ gate_capture_after(gate *g, snapshot *before)
 	}
 	memcpy(hex, "-", 2);
 	memcpy(txthex, "-", 2);
-	if (changes_compute(before, &after, &cs, &e) == 0) {
+	computed = changes_compute(before, &after, &cs, &e) == 0;
+	if (computed && cs.added + cs.modified + cs.deleted == 0) {
+		/* a refused write (or one that changed nothing): no change set */
+		gate_priv_down(g);
+		changes_release(&cs);
+		snprintf(reason, sizeof(reason), "no change set: nothing changed (snapshots %s, %s)",
+		    before->id, after.id);
+		gate_record(g, "gate.changes", "none", reason, -1);
+		snapshot_release(&after);
+		goto out;
+	}
+	if (computed) {
 		buf_printf(&path, "%s/changes", sdir.data);
 		mkdir(path.data, 02750);
 		if (changes_text(sdir.data, before, &after, &cs, 64 * 1024, &doc, &e) == 0) {
@@ -395,9 +407,66 @@ gate_verb_put(gate *g)
 }
 
 /*
+ * The strip level as patch(1) works it out: the smallest N from 1 on
+ * under which every file the diff modifies or deletes exists below dir
+ * (a diff made one directory up names a/includes/x.php for the directory
+ * includes).  1 when the diff only creates files, 0 when no level finds
+ * them all.  Every path must be plain after -p1 already, so a stripped
+ * ".." never makes a path acceptable.
+ */
+/* The first path the diff modifies or deletes (for messages). */
+static const char *
+first_old(const diff *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nf; i++)
+		if (d->f[i].old_path != NULL)
+			return d->f[i].old_path;
+	return "";
+}
+
+static int
+strip_level(gate *g, const char *dir, const diff *d)
+{
+	int p;
+
+	for (p = 1; p <= 16; p++) {
+		size_t i, found = 0, need = 0;
+
+		for (i = 0; i < d->nf; i++) {
+			char *rel;
+			buf full;
+			bg_error e;
+			int fd;
+
+			if (d->f[i].old_path == NULL)
+				continue;
+			need++;
+			if ((rel = diff_path(d->f[i].old_path, p)) == NULL)
+				return 0;
+			buf_init(&full, 8192);
+			buf_printf(&full, "%s/%s", strcmp(dir, "/") ? dir : "", rel);
+			free(rel);
+			if ((fd = scope_open(&g->sc, full.data, O_PATH, 1, &e)) >= 0) {
+				close(fd);
+				found++;
+			}
+			buf_release(&full);
+		}
+		if (need == 0)
+			return 1;
+		if (found == need)
+			return p;
+	}
+	return 0;
+}
+
+/*
  * patch DIR: a unified diff on stdin (paths relative to DIR after the
- * first component, like patch -p1) applied exactly, all or nothing: every
- * file's new content is computed before the first one is written.
+ * strip level patch would find, -p1 usually) applied exactly, all or
+ * nothing: every file's new content is computed before the first one is
+ * written.
  */
 static int
 patch_apply(gate *g, const char *dir, buf *in)
@@ -409,7 +478,7 @@ patch_apply(gate *g, const char *dir, buf *in)
 	diff d;
 	bg_error e;
 	size_t i, nf = 0;
-	int r = 1;
+	int r = 1, strip;
 
 	memset(&d, 0, sizeof(d));
 	memset(&before, 0, sizeof(before));
@@ -423,9 +492,27 @@ patch_apply(gate *g, const char *dir, buf *in)
 		goto out;
 	}
 	for (i = 0; i < nf; i++) {
+		char *rel = diff_path(d.f[i].new_path ? d.f[i].new_path : d.f[i].old_path, 1);
+
+		if (rel == NULL) {
+			r = gate_refuse(g, "patch: file %zu: paths must be plain and relative", i + 1);
+			goto out;
+		}
+		free(rel);
+	}
+	if ((strip = strip_level(g, dir, &d)) == 0) {
+		r = gate_refuse(g, "patch: the files the diff changes (the first: '%.200s') are not all "
+		    "under '%.200s' at any strip level (-p1 to -p16); name the directory the diff was "
+		    "made in (patch DIR, apply DIR); nothing was changed", first_old(&d), dir);
+		goto out;
+	}
+	if (strip != 1)
+		fprintf(stderr, "breakglass: patch: the diff's paths are relative to a directory above "
+		    "'%.200s': applied with -p%d, as patch would\n", dir, strip);
+	for (i = 0; i < nf; i++) {
 		const diff_file *f = &d.f[i];
-		char *rel = diff_path(f->new_path ? f->new_path : f->old_path, 1);
-		char *orel = f->old_path && f->new_path ? diff_path(f->old_path, 1) : NULL;
+		char *rel = diff_path(f->new_path ? f->new_path : f->old_path, strip);
+		char *orel = f->old_path && f->new_path ? diff_path(f->old_path, strip) : NULL;
 		buf old, full;
 		struct stat st;
 		int fd;

@@ -196,6 +196,9 @@ printf -- '--- a/../../etc/hostname\n+++ b/../../etc/hostname\n@@ -1 +1 @@\n-x\n
 printf -- '--- a/logs/error.log\n+++ b/logs/error.log\n@@ -1 +1 @@\n-line1\n+LINE1\n' >"$T/p4.diff"
 echo "not a diff" >"$T/p5.diff"
 printf -- '--- a/Other.php\n+++ b/Other.php\n@@ -1 +1 @@\n-fixed\n+applied\n' >"$T/p6.diff"
+# made one directory up: a/app/Other.php for the directory app
+printf -- '--- a/app/Other.php\n+++ b/app/Other.php\n@@ -1 +1 @@\n-applied\n+applied from above\n' >"$T/p8.diff"
+printf -- '--- a/includes/Missing.php\n+++ b/includes/Missing.php\n@@ -1 +1 @@\n-x\n+y\n' >"$T/p9.diff"
 printf '# the approved steps, in order\n/bin/echo step one\n\ncat %s/logs/error.log\n/bin/ls /nonexistent-breakglass\n/bin/echo never\n' "$SRV" >"$T/steps.txt"
 printf '/bin/echo step one\nsha256 %s/logs/error.log\n' "$SRV" >"$T/steps-ok.txt"
 printf '/bin/echo step one\n/bin/echo not allowed\n' >"$T/steps-bad.txt"
@@ -206,7 +209,8 @@ bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier plan --re
 	--command "/bin/echo never" --ttl 1h --reason "apply the fix" >/dev/null
 expect 0 "plan with the write artifacts" bg plan T-1 --from "$T/plan.txt" --diff "$T/p1.diff" \
 	--diff "$T/p2.diff" --diff "$T/p3.diff" --diff "$T/p4.diff" --artifact "$T/p5.diff" \
-	--artifact "$T/fixed.php" --diff "$T/p6.diff" --commands "$T/steps.txt" \
+	--artifact "$T/fixed.php" --diff "$T/p6.diff" --diff "$T/p8.diff" --diff "$T/p9.diff" \
+	--commands "$T/steps.txt" \
 	--commands "$T/steps-ok.txt" --commands "$T/steps-bad.txt" --commands "$T/steps-tail.txt" \
 	--sql "$T/fix.sql"
 approve_as owner T-1 plan || exit 1
@@ -254,6 +258,12 @@ printf -- '--- a/Other.php\n+++ b/Other.php\n@@ -1 +1 @@\n-applied\n+not approve
 expect_in 1 "apply: an unapproved diff refused" "$T/p7.diff" as_cert "$T/w-cert.pub" apply
 err_has "not an approved artifact of the plan of T-1" "says it is not approved"
 [ "$(cat "$SRV/current/app/Other.php")" = applied ] && ok "nothing written" || not_ok "nothing written"
+expect_in 0 "apply: a diff made one directory up (a/app/Other.php)" "$T/p8.diff" as_cert "$T/w-cert.pub" apply
+err_has "applied with -p2, as patch would" "says the strip level it found"
+[ "$(cat "$SRV/current/app/Other.php")" = "applied from above" ] && ok "the file itself was patched" || not_ok "the file itself was patched"
+[ ! -e "$SRV/current/app/app" ] && ok "no doubled directory" || not_ok "no doubled directory"
+expect_in 1 "apply: a diff whose files are not there at any level" "$T/p9.diff" as_cert "$T/w-cert.pub" apply
+err_has "not all under '$SRV/current/app' at any strip level" "says so, naming the directory"
 expect_in 2 "apply a command list: runs steps in order, stops at the first failure" "$T/steps.txt" \
 	as_cert "$T/w-cert.pub" apply
 out_has "^step one" "step 1 ran"
@@ -292,6 +302,13 @@ expect 0 "no change sets for another ticket" bg changes T-9 --audit-dir "$T/host
 out_has "no changes recorded for T-9" "says so"
 expect 0 "host log names the change sets" bg audit export --dir "$T/hostlog"
 out_has '"event":"gate.changes"' "gate.changes records"
+# put, put, patch, two applies of a diff changed files; the refused put through a
+# symlink and the command lists changed nothing: no change set for those
+n_cs=$(ls "$T/hostlog/snapshots/changes/"T-1-G-3-*.txt 2>/dev/null | wc -l)
+[ "$n_cs" -eq 5 ] && ok "one change set per write that changed something, none for refused ones" \
+	|| not_ok "one change set per write that changed something, none for refused ones (got $n_cs, want 5)"
+expect 0 "change sets for people" bg changes T-1 --audit-dir "$T/hostlog"
+if grep -q "0 created, 0 modified, 0 deleted" "$T/out"; then not_ok "no empty change set shown"; else ok "no empty change set shown"; fi
 expect 0 "rollback of the write grant, dry run" bg rollback T-1 --grant G-3 --audit-dir "$T/hostlog" --dry-run
 out_has "delete .*Added.php" "dry run would remove the created file"
 expect 0 "rollback of the write grant" bg rollback T-1 --grant G-3 --audit-dir "$T/hostlog"
