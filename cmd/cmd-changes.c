@@ -17,7 +17,8 @@ static const char usage_text[] =
 	"The change sets the gate recorded for ticket T on this host, oldest first:\n"
 	"every file created, modified or deleted by a write, with its before and\n"
 	"after hashes and modes, and a unified diff for text files (capped, secrets\n"
-	"redacted).  DIR defaults to /var/log/breakglass.\n";
+	"redacted).  DIR defaults to the host-log line of the config (one host), else\n"
+	"/var/log/breakglass.\n";
 
 static const opt_def defs[] = {
 	{ "--audit-dir", OPT_ARG },
@@ -36,10 +37,10 @@ cmd_changes(int argc, char **argv)
 	cmd_args a;
 	bg_error e;
 	int64_t tid;
-	const char *dir, *suffix;
+	const char *suffix;
 	char prefix[64], **names = NULL;
 	size_t n = 0, i;
-	buf path, out, doc;
+	buf path, out, doc, hl;
 	DIR *d;
 	struct dirent *de;
 	int r, oom = 0;
@@ -52,13 +53,17 @@ cmd_changes(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "changes: name one ticket");
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
-	dir = cmd_opt(&a, 0) ? cmd_opt(&a, 0) : "/var/log/breakglass";
+	buf_init(&hl, 4096);
+	if ((r = cmd_host_log_dir(&a, cmd_opt(&a, 0), &hl)) != 0) {
+		buf_release(&hl);
+		return r;
+	}
 	suffix = a.json ? ".json" : ".txt";
 	snprintf(prefix, sizeof(prefix), "T-%lld-G-", (long long)tid);
 	buf_init(&path, 4096);
 	buf_init(&out, 256u * 1024 * 1024);
 	buf_init(&doc, 64u * 1024 * 1024);
-	buf_printf(&path, "%s/snapshots/changes", dir);
+	buf_printf(&path, "%s/snapshots/changes", hl.data);
 	if ((d = opendir(path.data)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			char **v;
@@ -81,6 +86,7 @@ cmd_changes(int argc, char **argv)
 		buf_release(&path);
 		buf_release(&out);
 		buf_release(&doc);
+		buf_release(&hl);
 		return r;
 	}
 	if (oom) {
@@ -113,13 +119,15 @@ cmd_changes(int argc, char **argv)
 	if (a.json)
 		buf_puts(&out, "]\n");
 	else if (n == 0)
-		buf_printf(&out, "no changes recorded for T-%lld on this host\n", (long long)tid);
+		buf_printf(&out, "no changes recorded for T-%lld on this host (in '%s')\n",
+		    (long long)tid, path.data);
 	if (r == 0)
 		r = cmd_write_out(&out);
 out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	buf_release(&hl);
 	buf_release(&path);
 	buf_release(&out);
 	buf_release(&doc);

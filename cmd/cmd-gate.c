@@ -44,7 +44,7 @@ cmd_gate(int argc, char **argv)
 		printf(usage_text, gate_verbs_help);
 		return 0;
 	}
-	if (a.npos != 0)
+	if (a.npos != 0 || a.json)
 		return cmd_failf(EXIT_REFUSED, "refused: the gate takes no arguments");
 	if ((pw = getpwuid(getuid())) == NULL)
 		return cmd_failf(EXIT_REFUSED, "refused: unknown account");

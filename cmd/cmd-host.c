@@ -175,6 +175,9 @@ cmd_host(int argc, char **argv)
 		return r;
 	if (a.help)
 		return cmd_usage(usage_text);
+	if (a.json)
+		return cmd_failf(EXIT_USAGE, "host setup: --json is not supported (it prints the "
+		    "sshd drop-in it writes)");
 	if (a.npos != 1 || strcmp(a.pos[0], "setup") != 0)
 		return cmd_failf(EXIT_USAGE, "host: expected 'setup' (see --help)");
 	if (a.val[O_ACCOUNT].n == 0)

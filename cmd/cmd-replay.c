@@ -50,6 +50,9 @@ cmd_replay(int argc, char **argv)
 		return r;
 	if (a.help)
 		return cmd_usage(usage_text);
+	if (a.json)
+		return cmd_failf(EXIT_USAGE, "replay: --json is not supported (the recording is "
+		    "asciicast v2 JSON already)");
 	if (a.npos != 1)
 		return cmd_failf(EXIT_USAGE, "replay: name one recording");
 	o.speed = 1;

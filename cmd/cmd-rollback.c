@@ -24,7 +24,7 @@
 
 static const char usage_text[] =
 	"usage: breakglass rollback T [--grant G | --snapshot S] [--path P] [--dry-run]\n"
-	"                             [--audit-dir DIR]\n\n"
+	"                             [--audit-dir DIR] [--json]\n\n"
 	"Run on the host, as root.  Puts the grant's writable directories back\n"
 	"exactly as the snapshot has them: the bytes, modes, owners and times of\n"
 	"files, symlinks as links, directories; what the hotfix created is removed.\n"
@@ -34,8 +34,9 @@ static const char usage_text[] =
 	"The current state is snapshotted first, so a rollback can be undone; a\n"
 	"rollback that was interrupted (even by kill -9) is finished by running the\n"
 	"same command again.  --dry-run lists what would change and writes nothing,\n"
-	"not even a snapshot (so it works on a full disk).  DIR defaults to\n"
-	"/var/log/breakglass.\n";
+	"not even a snapshot (so it works on a full disk).  --json prints the\n"
+	"actions and counts as one JSON object.  DIR defaults to the host-log line\n"
+	"of the config (one host), else /var/log/breakglass.\n";
 
 static const opt_def defs[] = {
 	{ "--grant", OPT_ARG },
@@ -60,6 +61,65 @@ read_journal(const char *path, char *target, char *pre, bg_error *e)
 	return r;
 }
 
+/*
+ * The outcome as JSON: the report's lines ("ACTION   WHAT") as actions,
+ * the counts, and for a real rollback the undo snapshot.
+ */
+static int
+print_json(const buf *report, const rollback_stats *rs, int dry, const char *target_id,
+    const char *pre_id, int resuming)
+{
+	buf o;
+	json j;
+	const char *p = buf_cstr(report), *end = p + report->len;
+	int r;
+
+	buf_init(&o, 128u * 1024 * 1024);
+	json_init(&j, &o);
+	json_obj_begin(&j);
+	json_kv_bool(&j, "dry_run", dry);
+	json_kv_str(&j, "target", target_id);
+	if (!dry)
+		json_kv_str(&j, "undo_snapshot", pre_id);
+	if (resuming)
+		json_kv_bool(&j, "resumed", 1);
+	json_kv_int(&j, "restore", (int64_t)rs->restored);
+	json_kv_int(&j, "create", (int64_t)rs->created);
+	json_kv_int(&j, "delete", (int64_t)rs->deleted);
+	json_kv_int(&j, "adjust", (int64_t)rs->meta);
+	json_key(&j, "actions");
+	json_arr_begin(&j);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp, *w;
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char verb[16];
+
+		if ((sp = memchr(p, ' ', n)) != NULL && (size_t)(sp - p) < sizeof(verb)) {
+			buf what;
+
+			memcpy(verb, p, (size_t)(sp - p));
+			verb[sp - p] = '\0';
+			for (w = sp; w < p + n && *w == ' '; w++)
+				;
+			buf_init(&what, 8192);
+			buf_append(&what, w, (size_t)(p + n - w));
+			json_obj_begin(&j);
+			json_kv_str(&j, "action", verb);
+			json_kv_str(&j, "what", buf_cstr(&what));
+			json_obj_end(&j);
+			buf_release(&what);
+		}
+		p += n + (nl != NULL);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	buf_putc(&o, '\n');
+	r = json_error(&j) != 0 ? cmd_failf(EXIT_SYSTEM, "rollback: too much to show as JSON") :
+	    cmd_write_out(&o);
+	buf_release(&o);
+	return r;
+}
+
 int
 cmd_rollback(int argc, char **argv)
 {
@@ -67,7 +127,7 @@ cmd_rollback(int argc, char **argv)
 	bg_error e;
 	int64_t tid, gid = 0;
 	const char *dir;
-	buf sdir, jpath, report, detail;
+	buf sdir, jpath, report, detail, hl;
 	snapshot target, pre, current;
 	snap_stats st;
 	rollback_stats rs;
@@ -90,7 +150,12 @@ cmd_rollback(int argc, char **argv)
 	if (cmd_opt(&a, 2) && cmd_opt(&a, 2)[0] != '/')
 		return cmd_failf(EXIT_USAGE, "rollback: --path must be absolute");
 	dry = a.val[3].set;
-	dir = cmd_opt(&a, 4) ? cmd_opt(&a, 4) : "/var/log/breakglass";
+	buf_init(&hl, 4096);
+	if ((r = cmd_host_log_dir(&a, cmd_opt(&a, 4), &hl)) != 0) {
+		buf_release(&hl);
+		return r;
+	}
+	dir = hl.data;
 	memset(&target, 0, sizeof(target));
 	memset(&pre, 0, sizeof(pre));
 	memset(&current, 0, sizeof(current));
@@ -105,22 +170,35 @@ cmd_rollback(int argc, char **argv)
 	/* one rollback at a time on a host */
 	{
 		buf lp;
+		struct stat sb;
+		int serr = stat(dir, &sb) != 0 ? errno : 0;
 
 		buf_init(&lp, 4096);
 		buf_printf(&lp, "%s/rollback.lock", sdir.data);
-		mkdir(sdir.data, 0750);
-		lockfd = open(lp.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		buf_release(&lp);
-		if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
-			r = cmd_failf(lockfd < 0 ? EXIT_SYSTEM : EXIT_REFUSED, "%s",
-			    lockfd < 0 ? "cannot lock the snapshot store" :
-			    "another rollback is running on this host");
+
+		if (serr != 0 || !S_ISDIR(sb.st_mode)) {
+			const char *why = serr ? strerror(serr) : "not a directory";
+
+			r = cmd_failf(EXIT_SYSTEM, "no host log at '%s' (%s): give the gate's "
+			    "audit-dir with --audit-dir DIR, or a host-log line in the config", dir, why);
+			buf_release(&lp);
 			goto out;
 		}
+		mkdir(sdir.data, 0750);
+		lockfd = open(lp.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (lockfd < 0)
+			r = cmd_failf(EXIT_SYSTEM, "cannot lock the snapshot store: '%s': %s", lp.data,
+			    strerror(errno));
+		else if (flock(lockfd, LOCK_EX | LOCK_NB) != 0)
+			r = cmd_failf(EXIT_REFUSED, "another rollback is running on this host (it holds "
+			    "'%s')", lp.data);
+		buf_release(&lp);
+		if (r != 0)
+			goto out;
 	}
 	if (access(jpath.data, F_OK) == 0) {
 		if ((r = read_journal(jpath.data, target_id, pre_id, &e)) != 0) {
-			r = cmd_fail(r, &e);
+			r = cmd_fail_at(r, &e, "snapshot store", sdir.data);
 			goto out;
 		}
 		if (strncmp(target_id, prefix, strlen(prefix)) != 0 ||
@@ -141,7 +219,7 @@ cmd_rollback(int argc, char **argv)
 	} else {
 		/* the snapshot before the grant's first write */
 		if ((r = snapshot_list(sdir.data, gid, &ids, &nids, &e)) != 0) {
-			r = cmd_fail(r, &e);
+			r = cmd_fail_at(r, &e, "snapshot store", sdir.data);
 			goto out;
 		}
 		for (size_t i = 0; i < nids; i++) {
@@ -163,7 +241,7 @@ cmd_rollback(int argc, char **argv)
 		}
 	}
 	if ((r = snapshot_load(sdir.data, target_id, &target, &e)) != 0) {
-		r = cmd_fail(r, &e);
+		r = cmd_fail_at(r, &e, "snapshot store", sdir.data);
 		goto out;
 	}
 	/* the current state, kept: this is what undoes the rollback */
@@ -180,7 +258,7 @@ cmd_rollback(int argc, char **argv)
 	if ((r = snapshot_take(dry ? NULL : sdir.data, (const char *const *)target.roots,
 	    target.nroots, &target, target.ticket, target.grant, utc_now(), NULL, NULL, &current,
 	    &st, &e)) != 0) {
-		r = cmd_fail(r, &e);
+		r = cmd_fail_at(r, &e, "snapshot store", sdir.data);
 		goto out;
 	}
 	if (!resuming) {
@@ -193,7 +271,7 @@ cmd_rollback(int argc, char **argv)
 			r = fileio_write_atomic(jpath.data, j.data, j.len, 0600, 1, &e);
 			buf_release(&j);
 			if (r != 0) {
-				r = cmd_fail(r, &e);
+				r = cmd_fail_at(r, &e, "snapshot store", sdir.data);
 				goto out;
 			}
 		}
@@ -201,10 +279,15 @@ cmd_rollback(int argc, char **argv)
 	if ((r = rollback_apply(sdir.data, &current, &target, cmd_opt(&a, 2), dry, &report, &rs,
 	    &e)) != 0) {
 		cmd_write_out(&report);
-		r = cmd_fail(r, &e);
+		r = cmd_fail_at(r, &e, "snapshot store", sdir.data);
 		goto out;
 	}
-	cmd_write_out(&report);
+	if (a.json && dry) {
+		r = print_json(&report, &rs, 1, target_id, pre_id, resuming);
+		goto out;
+	}
+	if (!a.json)
+		cmd_write_out(&report);
 	if (dry) {
 		printf("dry run: %llu to restore, %llu to create, %llu to delete, %llu to adjust; "
 		    "nothing was changed\n", (unsigned long long)rs.restored,
@@ -221,6 +304,10 @@ cmd_rollback(int argc, char **argv)
 	    (unsigned long long)rs.deleted, (unsigned long long)rs.meta,
 	    (unsigned long long)rs.linked, resuming ? ",\"resumed\":true" : "");
 	cmd_host_record(dir, "rollback", tid, detail.data);
+	if (a.json) {
+		r = print_json(&report, &rs, 0, target_id, pre_id, resuming);
+		goto out;
+	}
 	printf("rolled back to %s: %llu restored, %llu recreated, %llu removed, %llu adjusted\n"
 	    "  undo with: breakglass rollback T-%lld --snapshot %s\n", target_id,
 	    (unsigned long long)rs.restored, (unsigned long long)rs.created,
@@ -237,5 +324,6 @@ out:
 	buf_release(&jpath);
 	buf_release(&report);
 	buf_release(&detail);
+	buf_release(&hl);
 	return r;
 }

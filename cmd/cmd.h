@@ -67,11 +67,20 @@ int cmd_open_home(const cmd_args *a, home **h);
 
 /* Print "breakglass: MSG" and return the exit code for r. */
 int cmd_fail(int r, const bg_error *e);
+/* cmd_fail with the place: "breakglass: WHAT 'PATH': detail" (unless detail names it). */
+int cmd_fail_at(int r, const bg_error *e, const char *what, const char *path);
 int cmd_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * "CMD: unknown subcommand 'SUB'; did you mean 'X'? (subcommands: ...)":
  * print it and return EXIT_USAGE.  subs ends with NULL.
  */
+/*
+ * The host log directory of the commands run on a host (changes,
+ * rollback, snapshot) into out: given (--audit-dir), else the host-log
+ * line of the home's config, else /var/log/breakglass.  0, or an exit
+ * code after printing why (naming the config).
+ */
+int cmd_host_log_dir(const cmd_args *a, const char *given, buf *out);
 int cmd_unknown_sub(const char *cmd, const char *sub, const char *const *subs);
 /* Exit code for an error code. */
 int cmd_exit_code(int r);

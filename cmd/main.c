@@ -298,6 +298,18 @@ cmd_fail(int r, const bg_error *e)
 }
 
 int
+cmd_fail_at(int r, const bg_error *e, const char *what, const char *path)
+{
+	const char *m = e && e->msg[0] ? e->msg : bg_strerror(r);
+
+	if (strstr(m, path) != NULL)
+		fprintf(stderr, "breakglass: %s\n", m);
+	else
+		fprintf(stderr, "breakglass: %s '%s': %s\n", what, path, m);
+	return cmd_exit_code(r);
+}
+
+int
 cmd_failf(int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -308,6 +320,28 @@ cmd_failf(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+int
+cmd_host_log_dir(const cmd_args *a, const char *given, buf *out)
+{
+	buf dir;
+	bg_error e;
+	int r = 0;
+
+	buf_reset(out);
+	if (given != NULL)
+		return buf_puts(out, given) ? cmd_failf(EXIT_USAGE, "--audit-dir is too long") : 0;
+	bg_error_clear(&e);
+	buf_init(&dir, 4096);
+	if (a->home != NULL ? buf_puts(&dir, a->home) == 0 : home_default_dir(&dir) == 0)
+		r = home_config_host_log(dir.data, out, &e);
+	buf_release(&dir);
+	if (r != 0)
+		return cmd_fail(r, &e);
+	if (out->len == 0 && buf_puts(out, "/var/log/breakglass") != 0)
+		return cmd_failf(EXIT_SYSTEM, "out of memory");
+	return 0;
 }
 
 int

@@ -93,6 +93,64 @@ add_host_log(home *h, const char *v, bg_error *e)
 }
 
 int
+home_config_host_log(const char *dir, buf *out, bg_error *e)
+{
+	buf path, text;
+	kv_doc d;
+	home *h = NULL;
+	struct stat sb;
+	int r;
+
+	buf_reset(out);
+	buf_init(&path, 4096);
+	buf_init(&text, 64 * 1024);
+	memset(&d, 0, sizeof(d));
+	if ((r = buf_printf(&path, "%s/config", dir)) != 0)
+		goto out;
+	if (stat(path.data, &sb) != 0 && errno == ENOENT)
+		goto out; /* no home here: nothing configured */
+	if ((r = fileio_read(path.data, 64 * 1024, &text, e)) != 0)
+		goto out;
+	if ((r = kv_parse(buf_cstr(&text), text.len, config_schema, &d, e)) != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "config '%.200s': %.280s", path.data, e ? e->msg : "");
+		r = bg_fail(e, BG_ERR_CORRUPT, "%s", msg);
+		goto out;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; r == 0 && i < d.n; i++)
+		if (strcmp(d.items[i].key, "host-log") == 0)
+			r = add_host_log(h, d.items[i].value, e);
+	if (r != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "config '%.200s': %.280s", path.data, e ? e->msg : "");
+		r = bg_fail(e, r, "%s", msg);
+	} else if (h->nhost_logs > 1) {
+		r = bg_fail(e, BG_ERR_USAGE, "config '%.200s' names %zu host logs, one per host: give "
+		    "this host's with --audit-dir DIR", path.data, h->nhost_logs);
+	} else if (h->nhost_logs == 1) {
+		r = buf_puts(out, h->host_logs[0].dir);
+	}
+out:
+	if (h != NULL) {
+		for (size_t i = 0; i < h->nhost_logs; i++) {
+			free(h->host_logs[i].name);
+			free(h->host_logs[i].dir);
+		}
+		free(h);
+	}
+	kv_doc_release(&d);
+	buf_release(&path);
+	buf_release(&text);
+	return r;
+}
+
+int
 home_default_dir(buf *out)
 {
 	const char *env = getenv("BREAKGLASS_HOME"), *hd;

@@ -70,6 +70,16 @@ int home_init(const char *dir, const char *policy_rules, bg_error *e);
  * recorded in the audit log).
  */
 int home_open(const char *dir, const char *actor, home **out, bg_error *e);
+
+/*
+ * The host log directory the config of the home at dir names, for the
+ * commands run on a host (changes, rollback, snapshot), without opening
+ * the store: out gets the one host-log line's directory, or stays empty
+ * when there is no home, no config or no host-log line.  Several lines
+ * (one per host) are refused: which is this host is not for the config to
+ * guess.  Errors name the config's path.
+ */
+int home_config_host_log(const char *dir, buf *out, bg_error *e);
 void home_close(home *h);
 
 /* dir/name into out. */

@@ -72,6 +72,35 @@ out_has "dry run:" "dry run says what it would do"
 out_has "delete .*new.txt" "dry run lists the created file for deletion"
 out_has "restore .*text.txt" "dry run lists the changed file"
 state "$A" "$T/s1b"; same "$T/s1" "$T/s1b" "dry run changed nothing"
+expect 0 "dry run as JSON" bg rollback T-1 --grant G-1 --audit-dir "$H" --dry-run --json
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>);
+	my %a = map { ("$_->{action} $_->{what}" => 1) } @{$j->{actions}};
+	exit(($j->{dry_run} && $j->{target} =~ /^T-1-G-1-/ && $j->{delete} >= 1
+	    && grep { /^delete .*\/new\.txt$/ } keys %a) ? 0 : 1)' <"$T/out" \
+	&& ok "JSON: the actions and counts" || not_ok "JSON: the actions and counts"
+state "$A" "$T/s1b"; same "$T/s1" "$T/s1b" "JSON dry run changed nothing"
+expect 0 "snapshot --list as JSON" bg snapshot --list T-1 --audit-dir "$H" --json
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); exit((ref $j eq "ARRAY" && @$j >= 2
+	&& !grep { !/^T-1-G-1-/ } @$j) ? 0 : 1)' <"$T/out" \
+	&& ok "JSON: T-1's snapshots" || not_ok "JSON: T-1's snapshots"
+# without --audit-dir: the config's host-log line, and every error names its path
+bg init >/dev/null || exit 1
+echo "host-log: $T/nowhere" >>"$BREAKGLASS_HOME/config"
+expect 4 "rollback: a host log that is not there" bg rollback T-1 --grant G-1 --dry-run
+err_has "no host log at '$T/nowhere'" "names the configured directory"
+expect 0 "changes: nothing there" bg changes T-1
+out_has "no changes recorded for T-1 on this host (in '$T/nowhere/snapshots/changes')" "says where it looked"
+sed -i '/^host-log:/d' "$BREAKGLASS_HOME/config"
+echo "host-log: $H" >>"$BREAKGLASS_HOME/config"
+expect 0 "snapshot --list reads the config's host-log" bg snapshot --list T-1
+out_has "^T-1-G-1-00001" "lists T-1's snapshots from it"
+expect 0 "rollback --dry-run reads the config's host-log" bg rollback T-1 --grant G-1 --dry-run
+out_has "delete .*new.txt" "and finds the snapshots"
+printf 'host-log: web1 %s\nhost-log: web2 %s\n' "$H" "$T/nowhere" >>"$BREAKGLASS_HOME/config"
+sed -i "\|^host-log: $H\$|d" "$BREAKGLASS_HOME/config"
+expect 2 "several host logs: which is this host is not guessed" bg rollback T-1 --grant G-1 --dry-run
+err_has "names 2 host logs, one per host: give this host's with --audit-dir" "says how"
+sed -i '/^host-log:/d' "$BREAKGLASS_HOME/config"
 
 expect 0 "rollback" bg rollback T-1 --grant G-1 --audit-dir "$H"
 out_has "undo with: breakglass rollback T-1 --snapshot" "says how to undo"
