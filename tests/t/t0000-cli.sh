@@ -28,6 +28,9 @@ done
 
 expect 2 "unknown option is refused" bg ticket list --colour
 err_has "unknown option '--colour'" "names the unknown option"
+expect 2 "--json where no state is shown is refused, not ignored" bg replay "$T/x.cast" --json
+err_has "replay: --json is not supported" "says so"
+expect 2 "host setup --json refused" bg host setup --account x --json
 expect 2 "option value missing" bg ticket list --status
 expect 2 "option given twice" bg ticket list --status open --status all
 expect 3 "missing home: exit 3" bg ticket list
