@@ -17,9 +17,10 @@ static const char usage_text[] =
 	"Write access stays closed until a backup and a rollback path are recorded\n"
 	"(or an approver signs a risk acceptance).  With --file the backup's SHA-256\n"
 	"is computed from the file and, with --sha256, must match.\n"
-	"Methods: restore-backup revert-commit redeploy-previous switch-theme\n"
-	"disable-plugin restore-image rollback-migration restore-dns-cdn\n"
-	"prepared-patch other.\n";
+	"TIME has its zone: 2026-11-21T02:10Z or 2026-11-21 03:10 +01:00.  METHOD\n"
+	"is free text; the usual ones are restore-backup revert-commit\n"
+	"redeploy-previous switch-theme disable-plugin restore-image\n"
+	"rollback-migration restore-dns-cdn prepared-patch.\n";
 
 static const opt_def defs[] = {
 	{ "--what", OPT_ARG },

@@ -16,9 +16,9 @@
 
 static const char usage_text[] =
 	"usage: breakglass ticket template\n"
-	"       breakglass ticket open --from FILE|-\n"
+	"       breakglass ticket open --from FILE|- [--duplicate]\n"
 	"       breakglass ticket open --project P --system S --requester EMAIL --broken TEXT\n"
-	"                              --started TIME [--FIELD VALUE ...]\n"
+	"                              --started TIME [--FIELD VALUE ...] [--duplicate]\n"
 	"       breakglass ticket show T [--json]\n"
 	"       breakglass ticket list [--status open|closed|withdrawn|all] [--json]\n"
 	"       breakglass ticket status T [--json]\n"
@@ -30,15 +30,18 @@ static const char usage_text[] =
 	"affected-flow broken started changed-before evidence reproduce\n"
 	"last-known-good deploy-method repository production-branch staging-url\n"
 	"log-access backup-status rollback-method approver-name approver-email\n"
-	"window-start window-end timezone.  Times are UTC (2026-11-21T02:10Z).\n"
-	"Input with secrets (keys, tokens, passwords) is refused.\n";
+	"window-start window-end timezone.  Times have their zone (2026-11-21T02:10Z,\n"
+	"2026-11-21 03:10 +01:00) and are stored in UTC.  Every problem of a form is\n"
+	"reported at once, each with its line.  An intake identical to an open\n"
+	"ticket's is refused, naming it, unless --duplicate.  Input with secrets\n"
+	"(keys, tokens, passwords) is refused.\n";
 
 #define NFIELDS 23
 
-static opt_def defs[NFIELDS + 5];
+static opt_def defs[NFIELDS + 6];
 static char names[NFIELDS][40];
 
-enum { O_FROM = NFIELDS, O_STATUS, O_TEXT, O_REASON };
+enum { O_FROM = NFIELDS, O_STATUS, O_TEXT, O_REASON, O_DUPLICATE };
 
 static void
 build_defs(void)
@@ -54,7 +57,8 @@ build_defs(void)
 	defs[O_STATUS] = (opt_def){ "--status", OPT_ARG };
 	defs[O_TEXT] = (opt_def){ "--text", OPT_ARG };
 	defs[O_REASON] = (opt_def){ "--reason", OPT_ARG };
-	defs[O_REASON + 1] = (opt_def){ NULL, 0 };
+	defs[O_DUPLICATE] = (opt_def){ "--duplicate", 0 };
+	defs[O_DUPLICATE + 1] = (opt_def){ NULL, 0 };
 }
 
 static int
@@ -91,7 +95,7 @@ do_open(cmd_args *a)
 			if ((ticket_schema[i].flags & KV_REQUIRED) && kv_get(&d, ticket_schema[i].name) == NULL)
 				r = bg_fail(&e, BG_ERR_USAGE, "ticket open: --%s is required (or use --from)",
 				    ticket_schema[i].name);
-		if (r == 0)
+		if (r == 0 && (r = ticket_normalise(&d)) == 0)
 			r = ticket_validate(&d, &e);
 	}
 	buf_release(&in);
@@ -103,7 +107,7 @@ do_open(cmd_args *a)
 		kv_doc_release(&d);
 		return r;
 	}
-	if ((r = ticket_open(h, &d, &id, &e)) != 0)
+	if ((r = ticket_open(h, &d, a->val[O_DUPLICATE].set, &id, &e)) != 0)
 		r = cmd_fail(r, &e);
 	else if (a->json)
 		printf("{\"ticket\":\"T-%lld\"}\n", (long long)id);

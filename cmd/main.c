@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,7 +294,37 @@ cmd_exit_code(int r)
 int
 cmd_fail(int r, const bg_error *e)
 {
-	fprintf(stderr, "breakglass: %s\n", e && e->msg[0] ? e->msg : bg_strerror(r));
+	const char *m = e && e->msg[0] ? e->msg : bg_strerror(r), *p;
+	size_t n = 1;
+
+	for (p = m; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	if (n == 1) {
+		fprintf(stderr, "breakglass: %s\n", m);
+		return cmd_exit_code(r);
+	}
+	/* several problems (a form's): one a line, in the order of their lines */
+	{
+		struct { const char *p; size_t len, line, k; } v[64], tmp;
+		size_t k = 0, i, j;
+
+		for (p = m; *p && k < 64; k++) {
+			v[k].p = p;
+			v[k].len = strcspn(p, "\n");
+			v[k].line = strncmp(p, "line ", 5) == 0 ? strtoul(p + 5, NULL, 10) : SIZE_MAX;
+			v[k].k = k;
+			p += v[k].len + (p[v[k].len] == '\n');
+		}
+		for (i = 1; i < k; i++) /* insertion sort: stable */
+			for (j = i; j > 0 && v[j - 1].line > v[j].line; j--) {
+				tmp = v[j];
+				v[j] = v[j - 1];
+				v[j - 1] = tmp;
+			}
+		fprintf(stderr, "breakglass: %zu problems:\n", k);
+		for (i = 0; i < k; i++)
+			fprintf(stderr, "  %.*s\n", (int)v[i].len, v[i].p);
+	}
 	return cmd_exit_code(r);
 }
 

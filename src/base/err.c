@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *
 bg_strerror(int r)
@@ -44,6 +45,25 @@ bg_fail(bg_error *e, int r, const char *fmt, ...)
 		return r;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+bg_fail_add(bg_error *e, int r, const char *fmt, ...)
+{
+	va_list ap;
+	size_t l;
+
+	if (e == NULL)
+		return r;
+	l = strlen(e->msg);
+	if (l + 2 >= sizeof(e->msg))
+		return r;
+	if (l > 0)
+		e->msg[l++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(e->msg + l, sizeof(e->msg) - l, fmt, ap);
 	va_end(ap);
 	return r;
 }

@@ -36,7 +36,7 @@ enum {
 
 /* Detail for the last error: always NUL-terminated, never holds a secret. */
 typedef struct bg_error {
-	char msg[512];
+	char msg[2048];
 } bg_error;
 
 /* Return a short static description of code r ("policy refused"). */
@@ -47,6 +47,14 @@ const char *bg_strerror(int r);
  * `return bg_fail(e, BG_ERR_INVALID, "line %d: ...", n);`.
  */
 int bg_fail(bg_error *e, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Add one more problem to e on a line of its own (after bg_fail set the
+ * first), so a form's problems are reported together; what does not fit
+ * is cut.  Returns r.
+ */
+int bg_fail_add(bg_error *e, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Clear e (may be NULL). */

@@ -9,6 +9,8 @@
 #include "buf.h"
 #include "text.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,13 +88,38 @@ append_cont(kv_item *it, const char *p, size_t n)
 	return 0;
 }
 
-int
-kv_parse(const char *text, size_t len, const kv_key *schema, kv_doc *out,
-    bg_error *e)
+/*
+ * One more problem with the document: the first sets e, later ones go on
+ * lines of their own, so a form's every problem is reported at once.
+ * Returns BG_ERR_TOOLARGE after KV_MAX_PROBLEMS (parsing stops), else 0.
+ */
+#define KV_MAX_PROBLEMS 20
+static int problem(bg_error *e, int *np, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+problem(bg_error *e, int *np, int r, const char *fmt, ...)
+{
+	char m[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	if ((*np)++ == 0)
+		bg_fail(e, r, "%s", m);
+	else
+		bg_fail_add(e, r, "%s", m);
+	return *np >= KV_MAX_PROBLEMS ? BG_ERR_TOOLARGE : 0;
+}
+
+static int
+parse(const char *text, size_t len, const kv_key *schema, kv_doc *out, bg_error *e,
+    int keep)
 {
 	size_t off = 0, line = 0, bad;
 	const kv_key *last = NULL;
-	int r, last_empty = 0;
+	int r = 0, last_empty = 0, np = 0, skip_cont = 0, first_r = BG_ERR_INVALID;
 
 	memset(out, 0, sizeof(*out));
 	if (len > KV_MAX_INPUT)
@@ -105,12 +132,12 @@ kv_parse(const char *text, size_t len, const kv_key *schema, kv_doc *out,
 		return bg_fail(e, BG_ERR_INVALID,
 		    "line %zu, column %zu: invalid UTF-8 or control character", l, c);
 	}
-	while (off < len) {
+	while (off < len && r == 0) {
 		const char *ln = text + off, *nl = memchr(ln, '\n', len - off);
 		size_t n = nl ? (size_t)(nl - ln) : len - off;
 		const char *colon, *v;
 		const kv_key *k;
-		size_t vlen, klen;
+		size_t vlen, klen, i;
 
 		off += n + (nl != NULL);
 		line++;
@@ -123,15 +150,18 @@ kv_parse(const char *text, size_t len, const kv_key *schema, kv_doc *out,
 				ln++;
 				n--;
 			}
+			if (skip_cont)
+				continue; /* more of a line already reported */
 			if (last == NULL) {
-				r = bg_fail(e, BG_ERR_INVALID,
+				r = problem(e, &np, BG_ERR_INVALID,
 				    "line %zu: continuation line without a key", line);
-				goto fail;
+				continue;
 			}
 			if (!(last->flags & KV_MULTILINE)) {
-				r = bg_fail(e, BG_ERR_INVALID,
+				r = problem(e, &np, BG_ERR_INVALID,
 				    "line %zu: '%s' takes a single line", line, last->name);
-				goto fail;
+				skip_cont = 1;
+				continue;
 			}
 			if (last_empty) {
 				if ((r = push(out, last->name, ln, n, line - 1)) != 0)
@@ -141,42 +171,42 @@ kv_parse(const char *text, size_t len, const kv_key *schema, kv_doc *out,
 				goto fail_r;
 			goto check_len;
 		}
+		skip_cont = 1;
+		last = NULL;
 		colon = memchr(ln, ':', n);
 		if (colon == NULL) {
-			r = bg_fail(e, BG_ERR_INVALID, "line %zu: expected 'key: value'", line);
-			goto fail;
+			r = problem(e, &np, BG_ERR_INVALID, "line %zu: expected 'key: value'", line);
+			continue;
 		}
 		klen = (size_t)(colon - ln);
-		for (size_t i = 0; i < klen; i++) {
+		for (i = 0; i < klen; i++) {
 			char c = ln[i];
 
-			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-				r = bg_fail(e, BG_ERR_INVALID,
-				    "line %zu, column %zu: invalid character in key", line, i + 1);
-				goto fail;
-			}
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+				break;
+		}
+		if (i < klen) {
+			r = problem(e, &np, BG_ERR_INVALID,
+			    "line %zu, column %zu: invalid character in key", line, i + 1);
+			continue;
 		}
 		if ((k = find_key(schema, ln, klen)) == NULL) {
 			const char *near = text_suggest(ln, klen, schema, sizeof(*schema));
 
 			if (near != NULL)
-				r = bg_fail(e, BG_ERR_INVALID, "line %zu: unknown key '%.*s'; did you "
-				    "mean '%s'?", line, (int)(klen > 64 ? 64 : klen), ln, near);
+				r = problem(e, &np, BG_ERR_INVALID, "line %zu: unknown key '%.*s'; did "
+				    "you mean '%s'?", line, (int)(klen > 64 ? 64 : klen), ln, near);
 			else
-				r = bg_fail(e, BG_ERR_INVALID, "line %zu: unknown key '%.*s'", line,
-				    (int)(klen > 64 ? 64 : klen), ln);
-			goto fail;
+				r = problem(e, &np, BG_ERR_INVALID, "line %zu: unknown key '%.*s'",
+				    line, (int)(klen > 64 ? 64 : klen), ln);
+			continue;
 		}
 		if (!(k->flags & KV_MULTI) && count_key(out, k->name) > 0) {
-			r = bg_fail(e, BG_ERR_INVALID, "line %zu: duplicate key '%s'", line,
+			r = problem(e, &np, BG_ERR_INVALID, "line %zu: duplicate key '%s'", line,
 			    k->name);
-			goto fail;
+			continue;
 		}
-		if (last == k && last_empty && !(k->flags & KV_MULTI)) {
-			r = bg_fail(e, BG_ERR_INVALID, "line %zu: duplicate key '%s'", line,
-			    k->name);
-			goto fail;
-		}
+		skip_cont = 0;
 		v = colon + 1;
 		vlen = n - klen - 1;
 		while (vlen > 0 && (*v == ' ' || *v == '\t')) {
@@ -198,29 +228,49 @@ check_len:
 			size_t max = last->maxlen ? last->maxlen : 4096;
 
 			if (strlen(it->value) > max) {
-				r = bg_fail(e, BG_ERR_TOOLARGE,
+				if (np == 0)
+					first_r = BG_ERR_TOOLARGE;
+				r = problem(e, &np, BG_ERR_TOOLARGE,
 				    "line %zu: value of '%s' is longer than %zu bytes", line,
 				    last->name, max);
-				goto fail;
+				/* not kept: a validator must not see it */
+				free(it->value);
+				out->n--;
+				last_empty = 1;
+				skip_cont = 1;
 			}
 		}
 	}
-	for (; schema->name != NULL; schema++) {
-		if ((schema->flags & KV_REQUIRED) && count_key(out, schema->name) == 0) {
-			r = bg_fail(e, BG_ERR_INVALID, "missing required key '%s'",
+	for (; r == 0 && schema->name != NULL; schema++)
+		if ((schema->flags & KV_REQUIRED) && count_key(out, schema->name) == 0)
+			r = problem(e, &np, BG_ERR_INVALID, "missing required key '%s'",
 			    schema->name);
-			goto fail;
-		}
-	}
-	return 0;
+	if (np == 0)
+		return 0;
+	if (!keep)
+		kv_doc_release(out);
+	return first_r;
 fail_r:
 	if (r == BG_ERR_TOOLARGE)
 		bg_fail(e, r, "line %zu: too many items", line);
 	else
 		bg_fail(e, r, "line %zu: %s", line, bg_strerror(r));
-fail:
 	kv_doc_release(out);
 	return r;
+}
+
+int
+kv_parse(const char *text, size_t len, const kv_key *schema, kv_doc *out,
+    bg_error *e)
+{
+	return parse(text, len, schema, out, e, 0);
+}
+
+int
+kv_parse_partial(const char *text, size_t len, const kv_key *schema, kv_doc *out,
+    bg_error *e)
+{
+	return parse(text, len, schema, out, e, 1);
 }
 
 const char *

@@ -44,9 +44,17 @@ typedef struct kv_doc {
 /*
  * Parse text[0..len) against schema (terminated by a {NULL} entry) into
  * *out, which the caller releases with kv_doc_release.  On failure *out is
- * empty and e says "line N: ...".
+ * empty and e names every problem found (up to 20), one "line N: ..." per
+ * line of e->msg.
  */
 int kv_parse(const char *text, size_t len, const kv_key *schema, kv_doc *out,
+    bg_error *e);
+/*
+ * The same, but on BG_ERR_INVALID or BG_ERR_TOOLARGE of a value *out keeps
+ * the items that were well-formed, so a validator can add its problems
+ * to e's (bg_fail_add).  The caller releases *out in every case.
+ */
+int kv_parse_partial(const char *text, size_t len, const kv_key *schema, kv_doc *out,
     bg_error *e);
 void kv_doc_release(kv_doc *d);
 

@@ -98,10 +98,15 @@ digits(const char **s, int n, int *v)
 	return 0;
 }
 
-int
-utc_parse(const char *s, int64_t *t)
+/*
+ * "YYYY-MM-DD[T ]HH:MM[:SS]" at *s, fields in range: the instant as if it
+ * were UTC into *t, *s moved past it.
+ */
+static int
+parse_civil(const char **sp, int64_t *t)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *s = *sp;
 	int y, mo, d, h, mi, se = 0, leap;
 
 	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) ||
@@ -117,8 +122,6 @@ utc_parse(const char *s, int64_t *t)
 		if (digits(&s, 2, &se))
 			return BG_ERR_INVALID;
 	}
-	if (strcmp(s, "Z") != 0 && strcmp(s, "+00:00") != 0)
-		return BG_ERR_INVALID;
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 	    h > 23 || mi > 59 || se > 59)
 		return BG_ERR_INVALID;
@@ -127,6 +130,48 @@ utc_parse(const char *s, int64_t *t)
 		return BG_ERR_INVALID;
 	*t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + se;
+	*sp = s;
+	return 0;
+}
+
+int
+utc_parse_human(const char *s, int64_t *t)
+{
+	int64_t v;
+	int oh, om, sign;
+
+	if (parse_civil(&s, &v) != 0)
+		return BG_ERR_INVALID;
+	if (*s == ' ')
+		s++;
+	if (strcmp(s, "Z") == 0 || strcmp(s, "UTC") == 0) {
+		*t = v;
+		return 0;
+	}
+	if (*s != '+' && *s != '-')
+		return BG_ERR_INVALID;
+	sign = *s++ == '+' ? 1 : -1;
+	if (digits(&s, 2, &oh))
+		return BG_ERR_INVALID;
+	if (*s == ':')
+		s++;
+	if (digits(&s, 2, &om) || *s != '\0' || oh > 14 || om > 59)
+		return BG_ERR_INVALID;
+	v -= sign * (oh * 3600 + om * 60);
+	if (v < 0)
+		return BG_ERR_INVALID;
+	*t = v;
+	return 0;
+}
+
+int
+utc_parse(const char *s, int64_t *t)
+{
+	int64_t v;
+
+	if (parse_civil(&s, &v) != 0 || (strcmp(s, "Z") != 0 && strcmp(s, "+00:00") != 0))
+		return BG_ERR_INVALID;
+	*t = v;
 	return 0;
 }
 

@@ -33,6 +33,18 @@ void utc_format(int64_t t, char out[UTC_STRLEN]);
  */
 int utc_parse(const char *s, int64_t *t);
 
+/*
+ * A time as people type it, for forms and options: the date and time as
+ * utc_parse takes them, then (after an optional space) "Z", "UTC" or an
+ * offset "+01:00", "-0500"; converted to UTC.  A time without an offset
+ * or zone is refused (its zone is not for breakglass to guess).  0 or
+ * BG_ERR_INVALID.
+ */
+int utc_parse_human(const char *s, int64_t *t);
+
+/* Example of the forms utc_parse_human takes, for error messages. */
+#define UTC_HUMAN_EXAMPLE "2026-11-21T02:10Z or 2026-11-21 03:10 +01:00"
+
 /* Parse a duration ("4h", "1h30m", "90m", "2d", "300s"); > 0 seconds. */
 int utc_parse_duration(const char *s, int64_t *secs);
 

@@ -28,14 +28,14 @@ const kv_key ticket_schema[] = {
 	{ "evidence", ML, 8192 },
 	{ "reproduce", ML, 4096 },
 	{ "last-known-good", ML, 1024 },
-	{ "deploy-method", 0, 32 },
+	{ "deploy-method", 0, 256 },
 	{ "repository", 0, 512 },
 	{ "production-branch", 0, 128 },
 	{ "emergency-branch", 0, 128 },
 	{ "staging-url", 0, 512 },
 	{ "log-access", ML, 1024 },
 	{ "backup-status", ML, 1024 },
-	{ "rollback-method", 0, 32 },
+	{ "rollback-method", 0, 256 },
 	{ "approver-name", 0, 128 },
 	{ "approver-email", 0, 254 },
 	{ "window-start", 0, 32 },
@@ -62,7 +62,8 @@ static const char *const rollback_methods[] = {
 };
 
 static const char *const free_text[] = {
-	"system", "affected-flow", "broken", "changed-before", "evidence",
+	"system", "affected-flow", "broken", "changed-before", "evidence", "deploy-method",
+	"rollback-method",
 	"reproduce", "last-known-good", "repository", "production-branch",
 	"emergency-branch", "log-access", "backup-status", "approver-name", "production-url",
 	"staging-url", NULL
@@ -75,7 +76,8 @@ ticket_template(buf *out)
 	    "# breakglass emergency ticket - fill in what you know, then:\n"
 	    "#   breakglass ticket open --from this-file\n"
 	    "# One 'key: value' per line.  Indent further lines of a long value by\n"
-	    "# two spaces.  Times are UTC: 2026-11-21T02:10Z.  Never paste passwords,\n"
+	    "# two spaces.  Times have their zone: 2026-11-21T02:10Z (UTC) or\n"
+	    "# 2026-11-21 03:10 +01:00 (stored in UTC).  Never paste passwords,\n"
 	    "# keys or tokens here: breakglass refuses them.\n"
 	    "\n"
 	    "# Project (as registered with 'breakglass project add') and the system.\n"
@@ -97,9 +99,9 @@ ticket_template(buf *out)
 	    "# Last known good: deploy, commit, release, backup, version or time.\n"
 	    "last-known-good: \n"
 	    "\n"
-	    "# How production is deployed: github-actions hosting-panel ssh sftp ftp\n"
-	    "#   shopify-theme wordpress-admin cloud-console ci-cd docker\n"
-	    "#   manual-upload other\n"
+	    "# How production is deployed, in your words; e.g. github-actions\n"
+	    "#   hosting-panel ssh sftp ftp shopify-theme wordpress-admin\n"
+	    "#   cloud-console ci-cd docker manual-upload, Capistrano, Laravel Forge\n"
 	    "deploy-method: \n"
 	    "repository: \n"
 	    "production-branch: \n"
@@ -112,9 +114,9 @@ ticket_template(buf *out)
 	    "\n"
 	    "# Is there a current backup?  What, where, when taken?\n"
 	    "backup-status: \n"
-	    "# How to undo a bad fix: restore-backup revert-commit redeploy-previous\n"
-	    "#   switch-theme disable-plugin restore-image rollback-migration\n"
-	    "#   restore-dns-cdn prepared-patch other\n"
+	    "# How to undo a bad fix, in your words; e.g. restore-backup\n"
+	    "#   revert-commit redeploy-previous switch-theme disable-plugin\n"
+	    "#   restore-image rollback-migration restore-dns-cdn prepared-patch\n"
 	    "rollback-method: \n"
 	    "\n"
 	    "# Who may approve production changes for this project.\n"
@@ -163,8 +165,13 @@ valid_tz(const char *v)
 	return *v != '\0';
 }
 
+/*
+ * One more problem with the form d (see bg_fail_add): "line N: field 'k':
+ * what 'value'".  *np counts them.
+ */
 static int
-field_fail(bg_error *e, const kv_doc *d, const char *key, const char *fmt, const char *v)
+field_fail(bg_error *e, int *np, const kv_doc *d, const char *key, const char *fmt,
+    const char *v)
 {
 	size_t line = kv_line(d, key);
 	char what[64];
@@ -173,50 +180,125 @@ field_fail(bg_error *e, const kv_doc *d, const char *key, const char *fmt, const
 		snprintf(what, sizeof(what), "line %zu: ", line);
 	else
 		what[0] = '\0';
-	return bg_fail(e, BG_ERR_INVALID, "%sfield '%s': %s%s%.80s%s", what, key, fmt,
+	if ((*np)++ == 0)
+		return bg_fail(e, BG_ERR_INVALID, "%sfield '%s': %s%s%.80s%s", what, key, fmt,
+		    v ? " '" : "", v ? v : "", v ? "'" : "");
+	return bg_fail_add(e, BG_ERR_INVALID, "%sfield '%s': %s%s%.80s%s", what, key, fmt,
 	    v ? " '" : "", v ? v : "", v ? "'" : "");
 }
 
-int
-ticket_validate(const kv_doc *d, bg_error *e)
+/* What is wrong with a time field's value v (NULL: nothing). */
+static const char *
+time_problem(const char *v)
 {
-	const char *v;
-	int64_t t, ws = 0, we = 0;
+	int64_t t;
+
+	if (utc_parse_human(v, &t) == 0)
+		return NULL;
+	{
+		char z[64];
+
+		/* the same with a zone would do: say that the zone is missing */
+		snprintf(z, sizeof(z), "%.40sZ", v);
+		if (utc_parse_human(z, &t) == 0)
+			return "has no zone; add Z for UTC or the offset, like " UTC_HUMAN_EXAMPLE ", not";
+	}
+	return "must be a time with its zone, like " UTC_HUMAN_EXAMPLE ", not";
+}
+
+/* The known name of a method typed as people write it ("GitHub Actions"), or NULL. */
+static const char *
+known_method(const char *v, const char *const *list)
+{
+	char k[64];
 	size_t i;
+
+	for (i = 0; v[i] && i + 1 < sizeof(k); i++)
+		k[i] = v[i] == ' ' || v[i] == '_' ? '-' : (char)tolower((unsigned char)v[i]);
+	if (v[i] != '\0')
+		return NULL;
+	k[i] = '\0';
+	for (; *list; list++)
+		if (strcmp(k, *list) == 0)
+			return *list;
+	return NULL;
+}
+
+int
+ticket_normalise(kv_doc *d)
+{
+	static const char *const times[] = { "started", "window-start", "window-end", NULL };
+	const char *v, *known;
+	int64_t t;
 	int r;
 
-	if ((v = kv_get(d, "project")) == NULL || !text_is_ident(v, 64))
-		return field_fail(e, d, "project", "must be a project name ([A-Za-z0-9._-])", v);
-	if ((v = kv_get(d, "requester")) == NULL || !text_is_email(v))
-		return field_fail(e, d, "requester", "must be an email address", v);
+	for (size_t i = 0; times[i]; i++) {
+		char u[UTC_STRLEN];
+
+		if ((v = kv_get(d, times[i])) == NULL || utc_parse_human(v, &t) != 0)
+			continue;
+		utc_format(t, u);
+		if (strcmp(u, v) != 0 && (r = kv_set(d, ticket_schema, times[i], u, NULL)) != 0)
+			return r;
+	}
+	if ((v = kv_get(d, "deploy-method")) != NULL &&
+	    (known = known_method(v, deploy_methods)) != NULL && strcmp(known, v) != 0 &&
+	    (r = kv_set(d, ticket_schema, "deploy-method", known, NULL)) != 0)
+		return r;
+	if ((v = kv_get(d, "rollback-method")) != NULL &&
+	    (known = known_method(v, rollback_methods)) != NULL && strcmp(known, v) != 0 &&
+	    (r = kv_set(d, ticket_schema, "rollback-method", known, NULL)) != 0)
+		return r;
+	return 0;
+}
+
+const char *
+ticket_rollback_method(const char *v)
+{
+	return known_method(v, rollback_methods);
+}
+
+/* Every problem of d after the np already in e; 0 when there are none. */
+static int
+validate(const kv_doc *d, bg_error *e, int np, int missing_reported)
+{
+	static const char *const times[] = { "started", "window-start", "window-end", NULL };
+	const char *v, *why;
+	int64_t ws = 0, we = 0;
+	size_t i;
+	int np0 = np;
+
+	if ((v = kv_get(d, "project")) == NULL ? !missing_reported : !text_is_ident(v, 64))
+		field_fail(e, &np, d, "project", v ? "must be a project name ([A-Za-z0-9._-])" :
+		    "is missing", v);
+	if ((v = kv_get(d, "requester")) == NULL ? !missing_reported : !text_is_email(v))
+		field_fail(e, &np, d, "requester", v ? "must be an email address like "
+		    "dev@agency.example, not" : "is missing", v);
 	if ((v = kv_get(d, "approver-email")) != NULL && !text_is_email(v))
-		return field_fail(e, d, "approver-email", "must be an email address", v);
-	if ((v = kv_get(d, "started")) == NULL || utc_parse(v, &t) != 0)
-		return field_fail(e, d, "started", "must be a UTC time like 2026-11-21T02:10Z", v);
-	if ((v = kv_get(d, "deploy-method")) != NULL && !in_list(v, deploy_methods))
-		return field_fail(e, d, "deploy-method",
-		    "must be one of github-actions, hosting-panel, ssh, sftp, ftp, "
-		    "shopify-theme, wordpress-admin, cloud-console, ci-cd, docker, "
-		    "manual-upload, other; not", v);
-	if ((v = kv_get(d, "rollback-method")) != NULL && !in_list(v, rollback_methods))
-		return field_fail(e, d, "rollback-method",
-		    "must be one of restore-backup, revert-commit, redeploy-previous, "
-		    "switch-theme, disable-plugin, restore-image, rollback-migration, "
-		    "restore-dns-cdn, prepared-patch, other; not", v);
+		field_fail(e, &np, d, "approver-email", "must be an email address like "
+		    "owner@shop.example, not", v);
+	if (kv_get(d, "started") == NULL && !missing_reported)
+		field_fail(e, &np, d, "started", "is missing", NULL);
+	for (i = 0; times[i]; i++)
+		if ((v = kv_get(d, times[i])) != NULL && (why = time_problem(v)) != NULL)
+			field_fail(e, &np, d, times[i], why, v);
 	if ((v = kv_get(d, "production-url")) != NULL && !valid_url(v))
-		return field_fail(e, d, "production-url", "must be an http(s) URL", v);
+		field_fail(e, &np, d, "production-url", "must be an http(s) URL like "
+		    "https://shop.example, not", v);
 	if ((v = kv_get(d, "staging-url")) != NULL && !valid_url(v))
-		return field_fail(e, d, "staging-url", "must be an http(s) URL", v);
-	if ((v = kv_get(d, "window-start")) != NULL && utc_parse(v, &ws) != 0)
-		return field_fail(e, d, "window-start", "must be a UTC time", v);
-	if ((v = kv_get(d, "window-end")) != NULL && utc_parse(v, &we) != 0)
-		return field_fail(e, d, "window-end", "must be a UTC time", v);
+		field_fail(e, &np, d, "staging-url", "must be an http(s) URL like "
+		    "https://staging.shop.example, not", v);
+	if ((v = kv_get(d, "window-start")) != NULL)
+		utc_parse_human(v, &ws);
+	if ((v = kv_get(d, "window-end")) != NULL)
+		utc_parse_human(v, &we);
 	if (ws && we && we <= ws)
-		return field_fail(e, d, "window-end", "must be after window-start", NULL);
+		field_fail(e, &np, d, "window-end", "must be after window-start", NULL);
 	if ((v = kv_get(d, "timezone")) != NULL && !valid_tz(v))
-		return field_fail(e, d, "timezone", "must be a zone name like Europe/Berlin", v);
+		field_fail(e, &np, d, "timezone", "must be a zone name like Europe/Berlin, not", v);
 	for (i = 0; i < d->n; i++) {
 		char what[64];
+		bg_error se;
 
 		if (!in_list(d->items[i].key, free_text))
 			continue;
@@ -225,10 +307,21 @@ ticket_validate(const kv_doc *d, bg_error *e)
 			    d->items[i].key);
 		else
 			snprintf(what, sizeof(what), "field '%s'", d->items[i].key);
-		if ((r = scan_refuse(what, d->items[i].value, strlen(d->items[i].value), e)) != 0)
-			return r;
+		bg_error_clear(&se);
+		if (scan_refuse(what, d->items[i].value, strlen(d->items[i].value), &se) != 0) {
+			/* a secret outranks the form's other problems: it alone is reported */
+			if (e != NULL)
+				*e = se;
+			return BG_ERR_SECRET;
+		}
 	}
-	return 0;
+	return np > np0 ? BG_ERR_INVALID : 0;
+}
+
+int
+ticket_validate(const kv_doc *d, bg_error *e)
+{
+	return validate(d, e, 0, 0);
 }
 
 int
@@ -260,11 +353,23 @@ ticket_canonical(const kv_doc *d, buf *out)
 int
 ticket_parse(const char *text, size_t len, kv_doc *out, bg_error *e)
 {
-	int r;
+	int r, r2, np = 0;
 
-	if ((r = kv_parse(text, len, ticket_schema, out, e)) != 0)
+	r = kv_parse_partial(text, len, ticket_schema, out, e);
+	if (r != 0 && r != BG_ERR_INVALID && r != BG_ERR_TOOLARGE) {
+		kv_doc_release(out);
 		return r;
-	if ((r = ticket_validate(out, e)) != 0)
+	}
+	if (r != 0 && e != NULL) {
+		const char *p = e->msg;
+
+		for (np = 1; (p = strchr(p, '\n')) != NULL; p++)
+			np++;
+	}
+	/* the form's problems, with the key/value ones, all at once */
+	if ((r2 = ticket_normalise(out)) != 0 || (r2 = validate(out, e, np, 1)) != 0)
+		r = r2 == BG_ERR_SECRET || r == 0 ? r2 : r;
+	if (r != 0)
 		kv_doc_release(out);
 	return r;
 }
@@ -306,8 +411,34 @@ summary_of(const char *broken, char *out, size_t n)
 		memcpy(out + n - 4, "...", 4);
 }
 
+/* BG_ERR_EXISTS naming the open ticket with the same intake hash, if any. */
+static int
+open_duplicate(home *h, const char *hash, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = store_prepare(h->st, "SELECT id, created FROM tickets WHERE intake_hash = ? AND "
+	    "status = 'open' ORDER BY id LIMIT 1", &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, hash);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t other = sqlite3_column_int64(st, 0);
+		char when[UTC_STRLEN];
+
+		utc_format(sqlite3_column_int64(st, 1), when);
+		r = bg_fail(e, BG_ERR_EXISTS, "this intake is already open as T-%lld (opened %s); "
+		    "add to that ticket (breakglass ticket comment T-%lld ...), or open a second one "
+		    "with --duplicate", (long long)other, when, (long long)other);
+	} else if (rc != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot look up open tickets");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
-ticket_open(home *h, const kv_doc *d, int64_t *id, bg_error *e)
+ticket_open(home *h, const kv_doc *d, int duplicate, int64_t *id, bg_error *e)
 {
 	buf canon, detail;
 	json j;
@@ -324,7 +455,8 @@ ticket_open(home *h, const kv_doc *d, int64_t *id, bg_error *e)
 	summary_of(kv_get(d, "broken"), summary, sizeof(summary));
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = project_exists(h, kv_get(d, "project"), e)) != 0)
+	if ((r = project_exists(h, kv_get(d, "project"), e)) != 0 ||
+	    (!duplicate && (r = open_duplicate(h, hash, e)) != 0))
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO tickets (project, requester, summary, "
 	    "intake, intake_hash, status, created) VALUES (?, ?, ?, ?, ?, 'open', ?)",
@@ -454,7 +586,7 @@ ticket_set(home *h, int64_t id, const char *key, const char *value, bg_error *e)
 	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
 		goto abort;
 	if ((r = kv_set(&t->fields, ticket_schema, key, value, e)) != 0 ||
-	    (r = ticket_validate(&t->fields, e)) != 0)
+	    (r = ticket_normalise(&t->fields)) != 0 || (r = ticket_validate(&t->fields, e)) != 0)
 		goto abort;
 	if (kv_get(&t->fields, "broken") == NULL || kv_get(&t->fields, "system") == NULL ||
 	    kv_get(&t->fields, "started") == NULL) {

@@ -37,19 +37,35 @@ typedef struct ticket {
 int ticket_template(buf *out);
 
 /*
- * Validate d (strict types, enums, secrets).  Sets e to "field 'x': ..."
- * or "line N: ..." on failure.
+ * Validate d (strict types, secrets).  Sets e to every problem, one
+ * "line N: field 'x': ..." a line (a secret: that alone) on failure.
  */
 int ticket_validate(const kv_doc *d, bg_error *e);
+
+/*
+ * Write what people type in its one form, where that is unambiguous:
+ * times with a zone or offset in UTC ("2026-12-02 00:58 +01:00" ->
+ * "2026-12-01T23:58:00Z"), known deploy and rollback methods by their
+ * names ("GitHub Actions" -> "github-actions"); other methods are free
+ * text and stay as typed.  0 or BG_ERR_NOMEM.
+ */
+int ticket_normalise(kv_doc *d);
+
+/* The known rollback method v names ("Redeploy previous"), or NULL. */
+const char *ticket_rollback_method(const char *v);
 
 /* Canonical text of d, in schema order. */
 int ticket_canonical(const kv_doc *d, buf *out);
 
-/* Parse + validate intake text. */
+/* Parse, normalise and validate intake text: every problem at once. */
 int ticket_parse(const char *text, size_t len, kv_doc *out, bg_error *e);
 
-/* Store a new ticket (inside its own state change); *id set on success. */
-int ticket_open(home *h, const kv_doc *d, int64_t *id, bg_error *e);
+/*
+ * Store a new ticket (inside its own state change); *id set on success.
+ * An intake identical to an open ticket's is refused (BG_ERR_EXISTS,
+ * naming it) unless duplicate is set.
+ */
+int ticket_open(home *h, const kv_doc *d, int duplicate, int64_t *id, bg_error *e);
 
 int ticket_load(home *h, int64_t id, ticket **out, bg_error *e);
 void ticket_free(ticket *t);

@@ -28,18 +28,13 @@ workflow_evidence(home *h, int64_t tid, const char *kind, const char *method, co
     const char *location, const char *taken, const char *file, const char *sha256,
     bg_error *e)
 {
-	static const char *const rollback_methods[] = {
-		"restore-backup", "revert-commit", "redeploy-previous", "switch-theme",
-		"disable-plugin", "restore-image", "rollback-migration", "restore-dns-cdn",
-		"prepared-patch", "other", NULL
-	};
 	ticket *t = NULL;
 	sqlite3_stmt *st = NULL;
 	buf detail;
 	json j;
 	char computed[65] = "";
 	int64_t tk = 0;
-	int verified = 0, r, ok = 0;
+	int verified = 0, r;
 
 	buf_init(&detail, 4096);
 	if (strcmp(kind, "backup") != 0 && strcmp(kind, "rollback") != 0)
@@ -63,22 +58,23 @@ workflow_evidence(home *h, int64_t tid, const char *kind, const char *method, co
 	if (strcmp(kind, "backup") == 0) {
 		if (location == NULL || *location == '\0')
 			return bg_fail(e, BG_ERR_USAGE, "say where the backup is with --where");
-		if (taken == NULL || utc_parse(taken, &tk) != 0)
+		if (taken == NULL)
 			return bg_fail(e, BG_ERR_USAGE, "say when it was taken with --taken "
-			    "(UTC, 2026-11-21T02:00Z)");
+			    "(" UTC_HUMAN_EXAMPLE ")");
+		if (utc_parse_human(taken, &tk) != 0)
+			return bg_fail(e, BG_ERR_USAGE, "--taken '%.80s' is not a time with its zone; "
+			    "write it like " UTC_HUMAN_EXAMPLE, taken);
 		if (tk > utc_now() + h->clock_skew)
 			return bg_fail(e, BG_ERR_INVALID, "--taken is in the future");
 	} else {
-		if (method == NULL)
-			return bg_fail(e, BG_ERR_USAGE, "name the rollback --method");
-		for (int i = 0; rollback_methods[i]; i++)
-			if (strcmp(method, rollback_methods[i]) == 0)
-				ok = 1;
-		if (!ok)
-			return bg_fail(e, BG_ERR_INVALID, "rollback method must be one of "
-			    "restore-backup, revert-commit, redeploy-previous, switch-theme, "
-			    "disable-plugin, restore-image, rollback-migration, restore-dns-cdn, "
-			    "prepared-patch, other");
+		const char *known;
+
+		/* free text ("restore last night's snapshot"); the known ones by name */
+		if (method == NULL || method[strspn(method, " \t")] == '\0')
+			return bg_fail(e, BG_ERR_USAGE, "say how to roll back with --method (e.g. "
+			    "redeploy-previous, restore-backup, or in your words)");
+		if ((known = ticket_rollback_method(method)) != NULL)
+			method = known;
 	}
 	if (sha256 != NULL && !hash_is_hex64(sha256))
 		return bg_fail(e, BG_ERR_INVALID, "--sha256 must be 64 lowercase hex digits");

@@ -86,7 +86,7 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 		return -1;
 	}
 	if ((dfd = scope_open(&g->sc, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY, 1, &e)) < 0) {
-		snprintf(err, errlen, "%s", e.msg);
+		snprintf(err, errlen, "%.500s", e.msg);
 		goto out;
 	}
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {

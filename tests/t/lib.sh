@@ -89,9 +89,11 @@ approver-email: owner@shop.example
 EOT
 }
 
+# open_ticket: a new ticket each time, from the same intake (so explicitly
+# a duplicate of any still open)
 open_ticket() {
 	write_intake
-	bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+	bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1
 }
 
 # sign KEY FILE: the approver signs FILE with the real ssh-keygen.

@@ -16,11 +16,25 @@ bad() { # bad DESC EXPECTED_ERR_SUBSTRING: $T/bad.txt must be refused
 { cat "$T/intake.txt"; echo "colour: blue"; } >"$T/bad.txt"; bad "unknown key" "line 16: unknown key 'colour'"
 sed 's/^started:/startd:/' "$T/intake.txt" >"$T/bad.txt"; bad "a misspelt key" "unknown key 'startd'; did you mean 'started'?"
 { cat "$T/intake.txt"; echo "system: web2"; } >"$T/bad.txt"; bad "duplicate key" "line 16: duplicate key 'system'"
-sed 's/^deploy-method: ssh/deploy-method: carrier-pigeon/' "$T/intake.txt" >"$T/bad.txt"; bad "invalid enum" "deploy-method"
-sed 's/^rollback-method: .*/rollback-method: pray/' "$T/intake.txt" >"$T/bad.txt"; bad "invalid rollback enum" "rollback-method"
+# every problem of the form at once, each with its line and an example
+sed -e 's/^requester: .*/requester: me/' -e 's/^started: .*/started: 2026-12-02 00:58/' \
+	-e 's/^approver-email: .*/approver-email: olga at shop/' "$T/intake.txt" >"$T/bad.txt"
+echo "windw-end: 2026-12-02T06:00Z" >>"$T/bad.txt"
+expect 2 "a form with four problems refused" bg ticket open --from "$T/bad.txt"
+err_has "^breakglass: 4 problems:" "says how many"
+err_has "line 3: field 'requester': must be an email address like dev@agency.example, not 'me'" \
+	"the requester, with its line and an example"
+err_has "line 7: field 'started': has no zone; add Z for UTC or the offset, like 2026-11-21T02:10Z or 2026-11-21 03:10 +01:00, not '2026-12-02 00:58'" \
+	"a time without a zone, with an example"
+err_has "line 15: field 'approver-email'" "the approver's email"
+err_has "line 16: unknown key 'windw-end'; did you mean 'window-end'?" "the unknown key, with the one meant"
+grep -v '^requester' "$T/intake.txt" | sed 's/^started: .*/started: soon/' >"$T/bad.txt"
+expect 2 "a missing field and a bad one, together" bg ticket open --from "$T/bad.txt"
+err_has "missing required key 'requester'" "the missing field"
+err_has "field 'started': must be a time with its zone" "and the bad one"
 sed 's/^approver-email: .*/approver-email: olga at shop/' "$T/intake.txt" >"$T/bad.txt"; bad "invalid email" "approver-email"
 sed 's/^started: .*/started: yesterday/' "$T/intake.txt" >"$T/bad.txt"; bad "invalid time" "started"
-sed 's/^started: .*/started: 2026-11-21T02:10+01:00/' "$T/intake.txt" >"$T/bad.txt"; bad "non-UTC time" "UTC"
+sed 's/^started: .*/started: 2026-11-21T02:10/' "$T/intake.txt" >"$T/bad.txt"; bad "a time without a zone" "has no zone"
 { cat "$T/intake.txt"; printf 'reproduce: %05000d\n' 0; } >"$T/bad.txt"; bad "oversized field" "longer than 4096"
 { cat "$T/intake.txt"; printf 'reproduce: a\001b\n'; } >"$T/bad.txt"; bad "control character" "line 16, column"
 { cat "$T/intake.txt"; printf 'reproduce: caf\351\n'; } >"$T/bad.txt"; bad "invalid UTF-8" "invalid UTF-8"
@@ -53,7 +67,10 @@ file_lacks "Tr0ub4dor3" "$BREAKGLASS_HOME/store.db-wal" "secret not in the WAL"
 
 expect 0 "valid intake opens T-1" bg ticket open --from "$T/intake.txt"
 out_has "opened T-1" "reports the ticket id"
-expect_in 0 "intake from stdin opens T-2" "$T/intake.txt" bg ticket open --from -
+expect_in 1 "the same intake again is refused" "$T/intake.txt" bg ticket open --from -
+err_has "this intake is already open as T-1 (opened .*); add to that ticket (breakglass ticket comment T-1 ...), or open a second one with --duplicate" \
+	"naming the open ticket and the way to a second one"
+expect_in 0 "intake from stdin opens T-2 when asked explicitly" "$T/intake.txt" bg ticket open --from - --duplicate
 expect 0 "flags open T-3" bg ticket open --project shop --system web1 \
 	--requester dev@agency.example --broken "login loops" --started 2026-11-21T03:00Z
 expect 2 "flags: missing required" bg ticket open --project shop --system web1
@@ -85,4 +102,24 @@ expect 0 "show includes the comment" bg ticket show T-1
 out_has "looking at the logs now" "comment shown"
 expect 2 "unknown ticket" bg ticket show T-99
 err_has "no ticket 'T-99'" "names the missing ticket"
+
+# what people type, accepted where it is unambiguous and stored normalised
+sed -e 's/^deploy-method: .*/deploy-method: GitHub Actions/' \
+	-e "s/^rollback-method: .*/rollback-method: restore last night's snapshot/" \
+	-e 's/^started: .*/started: 2026-12-02 00:58 +01:00/' -e 's/^broken: .*/broken: checkout again/' \
+	"$T/intake.txt" >"$T/typed.txt"
+printf 'window-end: 2026-12-02T06:00+0100\n' >>"$T/typed.txt"
+expect 0 "methods in words and a time with an offset are accepted" bg ticket open --from "$T/typed.txt" --json
+tid=$(perl -MJSON::PP -e 'local $/; print decode_json(<STDIN>)->{ticket}' <"$T/out")
+expect 0 "show it" bg ticket show "$tid" --json
+perl -MJSON::PP -e 'local $/; my $f = decode_json(<STDIN>)->{fields};
+	exit(($f->{"deploy-method"} eq "github-actions" && $f->{"rollback-method"} eq "restore last night'"'"'s snapshot"
+	    && $f->{started} eq "2026-12-01T23:58:00Z" && $f->{"window-end"} eq "2026-12-02T05:00:00Z") ? 0 : 1)' <"$T/out" \
+	&& ok "stored: the known method by its name, free text as typed, times in UTC" \
+	|| not_ok "stored: the known method by its name, free text as typed, times in UTC"
+sed -e 's/^deploy-method: .*/deploy-method: Capistrano/' -e 's/^broken: .*/broken: cart empty/' "$T/intake.txt" >"$T/typed.txt"
+expect 0 "a deploy method not in the examples is a valid answer" bg ticket open --from "$T/typed.txt"
+expect 0 "ticket set takes a time with an offset" bg ticket set T-1 window-end "2026-12-03 10:00 -05:00"
+expect 0 "show" bg ticket show T-1 --json
+out_has '"window-end":"2026-12-03T15:00:00Z"' "stored in UTC"
 done_testing

@@ -33,6 +33,9 @@ expect 2 "checksum mismatch refused" bg evidence T-1 backup --what "db dump" --w
 	--taken 2026-11-21T01:00Z --file "$T/dump.sql" --sha256 0000000000000000000000000000000000000000000000000000000000000000
 err_has "checksum mismatch" "names the mismatch"
 expect 2 "backup needs --taken" bg evidence T-1 backup --what "db dump" --where /backups
+expect 2 "--taken that is not a time" bg evidence T-1 backup --what "db dump" --where /backups --taken "last night"
+err_has "--taken 'last night' is not a time with its zone; write it like 2026-11-21T02:10Z or 2026-11-21 03:10 +01:00" \
+	"says the value is not a time, with an example"
 expect 2 "future backup refused" bg evidence T-1 backup --what "db dump" --where /b --taken 2099-01-01T00:00Z
 expect 1 "secret in evidence refused" bg evidence T-1 backup --what "db dump" \
 	--where "s3://AKIAZ3MN7XQ2PLRT4WEB@bucket" --taken 2026-11-21T01:00Z
@@ -40,7 +43,12 @@ expect 0 "backup evidence with verified checksum" bg evidence T-1 backup --what 
 	--where /backups --taken 2026-11-21T01:00Z --file "$T/dump.sql" --sha256 "$sum"
 expect 1 "still refused without rollback evidence" bg grant activate G-2
 err_has "no rollback evidence" "names the rollback evidence"
-expect 2 "invalid rollback method" bg evidence T-1 rollback --method pray --what x
+expect 2 "an empty rollback method" bg evidence T-1 rollback --method " " --what x
+expect 0 "a rollback method in the requester's words" bg evidence T-1 rollback \
+	--method "restore last night's snapshot" --what "the hosting panel's nightly"
+expect 0 "a known method as people type it" bg evidence T-1 rollback --method "Redeploy Previous" --what "4.2.0"
+expect 0 "evidence list" bg evidence T-1 --json
+out_has '"method":"redeploy-previous"' "stored by its name"
 expect 0 "rollback evidence" bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0"
 
 # gate 3: write grants need an approved plan that lists them

@@ -37,6 +37,33 @@ parse_refuses(void **state)
 }
 
 static void
+parse_human(void **state)
+{
+	static const char *const bad[] = {
+		"", "2026-12-02 00:58", "2026-12-02T00:58", "last night", "2026-12-02 00:58 CET",
+		"2026-12-02 00:58 +1", "2026-12-02 00:58 +15:00", "2026-12-02 00:58 +01:60",
+		"2026-12-02 00:58  +01:00", "2026-12-02 00:58 +01:00 ", "1970-01-01T00:30+01:00",
+		"2026-02-30T00:00Z", NULL
+	};
+	int64_t t, want;
+
+	(void)state;
+	assert_int_equal(utc_parse("2026-12-01T23:58Z", &want), 0);
+	assert_int_equal(utc_parse_human("2026-12-02 00:58 +01:00", &t), 0);
+	assert_int_equal(t, want);
+	assert_int_equal(utc_parse_human("2026-12-02T00:58+0100", &t), 0);
+	assert_int_equal(t, want);
+	assert_int_equal(utc_parse_human("2026-12-01T23:58Z", &t), 0);
+	assert_int_equal(t, want);
+	assert_int_equal(utc_parse_human("2026-12-01 23:58 UTC", &t), 0);
+	assert_int_equal(t, want);
+	assert_int_equal(utc_parse_human("2026-12-01 18:58 -05:00", &t), 0);
+	assert_int_equal(t, want);
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(utc_parse_human(bad[i], &t), BG_ERR_INVALID);
+}
+
+static void
 durations(void **state)
 {
 	int64_t s;
@@ -82,6 +109,7 @@ main(void)
 		cmocka_unit_test(parse_and_format),
 		cmocka_unit_test(parse_refuses),
 		cmocka_unit_test(durations),
+		cmocka_unit_test(parse_human),
 		cmocka_unit_test(test_clock_needs_testing_flag),
 	};
 
