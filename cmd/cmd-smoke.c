@@ -7,9 +7,10 @@
 #include <stdio.h>
 
 static const char usage_text[] =
-	"usage: breakglass smoke T --result pass|fail --notes TEXT\n"
-	"       breakglass smoke T --result waived\n\n"
-	"Record what was checked after the change.  A ticket closes only with a\n"
+	"usage: breakglass smoke T --result pass|fail --notes TEXT [--json]\n"
+	"       breakglass smoke T --result waived [--json]\n\n"
+	"Record what was checked after the change.  Every result is kept (the\n"
+	"report shows them all); the newest counts.  A ticket closes only with a\n"
 	"passing result or a waiver signed by the approver(s):\n"
 	"  breakglass approve T --statement --for smoke-waiver --reason '...'\n";
 
@@ -43,6 +44,8 @@ cmd_smoke(int argc, char **argv)
 	bg_error_clear(&e);
 	if ((r = workflow_smoke(h, tid, cmd_opt(&a, 0), cmd_opt(&a, 1), &e)) != 0)
 		r = cmd_fail(r, &e);
+	else if (a.json)
+		printf("{\"ticket\":\"T-%lld\",\"smoke\":\"%s\"}\n", (long long)tid, cmd_opt(&a, 0));
 	else
 		printf("T-%lld: smoke test %s recorded\n", (long long)tid, cmd_opt(&a, 0));
 	home_close(h);

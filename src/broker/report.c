@@ -700,33 +700,68 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 {
 	sqlite3_stmt *st;
 	char b[UTC_STRLEN];
+	int n = 0, total = 0;
 
-	if (c->r || (c->r = store_prepare(c->h->st, "SELECT result, notes, recorded, actor FROM "
-	    "smoke WHERE ticket = ?", &st, e)) != 0)
+	/*
+	 * Every result, oldest first; the newest is the one that counts (JSON:
+	 * "smoke" is the newest, "smoke_results" all of them).
+	 */
+	if (c->r || (c->r = store_prepare(c->h->st, "SELECT result, notes, recorded, actor, "
+	    "count(*) OVER () FROM smoke_results WHERE ticket = ? ORDER BY id", &st, e)) != 0)
 		return;
 	store_bind_int(st, 1, t->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (c->as_json) {
+		json_key(&c->j, "smoke_results");
+		json_arr_begin(&c->j);
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		total = sqlite3_column_int(st, 4);
+		n++;
 		if (c->as_json) {
-			json_key(&c->j, "smoke");
 			json_obj_begin(&c->j);
 			json_kv_str(&c->j, "result", store_col_text(st, 0));
 			json_kv_str(&c->j, "notes", store_col_text(st, 1));
 			json_kv_time(&c->j, "recorded", sqlite3_column_int64(st, 2));
 			json_kv_str(&c->j, "actor", store_col_text(st, 3));
 			json_obj_end(&c->j);
-		} else {
-			md(c, "\n## Smoke test\n\n**%s**, recorded %s by ", store_col_text(st, 0),
-			    ts(sqlite3_column_int64(st, 2), b));
-			md_text(c, store_col_text(st, 3));
-			md(c, "\n\n");
-			md_block(c, store_col_text(st, 1));
+			continue;
 		}
-	} else if (c->as_json) {
-		json_key(&c->j, "smoke");
-		json_null(&c->j);
-	} else
-		md(c, "\n## Smoke test\n\nNot recorded.\n");
+		if (n == 1)
+			md(c, "\n## Smoke test\n\n");
+		if (total > 1)
+			md(c, "%d of %d%s: ", n, total, n == total ? " (the one that counts)" : "");
+		md(c, "**%s**, recorded %s by ", store_col_text(st, 0),
+		    ts(sqlite3_column_int64(st, 2), b));
+		md_text(c, store_col_text(st, 3));
+		md(c, "\n\n");
+		md_block(c, store_col_text(st, 1));
+		if (n < total)
+			md(c, "\n");
+	}
 	sqlite3_finalize(st);
+	if (c->as_json) {
+		json_arr_end(&c->j);
+		json_key(&c->j, "smoke");
+		if (n == 0)
+			json_null(&c->j);
+		else if ((c->r = store_prepare(c->h->st, "SELECT result, notes, recorded, actor FROM "
+		    "smoke_results WHERE ticket = ? ORDER BY id DESC LIMIT 1", &st, e)) != 0)
+			return;
+		else {
+			store_bind_int(st, 1, t->id);
+			json_obj_begin(&c->j);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				json_kv_str(&c->j, "result", store_col_text(st, 0));
+				json_kv_str(&c->j, "notes", store_col_text(st, 1));
+				json_kv_time(&c->j, "recorded", sqlite3_column_int64(st, 2));
+				json_kv_str(&c->j, "actor", store_col_text(st, 3));
+			}
+			json_obj_end(&c->j);
+			sqlite3_finalize(st);
+		}
+	} else if (n == 0) {
+		md(c, "\n## Smoke test\n\nNot recorded.\n");
+	}
 	if (c->r || (c->r = store_prepare(c->h->st, "SELECT item, state, note, actor, time FROM "
 	    "cleanup WHERE ticket = ?1 AND item = ?2", &st, e)) != 0)
 		return;

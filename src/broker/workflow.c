@@ -168,9 +168,9 @@ workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_e
 			goto abort;
 		}
 	}
-	if ((r = store_prepare(h->st, "INSERT INTO smoke (ticket, result, notes, recorded, actor, "
-	    "waiver) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(ticket) DO UPDATE SET "
-	    "result = ?2, notes = ?3, recorded = ?4, actor = ?5, waiver = ?6", &st, e)) != 0)
+	/* every result is kept; the newest one counts for closing */
+	if ((r = store_prepare(h->st, "INSERT INTO smoke_results (ticket, result, notes, recorded, "
+	    "actor, waiver) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, e)) != 0)
 		goto abort;
 	store_bind_int(st, 1, tid);
 	store_bind_text(st, 2, result);

@@ -142,6 +142,19 @@ static const char *const migrations[] = {
 	"  actor TEXT NOT NULL);\n"
 	"CREATE INDEX certs_grant ON certs(grant_id);\n"
 	"INSERT INTO meta(key, value) VALUES ('krl_version', '0');\n",
+	/* 2 -> 3: every smoke result kept (a second one replaced the first) */
+	"CREATE TABLE smoke_results (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  ticket INTEGER NOT NULL REFERENCES tickets(id),\n"
+	"  result TEXT NOT NULL CHECK (result IN ('pass','fail','waived')),\n"
+	"  notes TEXT NOT NULL,\n"
+	"  recorded INTEGER NOT NULL,\n"
+	"  actor TEXT NOT NULL,\n"
+	"  waiver INTEGER REFERENCES statements(id));\n"
+	"INSERT INTO smoke_results (ticket, result, notes, recorded, actor, waiver)\n"
+	"  SELECT ticket, result, notes, recorded, actor, waiver FROM smoke ORDER BY recorded;\n"
+	"DROP TABLE smoke;\n"
+	"CREATE INDEX smoke_results_ticket ON smoke_results(ticket);\n",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

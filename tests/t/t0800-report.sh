@@ -12,6 +12,7 @@ write_plan
 bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
 approve_as owner T-1 plan
 bg grant activate G-2 >/dev/null
+bg smoke T-1 --result fail --notes "order 1000 still 500" >/dev/null
 bg smoke T-1 --result pass --notes "order 1001 paid" >/dev/null
 expect 0 "report before closing" bg report T-1
 out_has "# Incident report: T-1" "title"
@@ -23,14 +24,19 @@ out_has "## What changed, where, how to roll it back" "changes and rollback sect
 out_has "redeploy release 4.2.0" "rollback path from the plan"
 out_has "| fix.diff | diff |" "artifact listed"
 out_has "## Smoke test" "smoke section"
+out_has "^1 of 2: \*\*fail\*\*" "the first smoke result is kept"
+out_has "order 1000 still 500" "with its notes"
+out_has "^2 of 2 (the one that counts): \*\*pass\*\*" "the second, the one that counts"
+out_has "order 1001 paid" "with its notes"
 out_has "## Timeline (from the verified audit log)" "timeline"
 out_has "| approval.record |" "timeline has the approval"
 out_has "- \[ \] grants-revoked" "cleanup shows open grants"
 expect 0 "report --json" bg report T-1 --json
 perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>);
 	exit(($j->{format} eq "breakglass-report-v1" && @{$j->{grants}} == 2 && $j->{plan}{artifacts}[0]{name} eq "fix.diff"
-	      && @{$j->{timeline}} > 5 && $j->{smoke}{result} eq "pass") ? 0 : 1)' <"$T/out" \
-	&& ok "JSON report has grants, plan, smoke, timeline" || not_ok "JSON report has grants, plan, smoke, timeline"
+	      && @{$j->{timeline}} > 5 && $j->{smoke}{result} eq "pass" && @{$j->{smoke_results}} == 2
+	      && $j->{smoke_results}[0]{result} eq "fail") ? 0 : 1)' <"$T/out" \
+	&& ok "JSON report has grants, plan, smoke (every result), timeline" || not_ok "JSON report has grants, plan, smoke (every result), timeline"
 bg revoke G-1 --reason done >/dev/null; bg revoke G-2 --reason done >/dev/null
 for i in secrets-rotated branch-merged staging-applied runbook-updated; do bg cleanup T-1 $i --done >/dev/null; done
 bg cleanup T-1 followup-ticket --done --note SHOP-1 >/dev/null
