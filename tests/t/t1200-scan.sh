@@ -187,4 +187,61 @@ printf '[broken]\ntitle = t\nprovider = p\npattern = (unclosed\nexample = x\nnot
 expect 2 "a rules file with a bad pattern is refused" bg scan --rules "$T/bad.rules" "$T/acme.txt"
 err_has "rule 'broken' (line 1)" "names the rule"
 
+# the config files of the common stacks, as agencies paste them: each one
+# found on both engines; the stacks' shipped samples are not
+W=$T/stacks
+mkdir -p "$W"
+cat >"$W/wp-config.php" <<'EOF'
+<?php
+define( 'DB_NAME', 'shop' );
+define( 'DB_USER', 'shop' );
+define( 'DB_PASSWORD', 'Xk9#mP2$vL8qR4wZ' );
+define('AUTH_KEY',         'n4/Ew|Z)K~`9G5mL|+0Bq0$R#E;}wT1f>q2u]8C3kJ@y#eP7');
+EOF
+cat >"$W/wp-config-sample.php" <<'EOF'
+<?php
+define( 'DB_PASSWORD', 'password_here' );
+define( 'AUTH_KEY',         'put your unique phrase here' );
+define( 'SECURE_AUTH_KEY',  'put your unique phrase here' );
+EOF
+cat >"$W/laravel.env" <<'EOF'
+APP_KEY=base64:9p3QkX2vHn6Lr8Tz1Yw4Bc7Dm0Fg5Jh2Ks6Nq9Rt3Uv0w=
+DB_PASSWORD="Xk9#mP2$vL8qR4wZ"
+EOF
+cat >"$W/settings.py" <<'EOF'
+SECRET_KEY = 'django-insecure-8#k!m2@x9z^v7(q$w3+e_r5t-y1u*i0o(p4a6s)d'
+EOF
+printf 'production:\n  adapter: mysql2\n  password: Xk9mP2vL8qR4wZ7n\n' >"$W/database.yml"
+printf 'RAILS_MASTER_KEY=0f5e3c1a9b7d2e4f6a8c0b1d3e5f7a9c\n' >"$W/rails.env"
+printf 'APP_SECRET=4f6a8c0b1d3e5f7a9c0f5e3c1a9b7d2e\n' >"$W/symfony.env"
+cat >"$W/env.php" <<'EOF'
+<?php
+return [
+    'crypt' => [
+        'key' => '6f1d2c3b4a5968778695a4b3c2d1e0f9'
+    ],
+    'db' => ['connection' => ['default' => [
+        'password' => 'T7vQ2mX9kR4wZ8pL',
+    ]]],
+];
+EOF
+cat >"$W/settings.php" <<'EOF'
+<?php
+$settings['hash_salt'] = 'Qk7rT2yP9wX4mN6vB3cZ8sD1fG5hJ0lK-aE_uI';
+EOF
+printf 'SHOPIFY_API_SECRET=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\n' >"$W/shopify.env"
+printf '{\n  "db": { "host": "db1", "password": "Xk9mP2vL8qR4wZ7n" }\n}\n' >"$W/production.json"
+printf 'AGE-SECRET-KEY-15MX35XGLQ60QM52GYEUGPL8VY8R7SE8H6ALHGQE9GJ58U7UDP9QY75KL4F\n' >"$W/key.txt"
+for engine in vectorscan pcre2; do
+	expect 1 "stacks ($engine): findings" bg scan --engine "$engine" "$W"
+	for f in wp-config.php:4 wp-config.php:5 laravel.env:1 laravel.env:2 settings.py:1 \
+	    database.yml:3 rails.env:1 symfony.env:1 env.php:4 env.php:7 settings.php:2 shopify.env:1 \
+	    production.json:2 key.txt:1; do
+		if grep -q "$W/$f:" "$T/out"; then ok "stacks ($engine): $f found"
+		else not_ok "stacks ($engine): $f found"; fi
+	done
+	if grep -q "wp-config-sample" "$T/out"; then not_ok "stacks ($engine): the WordPress sample's placeholders pass"
+	else ok "stacks ($engine): the WordPress sample's placeholders pass"; fi
+done
+
 done_testing

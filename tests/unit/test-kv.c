@@ -56,6 +56,17 @@ refuses_with_line(void **state)
 	assert_int_equal(kv_parse("name: a\0b\n", 10, schema, &d, &e), BG_ERR_INVALID);
 	assert_int_equal(parse("Name: x\n", &d, &e), BG_ERR_INVALID);
 	assert_int_equal(parse("name x\n", &d, &e), BG_ERR_INVALID);
+	/* every problem at once, one a line; continuations of a bad line skipped */
+	assert_int_equal(parse("bogus: 1\n  more\nname: x\nname: y\nnoet: z\n", &d, &e),
+	    BG_ERR_INVALID);
+	assert_string_equal(e.msg, "line 1: unknown key 'bogus'\nline 4: duplicate key 'name'\n"
+	    "line 5: unknown key 'noet'; did you mean 'note'?");
+	assert_int_equal(d.n, 0);
+	/* the partial parse keeps what was well-formed */
+	assert_int_equal(kv_parse_partial("name: x\nbogus: 1\n", 17, schema, &d, &e),
+	    BG_ERR_INVALID);
+	assert_string_equal(kv_get(&d, "name"), "x");
+	kv_doc_release(&d);
 	assert_int_equal(parse("  orphan\nname: x\n", &d, &e), BG_ERR_INVALID);
 }
 
@@ -84,11 +95,21 @@ intake_validation(void **state)
 	assert_int_equal(ticket_parse(text, strlen(text), &d, &e), BG_ERR_INVALID);
 	assert_non_null(strstr(e.msg, "staging-url"));
 
+	/* a deploy method is free text; known ones are stored by name */
 	snprintf(text, sizeof(text), "%s", good_intake);
-	memcpy(strstr(text, "ssh\n"), "scp\n", 4);
+	memcpy(strstr(text, "ssh\n"), "SSH\n", 4);
+	assert_int_equal(ticket_parse(text, strlen(text), &d, &e), 0);
+	assert_string_equal(kv_get(&d, "deploy-method"), "ssh");
+	kv_doc_release(&d);
+
+	/* a time without a zone, and every problem at once, each with its line */
+	snprintf(text, sizeof(text), "%s", good_intake);
+	memcpy(strstr(text, "T02:10Z"), " 02:10 ", 7);
+	memcpy(strstr(text, "dev@agency"), "dev agency", 10);
 	assert_int_equal(ticket_parse(text, strlen(text), &d, &e), BG_ERR_INVALID);
-	assert_non_null(strstr(e.msg, "deploy-method"));
-	assert_non_null(strstr(e.msg, "line 6"));
+	assert_non_null(strstr(e.msg, "line 5: field 'started': has no zone"));
+	assert_non_null(strstr(e.msg, "line 3: field 'requester'"));
+	assert_non_null(strchr(e.msg, '\n'));
 
 	snprintf(text, sizeof(text), "%s", good_intake);
 	memcpy(strstr(text, "owner@shop"), "owner shop", 10);
