@@ -92,6 +92,23 @@ add_host_log(home *h, const char *v, bg_error *e)
 	return 0;
 }
 
+/* Read and parse the config at path into d; errors name the file. */
+static int
+read_config(const char *path, buf *text, kv_doc *d, bg_error *e)
+{
+	int r;
+
+	if ((r = fileio_read(path, 64 * 1024, text, e)) != 0)
+		return r;
+	if ((r = kv_parse(buf_cstr(text), text->len, config_schema, d, e)) != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "config '%.200s': %.1700s", path, e ? e->msg : "");
+		return bg_fail(e, BG_ERR_CORRUPT, "%s", msg);
+	}
+	return 0;
+}
+
 int
 home_config_host_log(const char *dir, buf *out, bg_error *e)
 {
@@ -109,15 +126,8 @@ home_config_host_log(const char *dir, buf *out, bg_error *e)
 		goto out;
 	if (stat(path.data, &sb) != 0 && errno == ENOENT)
 		goto out; /* no home here: nothing configured */
-	if ((r = fileio_read(path.data, 64 * 1024, &text, e)) != 0)
+	if ((r = read_config(path.data, &text, &d, e)) != 0)
 		goto out;
-	if ((r = kv_parse(buf_cstr(&text), text.len, config_schema, &d, e)) != 0) {
-		char msg[sizeof(e->msg)];
-
-		snprintf(msg, sizeof(msg), "config '%.200s': %.280s", path.data, e ? e->msg : "");
-		r = bg_fail(e, BG_ERR_CORRUPT, "%s", msg);
-		goto out;
-	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -340,15 +350,8 @@ load_config(home *h, bg_error *e)
 	h->approval_ttl = 8 * 3600;
 	h->clock_skew = 120;
 	if ((r = home_path(h, "config", &path)) != 0 ||
-	    (r = fileio_read(path.data, 64 * 1024, &text, e)) != 0)
+	    (r = read_config(path.data, &text, &d, e)) != 0)
 		goto out;
-	if ((r = kv_parse(buf_cstr(&text), text.len, config_schema, &d, e)) != 0) {
-		char msg[sizeof(e->msg)];
-
-		snprintf(msg, sizeof(msg), "config '%.200s': %.280s", path.data, e ? e->msg : "");
-		r = bg_fail(e, BG_ERR_CORRUPT, "%s", msg);
-		goto out;
-	}
 	if ((v = kv_get(&d, "approval-ttl")) != NULL &&
 	    utc_parse_duration(v, &h->approval_ttl) != 0)
 		r = bg_fail(e, BG_ERR_CORRUPT, "config: invalid approval-ttl '%s'", v);
