@@ -286,6 +286,9 @@ cmd_freeze(int argc, char **argv)
 		home_close(h);
 		return r;
 	}
-	return cmd_failf(EXIT_USAGE, "freeze: unknown subcommand '%.32s' (status, publish, check, "
-	    "serve)", a.pos[0]);
+	{
+		static const char *const subs[] = { "status", "publish", "check", "serve", NULL };
+
+		return cmd_unknown_sub("freeze", a.pos[0], subs);
+	}
 }
