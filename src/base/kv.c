@@ -136,7 +136,7 @@ parse(const char *text, size_t len, const kv_key *schema, kv_doc *out, bg_error 
 		const char *ln = text + off, *nl = memchr(ln, '\n', len - off);
 		size_t n = nl ? (size_t)(nl - ln) : len - off;
 		const char *colon, *v;
-		const kv_key *k;
+		const kv_key *k, *prev;
 		size_t vlen, klen, i;
 
 		off += n + (nl != NULL);
@@ -172,6 +172,7 @@ parse(const char *text, size_t len, const kv_key *schema, kv_doc *out, bg_error 
 			goto check_len;
 		}
 		skip_cont = 1;
+		prev = last;
 		last = NULL;
 		colon = memchr(ln, ':', n);
 		if (colon == NULL) {
@@ -201,7 +202,8 @@ parse(const char *text, size_t len, const kv_key *schema, kv_doc *out, bg_error 
 				    line, (int)(klen > 64 ? 64 : klen), ln);
 			continue;
 		}
-		if (!(k->flags & KV_MULTI) && count_key(out, k->name) > 0) {
+		if (!(k->flags & KV_MULTI) && (count_key(out, k->name) > 0 ||
+		    (prev == k && last_empty))) {
 			r = problem(e, &np, BG_ERR_INVALID, "line %zu: duplicate key '%s'", line,
 			    k->name);
 			continue;

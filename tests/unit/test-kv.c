@@ -45,6 +45,8 @@ refuses_with_line(void **state)
 	assert_int_equal(d.n, 0);
 	assert_int_equal(parse("name: x\nname: y\n", &d, &e), BG_ERR_INVALID);
 	assert_non_null(strstr(e.msg, "duplicate key 'name'"));
+	assert_int_equal(parse("name:\nname: y\n", &d, &e), BG_ERR_INVALID);
+	assert_non_null(strstr(e.msg, "line 2: duplicate key 'name'"));
 	assert_int_equal(parse("name: x\ntag: 1\n  more\n", &d, &e), BG_ERR_INVALID);
 	assert_non_null(strstr(e.msg, "single line"));
 	assert_int_equal(parse("note: x\n", &d, &e), BG_ERR_INVALID);
