@@ -60,6 +60,12 @@ printf 'summary: x\ndiagnosis: y\nchange: z\nrollback: r\nimpact: i\n' >"$T/plan
 printf 'DB_PASSWORD=Sup3rS3cret!\n' >"$T/secret.sql"
 expect 1 "artifact with a secret refused" bg plan T-1 --from "$T/plan-secret.txt" --sql "$T/secret.sql"
 expect 2 "plan missing rollback refused" sh -c "grep -v rollback '$T/plan.txt' > '$T/p2.txt'; '$BREAKGLASS' plan T-1 --from '$T/p2.txt'"
+grep -v -e '^rollback' -e '^impact' "$T/plan.txt" | sed 's/^summary:/sumary:/' >"$T/p3.txt"
+expect 2 "a plan with four problems refused" bg plan T-1 --from "$T/p3.txt"
+err_has "4 problems:" "all four at once"
+err_has "line 1: unknown key 'sumary'; did you mean 'summary'?" "the misspelt key, with the one meant"
+err_has "missing required key 'rollback'" "the missing rollback"
+err_has "missing required key 'impact'" "the missing impact"
 expect 0 "plan submitted" bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff"
 expect 1 "still refused: plan not approved" bg grant activate G-2
 approve_as owner T-1 plan
