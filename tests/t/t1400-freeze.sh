@@ -126,11 +126,11 @@ fi
 sed -i 's/^approval-ttl:.*/approval-ttl: 1h/' "$BREAKGLASS_HOME/config"
 write_intake
 sed -i 's/^system: web1/system: db1/' "$T/intake.txt"
-bg ticket open --from "$T/intake.txt" --force >/dev/null 2>&1 || bg ticket open --from "$T/intake.txt" >/dev/null
+bg ticket open --from "$T/intake.txt" >/dev/null
 approve_as owner T-2 confirm || exit 1
 bg grant request T-2 --kind ssh --system db1 --account hotfix --read /var/log/mysql --reason x >/dev/null
 bg grant activate G-2 >/dev/null
-bg ticket open --from "$T/intake.txt" --force >/dev/null 2>&1 || bg ticket open --from "$T/intake.txt" >/dev/null
+bg ticket open --from "$T/intake.txt" --duplicate >/dev/null # the same intake, a second ticket
 approve_as owner T-3 confirm || exit 1
 later=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
 expect 1 "two hours on, the ticket with access still freezes" \
