@@ -77,7 +77,12 @@ cmd_approver(int argc, char **argv)
 			r = cmd_fail(r, &e);
 			goto out;
 		}
-		buf_printf(&out, "approver '%s' registered for project '%s'\n", cmd_opt(&a, 1), proj);
+		if (a.json)
+			r = cmd_json_done("project", proj, "approver", cmd_opt(&a, 1), "state",
+			    "registered", NULL);
+		else
+			buf_printf(&out, "approver '%s' registered for project '%s'\n", cmd_opt(&a, 1),
+			    proj);
 	} else if (strcmp(sub, "import") == 0) {
 		int added;
 
@@ -99,7 +104,13 @@ cmd_approver(int argc, char **argv)
 			r = cmd_fail(r, &e);
 			goto out;
 		}
-		buf_printf(&out, "%d approver(s) registered for project '%s'\n", added, proj);
+		if (a.json) {
+			char n[16];
+
+			snprintf(n, sizeof(n), "%d", added);
+			r = cmd_json_done("project", proj, "registered", n, NULL);
+		} else
+			buf_printf(&out, "%d approver(s) registered for project '%s'\n", added, proj);
 	} else if (strcmp(sub, "remove") == 0) {
 		if (cmd_opt(&a, 1) == NULL) {
 			r = cmd_failf(EXIT_USAGE, "approver remove: --principal is required");
@@ -111,7 +122,12 @@ cmd_approver(int argc, char **argv)
 			r = cmd_fail(r, &e);
 			goto out;
 		}
-		buf_printf(&out, "approver '%s' removed from project '%s'\n", cmd_opt(&a, 1), proj);
+		if (a.json)
+			r = cmd_json_done("project", proj, "approver", cmd_opt(&a, 1), "state", "removed",
+			    NULL);
+		else
+			buf_printf(&out, "approver '%s' removed from project '%s'\n", cmd_opt(&a, 1),
+			    proj);
 	} else if (strcmp(sub, "list") == 0) {
 		if ((r = cmd_open_home(&a, &h)) != 0)
 			goto out;

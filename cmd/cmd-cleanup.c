@@ -34,6 +34,7 @@ cmd_cleanup(int argc, char **argv)
 	home *h = NULL;
 	bg_error e;
 	int64_t tid;
+	char tname[32];
 	int r;
 
 	if ((r = cmd_parse("cleanup", argc, argv, defs, &a)) != 0)
@@ -44,6 +45,7 @@ cmd_cleanup(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "cleanup: expected T [ITEM --done|--na]");
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
+	snprintf(tname, sizeof(tname), "T-%lld", (long long)tid);
 	if (a.npos == 2 && a.val[0].set == a.val[1].set)
 		return cmd_failf(EXIT_USAGE, "cleanup: give --done or --na");
 	if ((r = cmd_open_home(&a, &h)) != 0)
@@ -54,6 +56,9 @@ cmd_cleanup(int argc, char **argv)
 
 		if ((r = workflow_cleanup(h, tid, a.pos[1], a.val[0].set ? "done" : "na", note, &e)) != 0)
 			r = cmd_fail(r, &e);
+		else if (a.json)
+			r = cmd_json_done("ticket", tname, "item", a.pos[1], "state",
+			    a.val[0].set ? "done" : "na", NULL);
 		else
 			printf("T-%lld: %s marked %s\n", (long long)tid, a.pos[1],
 			    a.val[0].set ? "done" : "not applicable");

@@ -39,6 +39,7 @@ cmd_evidence(int argc, char **argv)
 	home *h = NULL;
 	bg_error e;
 	int64_t tid;
+	char tname[32];
 	int r;
 
 	if ((r = cmd_parse("evidence", argc, argv, defs, &a)) != 0)
@@ -49,6 +50,7 @@ cmd_evidence(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "evidence: expected T [backup|rollback]");
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
+	snprintf(tname, sizeof(tname), "T-%lld", (long long)tid);
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	bg_error_clear(&e);
@@ -99,6 +101,8 @@ cmd_evidence(int argc, char **argv)
 	} else if ((r = workflow_evidence(h, tid, a.pos[1], cmd_opt(&a, 5), cmd_opt(&a, 0),
 	    cmd_opt(&a, 1), cmd_opt(&a, 2), cmd_opt(&a, 3), cmd_opt(&a, 4), &e)) != 0) {
 		r = cmd_fail(r, &e);
+	} else if (a.json) {
+		r = cmd_json_done("ticket", tname, "evidence", a.pos[1], "state", "recorded", NULL);
 	} else {
 		printf("T-%lld: %s evidence recorded\n", (long long)tid, a.pos[1]);
 	}

@@ -256,7 +256,12 @@ revoke(cmd_args *a, const char *gs)
 	bg_error_clear(&e);
 	if ((r = grant_revoke(h, gid, cmd_opt(a, field_index("reason")), cmd_opt(a, O_CONFIRM), &e)) != 0)
 		r = cmd_fail(r, &e);
-	else
+	else if (a->json) {
+		char g[32];
+
+		snprintf(g, sizeof(g), "G-%lld", (long long)gid);
+		r = cmd_json_done("grant", g, "state", "revoked", NULL);
+	} else
 		printf("G-%lld revoked\n", (long long)gid);
 	home_close(h);
 	return r;
@@ -312,7 +317,18 @@ cmd_grant(int argc, char **argv)
 		}
 		if ((r = grant_cert(h, id, buf_cstr(&key), &cert, &serial, &e)) != 0)
 			r = cmd_fail(r, &e);
-		else if (cmd_opt(&a, O_OUT) != NULL) {
+		else if (a.json) {
+			char g[32], sn[32];
+
+			snprintf(g, sizeof(g), "G-%lld", (long long)id);
+			snprintf(sn, sizeof(sn), "%llu", (unsigned long long)serial);
+			if (cmd_opt(&a, O_OUT) != NULL && (r = fileio_write_atomic(cmd_opt(&a, O_OUT),
+			    cert.data, cert.len, 0644, 0, &e)) != 0)
+				r = cmd_fail(r, &e);
+			else
+				r = cmd_json_done("grant", g, "serial", sn, "certificate", buf_cstr(&cert),
+				    "written_to", cmd_opt(&a, O_OUT), NULL);
+		} else if (cmd_opt(&a, O_OUT) != NULL) {
 			if ((r = fileio_write_atomic(cmd_opt(&a, O_OUT), cert.data, cert.len, 0644, 0,
 			    &e)) != 0)
 				r = cmd_fail(r, &e);
@@ -342,6 +358,11 @@ cmd_grant(int argc, char **argv)
 		} else if ((r = grant_sudoers_text(g, kv_get(&g->fields, "account"), &out)) != 0) {
 			r = r == BG_ERR_NOTFOUND ? cmd_failf(EXIT_USAGE, "grant 'G-%lld' has no "
 			    "privileged commands", (long long)id) : cmd_fail(r, NULL);
+		} else if (a.json) {
+			char gn[32];
+
+			snprintf(gn, sizeof(gn), "G-%lld", (long long)id);
+			r = cmd_json_done("grant", gn, "sudoers", buf_cstr(&out), NULL);
 		} else
 			r = cmd_write_out(&out);
 		buf_release(&out);

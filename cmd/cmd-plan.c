@@ -134,6 +134,8 @@ cmd_plan(int argc, char **argv)
 	if (a.npos == 1 && strcmp(a.pos[0], "template") == 0) {
 		buf out;
 
+		if (a.json)
+			return cmd_no_json("plan template", "it prints the form to fill in");
 		buf_init(&out, 8192);
 		plan_template(&out);
 		r = cmd_write_out(&out);
@@ -148,6 +150,9 @@ cmd_plan(int argc, char **argv)
 		return r;
 	}
 	if (a.npos == 3 && strcmp(a.pos[0], "artifact") == 0) {
+		if (a.json)
+			return cmd_no_json("plan artifact", "it prints the artifact's exact bytes; "
+			    "'plan show T --json' lists them");
 		if ((r = cmd_ticket_id(a.pos[1], &tid)) != 0 || (r = cmd_open_home(&a, &h)) != 0)
 			return r;
 		r = artifact(h, tid, a.pos[2], cmd_opt(&a, O_OUT));

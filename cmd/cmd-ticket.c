@@ -314,6 +314,7 @@ cmd_ticket(int argc, char **argv)
 	bg_error e;
 	const char *sub;
 	int64_t id = 0;
+	char tname[32];
 	int r;
 
 	build_defs();
@@ -328,6 +329,10 @@ cmd_ticket(int argc, char **argv)
 	buf_init(&out, 16u * 1024 * 1024);
 	bg_error_clear(&e);
 	if (strcmp(sub, "template") == 0) {
+		if (a.json) {
+			r = cmd_no_json("ticket template", "it prints the form to fill in");
+			goto out;
+		}
 		ticket_template(&out);
 		r = cmd_write_out(&out);
 		goto out;
@@ -353,6 +358,7 @@ cmd_ticket(int argc, char **argv)
 	}
 	if ((r = cmd_ticket_id(a.npos > 1 ? a.pos[1] : NULL, &id)) != 0)
 		goto out;
+	snprintf(tname, sizeof(tname), "T-%lld", (long long)id);
 	if ((strcmp(sub, "set") == 0) != (a.npos == 4) ||
 	    (strcmp(sub, "set") != 0 && a.npos != 2)) {
 		r = cmd_failf(EXIT_USAGE, "ticket %s: wrong number of arguments (see --help)", sub);
@@ -369,6 +375,8 @@ cmd_ticket(int argc, char **argv)
 	} else if (strcmp(sub, "set") == 0) {
 		if ((r = ticket_set(h, id, a.pos[2], a.pos[3], &e)) != 0)
 			r = cmd_fail(r, &e);
+		else if (a.json)
+			r = cmd_json_done("ticket", tname, "updated", a.pos[2], NULL);
 		else
 			printf("T-%lld: %s updated\n", (long long)id, a.pos[2]);
 	} else if (strcmp(sub, "comment") == 0) {
@@ -385,6 +393,8 @@ cmd_ticket(int argc, char **argv)
 			r = cmd_failf(EXIT_USAGE, "ticket comment: input contains a NUL byte");
 		if (r == 0 && (r = ticket_comment(h, id, buf_cstr(&in), &e)) != 0)
 			r = cmd_fail(r, &e);
+		else if (r == 0 && a.json)
+			r = cmd_json_done("ticket", tname, "comment", "added", NULL);
 		else if (r == 0)
 			printf("T-%lld: comment added\n", (long long)id);
 		buf_release(&in);
@@ -392,15 +402,26 @@ cmd_ticket(int argc, char **argv)
 		if ((r = workflow_close(h, id, &e)) != 0)
 			r = cmd_fail(r, &e);
 		else {
-			printf("T-%lld closed; report: %s/reports/T-%lld.md\n", (long long)id, h->dir,
-			    (long long)id);
+			buf rp;
+
+			buf_init(&rp, 4096);
+			buf_printf(&rp, "%s/reports/T-%lld.md", h->dir, (long long)id);
+			if (a.json)
+				cmd_json_done("ticket", tname, "status", "closed", "report", buf_cstr(&rp),
+				    NULL);
+			else
+				printf("T-%lld closed; report: %s\n", (long long)id, buf_cstr(&rp));
+			buf_release(&rp);
 			r = cmd_freeze_publish(h); /* the freeze ends with the emergency */
 		}
 	} else {
 		if ((r = workflow_withdraw(h, id, cmd_opt(&a, O_REASON), &e)) != 0)
 			r = cmd_fail(r, &e);
 		else {
-			printf("T-%lld withdrawn\n", (long long)id);
+			if (a.json)
+				cmd_json_done("ticket", tname, "status", "withdrawn", NULL);
+			else
+				printf("T-%lld withdrawn\n", (long long)id);
 			r = cmd_freeze_publish(h);
 		}
 	}

@@ -81,6 +81,14 @@ int cmd_failf(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * code after printing why (naming the config).
  */
 int cmd_host_log_dir(const cmd_args *a, const char *given, buf *out);
+/*
+ * What an action did, as one JSON object on stdout for --json: the
+ * arguments are key, value pairs of strings, ending with NULL.  0 or an
+ * exit code.
+ */
+int cmd_json_done(const char *key, ...);
+/* "CMD: --json is not supported (WHY)": EXIT_USAGE. */
+int cmd_no_json(const char *cmd, const char *why);
 int cmd_unknown_sub(const char *cmd, const char *sub, const char *const *subs);
 /* Exit code for an error code. */
 int cmd_exit_code(int r);

@@ -376,6 +376,36 @@ cmd_host_log_dir(const cmd_args *a, const char *given, buf *out)
 }
 
 int
+cmd_json_done(const char *key, ...)
+{
+	va_list ap;
+	buf o;
+	json j;
+	const char *k;
+	int r;
+
+	buf_init(&o, 1024 * 1024);
+	json_init(&j, &o);
+	json_obj_begin(&j);
+	va_start(ap, key);
+	for (k = key; k != NULL; k = va_arg(ap, const char *))
+		json_kv_str(&j, k, va_arg(ap, const char *));
+	va_end(ap);
+	json_obj_end(&j);
+	buf_putc(&o, '\n');
+	r = json_error(&j) != 0 ? cmd_failf(EXIT_SYSTEM, "too much to show as JSON") :
+	    cmd_write_out(&o);
+	buf_release(&o);
+	return r;
+}
+
+int
+cmd_no_json(const char *cmd, const char *why)
+{
+	return cmd_failf(EXIT_USAGE, "%s: --json is not supported (%s)", cmd, why);
+}
+
+int
 cmd_unknown_sub(const char *cmd, const char *sub, const char *const *subs)
 {
 	const char *near = text_suggest(sub, strlen(sub), subs, sizeof(*subs));

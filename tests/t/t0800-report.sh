@@ -7,7 +7,8 @@ ticket_with_grants
 bg grant activate G-1 >/dev/null
 echo dump >"$T/dump"
 bg evidence T-1 backup --what "db dump" --where "/backups/shop" --taken 2026-11-21T01:00Z --file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+expect 0 "evidence --json" bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" --json
+out_has '^{"ticket":"T-1","evidence":"rollback","state":"recorded"}$' "says what was recorded, as JSON"
 write_plan
 bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
 approve_as owner T-1 plan
@@ -37,10 +38,16 @@ perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>);
 	      && @{$j->{timeline}} > 5 && $j->{smoke}{result} eq "pass" && @{$j->{smoke_results}} == 2
 	      && $j->{smoke_results}[0]{result} eq "fail") ? 0 : 1)' <"$T/out" \
 	&& ok "JSON report has grants, plan, smoke (every result), timeline" || not_ok "JSON report has grants, plan, smoke (every result), timeline"
-bg revoke G-1 --reason done >/dev/null; bg revoke G-2 --reason done >/dev/null
+bg revoke G-1 --reason done >/dev/null
+expect 0 "revoke --json" bg revoke G-2 --reason done --json
+out_has '^{"grant":"G-2","state":"revoked"}$' "revocation as JSON"
 for i in secrets-rotated branch-merged staging-applied runbook-updated; do bg cleanup T-1 $i --done >/dev/null; done
-bg cleanup T-1 followup-ticket --done --note SHOP-1 >/dev/null
-expect 0 "close" bg ticket close T-1
+expect 0 "cleanup item --json" bg cleanup T-1 followup-ticket --done --note SHOP-1 --json
+out_has '^{"ticket":"T-1","item":"followup-ticket","state":"done"}$' "cleanup as JSON"
+expect 2 "ticket template refuses --json" bg ticket template --json
+err_has "ticket template: --json is not supported" "says so instead of ignoring it"
+expect 0 "close --json" bg ticket close T-1 --json
+out_has '^{"ticket":"T-1","status":"closed","report":".*/reports/T-1.md"}$' "close as JSON, naming the report"
 R=$BREAKGLASS_HOME/reports/T-1.md
 grep -q "Status:\*\* closed" "$R" && ok "stored report says closed" || not_ok "stored report says closed"
 sum=$(sha256sum "$R" | cut -d' ' -f1)
