@@ -1134,6 +1134,9 @@ cmd_runbook(int argc, char **argv)
 		return do_import(&a);
 	if (strcmp(a.pos[0], "rollback") == 0)
 		return do_rollback(&a);
-	return cmd_failf(EXIT_USAGE, "runbook: unknown subcommand '%s' (export, run, import, "
-	    "rollback)", a.pos[0]);
+	{
+		static const char *const subs[] = { "export", "run", "import", "rollback", NULL };
+
+		return cmd_unknown_sub("runbook", a.pos[0], subs);
+	}
 }

@@ -198,7 +198,7 @@ expect 0 "runbook rollback" bg runbook rollback "$T/bundle" --config "$C/etc/run
 cmp -s "$C/srv/app/Payment.php" "$T/Payment.orig" && ok "rollback restored the file" || not_ok "rollback restored the file"
 
 # --- a failing step stops the rest; a changed pre-image is refused --------------
-bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
 approve_as owner T-2 confirm && approve_as second T-2 confirm || exit 1
 cat >"$T/fail.cmds" <<EOF
 /bin/echo first
@@ -216,7 +216,7 @@ grep -q '^record: [0-9]* [0-9a-f]* end 0 failed ' "$T/bundle2" && ok "the bundle
 expect 0 "the failed run's bundle imports" bg runbook import T-2 "$T/bundle2"
 out_has "step 1: failed" "with the failed step"
 
-bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
 approve_as owner T-3 confirm && approve_as second T-3 confirm || exit 1
 bg plan T-3 --from "$T/plan2.txt" --diff "$T/fix.diff" >/dev/null || exit 1
 approve_as owner T-3 plan && approve_as second T-3 plan || exit 1
@@ -227,7 +227,7 @@ out_has "has changed since the plan was made" "names the pre-image mismatch"
 grep -q "?? 'EUR'" "$C/srv/app/Payment.php" && not_ok "nothing was written" || ok "nothing was written"
 
 # --- SQL is operator-reported; the operator is asked before each step -------------
-bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
 approve_as owner T-4 confirm && approve_as second T-4 confirm || exit 1
 printf "UPDATE orders SET currency = 'EUR' WHERE currency IS NULL;\n" >"$T/fix.sql"
 printf '/bin/echo second step ran\n' >"$T/after.cmds"
@@ -247,7 +247,7 @@ grep -q 'mnw8Q~SR5u1jN7' "$T/bundle4" && not_ok "a secret in an attachment is re
 expect 0 "its bundle imports" bg runbook import T-4 "$T/bundle4"
 out_has "step 2: reported" "the SQL step: operator-reported"
 
-bg ticket open --from "$T/intake.txt" >/dev/null || exit 1
+bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
 approve_as owner T-5 confirm && approve_as second T-5 confirm || exit 1
 bg plan T-5 --from "$T/plan2.txt" --commands "$T/after.cmds" >/dev/null || exit 1
 approve_as owner T-5 plan && approve_as second T-5 plan || exit 1
