@@ -94,7 +94,8 @@ if command -v dpkg-deb >/dev/null && command -v apt-get >/dev/null; then
 	dpkg-deb -b "$T/deb" "$T/dummy.deb" >/dev/null 2>&1
 	sed -e "s|/usr/local/bin/breakglass|$BREAKGLASS|; s|/etc/breakglass/freeze.state|$PUB|; s|SYSTEM|web1|" \
 		"$ROOT/contrib/freeze/99breakglass-freeze" >"$T/apt-hook.conf"
-	aptget() { apt-get -c "$T/apt-hook.conf" -y -q -o Dpkg::Use-Pty=0 "$@"; }
+	# other runs on this machine may hold the dpkg lock for a moment: wait for it
+	aptget() { apt-get -c "$T/apt-hook.conf" -y -q -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=120 "$@"; }
 	expect 100 "apt refuses to change packages on a frozen host" aptget install "$T/dummy.deb"
 	cat "$T/out" "$T/err" | grep -q "frozen: T-1" && ok "the hook said why" || not_ok "the hook said why"
 	err_has "Pre-Invoke" "apt names the hook that refused"
