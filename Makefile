@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer builds of the fuzz targets (clang)
 
 CC      ?= cc
-PKGS    := sqlite3 libsodium libpcre2-8 libcrypto
+PKGS    := sqlite3 libsodium libpcre2-8 libcrypto libcurl
 # The secret scanner matches with vectorscan/Hyperscan when it is installed
 # (NO_HS=1 builds the PCRE2-only fallback; results are the same).
 ifeq ($(NO_HS),)

@@ -2,13 +2,26 @@
  * cmd-smoke.c - breakglass smoke: record the smoke-test result.
  */
 #include "cmd.h"
+#include "json.h"
 #include "workflow.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const char usage_text[] =
 	"usage: breakglass smoke T --result pass|fail --notes TEXT [--json]\n"
-	"       breakglass smoke T --result waived [--json]\n\n"
+	"       breakglass smoke T --result waived [--json]\n"
+	"       breakglass smoke T --check URL [--expect STATUS] [--contains TEXT]\n"
+	"                          [--timeout S] [--json]\n\n"
+	"--check makes the request (GET, no redirects followed, TLS verified) and\n"
+	"records the status, the time it took and the SHA-256 of the body (never\n"
+	"the body).  It passes when the status is STATUS (default: any 2xx) and the\n"
+	"body contains TEXT (when given); exit 0 when it passed, 1 when not.  Run it\n"
+	"before the fix too: while no write grant has been activated the result is\n"
+	"recorded as 'before the fix' - a failing check then shows that it sees the\n"
+	"incident, and it never counts for closing.  Manual results (--result) are\n"
+	"marked as such in the report.\n\n"
 	"Record what was checked after the change.  Every result is kept (the\n"
 	"report shows them all); the newest counts.  A ticket closes only with a\n"
 	"passing result or a waiver signed by the approver(s):\n"
@@ -17,8 +30,114 @@ static const char usage_text[] =
 static const opt_def defs[] = {
 	{ "--result", OPT_ARG },
 	{ "--notes", OPT_ARG },
+	{ "--check", OPT_ARG },
+	{ "--expect", OPT_ARG },
+	{ "--contains", OPT_ARG },
+	{ "--timeout", OPT_ARG },
 	{ NULL, 0 }
 };
+
+/* A whole number in [lo, hi] from an option, or -1. */
+static long
+number(const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	return *end == '\0' && v >= lo && v <= hi ? v : -1;
+}
+
+static int
+check(const cmd_args *a, int64_t tid)
+{
+	smokecheck c;
+	home *h = NULL;
+	bg_error e;
+	const char *phase = NULL;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.url = cmd_opt(a, 2);
+	c.contains = cmd_opt(a, 4);
+	c.timeout_s = 30;
+	if (cmd_opt(a, 0) != NULL || cmd_opt(a, 1) != NULL)
+		return cmd_failf(EXIT_USAGE, "smoke: --check records its own result; --result and "
+		    "--notes are for results checked by hand");
+	if (cmd_opt(a, 3) != NULL && (c.expect = (int)number(cmd_opt(a, 3), 100, 599)) < 0)
+		return cmd_failf(EXIT_USAGE, "smoke: --expect is an HTTP status, 100 to 599");
+	if (cmd_opt(a, 5) != NULL && (c.timeout_s = (int)number(cmd_opt(a, 5), 1, 300)) < 0)
+		return cmd_failf(EXIT_USAGE, "smoke: --timeout is 1 to 300 seconds");
+	bg_error_clear(&e);
+	if (smokecheck_validate(&c, &e) != 0)
+		return cmd_failf(EXIT_USAGE, "smoke: %s", e.msg);
+	if ((r = cmd_open_home(a, &h)) != 0)
+		return r;
+	buf_init(&c.excerpt, 4096);
+	if ((r = workflow_smoke_check(h, tid, &c, &phase, &e)) != 0) {
+		r = cmd_fail(r, &e);
+	} else if (a->json) {
+		buf out;
+		json j;
+
+		buf_init(&out, 64 * 1024);
+		json_init(&j, &out);
+		json_obj_begin(&j);
+		{
+			char id[32];
+
+			snprintf(id, sizeof(id), "T-%lld", (long long)tid);
+			json_kv_str(&j, "ticket", id);
+		}
+		json_kv_str(&j, "phase", phase);
+		json_kv_str(&j, "result", c.pass ? "pass" : "fail");
+		json_kv_str(&j, "url", c.url);
+		json_kv_int(&j, "status", c.status);
+		json_kv_int(&j, "elapsed_ms", c.elapsed_ms);
+		json_kv_str(&j, "body_sha256", c.body_sha256);
+		json_kv_int(&j, "body_size", (int64_t)c.body_size);
+		if (!c.pass)
+			json_kv_str(&j, "why", c.why);
+		json_obj_end(&j);
+		buf_putc(&out, '\n');
+		cmd_write_out(&out);
+		buf_release(&out);
+		r = c.pass ? 0 : EXIT_REFUSED;
+	} else {
+		int before = strcmp(phase, "before") == 0;
+
+		if (c.pass)
+			printf("T-%lld: smoke check %s the fix: pass, status %ld (%lld ms, body sha256 "
+			    "%.12s...)\n", (long long)tid, before ? "before" : "after", c.status,
+			    (long long)c.elapsed_ms, c.body_sha256);
+		else
+			printf("T-%lld: smoke check %s the fix: %s (%lld ms, body sha256 %.12s...)\n",
+			    (long long)tid, before ? "before" : "after", c.why, (long long)c.elapsed_ms,
+			    c.body_sha256);
+		if (before)
+			printf("  %s\n", c.pass ? "it passes before any fix: it may not see the incident; "
+			    "check the URL and --contains" : "it fails before the fix, as the incident does: "
+			    "run it again after the fix");
+		if (!c.pass && c.excerpt.len > 0) {
+			char ex[200];
+			size_t i, n = c.excerpt.len < sizeof(ex) - 1 ? c.excerpt.len : sizeof(ex) - 1;
+
+			for (i = 0; i < n; i++) {
+				unsigned char ch = (unsigned char)c.excerpt.data[i];
+
+				ex[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+			}
+			ex[n] = '\0';
+			printf("  body begins (redacted): %s\n", ex);
+		}
+		r = c.pass ? 0 : EXIT_REFUSED;
+	}
+	buf_release(&c.excerpt);
+	home_close(h);
+	return r;
+}
 
 int
 cmd_smoke(int argc, char **argv)
@@ -37,8 +156,13 @@ cmd_smoke(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "smoke: name one ticket");
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
+	if (cmd_opt(&a, 2) != NULL)
+		return check(&a, tid);
+	if (cmd_opt(&a, 3) != NULL || cmd_opt(&a, 4) != NULL || cmd_opt(&a, 5) != NULL)
+		return cmd_failf(EXIT_USAGE, "smoke: --expect, --contains and --timeout go with --check");
 	if (cmd_opt(&a, 0) == NULL)
-		return cmd_failf(EXIT_USAGE, "smoke: --result pass|fail|waived is required");
+		return cmd_failf(EXIT_USAGE, "smoke: --result pass|fail|waived or --check URL is "
+		    "required");
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	bg_error_clear(&e);

@@ -707,7 +707,8 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 	 * "smoke" is the newest, "smoke_results" all of them).
 	 */
 	if (c->r || (c->r = store_prepare(c->h->st, "SELECT result, notes, recorded, actor, "
-	    "count(*) OVER () FROM smoke_results WHERE ticket = ? ORDER BY id", &st, e)) != 0)
+	    "count(*) OVER (), kind, phase, url, http_status, elapsed_ms, body_sha256, expect "
+	    "FROM smoke_results WHERE ticket = ? ORDER BY id", &st, e)) != 0)
 		return;
 	store_bind_int(st, 1, t->id);
 	if (c->as_json) {
@@ -723,6 +724,15 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 			json_kv_str(&c->j, "notes", store_col_text(st, 1));
 			json_kv_time(&c->j, "recorded", sqlite3_column_int64(st, 2));
 			json_kv_str(&c->j, "actor", store_col_text(st, 3));
+			json_kv_str(&c->j, "kind", store_col_text(st, 5));
+			if (strcmp(store_col_text(st, 5), "check") == 0) {
+				json_kv_str(&c->j, "phase", store_col_text(st, 6));
+				json_kv_str(&c->j, "url", store_col_text(st, 7));
+				json_kv_int(&c->j, "status", sqlite3_column_int64(st, 8));
+				json_kv_int(&c->j, "elapsed_ms", sqlite3_column_int64(st, 9));
+				json_kv_str(&c->j, "body_sha256", store_col_text(st, 10));
+				json_kv_str(&c->j, "expect", store_col_text(st, 11));
+			}
 			json_obj_end(&c->j);
 			continue;
 		}
@@ -730,8 +740,19 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 			md(c, "\n## Smoke test\n\n");
 		if (total > 1)
 			md(c, "%d of %d%s: ", n, total, n == total ? " (the one that counts)" : "");
-		md(c, "**%s**, recorded %s by ", store_col_text(st, 0),
-		    ts(sqlite3_column_int64(st, 2), b));
+		if (strcmp(store_col_text(st, 5), "check") == 0) {
+			int before = strcmp(store_col_text(st, 6), "before") == 0;
+
+			md(c, "**%s** (a check that ran, %s the fix%s: status %lld, expected %s, "
+			    "%lld ms, body sha256 `%.16s...`), recorded %s by ", store_col_text(st, 0),
+			    before ? "before" : "after", before ? "; it does not count for closing" : "",
+			    (long long)sqlite3_column_int64(st, 8), store_col_text(st, 11),
+			    (long long)sqlite3_column_int64(st, 9), store_col_text(st, 10),
+			    ts(sqlite3_column_int64(st, 2), b));
+		} else {
+			md(c, "**%s** (checked by hand), recorded %s by ", store_col_text(st, 0),
+			    ts(sqlite3_column_int64(st, 2), b));
+		}
 		md_text(c, store_col_text(st, 3));
 		md(c, "\n\n");
 		md_block(c, store_col_text(st, 1));

@@ -112,7 +112,9 @@ steps_status_now(home *h, const ticket *t, steps_status *s, bg_error *e)
 			s->grants_open = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
-	if ((r = store_prepare(h->st, "SELECT result FROM smoke_results WHERE ticket = ? "
+	/* a check made before the fix shows the incident: it never counts */
+	if ((r = store_prepare(h->st, "SELECT result FROM smoke_results WHERE ticket = ? AND "
+	    "(phase IS NULL OR phase = 'after') "
 	    "ORDER BY id DESC LIMIT 1", &st, e)) != 0)
 		return r;
 	store_bind_int(st, 1, t->id);

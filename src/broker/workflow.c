@@ -170,7 +170,7 @@ workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_e
 	}
 	/* every result is kept; the newest one counts for closing */
 	if ((r = store_prepare(h->st, "INSERT INTO smoke_results (ticket, result, notes, recorded, "
-	    "actor, waiver) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, e)) != 0)
+	    "actor, waiver, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'manual')", &st, e)) != 0)
 		goto abort;
 	store_bind_int(st, 1, tid);
 	store_bind_text(st, 2, result);
@@ -203,6 +203,93 @@ out:
 	sqlite3_finalize(st);
 	ticket_free(t);
 	buf_release(&detail);
+	return r;
+}
+
+int
+workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg_error *e)
+{
+	ticket *t = NULL;
+	sqlite3_stmt *st = NULL;
+	buf detail, notes;
+	json j;
+	char expect[16];
+	int writes, r;
+
+	*phase = NULL;
+	buf_init(&detail, 8192);
+	buf_init(&notes, 4096);
+	if ((r = smokecheck_validate(c, e)) != 0)
+		return r;
+	/* the URL is recorded: it passes the secret check like any text */
+	if ((r = scan_input("check URL", c->url, 2048, 0, e)) != 0 ||
+	    (c->contains && (r = scan_input("contains", c->contains, 1024, 0, e)) != 0))
+		return r;
+	/* the request runs outside the store's write lock */
+	if ((r = smokecheck_run(c, e)) != 0)
+		return r;
+	if ((r = home_begin(h, e)) != 0)
+		return r;
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = store_count(h->st, "SELECT count(*) FROM grants WHERE ticket = ? AND writes = 1 "
+	    "AND not_before IS NOT NULL", tid, &writes, e)) != 0)
+		goto abort;
+	/* before any write access: the check shows the incident; after: the fix */
+	*phase = writes > 0 ? "after" : "before";
+	if (c->expect)
+		snprintf(expect, sizeof(expect), "%d", c->expect);
+	else
+		snprintf(expect, sizeof(expect), "2xx");
+	buf_printf(&notes, "GET %s: %s (status %ld, expected %s%s%s, %lld ms, body %llu bytes "
+	    "sha256 %s)", c->url, c->pass ? "pass" : c->why, c->status, expect,
+	    c->contains ? ", containing " : "", c->contains ? c->contains : "",
+	    (long long)c->elapsed_ms, (unsigned long long)c->body_size, c->body_sha256);
+	if ((r = store_prepare(h->st, "INSERT INTO smoke_results (ticket, result, notes, recorded, "
+	    "actor, kind, phase, url, expect, http_status, elapsed_ms, body_sha256, body_size) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, 'check', ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, tid);
+	store_bind_text(st, 2, c->pass ? "pass" : "fail");
+	store_bind_text(st, 3, buf_cstr(&notes));
+	store_bind_int(st, 4, h->now);
+	store_bind_text(st, 5, h->actor);
+	store_bind_text(st, 6, *phase);
+	store_bind_text(st, 7, c->url);
+	store_bind_text(st, 8, expect);
+	store_bind_int(st, 9, c->status);
+	store_bind_int(st, 10, c->elapsed_ms);
+	store_bind_text(st, 11, c->body_sha256);
+	store_bind_int(st, 12, (int64_t)c->body_size);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot store the smoke check");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "kind", "check");
+	json_kv_str(&j, "phase", *phase);
+	json_kv_str(&j, "result", c->pass ? "pass" : "fail");
+	json_kv_str(&j, "url", c->url);
+	json_kv_str(&j, "expect", expect);
+	json_kv_int(&j, "status", c->status);
+	json_kv_int(&j, "elapsed_ms", c->elapsed_ms);
+	json_kv_str(&j, "body_sha256", c->body_sha256);
+	json_kv_int(&j, "body_size", (int64_t)c->body_size);
+	if (!c->pass)
+		json_kv_str(&j, "why", c->why);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "smoke.check", tid, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	ticket_free(t);
+	buf_release(&detail);
+	buf_release(&notes);
 	return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "home.h"
+#include "smokecheck.h"
 #include "steps.h"
 
 /* Evidence for the backup gate.  kind: backup or rollback. */
@@ -19,6 +20,16 @@ int workflow_evidence(home *h, int64_t ticket, const char *kind, const char *met
 /* Smoke test result: pass or fail (notes required), or waived (needs a
  * satisfied smoke-waiver approval). */
 int workflow_smoke(home *h, int64_t ticket, const char *result, const char *notes,
+    bg_error *e);
+
+/*
+ * Run smoke check c (smokecheck.h) and record its result: phase "before"
+ * while no write grant of the ticket has been activated (the check should
+ * fail then: it sees the incident), "after" once one has.  A "before"
+ * result never counts for closing.  *phase is set on success.  The HTTP
+ * request is made before the state change begins.
+ */
+int workflow_smoke_check(home *h, int64_t ticket, smokecheck *c, const char **phase,
     bg_error *e);
 
 /* Mark a cleanup item done (note optional, required for followup-ticket) or

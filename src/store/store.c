@@ -155,6 +155,16 @@ static const char *const migrations[] = {
 	"  SELECT ticket, result, notes, recorded, actor, waiver FROM smoke ORDER BY recorded;\n"
 	"DROP TABLE smoke;\n"
 	"CREATE INDEX smoke_results_ticket ON smoke_results(ticket);\n",
+	/* 3 -> 4: smoke checks that ran (an HTTP request), before or after the fix */
+	"ALTER TABLE smoke_results ADD COLUMN kind TEXT NOT NULL DEFAULT 'manual'\n"
+	"  CHECK (kind IN ('manual','check'));\n"
+	"ALTER TABLE smoke_results ADD COLUMN phase TEXT CHECK (phase IN ('before','after'));\n"
+	"ALTER TABLE smoke_results ADD COLUMN url TEXT;\n"
+	"ALTER TABLE smoke_results ADD COLUMN expect TEXT;\n"
+	"ALTER TABLE smoke_results ADD COLUMN http_status INTEGER;\n"
+	"ALTER TABLE smoke_results ADD COLUMN elapsed_ms INTEGER;\n"
+	"ALTER TABLE smoke_results ADD COLUMN body_sha256 TEXT;\n"
+	"ALTER TABLE smoke_results ADD COLUMN body_size INTEGER;\n",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
