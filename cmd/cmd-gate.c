@@ -1,29 +1,35 @@
 /*
- * cmd-gate.c - breakglass gate: the forced command on a host.
+ * cmd-gate.c - breakglass gate: the forced command on a host, a thin
+ * client of the host supervisor (hostd.h).
  */
 #include "cmd.h"
 #include "gate.h"
+#include "hostd.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage_text[] =
-	"usage: breakglass gate [--config FILE]\n\n"
+	"usage: breakglass gate [--socket PATH]\n\n"
 	"The forced command of breakglass certificates (sshd runs it; a person does\n"
-	"not).  It re-verifies the login certificate (from SSH_USER_AUTH, sshd's\n"
-	"ExposeAuthInfo) against the CA, the clock and the KRL, parses the request\n"
-	"in SSH_ORIGINAL_COMMAND without a shell and runs what the grant allows:\n\n"
+	"not).  It runs with the account's ids and no privilege: it hands its\n"
+	"standard input, output and error to the host supervisor (breakglass hostd,\n"
+	"root) over the unix socket PATH (default " HOSTD_DEFAULT_SOCKET ") and exits\n"
+	"with the request's status.  hostd checks that the gate was started by the\n"
+	"sshd session of the account, reads the request (SSH_ORIGINAL_COMMAND) and\n"
+	"the login certificate (SSH_USER_AUTH, sshd's ExposeAuthInfo) from the\n"
+	"environment sshd gave it, re-verifies the certificate against the CA, the\n"
+	"clock and the KRL, and runs what the grant allows:\n\n"
 	"%s"
 	"  /ABSOLUTE/PROGRAM ARGS...     one of the grant's allowed commands, exactly\n\n"
 	"Anything else is refused with one line and exit status 1.  Every request\n"
-	"is recorded in the host's audit log and in syslog.  FILE defaults to\n"
-	GATE_DEFAULT_CONFIG ".\n";
+	"is recorded in the host's audit log and in syslog.  The configuration is\n"
+	"hostd's own (root names it on hostd's command line); the gate takes none.\n"
+	"Without hostd running every request is refused.\n";
 
 static const opt_def defs[] = {
-	{ "--config", OPT_ARG },
+	{ "--socket", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -31,13 +37,9 @@ int
 cmd_gate(int argc, char **argv)
 {
 	cmd_args a;
-	gate_env env;
-	struct passwd *pw;
-	int r;
+	bg_error e;
+	int r, status = 1;
 
-	/* the gate never takes the clock from its environment */
-	unsetenv("BREAKGLASS_NOW");
-	unsetenv("BREAKGLASS_TESTING");
 	if ((r = cmd_parse("gate", argc, argv, defs, &a)) != 0)
 		return r;
 	if (a.help) {
@@ -46,12 +48,8 @@ cmd_gate(int argc, char **argv)
 	}
 	if (a.npos != 0 || a.json)
 		return cmd_failf(EXIT_REFUSED, "refused: the gate takes no arguments");
-	if ((pw = getpwuid(getuid())) == NULL)
-		return cmd_failf(EXIT_REFUSED, "refused: unknown account");
-	memset(&env, 0, sizeof(env));
-	env.config = cmd_opt(&a, 0) ? cmd_opt(&a, 0) : GATE_DEFAULT_CONFIG;
-	env.original_command = getenv("SSH_ORIGINAL_COMMAND");
-	env.user_auth = getenv("SSH_USER_AUTH");
-	env.user = pw->pw_name;
-	return gate_main(&env);
+	bg_error_clear(&e);
+	if (hostd_request(cmd_opt(&a, 0) ? cmd_opt(&a, 0) : HOSTD_DEFAULT_SOCKET, &status, &e) != 0)
+		return cmd_failf(EXIT_REFUSED, "refused: %s", e.msg);
+	return status;
 }

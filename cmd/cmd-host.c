@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "cmd.h"
 #include "fileio.h"
+#include "hostd.h"
 #include "proc.h"
 #include "sshkey.h"
 #include "text.h"
@@ -14,13 +15,20 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <poll.h>
 #include <unistd.h>
 
 static const char usage_text[] =
 	"usage: breakglass host setup --account NAME... [--apply] [--create-accounts]\n"
 	"           [--etc DIR] [--sshd-dir DIR] [--sshd-config FILE] [--audit-dir DIR]\n"
-	"           [--group NAME] [--gate-command CMD]\n\n"
+	"           [--group NAME] [--gate-command CMD] [--socket PATH]\n\n"
 	"Prints (and with --apply installs) what a host needs:\n"
 	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
 	"                             and a Match block for the hotfix accounts with\n"
@@ -34,15 +42,19 @@ static const char usage_text[] =
 	"account (no password, shell /bin/sh) if missing.  Defaults: ETC\n"
 	"/etc/breakglass, SSHD_DIR /etc/ssh/sshd_config.d, AUDIT_DIR\n"
 	"/var/log/breakglass, GROUP breakglass-gate, CMD from the home's config.\n\n"
-	"Install the binary setgid GROUP so the gate can append to the host log\n"
-	"while the accounts cannot touch it:\n"
-	"  chgrp GROUP /usr/local/bin/breakglass && chmod 2755 /usr/local/bin/breakglass\n"
+	"With --apply it then starts the host supervisor, `breakglass hostd --config\n"
+	"ETC/gate.conf --socket PATH --pidfile PATH.pid` (root; it replaces one\n"
+	"started before from that pid file), unless systemd runs: then it says to\n"
+	"start contrib/breakglass-hostd.service.  The gate (CMD) holds no privilege\n"
+	"and hands every request to hostd: install the binary root-owned, mode 0755,\n"
+	"not setgid.  PATH defaults to " HOSTD_DEFAULT_SOCKET "; a CMD for\n"
+	"another PATH is 'BINARY gate --socket PATH'.\n"
 	"On a one-host setup set 'krl-publish: ETC/revoked.krl' in the home's config\n"
 	"so revocations reach sshd and the gate at once; on many hosts copy\n"
 	"HOME/revoked.krl and ca.pub to each host's ETC (ssh, config management).\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
-    O_GATE };
+    O_GATE, O_SOCKET };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -54,6 +66,7 @@ static const opt_def defs[] = {
 	{ "--audit-dir", OPT_ARG },
 	{ "--group", OPT_ARG },
 	{ "--gate-command", OPT_ARG },
+	{ "--socket", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -106,6 +119,99 @@ run(char *const argv[], const char *what)
 	}
 	buf_release(&out);
 	return 0;
+}
+
+/* 1 when something accepts connections on the unix socket path. */
+static int
+socket_answers(const char *path)
+{
+	struct sockaddr_un sa;
+	int c, ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path) ||
+	    (c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path));
+	ok = connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(c);
+	return ok;
+}
+
+/*
+ * Start hostd (this binary) for config on sock, detached, after stopping
+ * the one its pid file names; wait until it answers (up to 5 s).
+ */
+static int
+start_hostd(const char *config, const char *sock)
+{
+	buf pidfile, old;
+	bg_error e;
+	pid_t pid;
+	int r = 0;
+
+	buf_init(&pidfile, 4096);
+	buf_init(&old, 64);
+	buf_printf(&pidfile, "%s.pid", sock);
+	if (fileio_read(pidfile.data, 64, &old, &e) == 0) {
+		long op = strtol(buf_cstr(&old), NULL, 10);
+		char exe[64], self[4096], other[4096];
+		ssize_t a, b;
+
+		/* only a breakglass hostd: a stale pid file may name anything */
+		snprintf(exe, sizeof(exe), "/proc/%ld/exe", op);
+		a = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		b = readlink(exe, other, sizeof(other) - 1);
+		if (op > 1 && a > 0 && b == a && memcmp(self, other, (size_t)a) == 0) {
+			kill((pid_t)op, SIGTERM);
+			for (int i = 0; i < 50 && kill((pid_t)op, 0) == 0; i++)
+				poll(NULL, 0, 100);
+		}
+	}
+	{
+		char dir[4096], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", sock);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+				r = cmd_failf(EXIT_SYSTEM, "cannot create '%s': %s", dir, strerror(errno));
+				goto out;
+			}
+		}
+	}
+	if ((pid = fork()) < 0) {
+		r = cmd_failf(EXIT_SYSTEM, "cannot start hostd: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		char *const av[] = { "breakglass", "hostd", "--config", (char *)config, "--socket",
+			(char *)sock, "--pidfile", pidfile.data, NULL };
+		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
+		int nul = open("/dev/null", O_RDWR);
+
+		if (nul < 0 || setsid() < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
+		    dup2(nul, 2) < 0)
+			_exit(126);
+		for (int fd = 3; fd < 1024; fd++)
+			close(fd);
+		if (fork() != 0) /* not our child: init reaps it */
+			_exit(0);
+		execve("/proc/self/exe", av, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	for (int i = 0; i < 50 && !socket_answers(sock); i++)
+		poll(NULL, 0, 100);
+	if (!socket_answers(sock))
+		r = cmd_failf(EXIT_SYSTEM, "hostd did not start on %s (see syslog; run `breakglass "
+		    "hostd --config %s --socket %s` to see why)", sock, config, sock);
+out:
+	buf_release(&pidfile);
+	buf_release(&old);
+	return r;
 }
 
 /* The host's own audit log: key and files readable/writable by the group only. */
@@ -329,9 +435,23 @@ cmd_host(int argc, char **argv)
 			goto out;
 		}
 	}
-	printf("host set up: %s/breakglass.conf (sshd -t passed), %s/gate.conf, host log in %s\n"
-	    "  reload sshd to take effect; install the binary setgid '%s':\n"
-	    "  chgrp %s BINARY && chmod 2755 BINARY\n", sshd_dir, etc, audit_dir, group, group);
+	{
+		const char *sock = opt_or(&a, O_SOCKET, HOSTD_DEFAULT_SOCKET);
+		struct stat sst;
+
+		if (lstat("/run/systemd/system", &sst) == 0) {
+			printf("host set up: %s/breakglass.conf (sshd -t passed), %s/gate.conf, host log "
+			    "in %s\n  reload sshd, and start the supervisor: systemctl enable --now "
+			    "breakglass-hostd\n", sshd_dir, etc, audit_dir);
+		} else {
+			if ((r = fileio_join(&path, etc, "gate.conf")) != 0 ||
+			    (r = start_hostd(path.data, sock)) != 0)
+				goto out;
+			printf("host set up: %s/breakglass.conf (sshd -t passed), %s/gate.conf, host log "
+			    "in %s\n  hostd started on %s; reload sshd to take effect\n", sshd_dir,
+			    etc, audit_dir, sock);
+		}
+	}
 	r = 0;
 out:
 	buf_release(&drop);

@@ -135,6 +135,7 @@ int cmd_cleanup(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_hostd(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);

@@ -29,9 +29,9 @@
 #ifdef __SANITIZE_ADDRESS__
 #include <sys/auxv.h>
 /*
- * Sanitizer builds only: LeakSanitizer cannot work in a setgid process
- * (it is not dumpable), so the installed gate keeps ASan's other checks
- * and drops only leak detection.
+ * Sanitizer builds only: LeakSanitizer cannot work in a process that is
+ * not dumpable (setuid or setgid), so such a process keeps ASan's other
+ * checks and drops only leak detection.
  */
 const char *__asan_default_options(void);
 const char *
@@ -62,6 +62,7 @@ static const struct {
 	{ "audit", cmd_audit, "verify or export the tamper-evident audit log" },
 	{ "host", cmd_host, "set up a host: sshd drop-in, gate config, accounts" },
 	{ "gate", cmd_gate, "the forced command on a host (run by sshd)" },
+	{ "hostd", cmd_hostd, "the host supervisor the gate hands requests to (root)" },
 	{ "replay", cmd_replay, "play a shell session recording, safely" },
 	{ "snapshot", cmd_snapshot, "snapshot directories on a host now" },
 	{ "changes", cmd_changes, "what a ticket's grants changed on this host" },
@@ -113,11 +114,10 @@ main(int argc, char **argv)
 	size_t i;
 
 	/*
-	 * Installed setgid for the gate's audit log: every other command drops
-	 * the group before doing anything; the gate manages it itself.
+	 * Nothing is installed setgid any more (the host log is hostd's): a
+	 * binary someone left setgid drops the group before doing anything.
 	 */
-	if (getegid() != getgid() && (argc < 2 || strcmp(argv[1], "gate") != 0) &&
-	    setresgid(getgid(), getgid(), getgid()) != 0) {
+	if (getegid() != getgid() && setresgid(getgid(), getgid(), getgid()) != 0) {
 		fprintf(stderr, "breakglass: cannot drop privileges\n");
 		return EXIT_SYSTEM;
 	}

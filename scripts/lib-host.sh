@@ -3,13 +3,16 @@
 #
 #   host_up DIR ACCOUNT GROUP BINARY
 #       BREAKGLASS_HOME must name an initialised home.  Installs BINARY
-#       setgid GROUP as DIR/bin/breakglass, points the home's gate-command
-#       and krl-publish at DIR, runs 'host setup --apply' (creating ACCOUNT
-#       and GROUP), and starts sshd on a free high port of 127.0.0.1.
+#       as DIR/bin/breakglass (root's, 0755, no setgid), points the home's
+#       gate-command and krl-publish at DIR, runs 'host setup --apply'
+#       (creating ACCOUNT and GROUP, starting hostd on DIR/hostd.sock with
+#       DIR/etc/gate.conf, pid in DIR/hostd.sock.pid), and starts sshd on a
+#       free high port of 127.0.0.1.
 #       Sets HOST_PORT, HOST_GATE and HOST_SSH (an ssh command line with
 #       the options a test wants; add -i KEY -o CertificateFile=CERT).
 #   host_down DIR ACCOUNT GROUP
-#       Stops sshd and removes the account and group (DIR is the caller's).
+#       Stops sshd and hostd, removes the account and group (DIR is the
+#       caller's).
 
 host_up() {
 	_d=$1; _acct=$2; _grp=$3; _bin=$4
@@ -17,7 +20,8 @@ host_up() {
 	chmod 755 "$_d"
 	mkdir -p "$_d/bin" "$_d/etc" /run/sshd
 	cp "$_bin" "$_d/bin/breakglass"
-	HOST_GATE="$_d/bin/breakglass gate --config $_d/etc/gate.conf"
+	chmod 755 "$_d/bin/breakglass"
+	HOST_GATE="$_d/bin/breakglass gate --socket $_d/hostd.sock"
 	sed -i "s|^gate-command:.*|gate-command: $HOST_GATE|" "$BREAKGLASS_HOME/config"
 	grep -q '^krl-publish:' "$BREAKGLASS_HOME/config" ||
 		echo "krl-publish: $_d/etc/revoked.krl" >>"$BREAKGLASS_HOME/config"
@@ -32,10 +36,9 @@ LogLevel VERBOSE
 MaxStartups 100
 Include $_d/sshd.d/*.conf
 EOT
-	"$_bin" host setup --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
+	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
 		--group "$_grp" >"$_d/host-setup.out" 2>&1 || { cat "$_d/host-setup.out" >&2; return 1; }
-	chgrp "$_grp" "$_d/bin/breakglass" && chmod 2755 "$_d/bin/breakglass" || return 1
 	HOST_PORT=""
 	for _try in 1 2 3 4 5 6 7 8; do
 		_p=$(( 20000 + ($$ * 7 + _try * 7919) % 40000 ))
@@ -54,10 +57,36 @@ EOT
 host_down() {
 	if [ -f "$1/sshd.pid" ]; then kill "$(cat "$1/sshd.pid")" 2>/dev/null || true; fi
 	rm -f "$1/sshd.pid"
+	hostd_stop "$1"
 	if id "$2" >/dev/null 2>&1; then
 		pkill -u "$2" 2>/dev/null || true
 		userdel "$2" 2>/dev/null || true
 	fi
 	groupdel "$3" 2>/dev/null || true
 	return 0
+}
+
+# hostd_stop DIR: stop the hostd that host_up started (its pid file), and
+# wait for it to go
+hostd_stop() {
+	[ -f "$1/hostd.sock.pid" ] || return 0
+	_hp=$(cat "$1/hostd.sock.pid")
+	kill "$_hp" 2>/dev/null || true
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		kill -0 "$_hp" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$1/hostd.sock.pid"
+	return 0
+}
+
+# hostd_start DIR: start hostd again as host_up did
+hostd_start() {
+	"$1/bin/breakglass" hostd --config "$1/etc/gate.conf" --socket "$1/hostd.sock" \
+		--pidfile "$1/hostd.sock.pid" </dev/null >/dev/null 2>&1 &
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		[ -S "$1/hostd.sock" ] && [ -s "$1/hostd.sock.pid" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -29,8 +29,6 @@
 
 typedef struct gate {
 	const gate_env *env;
-	gid_t rgid, sgid;
-	int setgid;
 	int64_t now, skew;
 	unsigned char ca_pk[32];
 	char *krl_path;
@@ -61,8 +59,9 @@ typedef struct gate_verb {
 
 /* ---- gate.c ---- */
 
-/* The gate group (setgid installs): raised only around host-log writes;
- * dropped for good in every child. */
+/* Root (hostd's real and saved uid): raised only around host-log,
+ * recording and snapshot writes; every program a request starts drops it
+ * for good (all ids the account's). */
 void gate_priv_down(gate *g);
 void gate_priv_up(gate *g);
 void gate_priv_drop_all(gate *g);

@@ -204,7 +204,7 @@ int
 gate_run_shell(gate *g)
 {
 	const char *tier = kv_get(&g->scope_doc, "tier");
-	const char *term = getenv("TERM");
+	const char *term = g->env->term;
 	char name[160], path[4096], slave[128], hex[65], ts[UTC_STRLEN], reason[256];
 	unsigned char rnd[4];
 	struct winsize ws;

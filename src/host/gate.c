@@ -13,11 +13,12 @@
  *   gate-run.c    running programs: allowlisted and privileged commands,
  *                 the shell tier, and the supervision that cuts them
  *
- * Privileges: when installed setgid (group breakglass-gate, see `host
- * setup`), the gate keeps that group only as its saved gid and raises it
- * just for audit-log writes; everything else, and every child it starts,
- * runs with the account's own ids.  A setgid process is not dumpable, so
- * the account cannot ptrace it to reach the host key or the log.
+ * Privileges: a request is served by a child of hostd (hostd.h) whose
+ * real and saved uid are root and whose effective ids and groups are the
+ * account's, so files are opened with the account's permissions; root is
+ * raised just for host-log, recording and snapshot writes, and every
+ * program a request starts runs with all ids of the account.  The account
+ * can neither signal nor ptrace the serving process.
  *
  * A request is one of: no command (the shell tier), a path (an allowed
  * command, matched by exact argv), or a built-in verb.  Anything else is
@@ -74,21 +75,28 @@ static const kv_key config_schema[] = {
 void
 gate_priv_down(gate *g)
 {
-	if (g->setgid && setresgid(g->rgid, g->rgid, g->sgid) != 0)
+	if (setresgid((gid_t)-1, g->env->gid, (gid_t)-1) != 0 ||
+	    setresuid((uid_t)-1, g->env->uid, (uid_t)-1) != 0)
 		_exit(1);
 }
 
 void
 gate_priv_up(gate *g)
 {
-	if (g->setgid && setresgid(g->rgid, g->sgid, g->sgid) != 0)
+	if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0 || setresgid((gid_t)-1, 0, (gid_t)-1) != 0)
 		_exit(1);
 }
 
+/* For good: from here on every id is the account's (checked). */
 void
 gate_priv_drop_all(gate *g)
 {
-	if (g->setgid && setresgid(g->rgid, g->rgid, g->rgid) != 0)
+	uid_t r, ef, s;
+
+	gate_priv_up(g);
+	if (setresgid(g->env->gid, g->env->gid, g->env->gid) != 0 ||
+	    setresuid(g->env->uid, g->env->uid, g->env->uid) != 0 ||
+	    getresuid(&r, &ef, &s) != 0 || r != g->env->uid || ef != r || s != r)
 		_exit(1);
 }
 
@@ -470,16 +478,16 @@ gate_main(const gate_env *env)
 
 	memset(&g, 0, sizeof(g));
 	g.env = env;
-	g.rgid = getgid();
-	g.sgid = getegid();
-	g.setgid = g.rgid != g.sgid;
-	gate_priv_down(&g);
 	g.now = utc_now();
 	snprintf(g.request, sizeof(g.request), "%s", "(interactive)");
 	openlog("breakglass", LOG_PID, LOG_AUTHPRIV);
 	bg_error_clear(&e);
 	if ((r = load_config(&g, &e)) != 0) {
 		status = gate_refuse(&g, "gate is not usable: %s", e.msg);
+		goto out;
+	}
+	if (env->refuse != NULL) {
+		status = gate_refuse(&g, "%s", env->refuse);
 		goto out;
 	}
 	if ((r = load_cert(&g, &e)) != 0 || (r = load_scope(&g, &e)) != 0) {

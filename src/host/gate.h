@@ -18,19 +18,29 @@
 
 #include "err.h"
 
+#include <sys/types.h>
+
 #define GATE_DEFAULT_CONFIG "/etc/breakglass/gate.conf"
 
+/* A request as hostd (hostd.h) bound it to its sshd session. */
 typedef struct gate_env {
-	const char *config;          /* gate.conf path */
+	const char *config;          /* gate.conf path (hostd's own) */
 	const char *original_command;/* SSH_ORIGINAL_COMMAND or NULL */
 	const char *user_auth;       /* SSH_USER_AUTH file or NULL */
-	const char *user;            /* the account the gate runs as */
+	const char *term;            /* TERM or NULL */
+	const char *user;            /* the account the request is for */
+	uid_t uid;                   /* its ids */
+	gid_t gid;
+	const char *refuse;          /* non-NULL: refuse the request, saying this */
+	int client;                  /* the gate's connection (-1: none) */
 } gate_env;
 
 /*
- * Run the gate.  Returns the process exit status: 0 or the command's own
- * status when allowed, 1 when refused (after printing one line to stderr
- * saying why).
+ * Serve one request, in a child of hostd whose real and saved uid are
+ * root and whose effective ids (and groups) are the account's.  fds 0-2
+ * are the gate's.  Returns the request's exit status: 0 or the command's
+ * own status when allowed, 1 when refused (after printing one line to
+ * stderr saying why).
  */
 int gate_main(const gate_env *env);
 

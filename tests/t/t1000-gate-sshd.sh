@@ -74,7 +74,7 @@ out_has "AllowTcpForwarding no" "drop-in forbids forwarding"
 grep -q "AuthorizedPrincipalsFile $T/etc/principals/%u" "$T/sshd.d/breakglass.conf" \
 	&& ok "installed drop-in names the principals file" || not_ok "installed drop-in names the principals file"
 id "$ACCT" >/dev/null 2>&1 && ok "hotfix account created" || not_ok "hotfix account created"
-[ "$(stat -c %a "$T/bin/breakglass")" = 2755 ] && ok "gate installed setgid" || not_ok "gate installed setgid"
+[ "$(stat -c %a "$T/bin/breakglass")" = 755 ] && ok "gate installed without setgid" || not_ok "gate installed without setgid"
 SSH="$HOST_SSH -i $T/user"
 as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
 

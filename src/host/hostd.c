@@ -1,0 +1,468 @@
+/*
+ * hostd.c - the host supervisor (see hostd.h): the socket, the binding of
+ * a request to the sshd session that authenticated it, the ids a request
+ * is served with, and the gate's client side.
+ */
+#include "hostd.h"
+#include "gate.h"
+#include "buf.h"
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define HOSTD_MAGIC 'G'
+#define HOSTD_ENV_MAX (256u * 1024)
+
+static volatile sig_atomic_t hostd_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	hostd_stop = 1;
+}
+
+/* A process as /proc shows it: parent, start time (clock ticks since
+ * boot), real uid and the file it runs. */
+typedef struct proc_info {
+	pid_t pid, ppid;
+	unsigned long long start;
+	uid_t uid[4];   /* real, effective, saved, filesystem */
+	dev_t exe_dev;
+	ino_t exe_ino;
+} proc_info;
+
+static int
+proc_info_read(pid_t pid, proc_info *pi)
+{
+	char path[64], text[4096], *p;
+	unsigned long long start = 0;
+	int ppid = 0, fd, n, field;
+	ssize_t got;
+	struct stat st;
+	FILE *f;
+	char line[256];
+
+	memset(pi, 0, sizeof(*pi));
+	pi->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return BG_ERR_NOTFOUND;
+	got = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (got <= 0)
+		return BG_ERR_IO;
+	text[got] = '\0';
+	/* the name may hold anything, ')' included: fields follow the last ')' */
+	if ((p = strrchr(text, ')')) == NULL)
+		return BG_ERR_INVALID;
+	/* field 3 is the state; 4 the parent; 22 the start time */
+	for (field = 2, p++; *p && field < 22; ) {
+		while (*p == ' ')
+			p++;
+		field++;
+		if (field == 4 && sscanf(p, "%d", &ppid) != 1)
+			return BG_ERR_INVALID;
+		if (field == 22 && sscanf(p, "%llu", &start) != 1)
+			return BG_ERR_INVALID;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (field != 22 || ppid <= 0)
+		return BG_ERR_INVALID;
+	pi->ppid = ppid;
+	pi->start = start;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return BG_ERR_NOTFOUND;
+	n = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned a, b, c, d;
+
+		if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+			pi->uid[0] = a;
+			pi->uid[1] = b;
+			pi->uid[2] = c;
+			pi->uid[3] = d;
+			n = 1;
+		}
+	}
+	fclose(f);
+	if (!n)
+		return BG_ERR_INVALID;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if (stat(path, &st) != 0)
+		return BG_ERR_NOTFOUND;
+	pi->exe_dev = st.st_dev;
+	pi->exe_ino = st.st_ino;
+	return 0;
+}
+
+static int
+proc_all_uids(const proc_info *pi, uid_t u)
+{
+	return pi->uid[0] == u && pi->uid[1] == u && pi->uid[2] == u && pi->uid[3] == u;
+}
+
+static int
+proc_runs(const proc_info *pi, const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_dev == pi->exe_dev && st.st_ino == pi->exe_ino;
+}
+
+/* The value of name in a NUL-separated environment block; NULL when
+ * absent; *dup set when it is there more than once. */
+static const char *
+env_get(const buf *env, const char *name, int *dup)
+{
+	size_t nl = strlen(name), i = 0;
+	const char *found = NULL;
+
+	while (i < env->len) {
+		const char *s = env->data + i;
+		size_t l = strnlen(s, env->len - i);
+
+		if (l > nl && strncmp(s, name, nl) == 0 && s[nl] == '=') {
+			if (found != NULL)
+				*dup = 1;
+			found = s + nl + 1;
+		}
+		i += l + 1;
+	}
+	return found;
+}
+
+typedef struct hostd_peer {
+	proc_info gate, shell, sshd, monitor;
+	int has_shell;
+	buf env;
+} hostd_peer;
+
+/*
+ * Bind the request to the sshd session that started the peer: the peer
+ * runs this binary as uid; its parent (or its login shell's parent) is an
+ * sshd running as uid, whose parent is an sshd running as root.  Reads
+ * the peer's environment as sshd set it.  0, or BG_ERR_PERM with e set.
+ */
+static int
+bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_error *e)
+{
+	proc_info self, again;
+	const proc_info *s;
+	char path[64];
+
+	if (proc_info_read(getpid(), &self) != 0)
+		return bg_fail(e, BG_ERR_IO, "the supervisor cannot read its own process");
+	if (proc_info_read(pid, &p->gate) != 0)
+		return bg_fail(e, BG_ERR_PERM, "the requesting process is gone");
+	if (p->gate.exe_dev != self.exe_dev || p->gate.exe_ino != self.exe_ino)
+		return bg_fail(e, BG_ERR_PERM, "the request did not come from this host's "
+		    "breakglass gate");
+	if (!proc_all_uids(&p->gate, uid))
+		return bg_fail(e, BG_ERR_PERM, "the gate does not run as the account alone");
+	if (proc_info_read(p->gate.ppid, &p->shell) != 0)
+		return bg_fail(e, BG_ERR_PERM, "the gate's parent is gone");
+	s = &p->shell;
+	if (!proc_runs(s, HOSTD_SSHD) && pw->pw_shell != NULL && pw->pw_shell[0] == '/' &&
+	    proc_runs(s, pw->pw_shell) && proc_all_uids(s, uid)) {
+		p->has_shell = 1;
+		if (proc_info_read(s->ppid, &p->sshd) != 0)
+			return bg_fail(e, BG_ERR_PERM, "the login shell's parent is gone");
+	} else
+		p->sshd = p->shell;
+	if (!proc_runs(&p->sshd, HOSTD_SSHD) || !proc_all_uids(&p->sshd, uid))
+		return bg_fail(e, BG_ERR_PERM, "the gate was not started by sshd for this login "
+		    "(run it only as the forced command)");
+	if (proc_info_read(p->sshd.ppid, &p->monitor) != 0 || !proc_runs(&p->monitor, HOSTD_SSHD) ||
+	    !proc_all_uids(&p->monitor, 0))
+		return bg_fail(e, BG_ERR_PERM, "the gate's sshd is not a session of this host's sshd");
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	buf_init(&p->env, HOSTD_ENV_MAX);
+	if (fileio_read(path, HOSTD_ENV_MAX, &p->env, e) != 0)
+		return bg_fail(e, BG_ERR_PERM, "cannot read the gate's environment");
+	/* the same processes still (no pid reuse while we looked) */
+	if (proc_info_read(pid, &again) != 0 || again.start != p->gate.start ||
+	    again.ppid != p->gate.ppid)
+		return bg_fail(e, BG_ERR_PERM, "the requesting process changed");
+	if (proc_info_read(p->sshd.pid, &again) != 0 || again.start != p->sshd.start ||
+	    again.ppid != p->monitor.pid)
+		return bg_fail(e, BG_ERR_PERM, "the session's sshd changed");
+	return 0;
+}
+
+/* Receive the gate's fds 0-2 on c; 0 or -1. */
+static int
+recv_fds(int c, int fds[3])
+{
+	struct msghdr m;
+	struct iovec iov;
+	char byte = 0;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(3 * sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+	ssize_t got;
+
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = sizeof(u.space);
+	do
+		got = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
+	while (got < 0 && errno == EINTR);
+	if (got != 1 || byte != HOSTD_MAGIC || (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+		return -1;
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(3 * sizeof(int)))
+		return -1;
+	memcpy(fds, CMSG_DATA(cm), 3 * sizeof(int));
+	return 0;
+}
+
+static void
+send_status(int c, int status)
+{
+	unsigned char b[4];
+
+	b[0] = (unsigned char)(status >> 24);
+	b[1] = (unsigned char)(status >> 16);
+	b[2] = (unsigned char)(status >> 8);
+	b[3] = (unsigned char)status;
+	(void)fileio_write_full(c, b, 4);
+}
+
+/*
+ * One request, in a child of hostd: bind it to its session, take the
+ * account's ids (root kept as real and saved uid), run the gate.
+ */
+static int
+serve_one(const hostd_opts *o, int c)
+{
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	int fds[3], status, dup = 0;
+	struct passwd *pw;
+	hostd_peer p;
+	gate_env env;
+	bg_error e;
+	char user[64];
+
+	memset(&p, 0, sizeof(p));
+	memset(&env, 0, sizeof(env));
+	bg_error_clear(&e);
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 || recv_fds(c, fds) != 0)
+		return 1;
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) != i)
+			return 1;
+	for (int i = 0; i < 3; i++)
+		if (fds[i] > 2)
+			close(fds[i]);
+	if (cr.uid == 0 || (pw = getpwuid(cr.uid)) == NULL) {
+		fprintf(stderr, "breakglass: refused: the gate serves hotfix accounts only\n");
+		syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: uid %u refused", (unsigned)cr.uid);
+		send_status(c, 1);
+		return 1;
+	}
+	snprintf(user, sizeof(user), "%s", pw->pw_name);
+	env.config = o->config;
+	env.user = user;
+	env.uid = pw->pw_uid;
+	env.gid = pw->pw_gid;
+	if (bind_session(cr.pid, cr.uid, pw, &p, &e) != 0) {
+		env.refuse = e.msg;
+	} else {
+		env.original_command = env_get(&p.env, "SSH_ORIGINAL_COMMAND", &dup);
+		env.user_auth = env_get(&p.env, "SSH_USER_AUTH", &dup);
+		env.term = env_get(&p.env, "TERM", &dup);
+		if (dup)
+			env.refuse = "the gate's environment names a variable twice";
+	}
+	/* the account's groups and effective ids; root stays real and saved */
+	if (initgroups(user, pw->pw_gid) != 0 || setresgid(0, pw->pw_gid, 0) != 0 ||
+	    setresuid(0, pw->pw_uid, 0) != 0) {
+		fprintf(stderr, "breakglass: refused: the supervisor cannot take the account's ids\n");
+		send_status(c, 1);
+		return 1;
+	}
+	env.client = c;
+	status = gate_main(&env);
+	send_status(c, status);
+	buf_release(&p.env);
+	return status;
+}
+
+int
+hostd_serve(const hostd_opts *o, bg_error *e)
+{
+	struct sockaddr_un sa;
+	struct sigaction sv;
+	struct stat st;
+	int l;
+
+	if (geteuid() != 0 || getuid() != 0)
+		return bg_fail(e, BG_ERR_PERM, "hostd must run as root");
+	if (strlen(o->socket) >= sizeof(sa.sun_path) || o->socket[0] != '/')
+		return bg_fail(e, BG_ERR_USAGE, "hostd: the socket must be an absolute path under "
+		    "%zu bytes", sizeof(sa.sun_path));
+	/* the configuration names the CA and the host log: root's alone */
+	if (stat(o->config, &st) != 0)
+		return bg_fail(e, BG_ERR_NOTFOUND, "hostd: cannot read %s: %s", o->config,
+		    strerror(errno));
+	if (st.st_uid != 0 || (st.st_mode & 022) || !S_ISREG(st.st_mode))
+		return bg_fail(e, BG_ERR_PERM, "hostd: %s must be a root-owned file no one else "
+		    "can write", o->config);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, o->socket, strlen(o->socket));
+	if ((l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return bg_fail(e, BG_ERR_IO, "hostd: socket: %s", strerror(errno));
+	if (lstat(o->socket, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(o->socket);
+	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(o->socket, 0666) != 0 ||
+	    listen(l, 64) != 0) {
+		close(l);
+		return bg_fail(e, BG_ERR_IO, "hostd: cannot listen on %s: %s", o->socket,
+		    strerror(errno));
+	}
+	if (o->pidfile != NULL) {
+		char pb[32];
+		int n = snprintf(pb, sizeof(pb), "%d\n", (int)getpid());
+
+		int r = fileio_write_atomic(o->pidfile, pb, (size_t)n, 0644, 1, e);
+
+		if (r != 0) {
+			close(l);
+			unlink(o->socket);
+			return r;
+		}
+	}
+	memset(&sv, 0, sizeof(sv));
+	sv.sa_handler = on_stop;
+	sigaction(SIGTERM, &sv, NULL);
+	sigaction(SIGINT, &sv, NULL);
+	sv.sa_handler = SIG_DFL;
+	sv.sa_flags = SA_NOCLDWAIT;
+	sigaction(SIGCHLD, &sv, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	openlog("breakglass-hostd", LOG_PID, LOG_AUTHPRIV);
+	syslog(LOG_AUTHPRIV | LOG_INFO, "breakglass hostd: serving %s", o->socket);
+	while (!hostd_stop) {
+		struct pollfd pf = { .fd = l, .events = POLLIN };
+		int c;
+		pid_t pid;
+
+		if (poll(&pf, 1, 500) <= 0)
+			continue;
+		if ((c = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		if ((pid = fork()) == 0) {
+			struct sigaction d;
+
+			close(l);
+			memset(&d, 0, sizeof(d));
+			d.sa_handler = SIG_DFL;
+			sigaction(SIGTERM, &d, NULL);
+			sigaction(SIGINT, &d, NULL);
+			sigaction(SIGCHLD, &d, NULL);
+			setsid(); /* the account's terminal never signals us */
+			_exit(serve_one(o, c) & 0xff);
+		}
+		close(c);
+	}
+	close(l);
+	unlink(o->socket);
+	if (o->pidfile != NULL)
+		unlink(o->pidfile);
+	closelog();
+	return 0;
+}
+
+int
+hostd_request(const char *socket_path, int *status, bg_error *e)
+{
+	struct sockaddr_un sa;
+	struct msghdr m;
+	struct iovec iov;
+	char byte = HOSTD_MAGIC;
+	int fds[3] = { 0, 1, 2 }, c;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(3 * sizeof(int))];
+	} u;
+	struct cmsghdr *cm;
+	unsigned char b[4];
+	size_t have = 0;
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return bg_fail(e, BG_ERR_USAGE, "socket path too long");
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, socket_path, strlen(socket_path));
+	if ((c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(c, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int err = errno;
+
+		if (c >= 0)
+			close(c);
+		return bg_fail(e, BG_ERR_IO, "the host supervisor is not running (%s: %s); as root, "
+		    "start it: systemctl start breakglass-hostd, or breakglass host setup --apply",
+		    socket_path, strerror(err));
+	}
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = sizeof(u.space);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	if (sendmsg(c, &m, MSG_NOSIGNAL) != 1) {
+		close(c);
+		return bg_fail(e, BG_ERR_IO, "cannot hand the request to the host supervisor: %s",
+		    strerror(errno));
+	}
+	while (have < 4) {
+		ssize_t got = read(c, b + have, 4 - have);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			close(c);
+			return bg_fail(e, BG_ERR_IO, "the host supervisor ended the request without "
+			    "a status");
+		}
+		have += (size_t)got;
+	}
+	close(c);
+	*status = (int)(((unsigned)b[0] << 24) | ((unsigned)b[1] << 16) | ((unsigned)b[2] << 8) | b[3]);
+	return 0;
+}
