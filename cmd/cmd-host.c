@@ -28,7 +28,7 @@
 static const char usage_text[] =
 	"usage: breakglass host setup --account NAME... [--apply] [--create-accounts]\n"
 	"           [--etc DIR] [--sshd-dir DIR] [--sshd-config FILE] [--audit-dir DIR]\n"
-	"           [--group NAME] [--gate-command CMD] [--socket PATH]\n\n"
+	"           [--group NAME] [--gate-command CMD] [--socket PATH] [--system NAME]\n\n"
 	"Prints (and with --apply installs) what a host needs:\n"
 	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
 	"                             and a Match block for the hotfix accounts with\n"
@@ -42,6 +42,8 @@ static const char usage_text[] =
 	"account (no password, shell /bin/sh) if missing.  Defaults: ETC\n"
 	"/etc/breakglass, SSHD_DIR /etc/ssh/sshd_config.d, AUDIT_DIR\n"
 	"/var/log/breakglass, GROUP breakglass-gate, CMD from the home's config.\n\n"
+	"ETC/gate.conf names this host's system (NAME, default the host name): a\n"
+	"certificate for a grant on another system is refused here.\n"
 	"With --apply it then starts the host supervisor, `breakglass hostd --config\n"
 	"ETC/gate.conf --socket PATH --pidfile PATH.pid` (root; it replaces one\n"
 	"started before from that pid file), unless systemd runs: then it says to\n"
@@ -54,7 +56,7 @@ static const char usage_text[] =
 	"HOME/revoked.krl and ca.pub to each host's ETC (ssh, config management).\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
-    O_GATE, O_SOCKET };
+    O_GATE, O_SOCKET, O_SYSTEM };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -67,6 +69,7 @@ static const opt_def defs[] = {
 	{ "--group", OPT_ARG },
 	{ "--gate-command", OPT_ARG },
 	{ "--socket", OPT_ARG },
+	{ "--system", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -274,6 +277,7 @@ cmd_host(int argc, char **argv)
 	buf drop, gconf, accts, path, ca, krl;
 	bg_error e;
 	const char *etc, *sshd_dir, *sshd_config, *audit_dir, *group, *gate;
+	char sysname[256];
 	struct group *gr;
 	int r, i;
 
@@ -304,6 +308,16 @@ cmd_host(int argc, char **argv)
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	gate = opt_or(&a, O_GATE, h->gate_command);
+	if (cmd_opt(&a, O_SYSTEM) != NULL) {
+		snprintf(sysname, sizeof(sysname), "%s", cmd_opt(&a, O_SYSTEM));
+	} else if (gethostname(sysname, sizeof(sysname)) != 0) {
+		home_close(h);
+		return cmd_failf(EXIT_SYSTEM, "host setup: no host name: name the system with --system");
+	}
+	if (!text_is_ident(sysname, 128)) {
+		home_close(h);
+		return cmd_failf(EXIT_USAGE, "host setup: invalid system name '%.128s'", sysname);
+	}
 	buf_init(&drop, 64 * 1024);
 	buf_init(&gconf, 8192);
 	buf_init(&accts, 4096);
@@ -331,7 +345,8 @@ cmd_host(int argc, char **argv)
 	    "\tPermitUserRC no\n"
 	    "\tForceCommand %s\n", etc, etc, buf_cstr(&accts), etc, gate);
 	buf_printf(&gconf, "# breakglass gate configuration (breakglass host setup)\n"
-	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\n", etc, etc, audit_dir);
+	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\nsystem: %s\n", etc, etc,
+	    audit_dir, sysname);
 	if (!a.val[O_APPLY].set) {
 		printf("# %s/breakglass.conf\n%s\n# %s/gate.conf\n%s\n"
 		    "# run again with --apply to install (and validate with sshd -t)\n",

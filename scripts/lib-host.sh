@@ -7,7 +7,8 @@
 #       gate-command and krl-publish at DIR, runs 'host setup --apply'
 #       (creating ACCOUNT and GROUP, starting hostd on DIR/hostd.sock with
 #       DIR/etc/gate.conf, pid in DIR/hostd.sock.pid), and starts sshd on a
-#       free high port of 127.0.0.1.
+#       free high port of 127.0.0.1.  The host's system name is
+#       $HOST_SYSTEM (default web1).
 #       Sets HOST_PORT, HOST_GATE and HOST_SSH (an ssh command line with
 #       the options a test wants; add -i KEY -o CertificateFile=CERT).
 #   host_down DIR ACCOUNT GROUP
@@ -36,7 +37,7 @@ LogLevel VERBOSE
 MaxStartups 100
 Include $_d/sshd.d/*.conf
 EOT
-	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
+	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
 		--group "$_grp" >"$_d/host-setup.out" 2>&1 || { cat "$_d/host-setup.out" >&2; return 1; }
 	HOST_PORT=""

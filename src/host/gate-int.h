@@ -32,6 +32,7 @@ typedef struct gate {
 	int64_t now, skew;
 	unsigned char ca_pk[32];
 	char *krl_path;
+	char *system;          /* this host's system name (gate.conf) */
 	char *audit_dir;
 	struct stat krl_st;
 	cert c;
@@ -45,6 +46,7 @@ typedef struct gate {
 	char request[1024];   /* for the audit log, secrets redacted */
 	uint64_t bytes_out;
 	int refused_by_expiry;
+	int client_gone;       /* the gate's connection ended (gate killed) */
 	int recorded;          /* a record for this request was written */
 	int stdin_null;        /* commands get /dev/null (steps of 'apply') */
 } gate;
@@ -88,8 +90,14 @@ void gate_record(gate *g, const char *event, const char *decision, const char *r
 int gate_refuse(gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* 1 when the grant has ended (validity over, or the KRL revokes it or
- * cannot be read: fail closed); sets g->refused_by_expiry. */
+ * cannot be read: fail closed; sets g->refused_by_expiry), or when the
+ * gate that handed over the request is gone (sets g->client_gone): what
+ * it started ends, and the end is recorded all the same. */
 int gate_grant_ended(gate *g);
+/* Why it ended, for people ("expired", "was revoked", ...) and for
+ * records ("grant expired", ...). */
+const char *gate_end_word(const gate *g);
+const char *gate_end_reason(const gate *g);
 
 /* 0 when p is an absolute path; else refuses (returns 1). */
 int gate_need_path(gate *g, const char *verb, const char *p);

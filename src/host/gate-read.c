@@ -306,10 +306,9 @@ gate_verb_tail(gate *g)
 
 		if (gate_grant_ended(g)) {
 			fprintf(stderr, "breakglass: grant G-%lld %s: stopping\n", (long long)g->grant,
-			    g->refused_by_expiry ? "expired" : "was revoked");
+			    gate_end_word(g));
 			close(fd);
-			gate_record(g, "gate.end", "cut", g->refused_by_expiry ? "grant expired" :
-			    "grant revoked", 1);
+			gate_record(g, "gate.end", "cut", gate_end_reason(g), 1);
 			return 1;
 		}
 		if (fstat(fd, &st) == 0 && st.st_size < off)

@@ -159,7 +159,7 @@ gate_run_command(gate *g, int privileged)
 		if (!cut && gate_grant_ended(g)) {
 			cut = 1;
 			fprintf(stderr, "breakglass: grant G-%lld %s: command ended\n",
-			    (long long)g->grant, g->refused_by_expiry ? "expired" : "was revoked");
+			    (long long)g->grant, gate_end_word(g));
 			kill_group(pid);
 			break;
 		}
@@ -172,8 +172,7 @@ gate_run_command(gate *g, int privileged)
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status == 127 && !cut)
 		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);
-	gate_record(g, "gate.end", cut ? "cut" : "allow", cut ? (g->refused_by_expiry ?
-	    "grant expired" : "grant revoked") : NULL, status);
+	gate_record(g, "gate.end", cut ? "cut" : "allow", cut ? gate_end_reason(g) : NULL, status);
 	gate_capture_after(g, &before);
 	snapshot_release(&before);
 	return status;
@@ -335,14 +334,14 @@ gate_run_shell(gate *g)
 		}
 		record_tick(&rec);
 		if (gate_grant_ended(g)) {
-			static const char msg_e[] = "\r\nbreakglass: the grant expired: session ended\r\n";
-			static const char msg_r[] = "\r\nbreakglass: the grant was revoked: session ended\r\n";
-			const char *m = g->refused_by_expiry ? msg_e : msg_r;
+			char m[128];
 
 			cut = 1;
+			snprintf(m, sizeof(m), "\r\nbreakglass: the grant %s: session ended\r\n",
+			    gate_end_word(g));
 			(void)fileio_write_full(STDOUT_FILENO, m, strlen(m));
-			record_marker(&rec, g->refused_by_expiry ? "breakglass: grant expired: session ended" :
-			    "breakglass: grant revoked: session ended");
+			snprintf(m, sizeof(m), "breakglass: %s: session ended", gate_end_reason(g));
+			record_marker(&rec, m);
 			kill_group(pid);
 			break;
 		}
@@ -357,7 +356,8 @@ gate_run_shell(gate *g)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: recording %s incomplete", name);
 	close(recfd);
 	status = cut ? 128 + SIGHUP : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	snprintf(reason, sizeof(reason), "recording %s sha256 %s", name, hex);
+	snprintf(reason, sizeof(reason), "recording %s sha256 %s%s%s", name, hex, cut ? ": " : "",
+	    cut ? gate_end_reason(g) : "");
 	gate_record(g, "gate.end", cut ? "cut" : "allow", reason, status);
 	gate_capture_after(g, &before);
 	snapshot_release(&before);

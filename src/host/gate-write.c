@@ -617,7 +617,7 @@ run_step(gate *g, size_t k, size_t n)
 	/* a list can outlast its grant: each step is checked like a login */
 	if (gate_grant_ended(g))
 		return gate_refuse(g, "grant G-%lld %s: step %zu and those after it were not run",
-		    (long long)g->grant, g->refused_by_expiry ? "expired" : "was revoked", k);
+		    (long long)g->grant, gate_end_word(g), k);
 	if (strchr(g->av.v[0], '/') != NULL) {
 		int kind_of = gate_allowed_command(g);
 

@@ -34,6 +34,7 @@
 #include "scan.h"
 #include "utc.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ static const kv_key config_schema[] = {
 	{ "ca-key", KV_REQUIRED, 1024 },
 	{ "krl", KV_REQUIRED, 1024 },
 	{ "audit-dir", KV_REQUIRED, 1024 },
+	{ "system", KV_REQUIRED, 128 },
 	{ "clock-skew", 0, 16 },
 	{ NULL, 0, 0 }
 };
@@ -251,7 +253,8 @@ load_config(gate *g, bg_error *e)
 	}
 	memcpy(g->ca_pk, ca.ed25519, 32);
 	sshkey_pub_release(&ca);
-	if ((g->krl_path = strdup(kv_get(&d, "krl"))) == NULL ||
+	if ((g->system = strdup(kv_get(&d, "system"))) == NULL ||
+	    (g->krl_path = strdup(kv_get(&d, "krl"))) == NULL ||
 	    (g->audit_dir = strdup(kv_get(&d, "audit-dir"))) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
@@ -318,12 +321,34 @@ krl_says_revoked(gate *g, int force)
 	return revoked;
 }
 
+const char *
+gate_end_word(const gate *g)
+{
+	return g->client_gone ? "lost its gate" : g->refused_by_expiry ? "expired" : "was revoked";
+}
+
+const char *
+gate_end_reason(const gate *g)
+{
+	return g->client_gone ? "gate gone" : g->refused_by_expiry ? "grant expired" :
+	    "grant revoked";
+}
+
 /* Has the grant ended (expiry or revocation)? */
 int
 gate_grant_ended(gate *g)
 {
 	int64_t now = utc_now();
 
+	if (g->env->client >= 0) {
+		struct pollfd pf = { .fd = g->env->client, .events = POLLIN | POLLRDHUP };
+
+		/* the gate sends nothing after its fds: any event is its end */
+		if (poll(&pf, 1, 0) > 0) {
+			g->client_gone = 1;
+			return 1;
+		}
+	}
 	if (now < g->now - g->skew || (uint64_t)now >= g->c.valid_before) {
 		g->refused_by_expiry = 1;
 		return 1;
@@ -494,6 +519,14 @@ gate_main(const gate_env *env)
 		status = gate_refuse(&g, "%s", e.msg);
 		goto out;
 	}
+	/* a certificate for another system is refused, whatever the account */
+	if (kv_get(&g.scope_doc, "system") == NULL ||
+	    strcmp(kv_get(&g.scope_doc, "system"), g.system) != 0) {
+		status = gate_refuse(&g, "grant G-%lld is for system '%.128s', not this host (%s)",
+		    (long long)g.grant, kv_get(&g.scope_doc, "system") ?
+		    kv_get(&g.scope_doc, "system") : "", g.system);
+		goto out;
+	}
 	kind = kv_get(&g.scope_doc, "kind");
 	if (kind == NULL || strcmp(kind, "ssh") != 0) {
 		status = gate_refuse(&g, "grant G-%lld is not an ssh grant", (long long)g.grant);
@@ -548,6 +581,7 @@ out:
 		audit_close(&g.log);
 	sshkey_priv_release(&g.hostkey);
 	free(g.krl_path);
+	free(g.system);
 	free(g.audit_dir);
 	closelog();
 	return status;

@@ -1,0 +1,169 @@
+#!/bin/sh
+# t1010-hostd: the host supervisor, through a real OpenSSH sshd on
+# 127.0.0.1: the gate holds no privilege and takes no configuration, a
+# request is bound to the sshd session that started the gate (a gate run
+# from inside a session, with any SSH_USER_AUTH file, is refused), the
+# account can neither stop nor kill the process serving it, a stopped gate
+# wedges nothing, a killed gate still gets its end record, the host names
+# its system, and without hostd every request is refused.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates an account and runs sshd: run it as root"; exit 1; }
+[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+
+ACCT=bgtest${BG_TEST_ID:-}-hostd
+GROUP=bgtest${BG_TEST_ID:-}-hgate
+SRV=$T/srv
+. "$(dirname "$0")/../../scripts/lib-host.sh"
+cleanup_host() {
+	[ -n "${bgpid:-}" ] && kill "$bgpid" 2>/dev/null
+	host_down "$T" "$ACCT" "$GROUP"
+	rm -rf "$T"
+}
+trap cleanup_host EXIT
+
+mkdir -p "$SRV/logs"
+printf 'first\nsecond\n' >"$SRV/logs/app.log"
+setup_home
+if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
+	ok "host set up, hostd started by host setup --apply, sshd on 127.0.0.1:$HOST_PORT"
+else
+	not_ok "host set up"; done_testing; exit 1
+fi
+chmod -R a+rX "$T/srv"
+[ "$(stat -c %a "$T/bin/breakglass")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
+[ -S "$T/hostd.sock" ] && ok "hostd listens on its socket" || not_ok "hostd listens on its socket"
+hp=$(cat "$T/hostd.sock.pid" 2>/dev/null)
+[ "$(stat -c %u "/proc/$hp" 2>/dev/null)" = 0 ] && ok "hostd runs as root" || not_ok "hostd runs as root"
+grep -q '^system: web1$' "$T/etc/gate.conf" && ok "gate.conf names the system" || not_ok "gate.conf names the system"
+
+open_ticket
+approve_as owner T-1 confirm || exit 1
+echo dump >"$T/dump"
+bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
+	--file "$T/dump" >/dev/null
+bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+write_plan
+bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+approve_as owner T-1 plan || exit 1
+ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
+	--command "/bin/echo g1-marker" --ttl 1h --reason "read" >/dev/null
+approve_as owner T-1 plan || exit 1
+bg grant activate G-1 >/dev/null
+bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/read-cert.pub" 2>/dev/null
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier shell --read "$SRV" \
+	--ttl 1h --reason "shell" >/dev/null
+approve_as owner T-1 plan || exit 1
+bg grant activate G-2 >/dev/null
+bg grant cert G-2 --pubkey "$T/user.pub" -o "$T/shell-cert.pub" 2>/dev/null
+SSH="$HOST_SSH -i $T/user"
+as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
+
+expect 0 "a request through sshd, the gate and hostd" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+out_has "^second" "hostd served it"
+expect 0 "host log verifies" bg audit verify --dir "$T/hostlog"
+lines() { wc -l <"$T/hostlog/audit.log"; }
+
+# item 9: the gate takes no configuration from its caller
+printf 'ca-key: %s/evil-ca.pub\nkrl: %s/etc/revoked.krl\naudit-dir: %s/hostlog\nsystem: web1\n' \
+	"$T" "$T" "$T" >"$T/evil.conf"
+ssh-keygen -q -t ed25519 -N '' -f "$T/evil-ca"
+chmod a+r "$T/evil.conf" "$T/evil-ca.pub"
+n0=$(lines)
+expect 2 "the gate refuses --config from its caller" su -s /bin/sh "$ACCT" -c \
+	"SSH_ORIGINAL_COMMAND=help $T/bin/breakglass gate --config $T/evil.conf"
+err_has "unknown option" "says the option is unknown"
+[ "$(lines)" = "$n0" ] && ok "nothing appended to the host log with a caller's configuration" \
+	|| not_ok "nothing appended to the host log with a caller's configuration"
+
+# the gate run by the account outside sshd, with a real certificate: refused
+printf 'publickey %s\n' "$(cat "$T/read-cert.pub")" >"$T/auth-copy"
+chmod a+r "$T/auth-copy"
+expect 1 "a gate not started by sshd is refused" su -s /bin/sh "$ACCT" -c \
+	"SSH_USER_AUTH=$T/auth-copy SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' $T/bin/breakglass gate --socket $T/hostd.sock"
+err_has "not started by sshd" "says why"
+if grep -q g1-marker "$T/out"; then not_ok "nothing ran"; else ok "nothing ran"; fi
+
+# a shell session: another session's SSH_USER_AUTH is useless from inside,
+# the process serving the session cannot be stopped or killed, stopping
+# every gate of the account wedges nothing, killing them still ends the
+# sessions with their records
+as_cert "$T/read-cert.pub" tail -f "$SRV/logs/app.log" >"$T/tail.out" 2>&1 &
+bgpid=$!
+sleep 1
+gates='$(pgrep -x -u "$(id -u)" breakglass)'
+{
+	sleep 1
+	echo 'ls /tmp/sshauth.* | wc -l | sed "s/^/auth-files=/"'
+	echo 'for f in /tmp/sshauth.*; do SSH_USER_AUTH=$f SSH_ORIGINAL_COMMAND="/bin/echo g1-marker" '"$T"'/bin/breakglass gate --socket '"$T"'/hostd.sock; echo "inner-gate-rc=$?"; done'
+	echo 'kill -STOP $PPID; echo "stop-rc=$?"'
+	echo 'kill -9 $PPID; echo "kill-rc=$?"'
+	echo 'for p in '"$gates"'; do kill -STOP $p; done; printf "gates-%s\\n" stopped'
+	sleep 2
+	timeout 10 $SSH -o CertificateFile="$T/read-cert.pub" "$ACCT@127.0.0.1" /bin/echo g1-marker \
+		>"$T/during-stop.out" 2>&1 </dev/null
+	echo "$?" >"$T/during-stop.rc"
+	echo 'for p in '"$gates"'; do kill -CONT $p; done; printf "gates-%s\\n" continued'
+	sleep 1
+	echo 'for p in '"$gates"'; do kill -9 $p; done; sleep 5; printf "shell-outlived-%s\\n" its-gate'
+	sleep 8
+} | timeout 30 $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/shell.out" 2>&1
+sed 's/^/# shell: /' "$T/shell.out" | tr -d '\r' | grep -v '^# shell: $' | head -40
+tr -d '\r' <"$T/shell.out" >"$T/out"
+out_has "auth-files=[1-9]" "other sessions' SSH_USER_AUTH files are there to try"
+out_has "inner-gate-rc=1" "a gate run inside a session with them is refused"
+if grep -q 'inner-gate-rc=0' "$T/out" || grep -q '^g1-marker' "$T/out"; then
+	not_ok "no other session's grant was used"
+else
+	ok "no other session's grant was used"
+fi
+out_has "was not started by sshd" "says it was not started by sshd"
+out_has "stop-rc=1" "the account cannot SIGSTOP the process serving its session"
+out_has "kill-rc=1" "the account cannot kill it"
+out_has "gates-stopped" "every gate process of the account stopped"
+[ "$(cat "$T/during-stop.rc" 2>/dev/null)" = 0 ] && grep -q '^g1-marker' "$T/during-stop.out" \
+	&& ok "another request runs while the account's gates are stopped (nothing wedged)" \
+	|| not_ok "another request runs while the account's gates are stopped (rc $(cat "$T/during-stop.rc" 2>/dev/null))"
+if grep -q shell-outlived-its-gate "$T/out"; then
+	not_ok "the session ends when its gate is killed"
+else
+	ok "the session ends when its gate is killed"
+fi
+sleep 1
+kill -0 "$bgpid" 2>/dev/null && not_ok "the tail -f session ended with its gate" || ok "the tail -f session ended with its gate"
+bgpid=
+pgrep -u "$ACCT" >/dev/null && not_ok "no process of the account left" || ok "no process of the account left"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
+grep '"event":"gate.end"' "$T/out" | grep -q '"grant":2.*recording T-1-G-2-.*sha256 [0-9a-f]\{64\}: gate gone' \
+	&& ok "the shell whose gate was killed has its end record and recording hash" \
+	|| not_ok "the shell whose gate was killed has its end record and recording hash"
+grep '"event":"gate.end"' "$T/out" | grep -q '"grant":1.*"decision":"cut","reason":"gate gone"' \
+	&& ok "so does the tail -f whose gate was killed" || not_ok "so does the tail -f whose gate was killed"
+out_has '"decision":"refuse","reason":"the gate was not started by sshd' "the refusals are in the host log"
+expect 0 "host log verifies" bg audit verify --dir "$T/hostlog"
+
+# item 10: a certificate for another system is refused
+open_ticket
+sed -i "s/^system: .*/system: db1/" "$T/intake.txt"
+bg ticket open --from "$T/intake.txt" >/dev/null
+approve_as owner T-2 confirm || exit 1
+bg grant request T-2 --kind ssh --system db1 --account "$ACCT" --read "$SRV" --ttl 1h \
+	--reason "on db1" >/dev/null
+bg grant activate G-3 >/dev/null
+bg grant cert G-3 --pubkey "$T/user.pub" -o "$T/db1-cert.pub" 2>/dev/null
+expect 1 "a certificate for system db1 is refused on web1" as_cert "$T/db1-cert.pub" cat "$SRV/logs/app.log"
+err_has "is for system 'db1', not this host (web1)" "says which system it is for"
+
+# without hostd every request is refused, and the gate says how to start it
+hostd_stop "$T"
+expect 1 "without hostd the gate refuses" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+err_has "host supervisor is not running" "says hostd is not running"
+err_has "start it" "says how to start it"
+if grep -q second "$T/out"; then not_ok "nothing was served"; else ok "nothing was served"; fi
+hostd_start "$T" && ok "hostd started again" || not_ok "hostd started again"
+expect 0 "served again" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+expect 1 "hostd is root's: it refuses a config others can write" sh -c \
+	"chmod 666 '$T/evil.conf'; '$T/bin/breakglass' hostd --config '$T/evil.conf' --socket '$T/x.sock'"
+err_has "no one else can write" "says why"
+done_testing
