@@ -61,7 +61,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%) $(if $(HS_PKG),$(BUILD)/
 FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all check check-all check-one check-nohs unit integration fuzz-replay banned layers demo \
+.PHONY: all check check-all check-one check-nohs unit integration fuzz-replay banned layers units demo \
         bench fuzz deps clean install man
 
 all: $(BUILD)/breakglass
@@ -152,7 +152,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-all
 
-check-all: banned layers
+check-all: banned layers units
 	@echo "== plain build"
 	@$(MAKE) --no-print-directory check-one BUILD=build
 	@echo "== ASan + UBSan build"
@@ -185,6 +185,10 @@ integration: $(BUILD)/breakglass
 
 banned:
 	@scripts/banned-calls src cmd
+
+# the systemd units in contrib/, checked offline by systemd-analyze verify
+units: $(BUILD)/breakglass
+	@scripts/check-units $(BUILD)/breakglass
 
 # includes only downwards (src/LAYERS), no include cycles between modules
 layers:
