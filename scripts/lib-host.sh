@@ -67,8 +67,15 @@ host_down() {
 	return 0
 }
 
-# hostd_stop DIR: stop the hostd that host_up started (its pid file), and
-# wait for it to go
+# cgroup2_mount: where the cgroup v2 hierarchy is mounted (hybrid layouts
+# have it at /sys/fs/cgroup/unified)
+cgroup2_mount() {
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
+		/proc/self/mountinfo
+}
+
+# hostd_stop DIR: stop the hostd that host_up started (its pid file), wait
+# for it to go, and remove the cgroups it made if it could not
 hostd_stop() {
 	[ -f "$1/hostd.sock.pid" ] || return 0
 	_hp=$(cat "$1/hostd.sock.pid")
@@ -77,6 +84,15 @@ hostd_stop() {
 		kill -0 "$_hp" 2>/dev/null || break
 		sleep 0.1
 	done
+	kill -9 "$_hp" 2>/dev/null || true
+	_cg=$(cgroup2_mount)
+	if [ -n "$_cg" ]; then
+		find "$_cg" -maxdepth 4 -type d -name "bg-hostd-$_hp" 2>/dev/null | while read -r _b; do
+			echo 1 >"$_b/cgroup.kill" 2>/dev/null
+			sleep 0.2
+			find "$_b" -depth -type d -exec rmdir {} \; 2>/dev/null
+		done
+	fi
 	rm -f "$1/hostd.sock.pid"
 	return 0
 }

@@ -5,16 +5,22 @@
  *
  * Nothing is run through a shell: an allowed command is the request's
  * argv, equal to one in the grant, executed directly with a clean
- * environment.  The gate supervises what it starts: it wakes every
- * GATE_TICK_MS, and once the certificate's validity ends or the KRL
- * revokes it (an unreadable KRL counts as revoked) it ends the child's
- * process group - SIGHUP and SIGTERM, SIGKILL half a second later.
+ * environment.  Every command and shell runs in a cgroup v2 of its own
+ * (cgroup.h), entered before the program is executed.  The gate
+ * supervises what it starts: it wakes every GATE_TICK_MS, and once the
+ * certificate's validity ends or the KRL revokes it (an unreadable KRL
+ * counts as revoked), or the gate that handed the request over is gone,
+ * it writes cgroup.kill: every process of the request ends at once,
+ * setsid, nohup, double-forked and signal-ignoring ones included.  When
+ * the request ends normally, what it left running is killed the same way
+ * and the cgroup removed: nothing a request starts outlives it.
  *
  * The shell tier's recording is created, in the host log's directory and
  * out of the account's reach, before the shell starts: without a
  * recording there is no session.
  */
 #include "gate-int.h"
+#include "cgroup.h"
 #include "fileio.h"
 #include "record.h"
 #include "utc.h"
@@ -56,21 +62,64 @@ gate_allowed_command(gate *g)
 	return 0;
 }
 
-/*
- * End a process group now: SIGHUP (interactive shells ignore SIGTERM) and
- * SIGTERM, then SIGKILL after half a second.  Reaps pid.
- */
-static void
-kill_group(pid_t pid)
+/* A cgroup of its own for what this request starts; refuses (returns 1)
+ * when there can be none: nothing runs uncontained. */
+static int
+request_cgroup(gate *g, buf *cg)
 {
-	kill(-pid, SIGHUP);
-	kill(-pid, SIGTERM);
-	for (int i = 0; i < 5; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		poll(NULL, 0, 100);
+	static unsigned seq;
+	char name[96];
+	bg_error e;
+	int r;
+
+	buf_init(cg, 4096);
+	if (g->env->cgroup_base == NULL)
+		return gate_refuse(g, "no cgroup for the request: nothing was run");
+	snprintf(name, sizeof(name), "G-%lld-%d-%u", (long long)g->grant, (int)getpid(), seq++);
+	gate_priv_up(g);
+	r = cgroup_create(g->env->cgroup_base, name, cg, &e);
+	gate_priv_down(g);
+	if (r != 0) {
+		buf_release(cg);
+		return gate_refuse(g, "cannot contain the request (%s): nothing was run", e.msg);
 	}
-	kill(-pid, SIGKILL);
+	return 0;
+}
+
+/* In the child, before anything else runs: into the request's cgroup,
+ * then every id the account's. */
+static void
+child_enter(gate *g, const buf *cg)
+{
+	gate_priv_up(g);
+	if (cgroup_enter(cg->data) != 0)
+		_exit(126);
+	gate_priv_drop_all(g);
+}
+
+/* End every process of the request at once (cgroup.kill) and reap pid. */
+static void
+kill_request(gate *g, const buf *cg, pid_t pid)
+{
+	gate_priv_up(g);
+	if (cgroup_kill(cg->data, 2000) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cgroup %s did not empty", cg->data);
+	gate_priv_down(g);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The request is over: what it left running ends, its cgroup goes. */
+static void
+end_cgroup(gate *g, buf *cg)
+{
+	bg_error e;
+
+	gate_priv_up(g);
+	if (cgroup_remove(cg->data, &e) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: %s", e.msg);
+	gate_priv_down(g);
+	buf_release(cg);
 }
 
 int
@@ -80,18 +129,26 @@ gate_run_command(gate *g, int privileged)
 	pid_t pid;
 	struct pollfd pf[2];
 	char b[65536];
-
+	buf cg;
 	snapshot before;
 
 	if (gate_capture_before(g, &before) != 0)
 		return 1;
+	if (request_cgroup(g, &cg) != 0) {
+		snapshot_release(&before);
+		return 1;
+	}
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
 		snapshot_release(&before);
+		end_cgroup(g, &cg);
 		return gate_refuse(g, "cannot create pipes");
 	}
 	gate_record(g, "gate.start", "allow", NULL, -1);
-	if ((pid = fork()) < 0)
+	if ((pid = fork()) < 0) {
+		snapshot_release(&before);
+		end_cgroup(g, &cg);
 		return gate_refuse(g, "cannot start the command");
+	}
 	if (pid == 0) {
 		char *const envp[] = {
 			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
@@ -100,7 +157,7 @@ gate_run_command(gate *g, int privileged)
 		int fd;
 
 		setpgid(0, 0);
-		gate_priv_drop_all(g);
+		child_enter(g, &cg);
 		signal(SIGPIPE, SIG_DFL);
 		dup2(outp[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
@@ -160,15 +217,19 @@ gate_run_command(gate *g, int privileged)
 			cut = 1;
 			fprintf(stderr, "breakglass: grant G-%lld %s: command ended\n",
 			    (long long)g->grant, gate_end_word(g));
-			kill_group(pid);
+			kill_request(g, &cg, pid);
 			break;
 		}
 	}
 	for (int k = 0; k < 2; k++)
 		if (pf[k].fd >= 0)
 			close(pf[k].fd);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (cut)
+		status = W_EXITCODE(0, SIGKILL);
+	else
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	end_cgroup(g, &cg);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status == 127 && !cut)
 		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);
@@ -208,9 +269,11 @@ gate_run_shell(gate *g)
 	unsigned char rnd[4];
 	struct winsize ws;
 	struct termios saved, raw;
-	int recfd, master, status = 0, tty = isatty(STDIN_FILENO), stdin_open = 1, cut = 0;
+	int recfd, master, status = 0, tty = isatty(STDIN_FILENO), stdin_open = 1, cut = 0,
+	    reaped = 0;
 	recorder rec;
 	snapshot before;
+	buf cg;
 	pid_t pid;
 
 	if (tier == NULL || strcmp(tier, "shell") != 0)
@@ -234,6 +297,11 @@ gate_run_shell(gate *g)
 		close(recfd);
 		return 1;
 	}
+	if (request_cgroup(g, &cg) != 0) {
+		close(recfd);
+		snapshot_release(&before);
+		return 1;
+	}
 	memset(&ws, 0, sizeof(ws));
 	if (!tty || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) {
 		ws.ws_col = 80;
@@ -242,6 +310,8 @@ gate_run_shell(gate *g)
 	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 || grantpt(master) != 0 ||
 	    unlockpt(master) != 0 || ptsname_r(master, slave, sizeof(slave)) != 0) {
 		close(recfd);
+		end_cgroup(g, &cg);
+		snapshot_release(&before);
 		return gate_refuse(g, "cannot allocate a terminal");
 	}
 	ioctl(master, TIOCSWINSZ, &ws);
@@ -257,6 +327,8 @@ gate_run_shell(gate *g)
 	if ((pid = fork()) < 0) {
 		close(master);
 		close(recfd);
+		end_cgroup(g, &cg);
+		snapshot_release(&before);
 		return gate_refuse(g, "cannot start the shell");
 	}
 	if (pid == 0) {
@@ -275,9 +347,9 @@ gate_run_shell(gate *g)
 		dup2(s, 0);
 		dup2(s, 1);
 		dup2(s, 2);
+		child_enter(g, &cg);
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
-		gate_priv_drop_all(g);
 		signal(SIGPIPE, SIG_DFL);
 		if (access("/bin/bash", X_OK) == 0) {
 			char *const av[] = { "bash", "--noprofile", "--norc", "-i", NULL };
@@ -333,6 +405,20 @@ gate_run_shell(gate *g)
 			}
 		}
 		record_tick(&rec);
+		/* the shell is gone but something it left holds the terminal: the
+		 * session is over all the same (what is left ends with the cgroup) */
+		if (!reaped && waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = 1;
+			for (int k = 0; k < 64; k++) {
+				struct pollfd d = { .fd = master, .events = POLLIN };
+
+				if (poll(&d, 1, 0) <= 0 || (n = read(master, b, sizeof(b))) <= 0)
+					break;
+				gate_write(g, STDOUT_FILENO, b, (size_t)n);
+				record_output(&rec, b, (size_t)n);
+			}
+			break;
+		}
 		if (gate_grant_ended(g)) {
 			char m[128];
 
@@ -342,15 +428,16 @@ gate_run_shell(gate *g)
 			(void)fileio_write_full(STDOUT_FILENO, m, strlen(m));
 			snprintf(m, sizeof(m), "breakglass: %s: session ended", gate_end_reason(g));
 			record_marker(&rec, m);
-			kill_group(pid);
+			kill_request(g, &cg, pid);
 			break;
 		}
 	}
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
-	if (!cut)
+	if (!cut && !reaped)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	end_cgroup(g, &cg);
 	close(master);
 	if (record_close(&rec, hex) != 0)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: recording %s incomplete", name);

@@ -33,6 +33,7 @@ typedef struct gate_env {
 	gid_t gid;
 	const char *refuse;          /* non-NULL: refuse the request, saying this */
 	int client;                  /* the gate's connection (-1: none) */
+	const char *cgroup_base;     /* hostd's cgroup v2 for requests (cgroup.h) */
 } gate_env;
 
 /*

@@ -6,6 +6,7 @@
 #include "hostd.h"
 #include "gate.h"
 #include "buf.h"
+#include "cgroup.h"
 #include "fileio.h"
 
 #include <errno.h>
@@ -259,7 +260,7 @@ send_status(int c, int status)
  * account's ids (root kept as real and saved uid), run the gate.
  */
 static int
-serve_one(const hostd_opts *o, int c)
+serve_one(const hostd_opts *o, int c, const char *cgroup_base)
 {
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
@@ -309,6 +310,7 @@ serve_one(const hostd_opts *o, int c)
 		return 1;
 	}
 	env.client = c;
+	env.cgroup_base = cgroup_base;
 	status = gate_main(&env);
 	send_status(c, status);
 	buf_release(&p.env);
@@ -321,6 +323,8 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	struct sockaddr_un sa;
 	struct sigaction sv;
 	struct stat st;
+	buf cgself, cgbase;
+	char cgname[64];
 	int l;
 
 	if (geteuid() != 0 || getuid() != 0)
@@ -335,18 +339,39 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	if (st.st_uid != 0 || (st.st_mode & 022) || !S_ISREG(st.st_mode))
 		return bg_fail(e, BG_ERR_PERM, "hostd: %s must be a root-owned file no one else "
 		    "can write", o->config);
+	/* every request in a cgroup of its own, below one of hostd's: without
+	 * containment nothing is served */
+	buf_init(&cgself, 4096);
+	buf_init(&cgbase, 4096);
+	snprintf(cgname, sizeof(cgname), "bg-hostd-%d", (int)getpid());
+	if (cgroup_self(&cgself, e) != 0 || cgroup_create(cgself.data, cgname, &cgbase, e) != 0) {
+		char m[sizeof(e->msg)];
+
+		snprintf(m, sizeof(m), "%s", e->msg);
+		buf_release(&cgself);
+		buf_release(&cgbase);
+		return bg_fail(e, BG_ERR_IO, "hostd: cannot contain requests: %s", m);
+	}
+	buf_release(&cgself);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, o->socket, strlen(o->socket));
-	if ((l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		cgroup_remove(cgbase.data, NULL);
+		buf_release(&cgbase);
 		return bg_fail(e, BG_ERR_IO, "hostd: socket: %s", strerror(errno));
+	}
 	if (lstat(o->socket, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(o->socket);
 	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(o->socket, 0666) != 0 ||
 	    listen(l, 64) != 0) {
+		int err = errno;
+
 		close(l);
+		cgroup_remove(cgbase.data, NULL);
+		buf_release(&cgbase);
 		return bg_fail(e, BG_ERR_IO, "hostd: cannot listen on %s: %s", o->socket,
-		    strerror(errno));
+		    strerror(err));
 	}
 	if (o->pidfile != NULL) {
 		char pb[32];
@@ -357,6 +382,8 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 		if (r != 0) {
 			close(l);
 			unlink(o->socket);
+			cgroup_remove(cgbase.data, NULL);
+			buf_release(&cgbase);
 			return r;
 		}
 	}
@@ -389,12 +416,15 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 			sigaction(SIGINT, &d, NULL);
 			sigaction(SIGCHLD, &d, NULL);
 			setsid(); /* the account's terminal never signals us */
-			_exit(serve_one(o, c) & 0xff);
+			_exit(serve_one(o, c, cgbase.data) & 0xff);
 		}
 		close(c);
 	}
 	close(l);
 	unlink(o->socket);
+	/* the supervisor ends: so does everything it started (fail closed) */
+	cgroup_remove(cgbase.data, NULL);
+	buf_release(&cgbase);
 	if (o->pidfile != NULL)
 		unlink(o->pidfile);
 	closelog();

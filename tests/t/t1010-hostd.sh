@@ -143,6 +143,63 @@ grep '"event":"gate.end"' "$T/out" | grep -q '"grant":1.*"decision":"cut","reaso
 out_has '"decision":"refuse","reason":"the gate was not started by sshd' "the refusals are in the host log"
 expect 0 "host log verifies" bg audit verify --dir "$T/hostlog"
 
+# containment: every session in a cgroup v2 of its own; what a session
+# leaves running ends with it, and revocation ends every process at once
+CG=$(cgroup2_mount)
+[ -n "$CG" ] && ok "a cgroup2 mount found ($CG)" || not_ok "a cgroup2 mount found"
+mkdir -p "$T/w"; chown "$ACCT" "$T/w"
+# the account's processes that sessions started (not sshd's, not the gates)
+session_procs() {
+	for p in $(pgrep -u "$ACCT"); do
+		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
+		/usr/sbin/sshd|"$T/bin/breakglass"|'') ;;
+		*) echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" ;;
+		esac
+	done
+}
+loop() { printf "%s sh -c 'while :; do date +%%s.%%N >%s/w/%s; sleep 0.1; done' >/dev/null 2>&1 %s\n" "$1" "$T" "$2" "$3"; }
+{
+	sleep 1
+	echo 'cat /proc/self/cgroup | grep "^0::" | sed "s/^/cgroup-is=/"'
+	loop setsid left-behind '&'
+	echo 'exit 0'
+} | timeout 20 $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/out" 2>&1
+grep -q "cgroup-is=0::/.*bg-hostd-$(cat "$T/hostd.sock.pid")/G-2-" "$T/out" \
+	&& ok "the shell runs in a cgroup of its own below hostd's" || not_ok "the shell runs in a cgroup of its own below hostd's"
+sleep 0.3
+[ -n "$(session_procs)" ] && not_ok "a setsid loop left behind ended with the session: $(session_procs)" \
+	|| ok "a setsid loop left behind ended with the session"
+{
+	sleep 1
+	loop setsid setsid '&'
+	loop nohup nohup '&'
+	loop '' disown '& disown'
+	echo "( ( sh -c 'while :; do date +%s.%N >$T/w/double; sleep 0.1; done' >/dev/null 2>&1 & ) & )"
+	echo "(trap '' HUP TERM INT; while :; do date +%s.%N >$T/w/trap; sleep 0.1; done) >/dev/null 2>&1 &"
+	sleep 30
+} | timeout 40 $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/contain.out" 2>&1 &
+spid=$!
+for i in $(seq 1 50); do
+	n=0; for f in setsid nohup disown double trap; do [ -s "$T/w/$f" ] && n=$((n + 1)); done
+	[ $n = 5 ] && break; sleep 0.1
+done
+[ $n = 5 ] && ok "setsid, nohup, disown, double fork and signal-ignoring loops running" \
+	|| not_ok "setsid, nohup, disown, double fork and signal-ignoring loops running ($n of 5)"
+t0=$(date +%s.%N)
+bg revoke G-2 --reason "contain" >/dev/null
+while [ -n "$(session_procs)" ]; do
+	[ "$(echo "$(date +%s.%N) $t0" | awk '{ print ($1 - $2 > 5) }')" = 1 ] && break
+	sleep 0.02
+done
+late=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.2f", $1 - $2 }')
+awk -v l="$late" 'BEGIN { exit !(l <= 1.0) }' && ok "every process of the session gone ${late}s after revocation (<= 1 s)" \
+	|| not_ok "every process of the session gone ${late}s after revocation (<= 1 s)"
+ls -l --time-style=+%s.%N "$T/w" >"$T/w1"; sleep 1; ls -l --time-style=+%s.%N "$T/w" >"$T/w2"
+cmp -s "$T/w1" "$T/w2" && ok "nothing writes after the cut" || not_ok "nothing writes after the cut"
+wait $spid 2>/dev/null
+[ -z "$(find "$CG" -maxdepth 4 -type d -name 'G-2-*' 2>/dev/null)" ] && ok "the sessions' cgroups are removed" \
+	|| not_ok "the sessions' cgroups are removed"
+
 # item 10: a certificate for another system is refused
 open_ticket
 sed -i "s/^system: .*/system: db1/" "$T/intake.txt"

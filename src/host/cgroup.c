@@ -1,0 +1,192 @@
+/*
+ * cgroup.c - containment with cgroup v2 (see cgroup.h).
+ */
+#include "cgroup.h"
+#include "fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void
+unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+}
+
+int
+cgroup_self(buf *out, bg_error *e)
+{
+	buf mi, cg;
+	char *line, *save = NULL, mnt[4096] = "", root[4096] = "";
+	const char *own = NULL, *rel;
+	int r;
+
+	buf_init(&mi, 1024 * 1024);
+	buf_init(&cg, 64 * 1024);
+	if ((r = fileio_read("/proc/self/mountinfo", mi.max, &mi, e)) != 0 ||
+	    (r = fileio_read("/proc/self/cgroup", cg.max, &cg, e)) != 0)
+		goto out;
+	/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
+	for (line = strtok_r(mi.data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char f_root[4096], f_mnt[4096], fstype[64];
+		const char *dash = strstr(line, " - ");
+
+		if (dash == NULL || sscanf(dash + 3, "%63s", fstype) != 1 ||
+		    strcmp(fstype, "cgroup2") != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", f_root, f_mnt) != 2)
+			continue;
+		unescape(f_root);
+		unescape(f_mnt);
+		snprintf(mnt, sizeof(mnt), "%s", f_mnt);
+		snprintf(root, sizeof(root), "%s", f_root);
+		break;
+	}
+	if (mnt[0] == '\0') {
+		r = bg_fail(e, BG_ERR_NOTFOUND, "no cgroup2 file system is mounted");
+		goto out;
+	}
+	save = NULL;
+	for (line = strtok_r(cg.data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "0::", 3) == 0)
+			own = line + 3;
+	if (own == NULL || own[0] != '/') {
+		r = bg_fail(e, BG_ERR_NOTFOUND, "this process has no cgroup v2");
+		goto out;
+	}
+	/* the mount may show a subtree: own is relative to the hierarchy */
+	rel = own;
+	if (strcmp(root, "/") != 0) {
+		size_t n = strlen(root);
+
+		if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0')) {
+			r = bg_fail(e, BG_ERR_NOTFOUND, "this process's cgroup is outside the cgroup2 "
+			    "mount");
+			goto out;
+		}
+		rel = own + n;
+	}
+	buf_reset(out);
+	r = buf_printf(out, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt,
+	    strcmp(rel, "/") == 0 ? "" : rel);
+	if (r == 0 && out->len == 0)
+		r = buf_printf(out, "/");
+out:
+	buf_release(&mi);
+	buf_release(&cg);
+	return r;
+}
+
+int
+cgroup_create(const char *dir, const char *name, buf *out, bg_error *e)
+{
+	buf_reset(out);
+	if (fileio_join(out, dir, name) != 0)
+		return bg_fail(e, BG_ERR_IO, "cgroup path too long");
+	if (mkdir(out->data, 0755) != 0 && errno != EEXIST)
+		return bg_fail(e, BG_ERR_IO, "cannot create cgroup %s: %s", out->data, strerror(errno));
+	return 0;
+}
+
+/* Write text to path/file; 0 or -1. */
+static int
+put(const char *path, const char *file, const char *text)
+{
+	char p[4200];
+	int fd, ok;
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, file) >= sizeof(p))
+		return -1;
+	if ((fd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
+	ok = fileio_write_full(fd, text, strlen(text)) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+int
+cgroup_enter(const char *path)
+{
+	return put(path, "cgroup.procs", "0\n") == 0 ? 0 : BG_ERR_IO;
+}
+
+int
+cgroup_populated(const char *path)
+{
+	char p[4200], b[512];
+	ssize_t n;
+	int fd;
+	const char *v;
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/cgroup.events", path) >= sizeof(p) ||
+	    (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	if ((v = strstr(b, "populated ")) == NULL)
+		return -1;
+	return v[10] == '1';
+}
+
+int
+cgroup_kill(const char *path, int timeout_ms)
+{
+	int waited = 0, pop;
+
+	if (put(path, "cgroup.kill", "1\n") != 0)
+		return BG_ERR_IO;
+	while ((pop = cgroup_populated(path)) == 1 && waited < timeout_ms) {
+		poll(NULL, 0, 5);
+		waited += 5;
+	}
+	return pop == 0 ? 0 : BG_ERR_IO;
+}
+
+int
+cgroup_remove(const char *path, bg_error *e)
+{
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (cgroup_populated(path) == 1 && cgroup_kill(path, 2000) != 0)
+		return bg_fail(e, BG_ERR_IO, "processes in %s did not end", path);
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT ? 0 : bg_fail(e, BG_ERR_IO, "cannot read %s", path);
+	while ((de = readdir(d)) != NULL) {
+		char sub[4200];
+
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		if (cgroup_remove(sub, e) != 0)
+			r = BG_ERR_IO;
+	}
+	closedir(d);
+	if (r == 0 && rmdir(path) != 0 && errno != ENOENT)
+		r = bg_fail(e, BG_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+	return r;
+}

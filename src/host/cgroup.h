@@ -1,0 +1,44 @@
+/*
+ * cgroup.h - containment with cgroup v2: every request and shell session
+ * runs in a cgroup of its own, and cgroup.kill ends every process in it at
+ * once (setsid, nohup, double-forked and signal-ignoring ones included).
+ *
+ * The cgroup2 mount is found in /proc/self/mountinfo (a hybrid layout has
+ * it at /sys/fs/cgroup/unified, a unified one at /sys/fs/cgroup), the
+ * supervisor's own cgroup in /proc/self/cgroup ("0::PATH").  hostd makes
+ * one base cgroup below its own (with systemd, Delegate=yes gives it that
+ * subtree) and one cgroup per request below the base; no controllers are
+ * enabled, so none of this limits anything - it only names the processes
+ * so they can be ended together.  Needs root (the files are root's).
+ */
+#ifndef BG_CGROUP_H
+#define BG_CGROUP_H
+
+#include "buf.h"
+#include "err.h"
+
+/* The absolute directory of this process's cgroup v2 in *out.  0, or
+ * BG_ERR_NOTFOUND when there is no cgroup2 mount (e set). */
+int cgroup_self(buf *out, bg_error *e);
+
+/* Create dir/name (0755) and set *out to its path.  0 or BG_ERR_IO. */
+int cgroup_create(const char *dir, const char *name, buf *out, bg_error *e);
+
+/* Move the calling process into the cgroup at path.  0 or BG_ERR_IO. */
+int cgroup_enter(const char *path);
+
+/* 1 while a process is in the cgroup (or a cgroup below it), 0 when it is
+ * empty, negative when its cgroup.events cannot be read. */
+int cgroup_populated(const char *path);
+
+/*
+ * End every process in the cgroup (cgroup.kill) and wait up to timeout_ms
+ * for it to be empty.  0 when empty, BG_ERR_IO otherwise.
+ */
+int cgroup_kill(const char *path, int timeout_ms);
+
+/* Kill what is left, then remove the cgroup and those below it (depth
+ * first).  0 or BG_ERR_IO. */
+int cgroup_remove(const char *path, bg_error *e);
+
+#endif
