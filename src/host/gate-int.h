@@ -25,7 +25,7 @@
 #include <sys/types.h>
 
 /* how often a supervised command, a shell or tail -f checks the grant */
-#define GATE_TICK_MS 200
+#define GATE_TICK_MS 50
 
 typedef struct gate {
 	const gate_env *env;
