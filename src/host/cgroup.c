@@ -32,27 +32,23 @@ unescape(char *s)
 }
 
 int
-cgroup_self(buf *out, bg_error *e)
+cgroup_parse(char *mountinfo, char *cgroups, buf *out, bg_error *e)
 {
-	buf mi, cg;
 	char *line, *save = NULL, mnt[4096] = "", root[4096] = "";
 	const char *own = NULL, *rel;
 	int r;
 
-	buf_init(&mi, 1024 * 1024);
-	buf_init(&cg, 64 * 1024);
-	if ((r = fileio_read("/proc/self/mountinfo", mi.max, &mi, e)) != 0 ||
-	    (r = fileio_read("/proc/self/cgroup", cg.max, &cg, e)) != 0)
-		goto out;
 	/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
-	for (line = strtok_r(mi.data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(mountinfo, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
 		char f_root[4096], f_mnt[4096], fstype[64];
 		const char *dash = strstr(line, " - ");
 
 		if (dash == NULL || sscanf(dash + 3, "%63s", fstype) != 1 ||
 		    strcmp(fstype, "cgroup2") != 0)
 			continue;
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", f_root, f_mnt) != 2)
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", f_root, f_mnt) != 2 ||
+		    f_root[0] != '/' || f_mnt[0] != '/')
 			continue;
 		unescape(f_root);
 		unescape(f_mnt);
@@ -60,36 +56,48 @@ cgroup_self(buf *out, bg_error *e)
 		snprintf(root, sizeof(root), "%s", f_root);
 		break;
 	}
-	if (mnt[0] == '\0') {
-		r = bg_fail(e, BG_ERR_NOTFOUND, "no cgroup2 file system is mounted");
-		goto out;
-	}
+	if (mnt[0] == '\0')
+		return bg_fail(e, BG_ERR_NOTFOUND, "no cgroup2 file system is mounted");
 	save = NULL;
-	for (line = strtok_r(cg.data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+	for (line = strtok_r(cgroups, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
 		if (strncmp(line, "0::", 3) == 0)
 			own = line + 3;
-	if (own == NULL || own[0] != '/') {
-		r = bg_fail(e, BG_ERR_NOTFOUND, "this process has no cgroup v2");
-		goto out;
-	}
+	if (own == NULL || own[0] != '/' || strstr(own, "/../") != NULL ||
+	    (strlen(own) >= 3 && strcmp(own + strlen(own) - 3, "/..") == 0))
+		return bg_fail(e, BG_ERR_NOTFOUND, "this process has no cgroup v2");
 	/* the mount may show a subtree: own is relative to the hierarchy */
 	rel = own;
 	if (strcmp(root, "/") != 0) {
 		size_t n = strlen(root);
 
-		if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0')) {
-			r = bg_fail(e, BG_ERR_NOTFOUND, "this process's cgroup is outside the cgroup2 "
-			    "mount");
-			goto out;
-		}
+		if (strncmp(own, root, n) != 0 || (own[n] != '/' && own[n] != '\0'))
+			return bg_fail(e, BG_ERR_NOTFOUND, "this process's cgroup is outside the "
+			    "cgroup2 mount");
 		rel = own + n;
 	}
 	buf_reset(out);
 	r = buf_printf(out, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt,
-	    strcmp(rel, "/") == 0 ? "" : rel);
+	    strcmp(rel, "/") == 0 || rel[0] == '\0' ? "" : rel);
 	if (r == 0 && out->len == 0)
 		r = buf_printf(out, "/");
-out:
+	return r ? bg_fail(e, r, "cgroup path too long") : 0;
+}
+
+int
+cgroup_self(buf *out, bg_error *e)
+{
+	buf mi, cg;
+	int r;
+
+	buf_init(&mi, 1024 * 1024);
+	buf_init(&cg, 64 * 1024);
+	if ((r = fileio_read("/proc/self/mountinfo", mi.max, &mi, e)) == 0 &&
+	    (r = fileio_read("/proc/self/cgroup", cg.max, &cg, e)) == 0) {
+		if (buf_cstr(&mi)[0] == '\0' || buf_cstr(&cg)[0] == '\0')
+			r = bg_fail(e, BG_ERR_NOTFOUND, "no cgroup information in /proc");
+		else
+			r = cgroup_parse(mi.data, cg.data, out, e);
+	}
 	buf_release(&mi);
 	buf_release(&cg);
 	return r;

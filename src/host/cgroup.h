@@ -21,6 +21,11 @@
  * BG_ERR_NOTFOUND when there is no cgroup2 mount (e set). */
 int cgroup_self(buf *out, bg_error *e);
 
+/* The same from the texts of /proc/self/mountinfo and /proc/self/cgroup
+ * (NUL-terminated; both are modified).  Strict: a cgroup outside the
+ * mount, or none, is an error. */
+int cgroup_parse(char *mountinfo, char *cgroups, buf *out, bg_error *e);
+
 /* Create dir/name (0755) and set *out to its path.  0 or BG_ERR_IO. */
 int cgroup_create(const char *dir, const char *name, buf *out, bg_error *e);
 

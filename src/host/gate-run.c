@@ -144,6 +144,17 @@ gate_run_command(gate *g, int privileged)
 		return gate_refuse(g, "cannot create pipes");
 	}
 	gate_record(g, "gate.start", "allow", NULL, -1);
+	if (g->log_cut) {
+		/* not recorded, not run */
+		close(outp[0]);
+		close(outp[1]);
+		close(errp[0]);
+		close(errp[1]);
+		snapshot_release(&before);
+		end_cgroup(g, &cg);
+		fprintf(stderr, "breakglass: refused: the host log cannot be written: nothing was run\n");
+		return 1;
+	}
 	if ((pid = fork()) < 0) {
 		snapshot_release(&before);
 		end_cgroup(g, &cg);
@@ -324,6 +335,14 @@ gate_run_shell(gate *g)
 	}
 	snprintf(reason, sizeof(reason), "recording %s", name);
 	gate_record(g, "gate.start", "allow", reason, -1);
+	if (g->log_cut) {
+		close(master);
+		close(recfd);
+		end_cgroup(g, &cg);
+		snapshot_release(&before);
+		fprintf(stderr, "breakglass: refused: the host log cannot be written: no session\n");
+		return 1;
+	}
 	if ((pid = fork()) < 0) {
 		close(master);
 		close(recfd);

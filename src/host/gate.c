@@ -39,10 +39,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #define GATE_MAX_LINE (64u * 1024)
+/* what the host log's file system keeps free by default (log-reserve) */
+#define GATE_LOG_RESERVE (16u * 1024 * 1024)
 
 const char gate_verbs_help[] =
 	"  ls [DIR]                      list a directory (no DIR: the grant's directories)\n"
@@ -70,6 +73,7 @@ static const kv_key config_schema[] = {
 	{ "krl", KV_REQUIRED, 1024 },
 	{ "audit-dir", KV_REQUIRED, 1024 },
 	{ "system", KV_REQUIRED, 128 },
+	{ "log-reserve", 0, 32 },
 	{ "clock-skew", 0, 16 },
 	{ NULL, 0, 0 }
 };
@@ -180,8 +184,15 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 		return;
 	}
 	gate_priv_up(g);
-	if (audit_append(&g->log, utc_now(), g->env->user, event, g->ticket, d.data, &e) != 0)
+	if (audit_append(&g->log, utc_now(), g->env->user, event, g->ticket, d.data, &e) != 0) {
+		/* fail closed: this request and every other one, until it works */
 		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: audit append failed: %s", e.msg);
+		g->log_cut = 1;
+		if (g->env->shared != NULL) {
+			snprintf(g->env->shared->why, sizeof(g->env->shared->why), "%.250s", e.msg);
+			g->env->shared->log_failed = 1;
+		}
+	}
 	gate_priv_down(g);
 	buf_release(&d);
 }
@@ -218,7 +229,54 @@ gate_refuse(gate *g, const char *fmt, ...)
 	redacted(msg, safe, sizeof(safe)); /* reasons echo what the user typed */
 	fprintf(stderr, "breakglass: refused: %s\n", safe);
 	gate_record(g, "gate.refuse", "refuse", safe, -1);
+	if (g->env->shared != NULL && g->env->shared->log_failed)
+		__atomic_add_fetch(&g->env->shared->refused, 1, __ATOMIC_SEQ_CST);
 	return 1;
+}
+
+/* "123", "64K", "16M", "1G": strict, at most 1 TiB. */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i >= 13)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0)
+		return -1;
+	if (s[i] == 'K')
+		mul = 1024;
+	else if (s[i] == 'M')
+		mul = 1024 * 1024;
+	else if (s[i] == 'G')
+		mul = 1024 * 1024 * 1024;
+	else if (s[i] != '\0')
+		return -1;
+	if (mul != 1 && s[i + 1] != '\0')
+		return -1;
+	if (v > (UINT64_C(1) << 40) / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* 1 when the host log's file system has less than the reserve free for
+ * anyone but root (hostd appends as root, into the reserve). */
+static int
+below_reserve(const gate *g, uint64_t *avail)
+{
+	struct statvfs sv;
+
+	if (g->audit_dir == NULL || statvfs(g->audit_dir, &sv) != 0) {
+		*avail = 0;
+		return 1;
+	}
+	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return *avail < g->log_reserve;
 }
 
 static int
@@ -238,6 +296,12 @@ load_config(gate *g, bg_error *e)
 	if ((r = fileio_read(g->env->config, 64 * 1024, &text, e)) != 0 ||
 	    (r = kv_parse(buf_cstr(&text), text.len, config_schema, &d, e)) != 0)
 		goto out;
+	g->log_reserve = GATE_LOG_RESERVE;
+	if ((v = kv_get(&d, "log-reserve")) != NULL && parse_size(v, &g->log_reserve) != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "gate config: invalid log-reserve (bytes, or a "
+		    "number with K, M or G)");
+		goto out;
+	}
 	if ((v = kv_get(&d, "clock-skew")) != NULL && utc_parse_duration(v, &g->skew) != 0) {
 		r = bg_fail(e, BG_ERR_INVALID, "gate config: invalid clock-skew");
 		goto out;
@@ -324,14 +388,16 @@ krl_says_revoked(gate *g, int force)
 const char *
 gate_end_word(const gate *g)
 {
-	return g->client_gone ? "lost its gate" : g->refused_by_expiry ? "expired" : "was revoked";
+	return g->log_cut ? "ended (the host log cannot be written, or its file system is below "
+	    "the reserve)" : g->client_gone ? "lost its gate" : g->refused_by_expiry ?
+	    "expired" : "was revoked";
 }
 
 const char *
 gate_end_reason(const gate *g)
 {
-	return g->client_gone ? "gate gone" : g->refused_by_expiry ? "grant expired" :
-	    "grant revoked";
+	return g->log_cut ? "host log unwritable" : g->client_gone ? "gate gone" :
+	    g->refused_by_expiry ? "grant expired" : "grant revoked";
 }
 
 /* Has the grant ended (expiry or revocation)? */
@@ -340,6 +406,15 @@ gate_grant_ended(gate *g)
 {
 	int64_t now = utc_now();
 
+	{
+		uint64_t avail;
+
+		if (g->log_cut || (g->env->shared != NULL && g->env->shared->log_failed) ||
+		    below_reserve(g, &avail)) {
+			g->log_cut = 1;
+			return 1;
+		}
+	}
 	if (g->env->client >= 0) {
 		struct pollfd pf = { .fd = g->env->client, .events = POLLIN | POLLRDHUP };
 
@@ -510,6 +585,36 @@ gate_main(const gate_env *env)
 	if ((r = load_config(&g, &e)) != 0) {
 		status = gate_refuse(&g, "gate is not usable: %s", e.msg);
 		goto out;
+	}
+	if (env->shared != NULL && env->shared->log_failed) {
+		/* recovery: the first record that can be appended says what was
+		 * refused meanwhile; until then everything is refused */
+		char why[300];
+
+		snprintf(why, sizeof(why), "host log resumed: %lu requests refused while it could not "
+		    "be written (%.200s)", env->shared->refused, env->shared->why);
+		g.log_cut = 0;
+		gate_record(&g, "gate.resume", "allow", why, -1);
+		if (g.log_cut) {
+			__atomic_add_fetch(&env->shared->refused, 1, __ATOMIC_SEQ_CST);
+			fprintf(stderr, "breakglass: refused: the host log cannot be written (%s): every "
+			    "request is refused until it can\n", env->shared->why);
+			status = 1;
+			goto out;
+		}
+		env->shared->log_failed = 0;
+		env->shared->refused = 0;
+	}
+	{
+		uint64_t avail;
+
+		if (below_reserve(&g, &avail)) {
+			status = gate_refuse(&g, "the host log's file system has %llu KiB free, below its "
+			    "reserve of %llu KiB: every request is refused until space returns",
+			    (unsigned long long)(avail / 1024),
+			    (unsigned long long)(g.log_reserve / 1024));
+			goto out;
+		}
 	}
 	if (env->refuse != NULL) {
 		status = gate_refuse(&g, "%s", env->refuse);

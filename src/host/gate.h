@@ -22,6 +22,17 @@
 
 #define GATE_DEFAULT_CONFIG "/etc/breakglass/gate.conf"
 
+/*
+ * What hostd's children share (one MAP_SHARED page, made by hostd): when a
+ * host-log append fails every request is refused and every open session
+ * ends, until an append succeeds again and says how many were refused.
+ */
+typedef struct gate_shared {
+	volatile int log_failed;          /* an append failed: fail closed */
+	volatile unsigned long refused;   /* requests refused since */
+	char why[256];                    /* the append's error */
+} gate_shared;
+
 /* A request as hostd (hostd.h) bound it to its sshd session. */
 typedef struct gate_env {
 	const char *config;          /* gate.conf path (hostd's own) */
@@ -34,6 +45,7 @@ typedef struct gate_env {
 	const char *refuse;          /* non-NULL: refuse the request, saying this */
 	int client;                  /* the gate's connection (-1: none) */
 	const char *cgroup_base;     /* hostd's cgroup v2 for requests (cgroup.h) */
+	gate_shared *shared;         /* hostd's shared state, or NULL */
 } gate_env;
 
 /*

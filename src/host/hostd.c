@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -48,12 +49,52 @@ typedef struct proc_info {
 	ino_t exe_ino;
 } proc_info;
 
+int
+hostd_parse_stat(const char *text, int *ppid, unsigned long long *start)
+{
+	const char *p;
+	char *end;
+	int field;
+
+	/* PID (NAME) STATE PPID ...: the name may hold anything, ')' included,
+	 * so the fields follow the last ')' */
+	if ((p = strrchr(text, ')')) == NULL || p[1] != ' ')
+		return BG_ERR_INVALID;
+	for (field = 2, p++; *p && field < 22; ) {
+		if (*p != ' ')
+			return BG_ERR_INVALID;
+		p++;
+		field++;
+		if (field == 4 || field == 22) {
+			unsigned long long v;
+
+			if (*p < '0' || *p > '9')
+				return BG_ERR_INVALID;
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
+				return BG_ERR_INVALID;
+			if (field == 4) {
+				if (v == 0 || v > 0x3fffffff)
+					return BG_ERR_INVALID;
+				*ppid = (int)v;
+			} else
+				*start = v;
+			p = end;
+			continue;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return field == 22 ? 0 : BG_ERR_INVALID;
+}
+
 static int
 proc_info_read(pid_t pid, proc_info *pi)
 {
-	char path[64], text[4096], *p;
+	char path[64], text[4096];
 	unsigned long long start = 0;
-	int ppid = 0, fd, n, field;
+	int ppid = 0, fd, n;
 	ssize_t got;
 	struct stat st;
 	FILE *f;
@@ -69,22 +110,7 @@ proc_info_read(pid_t pid, proc_info *pi)
 	if (got <= 0)
 		return BG_ERR_IO;
 	text[got] = '\0';
-	/* the name may hold anything, ')' included: fields follow the last ')' */
-	if ((p = strrchr(text, ')')) == NULL)
-		return BG_ERR_INVALID;
-	/* field 3 is the state; 4 the parent; 22 the start time */
-	for (field = 2, p++; *p && field < 22; ) {
-		while (*p == ' ')
-			p++;
-		field++;
-		if (field == 4 && sscanf(p, "%d", &ppid) != 1)
-			return BG_ERR_INVALID;
-		if (field == 22 && sscanf(p, "%llu", &start) != 1)
-			return BG_ERR_INVALID;
-		while (*p && *p != ' ')
-			p++;
-	}
-	if (field != 22 || ppid <= 0)
+	if (hostd_parse_stat(text, &ppid, &start) != 0)
 		return BG_ERR_INVALID;
 	pi->ppid = ppid;
 	pi->start = start;
@@ -128,18 +154,18 @@ proc_runs(const proc_info *pi, const char *path)
 	return stat(path, &st) == 0 && st.st_dev == pi->exe_dev && st.st_ino == pi->exe_ino;
 }
 
-/* The value of name in a NUL-separated environment block; NULL when
- * absent; *dup set when it is there more than once. */
-static const char *
-env_get(const buf *env, const char *name, int *dup)
+const char *
+hostd_env_get(const char *env, size_t len, const char *name, int *dup)
 {
 	size_t nl = strlen(name), i = 0;
 	const char *found = NULL;
 
-	while (i < env->len) {
-		const char *s = env->data + i;
-		size_t l = strnlen(s, env->len - i);
+	while (i < len) {
+		const char *s = env + i;
+		size_t l = strnlen(s, len - i);
 
+		if (i + l >= len)
+			break; /* not NUL-terminated: not a whole entry */
 		if (l > nl && strncmp(s, name, nl) == 0 && s[nl] == '=') {
 			if (found != NULL)
 				*dup = 1;
@@ -260,7 +286,7 @@ send_status(int c, int status)
  * account's ids (root kept as real and saved uid), run the gate.
  */
 static int
-serve_one(const hostd_opts *o, int c, const char *cgroup_base)
+serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shared)
 {
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
@@ -296,9 +322,11 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base)
 	if (bind_session(cr.pid, cr.uid, pw, &p, &e) != 0) {
 		env.refuse = e.msg;
 	} else {
-		env.original_command = env_get(&p.env, "SSH_ORIGINAL_COMMAND", &dup);
-		env.user_auth = env_get(&p.env, "SSH_USER_AUTH", &dup);
-		env.term = env_get(&p.env, "TERM", &dup);
+		const char *ev = p.env.data ? p.env.data : "";
+
+		env.original_command = hostd_env_get(ev, p.env.len, "SSH_ORIGINAL_COMMAND", &dup);
+		env.user_auth = hostd_env_get(ev, p.env.len, "SSH_USER_AUTH", &dup);
+		env.term = hostd_env_get(ev, p.env.len, "TERM", &dup);
 		if (dup)
 			env.refuse = "the gate's environment names a variable twice";
 	}
@@ -311,6 +339,7 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base)
 	}
 	env.client = c;
 	env.cgroup_base = cgroup_base;
+	env.shared = shared;
 	status = gate_main(&env);
 	send_status(c, status);
 	buf_release(&p.env);
@@ -325,6 +354,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	struct stat st;
 	buf cgself, cgbase;
 	char cgname[64];
+	gate_shared *shared;
 	int l;
 
 	if (geteuid() != 0 || getuid() != 0)
@@ -339,6 +369,12 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	if (st.st_uid != 0 || (st.st_mode & 022) || !S_ISREG(st.st_mode))
 		return bg_fail(e, BG_ERR_PERM, "hostd: %s must be a root-owned file no one else "
 		    "can write", o->config);
+	/* one page every request's process sees: the host log's state */
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (shared == MAP_FAILED)
+		return bg_fail(e, BG_ERR_NOMEM, "hostd: cannot map its shared state");
+	memset(shared, 0, sizeof(*shared));
 	/* every request in a cgroup of its own, below one of hostd's: without
 	 * containment nothing is served */
 	buf_init(&cgself, 4096);
@@ -416,7 +452,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 			sigaction(SIGINT, &d, NULL);
 			sigaction(SIGCHLD, &d, NULL);
 			setsid(); /* the account's terminal never signals us */
-			_exit(serve_one(o, c, cgbase.data) & 0xff);
+			_exit(serve_one(o, c, cgbase.data, shared) & 0xff);
 		}
 		close(c);
 	}

@@ -48,4 +48,13 @@ int hostd_serve(const hostd_opts *o, bg_error *e);
  */
 int hostd_request(const char *socket_path, int *status, bg_error *e);
 
+/* Parsers of what /proc shows, strict (exposed for the fuzzer). */
+
+/* /proc/PID/stat: the parent (field 4) and the start time (field 22). */
+int hostd_parse_stat(const char *text, int *ppid, unsigned long long *start);
+
+/* The value of name in a NUL-separated environment block of len bytes;
+ * NULL when absent; *dup set when it is there more than once. */
+const char *hostd_env_get(const char *env, size_t len, const char *name, int *dup);
+
 #endif

@@ -605,8 +605,13 @@ append_locked(audit_log *a, int fd, int64_t now, const char *actor, const char *
 			(void)fsync(fd);
 		goto out;
 	}
-	if ((r = write_head(a->headpath, a->key, seq + 1, h, e)) != 0)
+	if ((r = write_head(a->headpath, a->key, seq + 1, h, e)) != 0) {
+		/* the head could not follow (a full disk): take the record back,
+		 * so that log and head still agree and the next append works */
+		if (ftruncate(fd, st.st_size) == 0)
+			(void)fsync(fd);
 		goto out;
+	}
 	*seqp = seq + 1;
 	memcpy(hash, h, HASH_HEXLEN);
 out:

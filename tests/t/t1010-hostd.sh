@@ -18,12 +18,18 @@ SRV=$T/srv
 cleanup_host() {
 	[ -n "${bgpid:-}" ] && kill "$bgpid" 2>/dev/null
 	host_down "$T" "$ACCT" "$GROUP"
+	umount "$T/spill" 2>/dev/null
+	umount "$T/hostlog" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup_host EXIT
 
 mkdir -p "$SRV/logs"
 printf 'first\nsecond\n' >"$SRV/logs/app.log"
+# the host log on a small file system of its own, shared with a directory
+# the account can fill (a bind mount of a directory inside it)
+mkdir -p "$T/hostlog" "$T/spill"
+mount -t tmpfs -o size=8m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
 setup_home
 if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
 	ok "host set up, hostd started by host setup --apply, sshd on 127.0.0.1:$HOST_PORT"
@@ -36,6 +42,8 @@ chmod -R a+rX "$T/srv"
 hp=$(cat "$T/hostd.sock.pid" 2>/dev/null)
 [ "$(stat -c %u "/proc/$hp" 2>/dev/null)" = 0 ] && ok "hostd runs as root" || not_ok "hostd runs as root"
 grep -q '^system: web1$' "$T/etc/gate.conf" && ok "gate.conf names the system" || not_ok "gate.conf names the system"
+echo "log-reserve: 1M" >>"$T/etc/gate.conf"
+mkdir "$T/hostlog/spill" && chown "$ACCT" "$T/hostlog/spill" && mount --bind "$T/hostlog/spill" "$T/spill"
 
 open_ticket
 approve_as owner T-1 confirm || exit 1
@@ -211,6 +219,40 @@ bg grant activate G-3 >/dev/null
 bg grant cert G-3 --pubkey "$T/user.pub" -o "$T/db1-cert.pub" 2>/dev/null
 expect 1 "a certificate for system db1 is refused on web1" as_cert "$T/db1-cert.pub" cat "$SRV/logs/app.log"
 err_has "is for system 'db1', not this host (web1)" "says which system it is for"
+
+# the host log fails closed: a session filling the log's disk is ended
+# with one clear line, every request is refused while the log cannot be
+# written, and when space returns the log resumes with a record of what was
+# refused meanwhile; audit verify stays green throughout
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier shell --read "$SRV" \
+	--ttl 1h --reason "fill" >/dev/null
+approve_as owner T-1 plan || exit 1
+bg grant activate G-4 >/dev/null
+bg grant cert G-4 --pubkey "$T/user.pub" -o "$T/fill-cert.pub" 2>/dev/null
+{
+	sleep 1
+	echo "dd if=/dev/zero of=$T/spill/fill bs=64k 2>/dev/null; sleep 5; printf 'still-%s\\n' running"
+	sleep 10
+} | timeout 20 $SSH -tt -o CertificateFile="$T/fill-cert.pub" "$ACCT@127.0.0.1" >"$T/fill.out" 2>&1
+tr -d '\r' <"$T/fill.out" >"$T/out"
+if grep -q still-running "$T/out"; then not_ok "the session filling the log's disk is ended"; else ok "the session filling the log's disk is ended"; fi
+out_has "the grant ended (the host log cannot be written, or its file system is below the reserve): session ended" \
+	"the responder is told why, in one line"
+# and the last pages too, as root: now no record can be appended at all
+dd if=/dev/zero of="$T/hostlog/rootfill" bs=4k 2>/dev/null
+expect 1 "a request while the log's disk is full is refused" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+err_has "below its reserve\|host log cannot be written" "says why, in one line"
+if grep -q second "$T/out"; then not_ok "nothing was served"; else ok "nothing was served"; fi
+expect 1 "refused again" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+err_has "host log cannot be written" "says the log cannot be written"
+expect 0 "the host log still verifies while full" bg audit verify --dir "$T/hostlog"
+rm -f "$T/spill/fill" "$T/hostlog/rootfill"
+expect 0 "space back: served again" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+out_has "^second" "the file was read"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
+out_has '"event":"gate.resume".*host log resumed: [1-9][0-9]* requests refused while it could not be written' \
+	"the log resumes with a record of what was refused meanwhile"
+expect 0 "the host log verifies after" bg audit verify --dir "$T/hostlog"
 
 # without hostd every request is refused, and the gate says how to start it
 hostd_stop "$T"
