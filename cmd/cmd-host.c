@@ -42,7 +42,7 @@ static const char usage_text[] =
 	"account (no password, shell /bin/sh) if missing.  Defaults: ETC\n"
 	"/etc/breakglass, SSHD_DIR /etc/ssh/sshd_config.d, AUDIT_DIR\n"
 	"/var/log/breakglass, GROUP breakglass-gate, CMD from the home's config.\n\n"
-	"ETC/gate.conf names this host's system (NAME, default the host name): a\n"
+	"ETC/gate.conf names this host's system, NAME (default: the host name); a\n"
 	"certificate for a grant on another system is refused here.\n"
 	"With --apply it then starts the host supervisor, `breakglass hostd --config\n"
 	"ETC/gate.conf --socket PATH --pidfile PATH.pid` (root; it replaces one\n"

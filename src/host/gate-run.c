@@ -399,8 +399,9 @@ gate_run_shell(gate *g)
 		n = poll(pf, 2, GATE_TICK_MS);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (got_winch) {
+		if (got_winch || g->winch) {
 			got_winch = 0;
+			g->winch = 0;
 			if (tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
 				ioctl(master, TIOCSWINSZ, &ws);
 				record_resize(&rec, ws.ws_col, ws.ws_row);

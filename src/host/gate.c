@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -418,10 +419,17 @@ gate_grant_ended(gate *g)
 	if (g->env->client >= 0) {
 		struct pollfd pf = { .fd = g->env->client, .events = POLLIN | POLLRDHUP };
 
-		/* the gate sends nothing after its fds: any event is its end */
-		if (poll(&pf, 1, 0) > 0) {
-			g->client_gone = 1;
-			return 1;
+		/* after its fds the gate sends only resize bytes: anything else,
+		 * or the end of the connection, is its end */
+		while (poll(&pf, 1, 0) > 0) {
+			char w;
+
+			if (!(pf.revents & POLLIN) || (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)) ||
+			    recv(g->env->client, &w, 1, MSG_DONTWAIT) != 1 || w != GATE_CLIENT_WINCH) {
+				g->client_gone = 1;
+				return 1;
+			}
+			g->winch = 1;
 		}
 	}
 	if (now < g->now - g->skew || (uint64_t)now >= g->c.valid_before) {

@@ -21,6 +21,9 @@
 #include <sys/types.h>
 
 #define GATE_DEFAULT_CONFIG "/etc/breakglass/gate.conf"
+/* after its fds the gate sends hostd only this byte: its terminal was
+ * resized (hostd reads the new size from the terminal) */
+#define GATE_CLIENT_WINCH 'W'
 
 /*
  * What hostd's children share (one MAP_SHARED page, made by hostd): when a

@@ -31,6 +31,14 @@
 #define HOSTD_ENV_MAX (256u * 1024)
 
 static volatile sig_atomic_t hostd_stop;
+static volatile sig_atomic_t client_winch;
+
+static void
+on_client_winch(int sig)
+{
+	(void)sig;
+	client_winch = 1;
+}
 
 static void
 on_stop(int sig)
@@ -234,6 +242,25 @@ bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_er
 	return 0;
 }
 
+/* The one-byte message that carries the gate's three fds. */
+typedef union fd_space {
+	struct cmsghdr h;
+	char space[CMSG_SPACE(3 * sizeof(int))];
+} fd_space;
+
+static void
+fd_msg_init(struct msghdr *m, struct iovec *iov, char *byte, fd_space *u)
+{
+	memset(m, 0, sizeof(*m));
+	memset(u, 0, sizeof(*u));
+	iov->iov_base = byte;
+	iov->iov_len = 1;
+	m->msg_iov = iov;
+	m->msg_iovlen = 1;
+	m->msg_control = u->space;
+	m->msg_controllen = sizeof(u->space);
+}
+
 /* Receive the gate's fds 0-2 on c; 0 or -1. */
 static int
 recv_fds(int c, int fds[3])
@@ -241,21 +268,11 @@ recv_fds(int c, int fds[3])
 	struct msghdr m;
 	struct iovec iov;
 	char byte = 0;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(3 * sizeof(int))];
-	} u;
+	fd_space u;
 	struct cmsghdr *cm;
 	ssize_t got;
 
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.space;
-	m.msg_controllen = sizeof(u.space);
+	fd_msg_init(&m, &iov, &byte, &u);
 	do
 		got = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
 	while (got < 0 && errno == EINTR);
@@ -475,10 +492,7 @@ hostd_request(const char *socket_path, int *status, bg_error *e)
 	struct iovec iov;
 	char byte = HOSTD_MAGIC;
 	int fds[3] = { 0, 1, 2 }, c;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(3 * sizeof(int))];
-	} u;
+	fd_space u;
 	struct cmsghdr *cm;
 	unsigned char b[4];
 	size_t have = 0;
@@ -498,14 +512,7 @@ hostd_request(const char *socket_path, int *status, bg_error *e)
 		    "start it: systemctl start breakglass-hostd, or breakglass host setup --apply",
 		    socket_path, strerror(err));
 	}
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.space;
-	m.msg_controllen = sizeof(u.space);
+	fd_msg_init(&m, &iov, &byte, &u);
 	cm = CMSG_FIRSTHDR(&m);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -516,11 +523,27 @@ hostd_request(const char *socket_path, int *status, bg_error *e)
 		return bg_fail(e, BG_ERR_IO, "cannot hand the request to the host supervisor: %s",
 		    strerror(errno));
 	}
+	/* the terminal's size changes reach the gate (sshd's session): pass
+	 * them on, one byte each; hostd reads the size from the terminal */
+	{
+		struct sigaction sv;
+
+		memset(&sv, 0, sizeof(sv));
+		sv.sa_handler = on_client_winch;
+		sigaction(SIGWINCH, &sv, NULL); /* no SA_RESTART: read returns EINTR */
+	}
 	while (have < 4) {
 		ssize_t got = read(c, b + have, 4 - have);
 
-		if (got < 0 && errno == EINTR)
+		if (got < 0 && errno == EINTR) {
+			if (client_winch) {
+				char w = GATE_CLIENT_WINCH;
+
+				client_winch = 0;
+				(void)send(c, &w, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
 			continue;
+		}
 		if (got <= 0) {
 			close(c);
 			return bg_fail(e, BG_ERR_IO, "the host supervisor ended the request without "
