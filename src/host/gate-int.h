@@ -48,6 +48,7 @@ typedef struct gate {
 	int refused_by_expiry;
 	int client_gone;       /* the gate's connection ended (gate killed) */
 	int winch;             /* the gate says its terminal was resized */
+	int warned;            /* expiry warnings given: 1 (5 min), 2 (1 min) */
 	int log_cut;           /* the host log cannot be written, or its file
 	                        * system is below the reserve: fail closed */
 	uint64_t log_reserve;  /* bytes the log's file system keeps free */

@@ -432,6 +432,24 @@ gate_grant_ended(gate *g)
 			g->winch = 1;
 		}
 	}
+	/* what runs on (a shell, tail -f, a command) hears of the end twice */
+	if ((uint64_t)now < g->c.valid_before && g->warned < 2) {
+		int64_t left = (int64_t)(g->c.valid_before - (uint64_t)now);
+		int level = left <= 60 ? 2 : left <= 300 ? 1 : 0;
+
+		if (level > g->warned) {
+			char t[UTC_STRLEN], m[160];
+			int nl = isatty(STDERR_FILENO);
+
+			g->warned = level;
+			utc_format((int64_t)g->c.valid_before, t);
+			snprintf(m, sizeof(m), "%sbreakglass: grant G-%lld expires in %lld:%02lld min "
+			    "(at %s): everything it runs ends then%s\n", nl ? "\r\n" : "",
+			    (long long)g->grant, (long long)(left / 60), (long long)(left % 60), t,
+			    nl ? "\r" : "");
+			(void)fileio_write_full(STDERR_FILENO, m, strlen(m));
+		}
+	}
 	if (now < g->now - g->skew || (uint64_t)now >= g->c.valid_before) {
 		g->refused_by_expiry = 1;
 		return 1;

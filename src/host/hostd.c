@@ -208,8 +208,8 @@ bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_er
 	if (proc_info_read(pid, &p->gate) != 0)
 		return bg_fail(e, BG_ERR_PERM, "the requesting process is gone");
 	if (p->gate.exe_dev != self.exe_dev || p->gate.exe_ino != self.exe_ino)
-		return bg_fail(e, BG_ERR_PERM, "the request did not come from this host's "
-		    "breakglass gate");
+		return bg_fail(e, BG_ERR_PERM, "the request did not come from the binary hostd runs "
+		    "(after an upgrade of breakglass, restart hostd)");
 	if (!proc_all_uids(&p->gate, uid))
 		return bg_fail(e, BG_ERR_PERM, "the gate does not run as the account alone");
 	if (proc_info_read(p->gate.ppid, &p->shell) != 0)

@@ -67,6 +67,18 @@ bg grant activate G-2 >/dev/null
 bg grant cert G-2 --pubkey "$T/user.pub" -o "$T/shell-cert.pub" 2>/dev/null
 SSH="$HOST_SSH -i $T/user"
 as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
+# the account's processes that sessions started (not sshd's, not the gates)
+session_procs() {
+	for p in $(pgrep -u "$ACCT"); do
+		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
+		/usr/sbin/sshd|"$T/bin/breakglass"|'') ;;
+		*) echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" ;;
+		esac
+	done
+}
+# linger N: keep a session's input open up to N seconds, ending as soon as
+# the session does (an empty line every 0.2 s; the closed pipe ends us)
+linger() { _i=0; while [ $_i -lt $(($1 * 5)) ]; do sleep 0.2; echo || return 0; _i=$((_i + 1)); done; }
 
 expect 0 "a request through sshd, the gate and hostd" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
 out_has "^second" "hostd served it"
@@ -115,7 +127,7 @@ gates='$(pgrep -x -u "$(id -u)" breakglass)'
 	echo 'for p in '"$gates"'; do kill -CONT $p; done; printf "gates-%s\\n" continued'
 	sleep 1
 	echo 'for p in '"$gates"'; do kill -9 $p; done; sleep 5; printf "shell-outlived-%s\\n" its-gate'
-	sleep 8
+	linger 8
 } | timeout 30 $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/shell.out" 2>&1
 sed 's/^/# shell: /' "$T/shell.out" | tr -d '\r' | grep -v '^# shell: $' | head -40
 tr -d '\r' <"$T/shell.out" >"$T/out"
@@ -141,7 +153,8 @@ fi
 sleep 1
 kill -0 "$bgpid" 2>/dev/null && not_ok "the tail -f session ended with its gate" || ok "the tail -f session ended with its gate"
 bgpid=
-pgrep -u "$ACCT" >/dev/null && not_ok "no process of the account left" || ok "no process of the account left"
+sleep 0.3
+[ -n "$(session_procs)" ] && not_ok "no process of the sessions left: $(session_procs)" || ok "no process of the sessions left"
 expect 0 "host log export" bg audit export --dir "$T/hostlog"
 grep '"event":"gate.end"' "$T/out" | grep -q '"grant":2.*recording T-1-G-2-.*sha256 [0-9a-f]\{64\}: gate gone' \
 	&& ok "the shell whose gate was killed has its end record and recording hash" \
@@ -156,15 +169,6 @@ expect 0 "host log verifies" bg audit verify --dir "$T/hostlog"
 CG=$(cgroup2_mount)
 [ -n "$CG" ] && ok "a cgroup2 mount found ($CG)" || not_ok "a cgroup2 mount found"
 mkdir -p "$T/w"; chown "$ACCT" "$T/w"
-# the account's processes that sessions started (not sshd's, not the gates)
-session_procs() {
-	for p in $(pgrep -u "$ACCT"); do
-		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
-		/usr/sbin/sshd|"$T/bin/breakglass"|'') ;;
-		*) echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" ;;
-		esac
-	done
-}
 loop() { printf "%s sh -c 'while :; do date +%%s.%%N >%s/w/%s; sleep 0.1; done' >/dev/null 2>&1 %s\n" "$1" "$T" "$2" "$3"; }
 {
 	sleep 1
@@ -184,7 +188,7 @@ sleep 0.3
 	loop '' disown '& disown'
 	echo "( ( sh -c 'while :; do date +%s.%N >$T/w/double; sleep 0.1; done' >/dev/null 2>&1 & ) & )"
 	echo "(trap '' HUP TERM INT; while :; do date +%s.%N >$T/w/trap; sleep 0.1; done) >/dev/null 2>&1 &"
-	sleep 30
+	linger 30
 } | timeout 40 $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/contain.out" 2>&1 &
 spid=$!
 for i in $(seq 1 50); do
@@ -232,7 +236,7 @@ bg grant cert G-4 --pubkey "$T/user.pub" -o "$T/fill-cert.pub" 2>/dev/null
 {
 	sleep 1
 	echo "dd if=/dev/zero of=$T/spill/fill bs=64k 2>/dev/null; sleep 5; printf 'still-%s\\n' running"
-	sleep 10
+	linger 10
 } | timeout 20 $SSH -tt -o CertificateFile="$T/fill-cert.pub" "$ACCT@127.0.0.1" >"$T/fill.out" 2>&1
 tr -d '\r' <"$T/fill.out" >"$T/out"
 if grep -q still-running "$T/out"; then not_ok "the session filling the log's disk is ended"; else ok "the session filling the log's disk is ended"; fi
@@ -253,6 +257,24 @@ expect 0 "host log export" bg audit export --dir "$T/hostlog"
 out_has '"event":"gate.resume".*host log resumed: [1-9][0-9]* requests refused while it could not be written' \
 	"the log resumes with a record of what was refused meanwhile"
 expect 0 "the host log verifies after" bg audit verify --dir "$T/hostlog"
+
+# the responder hears of the end 5 minutes and 1 minute before it
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --ttl 64s \
+	--reason "short" >/dev/null
+bg grant activate G-5 >/dev/null
+bg grant cert G-5 --pubkey "$T/user.pub" -o "$T/short-cert.pub" 2>/dev/null
+as_cert "$T/short-cert.pub" tail -f "$SRV/logs/app.log" >"$T/short.out" 2>&1 &
+bgpid=$!
+for i in $(seq 1 100); do
+	[ "$(grep -c 'grant G-5 expires in' "$T/short.out")" -ge 2 ] && break
+	sleep 0.1
+done
+kill "$bgpid" 2>/dev/null; bgpid=
+grep -q 'grant G-5 expires in 1:0[0-4] min (at .*Z): everything it runs ends then' "$T/short.out" \
+	&& ok "a warning within 5 minutes of the end" || not_ok "a warning within 5 minutes of the end"
+grep -q 'grant G-5 expires in \(1:00\|0:[0-9][0-9]\) min' "$T/short.out" \
+	&& ok "and another within 1 minute" || not_ok "and another within 1 minute"
+[ "$(grep -c 'grant G-5 expires in' "$T/short.out")" = 2 ] && ok "two warnings, no more" || not_ok "two warnings, no more"
 
 # without hostd every request is refused, and the gate says how to start it
 hostd_stop "$T"
