@@ -493,7 +493,8 @@ static const char reap_usage[] =
 	"usage: breakglass reap [--json]\n\n"
 	"Expire every active grant whose window has ended.  Run it every minute\n"
 	"(contrib/breakglass-reap.timer); every command also treats a grant past\n"
-	"its end as expired.\n";
+	"its end as expired.  It also makes the KRL again (and writes the\n"
+	"krl-publish copy), so hosts with krl-max-age can tell it is current.\n";
 
 int
 cmd_reap(int argc, char **argv)
@@ -512,7 +513,8 @@ cmd_reap(int argc, char **argv)
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	bg_error_clear(&e);
-	if ((r = grant_reap(h, &n, &e)) != 0)
+	/* and the KRL made again: hosts with krl-max-age see it is current */
+	if ((r = grant_reap(h, &n, &e)) != 0 || (r = home_write_krl(h, &e)) != 0)
 		r = cmd_fail(r, &e);
 	else if (a.json)
 		printf("{\"expired\":%d}\n", n);

@@ -52,6 +52,8 @@ typedef struct gate {
 	int log_cut;           /* the host log cannot be written, or its file
 	                        * system is below the reserve: fail closed */
 	uint64_t log_reserve;  /* bytes the log's file system keeps free */
+	int64_t krl_max_age;   /* 0, or how old the KRL may be (krl-max-age) */
+	uint64_t krl_generated;/* when the KRL last read was made (UTC) */
 	int recorded;          /* a record for this request was written */
 	int stdin_null;        /* commands get /dev/null (steps of 'apply') */
 } gate;

@@ -75,6 +75,7 @@ static const kv_key config_schema[] = {
 	{ "audit-dir", KV_REQUIRED, 1024 },
 	{ "system", KV_REQUIRED, 128 },
 	{ "log-reserve", 0, 32 },
+	{ "krl-max-age", 0, 16 },
 	{ "clock-skew", 0, 16 },
 	{ NULL, 0, 0 }
 };
@@ -303,6 +304,11 @@ load_config(gate *g, bg_error *e)
 		    "number with K, M or G)");
 		goto out;
 	}
+	if ((v = kv_get(&d, "krl-max-age")) != NULL &&
+	    (utc_parse_duration(v, &g->krl_max_age) != 0 || g->krl_max_age <= 0)) {
+		r = bg_fail(e, BG_ERR_INVALID, "gate config: invalid krl-max-age");
+		goto out;
+	}
 	if ((v = kv_get(&d, "clock-skew")) != NULL && utc_parse_duration(v, &g->skew) != 0) {
 		r = bg_fail(e, BG_ERR_INVALID, "gate config: invalid clock-skew");
 		goto out;
@@ -380,6 +386,7 @@ krl_says_revoked(gate *g, int force)
 		return 1;
 	}
 	revoked = krl_cert_revoked(&k, g->c.ca.blob, g->c.ca.bloblen, g->c.serial, g->c.key_id);
+	g->krl_generated = k.generated;
 	krl_release(&k);
 	buf_release(&b);
 	g->krl_st = st;
@@ -505,6 +512,18 @@ load_cert(gate *g, bg_error *e)
 	if (krl_says_revoked(g, 1))
 		return bg_fail(e, BG_ERR_PERM, "certificate serial %llu is revoked (or the KRL "
 		    "is unreadable)", (unsigned long long)g->c.serial);
+	/* a host that stopped receiving revocations stops granting */
+	if (g->krl_max_age > 0 && (g->krl_generated > (uint64_t)(g->now + g->skew) ||
+	    (uint64_t)g->now - g->krl_generated > (uint64_t)g->krl_max_age)) {
+		char age[32], max[32];
+
+		utc_format_duration(g->krl_generated > (uint64_t)g->now ? 0 :
+		    (int64_t)((uint64_t)g->now - g->krl_generated), age, sizeof(age));
+		utc_format_duration(g->krl_max_age, max, sizeof(max));
+		return bg_fail(e, BG_ERR_PERM, "this host's KRL was made %s ago, longer than "
+		    "krl-max-age %s: it no longer receives revocations, so it grants nothing new",
+		    age, max);
+	}
 	if (g->c.scope == NULL)
 		return bg_fail(e, BG_ERR_PERM, "certificate carries no breakglass scope");
 	if ((r = kv_parse(g->c.scope, strlen(g->c.scope), grantscope_cert_schema, &g->scope_doc, e)) != 0)

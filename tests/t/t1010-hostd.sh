@@ -276,6 +276,16 @@ grep -q 'grant G-5 expires in \(1:00\|0:[0-9][0-9]\) min' "$T/short.out" \
 	&& ok "and another within 1 minute" || not_ok "and another within 1 minute"
 [ "$(grep -c 'grant G-5 expires in' "$T/short.out")" = 2 ] && ok "two warnings, no more" || not_ok "two warnings, no more"
 
+# krl-max-age: a host whose KRL is too old grants nothing new; reap makes
+# the KRL again
+echo "krl-max-age: 2s" >>"$T/etc/gate.conf"
+sleep 3
+expect 1 "a KRL older than krl-max-age: refused" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+err_has "longer than krl-max-age 2s" "says the KRL is too old"
+expect 0 "reap makes the KRL again" bg reap
+expect 0 "a current KRL: served" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+sed -i '/^krl-max-age:/d' "$T/etc/gate.conf"
+
 # without hostd every request is refused, and the gate says how to start it
 hostd_stop "$T"
 expect 1 "without hostd the gate refuses" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
