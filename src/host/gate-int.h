@@ -152,6 +152,16 @@ int gate_verb_apply(gate *g);
 
 /* ---- gate-run.c ---- */
 
+/*
+ * The one way a request's process starts: called in the child after fork,
+ * before execve - into the request's cgroup (cg, made by hostd's child),
+ * then every id the account's for good; _exit(126) when either fails.
+ * Kernel confinement of a request (Landlock, seccomp, ...) belongs here,
+ * after the ids are dropped and before execve, for every command, sudo and
+ * shell alike.
+ */
+void gate_child_start(gate *g, const buf *cg);
+
 /* 1: the request is one of the grant's commands; 2: one of its
  * privileged (sudo) commands; 0: neither. */
 int gate_allowed_command(gate *g);

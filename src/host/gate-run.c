@@ -86,10 +86,8 @@ request_cgroup(gate *g, buf *cg)
 	return 0;
 }
 
-/* In the child, before anything else runs: into the request's cgroup,
- * then every id the account's. */
-static void
-child_enter(gate *g, const buf *cg)
+void
+gate_child_start(gate *g, const buf *cg)
 {
 	gate_priv_up(g);
 	if (cgroup_enter(cg->data) != 0)
@@ -168,7 +166,7 @@ gate_run_command(gate *g, int privileged)
 		int fd;
 
 		setpgid(0, 0);
-		child_enter(g, &cg);
+		gate_child_start(g, &cg);
 		signal(SIGPIPE, SIG_DFL);
 		dup2(outp[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
@@ -366,7 +364,7 @@ gate_run_shell(gate *g)
 		dup2(s, 0);
 		dup2(s, 1);
 		dup2(s, 2);
-		child_enter(g, &cg);
+		gate_child_start(g, &cg);
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 		signal(SIGPIPE, SIG_DFL);
