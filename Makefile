@@ -204,7 +204,7 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libbreakglass.a
 
 bench: deps
 	@$(MAKE) --no-print-directory all build/bench/bench-audit build/bench/bench-exec \
-	    build/bench/bench-runbook build/bench/gen-corpus
+	    build/bench/bench-runbook build/bench/bench-sigverify build/bench/gen-corpus
 	@bench/run
 
 fuzz:

@@ -556,7 +556,10 @@ approval_record(home *h, int64_t tid, const char *sigtext, size_t len,
 	int64_t approver_id = 0;
 	const cand *who = NULL;
 	bg_error tmp;
+	sshsig_opts vopts;
 
+	vopts.webauthn_origins = (const char *const *)h->webauthn_origins;
+	vopts.n_origins = h->n_webauthn_origins;
 	memset(res, 0, sizeof(*res));
 	memset(c, 0, sizeof(c));
 	buf_init(&detail, 4096);
@@ -611,12 +614,9 @@ approval_record(home *h, int64_t tid, const char *sigtext, size_t len,
 
 		if ((r = load_statement(st, &s)) != 0)
 			goto abort;
-		if (sig.key.is_ed25519)
-			v = sshsig_verify(&sig, s->text, strlen(s->text), APPROVAL_NAMESPACE, &tmp);
-		else
-			v = sshsig_verify_external(&sig, s->text, strlen(s->text),
-			    APPROVAL_NAMESPACE, c[0].principal, &tmp);
-		if (v == BG_ERR_EXEC || v == BG_ERR_UNSUPPORTED) {
+		v = sshsig_verify_opts(&sig, s->text, strlen(s->text), APPROVAL_NAMESPACE,
+		    &vopts, &tmp);
+		if (v != 0 && v != BG_ERR_SIGNATURE) {
 			r = bg_fail(e, v, "%s", tmp.msg);
 			statement_free(s);
 			goto abort;

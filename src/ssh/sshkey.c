@@ -1,7 +1,8 @@
 /*
  * sshkey.c - OpenSSH key blobs (PROTOCOL.key, RFC 4253 6.6, RFC 5656,
- * RFC 8709).  Only structure is checked for RSA and ECDSA keys: breakglass
- * verifies those through ssh-keygen, and ed25519 natively.
+ * RFC 8709, PROTOCOL.u2f).  The structure of every supported type is
+ * checked here; signatures are verified in sshsig.c (libsodium for
+ * ed25519, OpenSSL's libcrypto for the rest).  DSA is refused.
  */
 #include "sshkey.h"
 #include "wire.h"
@@ -86,6 +87,34 @@ check_mpint(const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Uncompressed point length for an OpenSSH curve name, 0 if unknown. */
+static size_t
+ec_point_len(const char *curve)
+{
+	if (strcmp(curve, "nistp256") == 0)
+		return 65;
+	if (strcmp(curve, "nistp384") == 0)
+		return 97;
+	if (strcmp(curve, "nistp521") == 0)
+		return 133;
+	return 0;
+}
+
+/* A security key's application: non-empty printable text, "ssh:" for OpenSSH. */
+static int
+check_application(wire *w)
+{
+	const unsigned char *a;
+	size_t an;
+
+	if (wire_get_string(w, &a, &an) != 0 || an == 0 || an > 256)
+		return BG_ERR_INVALID;
+	for (size_t i = 0; i < an; i++)
+		if (a[i] < 0x20 || a[i] > 0x7e)
+			return BG_ERR_INVALID;
+	return 0;
+}
+
 int
 sshkey_from_blob(const unsigned char *p, size_t n, sshkey_pub *out, bg_error *e)
 {
@@ -119,9 +148,22 @@ sshkey_from_blob(const unsigned char *p, size_t n, sshkey_pub *out, bg_error *e)
 		    strcmp(curve, "nistp521"))
 			return bg_fail(e, BG_ERR_UNSUPPORTED, "unsupported key type '%s'", out->type);
 		if (wire_expect_cstring(&w, curve) != 0 ||
-		    wire_get_string(&w, &a, &an) != 0 || an < 65 || a[0] != 0x04 ||
-		    wire_end(&w) != 0)
+		    wire_get_string(&w, &a, &an) != 0 || an != ec_point_len(curve) ||
+		    a[0] != 0x04 || wire_end(&w) != 0)
 			return bg_fail(e, BG_ERR_INVALID, "malformed ECDSA key");
+	} else if (strcmp(out->type, SSHKEY_SK_ED25519) == 0) {
+		if (wire_get_string(&w, &a, &an) != 0 || an != 32 ||
+		    check_application(&w) != 0 || wire_end(&w) != 0)
+			return bg_fail(e, BG_ERR_INVALID, "malformed sk-ed25519 key");
+		memcpy(out->ed25519, a, 32); /* is_ed25519 stays 0: not a plain key */
+	} else if (strcmp(out->type, SSHKEY_SK_ECDSA) == 0) {
+		if (wire_expect_cstring(&w, "nistp256") != 0 ||
+		    wire_get_string(&w, &a, &an) != 0 || an != 65 || a[0] != 0x04 ||
+		    check_application(&w) != 0 || wire_end(&w) != 0)
+			return bg_fail(e, BG_ERR_INVALID, "malformed sk-ecdsa key");
+	} else if (strcmp(out->type, "ssh-dss") == 0) {
+		return bg_fail(e, BG_ERR_POLICY, "DSA keys (ssh-dss) are refused: "
+		    "OpenSSH dropped them; use ed25519, ECDSA or a security key");
 	} else {
 		return bg_fail(e, BG_ERR_UNSUPPORTED, "unsupported key type '%.40s'", out->type);
 	}

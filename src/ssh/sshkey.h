@@ -2,8 +2,10 @@
  * sshkey.h - OpenSSH public keys and unencrypted ed25519 private keys.
  *
  * Public keys are kept as their wire blob plus the parsed type; the blob's
- * structure is validated for every supported type, and the raw ed25519
- * point is extracted because we verify ed25519 natively.  Private keys are
+ * structure is validated for every supported type (ed25519, ECDSA
+ * P-256/384/521, RSA >= 2048 bits, sk-ssh-ed25519 and sk-ecdsa-sha2-nistp256
+ * security keys; ssh-dss refused), and the raw ed25519 point is extracted
+ * (for ssh-ed25519 and sk-ssh-ed25519).  Private keys are
  * only ever ed25519 ("openssh-key-v1", cipher none) and live in
  * sodium_malloc'd memory wiped on release.
  */
@@ -16,13 +18,16 @@
 #include <stddef.h>
 
 #define SSHKEY_FP_LEN 64
+/* Security-key (FIDO) types, PROTOCOL.u2f. */
+#define SSHKEY_SK_ED25519 "sk-ssh-ed25519@openssh.com"
+#define SSHKEY_SK_ECDSA "sk-ecdsa-sha2-nistp256@openssh.com"
 
 typedef struct sshkey_pub {
 	char type[48];
 	unsigned char *blob;
 	size_t bloblen;
-	unsigned char ed25519[32]; /* valid when is_ed25519 */
-	int is_ed25519;
+	unsigned char ed25519[32]; /* ssh-ed25519 and sk-ssh-ed25519 */
+	int is_ed25519;            /* a plain ssh-ed25519 key */
 } sshkey_pub;
 
 /* Decode base64 blob b64 whose declared type must be `type`. */

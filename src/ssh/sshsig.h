@@ -3,9 +3,13 @@
  * `ssh-keygen -Y sign`.
  *
  * Parsing is strict (armour, version, no trailing data, sizes capped).
- * ed25519 signatures are verified natively with libsodium; other key types
- * are verified by running the system's ssh-keygen -Y verify (argv only,
- * never a shell), which callers opt into.
+ * Every signature OpenSSH makes is verified in process, without
+ * ssh-keygen: ssh-ed25519 (libsodium), rsa-sha2-256/512 (SHA-1 "ssh-rsa"
+ * refused, as OpenSSH does for SSHSIG), ecdsa-sha2-nistp256/384/521,
+ * sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com and its
+ * webauthn-sk-ecdsa-sha2-nistp256@openssh.com form (libcrypto).  Security
+ * key signatures must carry the user-presence flag; webauthn ones an
+ * origin the caller allows.
  */
 #ifndef BG_SSHSIG_H
 #define BG_SSHSIG_H
@@ -22,27 +26,36 @@ typedef struct sshsig {
 	char *hashalg;            /* "sha256" or "sha512" */
 	unsigned char *sig;       /* inner signature blob */
 	size_t siglen;
-	char *armoured;           /* the armoured text as given (for ssh-keygen) */
+	char *armoured;           /* the armoured text as given */
 } sshsig;
 
 /* Parse "-----BEGIN SSH SIGNATURE-----" text. */
 int sshsig_parse(const char *text, size_t len, sshsig *out, bg_error *e);
 void sshsig_release(sshsig *s);
 
+/* What a verification accepts beyond the defaults. */
+typedef struct sshsig_opts {
+	const char *const *webauthn_origins; /* webauthn signatures' allowed origins */
+	size_t n_origins;
+} sshsig_opts;
+
 /*
  * Verify s over msg in namespace ns with the key inside s (callers check
- * that key against their allowed signers first).  ed25519 only:
- * BG_ERR_UNSUPPORTED for other types.  0 or BG_ERR_SIGNATURE.
+ * that key against their allowed signers first).  0, BG_ERR_SIGNATURE,
+ * BG_ERR_INVALID (a key libcrypto refuses) or BG_ERR_NOMEM.  Without opts
+ * (or with no origins) webauthn signatures are refused.
  */
+int sshsig_verify_opts(const sshsig *s, const void *msg, size_t len, const char *ns,
+    const sshsig_opts *o, bg_error *e);
 int sshsig_verify(const sshsig *s, const void *msg, size_t len, const char *ns,
     bg_error *e);
 
 /*
- * Verify through `ssh-keygen -Y verify` with a one-line allowed_signers
- * file naming principal and the key in s.  Used for RSA and ECDSA keys.
+ * The bytes a signer signs: "SSHSIG" string(ns) string("") string(hashalg)
+ * string(H(msg)).  hashalg "sha256" or "sha512".
  */
-int sshsig_verify_external(const sshsig *s, const void *msg, size_t len,
-    const char *ns, const char *principal, bg_error *e);
+int sshsig_signed_data(const char *ns, const char *hashalg, const void *msg, size_t len,
+    buf *out);
 
 /* Sign msg with an ed25519 key (sha512), producing armoured text. */
 int sshsig_sign(const sshkey_priv *k, const void *msg, size_t len, const char *ns,

@@ -31,6 +31,7 @@ static const kv_key config_schema[] = {
 	{ "freeze-publish", 0, 1024 },
 	{ "sudoers-dir", 0, 1024 },
 	{ "host-log", KV_MULTI, 1024 },
+	{ "webauthn-origin", KV_MULTI, 256 },
 	{ NULL, 0, 0 }
 };
 
@@ -337,6 +338,26 @@ out:
 	return r;
 }
 
+/*
+ * "webauthn-origin: https://NAME": a web origin whose webauthn security-key
+ * signatures (PROTOCOL.u2f) approvals accept.  None by default.
+ */
+static int
+add_webauthn_origin(home *h, const char *v, bg_error *e)
+{
+	if (h->n_webauthn_origins == HOME_MAX_WEBAUTHN_ORIGINS)
+		return bg_fail(e, BG_ERR_CORRUPT, "config: more than %d webauthn-origin lines",
+		    HOME_MAX_WEBAUTHN_ORIGINS);
+	if (strncmp(v, "https://", 8) != 0 || v[8] == '\0' ||
+	    strpbrk(v, " \t\"\\") != NULL)
+		return bg_fail(e, BG_ERR_CORRUPT, "config: webauthn-origin must be "
+		    "'https://HOST[:PORT]'");
+	if ((h->webauthn_origins[h->n_webauthn_origins] = strdup(v)) == NULL)
+		return BG_ERR_NOMEM;
+	h->n_webauthn_origins++;
+	return 0;
+}
+
 static int
 load_config(home *h, bg_error *e)
 {
@@ -382,6 +403,8 @@ load_config(home *h, bg_error *e)
 	for (size_t i = 0; r == 0 && i < d.n; i++)
 		if (strcmp(d.items[i].key, "host-log") == 0)
 			r = add_host_log(h, d.items[i].value, e);
+		else if (strcmp(d.items[i].key, "webauthn-origin") == 0)
+			r = add_webauthn_origin(h, d.items[i].value, e);
 	if (r == 0 && (v = kv_get(&d, "krl-publish")) != NULL) {
 		if (v[0] != '/')
 			r = bg_fail(e, BG_ERR_CORRUPT, "config: krl-publish must be an absolute path");
@@ -506,6 +529,8 @@ home_close(home *h)
 	free(h->krl_publish);
 	free(h->freeze_publish);
 	free(h->sudoers_dir);
+	for (size_t i = 0; i < h->n_webauthn_origins; i++)
+		free(h->webauthn_origins[i]);
 	for (size_t i = 0; i < h->nhost_logs; i++) {
 		free(h->host_logs[i].name);
 		free(h->host_logs[i].dir);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #define HOME_MAX_HOST_LOGS 64
+#define HOME_MAX_WEBAUTHN_ORIGINS 16
 
 typedef struct home {
 	char *dir;
@@ -47,6 +48,9 @@ typedef struct home {
 		char *name, *dir;
 	} host_logs[HOME_MAX_HOST_LOGS];
 	size_t nhost_logs;
+	/* "webauthn-origin:" lines: origins whose webauthn signatures count */
+	char *webauthn_origins[HOME_MAX_WEBAUTHN_ORIGINS];
+	size_t n_webauthn_origins;
 	char id[17];           /* names this home where several share a host
 	                        * (sudoers drop-ins): 16 hex digits of the
 	                        * SHA-256 of the broker public key */

@@ -51,7 +51,7 @@ expect 0 "intake changed" bg ticket set T-1 evidence "also order 1001 failed"
 expect 0 "status after change" bg ticket status T-1
 out_has "older version of the intake" "status says the confirmation is for an older intake"
 
-# ECDSA key: verified through ssh-keygen -Y verify
+# ECDSA key: verified natively (libcrypto)
 ssh-keygen -q -t ecdsa -N '' -f "$T/ecdsa"
 expect 0 "ecdsa approver registered" bg approver add --project shop --principal ec@shop.example --key "$T/ecdsa.pub"
 bg approve T-1 --statement --for confirm -o "$T/confirm2.txt" 2>/dev/null
