@@ -689,9 +689,11 @@ grant_revoke(home *h, int64_t id, const char *reason, const char *confirm, bg_er
 		 * first; a drop-in that cannot be removed is recorded, and the
 		 * revocation still happens */
 		bg_error se;
+		char d[64];
 
+		snprintf(d, sizeof(d), "{\"grant\":%lld}", (long long)id);
 		if (grant_sudoers_remove(h, id, &se) != 0 &&
-		    (r = home_record(h, "sudoers.remove-failed", g->ticket, "{}", e)) != 0)
+		    (r = home_record(h, "sudoers.remove-failed", g->ticket, d, e)) != 0)
 			goto abort;
 	}
 	if ((r = home_commit(h, e)) != 0)

@@ -360,30 +360,58 @@ out:
 	return r;
 }
 
+/* Revoke the ticket's never-activated grants, one record naming each. */
 static int
 end_unused_grants(home *h, int64_t tid, const char *why, bg_error *e)
 {
 	sqlite3_stmt *st = NULL;
-	int r;
+	int64_t ids[256];
+	size_t n = 0, i;
+	int r, rc;
 
-	if ((r = store_prepare(h->st, "UPDATE grants SET state = 'revoked', ended = ?, ended_by = ?, "
-	    "end_reason = ? WHERE ticket = ? AND state IN ('requested','approved')", &st, e)) != 0)
+again:
+	/* in batches: the ones ended drop out of the next SELECT */
+	if ((r = store_prepare(h->st, "SELECT id FROM grants WHERE ticket = ? AND "
+	    "state IN ('requested','approved') ORDER BY id LIMIT 256", &st, e)) != 0)
 		return r;
-	store_bind_int(st, 1, h->now);
-	store_bind_text(st, 2, h->actor);
-	store_bind_text(st, 3, why);
-	store_bind_int(st, 4, tid);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = store_fail(h->st, e, "cannot end grants");
-	else if (sqlite3_changes(h->st->db) > 0) {
-		char d[96];
-
-		snprintf(d, sizeof(d), "{\"ended\":%d,\"reason\":\"never activated\"}",
-		    sqlite3_changes(h->st->db));
-		r = home_record(h, "grant.cancel", tid, d, e);
-	}
+	store_bind_int(st, 1, tid);
+	n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < sizeof(ids) / sizeof(ids[0]))
+		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return r;
+	st = NULL;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_fail(h->st, e, "cannot list unused grants");
+	for (i = 0; i < n; i++) {
+		buf d;
+		json j;
+
+		if ((r = store_prepare(h->st, "UPDATE grants SET state = 'revoked', ended = ?, "
+		    "ended_by = ?, end_reason = ? WHERE id = ?", &st, e)) != 0)
+			return r;
+		store_bind_int(st, 1, h->now);
+		store_bind_text(st, 2, h->actor);
+		store_bind_text(st, 3, why);
+		store_bind_int(st, 4, ids[i]);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE || sqlite3_changes(h->st->db) != 1)
+			return store_fail(h->st, e, "cannot end a never-activated grant");
+		buf_init(&d, 1024);
+		json_init(&j, &d);
+		json_obj_begin(&j);
+		json_kv_int(&j, "grant", ids[i]);
+		json_kv_str(&j, "reason", why);
+		json_obj_end(&j);
+		if ((r = json_error(&j)) == 0)
+			r = home_record(h, "grant.cancel", tid, d.data, e);
+		buf_release(&d);
+		if (r != 0)
+			return r;
+	}
+	if (n == sizeof(ids) / sizeof(ids[0]))
+		goto again;
+	return 0;
 }
 
 static int
@@ -421,8 +449,8 @@ workflow_close(home *h, int64_t tid, bg_error *e)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
+	/* every check first: a refused close changes nothing, records nothing */
 	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = end_unused_grants(h, tid, "never activated; ticket closed", e)) != 0 ||
 	    (r = steps_status_now(h, t, &s, e)) != 0)
 		goto abort;
 	if (!s.step[7].done) {
@@ -435,7 +463,9 @@ workflow_close(home *h, int64_t tid, bg_error *e)
 		    s.step[9].missing);
 		goto abort;
 	}
-	if ((r = set_status(h, tid, "closed", NULL, e)) != 0)
+	/* the report reads this change's records (grants cancelled now) */
+	if ((r = end_unused_grants(h, tid, "never activated; ticket closed", e)) != 0 ||
+	    (r = set_status(h, tid, "closed", NULL, e)) != 0 || (r = home_flush(h, e)) != 0)
 		goto abort;
 	ticket_free(t);
 	t = NULL;
@@ -448,7 +478,7 @@ workflow_close(home *h, int64_t tid, bg_error *e)
 	if ((r = buf_printf(&detail, "{\"report\":\"reports/T-%lld.md\",\"report_sha256\":\"%s\"}",
 	    (long long)tid, hash)) != 0 ||
 	    (r = home_record(h, "ticket.close", tid, detail.data, e)) != 0 ||
-	    (r = audit_checkpoint(&h->log, h->now, h->actor, tid, e)) != 0 ||
+	    (r = home_checkpoint(h, tid, e)) != 0 ||
 	    (r = home_commit(h, e)) != 0)
 		goto abort;
 	goto out;

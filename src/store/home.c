@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void drop_pending(home *h);
+
 static const kv_key config_schema[] = {
 	{ "approval-ttl", 0, 32 },
 	{ "clock-skew", 0, 32 },
@@ -522,6 +524,7 @@ home_close(home *h)
 {
 	if (h == NULL)
 		return;
+	drop_pending(h);
 	store_close(h->st);
 	audit_close(&h->log);
 	sshkey_priv_release(&h->broker);
@@ -634,21 +637,96 @@ home_begin(home *h, bg_error *e)
 	return 0;
 }
 
+static void
+drop_pending(home *h)
+{
+	for (size_t i = 0; i < h->npending; i++) {
+		free(h->pending[i].event);
+		free(h->pending[i].detail);
+	}
+	free(h->pending);
+	h->pending = NULL;
+	h->npending = 0;
+}
+
+static int
+queue(home *h, const char *event, int64_t ticket, const char *detail_json)
+{
+	struct home_pending *p;
+
+	if (h->npending >= 1024)
+		return BG_ERR_TOOLARGE;
+	if ((p = realloc(h->pending, (h->npending + 1) * sizeof(*p))) == NULL)
+		return BG_ERR_NOMEM;
+	h->pending = p;
+	p = &h->pending[h->npending];
+	p->ticket = ticket;
+	p->event = NULL;
+	p->detail = NULL;
+	if ((event != NULL && (p->event = strdup(event)) == NULL) ||
+	    (detail_json != NULL && (p->detail = strdup(detail_json)) == NULL)) {
+		free(p->event);
+		return BG_ERR_NOMEM;
+	}
+	h->npending++;
+	return 0;
+}
+
 int
 home_record(home *h, const char *event, int64_t ticket, const char *detail_json,
     bg_error *e)
 {
-	return audit_append(&h->log, h->now, h->actor, event, ticket, detail_json, e);
+	int r;
+
+	if (event == NULL || detail_json == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "audit record without event or detail");
+	if ((r = queue(h, event, ticket, detail_json)) != 0)
+		return bg_fail(e, r, "cannot queue audit record '%.64s'", event);
+	return 0;
+}
+
+int
+home_checkpoint(home *h, int64_t ticket, bg_error *e)
+{
+	int r;
+
+	if ((r = queue(h, NULL, ticket, NULL)) != 0)
+		return bg_fail(e, r, "cannot queue audit checkpoint");
+	return 0;
+}
+
+int
+home_flush(home *h, bg_error *e)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < h->npending; i++) {
+		const struct home_pending *p = &h->pending[i];
+
+		if (p->event == NULL)
+			r = audit_checkpoint(&h->log, h->now, h->actor, p->ticket, e);
+		else
+			r = audit_append(&h->log, h->now, h->actor, p->event, p->ticket,
+			    p->detail, e);
+	}
+	drop_pending(h);
+	return r;
 }
 
 int
 home_commit(home *h, bg_error *e)
 {
+	int r;
+
+	if ((r = home_flush(h, e)) != 0)
+		return r;
 	return store_commit(h->st, e);
 }
 
 void
 home_abort(home *h)
 {
+	drop_pending(h);
 	store_rollback(h->st);
 }

@@ -14,8 +14,10 @@
  *   HOME/audit.log, HOME/audit.head   the audit log and its signed head
  *
  * Every state change goes through home_begin / home_record / home_commit:
- * a store transaction with the clock checked, the audit record appended
- * (and fsync'd) before the transaction commits.
+ * a store transaction with the clock checked; the change's audit records
+ * are queued and appended (and fsync'd) by home_commit just before the
+ * transaction commits, so a change refused part-way (home_abort) leaves
+ * no record of what did not happen.
  */
 #ifndef BG_HOME_H
 #define BG_HOME_H
@@ -56,6 +58,13 @@ typedef struct home {
 	                        * SHA-256 of the broker public key */
 	char actor[129];
 	int64_t now;           /* UTC, read when the home is opened */
+	/* the current change's audit records, appended at commit */
+	struct home_pending {
+		char *event;   /* NULL: a checkpoint */
+		int64_t ticket;
+		char *detail;
+	} *pending;
+	size_t npending;
 } home;
 
 /* The default home: $BREAKGLASS_HOME, /var/lib/breakglass as root, else
@@ -100,12 +109,19 @@ int home_write_krl(home *h, bg_error *e);
 
 /* Begin a state change (store transaction + clock check). */
 int home_begin(home *h, bg_error *e);
-/* Append an audit record within the change. */
+/* Queue an audit record of the change (appended by home_commit). */
 int home_record(home *h, const char *event, int64_t ticket, const char *detail_json,
     bg_error *e);
-/* Commit the change. */
+/* Queue a signed checkpoint record. */
+int home_checkpoint(home *h, int64_t ticket, bg_error *e);
+/*
+ * Append the queued records now, within the change: for a change that has
+ * passed every check and then reads its own records (a closing report).
+ */
+int home_flush(home *h, bg_error *e);
+/* Append the queued records, then commit the change. */
 int home_commit(home *h, bg_error *e);
-/* Abandon the change. */
+/* Abandon the change and its queued records. */
 void home_abort(home *h);
 
 
