@@ -27,6 +27,10 @@ HS_FULL := $(if $(HS_PKG),$(shell pkg-config --libs libhs))
 BUILD   ?= build
 SAN     ?=
 OPT     ?= -O2
+# TEST_HOOKS=1: a test build (BREAKGLASS_TESTING, BREAKGLASS_NOW, ...; see
+# src/base/testhook.h).  make check, unit and integration build one in
+# BUILD/test; the binary `make` builds and `make install` installs has none.
+TEST_HOOKS ?=
 VERSION := 0.1.0
 
 # src/ is one folder per layer (src/LAYERS, lowest first); every folder is
@@ -44,7 +48,8 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security -Wno-unused-paramete
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(CFLAGS) $(WARN) $(HARDEN) $(SAN) -D_GNU_SOURCE \
-              -DBREAKGLASS_VERSION='"$(VERSION)"' $(INC) $(PKG_CFLAGS) $(HS_CFLAGS)
+              -DBREAKGLASS_VERSION='"$(VERSION)"' $(INC) $(PKG_CFLAGS) $(HS_CFLAGS) \
+              $(if $(TEST_HOOKS),-DBG_TEST_HOOKS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now
 LIBS := $(PKG_LIBS) $(HS_RUNTIME) -lm
 
@@ -153,10 +158,11 @@ check: deps
 	@$(MAKE) --no-print-directory check-all
 
 check-all: banned layers units
-	@echo "== plain build"
-	@$(MAKE) --no-print-directory check-one BUILD=build
-	@echo "== ASan + UBSan build"
-	@$(MAKE) --no-print-directory check-one BUILD=build/asan OPT=-O1 \
+	@$(MAKE) --no-print-directory all
+	@echo "== plain build (with test hooks, in build/test)"
+	@$(MAKE) --no-print-directory check-one BUILD=build/test TEST_HOOKS=1
+	@echo "== ASan + UBSan build (with test hooks)"
+	@$(MAKE) --no-print-directory check-one BUILD=build/asan TEST_HOOKS=1 OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	@echo "== PCRE2-only build (NO_HS=1): the fallback scanner"
 	@$(MAKE) --no-print-directory check-nohs
@@ -171,6 +177,13 @@ check-nohs:
 	build/nohs/tests/test-scan
 	build/nohs/breakglass scan --check-rules
 
+# tests run a test build (TEST_HOOKS=1); asked for without one, they make
+# it in BUILD/test.  BREAKGLASS_RELEASE is the release binary, which a test
+# checks refuses the hooks.
+ifeq ($(TEST_HOOKS),)
+unit fuzz-replay integration:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/test TEST_HOOKS=1 $@
+else
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "-- $$t"; $$t; done
 
@@ -180,8 +193,11 @@ fuzz-replay: $(FUZZ_BIN)
 
 # prove picks only *.t by default: name the scripts, and refuse an empty run
 integration: $(BUILD)/breakglass
+	@$(MAKE) --no-print-directory BUILD=build TEST_HOOKS= SAN= OPT=-O2 build/breakglass
 	@set -- tests/t/t[0-9]*.sh; [ -e "$$1" ] || { echo "no integration tests" >&2; exit 1; }; \
-	    BREAKGLASS=$(CURDIR)/$(BUILD)/breakglass prove -f "$$@"
+	    BREAKGLASS=$(CURDIR)/$(BUILD)/breakglass \
+	    BREAKGLASS_RELEASE=$(CURDIR)/build/breakglass prove -f "$$@"
+endif
 
 banned:
 	@scripts/banned-calls src cmd

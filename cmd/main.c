@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "fileio.h"
 #include "json.h"
+#include "testhook.h"
 #include "utc.h"
 #include "grant.h"
 #include "ticket.h"
@@ -122,6 +123,17 @@ main(int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A release build has no test hooks; one in the environment means a
+	 * test setting leaked into production (or someone trying to move the
+	 * clock): refuse rather than run without it silently.
+	 */
+	if (!testhook_compiled() && testhook_env_named() != NULL) {
+		fprintf(stderr, "breakglass: %s is set, but this is a release build: test "
+		    "hooks exist only in test builds (make check); unset it\n",
+		    testhook_env_named());
+		return EXIT_USAGE;
+	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "breakglass: cannot initialise libsodium\n");
 		return EXIT_SYSTEM;
@@ -173,7 +185,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("breakglass %s\n", BREAKGLASS_VERSION);
+		printf("breakglass %s%s\n", BREAKGLASS_VERSION,
+		    testhook_compiled() ? " (test build: test hooks enabled)" : "");
 		return 0;
 	}
 	for (i = 0; i < NCOMMANDS; i++)

@@ -15,8 +15,8 @@
 
 /*
  * The current UTC time.  BREAKGLASS_NOW (an ISO-8601 UTC instant) overrides
- * the clock for tests; it is honoured only when BREAKGLASS_TESTING=1 too, so
- * a production environment variable cannot move the clock.
+ * the clock for tests: only in a test build (testhook.h) and only with
+ * BREAKGLASS_TESTING=1 too; a release build has no such hook.
  */
 int64_t utc_now(void);
 

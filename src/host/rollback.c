@@ -4,6 +4,7 @@
 #include "rollback.h"
 #include "changes.h"
 #include "fileio.h"
+#include "testhook.h"
 #include "utc.h"
 
 #include <dirent.h>
@@ -389,14 +390,14 @@ in_scope(const snapshot *s, const snap_entry *en, const char *path)
 	    (en->path[pl] == '\0' || en->path[pl] == '/'));
 }
 
-/* Tests only (BREAKGLASS_TESTING=1): pause between steps so a test can
+/* Test builds only (testhook.h, BREAKGLASS_TESTING=1): pause between steps so a test can
  * kill a rollback midway. */
 static void
 test_pause(void)
 {
-	const char *t = getenv("BREAKGLASS_TESTING"), *ms = getenv("BREAKGLASS_TEST_ROLLBACK_DELAY_MS");
+	const char *ms = testhook_env("BREAKGLASS_TEST_ROLLBACK_DELAY_MS");
 
-	if (t != NULL && strcmp(t, "1") == 0 && ms != NULL) {
+	if (ms != NULL) {
 		struct timespec ts = { 0, (long)atoi_safe(ms) * 1000000L };
 
 		nanosleep(&ts, NULL);

@@ -9,6 +9,7 @@
  */
 #include "snapshot.h"
 #include "fileio.h"
+#include "testhook.h"
 #include "utc.h"
 
 #include <dirent.h>
@@ -840,16 +841,14 @@ put_i64(char *p, int64_t v)
 int
 snapshot_tty_begin(snap_tty *p, int fd, const char *const *roots, size_t nroots)
 {
-	const char *t = getenv("BREAKGLASS_TESTING");
-
 	memset(p, 0, sizeof(*p));
 	if (!isatty(fd))
 		return 0;
 	p->fd = fd;
 	p->start = utc_mono();
 	p->quiet = 1.0;
-	if (t != NULL && strcmp(t, "1") == 0 && getenv("BREAKGLASS_TEST_PROGRESS_NOW") != NULL)
-		p->quiet = 0.0; /* tests see the bar on a small tree */
+	if (testhook_env("BREAKGLASS_TEST_PROGRESS_NOW") != NULL)
+		p->quiet = 0.0; /* tests see the bar on a small tree (test builds) */
 	snapshot_count(roots, nroots, &p->files, &p->bytes);
 	return 1;
 }

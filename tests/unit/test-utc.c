@@ -97,7 +97,12 @@ test_clock_needs_testing_flag(void **state)
 	now = utc_now();
 	assert_true(now < 1893456000); /* real clock: not 2030 */
 	setenv("BREAKGLASS_TESTING", "1", 1);
+#ifdef BG_TEST_HOOKS
 	assert_int_equal(utc_now(), 1893456000);
+#else
+	/* a release build has no clock hook at all */
+	assert_true(utc_now() < 1893456000);
+#endif
 	unsetenv("BREAKGLASS_NOW");
 	unsetenv("BREAKGLASS_TESTING");
 }
