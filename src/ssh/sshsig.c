@@ -530,8 +530,10 @@ sshsig_verify_opts(const sshsig *s, const void *msg, size_t len, const char *ns,
 		return bg_fail(e, BG_ERR_SIGNATURE,
 		    "signature is for namespace '%.64s', not '%s'", s->ns, ns);
 	wire_init(&w, s->sig, s->siglen);
-	if (wire_get_cstring(&w, &sigalg) != 0 || wire_get_string(&w, &sig, &sign) != 0)
+	if (wire_get_cstring(&w, &sigalg) != 0 || wire_get_string(&w, &sig, &sign) != 0) {
+		free(sigalg);
 		return bg_fail(e, BG_ERR_SIGNATURE, "malformed %s signature", s->key.type);
+	}
 	memset(&tmp, 0, sizeof(tmp));
 	buf_init(&sd, 4096);
 	if ((r = sshsig_signed_data(s->ns, s->hashalg, msg, len, &sd)) != 0)
