@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "hostd.h"
 #include "proc.h"
+#include "signers.h"
 #include "sshkey.h"
 #include "text.h"
 
@@ -14,6 +15,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -28,13 +30,21 @@
 static const char usage_text[] =
 	"usage: breakglass host setup --account NAME... [--apply] [--create-accounts]\n"
 	"           [--etc DIR] [--sshd-dir DIR] [--sshd-config FILE] [--audit-dir DIR]\n"
-	"           [--group NAME] [--gate-command CMD] [--socket PATH] [--system NAME]\n\n"
+	"           [--group NAME] [--gate-command CMD] [--socket PATH] [--system NAME]\n"
+	"           [--approvers FILE [--write-quorum N] [--read-consent]]\n\n"
 	"Prints (and with --apply installs) what a host needs:\n"
 	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
 	"                             and a Match block for the hotfix accounts with\n"
 	"                             AuthorizedPrincipalsFile, ForceCommand (the gate)\n"
 	"                             and no forwarding of any kind\n"
 	"  ETC/ca.pub, ETC/revoked.krl, ETC/principals/NAME, ETC/gate.conf\n"
+	"  ETC/approvers              the owner's approvers (--approvers FILE, an\n"
+	"                             allowed_signers file): a write grant's\n"
+	"                             certificate must carry WRITE-QUORUM (default 1)\n"
+	"                             of their signatures over the plan statement\n"
+	"                             with exactly its scope, or the gate refuses it;\n"
+	"                             without --approvers every write is refused.\n"
+	"                             --read-consent: read grants need it too.\n"
 	"  AUDIT_DIR/host.key, audit.log, audit.head, recordings/\n"
 	"                             (group GROUP, out of the accounts' reach)\n"
 	"then validates the whole sshd configuration with 'sshd -t' and removes the\n"
@@ -56,7 +66,7 @@ static const char usage_text[] =
 	"HOME/revoked.krl and ca.pub to each host's ETC (ssh, config management).\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
-    O_GATE, O_SOCKET, O_SYSTEM };
+    O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -70,6 +80,9 @@ static const opt_def defs[] = {
 	{ "--gate-command", OPT_ARG },
 	{ "--socket", OPT_ARG },
 	{ "--system", OPT_ARG },
+	{ "--approvers", OPT_ARG },
+	{ "--write-quorum", OPT_ARG },
+	{ "--read-consent", 0 },
 	{ NULL, 0 }
 };
 
@@ -274,7 +287,7 @@ cmd_host(int argc, char **argv)
 {
 	cmd_args a;
 	home *h = NULL;
-	buf drop, gconf, accts, path, ca, krl;
+	buf drop, gconf, accts, path, ca, krl, approvers;
 	bg_error e;
 	const char *etc, *sshd_dir, *sshd_config, *audit_dir, *group, *gate;
 	char sysname[256];
@@ -324,6 +337,7 @@ cmd_host(int argc, char **argv)
 	buf_init(&path, 4096);
 	buf_init(&ca, 64 * 1024);
 	buf_init(&krl, 16u * 1024 * 1024);
+	buf_init(&approvers, SIGNERS_MAX_INPUT);
 	for (i = 0; i < a.val[O_ACCOUNT].n; i++)
 		buf_printf(&accts, "%s%s", i ? "," : "", a.val[O_ACCOUNT].all[i]);
 	buf_printf(&drop,
@@ -347,6 +361,43 @@ cmd_host(int argc, char **argv)
 	buf_printf(&gconf, "# breakglass gate configuration (breakglass host setup)\n"
 	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\nsystem: %s\n", etc, etc,
 	    audit_dir, sysname);
+	if (cmd_opt(&a, O_APPROVERS) != NULL) {
+		/* the owner's keys, checked now: a host that cannot read them refuses
+		 * every write */
+		signers ss;
+		long q = 1;
+
+		if (cmd_opt(&a, O_QUORUM) != NULL) {
+			char *end;
+
+			q = strtol(cmd_opt(&a, O_QUORUM), &end, 10);
+			if (*end != '\0' || q < 1 || q > 16) {
+				r = cmd_failf(EXIT_USAGE, "host setup: --write-quorum is 1 to 16");
+				goto out;
+			}
+		}
+		bg_error_clear(&e);
+		if ((r = fileio_read(cmd_opt(&a, O_APPROVERS), SIGNERS_MAX_INPUT, &approvers,
+		    &e)) != 0 || (r = signers_parse(buf_cstr(&approvers), approvers.len, &ss,
+		    &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		if (ss.n == 0 || (long)ss.n < q) {
+			signers_release(&ss);
+			r = cmd_failf(EXIT_USAGE, "host setup: %s lists %zu approver key(s), fewer "
+			    "than the write quorum %ld", cmd_opt(&a, O_APPROVERS), ss.n, q);
+			goto out;
+		}
+		signers_release(&ss);
+		buf_printf(&gconf, "approvers: %s/approvers\nwrite-quorum: %ld\n", etc, q);
+	} else if (cmd_opt(&a, O_QUORUM) != NULL || a.val[O_READ_CONSENT].set) {
+		r = cmd_failf(EXIT_USAGE, "host setup: --write-quorum and --read-consent need "
+		    "--approvers FILE");
+		goto out;
+	}
+	if (a.val[O_READ_CONSENT].set)
+		buf_printf(&gconf, "read-consent: required\n");
 	if (!a.val[O_APPLY].set) {
 		printf("# %s/breakglass.conf\n%s\n# %s/gate.conf\n%s\n"
 		    "# run again with --apply to install (and validate with sshd -t)\n",
@@ -435,6 +486,8 @@ cmd_host(int argc, char **argv)
 	}
 	if ((r = put_file(etc, "ca.pub", ca.data, ca.len, 0644)) != 0 ||
 	    (r = put_file(etc, "revoked.krl", krl.data, krl.len, 0644)) != 0 ||
+	    (approvers.len > 0 &&
+	    (r = put_file(etc, "approvers", approvers.data, approvers.len, 0644)) != 0) ||
 	    (r = put_file(etc, "gate.conf", gconf.data, gconf.len, 0644)) != 0 ||
 	    (r = setup_audit(audit_dir, gr->gr_gid)) != 0 ||
 	    (r = mkdir_mode(sshd_dir, 0755, (gid_t)-1)) != 0 ||
@@ -475,6 +528,7 @@ out:
 	buf_release(&path);
 	buf_release(&ca);
 	buf_release(&krl);
+	buf_release(&approvers);
 	home_close(h);
 	return r;
 }

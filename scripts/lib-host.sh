@@ -1,14 +1,16 @@
 # lib-host.sh - a throwaway breakglass host on this machine, shared by the
 # demo, the integration tests and the benchmarks.  Source it; needs root.
 #
-#   host_up DIR ACCOUNT GROUP BINARY
+#   host_up DIR ACCOUNT GROUP BINARY [APPROVERS]
 #       BREAKGLASS_HOME must name an initialised home.  Installs BINARY
 #       as DIR/bin/breakglass (root's, 0755, no setgid), points the home's
 #       gate-command and krl-publish at DIR, runs 'host setup --apply'
 #       (creating ACCOUNT and GROUP, starting hostd on DIR/hostd.sock with
 #       DIR/etc/gate.conf, pid in DIR/hostd.sock.pid), and starts sshd on a
 #       free high port of 127.0.0.1.  The host's system name is
-#       $HOST_SYSTEM (default web1).
+#       $HOST_SYSTEM (default web1).  With APPROVERS (an allowed_signers
+#       file) the owner's approvers are installed: without it the host
+#       refuses every write.
 #       Sets HOST_PORT, HOST_GATE and HOST_SSH (an ssh command line with
 #       the options a test wants; add -i KEY -o CertificateFile=CERT).
 #   host_down DIR ACCOUNT GROUP
@@ -16,7 +18,7 @@
 #       caller's).
 
 host_up() {
-	_d=$1; _acct=$2; _grp=$3; _bin=$4
+	_d=$1; _acct=$2; _grp=$3; _bin=$4; _appr=${5:-}
 	host_down "$_d" "$_acct" "$_grp"
 	chmod 755 "$_d"
 	mkdir -p "$_d/bin" "$_d/etc" /run/sshd
@@ -39,7 +41,9 @@ Include $_d/sshd.d/*.conf
 EOT
 	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
-		--group "$_grp" >"$_d/host-setup.out" 2>&1 || { cat "$_d/host-setup.out" >&2; return 1; }
+		--group "$_grp" ${_appr:+--approvers "$_appr"} >"$_d/host-setup.out" 2>&1 ||
+		{ cat "$_d/host-setup.out" >&2; return 1; }
+	chgrp "$_grp" "$_d/bin/breakglass" && chmod 2755 "$_d/bin/breakglass" || return 1
 	HOST_PORT=""
 	for _try in 1 2 3 4 5 6 7 8; do
 		_p=$(( 20000 + ($$ * 7 + _try * 7919) % 40000 ))

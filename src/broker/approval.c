@@ -3,7 +3,7 @@
  *
  * Statement text (every line ends in \n; the statement is signed as is):
  *
- *   breakglass approval statement v1
+ *   breakglass approval statement v2
  *   kind: plan
  *   ticket: T-3
  *   project: shop
@@ -12,7 +12,10 @@
  *   plan-sha256: ...                 | the binding section, per kind
  *   system: web1                     | (the system names where a runbook may run)
  *   artifact: SHA256 KIND NAME       |
- *   write-grant: G-5 SPEC-SHA256    /
+ *   write-grant: G-5 SPEC-SHA256     |
+ *     kind: ssh                      | (v2: the grant's whole scope,
+ *     write: /srv/shop/app           |  src/proto/consent.h)
+ *     ...                           /
  *   issued: 2026-11-21T05:30:00Z
  *   valid-until: 2026-11-21T13:30:00Z
  *   nonce: 0f1e...
@@ -20,6 +23,7 @@
  *   I approve ...
  */
 #include "approval.h"
+#include "consent.h"
 #include "hash.h"
 #include "json.h"
 #include "plan.h"
@@ -342,14 +346,16 @@ binding_text(home *h, const ticket *t, const char *kind, const char *reason, buf
 		plan_free(p);
 		if (r != 0)
 			return r;
-		if ((r = store_prepare(h->st, "SELECT id, spec_hash FROM grants WHERE ticket = ? "
-		    "AND writes = 1 AND state IN ('requested', 'approved') ORDER BY id",
+		if ((r = store_prepare(h->st, "SELECT id, spec_hash, spec FROM grants WHERE "
+		    "ticket = ? AND writes = 1 AND state IN ('requested', 'approved') ORDER BY id",
 		    &st, e)) != 0)
 			return r;
 		store_bind_int(st, 1, t->id);
+		/* each write grant with its whole scope: what the approver signs is
+		 * what will run, and what the host compares the certificate with */
 		while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			r = buf_printf(out, "write-grant: G-%lld %s\n",
-			    (long long)sqlite3_column_int64(st, 0), store_col_text(st, 1));
+			r = consent_grant_block(sqlite3_column_int64(st, 0), store_col_text(st, 1),
+			    store_col_text(st, 2), out);
 			n++;
 		}
 		sqlite3_finalize(st);
@@ -470,9 +476,9 @@ statement_issue(home *h, int64_t tid, const char *kind, const char *reason,
 	hash_hex(rnd, sizeof(rnd), nonce);
 	utc_format(h->now, issued);
 	utc_format(h->now + h->approval_ttl, until);
-	if ((r = buf_printf(&text, "breakglass approval statement v1\nkind: %s\nticket: T-%lld\n"
+	if ((r = buf_printf(&text, CONSENT_STATEMENT_HEADER "%d\nkind: %s\nticket: T-%lld\n"
 	    "project: %s\nrequester: %s\n%sissued: %s\nvalid-until: %s\nnonce: %s\n\n%s",
-	    kind, (long long)tid, t->project, t->requester, body.data, issued, until, nonce,
+	    CONSENT_STATEMENT_VERSION, kind, (long long)tid, t->project, t->requester, body.data, issued, until, nonce,
 	    strcmp(kind, "confirm") == 0 ? confirm_words : strcmp(kind, "risk") == 0 ?
 	    risk_words : strcmp(kind, "plan") == 0 ? plan_words : waiver_words)) != 0)
 		goto abort;
@@ -948,4 +954,34 @@ approval_statement_load(home *h, int64_t stmt, statement **out, buf *sigs, size_
 	}
 	*out = s;
 	return 0;
+}
+
+int
+approval_consent(home *h, int64_t stmt, buf *out, bg_error *e)
+{
+	statement *s = NULL;
+	const char *sigs[CONSENT_MAX_SIGS];
+	buf all;
+	size_t n = 0, i, off;
+	int r;
+
+	buf_init(&all, 1024u * 1024);
+	if ((r = approval_statement_load(h, stmt, &s, &all, &n, e)) != 0)
+		goto out;
+	if (strcmp(s->kind, "plan") != 0) {
+		r = bg_fail(e, BG_ERR_GATE, "statement %lld is not a plan approval", (long long)stmt);
+		goto out;
+	}
+	if (n > CONSENT_MAX_SIGS)
+		n = CONSENT_MAX_SIGS;
+	/* the signatures come NUL-separated, in the order they were recorded */
+	for (i = 0, off = 0; i < n; i++) {
+		sigs[i] = all.data + off;
+		off += strlen(sigs[i]) + 1;
+	}
+	r = consent_format(s->text, sigs, n, out);
+out:
+	statement_free(s);
+	buf_release(&all);
+	return r;
 }

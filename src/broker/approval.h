@@ -119,4 +119,10 @@ typedef int (*approval_signer_fn)(void *ctx, const char *principal, const char *
     const char *fingerprint, int64_t recorded);
 int approval_signers(home *h, int64_t stmt, approval_signer_fn fn, void *ctx, bg_error *e);
 
+/*
+ * Append the consent a write grant's certificate carries (consent.h): the
+ * text of plan statement stmt and every signature recorded over it.
+ */
+int approval_consent(home *h, int64_t stmt, buf *out, bg_error *e);
+
 #endif

@@ -2,6 +2,7 @@
  * grant.c - grant requests, approval, activation, revocation, expiry.
  */
 #include "grant.h"
+#include "consent.h"
 #include "approval.h"
 #include "cert.h"
 #include "argv.h"
@@ -165,14 +166,9 @@ grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
 		    kv_get(d, "command") == NULL && kv_get(d, "sudo") == NULL)
 			return bg_fail(e, BG_ERR_INVALID, "a read grant names directories (read) or "
 			    "commands to allow");
-		*writes = strcmp(tier, "read") != 0 || kv_get(d, "write") != NULL ||
-		    kv_get(d, "command") != NULL || kv_get(d, "sudo") != NULL;
-	} else if (strcmp(kind, "sftp") == 0) {
-		*writes = kv_get(d, "write") != NULL;
-	} else {
-		v = kv_get(d, "access");
-		*writes = v != NULL && strcmp(v, "read-write") == 0;
 	}
+	/* the same rule the host applies to a certificate's scope */
+	*writes = grantscope_writes(d);
 	return 0;
 }
 
@@ -800,7 +796,7 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 	sshkey_priv ca;
 	sqlite3_stmt *st = NULL;
 	cert_spec spec;
-	buf scope, keyid, detail;
+	buf scope, keyid, detail, cons;
 	json j;
 	char fp[SSHKEY_FP_LEN], *comment = NULL;
 	const char *tier;
@@ -812,6 +808,7 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 	buf_init(&scope, 64 * 1024);
 	buf_init(&keyid, 1024);
 	buf_init(&detail, 4096);
+	buf_init(&cons, CONSENT_MAX);
 	if ((r = sshkey_parse_line(pubkey_line, &key, &comment, e)) != 0)
 		return r;
 	free(comment);
@@ -856,6 +853,17 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 	spec.source_address = kv_get(&g->fields, "source-address");
 	spec.permit_pty = tier != NULL && strcmp(tier, "shell") == 0;
 	spec.scope = scope.data;
+	/* a write grant carries the owner's consent, which the host verifies */
+	if (g->writes) {
+		if (g->approved_via == 0) {
+			r = bg_fail(e, BG_ERR_GATE, "write grant 'G-%lld' has no approved plan",
+			    (long long)id);
+			goto abort;
+		}
+		if ((r = approval_consent(h, g->approved_via, &cons, e)) != 0)
+			goto abort;
+		spec.consent = cons.data;
+	}
 	if (spec.principal == NULL) {
 		r = bg_fail(e, BG_ERR_USAGE, "grant 'G-%lld' names no account", (long long)id);
 		goto abort;
@@ -886,6 +894,7 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 	json_kv_time(&j, "valid_after", spec.valid_after);
 	json_kv_time(&j, "valid_before", spec.valid_before);
 	json_kv_bool(&j, "pty", spec.permit_pty);
+	json_kv_bool(&j, "consent", spec.consent != NULL);
 	json_obj_end(&j);
 	if ((r = json_error(&j)) != 0 ||
 	    (r = home_record(h, "cert.issue", g->ticket, detail.data, e)) != 0 ||
@@ -905,6 +914,7 @@ out:
 	buf_release(&scope);
 	buf_release(&keyid);
 	buf_release(&detail);
+	buf_release(&cons);
 	return r;
 }
 

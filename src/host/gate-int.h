@@ -34,6 +34,9 @@ typedef struct gate {
 	char *krl_path;
 	char *system;          /* this host's system name (gate.conf) */
 	char *audit_dir;
+	char *approvers_path;  /* allowed_signers of the owner's approvers */
+	int write_quorum;      /* signatures a write grant needs (this host's) */
+	int read_consent;      /* read grants need the owner's consent too */
 	struct stat krl_st;
 	cert c;
 	kv_doc scope_doc;

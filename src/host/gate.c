@@ -28,6 +28,7 @@
 #include "gate-int.h"
 #include "argv.h"
 #include "fileio.h"
+#include "consent.h"
 #include "grantscope.h"
 #include "json.h"
 #include "krl.h"
@@ -77,6 +78,9 @@ static const kv_key config_schema[] = {
 	{ "log-reserve", 0, 32 },
 	{ "krl-max-age", 0, 16 },
 	{ "clock-skew", 0, 16 },
+	{ "approvers", 0, 1024 },
+	{ "write-quorum", 0, 8 },
+	{ "read-consent", 0, 16 },
 	{ NULL, 0, 0 }
 };
 
@@ -324,6 +328,30 @@ load_config(gate *g, bg_error *e)
 	}
 	memcpy(g->ca_pk, ca.ed25519, 32);
 	sshkey_pub_release(&ca);
+	/* the owner's consent: whose signatures, how many (never from the cert) */
+	g->write_quorum = 1;
+	if ((v = kv_get(&d, "write-quorum")) != NULL) {
+		char *end;
+		long q = strtol(v, &end, 10);
+
+		if (*end != '\0' || q < 1 || q > 16) {
+			r = bg_fail(e, BG_ERR_INVALID, "gate config: write-quorum must be 1 to 16");
+			goto out;
+		}
+		g->write_quorum = (int)q;
+	}
+	if ((v = kv_get(&d, "read-consent")) != NULL) {
+		if (strcmp(v, "required") != 0 && strcmp(v, "ca-only") != 0) {
+			r = bg_fail(e, BG_ERR_INVALID, "gate config: read-consent is 'ca-only' or "
+			    "'required'");
+			goto out;
+		}
+		g->read_consent = strcmp(v, "required") == 0;
+	}
+	if ((v = kv_get(&d, "approvers")) != NULL && (g->approvers_path = strdup(v)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
 	if ((g->system = strdup(kv_get(&d, "system"))) == NULL ||
 	    (g->krl_path = strdup(kv_get(&d, "krl"))) == NULL ||
 	    (g->audit_dir = strdup(kv_get(&d, "audit-dir"))) == NULL) {
@@ -531,6 +559,56 @@ load_cert(gate *g, bg_error *e)
 	return 0;
 }
 
+/*
+ * The owner's consent (consent.h): a write grant (or any grant, with
+ * read-consent: required) needs a quorum of this host's approvers'
+ * signatures over a statement with exactly the certificate's scope.
+ */
+static int
+check_consent(gate *g, bg_error *e)
+{
+	buf text;
+	signers ss;
+	consent cs;
+	int r;
+
+	if (!grantscope_writes(&g->scope_doc) && !g->read_consent)
+		return 0;
+	if (g->approvers_path == NULL)
+		return bg_fail(e, BG_ERR_PERM, "grant G-%lld writes, and this host has no "
+		    "approvers to check the owner's consent with (breakglass host setup "
+		    "--approvers FILE)", (long long)g->grant);
+	if (g->c.consent == NULL)
+		return bg_fail(e, BG_ERR_PERM, "grant G-%lld writes, and its certificate carries "
+		    "no consent signed by the owner's approvers", (long long)g->grant);
+	buf_init(&text, SIGNERS_MAX_INPUT);
+	memset(&ss, 0, sizeof(ss));
+	if ((r = fileio_read(g->approvers_path, SIGNERS_MAX_INPUT, &text, e)) != 0 ||
+	    (r = signers_parse(buf_cstr(&text), text.len, &ss, e)) != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "this host's approvers file is not usable: %.400s",
+		    e ? e->msg : "");
+		buf_release(&text);
+		return bg_fail(e, BG_ERR_PERM, "%s", msg);
+	}
+	buf_release(&text);
+	if ((r = consent_parse(g->c.consent, strlen(g->c.consent), &cs, e)) == 0) {
+		r = consent_verify(&cs, g->c.scope, &ss, g->write_quorum,
+		    (int64_t)g->c.valid_after, g->now, e);
+		consent_release(&cs);
+	}
+	signers_release(&ss);
+	if (r != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "grant G-%lld: %.440s", (long long)g->grant,
+		    e ? e->msg : "");
+		return bg_fail(e, r == BG_ERR_UNSUPPORTED ? r : BG_ERR_PERM, "%s", msg);
+	}
+	return 0;
+}
+
 static int
 load_scope(gate *g, bg_error *e)
 {
@@ -665,7 +743,8 @@ gate_main(const gate_env *env)
 		status = gate_refuse(&g, "%s", env->refuse);
 		goto out;
 	}
-	if ((r = load_cert(&g, &e)) != 0 || (r = load_scope(&g, &e)) != 0) {
+	if ((r = load_cert(&g, &e)) != 0 || (r = load_scope(&g, &e)) != 0 ||
+	    (r = check_consent(&g, &e)) != 0) {
 		status = gate_refuse(&g, "%s", e.msg);
 		goto out;
 	}
@@ -733,6 +812,7 @@ out:
 	free(g.krl_path);
 	free(g.system);
 	free(g.audit_dir);
+	free(g.approvers_path);
 	closelog();
 	return status;
 }

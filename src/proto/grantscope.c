@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define GRANT_FIELDS \
 	{ "kind", KV_REQUIRED, 16 }, \
@@ -47,6 +48,24 @@ const kv_key grantscope_cert_schema[] = {
 	{ "artifact", KV_MULTI, 128 },
 	{ NULL, 0, 0 }
 };
+
+int
+grantscope_writes(const kv_doc *d)
+{
+	const char *kind = kv_get(d, "kind"), *v;
+
+	if (kind == NULL)
+		return 1; /* unknown: treat as writing (fail closed) */
+	if (strcmp(kind, "ssh") == 0) {
+		v = kv_get(d, "tier");
+		return (v != NULL && strcmp(v, "read") != 0) || kv_get(d, "write") != NULL ||
+		    kv_get(d, "command") != NULL || kv_get(d, "sudo") != NULL;
+	}
+	if (strcmp(kind, "sftp") == 0)
+		return kv_get(d, "write") != NULL;
+	v = kv_get(d, "access");
+	return v != NULL && strcmp(v, "read-write") == 0;
+}
 
 int
 grantscope_parse_id(const char *s, char prefix, int64_t *id)

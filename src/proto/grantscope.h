@@ -34,6 +34,14 @@ extern const kv_key grantscope_cert_schema[];
  */
 int grantscope_parse_id(const char *s, char prefix, int64_t *id);
 
+/*
+ * 1 if a grant with these fields (a request, or a certificate scope) can
+ * change anything: ssh with a tier other than read, a write directory, a
+ * command or a sudo line; sftp with a write directory; other kinds with
+ * access read-write.
+ */
+int grantscope_writes(const kv_doc *d);
+
 /* The ticket and grant a certificate scope names. */
 int grantscope_ids(const kv_doc *scope, int64_t *ticket, int64_t *grant);
 

@@ -77,7 +77,9 @@ cert_sign(const cert_spec *s, const sshkey_priv *ca, const char *comment, buf *o
 	if ((r = put_option(&crit, "force-command", s->force_command)) != 0 ||
 	    (s->source_address && (r = put_option(&crit, "source-address", s->source_address)) != 0))
 		goto out;
-	if ((s->scope && (r = put_option(&ext, CERT_SCOPE_EXTENSION, s->scope)) != 0) ||
+	/* extensions in name order: consent@, grant@, permit-pty */
+	if ((s->consent && (r = put_option(&ext, CERT_CONSENT_EXTENSION, s->consent)) != 0) ||
+	    (s->scope && (r = put_option(&ext, CERT_SCOPE_EXTENSION, s->scope)) != 0) ||
 	    (s->permit_pty && (r = put_option(&ext, "permit-pty", NULL)) != 0))
 		goto out;
 	if ((r = buf_put_cstring(&prin, s->principal)) != 0 ||
@@ -139,6 +141,7 @@ cert_release(cert *c)
 	free(c->force_command);
 	free(c->source_address);
 	free(c->scope);
+	free(c->consent);
 	free(c->blob);
 	memset(c, 0, sizeof(*c));
 }
@@ -178,6 +181,11 @@ parse_options(const unsigned char *p, size_t n, int critical, cert *c, bg_error 
 		} else if (strcmp(name, CERT_SCOPE_EXTENSION) == 0) {
 			if (wire_get_cstring(&dw, &c->scope) != 0 || wire_end(&dw) != 0) {
 				r = bg_fail(e, BG_ERR_INVALID, "malformed breakglass scope");
+				break;
+			}
+		} else if (strcmp(name, CERT_CONSENT_EXTENSION) == 0) {
+			if (wire_get_cstring(&dw, &c->consent) != 0 || wire_end(&dw) != 0) {
+				r = bg_fail(e, BG_ERR_INVALID, "malformed breakglass consent");
 				break;
 			}
 		} else if (strcmp(name, "permit-pty") == 0) {

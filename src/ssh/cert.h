@@ -5,7 +5,9 @@
  * The certified key may be of any type sshkey.c understands (ed25519,
  * ECDSA, RSA): the certificate body reuses the fields of the key's own
  * wire blob.  The grant's scope travels in the extension
- * CERT_SCOPE_EXTENSION, so a host decides without a database.  The parser
+ * CERT_SCOPE_EXTENSION, and for a write grant the approvers' signed plan
+ * statement in CERT_CONSENT_EXTENSION, so a host decides without a
+ * database.  The parser
  * is strict: trailing data, unknown critical options, duplicate or
  * unsorted option names, and host certificates are refused.
  */
@@ -19,6 +21,8 @@
 #include <stdint.h>
 
 #define CERT_SCOPE_EXTENSION "grant@breakglass"
+/* the owner's consent to a write grant (src/proto/consent.h) */
+#define CERT_CONSENT_EXTENSION "consent@breakglass"
 #define CERT_MAX_BLOB (64u * 1024)
 
 typedef struct cert_spec {
@@ -32,6 +36,7 @@ typedef struct cert_spec {
 	const char *source_address;   /* NULL: any */
 	int permit_pty;
 	const char *scope;            /* value of CERT_SCOPE_EXTENSION */
+	const char *consent;          /* value of CERT_CONSENT_EXTENSION, or NULL */
 } cert_spec;
 
 /*
@@ -55,6 +60,7 @@ typedef struct cert {
 	char *source_address;
 	int permit_pty;
 	char *scope;
+	char *consent;           /* NULL: none */
 	sshkey_pub ca;           /* signature key */
 	unsigned char *blob;     /* the whole certificate */
 	size_t bloblen;

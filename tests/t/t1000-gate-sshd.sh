@@ -46,7 +46,8 @@ ln -s /etc "$SRV/dirlink"
 past=$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)
 export BREAKGLASS_TESTING=1 BREAKGLASS_NOW="$past"
 setup_home
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
+bg approver list --project shop --allowed-signers >"$T/approvers"
+if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
 	ok "host set up (sshd -t passed), sshd on 127.0.0.1:$HOST_PORT"
 else
 	not_ok "host set up"; done_testing; exit 1
@@ -139,6 +140,60 @@ expect 1 "read outside scope refused" as_cert "$T/cert.pub" cat /etc/hostname
 err_has "outside the grant's directories" "says it is outside"
 expect 1 "interactive shell refused" as_cert "$T/cert.pub"
 err_has "no interactive shell" "says no shell"
+
+# the owner's consent, verified on the host: whoever holds the CA (the
+# broker's operator) cannot grant writes the owner's approvers did not sign.
+# Certificates minted here with ssh-keygen and the broker's CA key.
+bg audit export --ticket T-1 --json >"$T/export.json"
+perl -MJSON::PP -e 'local $/; my $a = decode_json(<STDIN>);
+	for (@$a) { print $_->{detail}{spec} if $_->{event} eq "grant.request" && $_->{detail}{grant} == 2 }' \
+	<"$T/export.json" >"$T/g2.spec"
+{ printf 'ticket: T-1\ngrant: G-2\n'; cat "$T/g2.spec"
+  sed -n 's/^artifact: \([0-9a-f]*\) \([a-z]*\) .*/artifact: \1 \2/p' "$T/stmt-plan"; } >"$T/g2.scope"
+consent_of() { # consent_of STATEMENT SIG...: the consent extension's text
+	_st=$1; shift
+	printf 'breakglass consent v1\nstatement-bytes: %s\n' "$(wc -c <"$_st")"
+	cat "$_st" "$@"
+}
+mint() { # mint NAME SCOPE-FILE [CONSENT-FILE]: a CA-signed certificate NAME-cert.pub
+	cp "$T/user" "$T/$1"; cp "$T/user.pub" "$T/$1.pub"
+	if [ -n "${3:-}" ]; then
+		_c=$(cat "$3"; echo x); _c=${_c%x} # keep the final newline
+		ssh-keygen -q -s "$BREAKGLASS_HOME/ca.key" -I "minted $1" -n "$ACCT" -V -5m:+1h -O clear \
+			-O force-command="$GATE" -O "extension:consent@breakglass=$_c" \
+			-O "extension:grant@breakglass=$(cat "$2")" "$T/$1.pub"
+	else
+		ssh-keygen -q -s "$BREAKGLASS_HOME/ca.key" -I "minted $1" -n "$ACCT" -V -5m:+1h -O clear \
+			-O force-command="$GATE" -O "extension:grant@breakglass=$(cat "$2")" "$T/$1.pub"
+	fi
+}
+mint nocons "$T/g2.scope"
+expect 1 "CA-minted write certificate without the owner's signatures refused" \
+	as_cert "$T/nocons-cert.pub" /usr/bin/uptime
+err_has "carries no consent" "says the owner's consent is missing"
+consent_of "$T/stmt-plan" "$T/stmt-plan.sig" >"$T/good.consent"
+mint goodcons "$T/g2.scope" "$T/good.consent"
+expect 0 "the same scope with the owner's signed statement is accepted" \
+	as_cert "$T/goodcons-cert.pub" /usr/bin/uptime
+sed 's|^write: .*|write: /|; s|^read: .*|read: /|' "$T/g2.scope" >"$T/wide.scope"
+grep -q '^read: /$' "$T/wide.scope" && ok "scope widened for the test" || not_ok "scope widened for the test"
+mint widecons "$T/wide.scope" "$T/good.consent"
+expect 1 "a wider scope than the owner signed refused" as_cert "$T/widecons-cert.pub" /usr/bin/uptime
+err_has "not the scope the approvers signed" "says the scope differs"
+ssh-keygen -q -t ed25519 -N '' -f "$T/evil"
+cp "$T/stmt-plan" "$T/evil.txt"
+ssh-keygen -q -Y sign -n breakglass -f "$T/evil" "$T/evil.txt" </dev/null >/dev/null 2>&1
+consent_of "$T/evil.txt" "$T/evil.txt.sig" >"$T/evil.consent"
+mint evilcons "$T/g2.scope" "$T/evil.consent"
+expect 1 "a statement signed by a key the host does not trust refused" \
+	as_cert "$T/evilcons-cert.pub" /usr/bin/uptime
+err_has "0 of 1 required approver signatures" "says the quorum is not met"
+sed 's/^breakglass approval statement v2$/breakglass approval statement v3/' "$T/stmt-plan" >"$T/v3.txt"
+ssh-keygen -q -Y sign -n breakglass -f "$T/owner" "$T/v3.txt" </dev/null >/dev/null 2>&1
+consent_of "$T/v3.txt" "$T/v3.txt.sig" >"$T/v3.consent"
+mint v3cons "$T/g2.scope" "$T/v3.consent"
+expect 1 "an unknown statement version refused" as_cert "$T/v3cons-cert.pub" /usr/bin/uptime
+err_has "version 'v3' is not one this host knows (it knows v2)" "names both versions"
 
 # the escape corpus
 n_esc=0; n_bad=0
@@ -513,4 +568,13 @@ out_has '"request":"/usr/bin/uptime"' "allowed commands are in the host log"
 out_has '"decision":"cut"' "cut sessions are in the host log"
 out_has '"event":"gate.end"' "command ends are in the host log"
 out_has '"event":"gate.write"' "writes are in the host log with both hashes"
+
+# a host set up without the owner's approvers refuses every write
+expect 0 "host set up again without --approvers" bg host setup --account "$ACCT" --apply \
+	--etc "$T/etc" --sshd-dir "$T/sshd.d" --sshd-config "$T/sshd_config" \
+	--audit-dir "$T/hostlog" --group "$GROUP"
+grep -q '^approvers:' "$T/etc/gate.conf" && not_ok "gate.conf names no approvers" || ok "gate.conf names no approvers"
+expect 1 "a write certificate with consent refused by a host without approvers" \
+	as_cert "$T/goodcons-cert.pub" /usr/bin/uptime
+err_has "has no approvers" "says the host has no approvers"
 done_testing
