@@ -4,6 +4,7 @@
  */
 #include "approval.h"
 #include "cmd.h"
+#include "notify.h"
 #include "fileio.h"
 #include "json.h"
 #include "sshsig.h"
@@ -65,6 +66,10 @@ cmd_approve(int argc, char **argv)
 			home_close(h);
 			return cmd_fail(r, &e);
 		}
+		/* a new statement awaits signatures: tell the approvers (a hook that
+		 * fails is reported; the statement stands) */
+		if (s->fresh && notify_statement(h, s, &e) != 0)
+			fprintf(stderr, "breakglass: warning: %s\n", e.msg);
 		if (cmd_opt(&a, 3) != NULL) {
 			r = fileio_write_atomic(cmd_opt(&a, 3), s->text, strlen(s->text), 0644, 0, &e);
 			if (r != 0)

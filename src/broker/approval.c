@@ -492,6 +492,7 @@ statement_issue(home *h, int64_t tid, const char *kind, const char *reason,
 	s->ticket = tid;
 	s->issued = h->now;
 	s->valid_until = h->now + h->approval_ttl;
+	s->fresh = 1;
 	if ((r = store_prepare(h->st, "INSERT INTO statements (ticket, kind, binding, text, "
 	    "hash, issued, valid_until) VALUES (?, ?, ?, ?, ?, ?, ?)", &st, e)) != 0)
 		goto abort;

@@ -47,6 +47,7 @@ typedef struct statement {
 	char binding[65];
 	int64_t issued;
 	int64_t valid_until;
+	int fresh;               /* issued by this call (not a re-issue) */
 } statement;
 
 void statement_free(statement *s);

@@ -34,6 +34,7 @@ static const kv_key config_schema[] = {
 	{ "sudoers-dir", 0, 1024 },
 	{ "host-log", KV_MULTI, 1024 },
 	{ "webauthn-origin", KV_MULTI, 256 },
+	{ "notify", KV_MULTI, 1024 },
 	{ NULL, 0, 0 }
 };
 
@@ -360,6 +361,34 @@ add_webauthn_origin(home *h, const char *v, bg_error *e)
 	return 0;
 }
 
+/*
+ * "notify: webhook URL": announce statements awaiting signatures (the
+ * broker's notify.c).  http or https, no spaces or control characters.
+ */
+static int
+add_notify(home *h, const char *v, bg_error *e)
+{
+	const char *url;
+
+	if (strncmp(v, "webhook ", 8) != 0)
+		return bg_fail(e, BG_ERR_CORRUPT, "config: notify is 'webhook URL'");
+	url = v + 8;
+	if ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
+	    strlen(url) < 9)
+		return bg_fail(e, BG_ERR_CORRUPT, "config: notify webhook needs an http(s):// URL");
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			return bg_fail(e, BG_ERR_CORRUPT, "config: notify webhook URL has a space, "
+			    "quote or control character");
+	if (h->n_notify == HOME_MAX_NOTIFY)
+		return bg_fail(e, BG_ERR_CORRUPT, "config: more than %d notify lines",
+		    HOME_MAX_NOTIFY);
+	if ((h->notify[h->n_notify] = strdup(url)) == NULL)
+		return BG_ERR_NOMEM;
+	h->n_notify++;
+	return 0;
+}
+
 static int
 load_config(home *h, bg_error *e)
 {
@@ -407,6 +436,8 @@ load_config(home *h, bg_error *e)
 			r = add_host_log(h, d.items[i].value, e);
 		else if (strcmp(d.items[i].key, "webauthn-origin") == 0)
 			r = add_webauthn_origin(h, d.items[i].value, e);
+		else if (strcmp(d.items[i].key, "notify") == 0)
+			r = add_notify(h, d.items[i].value, e);
 	if (r == 0 && (v = kv_get(&d, "krl-publish")) != NULL) {
 		if (v[0] != '/')
 			r = bg_fail(e, BG_ERR_CORRUPT, "config: krl-publish must be an absolute path");
@@ -534,6 +565,8 @@ home_close(home *h)
 	free(h->sudoers_dir);
 	for (size_t i = 0; i < h->n_webauthn_origins; i++)
 		free(h->webauthn_origins[i]);
+	for (size_t i = 0; i < h->n_notify; i++)
+		free(h->notify[i]);
 	for (size_t i = 0; i < h->nhost_logs; i++) {
 		free(h->host_logs[i].name);
 		free(h->host_logs[i].dir);

@@ -32,6 +32,7 @@
 
 #define HOME_MAX_HOST_LOGS 64
 #define HOME_MAX_WEBAUTHN_ORIGINS 16
+#define HOME_MAX_NOTIFY 16
 
 typedef struct home {
 	char *dir;
@@ -53,6 +54,9 @@ typedef struct home {
 	/* "webauthn-origin:" lines: origins whose webauthn signatures count */
 	char *webauthn_origins[HOME_MAX_WEBAUTHN_ORIGINS];
 	size_t n_webauthn_origins;
+	/* "notify: webhook URL" lines: told of statements awaiting signatures */
+	char *notify[HOME_MAX_NOTIFY];
+	size_t n_notify;
 	char id[17];           /* names this home where several share a host
 	                        * (sudoers drop-ins): 16 hex digits of the
 	                        * SHA-256 of the broker public key */
