@@ -297,12 +297,9 @@ rbresult_verify(const rbresult *res, const char *stext, size_t slen, int64_t now
 		    RBRESULT_NAMESPACE "'", sig.ns);
 		goto out;
 	}
-	if (sig.key.is_ed25519)
-		r = sshsig_verify(&sig, res->text, res->signed_len, RBRESULT_NAMESPACE, &tmp);
-	else
-		r = sshsig_verify_external(&sig, res->text, res->signed_len, RBRESULT_NAMESPACE,
-		    who->principals, &tmp);
-	if (r == BG_ERR_EXEC || r == BG_ERR_UNSUPPORTED) {
+	/* every OpenSSH signature type, verified in process */
+	r = sshsig_verify(&sig, res->text, res->signed_len, RBRESULT_NAMESPACE, &tmp);
+	if (r != 0 && r != BG_ERR_SIGNATURE) {
 		r = bg_fail(e, r, "%s", tmp.msg);
 		goto out;
 	}

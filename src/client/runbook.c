@@ -9,6 +9,7 @@
  * and are refused before anything runs.
  */
 #include "runbook.h"
+#include "consent.h"
 #include "hash.h"
 #include "kv.h"
 #include "signers.h"
@@ -343,8 +344,23 @@ runbook_verify(const runbook *rb, const runbook_trust *tr, int64_t now, bg_error
 
 	memset(&ss, 0, sizeof(ss));
 	/* the statement: a plan statement, its binding consistent with the file */
-	if (strncmp(rb->stmt, "breakglass approval statement v1\nkind: plan\n", 44) != 0)
-		return bg_fail(e, BG_ERR_TAMPER, "the statement is not a plan approval statement");
+	{
+		/* the statement version the broker issues (consent.h), named on refusal */
+		char head[64];
+		size_t hl = (size_t)snprintf(head, sizeof(head), CONSENT_STATEMENT_HEADER "%d\n",
+		    CONSENT_STATEMENT_VERSION);
+
+		if (strncmp(rb->stmt, CONSENT_STATEMENT_HEADER, sizeof(CONSENT_STATEMENT_HEADER) - 1)
+		    == 0 && strncmp(rb->stmt, head, hl) != 0)
+			return bg_fail(e, BG_ERR_TAMPER, "approval statement version 'v%.*s' is not "
+			    "one this breakglass knows (it knows v%d)",
+			    (int)strcspn(rb->stmt + sizeof(CONSENT_STATEMENT_HEADER) - 1, "\n") > 16 ?
+			    16 : (int)strcspn(rb->stmt + sizeof(CONSENT_STATEMENT_HEADER) - 1, "\n"),
+			    rb->stmt + sizeof(CONSENT_STATEMENT_HEADER) - 1, CONSENT_STATEMENT_VERSION);
+		if (strncmp(rb->stmt, head, hl) != 0 || strncmp(rb->stmt + hl, "kind: plan\n", 11) != 0)
+			return bg_fail(e, BG_ERR_TAMPER, "the statement is not a plan approval "
+			    "statement");
+	}
 	snprintf(want, sizeof(want), "T-%lld", (long long)rb->ticket);
 	if (stmt_get(rb->stmt, "ticket", v, sizeof(v)) != 0 || strcmp(v, want) != 0)
 		return bg_fail(e, BG_ERR_TAMPER, "the runbook says ticket %s, the signed statement "
@@ -416,13 +432,10 @@ runbook_verify(const runbook *rb, const runbook_trust *tr, int64_t now, bg_error
 			sshsig_release(&sig);
 			continue; /* not one of ours: it counts for nothing */
 		}
-		if (sig.key.is_ed25519)
-			r = sshsig_verify(&sig, rb->stmt, strlen(rb->stmt), RUNBOOK_NAMESPACE, &tmp);
-		else
-			r = sshsig_verify_external(&sig, rb->stmt, strlen(rb->stmt),
-			    RUNBOOK_NAMESPACE, who->principals, &tmp);
+		/* every OpenSSH signature type, verified in process */
+		r = sshsig_verify(&sig, rb->stmt, strlen(rb->stmt), RUNBOOK_NAMESPACE, &tmp);
 		sshsig_release(&sig);
-		if (r == BG_ERR_EXEC || r == BG_ERR_UNSUPPORTED) {
+		if (r != 0 && r != BG_ERR_SIGNATURE) {
 			r = bg_fail(e, r, "signature %zu: %s", i + 1, tmp.msg);
 			goto out;
 		}

@@ -122,7 +122,7 @@ make(buf *out, const char *sys, int nsig, int swap, int64_t until)
 	hash_sha256_hex(step1, strlen(step1), h1);
 	hash_sha256_hex(step2, strlen(step2), h2);
 	utc_format(until, u);
-	snprintf(stmt, sizeof(stmt), "breakglass approval statement v1\nkind: plan\nticket: T-1\n"
+	snprintf(stmt, sizeof(stmt), "breakglass approval statement v2\nkind: plan\nticket: T-1\n"
 	    "project: shop\nrequester: dev@agency.example\nplan: P-1\nplan-sha256: %s\n"
 	    "system: web1\nartifact: %s diff fix.diff\nartifact: %s commands run.cmds\n"
 	    "write-grant: none\nissued: 2026-01-01T00:00:00Z\nvalid-until: %s\nnonce: 00\n\n"
