@@ -39,9 +39,7 @@ VERSION := 0.1.0
 LAYERS  := base ssh scan proto store host broker client
 INC     := $(addprefix -Isrc/,$(LAYERS)) -Icmd
 
-# libcurl's header only: notify.c loads the library when it has something
-# to send (linking it would slow every run of the CLI and the gate)
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 

@@ -1,62 +1,14 @@
 /*
- * notify.c - webhooks for statements awaiting signatures (notify.h).
- * libcurl is dlopen'ed on first use: linking it would cost every run of
- * the CLI and the gate the loading of libcurl and its dependencies.
+ * notify.c - webhooks for statements awaiting signatures (notify.h),
+ * posted with libcurl (as smokecheck.c makes its requests).
  */
 #include "notify.h"
 #include "json.h"
 #include "utc.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
-
-typedef CURL *(*easy_init_fn)(void);
-typedef CURLcode (*easy_setopt_fn)(CURL *, CURLoption, ...);
-typedef CURLcode (*easy_perform_fn)(CURL *);
-typedef CURLcode (*easy_getinfo_fn)(CURL *, CURLINFO, ...);
-typedef void (*easy_cleanup_fn)(CURL *);
-typedef const char *(*easy_strerror_fn)(CURLcode);
-typedef struct curl_slist *(*slist_append_fn)(struct curl_slist *, const char *);
-typedef void (*slist_free_fn)(struct curl_slist *);
-
-static struct {
-	void *lib;
-	easy_init_fn init;
-	easy_setopt_fn setopt;
-	easy_perform_fn perform;
-	easy_getinfo_fn getinfo;
-	easy_cleanup_fn cleanup;
-	easy_strerror_fn strerror;
-	slist_append_fn append;
-	slist_free_fn slist_free;
-} cu;
-
-static int
-load_curl(bg_error *e)
-{
-	if (cu.lib != NULL)
-		return 0;
-	if ((cu.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL)
-		return bg_fail(e, BG_ERR_UNSUPPORTED, "notify: cannot load libcurl (libcurl4): %s",
-		    dlerror());
-	cu.init = (easy_init_fn)dlsym(cu.lib, "curl_easy_init");
-	cu.setopt = (easy_setopt_fn)dlsym(cu.lib, "curl_easy_setopt");
-	cu.perform = (easy_perform_fn)dlsym(cu.lib, "curl_easy_perform");
-	cu.getinfo = (easy_getinfo_fn)dlsym(cu.lib, "curl_easy_getinfo");
-	cu.cleanup = (easy_cleanup_fn)dlsym(cu.lib, "curl_easy_cleanup");
-	cu.strerror = (easy_strerror_fn)dlsym(cu.lib, "curl_easy_strerror");
-	cu.append = (slist_append_fn)dlsym(cu.lib, "curl_slist_append");
-	cu.slist_free = (slist_free_fn)dlsym(cu.lib, "curl_slist_free_all");
-	if (!cu.init || !cu.setopt || !cu.perform || !cu.getinfo || !cu.cleanup ||
-	    !cu.strerror || !cu.append || !cu.slist_free) {
-		dlclose(cu.lib);
-		memset(&cu, 0, sizeof(cu));
-		return bg_fail(e, BG_ERR_UNSUPPORTED, "notify: libcurl lacks a needed function");
-	}
-	return 0;
-}
 
 /* The value of the statement's line "key: value" (at most n-1 bytes). */
 static void
@@ -127,32 +79,32 @@ post(const char *url, const buf *body, bg_error *e)
 	long code = 0;
 	int r = 0;
 
-	if ((c = cu.init()) == NULL)
+	if ((c = curl_easy_init()) == NULL)
 		return bg_fail(e, BG_ERR_NOMEM, "notify: curl_easy_init failed");
-	hdr = cu.append(NULL, "Content-Type: application/json");
+	hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	if (hdr == NULL ||
-	    cu.setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_POSTFIELDS, body->data) != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len) != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_CONNECTTIMEOUT, 5L) != CURLE_OK ||
-	    cu.setopt(c, CURLOPT_TIMEOUT, 10L) != CURLE_OK) {
+	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L) != CURLE_OK) {
 		r = bg_fail(e, BG_ERR_UNSUPPORTED, "notify: libcurl refused an option");
 		goto out;
 	}
-	if ((cc = cu.perform(c)) != CURLE_OK) {
-		r = bg_fail(e, BG_ERR_IO, "notify: webhook %.200s: %s", url, cu.strerror(cc));
+	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
+		r = bg_fail(e, BG_ERR_IO, "notify: webhook %.200s: %s", url, curl_easy_strerror(cc));
 		goto out;
 	}
-	cu.getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code > 299)
 		r = bg_fail(e, BG_ERR_IO, "notify: webhook %.200s answered HTTP %ld", url, code);
 out:
-	cu.slist_free(hdr);
-	cu.cleanup(c);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
 	return r;
 }
 
@@ -165,8 +117,6 @@ notify_statement(const home *h, const statement *s, bg_error *e)
 
 	if (h->n_notify == 0)
 		return 0;
-	if ((r = load_curl(e)) != 0)
-		return r;
 	buf_init(&body, 16384);
 	if ((r = payload(s, &body)) != 0) {
 		buf_release(&body);

@@ -5,9 +5,7 @@
  * 'approve --statement' issues a new statement, each URL gets a JSON POST
  * (Slack-compatible: a "text" field, plus a "breakglass" object with the
  * ticket, project, kind, requester, the statement's SHA-256 and its
- * valid-until).  Never the statement's text and never a secret.  libcurl
- * is loaded only when there is something to send: the CLI and the gate do
- * not pay for loading it on every run.
+ * valid-until).  Never the statement's text and never a secret.
  */
 #ifndef BG_NOTIFY_H
 #define BG_NOTIFY_H
