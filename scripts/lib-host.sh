@@ -43,7 +43,6 @@ EOT
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
 		--group "$_grp" ${_appr:+--approvers "$_appr"} >"$_d/host-setup.out" 2>&1 ||
 		{ cat "$_d/host-setup.out" >&2; return 1; }
-	chgrp "$_grp" "$_d/bin/breakglass" && chmod 2755 "$_d/bin/breakglass" || return 1
 	HOST_PORT=""
 	for _try in 1 2 3 4 5 6 7 8; do
 		_p=$(( 20000 + ($$ * 7 + _try * 7919) % 40000 ))

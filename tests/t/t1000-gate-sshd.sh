@@ -570,7 +570,8 @@ out_has '"event":"gate.end"' "command ends are in the host log"
 out_has '"event":"gate.write"' "writes are in the host log with both hashes"
 
 # a host set up without the owner's approvers refuses every write
-expect 0 "host set up again without --approvers" bg host setup --account "$ACCT" --apply \
+expect 0 "host set up again without --approvers" "$T/bin/breakglass" host setup \
+	--socket "$T/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$ACCT" --apply \
 	--etc "$T/etc" --sshd-dir "$T/sshd.d" --sshd-config "$T/sshd_config" \
 	--audit-dir "$T/hostlog" --group "$GROUP"
 grep -q '^approvers:' "$T/etc/gate.conf" && not_ok "gate.conf names no approvers" || ok "gate.conf names no approvers"
