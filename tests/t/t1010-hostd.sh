@@ -31,7 +31,9 @@ printf 'first\nsecond\n' >"$SRV/logs/app.log"
 mkdir -p "$T/hostlog" "$T/spill"
 mount -t tmpfs -o size=8m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
 setup_home
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
+# the owner's approvers: the host checks their signatures on write grants
+bg approver list --project shop --allowed-signers >"$T/approvers"
+if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
 	ok "host set up, hostd started by host setup --apply, sshd on 127.0.0.1:$HOST_PORT"
 else
 	not_ok "host set up"; done_testing; exit 1
