@@ -1,5 +1,6 @@
 /*
- * smokecheck.c - an HTTP smoke check with libcurl (see smokecheck.h).
+ * smokecheck.c - an HTTP smoke check (see smokecheck.h), made through
+ * http.c (libcurl, loaded only when a check runs).
  *
  * The request is as plain as a person's first look: GET, no redirects
  * (a 302 to a login page is what the check must see, not hide), no
@@ -10,10 +11,10 @@
  */
 #include "smokecheck.h"
 #include "hash.h"
+#include "http.h"
 #include "scan.h"
 #include "text.h"
 
-#include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,10 +66,9 @@ typedef struct body {
 } body;
 
 static size_t
-on_data(char *p, size_t sz, size_t nm, void *ctx)
+on_data(const char *p, size_t n, void *ctx)
 {
 	body *b = ctx;
-	size_t n = sz * nm;
 
 	if (n == 0)
 		return 0;
@@ -109,58 +109,37 @@ on_data(char *p, size_t sz, size_t nm, void *ctx)
 	return n;
 }
 
-static int
-curl_ready(void)
-{
-	static int done, ok;
-
-	if (!done) {
-		done = 1;
-		ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-	}
-	return ok;
-}
-
 int
 smokecheck_run(smokecheck *c, bg_error *e)
 {
-	CURL *cu;
-	CURLcode rc;
+	http_req req;
+	http_resp resp;
 	body b;
 	unsigned char h[32];
-	struct timespec t0, t1;
 	int r;
 
 	if ((r = smokecheck_validate(c, e)) != 0)
 		return r;
-	if (!curl_ready() || (cu = curl_easy_init()) == NULL)
-		return bg_fail(e, BG_ERR_EXEC, "cannot start libcurl");
 	memset(&b, 0, sizeof(b));
 	crypto_hash_sha256_init(&b.hs);
 	buf_init(&b.head, 1024);
 	b.needle = c->contains;
 	b.nlen = c->contains ? strlen(c->contains) : 0;
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = c->url;
+	req.timeout_s = c->timeout_s;
+	req.user_agent = "breakglass-smoke/1";
+	req.on_body = on_data;
+	req.ctx = &b;
 	c->status = 0;
 	c->why[0] = '\0';
-	curl_easy_setopt(cu, CURLOPT_URL, c->url);
-	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, (long)c->timeout_s);
-	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, (long)(c->timeout_s < 10 ? c->timeout_s : 10));
-	curl_easy_setopt(cu, CURLOPT_USERAGENT, "breakglass-smoke/1");
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 2L);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = curl_easy_perform(cu);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	c->elapsed_ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	if (rc == CURLE_OK || rc == CURLE_WRITE_ERROR)
-		curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &c->status);
-	curl_easy_cleanup(cu);
+	if ((r = http_request(&req, &resp, e)) != 0) {
+		buf_release(&b.head);
+		return r;
+	}
+	c->status = resp.status;
+	c->elapsed_ms = resp.elapsed_ms;
 	crypto_hash_sha256_final(&b.hs, h);
 	hash_hex(h, 32, c->body_sha256);
 	c->body_size = b.size;
@@ -170,11 +149,11 @@ smokecheck_run(smokecheck *c, bg_error *e)
 	if (b.head.len > 0 && scan_redact(b.head.data, b.head.len, &c->excerpt, NULL) != 0)
 		buf_puts(&c->excerpt, "[unprintable]");
 	buf_release(&b.head);
-	if (rc == CURLE_WRITE_ERROR && b.size > SMOKECHECK_MAX_BODY)
+	if (resp.stopped && b.size > SMOKECHECK_MAX_BODY)
 		snprintf(c->why, sizeof(c->why), "the body is larger than %u bytes",
 		    SMOKECHECK_MAX_BODY);
-	else if (rc != CURLE_OK)
-		snprintf(c->why, sizeof(c->why), "no response: %s", curl_easy_strerror(rc));
+	else if (!resp.complete)
+		snprintf(c->why, sizeof(c->why), "no response: %.200s", resp.error);
 	else if (c->expect != 0 && c->status != c->expect)
 		snprintf(c->why, sizeof(c->why), "status %ld, expected %d", c->status, c->expect);
 	else if (c->expect == 0 && (c->status < 200 || c->status > 299))

@@ -175,7 +175,7 @@ rbresult_parse(const char *text, size_t len, rbresult *out, bg_error *e)
 		bg_fail(e, r, "line 5: expected 'operator: NAME'");
 		goto fail;
 	}
-	snprintf(out->operator_, sizeof(out->operator_), "%s", l + 10);
+	snprintf(out->operator_, sizeof(out->operator_), "%.255s", l + 10);
 	hash_sha256_hex(text, at, prev);
 	for (;;) {
 		rbresult_rec *x;
