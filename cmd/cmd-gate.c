@@ -7,6 +7,7 @@
 #include "hostd.h"
 
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,15 @@ cmd_gate(int argc, char **argv)
 	bg_error e;
 	int r, status = 1;
 
+	/*
+	 * Nothing else of the account may trace or inspect this process: a
+	 * traced gate could be re-executed with another session's request
+	 * and certificate, made to start processes outside hostd's cgroups,
+	 * or to type into its session's terminal (TIOCSTI).  Non-dumpable,
+	 * /proc/PID/environ and ptrace are root's alone.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return cmd_failf(EXIT_REFUSED, "refused: the gate cannot protect itself from tracing");
 	if ((r = cmd_parse("gate", argc, argv, defs, &a)) != 0)
 		return r;
 	if (a.help) {

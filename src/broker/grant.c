@@ -927,11 +927,16 @@ grant_sudoers_text(const grant *g, const char *account, buf *out)
 
 	utc_format(g->not_before, nb);
 	utc_format(g->not_after, na);
-	/* sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
-	 * caller's TZ cannot move the window */
+	/*
+	 * sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
+	 * caller's TZ cannot move the window.  NOEXEC: the command may not
+	 * start another program (a pager's '!sh', an editor's ':!', a
+	 * systemctl pager): a privileged command that could would be
+	 * unrestricted root whatever the policy's launcher list missed.
+	 */
 	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld): removed at revocation or expiry\n"
 	    "%s ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ "
-	    "NOPASSWD: ", (long long)g->id, (long long)g->ticket, account, nb, nb + 5, nb + 8,
+	    "NOEXEC: NOPASSWD: ", (long long)g->id, (long long)g->ticket, account, nb, nb + 5, nb + 8,
 	    nb + 11, nb + 14, nb + 17, na, na + 5, na + 8, na + 11, na + 14, na + 17)) != 0)
 		return r;
 	for (i = 0; i < g->fields.n; i++) {

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -29,6 +30,7 @@
 
 #define HOSTD_MAGIC 'G'
 #define HOSTD_ENV_MAX (256u * 1024)
+#define HOSTD_HELLO_TIMEOUT_S 10
 
 static volatile sig_atomic_t hostd_stop;
 static volatile sig_atomic_t client_winch;
@@ -317,8 +319,21 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 	memset(&p, 0, sizeof(p));
 	memset(&env, 0, sizeof(env));
 	bg_error_clear(&e);
+	{
+		/* a client that connects and sends nothing does not hold a root
+		 * process: the gate sends its descriptors at once */
+		struct timeval tv = { HOSTD_HELLO_TIMEOUT_S, 0 };
+
+		if (setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+			return 1;
+	}
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 || recv_fds(c, fds) != 0)
 		return 1;
+	{
+		struct timeval none = { 0, 0 };
+
+		(void)setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	}
 	for (int i = 0; i < 3; i++)
 		if (dup2(fds[i], i) != i)
 			return 1;

@@ -426,18 +426,24 @@ rm -rf "$T/hostlog-web2" "$T/hostlog-web3"
 # privileged commands: exact argv through sudo, via a drop-in that exists
 # only while the grant is active (this test writes to /etc/sudoers.d)
 echo "sudoers-dir: /etc/sudoers.d" >>"$BREAKGLASS_HOME/config"
+# a project that lets a launcher through its policy (env): the drop-in's
+# NOEXEC still stops it from starting anything as root
+printf 'rule no-launchers-privileged\n  enabled no\n  check deny-launchers sudo\n  reason test\n' \
+	>"$BREAKGLASS_HOME/policy.d/shop.rules"
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
-	--sudo "/usr/bin/id -u" --ttl 1h --reason "check privileges" >/dev/null
+	--sudo "/usr/bin/id -u" --sudo "/usr/bin/env /usr/bin/id -u" --ttl 1h \
+	--reason "check privileges" >/dev/null
 approve_as owner T-1 plan || exit 1
 expect 0 "privileged grant activated" bg grant activate G-4
+rm -f "$BREAKGLASS_HOME/policy.d/shop.rules"
 # drop-ins are named by home (the broker key's hash) and grant: two homes
 # on one host never replace or remove each other's
 HOME_ID=$(awk '{ print $2 }' "$BREAKGLASS_HOME/broker.pub" | base64 -d | tail -c 32 | sha256sum | cut -c1-16)
 SUDOERS=/etc/sudoers.d/breakglass-$HOME_ID-G-4
 [ ! -e /etc/sudoers.d/breakglass-G-4 ] && ok "no drop-in named by grant id alone" || not_ok "no drop-in named by grant id alone"
 [ -f "$SUDOERS" ] && ok "sudoers drop-in installed" || not_ok "sudoers drop-in installed"
-grep -q "NOTAFTER=[0-9]*Z NOPASSWD: /usr/bin/id -u$" "$SUDOERS" 2>/dev/null \
-	&& ok "drop-in: exact command, NOTAFTER in UTC" || not_ok "drop-in: exact command, NOTAFTER in UTC"
+grep -q "NOTAFTER=[0-9]*Z NOEXEC: NOPASSWD: /usr/bin/id -u, /usr/bin/env /usr/bin/id -u$" "$SUDOERS" 2>/dev/null \
+	&& ok "drop-in: exact commands, NOTAFTER in UTC, NOEXEC" || not_ok "drop-in: exact commands, NOTAFTER in UTC, NOEXEC"
 [ "$(stat -c %a "$SUDOERS" 2>/dev/null)" = 440 ] && ok "drop-in is 0440" || not_ok "drop-in is 0440"
 visudo -c -q -f "$SUDOERS" && ok "visudo accepts it" || not_ok "visudo accepts it"
 expect 0 "grant sudoers prints the same drop-in" bg grant sudoers G-4
@@ -446,6 +452,9 @@ bg grant cert G-4 --pubkey "$T/user.pub" -o "$T/sudo-cert.pub" 2>/dev/null
 expect 0 "privileged command runs as root" as_cert "$T/sudo-cert.pub" /usr/bin/id -u
 out_has "^0$" "it ran as root"
 expect 1 "other arguments refused by the gate" as_cert "$T/sudo-cert.pub" /usr/bin/id
+as_cert "$T/sudo-cert.pub" /usr/bin/env /usr/bin/id -u >"$T/out" 2>"$T/err"
+if grep -q "^0$" "$T/out"; then not_ok "NOEXEC: a privileged launcher cannot start a program as root"; else ok "NOEXEC: a privileged launcher cannot start a program as root"; fi
+err_has "Permission denied" "the exec is what was refused"
 su -s /bin/sh "$ACCT" -c "sudo -n /usr/bin/id -g" >/dev/null 2>&1 && not_ok "sudo refuses anything else" || ok "sudo refuses anything else"
 expect 0 "revoke the privileged grant" bg revoke G-4 --reason done
 [ ! -e "$SUDOERS" ] && ok "drop-in removed at revocation" || not_ok "drop-in removed at revocation"
