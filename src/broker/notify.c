@@ -1,12 +1,12 @@
 /*
  * notify.c - webhooks for statements awaiting signatures (notify.h),
- * posted with libcurl (as smokecheck.c makes its requests).
+ * posted through http.c (libcurl, loaded when a hook is called).
  */
 #include "notify.h"
+#include "http.h"
 #include "json.h"
 #include "utc.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,39 +73,26 @@ payload(const statement *s, buf *out)
 static int
 post(const char *url, const buf *body, bg_error *e)
 {
-	struct curl_slist *hdr = NULL;
-	CURL *c;
-	CURLcode cc;
-	long code = 0;
-	int r = 0;
+	http_req req;
+	http_resp resp;
+	int r;
 
-	if ((c = curl_easy_init()) == NULL)
-		return bg_fail(e, BG_ERR_NOMEM, "notify: curl_easy_init failed");
-	hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	if (hdr == NULL ||
-	    curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body->len) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L) != CURLE_OK) {
-		r = bg_fail(e, BG_ERR_UNSUPPORTED, "notify: libcurl refused an option");
-		goto out;
-	}
-	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
-		r = bg_fail(e, BG_ERR_IO, "notify: webhook %.200s: %s", url, curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (code < 200 || code > 299)
-		r = bg_fail(e, BG_ERR_IO, "notify: webhook %.200s answered HTTP %ld", url, code);
-out:
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
-	return r;
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.content_type = "application/json";
+	req.body = body->data;
+	req.body_len = body->len;
+	req.timeout_s = 10;
+	req.user_agent = "breakglass-notify/1";
+	if ((r = http_request(&req, &resp, e)) != 0)
+		return r;
+	if (!resp.complete)
+		return bg_fail(e, BG_ERR_IO, "notify: webhook %.200s: %s", url, resp.error);
+	if (resp.status < 200 || resp.status > 299)
+		return bg_fail(e, BG_ERR_IO, "notify: webhook %.200s answered HTTP %ld", url,
+		    resp.status);
+	return 0;
 }
 
 int
