@@ -124,8 +124,10 @@ gates='$(pgrep -x -u "$(id -u)" breakglass)'
 	# the gates are not dumpable: the account can neither read their
 	# environment nor trace them (a traced gate could be re-executed with
 	# another grant's certificate, or type into its session's terminal)
-	echo 'for p in '"$gates"'; do cat /proc/$p/environ >/dev/null 2>&1 && echo "environ-readable-$p"; done; echo environ-checked'
-	echo 'for p in '"$gates"'; do command -v strace >/dev/null && timeout 3 strace -qq -e trace=none -p $p 2>&1 | grep -q "Operation not permitted" && echo "trace-refused"; done; echo trace-checked'
+	# (markers are printed from two halves: the terminal echoes what is
+	# typed, and only the output may match)
+	echo 'for p in '"$gates"'; do cat /proc/$p/environ >/dev/null 2>&1 && echo "ENVIRON""-READABLE-$p"; done; echo "ENVIRON""-CHECKED"'
+	echo 'for p in '"$gates"'; do command -v strace >/dev/null && timeout 3 strace -qq -e trace=none -p $p 2>&1 | grep -q "Operation not permitted" && echo "TRACE""-REFUSED-$p"; done; echo "TRACE""-CHECKED"'
 	echo 'for p in '"$gates"'; do kill -STOP $p; done; printf "gates-%s\\n" stopped'
 	sleep 2
 	timeout 10 $SSH -o CertificateFile="$T/read-cert.pub" "$ACCT@127.0.0.1" /bin/echo g1-marker \
@@ -146,10 +148,10 @@ else
 	ok "no other session's grant was used"
 fi
 out_has "was not started by sshd" "says it was not started by sshd"
-out_has "environ-checked" "the environment check ran"
-if grep -q "environ-readable" "$T/out"; then not_ok "no gate's environment is readable by the account"; else ok "no gate's environment is readable by the account"; fi
+out_has "ENVIRON-CHECKED" "the environment check ran"
+if grep -q "ENVIRON-READABLE" "$T/out"; then not_ok "no gate's environment is readable by the account"; else ok "no gate's environment is readable by the account"; fi
 if command -v strace >/dev/null; then
-	out_has "trace-refused" "the account cannot trace its gates"
+	out_has "TRACE-REFUSED-" "the account cannot trace its gates"
 fi
 out_has "stop-rc=1" "the account cannot SIGSTOP the process serving its session"
 out_has "kill-rc=1" "the account cannot kill it"
