@@ -355,12 +355,24 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 		env.refuse = e.msg;
 	} else {
 		const char *ev = p.env.data ? p.env.data : "";
+		struct stat ts;
 
 		env.original_command = hostd_env_get(ev, p.env.len, "SSH_ORIGINAL_COMMAND", &dup);
 		env.user_auth = hostd_env_get(ev, p.env.len, "SSH_USER_AUTH", &dup);
 		env.term = hostd_env_get(ev, p.env.len, "TERM", &dup);
 		if (dup)
 			env.refuse = "the gate's environment names a variable twice";
+		/*
+		 * The session's terminal (the pty sshd allocated) is the
+		 * account's: any other process of the account could open it to
+		 * read what the responder types, or draw on their screen
+		 * unrecorded.  It becomes root's, 0600: what has it open keeps
+		 * it; sshd gives it back when the session ends.
+		 */
+		if (isatty(0) && fstat(0, &ts) == 0 && S_ISCHR(ts.st_mode) &&
+		    ts.st_uid == pw->pw_uid && (fchown(0, 0, ts.st_gid) != 0 ||
+		    fchmod(0, 0600) != 0))
+			env.refuse = "the session's terminal cannot be made private";
 	}
 	/* the account's groups and effective ids; root stays real and saved */
 	if (initgroups(user, pw->pw_gid) != 0 || setresgid(0, pw->pw_gid, 0) != 0 ||

@@ -119,6 +119,12 @@ gates='$(pgrep -x -u "$(id -u)" breakglass)'
 	sleep 1
 	echo 'ls /tmp/sshauth.* | wc -l | sed "s/^/auth-files=/"'
 	echo 'for f in /tmp/sshauth.*; do SSH_USER_AUTH=$f SSH_ORIGINAL_COMMAND="/bin/echo g1-marker" '"$T"'/bin/breakglass gate --socket '"$T"'/hostd.sock; echo "inner-gate-rc=$?"; done'
+	# the session's own terminal (sshd's pty) is root's 0600 while it runs:
+	# no other process of the account can read or draw on it
+	for p in $(pgrep -x -u "$ACCT" breakglass); do
+		t=$(readlink "/proc/$p/fd/0" 2>/dev/null)
+		case $t in /dev/pts/*) stat -c "outer-pty %u %a %n" "$t" >>"$T/pty.txt" ;; esac
+	done
 	echo 'kill -STOP $PPID; echo "stop-rc=$?"'
 	echo 'kill -9 $PPID; echo "kill-rc=$?"'
 	# the gates are not dumpable: the account can neither read their
@@ -153,6 +159,9 @@ if grep -q "ENVIRON-READABLE" "$T/out"; then not_ok "no gate's environment is re
 if command -v strace >/dev/null; then
 	out_has "TRACE-REFUSED-" "the account cannot trace its gates"
 fi
+grep -q "^outer-pty 0 600 " "$T/pty.txt" 2>/dev/null && ! grep -qv "^outer-pty 0 600 " "$T/pty.txt" \
+	&& ok "the session's terminal is root's, 0600, while it runs" \
+	|| not_ok "the session's terminal is root's, 0600, while it runs ($(cat "$T/pty.txt" 2>/dev/null | tr '\n' ';'))"
 out_has "stop-rc=1" "the account cannot SIGSTOP the process serving its session"
 out_has "kill-rc=1" "the account cannot kill it"
 out_has "gates-stopped" "every gate process of the account stopped"
