@@ -39,8 +39,13 @@ VERSION := 0.1.0
 # src/ is one folder per layer (src/LAYERS, lowest first); every folder is
 # on the include path, and scripts/check-layers resolves a bare include
 # with the same list the compiler uses.
-LAYERS  := base ssh scan proto store host broker client
+LAYERS  := base ssh scan proto store db host broker client
 INC     := $(addprefix -Isrc/,$(LAYERS)) -Icmd
+
+# the database layer: libpq (pkg-config) and libpg_query (no .pc file;
+# linked statically so the parser cannot drift from what was tested)
+DB_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
+DB_LIBS   := -Wl,-Bstatic -lpg_query -Wl,-Bdynamic $(shell pkg-config --libs libpq 2>/dev/null)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -51,10 +56,10 @@ WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wformat-security -Wno-unused-paramete
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 $(CFLAGS) $(WARN) $(HARDEN) $(SAN) -D_GNU_SOURCE \
-              -DBREAKGLASS_VERSION='"$(VERSION)"' $(INC) $(PKG_CFLAGS) $(HS_CFLAGS) \
+              -DBREAKGLASS_VERSION='"$(VERSION)"' $(INC) $(PKG_CFLAGS) $(DB_CFLAGS) $(HS_CFLAGS) \
               $(if $(TEST_HOOKS),-DBG_TEST_HOOKS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN) -pie -Wl,-z,relro,-z,now
-LIBS := $(PKG_LIBS) $(HS_RUNTIME) -lm
+LIBS := $(PKG_LIBS) $(HS_RUNTIME) $(DB_LIBS) -lm
 
 SRC  := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 HDR  := $(wildcard src/*/*.h)

@@ -5,6 +5,7 @@
 #include "err.h"
 #include "utc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -178,4 +179,384 @@ int
 json_error(const json *j)
 {
 	return j->err;
+}
+
+/* --- reading ------------------------------------------------------------ */
+
+typedef struct jrd {
+	const char *s;
+	size_t n, i, nodes;
+	bg_error *e;
+} jrd;
+
+static void
+jval_release(json_val *v)
+{
+	size_t i;
+
+	free(v->s);
+	for (i = 0; i < v->n; i++) {
+		jval_release(&v->v[i]);
+		if (v->k != NULL)
+			free(v->k[i]);
+	}
+	free(v->v);
+	free(v->k);
+	memset(v, 0, sizeof(*v));
+}
+
+void
+json_val_free(json_val *v)
+{
+	if (v == NULL)
+		return;
+	jval_release(v);
+	free(v);
+}
+
+static void
+jws(jrd *p)
+{
+	while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' ||
+	    p->s[p->i] == '\n' || p->s[p->i] == '\r'))
+		p->i++;
+}
+
+static int
+jbad(jrd *p, const char *what)
+{
+	return bg_fail(p->e, BG_ERR_INVALID, "json: %s at byte %zu", what, p->i);
+}
+
+static int
+jhex4(jrd *p, unsigned *u)
+{
+	unsigned x = 0;
+	int k;
+
+	if (p->n - p->i < 4)
+		return jbad(p, "short \\u escape");
+	for (k = 0; k < 4; k++) {
+		char c = p->s[p->i++];
+
+		x <<= 4;
+		if (c >= '0' && c <= '9')
+			x |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			x |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			x |= (unsigned)(c - 'A' + 10);
+		else
+			return jbad(p, "bad \\u escape");
+	}
+	*u = x;
+	return 0;
+}
+
+static int
+jutf8(buf *b, unsigned u)
+{
+	char c[4];
+	size_t n;
+
+	if (u < 0x80) {
+		c[0] = (char)u;
+		n = 1;
+	} else if (u < 0x800) {
+		c[0] = (char)(0xc0 | (u >> 6));
+		c[1] = (char)(0x80 | (u & 0x3f));
+		n = 2;
+	} else if (u < 0x10000) {
+		c[0] = (char)(0xe0 | (u >> 12));
+		c[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+		c[2] = (char)(0x80 | (u & 0x3f));
+		n = 3;
+	} else {
+		c[0] = (char)(0xf0 | (u >> 18));
+		c[1] = (char)(0x80 | ((u >> 12) & 0x3f));
+		c[2] = (char)(0x80 | ((u >> 6) & 0x3f));
+		c[3] = (char)(0x80 | (u & 0x3f));
+		n = 4;
+	}
+	return buf_append(b, c, n);
+}
+
+/* a string after its opening quote, into a malloc'd C string */
+static int
+jstr(jrd *p, char **out)
+{
+	buf b;
+	int r = 0;
+
+	*out = NULL;
+	buf_init(&b, p->n + 1);
+	for (;;) {
+		unsigned char c;
+
+		if (p->i >= p->n) {
+			r = jbad(p, "unterminated string");
+			goto out;
+		}
+		c = (unsigned char)p->s[p->i++];
+		if (c == '"')
+			break;
+		if (c < 0x20) {
+			r = jbad(p, "control byte in string");
+			goto out;
+		}
+		if (c != '\\') {
+			if ((r = buf_putc(&b, (char)c)) != 0)
+				goto out;
+			continue;
+		}
+		if (p->i >= p->n) {
+			r = jbad(p, "unterminated escape");
+			goto out;
+		}
+		c = (unsigned char)p->s[p->i++];
+		switch (c) {
+		case '"': case '\\': case '/':
+			r = buf_putc(&b, (char)c);
+			break;
+		case 'b': r = buf_putc(&b, '\b'); break;
+		case 'f': r = buf_putc(&b, '\f'); break;
+		case 'n': r = buf_putc(&b, '\n'); break;
+		case 'r': r = buf_putc(&b, '\r'); break;
+		case 't': r = buf_putc(&b, '\t'); break;
+		case 'u': {
+			unsigned u, lo;
+
+			if ((r = jhex4(p, &u)) != 0)
+				goto out;
+			if (u == 0) {
+				r = jbad(p, "NUL in string");
+				goto out;
+			}
+			if (u >= 0xdc00 && u <= 0xdfff) {
+				r = jbad(p, "lone low surrogate");
+				goto out;
+			}
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (p->n - p->i < 2 || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u') {
+					r = jbad(p, "lone high surrogate");
+					goto out;
+				}
+				p->i += 2;
+				if ((r = jhex4(p, &lo)) != 0)
+					goto out;
+				if (lo < 0xdc00 || lo > 0xdfff) {
+					r = jbad(p, "bad surrogate pair");
+					goto out;
+				}
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			r = jutf8(&b, u);
+			break;
+		}
+		default:
+			r = jbad(p, "unknown escape");
+			goto out;
+		}
+		if (r != 0)
+			goto out;
+	}
+	if ((*out = buf_detach(&b, NULL)) == NULL)
+		r = BG_ERR_NOMEM;
+out:
+	buf_release(&b);
+	return r;
+}
+
+static int
+jnum(jrd *p, json_val *v)
+{
+	size_t st = p->i;
+
+	if (p->i < p->n && p->s[p->i] == '-')
+		p->i++;
+	if (p->i < p->n && p->s[p->i] == '0')
+		p->i++;
+	else if (p->i < p->n && p->s[p->i] >= '1' && p->s[p->i] <= '9')
+		while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+			p->i++;
+	else
+		return jbad(p, "bad number");
+	if (p->i < p->n && p->s[p->i] == '.') {
+		p->i++;
+		if (p->i >= p->n || p->s[p->i] < '0' || p->s[p->i] > '9')
+			return jbad(p, "bad fraction");
+		while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+			p->i++;
+	}
+	if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+		p->i++;
+		if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
+			p->i++;
+		if (p->i >= p->n || p->s[p->i] < '0' || p->s[p->i] > '9')
+			return jbad(p, "bad exponent");
+		while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+			p->i++;
+	}
+	v->type = JSON_NUM;
+	if ((v->s = strndup(p->s + st, p->i - st)) == NULL)
+		return BG_ERR_NOMEM;
+	return 0;
+}
+
+static int
+jlit(jrd *p, const char *w, json_val *v, int type)
+{
+	size_t l = strlen(w);
+
+	if (p->n - p->i < l || memcmp(p->s + p->i, w, l) != 0)
+		return jbad(p, "unexpected token");
+	p->i += l;
+	v->type = type;
+	return 0;
+}
+
+/* append one member slot to container v */
+static int
+jgrow(json_val *v, size_t *cap, int obj)
+{
+	if (v->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 4;
+		json_val *nv = realloc(v->v, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return BG_ERR_NOMEM;
+		v->v = nv;
+		if (obj) {
+			char **nk = realloc(v->k, nc * sizeof(*nk));
+
+			if (nk == NULL)
+				return BG_ERR_NOMEM;
+			v->k = nk;
+		}
+		*cap = nc;
+	}
+	memset(&v->v[v->n], 0, sizeof(v->v[v->n]));
+	if (obj)
+		v->k[v->n] = NULL;
+	v->n++;
+	return 0;
+}
+
+static int
+jvalue(jrd *p, json_val *v, int depth)
+{
+	size_t cap = 0;
+	int r, obj;
+
+	if (depth > JSON_READ_MAXDEPTH)
+		return bg_fail(p->e, BG_ERR_TOOLARGE, "json: nested deeper than %d at byte %zu",
+		    JSON_READ_MAXDEPTH, p->i);
+	if (++p->nodes > JSON_READ_MAXNODES)
+		return bg_fail(p->e, BG_ERR_TOOLARGE, "json: more than %d values",
+		    JSON_READ_MAXNODES);
+	jws(p);
+	if (p->i >= p->n)
+		return jbad(p, "value expected");
+	switch (p->s[p->i]) {
+	case 'n': return jlit(p, "null", v, JSON_NULL);
+	case 't': return jlit(p, "true", v, JSON_TRUE);
+	case 'f': return jlit(p, "false", v, JSON_FALSE);
+	case '"':
+		p->i++;
+		v->type = JSON_STR;
+		return jstr(p, &v->s);
+	case '[': case '{':
+		break;
+	default:
+		return jnum(p, v);
+	}
+	obj = p->s[p->i] == '{';
+	v->type = obj ? JSON_OBJ : JSON_ARR;
+	p->i++;
+	jws(p);
+	if (p->i < p->n && p->s[p->i] == (obj ? '}' : ']')) {
+		p->i++;
+		return 0;
+	}
+	for (;;) {
+		if ((r = jgrow(v, &cap, obj)) != 0)
+			return r;
+		if (obj) {
+			size_t j;
+
+			if (v->n > JSON_READ_MAXKEYS)
+				return jbad(p, "object with too many keys");
+			jws(p);
+			if (p->i >= p->n || p->s[p->i] != '"')
+				return jbad(p, "key expected");
+			p->i++;
+			if ((r = jstr(p, &v->k[v->n - 1])) != 0)
+				return r;
+			for (j = 0; j + 1 < v->n; j++)
+				if (strcmp(v->k[j], v->k[v->n - 1]) == 0)
+					return jbad(p, "duplicate key");
+			jws(p);
+			if (p->i >= p->n || p->s[p->i] != ':')
+				return jbad(p, "':' expected");
+			p->i++;
+		}
+		if ((r = jvalue(p, &v->v[v->n - 1], depth + 1)) != 0)
+			return r;
+		jws(p);
+		if (p->i < p->n && p->s[p->i] == ',') {
+			p->i++;
+			continue;
+		}
+		if (p->i < p->n && p->s[p->i] == (obj ? '}' : ']')) {
+			p->i++;
+			return 0;
+		}
+		return jbad(p, obj ? "',' or '}' expected" : "',' or ']' expected");
+	}
+}
+
+int
+json_parse(const char *s, size_t n, json_val **out, bg_error *e)
+{
+	jrd p = { s, n, 0, 0, e };
+	json_val *v;
+	int r;
+
+	*out = NULL;
+	if (memchr(s, '\0', n) != NULL)
+		return bg_fail(e, BG_ERR_INVALID, "json: NUL byte");
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return BG_ERR_NOMEM;
+	if ((r = jvalue(&p, v, 0)) == 0) {
+		jws(&p);
+		if (p.i != n)
+			r = jbad(&p, "trailing bytes");
+	}
+	if (r != 0) {
+		json_val_free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+const json_val *
+json_get(const json_val *o, const char *key)
+{
+	size_t i;
+
+	if (o == NULL || o->type != JSON_OBJ)
+		return NULL;
+	for (i = 0; i < o->n; i++)
+		if (strcmp(o->k[i], key) == 0)
+			return &o->v[i];
+	return NULL;
+}
+
+const char *
+json_get_str(const json_val *o, const char *key)
+{
+	const json_val *v = json_get(o, key);
+
+	return v != NULL && v->type == JSON_STR ? v->s : NULL;
 }

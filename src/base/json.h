@@ -10,6 +10,7 @@
 #define BG_JSON_H
 
 #include "buf.h"
+#include "err.h"
 
 #include <stdint.h>
 
@@ -46,5 +47,40 @@ int json_error(const json *j);
 
 /* Escape s as a JSON string literal (with quotes) into out. */
 int json_escape(buf *out, const char *s, size_t n);
+
+
+/*
+ * Reading: a strict JSON document tree (RFC 8259) for output breakglass
+ * gets from other programs (libpg_query's parse tree).  Objects keep
+ * their keys in order; duplicate keys, trailing bytes, NULs, lone
+ * surrogates, nesting deeper than JSON_READ_MAXDEPTH and more than
+ * JSON_READ_MAXNODES values are refused.  Numbers are kept as text.
+ */
+#define JSON_READ_MAXDEPTH 256
+#define JSON_READ_MAXNODES 4000000
+#define JSON_READ_MAXKEYS 1024
+
+enum { JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ };
+
+typedef struct json_val json_val;
+struct json_val {
+	int type;
+	char *s;          /* JSON_STR: the decoded string; JSON_NUM: the text */
+	size_t n;         /* JSON_ARR / JSON_OBJ: number of members */
+	json_val *v;      /* the members */
+	char **k;         /* JSON_OBJ: their keys */
+};
+
+/*
+ * Parse s[0..n) into *out (the caller frees it with json_val_free).
+ * 0, BG_ERR_INVALID with the byte offset in e, BG_ERR_TOOLARGE, or
+ * BG_ERR_NOMEM; *out is NULL on failure.
+ */
+int json_parse(const char *s, size_t n, json_val **out, bg_error *e);
+void json_val_free(json_val *v);
+/* The member called key of object o, or NULL (also if o is no object). */
+const json_val *json_get(const json_val *o, const char *key);
+/* The string value of member key, or NULL if missing or not a string. */
+const char *json_get_str(const json_val *o, const char *key);
 
 #endif

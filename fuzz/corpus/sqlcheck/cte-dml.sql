@@ -1,0 +1,1 @@
+WITH g AS (DELETE FROM orders WHERE id = 1 RETURNING *) SELECT * FROM g JOIN shop.items i ON true

@@ -1,0 +1,1 @@
+ALTER TABLE orders DROP COLUMN c; DROP TABLE a.b, c; TRUNCATE orders; MERGE INTO orders o USING shop.items i ON o.id = i.id WHEN MATCHED THEN DELETE

