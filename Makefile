@@ -153,6 +153,11 @@ $(BUILD)/tests/hs-trim: tests/unit/hs-trim.c $(wildcard tests/unit/*.h) $(GEN_HS
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/unit -o $@ $< $(GEN_HSDB_OBJ) $(PKG_LIBS) \
 	    $(HS_FULL) -lm $(CMOCKA_LIBS)
 
+# drives src/db against the real servers for tests/t and bench (dbtool.c)
+$(BUILD)/tests/dbtool: tests/db/dbtool.c $(BUILD)/libbreakglass.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libbreakglass.a $(LIBS)
+
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libbreakglass.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libbreakglass.a $(LIBS)
@@ -200,7 +205,7 @@ fuzz-replay: $(FUZZ_BIN)
 	    $$f fuzz/corpus/$${n#fuzz-}; done
 
 # prove picks only *.t by default: name the scripts, and refuse an empty run
-integration: $(BUILD)/breakglass
+integration: $(BUILD)/breakglass $(BUILD)/tests/dbtool
 	@$(MAKE) --no-print-directory BUILD=build TEST_HOOKS= SAN= OPT=-O2 build/breakglass
 	@set -- tests/t/t[0-9]*.sh; [ -e "$$1" ] || { echo "no integration tests" >&2; exit 1; }; \
 	    BREAKGLASS=$(CURDIR)/$(BUILD)/breakglass \

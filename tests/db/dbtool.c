@@ -1,0 +1,240 @@
+/*
+ * dbtool.c - drives src/db against a real server for the integration
+ * tests and the bench, in the shape the host supervisor will: the role's
+ * password lives in this process only.
+ *
+ *   dbtool harden CONNINFO DB
+ *   dbtool session CONNINFO DB GRANT TABLES read|write   (lines on stdin)
+ *   dbtool repair CONNINFO DB
+ *   dbtool bench CONNINFO DB N
+ *
+ * session lines: SQL (run as the role, one statement per line; "ok N" or
+ * "error SQLSTATE: message", rows as "row: a|b"), "&SQL" (sent on a
+ * second connection and left running), "\connect DB" (log in as the role
+ * to another database), "\revoke" (revoke; then what happened to the
+ * running query), "\hold" (wait for EOF without revoking: the supervisor
+ * "crashes" when the test kills us).
+ */
+#include "err.h"
+#include "pgrole.h"
+#include "utc.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *conninfo;
+
+static int
+die(const char *what, const bg_error *e)
+{
+	fprintf(stderr, "dbtool: %s: %s\n", what, e->msg);
+	return 1;
+}
+
+static void
+show(PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_TUPLES_OK) {
+		printf("ok %d\n", PQntuples(res));
+		for (int i = 0; i < PQntuples(res) && i < 20; i++) {
+			printf("row: ");
+			for (int j = 0; j < PQnfields(res); j++)
+				printf("%s%s", j ? "|" : "", PQgetvalue(res, i, j));
+			printf("\n");
+		}
+	} else if (st == PGRES_COMMAND_OK) {
+		printf("ok %s\n", PQcmdTuples(res)[0] ? PQcmdTuples(res) : "0");
+	} else {
+		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		printf("error %s: %s\n", s ? s : "-", m ? m : "?");
+	}
+}
+
+static int
+session(const char *db, int64_t grant, const char *tables, int write)
+{
+	PGconn *admin = NULL, *c = NULL, *bg = NULL;
+	dbgrant g;
+	pgrole role;
+	bg_error e;
+	char line[4096];
+	double t0;
+
+	memset(&g, 0, sizeof(g));
+	g.grant = grant;
+	snprintf(g.database, sizeof(g.database), "%s", db);
+	g.write = write;
+	g.until = utc_now() + 3600;
+	g.conn_limit = 3;
+	if (pgrole_grant_tables(&g, tables, &e) != 0)
+		return die("tables", &e);
+	if (write)
+		for (size_t i = 0; i < g.ntables; i++)
+			g.privs[i] |= PGROLE_UPDATE | PGROLE_INSERT | PGROLE_DELETE;
+	if (pgrole_admin_connect(conninfo, db, &admin, &e) != 0)
+		return die("admin", &e);
+	t0 = utc_mono();
+	if (pgrole_create(admin, &g, &role, &e) != 0)
+		return die("create", &e);
+	printf("role %s created ms=%.1f\n", role.name, (utc_mono() - t0) * 1000);
+	if (pgrole_connect(conninfo, &g, &role, &c, &e) != 0)
+		return die("connect", &e);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		size_t n = strlen(line);
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		if (line[0] == '&') {
+			if (bg == NULL && pgrole_connect(conninfo, &g, &role, &bg, &e) != 0)
+				return die("connect", &e);
+			printf("%s\n", PQsendQuery(bg, line + 1) ? "sent" : "send failed");
+		} else if (strncmp(line, "\\connect ", 9) == 0) {
+			dbgrant o = g;
+			PGconn *x = NULL;
+
+			snprintf(o.database, sizeof(o.database), "%.63s", line + 9);
+			if (pgrole_connect(conninfo, &o, &role, &x, &e) == 0)
+				printf("ok connected to %s\n", line + 9);
+			else
+				printf("error connect: %s\n", e.msg);
+			PQfinish(x);
+		} else if (strcmp(line, "\\hold") == 0) {
+			printf("holding\n");
+			fflush(stdout);
+			while (fgets(line, sizeof(line), stdin) != NULL)
+				;
+			return 0;
+		} else if (strcmp(line, "\\revoke") == 0) {
+			int term, kept;
+
+			t0 = utc_mono();
+			if (pgrole_revoke(admin, role.name, 5000, &term, &kept, &e) != 0)
+				return die("revoke", &e);
+			printf("revoked terminated=%d kept=%d ms=%.1f\n", term, kept,
+			    (utc_mono() - t0) * 1000);
+			if (bg != NULL) {
+				PGresult *res;
+
+				while ((res = PQgetResult(bg)) != NULL) {
+					printf("running query: ");
+					show(res);
+					PQclear(res);
+				}
+				printf("running connection: %s\n",
+				    PQstatus(bg) == CONNECTION_OK ? "alive" : "gone");
+			}
+		} else {
+			PGresult *res = PQexec(c, line);
+
+			show(res);
+			PQclear(res);
+		}
+		fflush(stdout);
+	}
+	PQfinish(bg);
+	PQfinish(c);
+	PQfinish(admin);
+	pgrole_release(&role);
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* role creation and revocation-with-a-running-query, N times */
+static int
+bench(const char *db, int n)
+{
+	double *mk = calloc((size_t)n, sizeof(double)), *rv = calloc((size_t)n, sizeof(double));
+	PGconn *admin = NULL;
+	bg_error e;
+
+	if (mk == NULL || rv == NULL || pgrole_admin_connect(conninfo, db, &admin, &e) != 0)
+		return die("admin", &e);
+	for (int i = 0; i < n; i++) {
+		dbgrant g;
+		pgrole role;
+		PGconn *c = NULL;
+		int term, kept;
+		double t0;
+
+		memset(&g, 0, sizeof(g));
+		g.grant = 900000 + i;
+		snprintf(g.database, sizeof(g.database), "%s", db);
+		g.until = utc_now() + 3600;
+		if (pgrole_grant_tables(&g, "orders", &e) != 0)
+			return die("tables", &e);
+		t0 = utc_mono();
+		if (pgrole_create(admin, &g, &role, &e) != 0)
+			return die("create", &e);
+		mk[i] = (utc_mono() - t0) * 1000;
+		if (pgrole_connect(conninfo, &g, &role, &c, &e) != 0)
+			return die("connect", &e);
+		PQsendQuery(c, "SELECT pg_sleep(600)");
+		t0 = utc_mono();
+		if (pgrole_revoke(admin, role.name, 5000, &term, &kept, &e) != 0 || term != 1)
+			return die("revoke", &e);
+		rv[i] = (utc_mono() - t0) * 1000;
+		PQfinish(c);
+		pgrole_release(&role);
+	}
+	qsort(mk, (size_t)n, sizeof(double), cmp_double);
+	qsort(rv, (size_t)n, sizeof(double), cmp_double);
+	printf("role creation: median %.1f ms, p99 %.1f ms (limit 100 ms) over %d\n",
+	    mk[n / 2], mk[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], n);
+	printf("revocation to no backend: median %.1f ms, p99 %.1f ms (limit 1000 ms)\n",
+	    rv[n / 2], rv[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]);
+	PQfinish(admin);
+	free(mk);
+	free(rv);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	PGconn *admin = NULL;
+	bg_error e;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: dbtool harden|session|repair|bench CONNINFO DB ...\n");
+		return 2;
+	}
+	conninfo = argv[2];
+	if (strcmp(argv[1], "session") == 0 && argc == 7)
+		return session(argv[3], strtoll(argv[4], NULL, 10), argv[5],
+		    strcmp(argv[6], "write") == 0);
+	if (strcmp(argv[1], "bench") == 0 && argc == 5)
+		return bench(argv[3], atoi(argv[4]));
+	if (pgrole_admin_connect(conninfo, argv[3], &admin, &e) != 0)
+		return die("admin", &e);
+	if (strcmp(argv[1], "harden") == 0) {
+		if (pgrole_harden(admin, &e) != 0)
+			return die("harden", &e);
+		printf("hardened %s\n", argv[3]);
+	} else if (strcmp(argv[1], "repair") == 0) {
+		int removed;
+
+		if (pgrole_repair(admin, NULL, 0, &removed, &e) != 0)
+			return die("repair", &e);
+		printf("removed %d\n", removed);
+	} else {
+		return 2;
+	}
+	PQfinish(admin);
+	return 0;
+}
