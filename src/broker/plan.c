@@ -11,6 +11,8 @@
 #include "hash.h"
 #include "json.h"
 #include "scan.h"
+#include "sqlcheck.h"
+#include "store.h"
 #include "text.h"
 #include "ticket.h"
 
@@ -26,6 +28,7 @@ const kv_key plan_schema[] = {
 	{ "rollback", KV_REQUIRED | KV_MULTILINE, 8192 },
 	{ "impact", KV_REQUIRED | KV_MULTILINE, 4096 },
 	{ "smoke-test", KV_MULTILINE, 4096 },
+	{ "approved-destructive", KV_MULTI, 256 },
 	{ "artifact", KV_MULTI, 512 },
 	{ NULL, 0, 0 }
 };
@@ -49,7 +52,10 @@ plan_template(buf *out)
 	    "# Expected impact: downtime, users affected, risk.\n"
 	    "impact: \n"
 	    "# How the fix will be checked afterwards.\n"
-	    "smoke-test: \n");
+	    "smoke-test: \n"
+	    "# SQL only: each destructive statement the approver accepts, as\n"
+	    "# ARTIFACT:N (one line each; needs backup evidence on the ticket).\n"
+	    "# approved-destructive: fix.sql:2\n");
 }
 
 void
@@ -106,13 +112,82 @@ artifact_kind_valid(const char *k)
 	    strcmp(k, "sql") == 0 || strcmp(k, "other") == 0;
 }
 
+/*
+ * Read a SQL artifact with the PostgreSQL parser.  Refused statements
+ * refuse the plan; each destructive one must be listed in the plan's
+ * approved-destructive lines as NAME:N.  The destructive statements are
+ * named in *named (one line each, for the audit record and the approval
+ * statement) and counted in *ndestructive.
+ */
+static int
+sql_check(const kv_doc *d, const char *name, const char *sql, size_t len,
+    buf *named, size_t *ndestructive, bg_error *e)
+{
+	sqlcheck c;
+	size_t i, k;
+	int r;
+
+	if ((r = sqlcheck_pg(sql, len, NULL, NULL, 0, &c, e)) != 0) {
+		bg_error inner = *e;
+
+		return bg_fail(e, r, "artifact '%s': %s", name, inner.msg);
+	}
+	for (i = 0; i < c.n; i++) {
+		const sqlcheck_stmt *s = &c.v[i];
+		char want[300];
+		int listed = 0;
+
+		if (s->refused) {
+			r = bg_fail(e, BG_ERR_POLICY, "artifact '%s': statement %zu (%s): %s; a SQL "
+			    "patch holds only SELECT, INSERT, UPDATE, DELETE and table DDL",
+			    name, i + 1, s->node, s->why);
+			goto out;
+		}
+		if (!s->destructive)
+			continue;
+		snprintf(want, sizeof(want), "%.200s:%zu", name, i + 1);
+		for (k = 0; k < d->n; k++)
+			if (strcmp(d->items[k].key, "approved-destructive") == 0 &&
+			    strcmp(d->items[k].value, want) == 0)
+				listed = 1;
+		if (!listed) {
+			r = bg_fail(e, BG_ERR_POLICY, "artifact '%s': statement %zu (%s) is "
+			    "destructive: %s; rewrite it (e.g. add a WHERE naming the rows) or mark it "
+			    "'approved-destructive: %s' in the plan and record backup evidence",
+			    name, i + 1, sqlcheck_kind_name(s->kind), s->why, want);
+			goto out;
+		}
+		(*ndestructive)++;
+		if ((r = buf_printf(named, "%s: %s%s%s: %s\n", want, sqlcheck_kind_name(s->kind),
+		    s->ntables ? " on " : "", s->ntables ? s->tables[0] : "", s->why)) != 0)
+			goto out;
+	}
+out:
+	sqlcheck_release(&c);
+	return r;
+}
+
+/* 1 if a line of named starts with "v: " */
+static int
+named_has(const char *named, const char *v)
+{
+	size_t n = strlen(v);
+	const char *p;
+
+	for (p = named; *p != '\0'; p = strchr(p, '\n') + 1)
+		if (strncmp(p, v, n) == 0 && p[n] == ':' && p[n + 1] == ' ')
+			return 1;
+	return 0;
+}
+
 int
 plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input *in,
     size_t nin, int64_t *id, bg_error *e)
 {
 	kv_doc d;
 	plan_artifact art[PLAN_MAX_ARTIFACTS];
-	buf canon, content, path, detail;
+	buf canon, content, path, detail, named;
+	size_t ndestructive = 0;
 	ticket *t = NULL;
 	sqlite3_stmt *st = NULL;
 	json j;
@@ -126,6 +201,7 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 	buf_init(&content, PLAN_MAX_ARTIFACT);
 	buf_init(&path, 4096);
 	buf_init(&detail, 16384);
+	buf_init(&named, 65536);
 	if (nin > PLAN_MAX_ARTIFACTS)
 		return bg_fail(e, BG_ERR_TOOLARGE, "more than %d artifacts", PLAN_MAX_ARTIFACTS);
 	if ((r = kv_parse(text, len, plan_schema, &d, e)) != 0)
@@ -193,6 +269,9 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 			}
 		}
 		snprintf(art[i].kind, sizeof(art[i].kind), "%s", in[i].kind);
+		if (strcmp(in[i].kind, "sql") == 0 && (r = sql_check(&d, art[i].name,
+		    content.data, content.len, &named, &ndestructive, e)) != 0)
+			goto out;
 		hash_sha256_hex(content.data, content.len, art[i].sha256);
 		art[i].size = (int64_t)content.len;
 		if ((r = buf_printf(&path, "%s/artifacts/%s", h->dir, art[i].sha256)) != 0)
@@ -203,6 +282,25 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 		if (r != 0)
 			goto out;
 		buf_reset(&path);
+	}
+	/* every approved-destructive line names one destructive statement */
+	for (i = 0, k = 0; i < d.n; i++) {
+		if (strcmp(d.items[i].key, "approved-destructive") != 0)
+			continue;
+		for (size_t m = 0; m < i; m++)
+			if (strcmp(d.items[m].key, d.items[i].key) == 0 &&
+			    strcmp(d.items[m].value, d.items[i].value) == 0) {
+				r = bg_fail(e, BG_ERR_INVALID, "line %zu: approved-destructive '%s' twice",
+				    d.items[i].line, d.items[i].value);
+				goto out;
+			}
+		if (!named_has(buf_cstr(&named), d.items[i].value)) {
+			r = bg_fail(e, BG_ERR_INVALID, "line %zu: approved-destructive '%s' names no "
+			    "destructive statement of a --sql artifact", d.items[i].line,
+			    d.items[i].value);
+			goto out;
+		}
+		k++;
 	}
 	/* canonical: schema order, then the artifact lines */
 	for (const kv_key *kk = plan_schema; kk->name; kk++) {
@@ -228,6 +326,20 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 		goto out;
 	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
 		goto abort;
+	if (ndestructive > 0) {
+		int nb = 0;
+
+		if ((r = store_count(h->st, "SELECT count(*) FROM evidence WHERE ticket = ? AND "
+		    "kind = 'backup'", tid, &nb, e)) != 0)
+			goto abort;
+		if (nb == 0) {
+			r = bg_fail(e, BG_ERR_GATE, "the plan approves %zu destructive SQL "
+			    "statement(s) but ticket 'T-%lld' has no backup evidence: record the "
+			    "database backup first (breakglass evidence T-%lld backup --where ...)",
+			    ndestructive, (long long)tid, (long long)tid);
+			goto abort;
+		}
+	}
 	if ((r = store_prepare(h->st, "UPDATE plans SET superseded = 1 WHERE ticket = ?",
 	    &st, e)) != 0)
 		goto abort;
@@ -284,6 +396,15 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+	if (ndestructive > 0) {
+		const char *p = buf_cstr(&named), *nl;
+
+		json_key(&j, "destructive_sql");
+		json_arr_begin(&j);
+		for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+			json_strn(&j, p, (size_t)(nl - p));
+		json_arr_end(&j);
+	}
 	json_obj_end(&j);
 	if ((r = json_error(&j)) != 0 ||
 	    (r = home_record(h, "plan.submit", tid, detail.data, e)) != 0 ||
@@ -301,6 +422,7 @@ out:
 	buf_release(&content);
 	buf_release(&path);
 	buf_release(&detail);
+	buf_release(&named);
 	return r;
 }
 

@@ -207,7 +207,8 @@ walk_node(walk *w, const json_val *v)
 			const char *k = v->k[i];
 			const json_val *c = &v->v[i];
 
-			if (strcmp(k, "RangeVar") == 0) {
+			if (strcmp(k, "RangeVar") == 0 || (strcmp(k, "relation") == 0 &&
+			    json_get_str(c, "relname") != NULL)) {
 				add_table(w, json_get_str(c, "schemaname"), json_get_str(c, "relname"));
 			} else if (strcmp(k, "FuncCall") == 0) {
 				const char *f = last_name(json_get(c, "funcname"), NULL);
@@ -279,6 +280,12 @@ classify(walk *w, const json_val *stmt)
 	}
 	w->top = body;
 	collect_ctes(w, body);
+	/* the table a statement modifies comes first in its list */
+	{
+		const json_val *rel = json_get(body, "relation");
+
+		add_table(w, json_get_str(rel, "schemaname"), json_get_str(rel, "relname"));
+	}
 	switch (st->kind) {
 	case SQLCHECK_UPDATE:
 	case SQLCHECK_DELETE:

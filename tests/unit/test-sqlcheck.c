@@ -35,6 +35,11 @@ classifies(void **state)
 	assert_string_equal(c.v[0].tables[1], "shop.items");
 	assert_int_equal(c.v[1].kind, SQLCHECK_UPDATE);
 	assert_true(c.v[1].has_where);
+	/* the modified table comes first */
+	assert_int_equal(c.v[1].ntables, 1);
+	assert_string_equal(c.v[1].tables[0], "public.orders");
+	assert_string_equal(c.v[2].tables[0], "shop.items");
+	assert_string_equal(c.v[3].tables[0], "public.orders");
 	assert_int_equal(c.v[2].kind, SQLCHECK_INSERT);
 	assert_int_equal(c.v[3].kind, SQLCHECK_DELETE);
 	assert_int_equal(c.ndestructive, 0);
@@ -59,6 +64,12 @@ destructive(void **state)
 		{ "ALTER TABLE orders DROP COLUMN note", "DropColumn" },
 		{ "ALTER TABLE orders DROP CONSTRAINT c", "DropConstraint" },
 		{ "SELECT * FROM customers", "'public.customers' is outside" },
+		{ "UPDATE customers SET a = 1 WHERE id = 2", "'public.customers' is outside" },
+		{ "DELETE FROM public.customers WHERE id = 2", "'public.customers' is outside" },
+		{ "INSERT INTO billing.cards VALUES (1)", "'billing.cards' is outside" },
+		{ "UPDATE orders SET a = 1 WHERE id IN (SELECT id FROM customers)",
+		  "'public.customers' is outside" },
+		{ "CREATE INDEX i ON customers (id)", "'public.customers' is outside" },
 		{ "UPDATE orders SET x = 1 FROM secret.keys k WHERE k.id = orders.id",
 		  "'secret.keys' is outside" },
 		{ "SELECT * FROM orders WHERE id IN (SELECT id FROM \"Other\")",
