@@ -30,9 +30,16 @@ pgfail(PGconn *c, bg_error *e, int r, const char *what)
 	return bg_fail(e, r, "postgres: %s: %.*s", what, (int)n, m);
 }
 
-/* run sql expecting no rows; 0 or BG_ERR_STORE */
-static int
-run(PGconn *c, const char *sql, const char *what, bg_error *e)
+/* libpq prints server notices to stderr by default; library code prints nothing */
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+int
+pgrole_run(PGconn *c, const char *sql, const char *what, bg_error *e)
 {
 	PGresult *res = PQexec(c, sql);
 	int ok = res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
@@ -51,9 +58,8 @@ run(PGconn *c, const char *sql, const char *what, bg_error *e)
 	return r;
 }
 
-/* append an escaped identifier */
-static int
-put_ident(PGconn *c, buf *b, const char *s)
+int
+pgrole_put_ident(PGconn *c, buf *b, const char *s)
 {
 	char *q = PQescapeIdentifier(c, s, strlen(s));
 	int r;
@@ -65,8 +71,8 @@ put_ident(PGconn *c, buf *b, const char *s)
 	return r;
 }
 
-static int
-put_literal(PGconn *c, buf *b, const char *s)
+int
+pgrole_put_literal(PGconn *c, buf *b, const char *s)
 {
 	char *q = PQescapeLiteral(c, s, strlen(s));
 	int r;
@@ -78,9 +84,8 @@ put_literal(PGconn *c, buf *b, const char *s)
 	return r;
 }
 
-/* "schema.table" as an escaped qualified name */
-static int
-put_table(PGconn *c, buf *b, const char *qual)
+int
+pgrole_put_table(PGconn *c, buf *b, const char *qual)
 {
 	const char *dot = strchr(qual, '.');
 	char schema[SQLCHECK_NAME];
@@ -90,9 +95,9 @@ put_table(PGconn *c, buf *b, const char *qual)
 		return BG_ERR_INVALID;
 	memcpy(schema, qual, (size_t)(dot - qual));
 	schema[dot - qual] = '\0';
-	if ((r = put_ident(c, b, schema)) != 0 || (r = buf_putc(b, '.')) != 0)
+	if ((r = pgrole_put_ident(c, b, schema)) != 0 || (r = buf_putc(b, '.')) != 0)
 		return r;
-	return put_ident(c, b, dot + 1);
+	return pgrole_put_ident(c, b, dot + 1);
 }
 
 int
@@ -138,6 +143,7 @@ pgrole_admin_connect(const char *conninfo, const char *dbname, PGconn **out,
 		    bg_fail(e, BG_ERR_NOMEM, "postgres: admin connection");
 		goto out;
 	}
+	PQsetNoticeProcessor(c, quiet, NULL);
 	res = PQexec(c, "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 	    strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
@@ -213,9 +219,11 @@ pgrole_grant_for_patch(dbgrant *g, const sqlcheck *c, bg_error *e)
 		return bg_fail(e, BG_ERR_POLICY, "db grant: a read grant applies no patch");
 	for (i = 0; i < c->n; i++) {
 		const sqlcheck_stmt *s = &c->v[i];
+		/* the before-image locks a DELETE's rows FOR UPDATE, which
+		 * PostgreSQL allows only with UPDATE privilege */
 		int p = s->kind == SQLCHECK_INSERT ? PGROLE_INSERT :
 		    s->kind == SQLCHECK_UPDATE ? PGROLE_UPDATE :
-		    s->kind == SQLCHECK_DELETE ? PGROLE_DELETE : 0;
+		    s->kind == SQLCHECK_DELETE ? PGROLE_DELETE | PGROLE_UPDATE : 0;
 
 		for (t = 0; t < s->ntables; t++) {
 			for (k = 0; k < g->ntables; k++)
@@ -259,7 +267,7 @@ pgrole_harden(PGconn *admin, bg_error *e)
 	    "  EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f.sig); "
 	    "END LOOP; END$$";
 
-	return run(admin, sql, "harden", e);
+	return pgrole_run(admin, sql, "harden", e);
 }
 
 static void
@@ -310,24 +318,24 @@ pgrole_create(PGconn *admin, const dbgrant *g, pgrole *out, bg_error *e)
 		r = bg_fail(e, BG_ERR_EXISTS, "postgres: role '%s' exists", out->name);
 		goto out;
 	}
-	if ((r = run(admin, "BEGIN", "begin", e)) != 0)
+	if ((r = pgrole_run(admin, "BEGIN", "begin", e)) != 0)
 		goto out;
 	began = 1;
 	/* the group the pg_hba rule names; it has no privileges itself */
-	if ((r = run(admin, "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
+	if ((r = pgrole_run(admin, "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
 	    PGROLE_GROUP "') THEN CREATE ROLE " PGROLE_GROUP " NOLOGIN; END IF; END$$",
 	    "group role", e)) != 0)
 		goto out;
 	utc_format(g->until, until);
 	r = buf_puts(&b, "CREATE ROLE ");
-	r = r ? r : put_ident(admin, &b, out->name);
+	r = r ? r : pgrole_put_ident(admin, &b, out->name);
 	r = r ? r : buf_printf(&b, " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
 	    "NOREPLICATION NOBYPASSRLS CONNECTION LIMIT %d IN ROLE " PGROLE_GROUP
 	    " PASSWORD ", g->conn_limit > 0 ? g->conn_limit : 2);
-	r = r ? r : put_literal(admin, &b, verifier);
+	r = r ? r : pgrole_put_literal(admin, &b, verifier);
 	r = r ? r : buf_puts(&b, " VALID UNTIL ");
-	r = r ? r : put_literal(admin, &b, until);
-	if (r != 0 || (r = run(admin, buf_cstr(&b), "create role", e)) != 0)
+	r = r ? r : pgrole_put_literal(admin, &b, until);
+	if (r != 0 || (r = pgrole_run(admin, buf_cstr(&b), "create role", e)) != 0)
 		goto out;
 	{
 		static const char *const set[] = {
@@ -350,17 +358,17 @@ pgrole_create(PGconn *admin, const dbgrant *g, pgrole *out, bg_error *e)
 			}
 			buf_reset(&b);
 			r = buf_puts(&b, "ALTER ROLE ");
-			r = r ? r : put_ident(admin, &b, out->name);
+			r = r ? r : pgrole_put_ident(admin, &b, out->name);
 			r = r ? r : buf_printf(&b, " SET %s = ", set[k]);
-			r = r ? r : put_literal(admin, &b, val);
-			if (r != 0 || (r = run(admin, buf_cstr(&b), "role setting", e)) != 0)
+			r = r ? r : pgrole_put_literal(admin, &b, val);
+			if (r != 0 || (r = pgrole_run(admin, buf_cstr(&b), "role setting", e)) != 0)
 				goto out;
 		}
 	}
 	/* search_path: the granted tables' schemas, as identifiers */
 	buf_reset(&b);
 	r = buf_puts(&b, "ALTER ROLE ");
-	r = r ? r : put_ident(admin, &b, out->name);
+	r = r ? r : pgrole_put_ident(admin, &b, out->name);
 	r = r ? r : buf_puts(&b, " SET search_path = ");
 	for (i = 0; r == 0 && i < g->ntables; i++) {
 		const char *dot = strchr(g->tables[i], '.');
@@ -373,25 +381,25 @@ pgrole_create(PGconn *admin, const dbgrant *g, pgrole *out, bg_error *e)
 			continue;
 		snprintf(schema, sizeof(schema), "%.*s", (int)(dot - g->tables[i]), g->tables[i]);
 		r = buf_puts(&b, i ? ", " : "");
-		r = r ? r : put_ident(admin, &b, schema);
+		r = r ? r : pgrole_put_ident(admin, &b, schema);
 	}
-	if (r != 0 || (r = run(admin, buf_cstr(&b), "search_path", e)) != 0)
+	if (r != 0 || (r = pgrole_run(admin, buf_cstr(&b), "search_path", e)) != 0)
 		goto out;
 	buf_reset(&b);
 	r = buf_puts(&b, "COMMENT ON ROLE ");
-	r = r ? r : put_ident(admin, &b, out->name);
+	r = r ? r : pgrole_put_ident(admin, &b, out->name);
 	r = r ? r : buf_puts(&b, " IS ");
 	{
 		char note[256];
 
 		snprintf(note, sizeof(note), "breakglass grant G-%lld on %s until %s",
 		    (long long)g->grant, g->database, until);
-		r = r ? r : put_literal(admin, &b, note);
+		r = r ? r : pgrole_put_literal(admin, &b, note);
 	}
 	r = r ? r : buf_puts(&b, "; GRANT CONNECT ON DATABASE ");
-	r = r ? r : put_ident(admin, &b, g->database);
+	r = r ? r : pgrole_put_ident(admin, &b, g->database);
 	r = r ? r : buf_puts(&b, " TO ");
-	r = r ? r : put_ident(admin, &b, out->name);
+	r = r ? r : pgrole_put_ident(admin, &b, out->name);
 	for (i = 0; r == 0 && i < g->ntables; i++) {
 		static const char *const pn[] = { "SELECT", "INSERT", "UPDATE", "DELETE" };
 		const char *dot = strchr(g->tables[i], '.');
@@ -400,9 +408,9 @@ pgrole_create(PGconn *admin, const dbgrant *g, pgrole *out, bg_error *e)
 
 		snprintf(schema, sizeof(schema), "%.*s", (int)(dot - g->tables[i]), g->tables[i]);
 		r = buf_puts(&b, "; GRANT USAGE ON SCHEMA ");
-		r = r ? r : put_ident(admin, &b, schema);
+		r = r ? r : pgrole_put_ident(admin, &b, schema);
 		r = r ? r : buf_puts(&b, " TO ");
-		r = r ? r : put_ident(admin, &b, out->name);
+		r = r ? r : pgrole_put_ident(admin, &b, out->name);
 		r = r ? r : buf_puts(&b, "; GRANT ");
 		for (k = 0; r == 0 && k < 4; k++)
 			if (g->privs[i] & (1 << k)) {
@@ -410,17 +418,17 @@ pgrole_create(PGconn *admin, const dbgrant *g, pgrole *out, bg_error *e)
 				first = 0;
 			}
 		r = r ? r : buf_puts(&b, " ON TABLE ");
-		r = r ? r : put_table(admin, &b, g->tables[i]);
+		r = r ? r : pgrole_put_table(admin, &b, g->tables[i]);
 		r = r ? r : buf_puts(&b, " TO ");
-		r = r ? r : put_ident(admin, &b, out->name);
+		r = r ? r : pgrole_put_ident(admin, &b, out->name);
 	}
-	if (r != 0 || (r = run(admin, buf_cstr(&b), "grant", e)) != 0)
+	if (r != 0 || (r = pgrole_run(admin, buf_cstr(&b), "grant", e)) != 0)
 		goto out;
-	r = run(admin, "COMMIT", "commit", e);
+	r = pgrole_run(admin, "COMMIT", "commit", e);
 	began = 0;
 out:
 	if (began)
-		(void)run(admin, "ROLLBACK", "rollback", NULL);
+		(void)pgrole_run(admin, "ROLLBACK", "rollback", NULL);
 	if (r != 0)
 		pgrole_release(out);
 	PQclear(res);
@@ -468,6 +476,7 @@ pgrole_connect(const char *conninfo, const dbgrant *g, const pgrole *role,
 		PQfinish(c);
 		return r;
 	}
+	PQsetNoticeProcessor(c, quiet, NULL);
 	*out = c;
 	return 0;
 }
@@ -499,7 +508,7 @@ pgrole_revoke(PGconn *admin, const char *name, int wait_ms, int *terminated,
 	*kept = 0;
 	buf_init(&b, 64u * 1024);
 	buf_init(&id, 256);
-	if ((r = put_ident(admin, &id, name)) != 0)
+	if ((r = pgrole_put_ident(admin, &id, name)) != 0)
 		goto out;
 	res = PQexecParams(admin, "SELECT (SELECT count(*) FROM pg_shdepend d WHERE d.refobjid "
 	    "= r.oid AND d.deptype = 'o') FROM pg_roles r WHERE r.rolname = $1", 1, NULL,
@@ -511,7 +520,7 @@ pgrole_revoke(PGconn *admin, const char *name, int wait_ms, int *terminated,
 	if (PQntuples(res) == 0)
 		goto out;                 /* already gone */
 	owns = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-	if ((r = run(admin, "BEGIN", "begin", e)) != 0)
+	if ((r = pgrole_run(admin, "BEGIN", "begin", e)) != 0)
 		goto out;
 	began = 1;
 	r = buf_printf(&b, "ALTER ROLE %s NOLOGIN CONNECTION LIMIT 0 VALID UNTIL '-infinity'; ",
@@ -522,7 +531,7 @@ pgrole_revoke(PGconn *admin, const char *name, int wait_ms, int *terminated,
 	} else {
 		/* keep what it owns; take every privilege it holds here */
 		r = r ? r : buf_puts(&b, "DO $$DECLARE t record; who text := ");
-		r = r ? r : put_literal(admin, &b, name);
+		r = r ? r : pgrole_put_literal(admin, &b, name);
 		r = r ? r : buf_puts(&b, "; BEGIN "
 		    "FOR t IN SELECT DISTINCT table_schema s, table_name n FROM "
 		    "information_schema.role_table_grants WHERE grantee = who LOOP "
@@ -532,9 +541,9 @@ pgrole_revoke(PGconn *admin, const char *name, int wait_ms, int *terminated,
 		    "EXECUTE format('REVOKE ALL ON DATABASE %I FROM %I', current_database(), who); "
 		    "END$$");
 	}
-	if (r != 0 || (r = run(admin, buf_cstr(&b), "revoke", e)) != 0)
+	if (r != 0 || (r = pgrole_run(admin, buf_cstr(&b), "revoke", e)) != 0)
 		goto out;
-	if (r != 0 || (r = run(admin, "COMMIT", "commit", e)) != 0)
+	if (r != 0 || (r = pgrole_run(admin, "COMMIT", "commit", e)) != 0)
 		goto out;
 	began = 0;
 	/* committed: no new login, no privilege; now end what is running */
@@ -570,14 +579,14 @@ pgrole_revoke(PGconn *admin, const char *name, int wait_ms, int *terminated,
 	buf_reset(&b);
 	if ((r = buf_printf(&b, "DROP ROLE %s", buf_cstr(&id))) != 0)
 		goto out;
-	if (run(admin, buf_cstr(&b), "drop role", e) != 0) {
+	if (pgrole_run(admin, buf_cstr(&b), "drop role", e) != 0) {
 		/* privileges in another database still hold it: NOLOGIN, kept */
 		*kept = 1;
 		bg_error_clear(e);
 	}
 out:
 	if (began)
-		(void)run(admin, "ROLLBACK", "rollback", NULL);
+		(void)pgrole_run(admin, "ROLLBACK", "rollback", NULL);
 	PQclear(res);
 	buf_release(&b);
 	buf_release(&id);

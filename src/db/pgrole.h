@@ -26,6 +26,7 @@
 #ifndef BG_PGROLE_H
 #define BG_PGROLE_H
 
+#include "buf.h"
 #include "err.h"
 #include "sqlcheck.h"
 
@@ -88,7 +89,8 @@ int pgrole_grant_tables(dbgrant *g, const char *list, bg_error *e);
 
 /*
  * Add the privileges an approved patch needs (INSERT/UPDATE/DELETE on
- * the tables it modifies) to write-tier grant g.  A table the grant does
+ * the tables it modifies; DELETE also UPDATE, which PostgreSQL requires
+ * for the before-image's FOR UPDATE) to write-tier grant g.  A table the grant does
  * not name is BG_ERR_POLICY.
  */
 int pgrole_grant_for_patch(dbgrant *g, const sqlcheck *c, bg_error *e);
@@ -128,6 +130,15 @@ int pgrole_revoke(PGconn *admin, const char *name, int wait_ms, int *terminated,
  */
 int pgrole_repair(PGconn *admin, const int64_t *live, size_t nlive, int *removed,
     bg_error *e);
+
+/* Run sql expecting no rows: 0, or BG_ERR_STORE with the server's
+ * message after "postgres: WHAT: " in e (may be NULL). */
+int pgrole_run(PGconn *c, const char *sql, const char *what, bg_error *e);
+/* Append an identifier escaped by PQescapeIdentifier, a literal by
+ * PQescapeLiteral, "schema.table" as two escaped identifiers. */
+int pgrole_put_ident(PGconn *c, buf *b, const char *s);
+int pgrole_put_literal(PGconn *c, buf *b, const char *s);
+int pgrole_put_table(PGconn *c, buf *b, const char *qual);
 
 /* Wipe the password. */
 void pgrole_release(pgrole *r);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct topnode {
 	const char *node;
@@ -70,6 +71,7 @@ typedef struct walk {
 	char ctes[16][64];
 	size_t nctes;
 	const json_val *top;
+	const char *sql;
 	bg_error *e;
 	int r;
 } walk;
@@ -254,6 +256,139 @@ drop_tables(walk *w, const json_val *drop)
 	}
 }
 
+/*
+ * The scanner's tokens of one statement, from libpg_query's protobuf
+ * ScanResult: field 2 repeats ScanToken { 1 start, 2 end, 4 token,
+ * 5 keyword_kind }.  Only varints and length-delimited fields occur; any
+ * other wire type is refused.
+ */
+typedef struct tok {
+	uint32_t start, end, kw;
+} tok;
+
+static int
+pb_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
+{
+	int sh;
+
+	*v = 0;
+	for (sh = 0; sh < 64; sh += 7) {
+		if (*i >= n)
+			return -1;
+		*v |= (uint64_t)(p[*i] & 0x7f) << sh;
+		if ((p[(*i)++] & 0x80) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int
+scan_tokens(const char *text, size_t tlen, tok *t, size_t max, size_t *nt)
+{
+	PgQueryScanResult sr = pg_query_scan(text);
+	const uint8_t *p = (const uint8_t *)sr.pbuf.data;
+	size_t n = sr.pbuf.len, i = 0;
+	int r = -1;
+
+	*nt = 0;
+	if (sr.error != NULL || p == NULL)
+		goto out;
+	while (i < n) {
+		uint64_t key, v, len;
+		size_t end, j;
+		tok k = { 0, 0, 0 };
+
+		if (pb_varint(p, n, &i, &key) != 0)
+			goto out;
+		if ((key & 7) == 0) {
+			if (pb_varint(p, n, &i, &v) != 0)
+				goto out;
+			continue;
+		}
+		if ((key & 7) != 2 || pb_varint(p, n, &i, &len) != 0 || len > n - i)
+			goto out;
+		end = i + (size_t)len;
+		if ((key >> 3) != 2) {
+			i = end;
+			continue;
+		}
+		for (j = i; j < end;) {
+			uint64_t f;
+
+			if (pb_varint(p, end, &j, &f) != 0 || (f & 7) != 0 ||
+			    pb_varint(p, end, &j, &v) != 0)
+				goto out;
+			if ((f >> 3) == 1)
+				k.start = (uint32_t)v;
+			else if ((f >> 3) == 2)
+				k.end = (uint32_t)v;
+			else if ((f >> 3) == 5)
+				k.kw = (uint32_t)v;
+		}
+		i = end;
+		if (k.end < k.start || k.end > tlen || *nt == max)
+			goto out;
+		t[(*nt)++] = k;
+	}
+	r = 0;
+out:
+	pg_query_free_scan_result(sr);
+	return r;
+}
+
+static int
+tok_is(const char *s, const tok *t, const char *word)
+{
+	size_t n = strlen(word);
+
+	return t->kw != 0 && t->end - t->start == n && strncasecmp(s + t->start, word, n) == 0;
+}
+
+/* fill rel/where offsets of a simple UPDATE/DELETE (see sqlcheck.h) */
+static void
+find_image(const char *sql, sqlcheck_stmt *st, const json_val *body)
+{
+	enum { MAXTOK = 4096 };
+	tok *t = NULL;
+	char *text = NULL;
+	size_t nt, i, rel0 = 0, rel1 = 0, wh = 0;
+	int depth = 0, upd = st->kind == SQLCHECK_UPDATE;
+
+	if ((!upd && st->kind != SQLCHECK_DELETE) || !st->has_where ||
+	    json_get(body, "fromClause") != NULL || json_get(body, "usingClause") != NULL ||
+	    json_get(body, "withClause") != NULL || json_get(body, "returningList") != NULL)
+		return;
+	if ((text = strndup(sql + st->off, st->len)) == NULL ||
+	    (t = calloc(MAXTOK, sizeof(*t))) == NULL ||
+	    scan_tokens(text, st->len, t, MAXTOK, &nt) != 0 || nt < 4)
+		goto out;
+	if (!tok_is(text, &t[0], upd ? "update" : "delete"))
+		goto out;
+	if (!upd && !tok_is(text, &t[1], "from"))
+		goto out;
+	rel0 = t[upd ? 0 : 1].end;
+	for (i = upd ? 1 : 2; i < nt; i++) {
+		if (t[i].end - t[i].start == 1 && text[t[i].start] == '(')
+			depth++;
+		else if (t[i].end - t[i].start == 1 && text[t[i].start] == ')')
+			depth--;
+		else if (depth == 0 && rel1 == 0 && tok_is(text, &t[i], upd ? "set" : "where"))
+			rel1 = t[i].start;
+		if (depth == 0 && wh == 0 && tok_is(text, &t[i], "where"))
+			wh = t[i].end;
+	}
+	if (rel1 == 0 || wh == 0 || rel1 <= rel0 || wh >= st->len)
+		goto out;
+	st->imageable = 1;
+	st->rel_off = st->off + rel0;
+	st->rel_len = rel1 - rel0;
+	st->where_off = st->off + wh;
+	st->where_len = st->len - wh;
+out:
+	free(t);
+	free(text);
+}
+
 static int
 classify(walk *w, const json_val *stmt)
 {
@@ -321,6 +456,7 @@ classify(walk *w, const json_val *stmt)
 		}
 	}
 	walk_node(w, body);
+	find_image(w->sql, st, body);
 	return w->r;
 }
 
@@ -377,6 +513,7 @@ sqlcheck_pg(const char *sql, size_t n, const char *defschema,
 		w.granted = granted;
 		w.ngranted = ngranted;
 		w.e = e;
+		w.sql = text;
 		w.st->off = loc && loc->type == JSON_NUM ? strtoul(loc->s, NULL, 10) : 0;
 		w.st->len = len && len->type == JSON_NUM ? strtoul(len->s, NULL, 10) : n - w.st->off;
 		if (w.st->off > n || w.st->len > n - w.st->off)

@@ -53,6 +53,13 @@ typedef struct sqlcheck_stmt {
 	int destructive;
 	int refused;
 	char why[256];             /* the first reason, "" if neither */
+	/*
+	 * UPDATE/DELETE on one table with a WHERE and no FROM, USING, WITH
+	 * or RETURNING: where its target ("orders o") and its condition are
+	 * in the patch, so a before-image can select exactly its rows.
+	 */
+	int imageable;
+	size_t rel_off, rel_len, where_off, where_len;
 	size_t ntables;
 	char tables[SQLCHECK_MAX_TABLES][SQLCHECK_NAME]; /* "schema.table" */
 } sqlcheck_stmt;

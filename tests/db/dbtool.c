@@ -6,6 +6,8 @@
  *   dbtool harden CONNINFO DB
  *   dbtool session CONNINFO DB GRANT TABLES read|write   (lines on stdin)
  *   dbtool repair CONNINFO DB
+ *   dbtool patch CONNINFO DB GRANT TABLES FILE EXPECTED-ROWS TAG
+ *   dbtool rollback|cleanup CONNINFO DB TAG
  *   dbtool bench CONNINFO DB N
  *
  * session lines: SQL (run as the role, one statement per line; "ok N" or
@@ -16,7 +18,10 @@
  * "crashes" when the test kills us).
  */
 #include "err.h"
+#include "pgpatch.h"
 #include "pgrole.h"
+#include "fileio.h"
+#include "buf.h"
 #include "utc.h"
 
 #include <libpq-fe.h>
@@ -147,6 +152,62 @@ session(const char *db, int64_t grant, const char *tables, int write)
 	return 0;
 }
 
+/* a write grant made for the patch, the patch applied, the role revoked */
+static int
+patch(const char *db, int64_t grant, const char *tables, const char *file, int64_t expect,
+    const char *tag)
+{
+	const char *granted[PGROLE_MAX_TABLES];
+	PGconn *admin = NULL, *c = NULL;
+	pgpatch_result res;
+	sqlcheck chk;
+	dbgrant g;
+	pgrole role;
+	bg_error e;
+	buf sql;
+	int r, term, kept;
+
+	memset(&g, 0, sizeof(g));
+	g.grant = grant;
+	snprintf(g.database, sizeof(g.database), "%s", db);
+	g.write = 1;
+	g.until = utc_now() + 3600;
+	buf_init(&sql, SQLCHECK_MAX_INPUT);
+	if (fileio_read(file, SQLCHECK_MAX_INPUT, &sql, &e) != 0)
+		return die("read", &e);
+	if (pgrole_grant_tables(&g, tables, &e) != 0)
+		return die("tables", &e);
+	for (size_t i = 0; i < g.ntables; i++)
+		granted[i] = g.tables[i];
+	if (sqlcheck_pg(sql.data, sql.len, NULL, granted, g.ntables, &chk, &e) != 0)
+		return die("sql", &e);
+	if (pgrole_grant_for_patch(&g, &chk, &e) != 0)
+		return die("grant", &e);
+	if (pgrole_admin_connect(conninfo, db, &admin, &e) != 0)
+		return die("admin", &e);
+	if (pgrole_create(admin, &g, &role, &e) != 0)
+		return die("create", &e);
+	if (pgrole_connect(conninfo, &g, &role, &c, &e) != 0)
+		return die("connect", &e);
+	r = pgpatch_apply(admin, c, role.name, sql.data, sql.len, &chk, expect, tag, &res, &e);
+	for (size_t i = 0; i < res.n; i++)
+		printf("statement %zu: %s on %s rows=%lld columns=%s before_sha256=%s\n", i + 1,
+		    sqlcheck_kind_name(res.v[i].kind), res.v[i].table, (long long)res.v[i].rows,
+		    res.v[i].columns[0] ? res.v[i].columns : "-",
+		    res.v[i].before_sha256[0] ? res.v[i].before_sha256 : "-");
+	PQfinish(c);
+	if (pgrole_revoke(admin, role.name, 5000, &term, &kept, &e) != 0 && r == 0)
+		return die("revoke", &e);
+	pgrole_release(&role);
+	PQfinish(admin);
+	sqlcheck_release(&chk);
+	buf_release(&sql);
+	if (r != 0)
+		return die("apply", &e);
+	printf("applied rows=%lld\n", (long long)res.rows);
+	return 0;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -218,6 +279,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "session") == 0 && argc == 7)
 		return session(argv[3], strtoll(argv[4], NULL, 10), argv[5],
 		    strcmp(argv[6], "write") == 0);
+	if (strcmp(argv[1], "patch") == 0 && argc == 9)
+		return patch(argv[3], strtoll(argv[4], NULL, 10), argv[5], argv[6],
+		    strtoll(argv[7], NULL, 10), argv[8]);
 	if (strcmp(argv[1], "bench") == 0 && argc == 5)
 		return bench(argv[3], atoi(argv[4]));
 	if (pgrole_admin_connect(conninfo, argv[3], &admin, &e) != 0)
@@ -226,6 +290,18 @@ main(int argc, char **argv)
 		if (pgrole_harden(admin, &e) != 0)
 			return die("harden", &e);
 		printf("hardened %s\n", argv[3]);
+	} else if (strcmp(argv[1], "rollback") == 0 && argc == 5) {
+		int64_t restored, changed;
+
+		if (pgpatch_rollback(admin, argv[4], &restored, &changed, &e) != 0) {
+			printf("changed=%lld\n", (long long)changed);
+			return die("rollback", &e);
+		}
+		printf("restored rows=%lld\n", (long long)restored);
+	} else if (strcmp(argv[1], "cleanup") == 0 && argc == 5) {
+		if (pgpatch_cleanup(admin, argv[4], &e) != 0)
+			return die("cleanup", &e);
+		printf("cleaned %s\n", argv[4]);
 	} else if (strcmp(argv[1], "repair") == 0) {
 		int removed;
 

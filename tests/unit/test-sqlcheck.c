@@ -159,6 +159,47 @@ parser_refuses(void **state)
 }
 
 static void
+before_image_shape(void **state)
+{
+	static const struct { const char *sql; const char *rel; const char *where; } v[] = {
+		{ "UPDATE orders SET status = 'paid' WHERE id = 7", " orders ", " id = 7" },
+		{ "  update ONLY public.orders o set a = (select 1 where true) where (o.id) in (1, 2)",
+		  " ONLY public.orders o ", " (o.id) in (1, 2)" },
+		{ "DELETE FROM orders WHERE \"where\" = 'set' -- note", " orders ",
+		  " \"where\" = 'set' -- note" },
+		{ "SELECT 1; UPDATE orders SET a = 1 WHERE b = 2", " orders ", " b = 2" },
+		{ NULL, NULL, NULL }
+	};
+	static const char *const no[] = {
+		"UPDATE orders SET a = 1 FROM shop.items WHERE a = 2",
+		"DELETE FROM orders USING shop.items WHERE orders.id = items.id",
+		"UPDATE orders SET a = 1 WHERE b = 2 RETURNING *",
+		"WITH x AS (SELECT 1) UPDATE orders SET a = 1 WHERE b = 2",
+		"UPDATE orders SET a = 1", "INSERT INTO orders VALUES (1)", NULL
+	};
+	sqlcheck c;
+
+	for (int i = 0; v[i].sql != NULL; i++) {
+		const sqlcheck_stmt *s;
+
+		check(v[i].sql, &c);
+		s = &c.v[c.n - 1];
+		assert_true(s->imageable);
+		assert_int_equal(s->rel_len, strlen(v[i].rel));
+		assert_memory_equal(v[i].sql + s->rel_off, v[i].rel, s->rel_len);
+		assert_int_equal(s->where_len, strlen(v[i].where));
+		assert_memory_equal(v[i].sql + s->where_off, v[i].where, s->where_len);
+		sqlcheck_release(&c);
+	}
+	for (int i = 0; no[i] != NULL; i++) {
+		check(no[i], &c);
+		if (c.v[0].imageable)
+			fail_msg("imageable: %s", no[i]);
+		sqlcheck_release(&c);
+	}
+}
+
+static void
 json_reader(void **state)
 {
 	static const char *const bad[] = {
@@ -192,6 +233,7 @@ main(void)
 		cmocka_unit_test(destructive),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(parser_refuses),
+		cmocka_unit_test(before_image_shape),
 		cmocka_unit_test(json_reader),
 	};
 
