@@ -232,7 +232,7 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libbreakglass.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libbreakglass.a $(LIBS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all build/bench/bench-audit build/bench/bench-exec \
+	@$(MAKE) --no-print-directory all build/bench/bench-audit build/bench/bench-exec build/tests/dbtool \
 	    build/bench/bench-runbook build/bench/bench-sigverify build/bench/gen-corpus
 	@bench/run
 

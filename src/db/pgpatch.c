@@ -5,13 +5,15 @@
  * substrings the parser delimited), its own target and WHERE text
  * (delimited by the parser's scanner, see sqlcheck find_image), and SQL
  * we assemble from fixed text and identifiers escaped by libpq or by
- * quote_ident on the server.  Image tables are breakglass."TAG_N" and
- * breakglass."TAG_N_after"; a comment on TAG_N says "KIND\nSCHEMA\nTABLE"
- * (plus "\nrolled back" once restored), so rollback needs nothing from
- * breakglass's files.
+ * quote_ident on the server.  Image tables are breakglass."TAG_N", one
+ * per statement, and breakglass."TAG_xid", the patch's transaction id
+ * (written in that transaction); a comment on TAG_N says
+ * "KIND\nSCHEMA\nTABLE" (plus "\nrolled back" once restored), so
+ * rollback needs nothing from breakglass's files.
  */
 #include "pgpatch.h"
 #include "pgrole.h"
+#include "utc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +138,17 @@ put_image(PGconn *c, buf *b, const char *tag, size_t i, const char *suffix)
 	    pgrole_put_ident(c, b, name) ? BG_ERR_INVALID : 0;
 }
 
+/* breakglass."TAG_xid" */
+static int
+put_xid(PGconn *c, buf *b, const char *tag)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s_xid", tag);
+	return pgrole_put_ident(c, b, PGPATCH_SCHEMA) || buf_putc(b, '.') ||
+	    pgrole_put_ident(c, b, name) ? BG_ERR_INVALID : 0;
+}
+
 int
 pgpatch_cleanup(PGconn *admin, const char *tag, bg_error *e)
 {
@@ -143,7 +156,7 @@ pgpatch_cleanup(PGconn *admin, const char *tag, bg_error *e)
 	    "DO $$DECLARE t record; BEGIN "
 	    "IF to_regnamespace('" PGPATCH_SCHEMA "') IS NULL THEN RETURN; END IF; "
 	    "FOR t IN SELECT relname FROM pg_class WHERE relnamespace = '" PGPATCH_SCHEMA
-	    "'::regnamespace AND relkind = 'r' AND relname ~ ('^' || %s || '_[0-9]+(_after)?$') "
+	    "'::regnamespace AND relkind = 'r' AND relname ~ ('^' || %s || '_([0-9]+|xid)$') "
 	    "LOOP EXECUTE format('DROP TABLE " PGPATCH_SCHEMA ".%%I', t.relname); END LOOP; END$$";
 	char *lit;
 	buf b;
@@ -168,6 +181,7 @@ pgpatch_apply(PGconn *admin, PGconn *role, const char *rolename, const char *sql
     pgpatch_result *out, bg_error *e)
 {
 	buf pk[16], b, v;
+	double t0 = 0;
 	size_t i;
 	int r = 0, began = 0, prepared = 0;
 
@@ -209,14 +223,14 @@ pgpatch_apply(PGconn *admin, PGconn *role, const char *rolename, const char *sql
 	    PGPATCH_SCHEMA " FROM PUBLIC; GRANT USAGE ON SCHEMA " PGPATCH_SCHEMA " TO ");
 	r = r ? r : pgrole_put_ident(admin, &b, rolename);
 	for (i = 0; r == 0 && i < c->n; i++) {
-		const char *sfx[2] = { "", "_after" };
+		const char *sfx[1] = { "" };
 		char note[3 * SQLCHECK_NAME];
 		char schema[SQLCHECK_NAME], rel[SQLCHECK_NAME];
 
 		split(out->v[i].table, schema, rel);
 		snprintf(note, sizeof(note), "%s\n%s\n%s", sqlcheck_kind_name(c->v[i].kind),
 		    schema, rel);
-		for (int k = 0; r == 0 && k < (c->v[i].kind == SQLCHECK_UPDATE ? 2 : 1); k++) {
+		for (int k = 0; r == 0 && k < 1; k++) {
 			r = buf_puts(&b, "; CREATE TABLE ");
 			r = r ? r : put_image(admin, &b, tag, i, sfx[k]);
 			r = r ? r : buf_puts(&b, " (LIKE ");
@@ -231,6 +245,14 @@ pgpatch_apply(PGconn *admin, PGconn *role, const char *rolename, const char *sql
 		r = r ? r : buf_puts(&b, " IS ");
 		r = r ? r : pgrole_put_literal(admin, &b, note);
 	}
+	/* the transaction id of the patch: rows it updated carry it as xmin
+	 * until someone else changes them */
+	r = r ? r : buf_puts(&b, "; CREATE TABLE ");
+	r = r ? r : put_xid(admin, &b, tag);
+	r = r ? r : buf_puts(&b, " (xid text NOT NULL); GRANT INSERT ON ");
+	r = r ? r : put_xid(admin, &b, tag);
+	r = r ? r : buf_puts(&b, " TO ");
+	r = r ? r : pgrole_put_ident(admin, &b, rolename);
 	if (r != 0)
 		goto out;
 	if ((r = pgrole_run(admin, "BEGIN", "begin", e)) != 0)
@@ -245,12 +267,13 @@ pgpatch_apply(PGconn *admin, PGconn *role, const char *rolename, const char *sql
 		goto out;
 	prepared = 1;
 	/* one transaction as the role: image, patch, counts */
+	t0 = utc_mono();
 	if ((r = pgrole_run(role, "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE", "begin", e)) != 0)
 		goto out;
 	began = 1;
 	for (i = 0; i < c->n; i++) {
 		const sqlcheck_stmt *s = &c->v[i];
-		int64_t before = 0, touched = 0, after = 0;
+		int64_t before = 0, touched = 0;
 		char what[64];
 
 		buf_reset(&b);
@@ -278,26 +301,13 @@ pgpatch_apply(PGconn *admin, PGconn *role, const char *rolename, const char *sql
 			    i + 1, (long long)touched, (long long)before);
 			goto out;
 		}
-		if (s->kind != SQLCHECK_UPDATE)
-			continue;
-		buf_reset(&b);
-		r = buf_puts(&b, "INSERT INTO ");
-		r = r ? r : put_image(role, &b, tag, i, "_after");
-		r = r ? r : buf_puts(&b, " SELECT * FROM ");
-		r = r ? r : pgrole_put_table(role, &b, s->tables[0]);
-		r = r ? r : buf_printf(&b, " WHERE (%s) IN (SELECT %s FROM ", buf_cstr(&pk[i]),
-		    buf_cstr(&pk[i]));
-		r = r ? r : put_image(role, &b, tag, i, "");
-		r = r ? r : buf_puts(&b, ")");
-		if (r != 0 || (r = run_count(role, buf_cstr(&b), &after, "after-image", e)) != 0)
-			goto out;
-		if (after != touched) {
-			r = bg_fail(e, BG_ERR_STATE, "statement %zu: %lld rows after the patch, %lld "
-			    "touched (it changed a key?): rolled back", i + 1, (long long)after,
-			    (long long)touched);
-			goto out;
-		}
 	}
+	buf_reset(&b);
+	r = buf_puts(&b, "INSERT INTO ");
+	r = r ? r : put_xid(role, &b, tag);
+	r = r ? r : buf_puts(&b, " SELECT (txid_current() % 4294967296)::text");
+	if (r != 0 || (r = pgrole_run(role, buf_cstr(&b), "patch xid", e)) != 0)
+		goto out;
 	if (out->rows != expect_rows) {
 		r = bg_fail(e, BG_ERR_STATE, "the patch touched %lld rows, the plan states %lld: "
 		    "rolled back", (long long)out->rows, (long long)expect_rows);
@@ -306,6 +316,7 @@ pgpatch_apply(PGconn *admin, PGconn *role, const char *rolename, const char *sql
 	if ((r = pgrole_run(role, "COMMIT", "commit", e)) != 0)
 		goto out;
 	began = 0;
+	out->txn_ms = (utc_mono() - t0) * 1000;
 	/* what leaves the database: counts, changed columns, a digest */
 	for (i = 0; i < c->n; i++) {
 		pgpatch_stmt *st = &out->v[i];
@@ -348,7 +359,7 @@ pgpatch_apply(PGconn *admin, PGconn *role, const char *rolename, const char *sql
 		r = r ? r : buf_puts(&b, ") FROM ");
 		r = r ? r : put_image(admin, &b, tag, i, "");
 		r = r ? r : buf_printf(&b, " b JOIN ");
-		r = r ? r : put_image(admin, &b, tag, i, "_after");
+		r = r ? r : pgrole_put_table(admin, &b, st->table);
 		r = r ? r : buf_printf(&b, " a USING (%s)", buf_cstr(&pk[i]));
 		if (r != 0 || (r = q1(admin, buf_cstr(&b), 0, NULL, &v, e)) != 0)
 			goto out;
@@ -444,12 +455,30 @@ restore_one(PGconn *admin, const char *tag, size_t i, const char *note, int64_t 
 		if (r != 0 || (r = q1(admin, buf_cstr(&b), 0, NULL, &v, e)) != 0)
 			goto out;
 		buf_reset(&b);
-		r = buf_puts(&b, "SELECT count(*) FROM ");
-		r = r ? r : put_image(admin, &b, tag, i, "_after");
-		r = r ? r : buf_puts(&b, " a LEFT JOIN ");
-		r = r ? r : pgrole_put_table(admin, &b, qual);
-		r = r ? r : buf_printf(&b, " t USING (%s) WHERE t IS NULL OR ROW(t.*) IS DISTINCT "
-		    "FROM ROW(a.*)", buf_cstr(&pk));
+		r = buf_puts(&b, "SELECT x.xid FROM ");
+		r = r ? r : put_xid(admin, &b, tag);
+		r = r ? r : buf_puts(&b, " x");
+		if (r != 0 || (r = q1(admin, buf_cstr(&b), 0, NULL, &v, e)) != 0) {
+			r = bg_fail(e, BG_ERR_CORRUPT, "patch '%s' has no transaction id: cannot "
+			    "tell whether its rows changed since; nothing restored", tag);
+			goto out;
+		}
+		{
+			char *xid = PQescapeLiteral(admin, buf_cstr(&v), v.len);
+
+			if (xid == NULL) {
+				r = BG_ERR_NOMEM;
+				goto out;
+			}
+			buf_reset(&b);
+			r = buf_puts(&b, "SELECT count(*) FROM ");
+			r = r ? r : put_image(admin, &b, tag, i, "");
+			r = r ? r : buf_puts(&b, " b LEFT JOIN ");
+			r = r ? r : pgrole_put_table(admin, &b, qual);
+			r = r ? r : buf_printf(&b, " t USING (%s) WHERE t.xmin IS NULL OR "
+			    "t.xmin::text <> %s", buf_cstr(&pk), xid);
+			PQfreemem(xid);
+		}
 		if (r != 0 || (r = q1(admin, buf_cstr(&b), 0, NULL, &v, e)) != 0)
 			goto out;
 		*changed += strtoll(buf_cstr(&v), NULL, 10);

@@ -9,9 +9,10 @@
  * schema: the supervisor's, the role may only INSERT there for the
  * length of the apply), then the statement runs; the rows it touched
  * must equal the rows imaged, and the total must equal what the plan
- * states, or everything is rolled back.  For an UPDATE the touched rows
- * are imaged again afterwards (TAG_N_after), so a rollback can tell rows
- * someone changed since.
+ * states, or everything is rolled back.  The transaction's id is kept
+ * with the images (TAG_xid): a row the patch updated carries it as xmin
+ * until someone else changes the row, so a rollback can tell rows
+ * changed since without a second copy of them.
  *
  * Refused before anything runs (fail closed, the reason names the
  * object): a target table with user triggers, or referenced by a foreign
@@ -48,6 +49,7 @@ typedef struct pgpatch_result {
 	size_t n;
 	pgpatch_stmt v[16];
 	int64_t rows;
+	double txn_ms;                  /* the role's transaction: images + patch */
 } pgpatch_result;
 
 /*

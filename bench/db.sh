@@ -1,0 +1,20 @@
+#!/bin/sh
+# bench/db.sh - the database layer on a throwaway PostgreSQL 15 (needs
+# root): a grant's role creation (limit 100 ms), revocation until no
+# backend of the role is alive with a pg_sleep running (p99 limit 1 s),
+# and the before-image of a 10,000-row UPDATE against the bare UPDATE
+# in the same run (limit 2x).  BENCH_DB_ROUNDS roles (default 50).
+# Not measured here yet: a statement through the gate against psql (the
+# gate's 'sql' request waits for the host supervisor).
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib-pg.sh"
+W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/breakglass-bench-db.XXXXXX")
+U=bgbench${BG_TEST_ID:-}-pg
+trap 'pg_down "$W" "$U"; rm -rf "$W"' EXIT
+pg_up "$W" "$U"
+$PG_PSQL -d postgres -c "CREATE DATABASE shop" >/dev/null
+$PG_PSQL -d shop -c "CREATE TABLE orders (id int PRIMARY KEY, status text)" >/dev/null
+"$here/build/tests/dbtool" harden "$PG_ADMIN" shop >/dev/null
+echo "== database (PostgreSQL 15, unix socket)"
+"$here/build/tests/dbtool" bench "$PG_ADMIN" shop "${BENCH_DB_ROUNDS:-50}"
