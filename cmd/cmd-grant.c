@@ -24,7 +24,8 @@ static const char usage_text[] =
 	"  --account NAME   --reason TEXT\n"
 	"  ssh/sftp: --tier read|plan|shell  --read DIR...  --write DIR...\n"
 	"            --command 'ARGV'...  --sudo 'ARGV'...  --source-address CIDR,...\n"
-	"  db:       --engine E --database D --schema S... --access read-only|read-write\n"
+	"  db:       --engine E --database D --schema S... --table SCHEMA.TABLE...\n"
+	"            --access read-only|read-write\n"
 	"            --superuser no\n"
 	"  repo:     --branch B --access ... --bypass-protection no\n"
 	"  cms/cloud/manual: --role R --resource X --access ... --granted-by WHO\n\n"
@@ -41,11 +42,11 @@ static const char usage_text[] =
 
 static const char *const fields[] = {
 	"kind", "system", "account", "tier", "access", "read", "write", "command", "sudo",
-	"source-address", "engine", "database", "schema", "branch", "bypass-protection",
+	"source-address", "engine", "database", "schema", "table", "branch", "bypass-protection",
 	"superuser", "role", "resource", "granted-by", "ttl", "reason", NULL
 };
 
-#define NF 21
+#define NF 22
 static opt_def defs[NF + 6];
 static char names[NF][32];
 enum { O_FROM = NF, O_CONFIRM, O_PUBKEY, O_OUT, O_END };
@@ -72,7 +73,7 @@ build_defs(void)
 		defs[i].flags = OPT_ARG;
 		if (!strcmp(fields[i], "read") || !strcmp(fields[i], "write") ||
 		    !strcmp(fields[i], "command") || !strcmp(fields[i], "sudo") ||
-		    !strcmp(fields[i], "schema"))
+		    !strcmp(fields[i], "schema") || !strcmp(fields[i], "table"))
 			defs[i].flags |= OPT_MULTI;
 	}
 	defs[O_FROM] = (opt_def){ "--from", OPT_ARG };
@@ -114,7 +115,7 @@ grant_json(json *j, const grant *g, int64_t now)
 			continue;
 		json_key(j, k);
 		if (n == 1 && strcmp(k, "read") && strcmp(k, "write") && strcmp(k, "command") &&
-		    strcmp(k, "sudo") && strcmp(k, "schema")) {
+		    strcmp(k, "sudo") && strcmp(k, "schema") && strcmp(k, "table")) {
 			json_str(j, g->fields.items[i].value);
 			continue;
 		}

@@ -3,6 +3,7 @@
  */
 #include "grant.h"
 #include "consent.h"
+#include "pgrole.h"
 #include "approval.h"
 #include "cert.h"
 #include "argv.h"
@@ -38,6 +39,7 @@ static const struct {
 	{ "engine", " db " },
 	{ "database", " db " },
 	{ "schema", " db " },
+	{ "table", " db " },
 	{ "superuser", " db " },
 	{ "branch", " repo " },
 	{ "bypass-protection", " repo " },
@@ -155,6 +157,20 @@ grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
 		return bg_fail(e, BG_ERR_INVALID, "a manual grant names who grants it (granted-by)");
 	if (strcmp(kind, "db") == 0 && kv_get(d, "database") == NULL)
 		return bg_fail(e, BG_ERR_INVALID, "a db grant names the database");
+	for (size_t t = 0; t < d->n; t++) {
+		/* the host makes the role's privileges from these names */
+		dbgrant g;
+		bg_error ignored;
+
+		if (strcmp(d->items[t].key, "table") != 0)
+			continue;
+		memset(&g, 0, sizeof(g));
+		if (strchr(d->items[t].value, ',') != NULL ||
+		    pgrole_grant_tables(&g, d->items[t].value, &ignored) != 0)
+			return bg_fail(e, BG_ERR_INVALID, "table '%.64s' must be schema.table (or "
+			    "table, in schema public) in lower-case letters, digits and '_'",
+			    d->items[t].value);
+	}
 	if (strcmp(kind, "ssh") == 0) {
 		const char *tier = kv_get(d, "tier");
 

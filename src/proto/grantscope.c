@@ -27,6 +27,7 @@
 	{ "engine", 0, 32 }, \
 	{ "database", 0, 128 }, \
 	{ "schema", KV_MULTI, 128 }, \
+	{ "table", KV_MULTI, 160 }, \
 	{ "branch", 0, 256 }, \
 	{ "bypass-protection", 0, 8 }, \
 	{ "superuser", 0, 8 }, \

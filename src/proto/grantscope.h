@@ -2,7 +2,8 @@
  * grantscope.h - a grant as both sides read it.
  *
  * The broker stores a grant request as a kv document with these fields
- * (kind, system, account, tier, read, write, command, sudo, ...); when it
+ * (kind, system, account, tier, read, write, command, sudo, ...; a db
+ * grant's tables as "table: schema.table" lines); when it
  * issues a certificate, the scope it puts in the certificate's extension
  * is "ticket", "grant", the same fields, and one "artifact: SHA256 KIND"
  * line per approved artifact.  The host's gate parses that scope with

@@ -76,8 +76,25 @@ err_lacks "Sup3rS3cret" "does not echo it"
 expect 0 "narrow read request passes" req $H --read /var/log/nginx --read /srv/shop --ttl 2h
 out_has "G-1 requested" "grant id reported"
 expect 0 "exact privileged command passes" req $H --sudo "/usr/bin/systemctl restart php-fpm"
+# database grants: named tables, no server roles (issue 16)
+dbreq() { bg grant request T-1 --kind db --system db1 --account hotfix_ro --engine postgresql \
+	--database shop --access read-only --reason diag "$@"; }
+expect 1 "a db grant without tables is refused" dbreq
+err_has "rule 'db-named-tables'" "names the rule db-named-tables"
+err_has "add --table SCHEMA.TABLE" "suggests naming the tables"
+expect 2 "a table pattern is refused" dbreq --table 'public.*'
+err_has "must be schema.table" "a pattern is no table name"
+expect 2 "a table name that is no identifier is refused" dbreq --table 'public.orders;drop'
+err_has "must be schema.table" "says what a table name is"
+expect 2 "a table list in one value is refused" dbreq --table 'orders,customers'
+for role in pg_read_server_files pg_write_server_files pg_execute_server_program \
+    pg_read_all_data CREATEROLE createdb SUPER; do
+	expect 1 "db role $role refused" dbreq --table public.orders --role "$role"
+	err_has "rule 'no-db-server-roles'" "no-db-server-roles names the rule ($role)"
+done
+err_has "privileges on the named tables only" "and suggests the narrower request"
 expect 0 "db read-only passes" bg grant request T-1 --kind db --system db1 --account hotfix_ro \
-	--engine postgresql --database shop --schema public --access read-only --reason diag
+	--engine postgresql --database shop --schema public --table public.orders --access read-only --reason diag
 expect 0 "manual grant passes" bg grant request T-1 --kind manual --system web1 --role "Theme editor" \
 	--granted-by "Olga in the Shopify admin" --reason "edit the theme"
 

@@ -21,11 +21,11 @@ out_has "active until" "prints the window end"
 expect 1 "write grant refused without backup evidence" bg grant activate G-2
 err_has "only read-only access until" "says only read-only access is possible"
 bg grant request T-1 --kind db --system db1 --account hotfix_rw --engine postgresql \
-	--database shop --access read-write --reason "fix the orders table" --ttl 1h >/dev/null
+	--database shop --table orders --access read-write --reason "fix the orders table" --ttl 1h >/dev/null
 expect 1 "DB write grant refused without backup evidence" bg grant activate G-3
 err_has "only read-only access until" "DB write: says only read-only access"
 bg grant request T-1 --kind db --system db1 --account hotfix_ro --engine postgresql \
-	--database shop --access read-only --reason "read the orders" >/dev/null
+	--database shop --table orders --access read-only --reason "read the orders" >/dev/null
 expect 0 "DB read-only grant activates" bg grant activate G-4
 echo dump >"$T/dump.sql"
 sum=$(sha256sum "$T/dump.sql" | cut -d' ' -f1)
