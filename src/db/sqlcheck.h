@@ -83,6 +83,15 @@ typedef struct sqlcheck {
 int sqlcheck_pg(const char *sql, size_t n, const char *defschema,
     const char *const *granted, size_t ngranted, sqlcheck *out, bg_error *e);
 
+/*
+ * The same for MariaDB, from a strict tokenizer (sqlcheck-maria.c; no
+ * parse tree, so no before-image offsets): unqualified tables are in
+ * database defschema (required).  Anything it cannot classify is a
+ * refused statement or BG_ERR_INVALID.
+ */
+int sqlcheck_mariadb(const char *sql, size_t n, const char *defschema,
+    const char *const *granted, size_t ngranted, sqlcheck *out, bg_error *e);
+
 void sqlcheck_release(sqlcheck *c);
 
 /* "SELECT", "UPDATE", ... */

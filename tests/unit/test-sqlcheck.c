@@ -200,6 +200,62 @@ before_image_shape(void **state)
 }
 
 static void
+mariadb(void **state)
+{
+	static const char *const mg[] = { "shop.orders", "shop.items" };
+	static const struct { const char *sql; int kind; int d, rf; const char *why; } v[] = {
+		{ "SELECT * FROM orders o JOIN `items` i ON i.id = o.item WHERE o.id = 3",
+		  SQLCHECK_SELECT, 0, 0, "" },
+		{ "UPDATE orders SET status = 'it''s paid' WHERE id = 7", SQLCHECK_UPDATE, 0, 0, "" },
+		{ "update shop.orders set a = 1 # note\n where b = 2", SQLCHECK_UPDATE, 0, 0, "" },
+		{ "DELETE FROM orders", SQLCHECK_DELETE, 1, 0, "without WHERE" },
+		{ "UPDATE orders SET a = (SELECT 1 FROM items WHERE x = 1)", SQLCHECK_UPDATE, 1, 0,
+		  "without WHERE" },
+		{ "TRUNCATE orders", SQLCHECK_TRUNCATE, 1, 0, "TRUNCATE" },
+		{ "DROP TABLE IF EXISTS orders", SQLCHECK_DDL, 1, 0, "DROP" },
+		{ "ALTER TABLE orders DROP COLUMN c", SQLCHECK_DDL, 1, 0, "DROP" },
+		{ "REPLACE INTO orders VALUES (1)", SQLCHECK_INSERT, 1, 0, "REPLACE" },
+		{ "SELECT * FROM customers", SQLCHECK_SELECT, 1, 0, "'shop.customers' is outside" },
+		{ "SELECT * FROM orders WHERE id IN (SELECT id FROM mysql.user)", SQLCHECK_SELECT, 1,
+		  0, "'mysql.user' is outside" },
+		{ "SELECT * FROM orders INTO OUTFILE '/tmp/x'", SQLCHECK_SELECT, 0, 1, "outfile" },
+		{ "SELECT LOAD_FILE('/etc/passwd')", SQLCHECK_SELECT, 0, 1, "load_file" },
+		{ "UPDATE orders, items SET a = 1 WHERE b = 2", SQLCHECK_UPDATE, 0, 1, "multi-table" },
+		{ "DELETE o FROM orders o JOIN items i WHERE 1", SQLCHECK_DELETE, 0, 1, "multi-table" },
+		{ "SET GLOBAL general_log = 0", SQLCHECK_OTHER, 0, 1, "not a statement" },
+		{ "GRANT ALL ON *.* TO x", SQLCHECK_OTHER, 0, 1, "not a statement" },
+		{ "LOAD DATA INFILE '/etc/passwd' INTO TABLE orders", SQLCHECK_OTHER, 0, 1, "not a statement" },
+		{ "CALL p()", SQLCHECK_OTHER, 0, 1, "not a statement" },
+		{ "KILL 3", SQLCHECK_OTHER, 0, 1, "not a statement" },
+		{ NULL, 0, 0, 0, NULL }
+	};
+	static const char *const bad[] = {
+		"SELECT 'a\\' ; DROP TABLE orders; -- '", "SELECT /*! 1; DROP TABLE x */ 1",
+		"SELECT /*M!100000 1 */", "SELECT 1 --x", "SELECT 'open", "SELECT (1",
+		"SELECT 1)", "SELECT \x01", "", " ; ; ", "SELECT (1; 2)", NULL
+	};
+	sqlcheck c;
+	bg_error e;
+
+	for (int i = 0; v[i].sql != NULL; i++) {
+		if (sqlcheck_mariadb(v[i].sql, strlen(v[i].sql), "shop", mg, 2, &c, &e) != 0)
+			fail_msg("%s: %s", v[i].sql, e.msg);
+		if (c.n != 1 || c.v[0].kind != v[i].kind || c.v[0].destructive != v[i].d ||
+		    c.v[0].refused != v[i].rf || strstr(c.v[0].why, v[i].why) == NULL)
+			fail_msg("%s: n %zu kind %d destructive %d refused %d why '%s'", v[i].sql, c.n,
+			    c.v[0].kind, c.v[0].destructive, c.v[0].refused, c.v[0].why);
+		sqlcheck_release(&c);
+	}
+	for (int i = 0; bad[i] != NULL; i++)
+		if (sqlcheck_mariadb(bad[i], strlen(bad[i]), "shop", mg, 2, &c, &e) == 0)
+			fail_msg("accepted: %s", bad[i]);
+	assert_int_equal(sqlcheck_mariadb("SELECT 1; SELECT 2;", 19, "shop", mg, 2, &c, &e), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(strncmp("SELECT 1; SELECT 2;" + c.v[1].off, "SELECT 2", c.v[1].len), 0);
+	sqlcheck_release(&c);
+}
+
+static void
 json_reader(void **state)
 {
 	static const char *const bad[] = {
@@ -234,6 +290,7 @@ main(void)
 		cmocka_unit_test(refused),
 		cmocka_unit_test(parser_refuses),
 		cmocka_unit_test(before_image_shape),
+		cmocka_unit_test(mariadb),
 		cmocka_unit_test(json_reader),
 	};
 
