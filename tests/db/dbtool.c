@@ -8,6 +8,8 @@
  *   dbtool repair CONNINFO DB
  *   dbtool patch CONNINFO DB GRANT TABLES FILE EXPECTED-ROWS TAG
  *   dbtool rollback|cleanup CONNINFO DB TAG
+ *   dbtool maria-session SOCKET DB GRANT TABLES read|write  (lines as session)
+ *   dbtool maria-repair SOCKET
  *   dbtool bench CONNINFO DB N
  *
  * session lines: SQL (run as the role, one statement per line; "ok N" or
@@ -18,6 +20,7 @@
  * "crashes" when the test kills us).
  */
 #include "err.h"
+#include "mariarole.h"
 #include "pgpatch.h"
 #include "pgrole.h"
 #include "fileio.h"
@@ -208,6 +211,114 @@ patch(const char *db, int64_t grant, const char *tables, const char *file, int64
 	return 0;
 }
 
+static void
+mshow(MYSQL *m, int rc)
+{
+	MYSQL_RES *res;
+
+	if (rc != 0) {
+		printf("error %u: %s\n", mysql_errno(m), mysql_error(m));
+		return;
+	}
+	if ((res = mysql_store_result(m)) != NULL) {
+		MYSQL_ROW row;
+		unsigned nf = mysql_num_fields(res);
+
+		printf("ok %llu\n", (unsigned long long)mysql_num_rows(res));
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			printf("row: ");
+			for (unsigned j = 0; j < nf; j++)
+				printf("%s%s", j ? "|" : "", row[j] ? row[j] : "NULL");
+			printf("\n");
+		}
+		mysql_free_result(res);
+	} else if (mysql_field_count(m) == 0) {
+		printf("ok %llu\n", (unsigned long long)mysql_affected_rows(m));
+	} else {
+		printf("error %u: %s\n", mysql_errno(m), mysql_error(m));
+	}
+}
+
+static int
+maria_session(const char *sock, const char *db, int64_t grant, const char *tables, int write)
+{
+	MYSQL *admin = NULL, *c = NULL, *bg = NULL;
+	dbgrant g;
+	pgrole role;
+	bg_error e;
+	char line[4096];
+	double t0;
+
+	memset(&g, 0, sizeof(g));
+	g.grant = grant;
+	snprintf(g.database, sizeof(g.database), "%s", db);
+	g.write = write;
+	g.until = utc_now() + 3600;
+	g.conn_limit = 3;
+	if (pgrole_grant_tables(&g, tables, &e) != 0)
+		return die("tables", &e);
+	if (mariarole_admin_connect(sock, &admin, &e) != 0)
+		return die("admin", &e);
+	t0 = utc_mono();
+	if (mariarole_create(admin, &g, &role, &e) != 0)
+		return die("create", &e);
+	printf("role %s created ms=%.1f\n", role.name, (utc_mono() - t0) * 1000);
+	if (mariarole_connect(sock, &g, &role, &c, &e) != 0)
+		return die("connect", &e);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		size_t n = strlen(line);
+
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		if (line[0] == '&') {
+			if (bg == NULL && mariarole_connect(sock, &g, &role, &bg, &e) != 0)
+				return die("connect", &e);
+			printf("%s\n", mysql_send_query(bg, line + 1, (unsigned long)(n - 1)) == 0 ?
+			    "sent" : "send failed");
+		} else if (strncmp(line, "\\connect ", 9) == 0) {
+			dbgrant o = g;
+			MYSQL *x = NULL;
+
+			snprintf(o.database, sizeof(o.database), "%.63s", line + 9);
+			if (mariarole_connect(sock, &o, &role, &x, &e) == 0)
+				printf("ok connected to %s\n", line + 9);
+			else
+				printf("error connect: %s\n", e.msg);
+			if (x != NULL)
+				mysql_close(x);
+		} else if (strcmp(line, "\\hold") == 0) {
+			printf("holding\n");
+			fflush(stdout);
+			while (fgets(line, sizeof(line), stdin) != NULL)
+				;
+			return 0;
+		} else if (strcmp(line, "\\revoke") == 0) {
+			int term;
+
+			t0 = utc_mono();
+			if (mariarole_revoke(admin, role.name, 5000, &term, &e) != 0)
+				return die("revoke", &e);
+			printf("revoked terminated=%d ms=%.1f\n", term, (utc_mono() - t0) * 1000);
+			if (bg != NULL) {
+				printf("running query: ");
+				mshow(bg, mysql_read_query_result(bg));
+			}
+		} else {
+			mshow(c, mysql_real_query(c, line, (unsigned long)n));
+		}
+		fflush(stdout);
+	}
+	if (bg != NULL)
+		mysql_close(bg);
+	mysql_close(c);
+	mysql_close(admin);
+	pgrole_release(&role);
+	return 0;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -334,7 +445,7 @@ main(int argc, char **argv)
 	PGconn *admin = NULL;
 	bg_error e;
 
-	if (argc < 4) {
+	if (argc < 3) {
 		fprintf(stderr, "usage: dbtool harden|session|repair|bench CONNINFO DB ...\n");
 		return 2;
 	}
@@ -342,6 +453,20 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "session") == 0 && argc == 7)
 		return session(argv[3], strtoll(argv[4], NULL, 10), argv[5],
 		    strcmp(argv[6], "write") == 0);
+	if (strcmp(argv[1], "maria-session") == 0 && argc == 7)
+		return maria_session(argv[2], argv[3], strtoll(argv[4], NULL, 10), argv[5],
+		    strcmp(argv[6], "write") == 0);
+	if (strcmp(argv[1], "maria-repair") == 0) {
+		MYSQL *m = NULL;
+		int removed;
+
+		if (mariarole_admin_connect(argv[2], &m, &e) != 0 ||
+		    mariarole_repair(m, NULL, 0, &removed, &e) != 0)
+			return die("repair", &e);
+		printf("removed %d\n", removed);
+		mysql_close(m);
+		return 0;
+	}
 	if (strcmp(argv[1], "patch") == 0 && argc == 9)
 		return patch(argv[3], strtoll(argv[4], NULL, 10), argv[5], argv[6],
 		    strtoll(argv[7], NULL, 10), argv[8]);

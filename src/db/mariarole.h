@@ -1,0 +1,39 @@
+/*
+ * mariarole.h - MariaDB accounts made from a db grant, and taken away.
+ *
+ * The same contract as pgrole (see pgrole.h) on MariaDB 10.11: account
+ * 'bg_gN'@'localhost' with a random password held by the supervisor,
+ * MAX_USER_CONNECTIONS and MAX_STATEMENT_TIME, exactly SELECT on the
+ * named tables (write tier: what the approved patch needs), nothing on
+ * other databases (MariaDB has no PUBLIC grant to take away).  The
+ * privileged connection is root by unix_socket (no password).  MariaDB's
+ * account statements are not transactional: a crash between CREATE USER
+ * and the GRANTs leaves an account with fewer privileges, never more,
+ * and mariarole_repair removes it.  The password travels once, in CREATE
+ * USER over the local socket (MariaDB masks it in its logs).
+ * Revocation: ACCOUNT LOCK, REVOKE ALL, KILL HARD USER, wait until no
+ * connection is left, DROP USER.
+ */
+#ifndef BG_MARIAROLE_H
+#define BG_MARIAROLE_H
+
+#include "err.h"
+#include "pgrole.h"
+
+#include <mysql.h>
+
+/* Connect as root over the unix socket sock; BG_ERR_IO on failure. */
+int mariarole_admin_connect(const char *sock, MYSQL **out, bg_error *e);
+/* Create the account for g (g->database is the MariaDB database). */
+int mariarole_create(MYSQL *admin, const dbgrant *g, pgrole *out, bg_error *e);
+/* The supervisor's connection as the account. */
+int mariarole_connect(const char *sock, const dbgrant *g, const pgrole *r, MYSQL **out,
+    bg_error *e);
+/* Revoke the account called name (see above); a missing account is 0. */
+int mariarole_revoke(MYSQL *admin, const char *name, int wait_ms, int *terminated,
+    bg_error *e);
+/* Revoke every bg_gN account whose N is not in live. */
+int mariarole_repair(MYSQL *admin, const int64_t *live, size_t nlive, int *removed,
+    bg_error *e);
+
+#endif
