@@ -196,7 +196,7 @@ count_conns(MYSQL *admin, const char *lit_name)
 	    (res = mysql_store_result(admin)) == NULL)
 		return -1;
 	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		n = atoi(row[0]);
+		n = (int)strtol(row[0], NULL, 10);
 	mysql_free_result(res);
 	return n;
 }
@@ -213,29 +213,36 @@ mariarole_revoke(MYSQL *admin, const char *name, int wait_ms, int *terminated,
 	buf_init(&lit, 256);
 	if ((r = put_lit(admin, &lit, name)) != 0)
 		goto out;
-	buf_reset(&b);
-	r = buf_puts(&b, "ALTER USER IF EXISTS ");
-	r = r ? r : put_account(admin, &b, name);
-	r = r ? r : buf_puts(&b, " ACCOUNT LOCK");
-	if (r != 0 || (r = mrun(admin, b.data, "lock", e)) != 0)
-		goto out;
-	if (mysql_warning_count(admin) > 0 && count_conns(admin, lit.data) == 0) {
-		/* no such account: nothing to do */
+	{
+		/* no such account: nothing to do (revocation is idempotent) */
 		MYSQL_RES *res;
 		MYSQL_ROW row;
-		char q[256];
-		int exists = 1;
+		int exists = -1;
 
-		snprintf(q, sizeof(q), "SELECT count(*) FROM mysql.user WHERE user = %s", lit.data);
-		if (mysql_real_query(admin, q, strlen(q)) == 0 &&
+		buf_reset(&b);
+		r = buf_printf(&b, "SELECT count(*) FROM mysql.user WHERE user = %s AND host = "
+		    "'localhost'", lit.data);
+		if (r != 0)
+			goto out;
+		if (mysql_real_query(admin, b.data, b.len) == 0 &&
 		    (res = mysql_store_result(admin)) != NULL) {
 			if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-				exists = atoi(row[0]) != 0;
+				exists = strcmp(row[0], "0") != 0;
 			mysql_free_result(res);
+		}
+		if (exists < 0) {
+			r = mfail(admin, e, BG_ERR_STORE, "account lookup");
+			goto out;
 		}
 		if (!exists)
 			goto out;
 	}
+	buf_reset(&b);
+	r = buf_puts(&b, "ALTER USER ");
+	r = r ? r : put_account(admin, &b, name);
+	r = r ? r : buf_puts(&b, " ACCOUNT LOCK");
+	if (r != 0 || (r = mrun(admin, b.data, "lock", e)) != 0)
+		goto out;
 	buf_reset(&b);
 	r = buf_puts(&b, "REVOKE ALL PRIVILEGES, GRANT OPTION FROM ");
 	r = r ? r : put_account(admin, &b, name);
