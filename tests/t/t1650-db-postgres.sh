@@ -120,7 +120,7 @@ mkfifo "$T/fifo"
 "$DBTOOL" session "$PG_ADMIN" shop 14 orders read <"$T/fifo" >"$T/sess" 2>&1 &
 HOLD_PID=$!
 exec 7>"$T/fifo"
-i=0; until grep -q created "$T/sess" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; until grep -qs created "$T/sess" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
 Q -d shop -c "SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, \
 	rolinherit, rolconnlimit, rolvaliduntil IS NOT NULL FROM pg_roles WHERE rolname = 'bg_g14'" >"$T/attrs"
 grep -qx 'f|f|f|f|f|f|3|t' "$T/attrs" && ok "role attributes: no superuser, createrole, createdb, \
@@ -188,7 +188,7 @@ rm -f "$T/fifo"; mkfifo "$T/fifo"
 HOLD_PID=$!
 exec 7>"$T/fifo"
 printf '%s\n' '\hold' >&7
-i=0; until grep -q holding "$T/k2" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; until grep -qs holding "$T/k2" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null; HOLD_PID=
 exec 7>&-
 [ "$(Q -d shop -c "SELECT count(*) FROM pg_roles WHERE rolname = 'bg_g16'")" = 1 ] &&

@@ -81,7 +81,7 @@ mkfifo "$T/fifo"
 "$DBTOOL" maria-session "$MARIA_SOCK" shop 14 orders read <"$T/fifo" >"$T/sess" 2>&1 &
 HOLD_PID=$!
 exec 7>"$T/fifo"
-i=0; until grep -q created "$T/sess" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; until grep -qs created "$T/sess" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
 M -e "SELECT max_user_connections, max_statement_time FROM mysql.user WHERE user = 'bg_g14'" >"$T/lim"
 grep -q '^3	30' "$T/lim" && ok "MAX_USER_CONNECTIONS 3, MAX_STATEMENT_TIME 30" || not_ok "limits: $(cat "$T/lim")"
 M -e "SHOW GRANTS FOR 'bg_g14'@'localhost'" >"$T/grants"
@@ -114,7 +114,7 @@ rm -f "$T/fifo"; mkfifo "$T/fifo"
 HOLD_PID=$!
 exec 7>"$T/fifo"
 printf '%s\n' '\hold' >&7
-i=0; until grep -q holding "$T/k2" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; until grep -qs holding "$T/k2" || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null; HOLD_PID=
 exec 7>&-
 [ "$(M -e "SELECT count(*) FROM mysql.user WHERE user = 'bg_g16'")" = 1 ] &&
