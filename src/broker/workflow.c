@@ -135,11 +135,50 @@ out:
 	return r;
 }
 
+/*
+ * One row of smoke_results: a result checked by hand (c NULL; waiver the
+ * smoke-waiver statement or 0) or a check that ran (c, its phase and the
+ * expected status as shown).  Inside the caller's state change.
+ */
+static int
+smoke_insert(home *h, int64_t tid, const char *result, const char *notes, int64_t waiver,
+    const smokecheck *c, const char *phase, const char *expect, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = store_prepare(h->st, "INSERT INTO smoke_results (ticket, result, notes, recorded, "
+	    "actor, waiver, kind, phase, url, expect, http_status, elapsed_ms, body_sha256, "
+	    "body_size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	    &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, tid);
+	store_bind_text(st, 2, result);
+	store_bind_text(st, 3, notes);
+	store_bind_int(st, 4, h->now);
+	store_bind_text(st, 5, h->actor);
+	if (waiver)
+		store_bind_int(st, 6, waiver);
+	store_bind_text(st, 7, c ? "check" : "manual");
+	if (c != NULL) {   /* unbound parameters are NULL */
+		store_bind_text(st, 8, phase);
+		store_bind_text(st, 9, c->url);
+		store_bind_text(st, 10, expect);
+		store_bind_int(st, 11, c->status);
+		store_bind_int(st, 12, c->elapsed_ms);
+		store_bind_text(st, 13, c->body_sha256);
+		store_bind_int(st, 14, (int64_t)c->body_size);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_fail(h->st, e, "cannot store the smoke result");
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_error *e)
 {
 	ticket *t = NULL;
-	sqlite3_stmt *st = NULL;
 	approval_state as;
 	buf detail;
 	json j;
@@ -169,22 +208,8 @@ workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_e
 		}
 	}
 	/* every result is kept; the newest one counts for closing */
-	if ((r = store_prepare(h->st, "INSERT INTO smoke_results (ticket, result, notes, recorded, "
-	    "actor, waiver, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'manual')", &st, e)) != 0)
+	if ((r = smoke_insert(h, tid, result, notes, as.statement, NULL, NULL, NULL, e)) != 0)
 		goto abort;
-	store_bind_int(st, 1, tid);
-	store_bind_text(st, 2, result);
-	store_bind_text(st, 3, notes);
-	store_bind_int(st, 4, h->now);
-	store_bind_text(st, 5, h->actor);
-	if (as.statement)
-		store_bind_int(st, 6, as.statement);
-	else
-		sqlite3_bind_null(st, 6);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = store_fail(h->st, e, "cannot store smoke result");
-		goto abort;
-	}
 	json_init(&j, &detail);
 	json_obj_begin(&j);
 	json_kv_str(&j, "result", result);
@@ -200,7 +225,6 @@ workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_e
 abort:
 	home_abort(h);
 out:
-	sqlite3_finalize(st);
 	ticket_free(t);
 	buf_release(&detail);
 	return r;
@@ -210,7 +234,6 @@ int
 workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg_error *e)
 {
 	ticket *t = NULL;
-	sqlite3_stmt *st = NULL;
 	buf detail, notes;
 	json j;
 	char expect[16];
@@ -244,26 +267,9 @@ workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg
 	    "sha256 %s)", c->url, c->pass ? "pass" : c->why, c->status, expect,
 	    c->contains ? ", containing " : "", c->contains ? c->contains : "",
 	    (long long)c->elapsed_ms, (unsigned long long)c->body_size, c->body_sha256);
-	if ((r = store_prepare(h->st, "INSERT INTO smoke_results (ticket, result, notes, recorded, "
-	    "actor, kind, phase, url, expect, http_status, elapsed_ms, body_sha256, body_size) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, 'check', ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &st, e)) != 0)
+	if ((r = smoke_insert(h, tid, c->pass ? "pass" : "fail", buf_cstr(&notes), 0, c, *phase,
+	    expect, e)) != 0)
 		goto abort;
-	store_bind_int(st, 1, tid);
-	store_bind_text(st, 2, c->pass ? "pass" : "fail");
-	store_bind_text(st, 3, buf_cstr(&notes));
-	store_bind_int(st, 4, h->now);
-	store_bind_text(st, 5, h->actor);
-	store_bind_text(st, 6, *phase);
-	store_bind_text(st, 7, c->url);
-	store_bind_text(st, 8, expect);
-	store_bind_int(st, 9, c->status);
-	store_bind_int(st, 10, c->elapsed_ms);
-	store_bind_text(st, 11, c->body_sha256);
-	store_bind_int(st, 12, (int64_t)c->body_size);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = store_fail(h->st, e, "cannot store the smoke check");
-		goto abort;
-	}
 	json_init(&j, &detail);
 	json_obj_begin(&j);
 	json_kv_str(&j, "kind", "check");
@@ -286,7 +292,6 @@ workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg
 abort:
 	home_abort(h);
 out:
-	sqlite3_finalize(st);
 	ticket_free(t);
 	buf_release(&detail);
 	buf_release(&notes);
