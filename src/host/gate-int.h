@@ -59,21 +59,28 @@ typedef struct gate {
 	uint64_t krl_generated;/* when the KRL last read was made (UTC) */
 	int recorded;          /* a record for this request was written */
 	int stdin_null;        /* commands get /dev/null (steps of 'apply') */
+	int priv_depth;        /* gate_priv_up calls not yet matched by a down */
 } gate;
 
 /* A built-in verb.  step: may be a step of a command list (reads no
- * standard input). */
+ * standard input).  files: reads or writes the grant's files, which it
+ * does with the supervisor's rights (root) inside the grant's directories
+ * only: every path goes through scope_open's openat2(RESOLVE_BENEATH), so
+ * a grant reads and writes as approved whatever the files' owner. */
 typedef struct gate_verb {
 	const char *name;
 	int (*fn)(gate *);
 	int step;
+	int files;
 } gate_verb;
 
 /* ---- gate.c ---- */
 
 /* Root (hostd's real and saved uid): raised only around host-log,
- * recording and snapshot writes; every program a request starts drops it
- * for good (all ids the account's). */
+ * recording and snapshot writes and the file verbs (gate_verb.files);
+ * every program a request starts drops it for good (all ids the
+ * account's).  Calls nest: the ids go back to the account's at the
+ * outermost down. */
 void gate_priv_down(gate *g);
 void gate_priv_up(gate *g);
 void gate_priv_drop_all(gate *g);
@@ -127,6 +134,15 @@ void gate_describe_request(gate *g);
 /* Open a regular file inside the scope for reading; refuses and returns
  * a negative value otherwise. */
 int gate_open_file(gate *g, const char *path, struct stat *st);
+/*
+ * The same without refusing (e says why): opened O_PATH first and checked
+ * to be a regular file, then that very inode opened for reading - a FIFO
+ * or a device is never opened (it could block or act), a name swapped
+ * meanwhile changes nothing.  A file with more than one hard link that is
+ * not the account's own is refused: a link may bring in a file from
+ * outside the grant's directories.  need_write: in a writable directory.
+ */
+int gate_open_regular(gate *g, const char *path, int need_write, struct stat *st, bg_error *e);
 
 int gate_verb_ls(gate *g);
 int gate_verb_cat(gate *g);

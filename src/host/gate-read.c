@@ -13,6 +13,7 @@
 #include "utc.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <regex.h>
@@ -24,17 +25,46 @@
 #include <unistd.h>
 
 int
+gate_open_regular(gate *g, const char *path, int need_write, struct stat *st, bg_error *e)
+{
+	char self[64];
+	int pfd, fd;
+
+	gate_priv_up(g);
+	if ((pfd = scope_open(&g->sc, path, O_PATH, need_write, e)) < 0) {
+		gate_priv_down(g);
+		return pfd;
+	}
+	if (fstat(pfd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(pfd);
+		gate_priv_down(g);
+		return bg_fail(e, BG_ERR_INVALID, "'%.200s' is not a regular file", path);
+	}
+	if (st->st_nlink > 1 && st->st_uid != g->env->uid) {
+		close(pfd);
+		gate_priv_down(g);
+		return bg_fail(e, BG_ERR_PERM, "'%.200s' has %lu hard links and is not the account's: "
+		    "a link may lead to a file outside the grant's directories, so it is not read "
+		    "on the grant's behalf", path, (unsigned long)st->st_nlink);
+	}
+	/* the inode just checked, not the name again */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	close(pfd);
+	gate_priv_down(g);
+	if (fd < 0)
+		return bg_fail(e, BG_ERR_IO, "cannot open '%.200s': %s", path, strerror(errno));
+	return fd;
+}
+
+int
 gate_open_file(gate *g, const char *path, struct stat *st)
 {
 	bg_error e;
-	int fd = scope_open(&g->sc, path, O_RDONLY, 0, &e);
+	int fd = gate_open_regular(g, path, 0, st, &e);
 
 	if (fd < 0)
 		return -gate_refuse(g, "%s", e.msg) - 1;
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		return -gate_refuse(g, "'%.200s' is not a regular file", path) - 1;
-	}
 	return fd;
 }
 

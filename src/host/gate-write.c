@@ -63,8 +63,12 @@ split_path(const char *path, const char **name)
  * confined and pinned; new content goes to an O_EXCL temporary beside the
  * target, is fsync'd and renamed over the name relative to the same
  * descriptor, so no path is resolved twice.  Symlinks and directories are
- * never replaced; setuid/setgid bits are never kept.  oldhex/newhex get
- * the SHA-256 of the old and new content ("-" when absent).
+ * never replaced; setuid/setgid bits are never kept.  It runs with the
+ * supervisor's rights (the file verbs do): the new content keeps the
+ * owner, group and mode of the file it replaces, and a new file takes the
+ * owner and group of its directory - a www-data docroot stays www-data's.
+ * oldhex/newhex get the SHA-256 of the old and new content ("-" when
+ * absent).
  */
 static int
 replace_file(gate *g, const char *path, const void *data, size_t len, char oldhex[65],
@@ -73,9 +77,10 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 	const char *name;
 	char *dir = split_path(path, &name), tmpname[64];
 	unsigned char rnd[8];
-	struct stat st;
+	struct stat st, ds;
 	mode_t mode = 0644;
-	gid_t keep_gid = (gid_t)-1;
+	uid_t keep_uid;
+	gid_t keep_gid;
 	bg_error e;
 	int dfd = -1, tfd = -1, ofd, r = -1;
 
@@ -89,6 +94,13 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 		snprintf(err, errlen, "%.500s", e.msg);
 		goto out;
 	}
+	if (fstat(dfd, &ds) != 0) {
+		snprintf(err, errlen, "cannot read '%.200s': %s", dir, strerror(errno));
+		goto out;
+	}
+	/* a new file: the directory's owner and group */
+	keep_uid = ds.st_uid;
+	keep_gid = ds.st_gid;
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode)) {
 			snprintf(err, errlen, "'%.200s' is a %s, not a regular file", path,
@@ -96,9 +108,14 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 			goto out;
 		}
 		mode = st.st_mode & 07777 & ~(mode_t)06000; /* never keep setuid/setgid */
+		keep_uid = st.st_uid;
 		keep_gid = st.st_gid;
-		if ((ofd = scope_openat(dfd, name, O_RDONLY, &e)) >= 0) {
-			hash_fd_sha256(ofd, oldhex);
+		/* non-blocking: a FIFO swapped in meanwhile does not hold us */
+		if ((ofd = scope_openat(dfd, name, O_RDONLY | O_NONBLOCK, &e)) >= 0) {
+			struct stat os;
+
+			if (fstat(ofd, &os) == 0 && S_ISREG(os.st_mode))
+				hash_fd_sha256(ofd, oldhex);
 			close(ofd);
 		}
 	} else if (data == NULL) {
@@ -121,8 +138,9 @@ replace_file(gate *g, const char *path, const void *data, size_t len, char oldhe
 		snprintf(err, errlen, "cannot write in '%.200s': %.250s", dir, e.msg);
 		goto out;
 	}
-	/* keep the replaced file's group when the account belongs to it */
-	if (keep_gid != (gid_t)-1 && fchown(tfd, (uid_t)-1, keep_gid) != 0 && errno != EPERM) {
+	/* the replaced file's owner and group (then the mode: chown clears
+	 * setuid/setgid, and they are never kept anyway) */
+	if (fchown(tfd, keep_uid, keep_gid) != 0) {
 		snprintf(err, errlen, "cannot replace '%.200s': %s", path, strerror(errno));
 		unlinkat(dfd, tmpname, 0);
 		goto out;
@@ -531,10 +549,9 @@ patch_apply(gate *g, const char *dir, buf *in)
 		free(rel);
 		paths[i] = buf_detach(&full, NULL);
 		buf_init(&old, 256u * 1024 * 1024);
-		fd = scope_open(&g->sc, paths[i], O_RDONLY, 1, &e);
+		fd = gate_open_regular(g, paths[i], 1, &st, &e);
 		if (fd >= 0) {
-			if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-			    fileio_read_fd(fd, old.max, &old, &e) != 0) {
+			if (fileio_read_fd(fd, old.max, &old, &e) != 0) {
 				close(fd);
 				buf_release(&old);
 				r = gate_refuse(g, "patch: cannot read '%.200s'", paths[i]);
@@ -750,7 +767,9 @@ gate_verb_apply(gate *g)
 		if ((r = gate_need_path(g, "apply", dir)) != 0)
 			goto out;
 		gate_record(g, "gate.apply", "allow", reason, -1);
+		gate_priv_up(g); /* as patch: the grant's files whatever their owner */
 		r = patch_apply(g, dir, &in);
+		gate_priv_down(g);
 	} else if (strcmp(kind, "commands") == 0) {
 		if (g->av.n != 1) {
 			r = gate_refuse(g, "apply: a command list takes no directory");

@@ -87,6 +87,11 @@ static const kv_key config_schema[] = {
 void
 gate_priv_down(gate *g)
 {
+	if (g->priv_depth > 1) {
+		g->priv_depth--;
+		return;
+	}
+	g->priv_depth = 0;
 	if (setresgid((gid_t)-1, g->env->gid, (gid_t)-1) != 0 ||
 	    setresuid((uid_t)-1, g->env->uid, (uid_t)-1) != 0)
 		_exit(1);
@@ -95,6 +100,8 @@ gate_priv_down(gate *g)
 void
 gate_priv_up(gate *g)
 {
+	if (g->priv_depth++ > 0)
+		return;
 	if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0 || setresgid((gid_t)-1, 0, (gid_t)-1) != 0)
 		_exit(1);
 }
@@ -621,9 +628,15 @@ load_scope(gate *g, bg_error *e)
 		const kv_item *it = &g->scope_doc.items[i];
 		int w = strcmp(it->key, "write") == 0;
 
-		if ((w || strcmp(it->key, "read") == 0) &&
-		    (r = scope_add(&g->sc, it->value, w, e)) != 0)
-			return r;
+		if (w || strcmp(it->key, "read") == 0) {
+			/* the supervisor's rights: a root:adm 0750 directory is
+			 * a grant's as much as the account's own */
+			gate_priv_up(g);
+			r = scope_add(&g->sc, it->value, w, e);
+			gate_priv_down(g);
+			if (r != 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -646,11 +659,12 @@ gate_type_of(mode_t m)
 }
 
 static const gate_verb verbs[] = {
-	{ "ls", gate_verb_ls, 1 }, { "cat", gate_verb_cat, 1 }, { "tail", gate_verb_tail, 1 },
-	{ "grep", gate_verb_grep, 1 }, { "stat", gate_verb_stat, 1 }, { "sha256", gate_verb_sha256, 1 },
-	{ "find-changed", gate_verb_find_changed, 1 }, { "put", gate_verb_put, 0 },
-	{ "patch", gate_verb_patch, 0 }, { "apply", gate_verb_apply, 0 },
-	{ "help", gate_verb_help, 1 },
+	{ "ls", gate_verb_ls, 1, 1 }, { "cat", gate_verb_cat, 1, 1 },
+	{ "tail", gate_verb_tail, 1, 1 }, { "grep", gate_verb_grep, 1, 1 },
+	{ "stat", gate_verb_stat, 1, 1 }, { "sha256", gate_verb_sha256, 1, 1 },
+	{ "find-changed", gate_verb_find_changed, 1, 1 }, { "put", gate_verb_put, 0, 1 },
+	{ "patch", gate_verb_patch, 0, 1 }, { "apply", gate_verb_apply, 0, 0 },
+	{ "help", gate_verb_help, 1, 0 },
 };
 
 const gate_verb *
@@ -671,7 +685,11 @@ gate_run_verb(gate *g, const gate_verb *v)
 
 	g->bytes_out = 0;
 	g->recorded = 0;
+	if (v->files)
+		gate_priv_up(g);
 	status = v->fn(g);
+	if (v->files)
+		gate_priv_down(g);
 	/* refusals, cuts and writes record themselves */
 	if (!g->recorded)
 		gate_record(g, "gate.verb", "allow", NULL, status);
