@@ -2,6 +2,7 @@
  * cmd-grant.c - breakglass grant request|activate|show|list|revoke, and
  * the top-level revoke and reap commands.
  */
+#include "approval.h"
 #include "cmd.h"
 #include "fileio.h"
 #include "grant.h"
@@ -230,9 +231,23 @@ request(cmd_args *a, int64_t tid)
 				if (strcmp(g->state, "approved") == 0)
 					printf("  approved by the signatures on record; activate with: "
 					    "breakglass grant activate G-%lld\n", (long long)gid);
-				else if (g->writes)
-					printf("  needs backup evidence and a signed plan listing it "
-					    "before activation\n");
+				else if (g->writes) {
+					int64_t ps = approval_newest(h, tid, "plan", &e);
+
+					if (ps != 0 && !approval_covers_grant(h, ps, gid, g->spec_hash, &e))
+						/* said now, not at activation after every
+						 * approver signed a statement without it */
+						printf("  plan statement %lld was issued before G-%lld "
+						    "existed and does not list it: issue the plan "
+						    "statement again (breakglass approve T-%lld "
+						    "--statement --for plan) and have it signed again - "
+						    "G-%lld cannot be activated until a signed plan "
+						    "statement lists it\n", (long long)ps, (long long)gid,
+						    (long long)tid, (long long)gid);
+					else
+						printf("  needs backup evidence and a signed plan listing "
+						    "it before activation\n");
+				}
 				else
 					printf("  needs the signed confirmation before activation\n");
 			}

@@ -822,6 +822,23 @@ approval_check(home *h, const ticket *t, const char *kind, const char *binding,
 	return r;
 }
 
+int64_t
+approval_newest(home *h, int64_t tid, const char *kind, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+
+	if (store_prepare(h->st, "SELECT max(id) FROM statements WHERE ticket = ? AND kind = ?",
+	    &st, e) != 0)
+		return 0;
+	store_bind_int(st, 1, tid);
+	store_bind_text(st, 2, kind);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
 int
 approval_covers_grant(home *h, int64_t stmt, int64_t gid, const char *spec_hash,
     bg_error *e)

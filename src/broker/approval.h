@@ -95,6 +95,9 @@ typedef struct approval_state {
 int approval_check(home *h, const ticket *t, const char *kind, const char *binding,
     approval_state *st, bg_error *e);
 
+/* The newest statement of kind issued for ticket (0: none yet). */
+int64_t approval_newest(home *h, int64_t tid, const char *kind, bg_error *e);
+
 /* 1 if plan statement stmt lists grant gid with spec hash spec_hash. */
 int approval_covers_grant(home *h, int64_t stmt, int64_t gid, const char *spec_hash,
     bg_error *e);

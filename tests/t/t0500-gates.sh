@@ -72,9 +72,13 @@ approve_as owner T-1 plan
 grep -q "write-grant: G-2 " "$T/stmt-plan" && ok "plan statement lists G-2" || not_ok "plan statement lists G-2"
 grep -q "artifact: $(sha256sum "$T/fix.diff" | cut -d' ' -f1) diff fix.diff" "$T/stmt-plan" \
 	&& ok "plan statement names the artifact by SHA-256" || not_ok "plan statement names the artifact by SHA-256"
-# a grant requested after the plan approval is not covered by it
-bg grant request T-1 --kind ssh --system web1 --account hotfix --tier plan \
-	--write /srv/shop/config --reason "more" --ttl 1h >/dev/null
+# a grant requested after the plan approval is not covered by it, and the
+# request says so at once
+expect 0 "write grant requested after the plan statement" bg grant request T-1 --kind ssh \
+	--system web1 --account hotfix --tier plan --write /srv/shop/config --reason "more" --ttl 1h
+out_has "plan statement [0-9]* was issued before G-5 existed and does not list it" \
+	"the request says the plan statement does not list it"
+out_has "breakglass approve T-1 --statement --for plan" "and how to issue it again"
 expect 1 "write grant not listed in the plan refused" bg grant activate G-5
 err_has "does not list G-5" "says the plan does not list it"
 # a changed plan voids the approval
@@ -141,8 +145,9 @@ open_ticket
 approve_as owner T-4 confirm && approve_as second T-4 confirm || exit 1
 bg evidence T-4 backup --what "db dump" --where /backups --taken 2026-11-21T01:00Z >/dev/null
 bg evidence T-4 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
-bg grant request T-4 --kind ssh --system web1 --account hotfix --tier plan \
-	--write /srv/shop/app --reason "apply the fix" --ttl 1h >/dev/null
+expect 0 "write grant requested before the plan" bg grant request T-4 --kind ssh --system web1 \
+	--account hotfix --tier plan --write /srv/shop/app --reason "apply the fix" --ttl 1h
+out_has "needs backup evidence and a signed plan listing it" "the order README gives: no warning"
 bg plan T-4 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
 approve_as owner T-4 plan && approve_as second T-4 plan || exit 1
 expect 0 "G-7 activates with 2 of 2 on the plan" bg grant activate G-7
