@@ -2,6 +2,7 @@
  * cmd-host.c - breakglass host setup: what a production host needs to
  * accept breakglass certificates and run the gate.
  */
+#include "argv.h"
 #include "audit.h"
 #include "cmd.h"
 #include "fileio.h"
@@ -12,6 +13,8 @@
 #include "text.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -66,7 +69,7 @@ static const char usage_text[] =
 	"HOME/revoked.krl and ca.pub to each host's ETC (ssh, config management).\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
-    O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT };
+    O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT, O_SYSTEMD_DIR };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -83,6 +86,7 @@ static const opt_def defs[] = {
 	{ "--approvers", OPT_ARG },
 	{ "--write-quorum", OPT_ARG },
 	{ "--read-consent", 0 },
+	{ "--systemd-dir", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -282,14 +286,127 @@ out:
 	return r;
 }
 
+/*
+ * sshd's StrictModes, as sshd checks an AuthorizedPrincipalsFile (its
+ * safe_path): the file, then every directory above it up to the account's
+ * home or /, must be owned by root or the account and writable by neither
+ * group nor others.  0, or 1 with why naming the path and the fix.
+ */
+static int
+strict_modes_refuse(const char *file, const struct passwd *pw, char *why, size_t len)
+{
+	char real[PATH_MAX], homedir[PATH_MAX], cur[PATH_MAX];
+	struct stat st;
+	int have_home;
+
+	if (realpath(file, real) == NULL) {
+		snprintf(why, len, "cannot resolve '%.300s': %s", file, strerror(errno));
+		return 1;
+	}
+	have_home = pw->pw_dir != NULL && realpath(pw->pw_dir, homedir) != NULL;
+	snprintf(cur, sizeof(cur), "%s", real);
+	for (int first = 1;; first = 0) {
+		if (stat(cur, &st) != 0) {
+			snprintf(why, len, "cannot read '%.300s': %s", cur, strerror(errno));
+			return 1;
+		}
+		if (st.st_uid != 0 && st.st_uid != pw->pw_uid) {
+			snprintf(why, len, "%s '%.300s' is owned by uid %u, not root: chown root '%.300s', or "
+			    "choose --etc under root-owned directories (the default /etc/breakglass)",
+			    first ? "file" : "directory", cur, (unsigned)st.st_uid, cur);
+			return 1;
+		}
+		if (st.st_mode & 022) {
+			snprintf(why, len, "%s '%.300s' is writable by %s (mode %04o): choose --etc under "
+			    "directories only root can write (the default /etc/breakglass is), or "
+			    "chmod go-w '%.300s' if nothing needs that", first ? "file" : "directory", cur,
+			    (st.st_mode & 002) ? "others" : "its group",
+			    (unsigned)(st.st_mode & 07777), cur);
+			return 1;
+		}
+		if ((!first && have_home && strcmp(cur, homedir) == 0) || strcmp(cur, "/") == 0)
+			return 0;
+		{
+			char tmp[PATH_MAX];
+
+			memcpy(tmp, cur, sizeof(tmp));
+			snprintf(cur, sizeof(cur), "%s", dirname(tmp));
+		}
+	}
+}
+
+/* 1 when sshd, for a login of user, checks modes (StrictModes, the
+ * default): asked of sshd itself; when it cannot say, assume so. */
+static int
+sshd_strict_modes(const char *sshd_config, const char *user)
+{
+	buf out, conn;
+	bg_error e;
+	int st, strict = 1;
+
+	buf_init(&out, 256 * 1024);
+	buf_init(&conn, 512);
+	buf_printf(&conn, "user=%s,host=localhost,addr=127.0.0.1", user);
+	{
+		char *const av[] = { "/usr/sbin/sshd", "-T", "-f", (char *)sshd_config, "-C",
+			conn.data, NULL };
+
+		if (proc_run(av, NULL, 0, &out, &st, &e) == 0 && st == 0 && out.data != NULL &&
+		    (strncmp(out.data, "strictmodes no\n", 15) == 0 ||
+		    strstr(out.data, "\nstrictmodes no\n") != NULL))
+			strict = 0;
+	}
+	buf_release(&out);
+	buf_release(&conn);
+	return strict;
+}
+
+/*
+ * The socket the forced command reaches: the gate command's own --socket,
+ * else the default.  sock (the socket hostd is started on) must be that
+ * one: with --socket and a gate command without one, the option is added.
+ * 0, or a refusal.
+ */
+static int
+gate_socket(const char *gate, const char *want, buf *cmd, const char **sock_out)
+{
+	argv_list av;
+	bg_error e;
+	const char *have = NULL;
+
+	memset(&av, 0, sizeof(av));
+	if (argv_split(gate, &av, &e) != 0)
+		return cmd_failf(EXIT_USAGE, "host setup: the gate command '%s': %s", gate, e.msg);
+	for (size_t i = 1; i + 1 < av.n; i++)
+		if (strcmp(av.v[i], "--socket") == 0)
+			have = av.v[i + 1];
+	buf_reset(cmd);
+	buf_puts(cmd, gate);
+	if (have != NULL && want != NULL && strcmp(have, want) != 0) {
+		int r = cmd_failf(EXIT_USAGE, "host setup: the gate command reaches hostd on '%s' "
+		    "but --socket says '%s': the forced command would miss hostd; drop --socket, "
+		    "or set gate-command in the home's config to '... gate --socket %s'", have,
+		    want, want);
+
+		argv_release(&av);
+		return r;
+	}
+	if (have == NULL && want != NULL && strcmp(want, HOSTD_DEFAULT_SOCKET) != 0)
+		buf_printf(cmd, " --socket %s", want);
+	*sock_out = have != NULL ? strdup(have) : strdup(want != NULL ? want : HOSTD_DEFAULT_SOCKET);
+	argv_release(&av);
+	return *sock_out == NULL ? cmd_failf(EXIT_SYSTEM, "out of memory") : 0;
+}
+
 int
 cmd_host(int argc, char **argv)
 {
 	cmd_args a;
 	home *h = NULL;
-	buf drop, gconf, accts, path, ca, krl, approvers;
+	buf drop, gconf, accts, path, ca, krl, approvers, gcmd, unit;
 	bg_error e;
-	const char *etc, *sshd_dir, *sshd_config, *audit_dir, *group, *gate;
+	const char *etc, *sshd_dir, *sshd_config, *audit_dir, *group, *gate, *systemd_dir;
+	const char *sock = NULL;
 	char sysname[256];
 	struct group *gr;
 	int r, i;
@@ -321,6 +438,22 @@ cmd_host(int argc, char **argv)
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	gate = opt_or(&a, O_GATE, h->gate_command);
+	systemd_dir = opt_or(&a, O_SYSTEMD_DIR, "/etc/systemd/system");
+	buf_init(&gcmd, 4096);
+	buf_init(&unit, 8192);
+	if ((r = gate_socket(gate, cmd_opt(&a, O_SOCKET), &gcmd, &sock)) != 0) {
+		buf_release(&gcmd);
+		buf_release(&unit);
+		home_close(h);
+		return r;
+	}
+	/* hostd's configuration is named by root alone: on its command line,
+	 * in the unit (this drop-in) or by host setup starting it - never by
+	 * the gate's caller */
+	buf_printf(&unit, "# breakglass host setup: hostd serves the gate of %s/breakglass.conf\n"
+	    "[Service]\nExecStart=\nExecStart=%.*s hostd --config %s/gate.conf --socket %s\n",
+	    opt_or(&a, O_SSHD_DIR, "/etc/ssh/sshd_config.d"), (int)strcspn(gate, " \t"), gate,
+	    opt_or(&a, O_ETC, "/etc/breakglass"), sock);
 	if (cmd_opt(&a, O_SYSTEM) != NULL) {
 		snprintf(sysname, sizeof(sysname), "%s", cmd_opt(&a, O_SYSTEM));
 	} else if (gethostname(sysname, sizeof(sysname)) != 0) {
@@ -357,7 +490,7 @@ cmd_host(int argc, char **argv)
 	    "\tX11Forwarding no\n"
 	    "\tPermitTunnel no\n"
 	    "\tPermitUserRC no\n"
-	    "\tForceCommand %s\n", etc, etc, buf_cstr(&accts), etc, gate);
+	    "\tForceCommand %s\n", etc, etc, buf_cstr(&accts), etc, buf_cstr(&gcmd));
 	buf_printf(&gconf, "# breakglass gate configuration (breakglass host setup)\n"
 	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\nsystem: %s\n", etc, etc,
 	    audit_dir, sysname);
@@ -400,8 +533,9 @@ cmd_host(int argc, char **argv)
 		buf_printf(&gconf, "read-consent: required\n");
 	if (!a.val[O_APPLY].set) {
 		printf("# %s/breakglass.conf\n%s\n# %s/gate.conf\n%s\n"
-		    "# run again with --apply to install (and validate with sshd -t)\n",
-		    sshd_dir, buf_cstr(&drop), etc, buf_cstr(&gconf));
+		    "# %s/breakglass-hostd.service.d/breakglass-setup.conf (where systemd runs)\n"
+		    "%s\n# run again with --apply to install (and validate with sshd -t)\n",
+		    sshd_dir, buf_cstr(&drop), etc, buf_cstr(&gconf), systemd_dir, buf_cstr(&unit));
 		r = 0;
 		goto out;
 	}
@@ -503,14 +637,44 @@ cmd_host(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* sshd -t does not check what sshd checks at each login: with
+	 * StrictModes (the default) a principals file under a directory others
+	 * can write refuses every login, and the client sees only "Permission
+	 * denied" */
+	for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
+		const char *n = a.val[O_ACCOUNT].all[i];
+		struct passwd *pw = getpwnam(n);
+		char why[1024];
+		buf pf;
+
+		if (pw == NULL || !sshd_strict_modes(sshd_config, n))
+			continue;
+		buf_init(&pf, 4096);
+		buf_printf(&pf, "%s/principals/%s", etc, n);
+		if (strict_modes_refuse(pf.data, pw, why, sizeof(why))) {
+			buf_release(&pf);
+			fileio_join(&path, sshd_dir, "breakglass.conf");
+			unlink(path.data);
+			r = cmd_failf(EXIT_SYSTEM, "host setup: sshd (StrictModes) would refuse every "
+			    "login of '%s': %s (the drop-in was removed again)", n, why);
+			goto out;
+		}
+		buf_release(&pf);
+	}
 	{
-		const char *sock = opt_or(&a, O_SOCKET, HOSTD_DEFAULT_SOCKET);
 		struct stat sst;
 
 		if (lstat("/run/systemd/system", &sst) == 0) {
+			buf_reset(&path);
+			buf_printf(&path, "%s/breakglass-hostd.service.d", systemd_dir);
+			if ((r = mkdir_mode(path.data, 0755, (gid_t)-1)) != 0 ||
+			    (r = put_file(path.data, "breakglass-setup.conf", unit.data, unit.len,
+			    0644)) != 0)
+				goto out;
 			printf("host set up: %s/breakglass.conf (sshd -t passed), %s/gate.conf, host log "
-			    "in %s\n  reload sshd, and start the supervisor: systemctl enable --now "
-			    "breakglass-hostd\n", sshd_dir, etc, audit_dir);
+			    "in %s, %s/breakglass-setup.conf\n  reload sshd, and start the supervisor: "
+			    "systemctl daemon-reload; systemctl enable --now breakglass-hostd\n",
+			    sshd_dir, etc, audit_dir, path.data);
 		} else {
 			if ((r = fileio_join(&path, etc, "gate.conf")) != 0 ||
 			    (r = start_hostd(path.data, sock)) != 0)
@@ -529,6 +693,9 @@ out:
 	buf_release(&ca);
 	buf_release(&krl);
 	buf_release(&approvers);
+	buf_release(&gcmd);
+	buf_release(&unit);
+	free((char *)sock);
 	home_close(h);
 	return r;
 }

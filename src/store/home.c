@@ -48,7 +48,28 @@ static const char default_config[] =
 	"# A signed checkpoint is written into the audit log every N records.\n"
 	"checkpoint-every: 64\n"
 	"# The forced command written into grant certificates (the host's gate).\n"
-	"gate-command: /usr/local/bin/breakglass gate\n";
+	"gate-command: /usr/local/bin/breakglass gate\n"
+	"#\n"
+	"# The keys below are unset by default; remove the '#' to set one.\n"
+	"# A second place the KRL is written whenever it changes: a host on this\n"
+	"# machine (its ETC/revoked.krl) sees a revocation at once.  Unset: copy\n"
+	"# HOME/revoked.krl to each host.\n"
+	"#krl-publish: /etc/breakglass/revoked.krl\n"
+	"# Where activation installs (and revocation removes) a grant's sudoers\n"
+	"# drop-in on a one-host setup.  Unset: 'grant sudoers G' prints it.\n"
+	"#sudoers-dir: /etc/sudoers.d\n"
+	"# A second place the change-freeze state is written, for hosts to read.\n"
+	"#freeze-publish: /etc/breakglass/freeze\n"
+	"# The host log that changes, rollback, snapshot and the report read: DIR\n"
+	"# on a one-host setup, or 'NAME DIR' once per host (NAME as in a grant's\n"
+	"# --system, DIR a copy of that host's log).  Unset: the default DIR.\n"
+	"#host-log: /var/log/breakglass\n"
+	"# Security-key approvals: an origin whose webauthn signatures count (once\n"
+	"# per origin).  Unset: none count.\n"
+	"#webauthn-origin: https://breakglass.example.com\n"
+	"# A webhook told when a statement is issued (Slack-compatible JSON POST;\n"
+	"# once per hook).  Unset: none.\n"
+	"#notify: webhook https://hooks.example.com/breakglass\n";
 
 /*
  * "host-log: DIR" (the one host) or "host-log: NAME DIR" (one line per
