@@ -46,6 +46,7 @@ chmod 0600 "$SRV/outside/secret"
 ln "$SRV/outside/secret" "$SRV/log/nginx/hardlink"
 ln -s "$SRV/outside/secret" "$SRV/log/nginx/symlink"
 mkfifo "$SRV/log/nginx/fifo"
+mknod "$SRV/log/nginx/zero" c 1 5
 chown -h root:adm "$SRV/log/nginx/fifo"
 printf '<?php echo "old";\n' >"$SRV/www/index.php"
 printf 'x\n' >"$SRV/www/suid.php"
@@ -102,6 +103,8 @@ t0=$(date +%s)
 expect 1 "a FIFO is refused" timeout 20 sh -c "$HOST_SSH -i $T/user -o CertificateFile=$T/read-cert.pub $ACCT@127.0.0.1 cat $SRV/log/nginx/fifo"
 err_has "not a regular file" "says it is not a regular file"
 [ $(($(date +%s) - t0)) -lt 10 ] && ok "the FIFO did not hold the request" || not_ok "the FIFO did not hold the request"
+expect 1 "a device is refused" timeout 20 sh -c "$HOST_SSH -i $T/user -o CertificateFile=$T/read-cert.pub $ACCT@127.0.0.1 cat $SRV/log/nginx/zero"
+err_has "not a regular file" "says it is not a regular file"
 expect 1 "tail -f of a FIFO is refused" timeout 20 sh -c "$HOST_SSH -i $T/user -o CertificateFile=$T/read-cert.pub $ACCT@127.0.0.1 tail -f $SRV/log/nginx/fifo"
 expect 1 "the read grant cannot write" sh -c "printf 'x\n' | $HOST_SSH -i $T/user -o CertificateFile=$T/read-cert.pub $ACCT@127.0.0.1 put $SRV/log/nginx/error.log"
 
