@@ -455,6 +455,16 @@ cmd_host(int argc, char **argv)
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	gate = opt_or(&a, O_GATE, h->gate_command);
+	if (cmd_opt(&a, O_SYSTEM) != NULL) {
+		snprintf(sysname, sizeof(sysname), "%s", cmd_opt(&a, O_SYSTEM));
+	} else if (gethostname(sysname, sizeof(sysname)) != 0) {
+		home_close(h);
+		return cmd_failf(EXIT_SYSTEM, "host setup: no host name: name the system with --system");
+	}
+	if (!text_is_ident(sysname, 128)) {
+		home_close(h);
+		return cmd_failf(EXIT_USAGE, "host setup: invalid system name '%.128s'", sysname);
+	}
 	systemd_dir = opt_or(&a, O_SYSTEMD_DIR, "/etc/systemd/system");
 	buf_init(&gcmd, 4096);
 	buf_init(&unit, 8192);
@@ -471,16 +481,6 @@ cmd_host(int argc, char **argv)
 	    "[Service]\nExecStart=\nExecStart=%.*s hostd --config %s/gate.conf --socket %s\n",
 	    opt_or(&a, O_SSHD_DIR, "/etc/ssh/sshd_config.d"), (int)strcspn(gate, " \t"), gate,
 	    opt_or(&a, O_ETC, "/etc/breakglass"), sock);
-	if (cmd_opt(&a, O_SYSTEM) != NULL) {
-		snprintf(sysname, sizeof(sysname), "%s", cmd_opt(&a, O_SYSTEM));
-	} else if (gethostname(sysname, sizeof(sysname)) != 0) {
-		home_close(h);
-		return cmd_failf(EXIT_SYSTEM, "host setup: no host name: name the system with --system");
-	}
-	if (!text_is_ident(sysname, 128)) {
-		home_close(h);
-		return cmd_failf(EXIT_USAGE, "host setup: invalid system name '%.128s'", sysname);
-	}
 	buf_init(&drop, 64 * 1024);
 	buf_init(&gconf, 8192);
 	buf_init(&accts, 4096);
