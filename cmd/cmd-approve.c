@@ -14,16 +14,22 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: breakglass approve T --statement --for confirm|risk|plan|smoke-waiver\n"
-	"                            [--reason TEXT] [-o FILE]\n"
+	"usage: breakglass approve T --statement --for KIND [--reason TEXT] [-o FILE]\n"
 	"       breakglass approve T --signature FILE|-\n\n"
 	"--statement prints the canonical statement for the approver to sign, exactly:\n"
 	"    breakglass approve T-1 --statement --for confirm -o confirm.txt\n"
 	"    ssh-keygen -Y sign -n breakglass -f ~/.ssh/id_ed25519 confirm.txt\n"
 	"    breakglass approve T-1 --signature confirm.txt.sig\n"
+	"KIND is what the approvers sign:\n"
+	"  confirm            emergency mode for the ticket (step 1)\n"
+	"  risk               write access without backup evidence (--reason)\n"
+	"  plan               the fix plan, its artifacts and write grants\n"
+	"  smoke-waiver       closing without a smoke test (--reason)\n"
+	"  resolved           the owner: the affected flow works after the fix;\n"
+	"                     needed to close the ticket\n"
+	"  close-unconfirmed  closing without the owner's confirmation (--reason)\n"
 	"The requester can never approve their own ticket.  A statement stays\n"
-	"valid for approval-ttl (config, default 8h); risk and smoke-waiver\n"
-	"statements need --reason.\n";
+	"valid for approval-ttl (config, default 8h).\n";
 
 static const opt_def defs[] = {
 	{ "--statement", 0 },
@@ -59,7 +65,7 @@ cmd_approve(int argc, char **argv)
 
 		if (cmd_opt(&a, 1) == NULL)
 			return cmd_failf(EXIT_USAGE, "approve --statement: say what for with --for "
-			    "confirm|risk|plan|smoke-waiver");
+			    "confirm|risk|plan|smoke-waiver|resolved|close-unconfirmed");
 		if ((r = cmd_open_home(&a, &h)) != 0)
 			return r;
 		if ((r = statement_issue(h, tid, cmd_opt(&a, 1), cmd_opt(&a, 2), &s, &e)) != 0) {

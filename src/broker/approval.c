@@ -62,11 +62,22 @@ static const char waiver_words[] =
 	"I waive the smoke test for this ticket, for the reason below, and accept\n"
 	"that the fix is closed without a recorded post-change test.\n";
 
+static const char resolved_words[] =
+	"I have reviewed the ticket summary. The affected production flow named\n"
+	"above works for me after the changes listed above, and the ticket may be\n"
+	"closed.\n";
+
+static const char unconfirmed_words[] =
+	"I close this ticket without confirming that the affected production flow\n"
+	"works, for the reason below, and accept that it is recorded as closed\n"
+	"without the owner's confirmation.\n";
+
 int
 statement_kind_valid(const char *kind)
 {
 	return strcmp(kind, "confirm") == 0 || strcmp(kind, "risk") == 0 ||
-	    strcmp(kind, "plan") == 0 || strcmp(kind, "smoke-waiver") == 0;
+	    strcmp(kind, "plan") == 0 || strcmp(kind, "smoke-waiver") == 0 ||
+	    strcmp(kind, "resolved") == 0 || strcmp(kind, "close-unconfirmed") == 0;
 }
 
 void
@@ -320,6 +331,65 @@ approver_export(home *h, const char *proj, buf *out, bg_error *e)
 
 /* ---- statements ---- */
 
+int
+approval_resolved_binding(home *h, const ticket *t, buf *out, char binding[65], bg_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	plan *p = NULL;
+	size_t start = out->len;
+	const char *flow = kv_get(&t->fields, "affected-flow");
+	int r, rc, n = 0;
+
+	if ((r = buf_printf(out, "intake-sha256: %s\naffected-flow: %s\n", t->intake_hash,
+	    flow ? flow : "none")) != 0)
+		return r;
+	r = plan_current(h, t->id, &p, e);
+	if (r == 0) {
+		r = buf_printf(out, "plan: P-%lld %s\n", (long long)p->id, p->hash);
+		plan_free(p);
+	} else if (r == BG_ERR_NOTFOUND)
+		r = buf_puts(out, "plan: none\n");
+	if (r != 0)
+		return r;
+	/* the write access that was used: a later one makes the confirmation stale */
+	if ((r = store_prepare(h->st, "SELECT id, spec_hash FROM grants WHERE ticket = ? AND "
+	    "writes = 1 AND not_before IS NOT NULL ORDER BY id", &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, t->id);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = buf_printf(out, "write-grant-used: G-%lld %s\n",
+		    (long long)sqlite3_column_int64(st, 0), store_col_text(st, 1));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && n == 0)
+		r = buf_puts(out, "write-grant-used: none\n");
+	if (r != 0)
+		return r;
+	/* the smoke result that counts, as the owner saw it when signing */
+	if ((r = store_prepare(h->st, "SELECT id, result, kind, coalesce(url, ''), "
+	    "coalesce(http_status, 0) FROM smoke_results WHERE ticket = ? AND "
+	    "(phase IS NULL OR phase = 'after') ORDER BY id DESC LIMIT 1", &st, e)) != 0)
+		return r;
+	store_bind_int(st, 1, t->id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (strcmp(store_col_text(st, 2), "check") == 0)
+			r = buf_printf(out, "smoke: %lld %s (check GET %s, status %lld)\n",
+			    (long long)sqlite3_column_int64(st, 0), store_col_text(st, 1),
+			    store_col_text(st, 3), (long long)sqlite3_column_int64(st, 4));
+		else
+			r = buf_printf(out, "smoke: %lld %s (%s)\n",
+			    (long long)sqlite3_column_int64(st, 0), store_col_text(st, 1),
+			    strcmp(store_col_text(st, 1), "waived") == 0 ? "waived by signature" :
+			    "checked by hand");
+	} else
+		r = buf_puts(out, "smoke: none\n");
+	sqlite3_finalize(st);
+	if (r == 0)
+		hash_sha256_hex(out->data + start, out->len - start, binding);
+	return r;
+}
+
 /* Binding section for kind; *binding gets the hash the statement binds. */
 static int
 binding_text(home *h, const ticket *t, const char *kind, const char *reason, buf *out,
@@ -363,6 +433,8 @@ binding_text(home *h, const ticket *t, const char *kind, const char *reason, buf
 			r = buf_puts(out, "write-grant: none\n");
 		return r;
 	}
+	if (strcmp(kind, "resolved") == 0)
+		return approval_resolved_binding(h, t, out, binding, e);
 	memcpy(binding, t->intake_hash, 65);
 	if ((r = buf_printf(out, "intake-sha256: %s\n", t->intake_hash)) != 0)
 		return r;
@@ -421,8 +493,10 @@ statement_issue(home *h, int64_t tid, const char *kind, const char *reason,
 	buf_init(&detail, 2048);
 	if (!statement_kind_valid(kind))
 		return bg_fail(e, BG_ERR_USAGE,
-		    "unknown statement kind '%.32s' (confirm, risk, plan, smoke-waiver)", kind);
-	if (strcmp(kind, "risk") == 0 || strcmp(kind, "smoke-waiver") == 0) {
+		    "unknown statement kind '%.32s' (confirm, risk, plan, smoke-waiver, resolved, "
+		    "close-unconfirmed)", kind);
+	if (strcmp(kind, "risk") == 0 || strcmp(kind, "smoke-waiver") == 0 ||
+	    strcmp(kind, "close-unconfirmed") == 0) {
 		if (reason == NULL || *reason == '\0')
 			return bg_fail(e, BG_ERR_USAGE, "a %s statement needs --reason", kind);
 		if ((r = scan_input("reason", reason, 1000, 0, e)) != 0)
@@ -480,7 +554,9 @@ statement_issue(home *h, int64_t tid, const char *kind, const char *reason,
 	    "project: %s\nrequester: %s\n%sissued: %s\nvalid-until: %s\nnonce: %s\n\n%s",
 	    CONSENT_STATEMENT_VERSION, kind, (long long)tid, t->project, t->requester, body.data, issued, until, nonce,
 	    strcmp(kind, "confirm") == 0 ? confirm_words : strcmp(kind, "risk") == 0 ?
-	    risk_words : strcmp(kind, "plan") == 0 ? plan_words : waiver_words)) != 0)
+	    risk_words : strcmp(kind, "plan") == 0 ? plan_words :
+	    strcmp(kind, "resolved") == 0 ? resolved_words :
+	    strcmp(kind, "close-unconfirmed") == 0 ? unconfirmed_words : waiver_words)) != 0)
 		goto abort;
 	if ((s = calloc(1, sizeof(*s))) == NULL || (s->text = strdup(text.data)) == NULL) {
 		r = BG_ERR_NOMEM;
@@ -789,7 +865,8 @@ approval_check(home *h, const ticket *t, const char *kind, const char *binding,
 			if (newest)
 				snprintf(out->why, sizeof(out->why), "the signed %s statement is for "
 				    "an older version of the %s; issue and sign a new one", kind,
-				    strcmp(kind, "plan") == 0 ? "plan" : "intake");
+				    strcmp(kind, "plan") == 0 ? "plan" : strcmp(kind, "resolved") == 0 ?
+				    "work (write access or a smoke result came after it)" : "intake");
 		} else if (until <= h->now) {
 			if (newest)
 				snprintf(out->why, sizeof(out->why), "the %s statement expired at %s; "
@@ -802,10 +879,11 @@ approval_check(home *h, const ticket *t, const char *kind, const char *binding,
 			if (newest)
 				snprintf(out->why, sizeof(out->why), "%d of %d required approver "
 				    "signatures on the %s statement", n, out->quorum, kind);
-		} else if (strcmp(kind, "confirm") == 0 && named && !has_named) {
+		} else if ((strcmp(kind, "confirm") == 0 || strcmp(kind, "resolved") == 0) &&
+		    named && !has_named) {
 			if (newest)
-				snprintf(out->why, sizeof(out->why), "the confirmation must be signed "
-				    "by the ticket's approver '%s'", named);
+				snprintf(out->why, sizeof(out->why), "the %s statement must be signed "
+				    "by the ticket's approver '%s'", kind, named);
 		} else {
 			out->statement = id;
 			out->signatures = n;

@@ -9,7 +9,8 @@
  * artifacts and the write grants it covers), an issue time, a validity
  * end and a nonce, then the words the approver agrees to.
  *
- * A kind of approval (confirm, risk, plan, smoke-waiver) is satisfied when
+ * A kind of approval (confirm, risk, plan, smoke-waiver, resolved,
+ * close-unconfirmed) is satisfied when
  * `quorum` distinct registered approvers, none of them the requester, have
  * signed one statement that is still valid (not past valid-until) and
  * still current (its binding hash equals the ticket's current intake or
@@ -41,7 +42,7 @@ int approver_export(home *h, const char *proj, buf *out, bg_error *e);
 typedef struct statement {
 	int64_t id;
 	int64_t ticket;
-	char kind[16];
+	char kind[24];
 	char *text;
 	char hash[65];
 	char binding[65];
@@ -52,19 +53,34 @@ typedef struct statement {
 
 void statement_free(statement *s);
 
-/* 1 if kind is confirm, risk, plan or smoke-waiver. */
+/* 1 if kind is confirm, risk, plan, smoke-waiver, resolved or
+ * close-unconfirmed. */
 int statement_kind_valid(const char *kind);
 
 /*
  * Issue (or re-use the newest still-valid, still-current, identical-scope)
- * statement of kind for ticket t.  reason is required for risk and
- * smoke-waiver.  The statement is stored and audited.
+ * statement of kind for ticket t.  reason is required for risk,
+ * smoke-waiver and close-unconfirmed.  The statement is stored and audited.
+ *
+ * resolved is the owner's "the affected flow works for me": it names the
+ * affected flow, the current plan, every write grant that was used and
+ * the smoke result that counts, and binds their hash
+ * (approval_resolved_binding), so more work after it makes it stale.  Like
+ * confirm, it must carry the ticket's named approver among the quorum.
+ * close-unconfirmed closes without that confirmation, for a reason.
  */
 int statement_issue(home *h, int64_t ticket, const char *kind, const char *reason,
     statement **out, bg_error *e);
 
+/*
+ * The resolved statement's binding section for t as of now, appended to
+ * out, and its SHA-256 in binding (what approval_check compares).
+ */
+int approval_resolved_binding(home *h, const ticket *t, buf *out, char binding[65],
+    bg_error *e);
+
 typedef struct approval_result {
-	char kind[16];
+	char kind[24];
 	char principal[256];
 	char fingerprint[64];
 	int64_t statement;

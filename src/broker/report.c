@@ -836,6 +836,76 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 		json_arr_end(&c->j);
 }
 
+/*
+ * The owner's word at close: the signed resolved statement ("the affected
+ * flow works for me"), or the signed close-unconfirmed one with its reason.
+ */
+static void
+section_owner(rctx *c, const steps_status *s, bg_error *e)
+{
+	int64_t id = s->g.resolved.statement ? s->g.resolved.statement :
+	    s->g.unconfirmed.statement;
+	const char *kind = s->g.resolved.statement ? "resolved" : "close-unconfirmed";
+	statement *st = NULL;
+	buf sigs;
+	size_t n = 0;
+	char reason[1024] = "";
+
+	if (c->r)
+		return;
+	if (c->as_json) {
+		json_key(&c->j, "owner_confirmation");
+		if (id == 0) {
+			json_null(&c->j);
+			return;
+		}
+	} else {
+		md(c, "\n## The owner's confirmation\n\n");
+		if (id == 0) {
+			md(c, "Not given yet: %s.\n", s->owner_missing);
+			return;
+		}
+	}
+	buf_init(&sigs, 1024u * 1024);
+	if ((c->r = approval_statement_load(c->h, id, &st, &sigs, &n, e)) == 0) {
+		const char *p = strstr(st->text, "\nreason: ");
+
+		if (p != NULL) {
+			size_t l = strcspn(p + 9, "\n");
+
+			snprintf(reason, sizeof(reason), "%.*s", (int)l, p + 9);
+		}
+	}
+	buf_release(&sigs);
+	if (c->r == 0) {
+		if (c->as_json) {
+			json_obj_begin(&c->j);
+			json_kv_str(&c->j, "kind", kind);
+			json_kv_bool(&c->j, "confirmed", s->g.resolved.statement != 0);
+			json_kv_int(&c->j, "statement", id);
+			json_kv_str(&c->j, "sha256", st->hash);
+			if (*reason)
+				json_kv_str(&c->j, "reason", reason);
+			json_key(&c->j, "signers");
+			json_arr_begin(&c->j);
+		} else if (s->g.resolved.statement) {
+			md(c, "**Confirmed:** the affected flow works for the owner (signed `resolved` "
+			    "statement %lld, SHA-256 `%s`):\n", (long long)id, st->hash);
+		} else {
+			md(c, "**Closed without the owner's confirmation** (signed `close-unconfirmed` "
+			    "statement %lld, SHA-256 `%s`), because: ", (long long)id, st->hash);
+			md_text(c, reason);
+			md(c, "\n");
+		}
+		c->r = approval_signers(c->h, id, signer_one, c, e);
+		if (c->as_json) {
+			json_arr_end(&c->j);
+			json_obj_end(&c->j);
+		}
+	}
+	statement_free(st);
+}
+
 int
 report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 {
@@ -900,6 +970,7 @@ report_render(home *h, int64_t tid, int as_json, buf *out, bg_error *e)
 	section_changes(&c, t);
 	section_runbooks(&c, t, e);
 	section_smoke_cleanup(&c, t, &s, e);
+	section_owner(&c, &s, e);
 	if (c.r == 0) {
 		if (as_json) {
 			json_key(&c.j, "timeline");

@@ -32,11 +32,21 @@ int
 steps_gates_now(home *h, const ticket *t, steps_gates *g, bg_error *e)
 {
 	plan *p = NULL;
+	buf body;
+	char resolved[65];
 	int r, n;
 
 	memset(g, 0, sizeof(*g));
 	if ((r = approval_check(h, t, "confirm", t->intake_hash, &g->confirm, e)) != 0 ||
-	    (r = approval_check(h, t, "risk", t->intake_hash, &g->risk, e)) != 0)
+	    (r = approval_check(h, t, "risk", t->intake_hash, &g->risk, e)) != 0 ||
+	    (r = approval_check(h, t, "close-unconfirmed", t->intake_hash, &g->unconfirmed,
+	    e)) != 0)
+		return r;
+	/* the owner's confirmation binds the work as it stands now */
+	buf_init(&body, 64 * 1024);
+	r = approval_resolved_binding(h, t, &body, resolved, e);
+	buf_release(&body);
+	if (r != 0 || (r = approval_check(h, t, "resolved", resolved, &g->resolved, e)) != 0)
 		return r;
 	r = plan_current(h, t->id, &p, e);
 	if (r == 0) {
@@ -170,13 +180,27 @@ steps_status_now(home *h, const ticket *t, steps_status *s, bg_error *e)
 		    "generated from the records when the ticket closes (preview: breakglass report "
 		    "T-%lld)", T);
 	}
+	s->owner_ok = s->g.resolved.statement != 0 || s->g.unconfirmed.statement != 0;
+	if (!s->owner_ok) {
+		const char *named = kv_get(&t->fields, "approver-email");
+
+		snprintf(s->owner_missing, sizeof(s->owner_missing), "the owner has not confirmed "
+		    "the fix (%s): issue 'breakglass approve T-%lld --statement --for resolved' "
+		    "for %d approver(s) other than the requester%s%s%s to sign (ssh-keygen -Y sign "
+		    "-n breakglass), record each with 'breakglass approve T-%lld --signature FILE'; "
+		    "or close without it: --for close-unconfirmed --reason TEXT",
+		    s->g.resolved.why, T, s->g.resolved.quorum, named ? ", among them '" : "",
+		    named ? named : "", named ? "'" : "", T);
+	}
 	if (s->grants_open > 0)
 		step(s, 9, "cleanup", 0, "%d grant(s) still open: revoke them (breakglass grant "
 		    "revoke G-N --reason ...); %d other item(s) open (breakglass cleanup T-%lld)",
 		    s->grants_open, s->cleanup_open - 1, T);
-	else
-		step(s, 9, "cleanup", s->cleanup_open == 0, "%d item(s) open: breakglass cleanup "
+	else if (s->cleanup_open > 0)
+		step(s, 9, "cleanup", 0, "%d item(s) open: breakglass cleanup "
 		    "T-%lld ITEM --done|--na ...", s->cleanup_open, T);
+	else
+		step(s, 9, "cleanup", s->owner_ok, "%s", s->owner_missing);
 	s->current = STEPS_N + 1;
 	for (i = 0; i < STEPS_N; i++) {
 		if (!s->step[i].done) {

@@ -15,7 +15,9 @@
  *   7 implementation   a write grant was activated
  *   8 smoke test       a passing result, or a signed waiver
  *   9 documentation    generated from the records when the ticket closes
- *  10 cleanup          every item done or not applicable; all grants ended
+ *  10 cleanup          every item done or not applicable; all grants ended;
+ *                      the owner's signed resolved statement (or a signed
+ *                      close-unconfirmed statement saying why not)
  */
 #ifndef BG_STEPS_H
 #define BG_STEPS_H
@@ -30,6 +32,8 @@ typedef struct steps_gates {
 	approval_state confirm;
 	approval_state risk;
 	approval_state plan;
+	approval_state resolved;     /* the owner: "the affected flow works for me" */
+	approval_state unconfirmed;  /* close-unconfirmed: closed without it, and why */
 	int64_t plan_id;
 	char plan_hash[65];
 	int backup_recorded;
@@ -45,7 +49,7 @@ int steps_gates_now(home *h, const ticket *t, steps_gates *g, bg_error *e);
 typedef struct steps_step {
 	const char *name;
 	int done;
-	char missing[512];
+	char missing[1024];
 } steps_step;
 
 typedef struct steps_status {
@@ -54,6 +58,8 @@ typedef struct steps_status {
 	steps_gates g;
 	int grants_open;  /* grants not yet ended */
 	int cleanup_open; /* cleanup items not resolved */
+	int owner_ok;     /* resolved or close-unconfirmed satisfied */
+	char owner_missing[1024]; /* what to issue and who signs, when not */
 	char smoke[16];   /* "", pass, fail, waived */
 } steps_status;
 

@@ -463,9 +463,15 @@ workflow_close(home *h, int64_t tid, bg_error *e)
 		    s.step[7].missing);
 		goto abort;
 	}
-	if (!s.step[9].done) {
+	/* step 10: the cleanup items, then the owner's word last */
+	if (s.grants_open > 0 || s.cleanup_open > 0) {
 		r = bg_fail(e, BG_ERR_GATE, "cannot close 'T-%lld': cleanup: %s", (long long)tid,
 		    s.step[9].missing);
+		goto abort;
+	}
+	if (!s.owner_ok || !s.step[9].done) {
+		r = bg_fail(e, BG_ERR_GATE, "cannot close 'T-%lld': %s", (long long)tid,
+		    s.owner_missing);
 		goto abort;
 	}
 	/* the report reads this change's records (grants cancelled now) */

@@ -165,6 +165,32 @@ static const char *const migrations[] = {
 	"ALTER TABLE smoke_results ADD COLUMN elapsed_ms INTEGER;\n"
 	"ALTER TABLE smoke_results ADD COLUMN body_sha256 TEXT;\n"
 	"ALTER TABLE smoke_results ADD COLUMN body_size INTEGER;\n",
+	/*
+	 * 4 -> 5: the owner's statements at close (resolved, close-unconfirmed).
+	 * SQLite cannot change a CHECK: the rows are set aside, the table made
+	 * again under the new one and the rows put back with their ids.  The
+	 * references to it (approvals, grants, smoke_results) are deferred to
+	 * the commit, by which time every id they name is back.
+	 */
+	"PRAGMA defer_foreign_keys = ON;\n"
+	"CREATE TEMP TABLE statements_v4 AS SELECT * FROM statements;\n"
+	"DROP TABLE statements;\n"
+	"CREATE TABLE statements (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  ticket INTEGER NOT NULL REFERENCES tickets(id),\n"
+	"  kind TEXT NOT NULL CHECK (kind IN ('confirm','risk','plan','smoke-waiver',\n"
+	"    'resolved','close-unconfirmed')),\n"
+	"  subject INTEGER,\n"
+	"  binding TEXT NOT NULL,\n"
+	"  text TEXT NOT NULL,\n"
+	"  hash TEXT NOT NULL UNIQUE,\n"
+	"  issued INTEGER NOT NULL,\n"
+	"  valid_until INTEGER NOT NULL);\n"
+	"INSERT INTO statements (id, ticket, kind, subject, binding, text, hash, issued,\n"
+	"  valid_until) SELECT id, ticket, kind, subject, binding, text, hash, issued,\n"
+	"  valid_until FROM temp.statements_v4 ORDER BY id;\n"
+	"DROP TABLE temp.statements_v4;\n"
+	"CREATE INDEX statements_ticket ON statements(ticket);\n",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -117,6 +117,12 @@ expect 0 "not applicable with reason" bg cleanup T-1 branch-merged --na --reason
 expect 0 "follow-up noted" bg cleanup T-1 followup-ticket --done --note "SHOP-4411"
 expect 0 "cleanup list" bg cleanup T-1
 out_has "\[x\] grants-revoked" "grants-revoked checked automatically"
+# gate 5: the owner confirms the affected flow works (a signed resolved statement)
+expect 1 "close refused without the owner's resolved signature" bg ticket close T-1
+err_has "the owner has not confirmed the fix" "says the owner has not confirmed"
+err_has "breakglass approve T-1 --statement --for resolved" "says what to issue"
+err_has "among them 'owner@shop.example'" "and who must sign"
+approve_as owner T-1 resolved
 expect 0 "close succeeds" bg ticket close T-1
 [ -s "$BREAKGLASS_HOME/reports/T-1.md" ] && ok "final report written" || not_ok "final report written"
 expect 1 "closed ticket takes no new grants" bg grant request T-1 --kind ssh --system web1 \

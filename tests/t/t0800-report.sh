@@ -46,6 +46,7 @@ expect 0 "cleanup item --json" bg cleanup T-1 followup-ticket --done --note SHOP
 out_has '^{"ticket":"T-1","item":"followup-ticket","state":"done"}$' "cleanup as JSON"
 expect 2 "ticket template refuses --json" bg ticket template --json
 err_has "ticket template: --json is not supported" "says so instead of ignoring it"
+approve_as owner T-1 resolved || exit 1
 expect 0 "close --json" bg ticket close T-1 --json
 out_has '^{"ticket":"T-1","status":"closed","report":".*/reports/T-1.md"}$' "close as JSON, naming the report"
 R=$BREAKGLASS_HOME/reports/T-1.md

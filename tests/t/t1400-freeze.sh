@@ -112,6 +112,7 @@ for i in secrets-rotated branch-merged staging-applied runbook-updated; do
 	bg cleanup T-1 $i --na --reason "test" >/dev/null
 done
 bg cleanup T-1 followup-ticket --done --note "SHOP-1" >/dev/null
+approve_as owner T-1 resolved || exit 1
 expect 0 "close" bg ticket close T-1
 expect 0 "not frozen after close" bg freeze status --project shop
 expect 0 "the published state says so" bg freeze check --state "$PUB" --system web1
