@@ -1,6 +1,7 @@
 /*
  * proc.c - fork/execve with pipes.  The child gets PATH=/usr/sbin:/usr/bin:
- * /sbin:/bin and LC_ALL=C only; descriptors other than 0-2 are closed.
+ * /sbin:/bin and LC_ALL=C (and, through proc_run_env, the caller's fixed
+ * extra entries) only; descriptors other than 0-2 are closed.
  */
 #include "proc.h"
 #include "fileio.h"
@@ -25,33 +26,57 @@ collect(void *ctx, const char *p, size_t n)
 }
 
 static int run(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink, void *ctx,
-    int *status, int timeout_ms, bg_error *e);
+    int *status, int timeout_ms, const char *const *env, int errfd, bg_error *e);
 
 int
 proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
     bg_error *e)
 {
-	return run(argv, in, inlen, collect, out, status, 0, e);
+	return run(argv, in, inlen, collect, out, status, 0, NULL, -1, e);
+}
+
+int
+proc_run_env(char *const argv[], const char *const *env, buf *out, buf *err, int *status,
+    bg_error *e)
+{
+	char b[4096];
+	ssize_t n;
+	int fd, r;
+
+	/* stderr apart, in an unnamed file: read after the program ended */
+	if ((fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
+		return bg_fail(e, BG_ERR_EXEC, "cannot make a file for the helper's errors: %s",
+		    strerror(errno));
+	r = run(argv, NULL, 0, collect, out, status, 0, env, fd, e);
+	if (r == 0 && err != NULL && lseek(fd, 0, SEEK_SET) == 0)
+		while ((n = read(fd, b, sizeof(b))) > 0 && err->len + (size_t)n <= err->max)
+			buf_append(err, b, (size_t)n);
+	close(fd);
+	return r;
 }
 
 int
 proc_run_stream(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink,
     void *ctx, int *status, bg_error *e)
 {
-	return run(argv, in, inlen, sink, ctx, status, 0, e);
+	return run(argv, in, inlen, sink, ctx, status, 0, NULL, -1, e);
 }
 
 int
 proc_run_timeout(char *const argv[], const void *in, size_t inlen, buf *out, int *status,
     int timeout_ms, bg_error *e)
 {
-	return run(argv, in, inlen, collect, out, status, timeout_ms, e);
+	return run(argv, in, inlen, collect, out, status, timeout_ms, NULL, -1, e);
 }
+
+#define PROC_MAX_ENV 16
 
 static int
 run(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink, void *ctx,
-    int *status, int timeout_ms, bg_error *e)
+    int *status, int timeout_ms, const char *const *env, int errfd, bg_error *e)
 {
+	char *envp[PROC_MAX_ENV + 3] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
+	size_t ne = 2;
 	double deadline = timeout_ms > 0 ? utc_mono() + timeout_ms / 1000.0 : 0;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, st = 0, timed_out = 0;
 	pid_t pid;
@@ -59,6 +84,12 @@ run(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink, void *c
 	ssize_t n;
 
 	*status = -1;
+	for (; env != NULL && env[ne - 2] != NULL; ne++) {
+		if (ne - 2 == PROC_MAX_ENV || strchr(env[ne - 2], '=') == NULL)
+			return bg_fail(e, BG_ERR_USAGE, "helper environment: too many or malformed");
+		envp[ne] = (char *)env[ne - 2];
+	}
+	envp[ne] = NULL;
 	if (argv[0] == NULL || argv[0][0] != '/')
 		return bg_fail(e, BG_ERR_USAGE, "helper path must be absolute");
 	if (access(argv[0], X_OK) != 0)
@@ -75,12 +106,10 @@ run(char *const argv[], const void *in, size_t inlen, proc_sink_fn sink, void *c
 		return bg_fail(e, BG_ERR_EXEC, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
-
 		signal(SIGPIPE, SIG_DFL);
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
-		dup2(pout[1], 2);
+		dup2(errfd >= 0 ? errfd : pout[1], 2);
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 		execve(argv[0], argv, envp);

@@ -19,6 +19,14 @@ int proc_run(char *const argv[], const void *in, size_t inlen, buf *out, int *st
     bg_error *e);
 
 /*
+ * proc_run with stdin from /dev/null, env (NULL-terminated "NAME=value",
+ * at most 16) added to the fixed environment, and stderr captured apart
+ * into err (NULL: discarded), both capped by their buffers' max.
+ */
+int proc_run_env(char *const argv[], const char *const *env, buf *out, buf *err, int *status,
+    bg_error *e);
+
+/*
  * The same, with each chunk of output handed to sink as it arrives (in the
  * order the program wrote it).  A sink that returns non-zero has the
  * program killed; reading goes on until the pipe closes.

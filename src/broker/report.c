@@ -338,21 +338,6 @@ section_plan(rctx *c, const ticket *t, bg_error *e)
 
 /* ---- change sets from the host log ---- */
 
-#define CS_MAX 4096
-#define CS_ID_MAX 128
-
-typedef struct cs_ref {
-	char id[CS_ID_MAX];
-	char text_sha256[65];
-	int64_t grant;
-} cs_ref;
-
-typedef struct cs_list {
-	cs_ref *v;
-	size_t n;
-	int oom;
-} cs_list;
-
 /*
  * A plain string field of a record line: "name":"value" where value has
  * no escapes (ids and hex digests never do).  0, or -1 when absent.
@@ -376,45 +361,87 @@ plain_field(const char *line, size_t len, const char *name, char *out, size_t ou
 	return 0;
 }
 
+static int
+is_hex64(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
 /*
- * The change set a gate.changes record names (its change_set and
+ * The change set a gate.changes record names (its change_set, sha256 and
  * text_sha256 fields); records without them (a failed snapshot) are
  * skipped.
  */
 static int
-change_ref(const char *line, size_t len, cs_ref *out)
+change_ref(const char *line, size_t len, report_cs *out)
 {
 	const char *g;
 
 	if (plain_field(line, len, "change_set", out->id, sizeof(out->id)) != 0 ||
 	    plain_field(line, len, "text_sha256", out->text_sha256, sizeof(out->text_sha256)) != 0 ||
 	    out->id[0] != 'T' || strspn(out->id, "TGZ-0123456789abcdef") != strlen(out->id) ||
-	    strlen(out->text_sha256) != 64 ||
-	    strspn(out->text_sha256, "0123456789abcdef") != 64)
+	    !is_hex64(out->text_sha256))
 		return -1;
+	if (plain_field(line, len, "sha256", out->sha256, sizeof(out->sha256)) != 0 ||
+	    !is_hex64(out->sha256))
+		out->sha256[0] = '\0';
 	/* T-N-G-N-...: the grant */
 	g = strstr(out->id, "-G-");
 	out->grant = g ? strtoll(g + 3, NULL, 10) : 0;
 	return 0;
 }
 
+typedef struct cs_list {
+	report_cs *v;
+	size_t n;
+	int oom;
+} cs_list;
+
 static int
 changes_one(void *vctx, uint64_t seq, const char *time, const char *event,
     const char *line, size_t len)
 {
 	cs_list *l = vctx;
-	cs_ref ref, *v;
+	report_cs ref, *v;
 
 	(void)seq;
 	(void)time;
 	if (strcmp(event, "gate.changes") != 0 || change_ref(line, len, &ref) != 0)
 		return 0;
-	if (l->n == CS_MAX || (v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
+	if (l->n == REPORT_CS_MAX || (v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
 		l->oom = 1;
 		return 0;
 	}
 	l->v = v;
 	l->v[l->n++] = ref;
+	return 0;
+}
+
+int
+report_change_sets(const char *dir, int64_t tid, report_cs **out, size_t *n, bg_error *e)
+{
+	sshkey_priv k;
+	audit_log log;
+	cs_list l = { NULL, 0, 0 };
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = audit_host_key(dir, &k, e)) == 0) {
+		if ((r = audit_open(&log, dir, NULL, k.pk, e)) == 0) {
+			r = audit_each(&log, tid, changes_one, &l, e);
+			audit_close(&log);
+		}
+		sshkey_priv_release(&k);
+	}
+	if (r == 0 && l.oom)
+		r = bg_fail(e, BG_ERR_NOMEM, "too many change sets");
+	if (r != 0) {
+		free(l.v);
+		return r;
+	}
+	*out = l.v;
+	*n = l.n;
 	return 0;
 }
 
@@ -440,23 +467,13 @@ md_host(rctx *c, const char *name)
 static void
 host_changes(rctx *c, const ticket *t, const char *name, const char *dir)
 {
-	sshkey_priv k;
-	audit_log log;
 	cs_list l = { NULL, 0, 0 };
 	bg_error e2;
 	int64_t grants[64];
 	size_t i, ng = 0;
 	int r;
 
-	if ((r = audit_host_key(dir, &k, &e2)) == 0) {
-		if ((r = audit_open(&log, dir, NULL, k.pk, &e2)) == 0) {
-			r = audit_each(&log, t->id, changes_one, &l, &e2);
-			audit_close(&log);
-		}
-		sshkey_priv_release(&k);
-	}
-	if (r == 0 && l.oom)
-		r = bg_fail(&e2, BG_ERR_NOMEM, "too many change sets");
+	r = report_change_sets(dir, t->id, &l.v, &l.n, &e2);
 	if (c->as_json) {
 		json_obj_begin(&c->j);
 		json_kv_str(&c->j, "host", name);

@@ -298,8 +298,69 @@ out:
 	return r;
 }
 
+static int cleanup_mark(home *h, int64_t tid, const char *item, const char *state,
+    const char *note, bg_error *e);
+
+static int
+repo_item(const char *item)
+{
+	return strcmp(item, "branch-merged") == 0 || strcmp(item, "staging-applied") == 0;
+}
+
 int
 workflow_cleanup(home *h, int64_t tid, const char *item, const char *state, const char *note,
+    bg_error *e)
+{
+	char unverified[1100];
+
+	/* the hotfix back in the repository is checked, or marked as not verified */
+	if (repo_item(item) && strcmp(state, "done") == 0) {
+		if (note == NULL || *note == '\0')
+			return bg_fail(e, BG_ERR_USAGE, "'%s' is checked against the repository: "
+			    "breakglass cleanup T-%lld %s --repo PATH --branch NAME --path-map "
+			    "HOSTDIR=REPODIR; or say why it cannot be checked with --done --reason "
+			    "TEXT (recorded as not verified)", item, (long long)tid, item);
+		if (strlen(note) > 1000)
+			return bg_fail(e, BG_ERR_INVALID, "--reason is longer than 1000 bytes");
+		snprintf(unverified, sizeof(unverified), "not verified: %s", note);
+		note = unverified;
+	}
+	return cleanup_mark(h, tid, item, state, note, e);
+}
+
+int
+workflow_cleanup_repo(home *h, int64_t tid, const char *item, repocheck *c, const char *reason,
+    bg_error *e)
+{
+	char note[1400];
+	int r;
+
+	if (!repo_item(item))
+		return bg_fail(e, BG_ERR_USAGE, "only branch-merged and staging-applied are checked "
+		    "against a repository, not '%.32s'", item);
+	if (reason != NULL && (r = scan_input("reason", reason, 500, 0, e)) != 0)
+		return r;
+	/* git and the host logs are read before the state change begins */
+	if ((r = repocheck_run(h, tid, c, e)) != 0)
+		return r;
+	if (c->differ > 0 && (reason == NULL || *reason == '\0'))
+		return bg_fail(e, BG_ERR_GATE, "'%s' not done: %zu of %zu path(s) the change sets "
+		    "changed are not on '%s' (%.12s) as production has them; commit the fix "
+		    "there and run this again, or record it as not verified with --reason TEXT",
+		    item, c->differ, c->checked, c->branch, c->commit);
+	if (c->differ > 0)
+		snprintf(note, sizeof(note), "NOT VERIFIED: %zu of %zu path(s) differ on %.200s at "
+		    "%.12s in %.300s: %s", c->differ, c->checked, c->branch, c->commit, c->repo,
+		    reason);
+	else
+		snprintf(note, sizeof(note), "verified: %.200s at %.12s in %.300s has all %zu "
+		    "path(s) the change sets changed, as production has them%s%s", c->branch,
+		    c->commit, c->repo, c->checked, reason ? "; " : "", reason ? reason : "");
+	return cleanup_mark(h, tid, item, "done", note, e);
+}
+
+static int
+cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const char *note,
     bg_error *e)
 {
 	ticket *t = NULL;
@@ -325,7 +386,7 @@ workflow_cleanup(home *h, int64_t tid, const char *item, const char *state, cons
 		return bg_fail(e, BG_ERR_USAGE, "name the follow-up ticket with --note");
 	if (note == NULL)
 		note = "";
-	if ((r = scan_input("note", note, 1000, 0, e)) != 0)
+	if ((r = scan_input("note", note, 1500, 0, e)) != 0)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;

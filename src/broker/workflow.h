@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "home.h"
+#include "repocheck.h"
 #include "smokecheck.h"
 #include "steps.h"
 
@@ -33,9 +34,20 @@ int workflow_smoke_check(home *h, int64_t ticket, smokecheck *c, const char **ph
     bg_error *e);
 
 /* Mark a cleanup item done (note optional, required for followup-ticket) or
- * not applicable (na, reason required). */
+ * not applicable (na, reason required).  branch-merged and staging-applied
+ * done this way need the reason it was not checked (note), recorded as
+ * "not verified: ..."; workflow_cleanup_repo checks them. */
 int workflow_cleanup(home *h, int64_t ticket, const char *item, const char *state,
     const char *note, bg_error *e);
+
+/*
+ * branch-merged or staging-applied, checked (repocheck.h): done when every
+ * path the ticket's change sets changed is on the branch as production has
+ * it; otherwise refused (BG_ERR_GATE, c->diffs lists what differs), or,
+ * with reason, done and marked NOT VERIFIED.  c->diffs is the caller's.
+ */
+int workflow_cleanup_repo(home *h, int64_t ticket, const char *item, repocheck *c,
+    const char *reason, bg_error *e);
 
 /*
  * Close the ticket: reap expired grants, end never-activated ones, check

@@ -112,7 +112,9 @@ expect 1 "close refused with cleanup open" bg ticket close T-1
 err_has "item(s) open" "says cleanup items are open"
 expect 2 "na needs a reason" bg cleanup T-1 branch-merged --na
 expect 2 "follow-up needs a note" bg cleanup T-1 followup-ticket --done
-for i in secrets-rotated staging-applied runbook-updated; do bg cleanup T-1 $i --done >/dev/null; done
+for i in secrets-rotated runbook-updated; do bg cleanup T-1 $i --done >/dev/null; done
+expect 0 "staging-applied by hand, with the reason it was not checked" bg cleanup T-1 staging-applied \
+	--done --reason "staging redeployed from the release branch"
 expect 0 "not applicable with reason" bg cleanup T-1 branch-merged --na --reason "no branch; patch via plan"
 expect 0 "follow-up noted" bg cleanup T-1 followup-ticket --done --note "SHOP-4411"
 expect 0 "cleanup list" bg cleanup T-1

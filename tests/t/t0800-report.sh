@@ -41,7 +41,8 @@ perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>);
 bg revoke G-1 --reason done >/dev/null
 expect 0 "revoke --json" bg revoke G-2 --reason done --json
 out_has '^{"grant":"G-2","state":"revoked"}$' "revocation as JSON"
-for i in secrets-rotated branch-merged staging-applied runbook-updated; do bg cleanup T-1 $i --done >/dev/null; done
+for i in secrets-rotated runbook-updated; do bg cleanup T-1 $i --done >/dev/null; done
+for i in branch-merged staging-applied; do bg cleanup T-1 $i --done --reason "no repository here" >/dev/null; done
 expect 0 "cleanup item --json" bg cleanup T-1 followup-ticket --done --note SHOP-1 --json
 out_has '^{"ticket":"T-1","item":"followup-ticket","state":"done"}$' "cleanup as JSON"
 expect 2 "ticket template refuses --json" bg ticket template --json
