@@ -3,6 +3,7 @@
  */
 #include "cmd.h"
 #include "json.h"
+#include "plan.h"
 #include "workflow.h"
 
 #include <stdio.h>
@@ -13,7 +14,8 @@ static const char usage_text[] =
 	"usage: breakglass smoke T --result pass|fail --notes TEXT [--json]\n"
 	"       breakglass smoke T --result waived [--json]\n"
 	"       breakglass smoke T --check URL [--expect STATUS] [--contains TEXT]\n"
-	"                          [--timeout S] [--json]\n\n"
+	"                          [--timeout S] [--json]\n"
+	"       breakglass smoke T --run NAME|all [--json]\n\n"
 	"--check makes the request (GET, no redirects followed, TLS verified) and\n"
 	"records the status, the time it took and the SHA-256 of the body (never\n"
 	"the body).  It passes when the status is STATUS (default: any 2xx) and the\n"
@@ -22,6 +24,10 @@ static const char usage_text[] =
 	"recorded as 'before the fix' - a failing check then shows that it sees the\n"
 	"incident, and it never counts for closing.  Manual results (--result) are\n"
 	"marked as such in the report.\n\n"
+	"--run runs the checks the current fix plan names (its 'check: NAME URL\n"
+	"[expect=STATUS] [contains=TEXT] [timeout=SECONDS]' lines, approved with the\n"
+	"plan), one or all, recorded under their name: run them before the write\n"
+	"grant is activated and again after.  Exit 0 when every one passed.\n\n"
 	"Record what was checked after the change.  Every result is kept (the\n"
 	"report shows them all); the newest counts.  A ticket closes only with a\n"
 	"passing result or a waiver signed by the approver(s):\n"
@@ -34,6 +40,7 @@ static const opt_def defs[] = {
 	{ "--expect", OPT_ARG },
 	{ "--contains", OPT_ARG },
 	{ "--timeout", OPT_ARG },
+	{ "--run", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -50,31 +57,16 @@ number(const char *s, long lo, long hi)
 	return *end == '\0' && v >= lo && v <= hi ? v : -1;
 }
 
+/* Run check c, record it, print the result: 0 passed, EXIT_REFUSED not. */
 static int
-check(const cmd_args *a, int64_t tid)
+run_one(home *h, const cmd_args *a, int64_t tid, smokecheck *c0)
 {
-	smokecheck c;
-	home *h = NULL;
+	smokecheck c = *c0;
 	bg_error e;
 	const char *phase = NULL;
 	int r;
 
-	memset(&c, 0, sizeof(c));
-	c.url = cmd_opt(a, 2);
-	c.contains = cmd_opt(a, 4);
-	c.timeout_s = 30;
-	if (cmd_opt(a, 0) != NULL || cmd_opt(a, 1) != NULL)
-		return cmd_failf(EXIT_USAGE, "smoke: --check records its own result; --result and "
-		    "--notes are for results checked by hand");
-	if (cmd_opt(a, 3) != NULL && (c.expect = (int)number(cmd_opt(a, 3), 100, 599)) < 0)
-		return cmd_failf(EXIT_USAGE, "smoke: --expect is an HTTP status, 100 to 599");
-	if (cmd_opt(a, 5) != NULL && (c.timeout_s = (int)number(cmd_opt(a, 5), 1, 300)) < 0)
-		return cmd_failf(EXIT_USAGE, "smoke: --timeout is 1 to 300 seconds");
 	bg_error_clear(&e);
-	if (smokecheck_validate(&c, &e) != 0)
-		return cmd_failf(EXIT_USAGE, "smoke: %s", e.msg);
-	if ((r = cmd_open_home(a, &h)) != 0)
-		return r;
 	buf_init(&c.excerpt, 4096);
 	if ((r = workflow_smoke_check(h, tid, &c, &phase, &e)) != 0) {
 		r = cmd_fail(r, &e);
@@ -91,6 +83,8 @@ check(const cmd_args *a, int64_t tid)
 			snprintf(id, sizeof(id), "T-%lld", (long long)tid);
 			json_kv_str(&j, "ticket", id);
 		}
+		if (c.name)
+			json_kv_str(&j, "name", c.name);
 		json_kv_str(&j, "phase", phase);
 		json_kv_str(&j, "result", c.pass ? "pass" : "fail");
 		json_kv_str(&j, "url", c.url);
@@ -107,15 +101,18 @@ check(const cmd_args *a, int64_t tid)
 		r = c.pass ? 0 : EXIT_REFUSED;
 	} else {
 		int before = strcmp(phase, "before") == 0;
+		char label[64] = "";
 
+		if (c.name)
+			snprintf(label, sizeof(label), " '%s'", c.name);
 		if (c.pass)
-			printf("T-%lld: smoke check %s the fix: pass, status %ld (%lld ms, body sha256 "
-			    "%.12s...)\n", (long long)tid, before ? "before" : "after", c.status,
+			printf("T-%lld: smoke check%s %s the fix: pass, status %ld (%lld ms, body sha256 "
+			    "%.12s...)\n", (long long)tid, label, before ? "before" : "after", c.status,
 			    (long long)c.elapsed_ms, c.body_sha256);
 		else
-			printf("T-%lld: smoke check %s the fix: %s (%lld ms, body sha256 %.12s...)\n",
-			    (long long)tid, before ? "before" : "after", c.why, (long long)c.elapsed_ms,
-			    c.body_sha256);
+			printf("T-%lld: smoke check%s %s the fix: %s (%lld ms, body sha256 %.12s...)\n",
+			    (long long)tid, label, before ? "before" : "after", c.why,
+			    (long long)c.elapsed_ms, c.body_sha256);
 		if (before)
 			printf("  %s\n", c.pass ? "it passes before any fix: it may not see the incident; "
 			    "check the URL and --contains" : "it fails before the fix, as the incident does: "
@@ -135,6 +132,101 @@ check(const cmd_args *a, int64_t tid)
 		r = c.pass ? 0 : EXIT_REFUSED;
 	}
 	buf_release(&c.excerpt);
+	return r;
+}
+
+/* --run NAME|all: the checks the current plan names */
+static int
+run_named(const cmd_args *a, int64_t tid)
+{
+	home *h = NULL;
+	plan *p = NULL;
+	bg_error e;
+	const char *want = cmd_opt(a, 6);
+	size_t i;
+	int r, worst = 0, found = 0;
+
+	if (cmd_opt(a, 0) || cmd_opt(a, 1) || cmd_opt(a, 2) || cmd_opt(a, 3) || cmd_opt(a, 4) ||
+	    cmd_opt(a, 5))
+		return cmd_failf(EXIT_USAGE, "smoke: --run takes the check from the plan; give no "
+		    "--check, --result or their options with it");
+	if ((r = cmd_open_home(a, &h)) != 0)
+		return r;
+	bg_error_clear(&e);
+	if ((r = plan_current(h, tid, &p, &e)) != 0) {
+		if (r == BG_ERR_NOTFOUND)
+			r = cmd_failf(EXIT_USAGE, "smoke: T-%lld has no fix plan to name checks "
+			    "(check: NAME URL ... lines in the plan)", (long long)tid);
+		else
+			r = cmd_fail(r, &e);
+		home_close(h);
+		return r;
+	}
+	for (i = 0; i < p->fields.n && worst != EXIT_USAGE; i++) {
+		plan_check pc;
+
+		if (strcmp(p->fields.items[i].key, "check") != 0)
+			continue;
+		if ((r = plan_check_parse(p->fields.items[i].value, &pc, &e)) != 0) {
+			worst = cmd_fail(r, &e);
+			break;
+		}
+		if (strcmp(want, "all") == 0 || strcmp(want, pc.name) == 0) {
+			found++;
+			r = run_one(h, a, tid, &pc.c);
+			if (r != 0 && (worst == 0 || r != EXIT_REFUSED))
+				worst = r;
+		}
+		plan_check_release(&pc);
+	}
+	if (found == 0 && worst == 0) {
+		buf names;
+
+		buf_init(&names, 4096);
+		for (i = 0; i < p->fields.n; i++) {
+			plan_check pc;
+
+			if (strcmp(p->fields.items[i].key, "check") == 0 &&
+			    plan_check_parse(p->fields.items[i].value, &pc, NULL) == 0) {
+				buf_printf(&names, "%s%s", names.len ? ", " : "", pc.name);
+				plan_check_release(&pc);
+			}
+		}
+		worst = cmd_failf(EXIT_USAGE, "smoke: the plan of T-%lld names no check '%s' (%s%s)",
+		    (long long)tid, want, names.len ? "it names: " : "it names none; add check: NAME "
+		    "URL ... lines", buf_cstr(&names));
+		buf_release(&names);
+	}
+	plan_free(p);
+	home_close(h);
+	return worst;
+}
+
+static int
+check(const cmd_args *a, int64_t tid)
+{
+	smokecheck c;
+	home *h = NULL;
+	bg_error e;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.url = cmd_opt(a, 2);
+	c.contains = cmd_opt(a, 4);
+	c.timeout_s = 30;
+	if (cmd_opt(a, 0) != NULL || cmd_opt(a, 1) != NULL)
+		return cmd_failf(EXIT_USAGE, "smoke: --check records its own result; --result and "
+		    "--notes are for results checked by hand");
+	if (cmd_opt(a, 3) != NULL && (c.expect = (int)number(cmd_opt(a, 3), 100, 599)) < 0)
+		return cmd_failf(EXIT_USAGE, "smoke: --expect is an HTTP status, 100 to 599");
+	if (cmd_opt(a, 5) != NULL && (c.timeout_s = (int)number(cmd_opt(a, 5), 1, 300)) < 0)
+		return cmd_failf(EXIT_USAGE, "smoke: --timeout is 1 to 300 seconds");
+	bg_error_clear(&e);
+	if (smokecheck_validate(&c, &e) != 0)
+		return cmd_failf(EXIT_USAGE, "smoke: %s", e.msg);
+	if ((r = cmd_open_home(a, &h)) != 0)
+		return r;
+	r = run_one(h, a, tid, &c);
 	home_close(h);
 	return r;
 }
@@ -156,6 +248,8 @@ cmd_smoke(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "smoke: name one ticket");
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
+	if (cmd_opt(&a, 6) != NULL)
+		return run_named(&a, tid);
 	if (cmd_opt(&a, 2) != NULL)
 		return check(&a, tid);
 	if (cmd_opt(&a, 3) != NULL || cmd_opt(&a, 4) != NULL || cmd_opt(&a, 5) != NULL)

@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "hash.h"
 #include "json.h"
+#include "argv.h"
 #include "scan.h"
 #include "sqlcheck.h"
 #include "store.h"
@@ -28,6 +29,7 @@ const kv_key plan_schema[] = {
 	{ "rollback", KV_REQUIRED | KV_MULTILINE, 8192 },
 	{ "impact", KV_REQUIRED | KV_MULTILINE, 4096 },
 	{ "smoke-test", KV_MULTILINE, 4096 },
+	{ "check", KV_MULTI, 2048 },
 	{ "approved-destructive", KV_MULTI, 256 },
 	{ "artifact", KV_MULTI, 512 },
 	{ NULL, 0, 0 }
@@ -53,9 +55,84 @@ plan_template(buf *out)
 	    "impact: \n"
 	    "# How the fix will be checked afterwards.\n"
 	    "smoke-test: \n"
+	    "# Smoke checks by name, run with 'breakglass smoke T-N --run NAME' before\n"
+	    "# the fix (they should fail) and after it (one line each):\n"
+	    "# check: NAME URL [expect=STATUS] [contains=TEXT] [timeout=SECONDS]\n"
+	    "# check: checkout https://shop.example/checkout contains='Thank you'\n"
 	    "# SQL only: each destructive statement the approver accepts, as\n"
 	    "# ARTIFACT:N (one line each; needs backup evidence on the ticket).\n"
 	    "# approved-destructive: fix.sql:2\n");
+}
+
+/* "checkout https://... expect=200 contains='Thank you' timeout=10" */
+int
+plan_check_parse(const char *line, plan_check *out, bg_error *e)
+{
+	bg_error tmp;
+	size_t i, l;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (e == NULL)
+		e = &tmp;
+	if ((r = argv_split(line, &out->tok, e)) != 0)
+		return r;
+	if (out->tok.n < 2) {
+		r = bg_fail(e, BG_ERR_INVALID, "write it as NAME URL [expect=STATUS] "
+		    "[contains=TEXT] [timeout=SECONDS]");
+		goto fail;
+	}
+	l = strlen(out->tok.v[0]);
+	if (l == 0 || l >= sizeof(out->name) ||
+	    strspn(out->tok.v[0], "abcdefghijklmnopqrstuvwxyz0123456789-_") != l) {
+		r = bg_fail(e, BG_ERR_INVALID, "name '%.40s' must be 1 to %zu of a-z, 0-9, - and _",
+		    out->tok.v[0], sizeof(out->name) - 1);
+		goto fail;
+	}
+	memcpy(out->name, out->tok.v[0], l + 1);
+	out->c.url = out->tok.v[1];
+	out->c.name = out->name;
+	out->c.timeout_s = 30;
+	for (i = 2; i < out->tok.n; i++) {
+		const char *a = out->tok.v[i];
+		char *end;
+		long v;
+
+		if (strncmp(a, "contains=", 9) == 0 && out->c.contains == NULL) {
+			out->c.contains = a + 9;
+			continue;
+		}
+		if (strncmp(a, "expect=", 7) == 0 && out->c.expect == 0) {
+			v = strtol(a + 7, &end, 10);
+			if (a[7] >= '0' && a[7] <= '9' && *end == '\0' && v >= 100 && v <= 599) {
+				out->c.expect = (int)v;
+				continue;
+			}
+		}
+		if (strncmp(a, "timeout=", 8) == 0) {
+			v = strtol(a + 8, &end, 10);
+			if (a[8] >= '0' && a[8] <= '9' && *end == '\0' && v >= 1 && v <= 300) {
+				out->c.timeout_s = (int)v;
+				continue;
+			}
+		}
+		r = bg_fail(e, BG_ERR_INVALID, "'%.60s' is not expect=STATUS (100-599), "
+		    "contains=TEXT or timeout=SECONDS (1-300), each once", a);
+		goto fail;
+	}
+	if ((r = smokecheck_validate(&out->c, e)) != 0)
+		goto fail;
+	return 0;
+fail:
+	plan_check_release(out);
+	return r;
+}
+
+void
+plan_check_release(plan_check *pc)
+{
+	argv_release(&pc->tok);
+	memset(pc, 0, sizeof(*pc));
 }
 
 void
@@ -218,6 +295,33 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 		if ((r = scan_refuse(what, d.items[i].value, strlen(d.items[i].value), e)) != 0)
 			goto out;
 	}
+	/* named smoke checks: each well-formed, each name once */
+	for (i = 0; i < d.n; i++) {
+		plan_check pc, other;
+		size_t prev;
+
+		if (strcmp(d.items[i].key, "check") != 0)
+			continue;
+		if ((r = plan_check_parse(d.items[i].value, &pc, e)) != 0) {
+			char why[sizeof(e->msg)];
+
+			snprintf(why, sizeof(why), "%s", e->msg);
+			r = bg_fail(e, r, "line %zu: check: %s", d.items[i].line, why);
+			goto out;
+		}
+		for (prev = 0; prev < i; prev++) {
+			if (strcmp(d.items[prev].key, "check") != 0 ||
+			    plan_check_parse(d.items[prev].value, &other, NULL) != 0)
+				continue;
+			if (strcmp(other.name, pc.name) == 0)
+				r = bg_fail(e, BG_ERR_INVALID, "line %zu: check '%s' is named twice",
+				    d.items[i].line, pc.name);
+			plan_check_release(&other);
+		}
+		plan_check_release(&pc);
+		if (r != 0)
+			goto out;
+	}
 	for (i = 0; i < nin; i++) {
 		char *copy, *base;
 		size_t bad;
@@ -302,20 +406,23 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 		}
 		k++;
 	}
-	/* canonical: schema order, then the artifact lines */
+	/* canonical: schema order (every value of a repeated key, in order),
+	 * then the artifact lines */
 	for (const kv_key *kk = plan_schema; kk->name; kk++) {
-		const char *v = kv_get(&d, kk->name), *nl;
+		for (size_t it = 0; it < d.n; it++) {
+			const char *v = d.items[it].value, *nl;
 
-		if (v == NULL)
-			continue;
-		if ((r = buf_printf(&canon, "%s: ", kk->name)) != 0)
-			goto out;
-		for (; (nl = strchr(v, '\n')) != NULL; v = nl + 1)
-			if ((r = buf_append(&canon, v, (size_t)(nl - v))) != 0 ||
-			    (r = buf_puts(&canon, "\n  ")) != 0)
+			if (strcmp(d.items[it].key, kk->name) != 0)
+				continue;
+			if ((r = buf_printf(&canon, "%s: ", kk->name)) != 0)
 				goto out;
-		if ((r = buf_printf(&canon, "%s\n", v)) != 0)
-			goto out;
+			for (; (nl = strchr(v, '\n')) != NULL; v = nl + 1)
+				if ((r = buf_append(&canon, v, (size_t)(nl - v))) != 0 ||
+				    (r = buf_puts(&canon, "\n  ")) != 0)
+					goto out;
+			if ((r = buf_printf(&canon, "%s\n", v)) != 0)
+				goto out;
+		}
 	}
 	for (i = 0; i < nin; i++)
 		if ((r = buf_printf(&canon, "artifact: %s %s %s\n", art[i].sha256, art[i].kind,

@@ -16,6 +16,8 @@
 #include "grantscope.h"
 #include "home.h"
 #include "kv.h"
+#include "argv.h"
+#include "smokecheck.h"
 
 #define PLAN_MAX_ARTIFACTS 32
 #define PLAN_MAX_ARTIFACT GRANTSCOPE_MAX_ARTIFACT
@@ -45,6 +47,21 @@ typedef struct plan_input {
 } plan_input;
 
 extern const kv_key plan_schema[];
+
+/*
+ * A smoke check the plan names ("check: NAME URL [expect=STATUS]
+ * [contains=TEXT] [timeout=SECONDS]", split like a command: quote TEXT
+ * with spaces).  c's strings point into tok; c.excerpt is not initialised.
+ */
+typedef struct plan_check {
+	char name[33];
+	argv_list tok;
+	smokecheck c;
+} plan_check;
+
+/* Parse one check line; e may be NULL. */
+int plan_check_parse(const char *line, plan_check *out, bg_error *e);
+void plan_check_release(plan_check *pc);
 
 /* Print the plan template. */
 int plan_template(buf *out);

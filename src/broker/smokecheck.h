@@ -21,6 +21,7 @@
 
 typedef struct smokecheck {
 	/* what to check */
+	const char *name;       /* the plan's name for it, or NULL */
 	const char *url;        /* http:// or https:// */
 	int expect;             /* expected status; 0: any 2xx */
 	const char *contains;   /* NULL or text the body must contain */

@@ -263,6 +263,8 @@ workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg
 		snprintf(expect, sizeof(expect), "%d", c->expect);
 	else
 		snprintf(expect, sizeof(expect), "2xx");
+	if (c->name)
+		buf_printf(&notes, "check %s: ", c->name);
 	buf_printf(&notes, "GET %s: %s (status %ld, expected %s%s%s, %lld ms, body %llu bytes "
 	    "sha256 %s)", c->url, c->pass ? "pass" : c->why, c->status, expect,
 	    c->contains ? ", containing " : "", c->contains ? c->contains : "",
@@ -273,6 +275,8 @@ workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg
 	json_init(&j, &detail);
 	json_obj_begin(&j);
 	json_kv_str(&j, "kind", "check");
+	if (c->name)
+		json_kv_str(&j, "name", c->name);
 	json_kv_str(&j, "phase", *phase);
 	json_kv_str(&j, "result", c->pass ? "pass" : "fail");
 	json_kv_str(&j, "url", c->url);
