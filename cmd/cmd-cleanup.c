@@ -72,9 +72,12 @@ cleanup_repo(home *h, cmd_args *a, int64_t tid)
 	buf_init(&c.diffs, 1024u * 1024);
 	r = workflow_cleanup_repo(h, tid, a->pos[1], &c, cmd_opt(a, 3), &e);
 	if (c.differ > 0) {
-		fprintf(r == 0 ? stdout : stderr, "%zu of %zu path(s) are not on %s (%.12s) as "
-		    "production has them:\n", c.differ, c.checked, c.branch, c.commit);
-		fwrite(c.diffs.data, 1, c.diffs.len, r == 0 ? stdout : stderr);
+		/* the list goes with the outcome: stdout when recorded (not as JSON) */
+		FILE *f = r == 0 && !a->json ? stdout : stderr;
+
+		fprintf(f, "%zu of %zu path(s) are not on %s (%.12s) as production has them:\n",
+		    c.differ, c.checked, c.branch, c.commit);
+		fwrite(c.diffs.data, 1, c.diffs.len, f);
 	}
 	if (r != 0)
 		r = cmd_fail(r, &e);

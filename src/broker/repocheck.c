@@ -308,19 +308,16 @@ map_path(const repocheck *c, const char *path, buf *out)
 
 	for (size_t i = 0; i < c->nmap; i++) {
 		size_t l = strlen(c->map_host[i]);
-		const char *rest;
 
 		if (strcmp(c->map_host[i], "/") == 0)
 			l = 0;
 		if (strncmp(path, c->map_host[i], l) != 0 || path[l] != '/')
 			continue;
-		rest = path + l + 1;
 		if (!found || l >= bl) {
 			best = i;
 			bl = l;
 			found = 1;
 		}
-		(void)rest;
 	}
 	if (!found)
 		return -1;
@@ -331,16 +328,19 @@ map_path(const repocheck *c, const char *path, buf *out)
 	return clean_rel(buf_cstr(out)) ? 0 : -2;
 }
 
-/* ls-tree of one path: *mode/oid, or mode "" when absent. */
+/* ls-tree of one path: its mode, object id and size (-1: not a blob), or
+ * mode "" when absent. */
 static int
-tree_entry(repocheck *c, const char *rpath, char mode[8], char oid[65], buf *out, buf *err,
-    bg_error *e)
+tree_entry(repocheck *c, const char *rpath, char mode[8], char oid[65], long long *size,
+    buf *out, buf *err, bg_error *e)
 {
-	const char *args[] = { "ls-tree", "-z", "--full-tree", c->commit, "--", rpath, NULL };
-	char type[16];
+	const char *args[] = { "ls-tree", "-z", "-l", "--full-tree", c->commit, "--", rpath,
+		NULL };
+	char type[16], sz[32];
 	int st, r;
 
 	mode[0] = oid[0] = '\0';
+	*size = -1;
 	if ((r = git(c, args, out, &st, err, e)) != 0)
 		return r;
 	if (st != 0)
@@ -348,12 +348,19 @@ tree_entry(repocheck *c, const char *rpath, char mode[8], char oid[65], buf *out
 		    first_line(err));
 	if (out->len == 0)
 		return 0;
-	/* MODE SP TYPE SP OID TAB PATH NUL */
+	/* MODE SP TYPE SP OID SP* SIZE TAB PATH NUL (SIZE "-" for a tree) */
 	buf_cstr(out);
-	if (sscanf(out->data, "%7[0-7] %15[a-z] %64[0-9a-f]\t", mode, type, oid) != 3 ||
-	    (strlen(oid) != 40 && strlen(oid) != 64))
+	if (sscanf(out->data, "%7[0-7] %15[a-z] %64[0-9a-f] %31[0-9-]\t", mode, type, oid,
+	    sz) != 4 || (strlen(oid) != 40 && strlen(oid) != 64))
 		return bg_fail(e, BG_ERR_EXEC, "git ls-tree printed something unexpected for '%s'",
 		    rpath);
+	if (strcmp(type, "blob") == 0) {
+		char *end;
+
+		*size = strtoll(sz, &end, 10);
+		if (sz[0] < '0' || sz[0] > '9' || *end != '\0')
+			return bg_fail(e, BG_ERR_EXEC, "git ls-tree printed no size for '%s'", rpath);
+	}
 	return 0;
 }
 
@@ -362,6 +369,7 @@ compare_one(repocheck *c, const prod *d, const char *hostname, buf *rp, buf *out
     bg_error *e)
 {
 	char mode[8], oid[65];
+	long long size;
 	int r, st;
 
 	if (d->type == 'd')
@@ -375,7 +383,7 @@ compare_one(repocheck *c, const prod *d, const char *hostname, buf *rp, buf *out
 	if (r == -2)
 		return differs(c, hostname, d->path, "%s", "its repository path would have '.', "
 		    "'..', '//' or control characters: not looked up");
-	if ((r = tree_entry(c, buf_cstr(rp), mode, oid, out, err, e)) != 0)
+	if ((r = tree_entry(c, buf_cstr(rp), mode, oid, &size, out, err, e)) != 0)
 		return r;
 	if (d->type == 'x')
 		return mode[0] ? differs(c, hostname, d->path, "deleted on the host, still in the "
@@ -395,14 +403,14 @@ compare_one(repocheck *c, const prod *d, const char *hostname, buf *rp, buf *out
 		unsigned char h[32];
 		char hex[65];
 
-		if ((r = git(c, args, out, &st, err, e)) != 0)
-			return r;
-		if (st != 0)
-			return bg_fail(e, BG_ERR_EXEC, "git cat-file failed for '%s': %s",
-			    buf_cstr(rp), first_line(err));
-		if (out->len == out->max)
+		if (size < 0 || (unsigned long long)size >= out->max)
 			return differs(c, hostname, d->path, "larger in the repository than this "
 			    "check reads (%s)", buf_cstr(rp));
+		if ((r = git(c, args, out, &st, err, e)) != 0)
+			return r;
+		if (st != 0 || out->len != (size_t)size)
+			return bg_fail(e, BG_ERR_EXEC, "git cat-file failed for '%s': %s",
+			    buf_cstr(rp), st != 0 ? first_line(err) : "not the size ls-tree said");
 		if (d->type == 'l')
 			return out->len == strlen(d->target) &&
 			    memcmp(out->data, d->target, out->len) == 0 ? 0 :

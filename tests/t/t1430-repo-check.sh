@@ -110,6 +110,12 @@ out_has "3 of 3 path(s) are not on main" "still lists what differs"
 out_has "NOT VERIFIED" "says not verified"
 expect 0 "cleanup list" bg cleanup T-1
 out_has "branch-merged .* - NOT VERIFIED: 3 of 3 path(s) differ on main" "recorded as not verified"
+expect 0 "as JSON with a reason: the list on stderr, JSON alone on stdout" bg cleanup T-1 \
+	branch-merged --repo "$R" --branch main --path-map "$SRV=." --reason "release train" --json
+perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>);
+	exit((!$j->{verified} && $j->{differ} == 3 && $j->{checked} == 3) ? 0 : 1)' <"$T/out" \
+	&& ok "JSON: not verified, 3 of 3" || not_ok "JSON: not verified, 3 of 3"
+err_has "Payment.php: content differs" "the list on stderr"
 expect 0 "--done --reason without a check" bg cleanup T-1 staging-applied --done --reason "no staging"
 expect 0 "cleanup list" bg cleanup T-1
 out_has "staging-applied .* - not verified: no staging" "recorded as not verified"
