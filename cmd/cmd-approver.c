@@ -12,12 +12,20 @@
 
 static const char usage_text[] =
 	"usage: breakglass approver add --project P --principal EMAIL --key KEY.pub [--name NAME]\n"
+	"                  [--statement [-o FILE] | --roster FILE --signature SIG...]\n"
 	"       breakglass approver import --project P ALLOWED_SIGNERS_FILE\n"
 	"       breakglass approver remove --project P --principal EMAIL\n"
+	"                  [--statement [-o FILE] | --roster FILE --signature SIG...]\n"
 	"       breakglass approver list --project P [--allowed-signers] [--json]\n\n"
 	"Approvers own production and sign approvals with their SSH key\n"
 	"(ssh-keygen -Y sign -n breakglass).  They are kept in OpenSSH\n"
-	"allowed_signers form; --allowed-signers prints that file.\n";
+	"allowed_signers form; --allowed-signers prints that file.  An approver\n"
+	"is a user (breakglass user): a key belongs to one user only.\n\n"
+	"Only an admin changes approvers.  Once a project has approvers, a change\n"
+	"needs their consent: --statement prints the roster statement for the\n"
+	"change, the project's quorum of approvers sign it, and the same command\n"
+	"with --roster FILE --signature SIG (one per signer) makes it.  import is\n"
+	"for a project's first approvers.\n";
 
 static const opt_def defs[] = {
 	{ "--project", OPT_ARG },
@@ -25,18 +33,92 @@ static const opt_def defs[] = {
 	{ "--key", OPT_ARG },
 	{ "--name", OPT_ARG },
 	{ "--allowed-signers", 0 },
+	{ "--statement", 0 },
+	{ "-o", OPT_ARG },
+	{ "--roster", OPT_ARG },
+	{ "--signature", OPT_ARG | OPT_MULTI },
 	{ NULL, 0 }
 };
+
+enum { O_STATEMENT = 5, O_OUT, O_ROSTER, O_SIG };
+
+/*
+ * The roster part of add and remove: --statement prints (or writes) the
+ * statement and returns 1; --roster/--signature are read into ro (texts
+ * in bufs[]).  0 to go on, else an exit code.
+ */
+static int
+roster_args(cmd_args *a, home *h, const char *proj, const char *op, const char *principal,
+    const char *keyline, buf *stmt, buf sigs[OPT_MAXVALS], const char *sigp[OPT_MAXVALS],
+    approver_roster *ro, int *printed)
+{
+	bg_error e;
+	buf change;
+	int r = 0, i;
+
+	*printed = 0;
+	bg_error_clear(&e);
+	if (a->val[O_STATEMENT].set) {
+		if (a->val[O_ROSTER].set || a->val[O_SIG].set)
+			return cmd_failf(EXIT_USAGE, "approver %s: --statement prints the statement "
+			    "to sign; --roster and --signature come after", op);
+		buf_init(&change, 16384);
+		if ((r = approver_change_text(op, principal, keyline, &change, &e)) != 0 ||
+		    (r = approver_roster_statement(h, proj, change.data, stmt, &e)) != 0)
+			r = cmd_fail(r, &e);
+		else if (cmd_opt(a, O_OUT) != NULL) {
+			if ((r = fileio_write_atomic(cmd_opt(a, O_OUT), stmt->data, stmt->len, 0644, 0,
+			    &e)) != 0)
+				r = cmd_fail(r, &e);
+			else
+				printf("roster statement written to %s: each approver signs it with\n"
+				    "  ssh-keygen -Y sign -n breakglass -f KEY %s\n", cmd_opt(a, O_OUT),
+				    cmd_opt(a, O_OUT));
+		} else
+			r = cmd_write_out(stmt);
+		buf_release(&change);
+		*printed = 1;
+		return r;
+	}
+	if (!a->val[O_ROSTER].set) {
+		if (a->val[O_SIG].set)
+			return cmd_failf(EXIT_USAGE, "approver %s: --signature goes with --roster FILE",
+			    op);
+		return 0;
+	}
+	if (!a->val[O_SIG].set)
+		return cmd_failf(EXIT_USAGE, "approver %s: --roster needs the approvers' "
+		    "--signature files", op);
+	if ((r = fileio_read(cmd_opt(a, O_ROSTER), 64 * 1024, stmt, &e)) != 0)
+		return cmd_fail(r, &e);
+	if (buf_has_nul(stmt))
+		return cmd_failf(EXIT_USAGE, "approver %s: '%s' is not a roster statement", op,
+		    cmd_opt(a, O_ROSTER));
+	for (i = 0; i < a->val[O_SIG].n; i++) {
+		if ((r = fileio_read(a->val[O_SIG].all[i], 64 * 1024, &sigs[i], &e)) != 0)
+			return cmd_fail(r, &e);
+		if (buf_has_nul(&sigs[i]))
+			return cmd_failf(EXIT_USAGE, "approver %s: '%s' is not a signature", op,
+			    a->val[O_SIG].all[i]);
+		sigp[i] = buf_cstr(&sigs[i]);
+	}
+	ro->statement = buf_cstr(stmt);
+	ro->sigs = sigp;
+	ro->nsigs = (size_t)a->val[O_SIG].n;
+	return 0;
+}
 
 int
 cmd_approver(int argc, char **argv)
 {
 	cmd_args a;
 	home *h = NULL;
-	buf in, out;
+	buf in, out, stmt, sigs[OPT_MAXVALS];
+	const char *sigp[OPT_MAXVALS];
+	approver_roster ro = { NULL, NULL, 0 };
 	bg_error e;
 	const char *sub, *proj;
-	int r;
+	int r, i, printed = 0;
 
 	if ((r = cmd_parse("approver", argc, argv, defs, &a)) != 0)
 		return r;
@@ -56,7 +138,16 @@ cmd_approver(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "approver %s: --project is required", sub);
 	buf_init(&in, 1024 * 1024);
 	buf_init(&out, 1024 * 1024);
+	buf_init(&stmt, 64 * 1024);
+	for (i = 0; i < OPT_MAXVALS; i++)
+		buf_init(&sigs[i], 64 * 1024);
 	bg_error_clear(&e);
+	if ((a.val[O_STATEMENT].set || a.val[O_ROSTER].set || a.val[O_SIG].set ||
+	    a.val[O_OUT].set) && strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0) {
+		r = cmd_failf(EXIT_USAGE, "approver %s: --statement, -o, --roster and --signature "
+		    "are for add and remove", sub);
+		goto out;
+	}
 	if (strcmp(sub, "add") == 0) {
 		if (cmd_opt(&a, 1) == NULL || cmd_opt(&a, 2) == NULL || a.npos != 1) {
 			r = cmd_failf(EXIT_USAGE, "approver add: --principal and --key are required");
@@ -73,7 +164,11 @@ cmd_approver(int argc, char **argv)
 		}
 		if ((r = cmd_open_home(&a, &h)) != 0)
 			goto out;
-		if ((r = approver_add(h, proj, cmd_opt(&a, 1), cmd_opt(&a, 3), buf_cstr(&in), &e)) != 0) {
+		if ((r = roster_args(&a, h, proj, "add", cmd_opt(&a, 1), buf_cstr(&in), &stmt, sigs,
+		    sigp, &ro, &printed)) != 0 || printed)
+			goto out;
+		if ((r = approver_add(h, proj, cmd_opt(&a, 1), cmd_opt(&a, 3), buf_cstr(&in),
+		    ro.statement ? &ro : NULL, &e)) != 0) {
 			r = cmd_fail(r, &e);
 			goto out;
 		}
@@ -118,7 +213,11 @@ cmd_approver(int argc, char **argv)
 		}
 		if ((r = cmd_open_home(&a, &h)) != 0)
 			goto out;
-		if ((r = approver_remove(h, proj, cmd_opt(&a, 1), &e)) != 0) {
+		if ((r = roster_args(&a, h, proj, "remove", cmd_opt(&a, 1), NULL, &stmt, sigs,
+		    sigp, &ro, &printed)) != 0 || printed)
+			goto out;
+		if ((r = approver_remove(h, proj, cmd_opt(&a, 1), ro.statement ? &ro : NULL,
+		    &e)) != 0) {
 			r = cmd_fail(r, &e);
 			goto out;
 		}
@@ -181,5 +280,8 @@ out:
 	home_close(h);
 	buf_release(&in);
 	buf_release(&out);
+	buf_release(&stmt);
+	for (i = 0; i < OPT_MAXVALS; i++)
+		buf_release(&sigs[i]);
 	return r;
 }

@@ -76,12 +76,26 @@ do_open(cmd_args *a)
 	buf_init(&in, KV_MAX_INPUT + 1);
 	for (i = 0; i < NFIELDS; i++)
 		any |= a->val[i].set;
+	if (cmd_opt(a, O_FROM) != NULL && any)
+		return cmd_failf(EXIT_USAGE, "ticket open: use --from or field options, not both");
+	/* who opens it is the requester: an intake without the line gets theirs */
+	if ((r = cmd_open_home(a, &h)) != 0) {
+		buf_release(&in);
+		return r;
+	}
 	if (cmd_opt(a, O_FROM) != NULL) {
-		if (any)
-			return cmd_failf(EXIT_USAGE, "ticket open: use --from or field options, not both");
 		if ((r = fileio_read(cmd_opt(a, O_FROM), KV_MAX_INPUT, &in, &e)) != 0) {
 			buf_release(&in);
+			home_close(h);
 			return cmd_fail(r, &e);
+		}
+		if (h->actor_user != 0 && !buf_has_nul(&in) && strncmp(buf_cstr(&in), "requester:",
+		    10) != 0 && strstr(buf_cstr(&in), "\nrequester:") == NULL &&
+		    ((in.len > 0 && in.data[in.len - 1] != '\n' && buf_putc(&in, '\n') != 0) ||
+		    buf_printf(&in, "requester: %s\n", h->actor) != 0)) {
+			buf_release(&in);
+			home_close(h);
+			return cmd_failf(EXIT_USAGE, "ticket open: the intake is too large");
 		}
 		r = ticket_parse(buf_cstr(&in), in.len, &d, &e);
 		if (r != 0 && buf_has_nul(&in))
@@ -91,6 +105,8 @@ do_open(cmd_args *a)
 		for (i = 0; i < NFIELDS && r == 0; i++)
 			if (a->val[i].set)
 				r = kv_add(&d, ticket_schema, ticket_schema[i].name, a->val[i].v, &e);
+		if (r == 0 && h->actor_user != 0 && kv_get(&d, "requester") == NULL)
+			r = kv_add(&d, ticket_schema, "requester", h->actor, &e);
 		for (i = 0; r == 0 && ticket_schema[i].name; i++)
 			if ((ticket_schema[i].flags & KV_REQUIRED) && kv_get(&d, ticket_schema[i].name) == NULL)
 				r = bg_fail(&e, BG_ERR_USAGE, "ticket open: --%s is required (or use --from)",
@@ -101,11 +117,8 @@ do_open(cmd_args *a)
 	buf_release(&in);
 	if (r != 0) {
 		kv_doc_release(&d);
+		home_close(h);
 		return cmd_fail(r, &e);
-	}
-	if ((r = cmd_open_home(a, &h)) != 0) {
-		kv_doc_release(&d);
-		return r;
 	}
 	if ((r = ticket_open(h, &d, a->val[O_DUPLICATE].set, &id, &e)) != 0)
 		r = cmd_fail(r, &e);

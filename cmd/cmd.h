@@ -119,10 +119,23 @@ int cmd_freeze_publish(home *h);
 int cmd_ticket_id(const char *s, int64_t *id);
 int cmd_grant_id(const char *s, int64_t *id);
 
+/*
+ * Remote use (cmd-serve.c): the user and key serve acts for (NULL when
+ * not serving); 1 if a command may run through a broker; run argv on the
+ * broker at url; run one command (argv[0] its name) in this process.
+ */
+extern const char *cmd_serve_user, *cmd_serve_key;
+int cmd_remote_allowed(const char *name);
+int cmd_remote(const char *url, int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
 /* The commands. */
 int cmd_init(int argc, char **argv);
 int cmd_project(int argc, char **argv);
 int cmd_approver(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_broker(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_ticket(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);

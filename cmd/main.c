@@ -11,8 +11,10 @@
 #include "utc.h"
 #include "grant.h"
 #include "ticket.h"
+#include "users.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sodium.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef BREAKGLASS_VERSION
@@ -49,7 +52,10 @@ static const struct {
 } commands[] = {
 	{ "init", cmd_init, "create a breakglass home (store, keys, config, audit log)" },
 	{ "project", cmd_project, "register projects: quorum and systems" },
+	{ "user", cmd_user, "users of the broker: emails, SSH keys, roles" },
 	{ "approver", cmd_approver, "register approvers' SSH keys (allowed_signers)" },
+	{ "broker", cmd_broker, "set up remote use: the service account, its authorized_keys" },
+	{ "serve", cmd_serve, "the forced command of remote use (run by sshd)" },
 	{ "ticket", cmd_ticket, "open, show, list and follow emergency tickets" },
 	{ "approve", cmd_approve, "print a statement to sign, or record a signature" },
 	{ "evidence", cmd_evidence, "record backup and rollback evidence" },
@@ -98,7 +104,8 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: breakglass COMMAND [ARGS] [--home DIR] [--as WHO] [--json]\n\n"
+	fprintf(f, "usage: breakglass [--broker ssh://ACCOUNT@HOST[:PORT]] COMMAND [ARGS] "
+	    "[--home DIR] [--json]\n\n"
 	    "Temporary, controlled, audited production access for emergency hotfixes.\n\n"
 	    "Commands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
@@ -137,6 +144,38 @@ main(int argc, char **argv)
 	if (sodium_init() < 0) {
 		fprintf(stderr, "breakglass: cannot initialise libsodium\n");
 		return EXIT_SYSTEM;
+	}
+	/*
+	 * --broker URL (or BREAKGLASS_BROKER) before the command: the command
+	 * runs on that broker, over ssh, as the key that logs in there.
+	 */
+	{
+		const char *url = getenv("BREAKGLASS_BROKER");
+		int skip = 0;
+
+		if (argc > 2 && strcmp(argv[1], "--broker") == 0) {
+			url = argv[2];
+			skip = 2;
+		} else if (argc > 1 && strncmp(argv[1], "--broker=", 9) == 0) {
+			url = argv[1] + 9;
+			skip = 1;
+		}
+		if (url != NULL && *url != '\0' && argc > 1 + skip &&
+		    cmd_remote_allowed(argv[1 + skip]) && strcmp(argv[1 + skip], "help") != 0 &&
+		    strcmp(argv[1 + skip], "version") != 0)
+			return cmd_remote(url, argc - 1 - skip, argv + 1 + skip);
+		if (skip) {
+			if (argc <= 1 + skip) {
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+			if (!cmd_remote_allowed(argv[1 + skip]))
+				return cmd_failf(EXIT_USAGE, "'%.64s' does not run through a broker (run "
+				    "it on the host it is for, without --broker)", argv[1 + skip]);
+			argc -= skip;
+			argv += skip;
+			argv[0] = argv[-skip];
+		}
 	}
 	/* global options before the command are passed on to it */
 	{
@@ -189,10 +228,23 @@ main(int argc, char **argv)
 		    testhook_compiled() ? " (test build: test hooks enabled)" : "");
 		return 0;
 	}
+	return cmd_run(argc - 1, argv + 1);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	size_t i;
+
 	for (i = 0; i < NCOMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	return unknown_command(argv[1]);
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(argc, argv);
+	if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "version") == 0) {
+		char *args[] = { "breakglass", argv[0], argc > 1 ? argv[1] : NULL, NULL };
+
+		return main(argc > 1 ? 3 : 2, args);
+	}
+	return unknown_command(argv[0]);
 }
 
 /* ---- helpers shared by the command files ---- */
@@ -441,26 +493,33 @@ cmd_usage(const char *text)
 	return 0;
 }
 
-static const char *
-default_actor(void)
-{
-	const char *v = getenv("BREAKGLASS_ACTOR");
-	struct passwd *pw;
-
-	if (v != NULL && *v != '\0')
-		return v;
-	pw = getpwuid(geteuid());
-	return pw ? pw->pw_name : "unknown";
-}
-
+/*
+ * Who acts.  Remotely: the user and key serve was started for (sshd ran
+ * the forced command).  On the broker host: root or the home's owner, as
+ * a local admin under their login name (root acts as the owner, so the
+ * files stay the owner's); nobody else.  --as and BREAKGLASS_ACTOR exist in
+ * test builds only (a registered user by email or name, else a local admin
+ * of that name); the release build refuses them.
+ */
 int
 cmd_open_home(const cmd_args *a, home **h)
 {
+	const char *as = a->actor;
+	struct passwd *pw;
+	struct stat sb;
+	char login[129];
 	buf dir;
 	bg_error e;
 	int r;
 
 	bg_error_clear(&e);
+	if (cmd_serve_user == NULL && as == NULL && getenv("BREAKGLASS_ACTOR") != NULL &&
+	    *getenv("BREAKGLASS_ACTOR") != '\0')
+		as = getenv("BREAKGLASS_ACTOR");
+	if (cmd_serve_user == NULL && as != NULL && !testhook_compiled())
+		return cmd_failf(EXIT_USAGE, "--as is not for the command line: who acts is the key "
+		    "that logged in (breakglass --broker ssh://...), or on the broker host root or "
+		    "the home's owner");
 	buf_init(&dir, 4096);
 	if (a->home != NULL)
 		r = buf_puts(&dir, a->home);
@@ -470,8 +529,39 @@ cmd_open_home(const cmd_args *a, home **h)
 		buf_release(&dir);
 		return cmd_failf(EXIT_HOME, "cannot determine the home directory (use --home DIR)");
 	}
-	r = home_open(dir.data, a->actor ? a->actor : default_actor(), h, &e);
+	pw = getpwuid(geteuid());
+	snprintf(login, sizeof(login), "%s", pw ? pw->pw_name : "unknown");
+	if (cmd_serve_user == NULL && stat(dir.data, &sb) == 0) {
+		if (geteuid() != 0 && geteuid() != sb.st_uid) {
+			r = cmd_failf(EXIT_REFUSED, "the home '%s' is not yours: on the broker host only "
+			    "root and its owner use it; others run 'breakglass --broker "
+			    "ssh://ACCOUNT@HOST ...'", dir.data);
+			buf_release(&dir);
+			return r;
+		}
+		/* root works on a service account's home as that account */
+		if (geteuid() == 0 && sb.st_uid != 0 &&
+		    (setgroups(0, NULL) != 0 || setresgid(sb.st_gid, sb.st_gid, sb.st_gid) != 0 ||
+		    setresuid(sb.st_uid, sb.st_uid, sb.st_uid) != 0)) {
+			buf_release(&dir);
+			return cmd_failf(EXIT_SYSTEM, "cannot act as the owner of '%s'", dir.data);
+		}
+	}
+	r = home_open(dir.data, cmd_serve_user ? cmd_serve_user : as ? as : login, h, &e);
 	buf_release(&dir);
+	if (r == 0) {
+		if (cmd_serve_user != NULL)
+			r = users_act_as(*h, cmd_serve_user, cmd_serve_key, &e);
+		else if (as != NULL && users_exists(*h, as))
+			r = users_act_as(*h, as, NULL, &e);
+		else
+			users_act_local(*h);
+		if (r != 0) {
+			home_close(*h);
+			*h = NULL;
+			return cmd_fail(r, &e);
+		}
+	}
 	if (r != 0) {
 		fprintf(stderr, "breakglass: %s\n", e.msg[0] ? e.msg : bg_strerror(r));
 		return r == BG_ERR_USAGE ? EXIT_USAGE : r == BG_ERR_NOMEM ? EXIT_SYSTEM : EXIT_HOME;

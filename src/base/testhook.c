@@ -33,7 +33,8 @@ testhook_env(const char *name)
 const char *
 testhook_env_named(void)
 {
-	static const char *const fixed[] = { "BREAKGLASS_TESTING", "BREAKGLASS_NOW" };
+	static const char *const fixed[] = { "BREAKGLASS_TESTING", "BREAKGLASS_NOW",
+		"BREAKGLASS_ACTOR" };
 	static char name[64];
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)

@@ -32,6 +32,7 @@
 #include "signers.h"
 #include "sshsig.h"
 #include "text.h"
+#include "users.h"
 #include "utc.h"
 
 #include <sodium.h>
@@ -103,6 +104,13 @@ insert_approver(home *h, const char *proj, const signer_entry *se, const char *n
 
 	buf_init(&detail, 2048);
 	sshkey_fingerprint(&se->key, fp);
+	/* the approver is a user: one user per key, made by an admin */
+	{
+		int64_t uid;
+
+		if ((r = users_hold_key(h, se->principals, name, &se->key, &uid, e)) != 0)
+			goto out;
+	}
 	if ((r = store_prepare(h->st, "INSERT INTO approvers (project, principal, name, "
 	    "signer_line, fingerprint, added, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	    &st, e)) != 0)
@@ -154,10 +162,220 @@ check_signer_entry(const signer_entry *se, bg_error *e)
 	return 0;
 }
 
+/* ---- roster statements: changing a project's approvers ---- */
+
+#define ROSTER_HEAD "breakglass roster statement v1\n"
+
+/* the part of a roster statement fixed by the change: head, project,
+ * change, the current roster's hash */
+static int
+roster_prefix(home *h, const char *proj, const char *change, buf *out, bg_error *e)
+{
+	buf cur;
+	char hex[HASH_HEXLEN];
+	int r;
+
+	buf_init(&cur, 1024 * 1024);
+	if ((r = approver_export(h, proj, &cur, e)) == 0) {
+		hash_sha256_hex(cur.data ? cur.data : "", cur.len, hex);
+		r = buf_printf(out, ROSTER_HEAD "project: %s\nchange: %s\nroster-sha256: %s\n",
+		    proj, change, hex);
+	}
+	buf_release(&cur);
+	return r;
+}
+
+static int
+roster_active(home *h, const char *proj, int *n, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*n = 0;
+	if ((r = store_prepare(h->st, "SELECT count(*) FROM approvers WHERE project = ? AND "
+	    "removed IS NULL", &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, proj);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+approver_roster_statement(home *h, const char *proj, const char *change, buf *out,
+    bg_error *e)
+{
+	char issued[UTC_STRLEN], until[UTC_STRLEN];
+	project *p = NULL;
+	int r;
+
+	buf_reset(out);
+	if ((r = project_load(h, proj, &p, e)) != 0)
+		return r;
+	project_free(p);
+	utc_format(h->now, issued);
+	utc_format(h->now + h->approval_ttl, until);
+	if ((r = roster_prefix(h, proj, change, out, e)) != 0)
+		return r;
+	return buf_printf(out, "issued: %s\nvalid-until: %s\n\nI approve this change to who "
+	    "may approve production changes for the project above.\n", issued, until);
+}
+
+/*
+ * Inside a state change, before it is made: a project with approvers
+ * changes them only with a roster statement for exactly this change over
+ * the current roster, unexpired, signed by the project's quorum of its
+ * current approvers.
+ */
+static int
+roster_check(home *h, const project *p, const char *change, const approver_roster *ro,
+    bg_error *e)
+{
+	buf want;
+	sqlite3_stmt *st = NULL;
+	char principals[9][256];
+	int n, have = 0, r;
+	size_t i, k;
+	const char *rest, *nl;
+	int64_t issued, until;
+	char t[64];
+
+	if ((r = users_require(h, USERS_ROLE_ADMIN, "change a project's approvers", e)) != 0 ||
+	    (r = roster_active(h, p->name, &n, e)) != 0)
+		return r;
+	if (n == 0)
+		return 0;
+	if (ro == NULL || ro->statement == NULL)
+		return bg_fail(e, BG_ERR_PERM, "project '%s' has approvers: changing them needs a "
+		    "roster statement signed by %d of them (breakglass approver ... --statement -o "
+		    "FILE; they sign it; then the same command with --roster FILE --signature "
+		    "SIG...)", p->name, p->quorum);
+	buf_init(&want, 1024 * 1024);
+	if ((r = roster_prefix(h, p->name, change, &want, e)) != 0)
+		goto out;
+	if (strlen(ro->statement) < want.len || memcmp(ro->statement, want.data, want.len) != 0) {
+		r = bg_fail(e, BG_ERR_SIGNATURE, "the roster statement is not for this change to "
+		    "the current approvers of '%s' (they changed since, or the command differs); "
+		    "issue a new one with --statement", p->name);
+		goto out;
+	}
+	rest = ro->statement + want.len;
+	/* issued: T
+valid-until: T
+
+<the fixed words> */
+	if (strncmp(rest, "issued: ", 8) != 0 || (nl = strchr(rest, '\n')) == NULL ||
+	    (size_t)(nl - rest - 8) >= sizeof(t)) {
+		r = bg_fail(e, BG_ERR_INVALID, "roster statement: no issued line");
+		goto out;
+	}
+	snprintf(t, sizeof(t), "%.*s", (int)(nl - rest - 8), rest + 8);
+	if (utc_parse(t, &issued) != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "roster statement: bad issued time");
+		goto out;
+	}
+	rest = nl + 1;
+	if (strncmp(rest, "valid-until: ", 13) != 0 || (nl = strchr(rest, '\n')) == NULL ||
+	    (size_t)(nl - rest - 13) >= sizeof(t)) {
+		r = bg_fail(e, BG_ERR_INVALID, "roster statement: no valid-until line");
+		goto out;
+	}
+	snprintf(t, sizeof(t), "%.*s", (int)(nl - rest - 13), rest + 13);
+	if (utc_parse(t, &until) != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "roster statement: bad valid-until time");
+		goto out;
+	}
+	if (strcmp(nl + 1, "\nI approve this change to who may approve production changes for "
+	    "the project above.\n") != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "roster statement: unexpected text after "
+		    "valid-until");
+		goto out;
+	}
+	if (until <= h->now || issued > h->now + h->clock_skew) {
+		r = bg_fail(e, BG_ERR_EXPIRED, "the roster statement is not valid now (valid "
+		    "until %.32s, UTC); issue a new one with --statement", t);
+		goto out;
+	}
+	if ((r = store_prepare(h->st, "SELECT principal FROM approvers WHERE project = ? AND "
+	    "fingerprint = ? AND removed IS NULL", &st, e)) != 0)
+		goto out;
+	for (i = 0; i < ro->nsigs; i++) {
+		sshsig sig;
+		char fp[SSHKEY_FP_LEN];
+		sshsig_opts vo;
+
+		vo.webauthn_origins = (const char *const *)h->webauthn_origins;
+		vo.n_origins = h->n_webauthn_origins;
+		if ((r = sshsig_parse(ro->sigs[i], strlen(ro->sigs[i]), &sig, e)) != 0)
+			goto out;
+		sshkey_fingerprint(&sig.key, fp);
+		r = sshsig_verify_opts(&sig, ro->statement, strlen(ro->statement),
+		    APPROVAL_NAMESPACE, &vo, e);
+		sshsig_release(&sig);
+		if (r != 0) {
+			r = bg_fail(e, BG_ERR_SIGNATURE, "roster signature %zu (key %s) does not "
+			    "verify over the roster statement", i + 1, fp);
+			goto out;
+		}
+		sqlite3_reset(st);
+		store_bind_text(st, 1, p->name);
+		store_bind_text(st, 2, fp);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			r = bg_fail(e, BG_ERR_PERM, "roster signature %zu: key %s is not a current "
+			    "approver of '%s'", i + 1, fp, p->name);
+			goto out;
+		}
+		for (k = 0; k < (size_t)have; k++)
+			if (strcasecmp(principals[k], store_col_text(st, 0)) == 0)
+				break;
+		if (k == (size_t)have && have < 9)
+			snprintf(principals[have++], 256, "%s", store_col_text(st, 0));
+	}
+	if (have < p->quorum)
+		r = bg_fail(e, BG_ERR_PERM, "the roster statement has %d of the %d approver "
+		    "signatures project '%s' needs", have, p->quorum, p->name);
+out:
+	sqlite3_finalize(st);
+	buf_release(&want);
+	return r;
+}
+
+/* "add PRINCIPAL KEY" for the statement */
+static int
+add_change(const char *principal, const char *pubkey_line, buf *out, bg_error *e)
+{
+	sshkey_pub k;
+	char *comment = NULL;
+	int r;
+
+	if ((r = sshkey_parse_line(pubkey_line, &k, &comment, e)) != 0)
+		return r;
+	free(comment);
+	if ((r = buf_printf(out, "add %s ", principal)) == 0)
+		r = sshkey_pub_format(&k, out);
+	sshkey_pub_release(&k);
+	return r;
+}
+
+int
+approver_change_text(const char *op, const char *principal, const char *pubkey_line,
+    buf *out, bg_error *e)
+{
+	buf_reset(out);
+	if (!text_is_email(principal))
+		return bg_fail(e, BG_ERR_INVALID, "principal must be an email address, not '%.64s'",
+		    principal);
+	if (strcmp(op, "add") == 0)
+		return add_change(principal, pubkey_line, out, e);
+	return buf_printf(out, "remove %s", principal);
+}
+
 int
 approver_add(home *h, const char *proj, const char *principal, const char *name,
-    const char *pubkey_line, bg_error *e)
+    const char *pubkey_line, const approver_roster *ro, bg_error *e)
 {
+	buf change;
 	project *p = NULL;
 	sshkey_pub k;
 	buf line;
@@ -168,6 +386,11 @@ approver_add(home *h, const char *proj, const char *principal, const char *name,
 
 	memset(&ss, 0, sizeof(ss));
 	buf_init(&line, 16384);
+	buf_init(&change, 16384);
+	if ((r = approver_change_text("add", principal, pubkey_line, &change, e)) != 0) {
+		buf_release(&change);
+		return r;
+	}
 	if (!text_is_email(principal))
 		return bg_fail(e, BG_ERR_INVALID, "principal must be an email address, not '%.64s'",
 		    principal);
@@ -185,13 +408,17 @@ approver_add(home *h, const char *proj, const char *principal, const char *name,
 		goto out;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = project_load(h, proj, &p, e)) != 0 ||
+	if ((r = users_require(h, USERS_ROLE_ADMIN, "add approvers", e)) != 0 ||
+	    (r = project_load(h, proj, &p, e)) != 0 ||
+	    (r = roster_check(h, p, change.data, ro, e)) != 0 ||
 	    (r = insert_approver(h, proj, &ss.v[0], name, line.data, e)) != 0 ||
+	    (r = users_write_authorized_keys(h, e)) != 0 ||
 	    (r = home_commit(h, e)) != 0) {
 		home_abort(h);
 		goto out;
 	}
 out:
+	buf_release(&change);
 	sshkey_pub_release(&k);
 	project_free(p);
 	signers_release(&ss);
@@ -222,8 +449,21 @@ approver_import(home *h, const char *proj, const char *text, size_t len,
 	}
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = project_load(h, proj, &p, e)) != 0)
+	if ((r = users_require(h, USERS_ROLE_ADMIN, "import approvers", e)) != 0 ||
+	    (r = project_load(h, proj, &p, e)) != 0)
 		goto abort;
+	{
+		int n;
+
+		if ((r = roster_active(h, proj, &n, e)) != 0)
+			goto abort;
+		if (n > 0) {
+			r = bg_fail(e, BG_ERR_PERM, "project '%s' has approvers: import is for a "
+			    "project's first approvers; add more one at a time with a roster "
+			    "statement (breakglass approver add ... --statement)", proj);
+			goto abort;
+		}
+	}
 	for (i = 0; i < ss.n; i++) {
 		const signer_entry *se = &ss.v[i];
 
@@ -249,7 +489,7 @@ approver_import(home *h, const char *proj, const char *text, size_t len,
 			goto abort;
 		(*added)++;
 	}
-	if ((r = home_commit(h, e)) != 0)
+	if ((r = users_write_authorized_keys(h, e)) != 0 || (r = home_commit(h, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -263,16 +503,25 @@ out:
 }
 
 int
-approver_remove(home *h, const char *proj, const char *principal, bg_error *e)
+approver_remove(home *h, const char *proj, const char *principal,
+    const approver_roster *ro, bg_error *e)
 {
 	sqlite3_stmt *st = NULL;
-	buf detail;
+	project *p = NULL;
+	buf detail, change;
 	json j;
 	int r;
 
 	buf_init(&detail, 1024);
+	buf_init(&change, 1024);
+	if ((r = approver_change_text("remove", principal, NULL, &change, e)) != 0)
+		goto out;
 	if ((r = home_begin(h, e)) != 0)
-		return r;
+		goto out;
+	if ((r = users_require(h, USERS_ROLE_ADMIN, "remove approvers", e)) != 0 ||
+	    (r = project_load(h, proj, &p, e)) != 0 ||
+	    (r = roster_check(h, p, change.data, ro, e)) != 0)
+		goto abort;
 	if ((r = store_prepare(h->st, "UPDATE approvers SET removed = ? WHERE project = ? "
 	    "AND principal = ? AND removed IS NULL", &st, e)) != 0)
 		goto abort;
@@ -302,7 +551,9 @@ abort:
 	home_abort(h);
 out:
 	sqlite3_finalize(st);
+	project_free(p);
 	buf_release(&detail);
+	buf_release(&change);
 	return r;
 }
 
@@ -727,11 +978,24 @@ approval_record(home *h, int64_t tid, const char *sigtext, size_t len,
 		expired_match = 1;
 		goto abort;
 	}
-	/* pick the registered identity, refuse the requester */
 	for (i = 0; i < nc; i++) {
 		if (strcasecmp(c[i].principal, t->requester) == 0) {
 			r = bg_fail(e, BG_ERR_PERM, "'%s' requested this access and cannot approve "
 			    "it; another registered approver must sign", c[i].principal);
+			goto abort;
+		}
+	}
+	/* pick the registered identity, refuse the requester: any key of theirs,
+	 * under whatever principal it is registered */
+	{
+		int mine = 0;
+
+		if ((r = users_key_is_requesters(h, t->requester, fp, &mine, e)) != 0)
+			goto abort;
+		if (mine) {
+			r = bg_fail(e, BG_ERR_PERM, "key %s is the requester %s's: it never counts "
+			    "as an approval of their own ticket; another approver must sign", fp,
+			    t->requester);
 			goto abort;
 		}
 	}
@@ -833,7 +1097,9 @@ approval_check(home *h, const ticket *t, const char *kind, const char *binding,
 	    "WHERE ticket = ? AND kind = ? ORDER BY id DESC", &st, e)) != 0)
 		return r;
 	if ((r = store_prepare(h->st, "SELECT count(DISTINCT lower(a.principal)), "
-	    "sum(lower(a.principal) = lower(?2)), sum(lower(a.principal) = lower(?3)) "
+	    "sum(lower(a.principal) = lower(?2)), sum(lower(a.principal) = lower(?3) OR "
+	    "a.fingerprint IN (SELECT k.fingerprint FROM user_keys k JOIN users u ON u.id = "
+	    "k.user WHERE u.email = ?3)) "
 	    "FROM approvals p JOIN approvers a ON a.id = p.approver "
 	    "WHERE p.statement = ?1 AND a.removed IS NULL", &sg, e)) != 0) {
 		sqlite3_finalize(st);

@@ -28,14 +28,37 @@
 
 #define APPROVAL_NAMESPACE "breakglass"
 
-/* Register an approver from an OpenSSH public key line ("type base64 [c]"). */
+/*
+ * Changing a project's approvers (admins only): once the project has
+ * approvers, a roster statement for exactly that change over the current
+ * roster, signed by the project's quorum of its current approvers.
+ */
+typedef struct approver_roster {
+	const char *statement;   /* the statement's text as signed */
+	const char *const *sigs; /* armoured SSH signatures over it */
+	size_t nsigs;
+} approver_roster;
+
+/* The change's one-line form: "add PRINCIPAL KEY" or "remove PRINCIPAL". */
+int approver_change_text(const char *op, const char *principal, const char *pubkey_line,
+    buf *out, bg_error *e);
+/* The roster statement to sign for change (approver_change_text). */
+int approver_roster_statement(home *h, const char *proj, const char *change, buf *out,
+    bg_error *e);
+/*
+ * Register an approver from an OpenSSH public key line ("type base64 [c]"):
+ * the user with that email holds the key (made when missing; a key of
+ * another user is refused).  ro: the roster statement, NULL when none.
+ */
 int approver_add(home *h, const char *proj, const char *principal,
-    const char *name, const char *pubkey_line, bg_error *e);
-/* Register every entry of an allowed_signers file (one principal each). */
+    const char *name, const char *pubkey_line, const approver_roster *ro, bg_error *e);
+/* Register every entry of an allowed_signers file (one principal each): a
+ * project's first approvers only. */
 int approver_import(home *h, const char *proj, const char *text, size_t len,
     int *added, bg_error *e);
 /* Remove (mark removed) an approver by principal. */
-int approver_remove(home *h, const char *proj, const char *principal, bg_error *e);
+int approver_remove(home *h, const char *proj, const char *principal,
+    const approver_roster *ro, bg_error *e);
 /* The project's approvers as an allowed_signers file. */
 int approver_export(home *h, const char *proj, buf *out, bg_error *e);
 

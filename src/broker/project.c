@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "json.h"
 #include "text.h"
+#include "users.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ save(home *h, const char *sql, const char *event, const char *name, int quorum,
 		goto out;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = store_prepare(h->st, sql, &st, e)) != 0)
+	if ((r = users_require(h, USERS_ROLE_ADMIN, "add or change projects", e)) != 0 ||
+	    (r = store_prepare(h->st, sql, &st, e)) != 0)
 		goto abort;
 	store_bind_text(st, 1, name);
 	store_bind_int(st, 2, quorum);

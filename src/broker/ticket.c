@@ -8,11 +8,13 @@
 #include "scan.h"
 #include "text.h"
 #include "utc.h"
+#include "users.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ML (KV_MULTILINE)
 
@@ -455,13 +457,24 @@ ticket_open(home *h, const kv_doc *d, int duplicate, int64_t *id, bg_error *e)
 	summary_of(kv_get(d, "broken"), summary, sizeof(summary));
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
+	if ((r = users_require(h, USERS_ROLE_RESPONDER, "open tickets", e)) != 0)
+		goto abort;
+	/* the requester is who opened it: a local admin (root on the broker
+	 * host) may open one for someone else, a user only for themselves */
+	if (h->actor_user != 0 && strcasecmp(kv_get(d, "requester"), h->actor) != 0) {
+		r = bg_fail(e, BG_ERR_PERM, "the intake names requester '%.64s', but you are '%s': "
+		    "the requester is who opens the ticket (leave the line out and it is filled in)",
+		    kv_get(d, "requester"), h->actor);
+		goto abort;
+	}
 	if ((r = project_exists(h, kv_get(d, "project"), e)) != 0 ||
 	    (!duplicate && (r = open_duplicate(h, hash, e)) != 0))
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO tickets (project, requester, summary, "
-	    "intake, intake_hash, status, created) VALUES (?, ?, ?, ?, ?, 'open', ?)",
+	    "intake, intake_hash, status, created, opened_by) VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
 	    &st, e)) != 0)
 		goto abort;
+	store_bind_text(st, 7, h->actor);
 	store_bind_text(st, 1, kv_get(d, "project"));
 	store_bind_text(st, 2, kv_get(d, "requester"));
 	store_bind_text(st, 3, summary);

@@ -754,14 +754,20 @@ home_flush(home *h, bg_error *e)
 {
 	size_t i;
 	int r = 0;
+	char who[sizeof(h->actor) + sizeof(h->actor_key) + 8];
 
+	/* every record names the authenticated user and the key that logged in */
+	if (h->actor_key[0] != '\0')
+		snprintf(who, sizeof(who), "%s key=%s", h->actor, h->actor_key);
+	else
+		snprintf(who, sizeof(who), "%s", h->actor);
 	for (i = 0; r == 0 && i < h->npending; i++) {
 		const struct home_pending *p = &h->pending[i];
 
 		if (p->event == NULL)
-			r = audit_checkpoint(&h->log, h->now, h->actor, p->ticket, e);
+			r = audit_checkpoint(&h->log, h->now, who, p->ticket, e);
 		else
-			r = audit_append(&h->log, h->now, h->actor, p->event, p->ticket,
+			r = audit_append(&h->log, h->now, who, p->event, p->ticket,
 			    p->detail, e);
 	}
 	drop_pending(h);

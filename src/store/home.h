@@ -60,7 +60,13 @@ typedef struct home {
 	char id[17];           /* names this home where several share a host
 	                        * (sudoers drop-ins): 16 hex digits of the
 	                        * SHA-256 of the broker public key */
-	char actor[129];
+	char actor[129];       /* who acts: a user's email, or the local login */
+	/* the authenticated identity (users.h): the key that logged in (empty
+	 * for a local admin, root or the home's owner on the broker host), the
+	 * user's id (0: local) and roles (USERS_ROLE_* bits) */
+	char actor_key[64];
+	int64_t actor_user;
+	unsigned actor_roles;
 	int64_t now;           /* UTC, read when the home is opened */
 	/* the current change's audit records, appended at commit */
 	struct home_pending {

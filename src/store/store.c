@@ -191,6 +191,37 @@ static const char *const migrations[] = {
 	"  valid_until FROM temp.statements_v4 ORDER BY id;\n"
 	"DROP TABLE temp.statements_v4;\n"
 	"CREATE INDEX statements_ticket ON statements(ticket);\n",
+	/*
+	 * 5 -> 6: users (a name, an email, SSH keys: one user per key) and
+	 * their roles; an approver is a user's role in one project.  Existing
+	 * approvers become users, a key under two principals going to the
+	 * first (the approval path also refuses any key of a requester).
+	 */
+	"CREATE TABLE users (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,\n"
+	"  name TEXT NOT NULL DEFAULT '',\n"
+	"  added INTEGER NOT NULL,\n"
+	"  added_by TEXT NOT NULL,\n"
+	"  removed INTEGER);\n"
+	"CREATE TABLE user_keys (\n"
+	"  fingerprint TEXT PRIMARY KEY,\n"
+	"  user INTEGER NOT NULL REFERENCES users(id),\n"
+	"  key TEXT NOT NULL,\n"
+	"  added INTEGER NOT NULL);\n"
+	"CREATE TABLE user_roles (\n"
+	"  user INTEGER NOT NULL REFERENCES users(id),\n"
+	"  role TEXT NOT NULL CHECK (role IN ('admin','responder','operator')),\n"
+	"  PRIMARY KEY (user, role));\n"
+	"INSERT INTO users (email, name, added, added_by)\n"
+	"  SELECT principal, max(name), min(added), 'migration' FROM approvers\n"
+	"  WHERE removed IS NULL GROUP BY lower(principal);\n"
+	"INSERT OR IGNORE INTO user_keys (fingerprint, user, key, added)\n"
+	"  SELECT a.fingerprint, u.id, substr(a.signer_line, instr(a.signer_line, '\" ') + 2),\n"
+	"    a.added FROM approvers a JOIN users u ON lower(u.email) = lower(a.principal)\n"
+	"  WHERE a.removed IS NULL ORDER BY a.id;\n"
+	"CREATE INDEX user_keys_user ON user_keys(user);\n"
+	"ALTER TABLE tickets ADD COLUMN opened_by TEXT;\n",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

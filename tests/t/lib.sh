@@ -63,10 +63,27 @@ setup_home() {
 	done
 	bg approver add --project shop --principal owner@shop.example --name "Olga Owner" \
 		--key "$T/owner.pub" >/dev/null || exit 1
-	bg approver add --project shop --principal dev@agency.example --key "$T/dev.pub" \
-		>/dev/null || exit 1
-	bg approver add --project shop --principal second@shop.example --key "$T/second.pub" \
-		>/dev/null || exit 1
+	roster_add owner shop dev@agency.example "$T/dev.pub" || exit 1
+	roster_add owner shop second@shop.example "$T/second.pub" || exit 1
+}
+
+# roster SIGNERS approver ARGS...: change a project's approvers (add or
+# remove) with the roster statement signed by SIGNERS (keys under $T,
+# comma-separated: the project's quorum of its approvers).
+roster() {
+	_signers=$1; shift
+	bg "$@" --statement -o "$T/roster" >/dev/null || return 1
+	for _s in $(echo "$_signers" | tr , ' '); do
+		cp "$T/roster" "$T/roster.$_s"
+		sign "$_s" "$T/roster.$_s" || return 1
+		set -- "$@" --signature "$T/roster.$_s.sig"
+	done
+	bg "$@" --roster "$T/roster" >/dev/null
+}
+
+# roster_add SIGNERS PROJECT PRINCIPAL KEY.pub: add an approver that way.
+roster_add() {
+	roster "$1" approver add --project "$2" --principal "$3" --key "$4"
 }
 
 write_intake() {

@@ -53,7 +53,7 @@ out_has "older version of the intake" "status says the confirmation is for an ol
 
 # ECDSA key: verified natively (libcrypto)
 ssh-keygen -q -t ecdsa -N '' -f "$T/ecdsa"
-expect 0 "ecdsa approver registered" bg approver add --project shop --principal ec@shop.example --key "$T/ecdsa.pub"
+expect 0 "ecdsa approver registered" roster_add owner shop ec@shop.example "$T/ecdsa.pub"
 bg approve T-1 --statement --for confirm -o "$T/confirm2.txt" 2>/dev/null
 sign ecdsa "$T/confirm2.txt"
 sed 's/nonce: ./nonce: 0/' "$T/confirm2.txt" >"$T/confirm2-altered.txt"
@@ -76,7 +76,7 @@ expect 0 "status with two of two" bg ticket status T-2
 out_has "current step: 2" "confirmation done with quorum"
 
 # removed approvers no longer count
-expect 0 "remove second" bg approver remove --project shop --principal second@shop.example
+expect 0 "remove second" roster owner,second approver remove --project shop --principal second@shop.example
 expect 0 "status after removal" bg ticket status T-2
 out_has "1 of 2 required" "removed approver's signature no longer counts"
 expect 0 "allowed_signers export" bg approver list --project shop --allowed-signers

@@ -9,8 +9,8 @@ n=0
 for kt in "ecdsa -b 256" "ecdsa -b 384" "ecdsa -b 521" "rsa -b 3072" "ed25519"; do
 	name=$(echo "$kt" | tr -d ' -')
 	ssh-keygen -q -t $kt -N '' -C "$name" -f "$T/$name" || exit 1
-	expect 0 "$name approver registered" bg approver add --project shop \
-		--principal "$name@shop.example" --key "$T/$name.pub"
+	expect 0 "$name approver registered" roster_add owner shop "$name@shop.example" \
+		"$T/$name.pub"
 	open_ticket
 	n=$((n + 1))
 	bg approve "T-$n" --statement --for confirm -o "$T/$name.txt" 2>/dev/null

@@ -9,7 +9,7 @@ if [ -z "${BREAKGLASS_RELEASE:-}" ] || [ ! -x "$BREAKGLASS_RELEASE" ]; then
 	not_ok "BREAKGLASS_RELEASE names the release binary (run through make integration)"
 	done_testing
 fi
-rel() { "$BREAKGLASS_RELEASE" "$@"; }
+rel() { env -u BREAKGLASS_ACTOR "$BREAKGLASS_RELEASE" "$@"; }
 expect 0 "release: version" rel version
 if grep -q "test build" "$T/out"; then not_ok "release binary is not a test build"; else ok "release binary is not a test build"; fi
 expect 0 "test build: version" bg version
@@ -34,6 +34,14 @@ err_has "BREAKGLASS_TEST_ROLLBACK_DELAY_MS" "names the variable"
 expect 0 "release: a state change on the real clock" rel ticket set T-1 evidence "more"
 expect 0 "test build: a state change on the real clock" bg ticket set T-1 evidence "even more"
 expect 0 "audit log verifies" bg audit verify
+# who acts comes from authentication only: the release binary refuses to be
+# told (the test build's hook is how the suite acts as its users)
+BREAKGLASS_ACTOR=owner@shop.example expect 2 "release: BREAKGLASS_ACTOR refused" \
+	"$BREAKGLASS_RELEASE" ticket status T-1
+err_has "BREAKGLASS_ACTOR" "names BREAKGLASS_ACTOR"
+expect 2 "release: --as refused" rel --as owner@shop.example ticket set T-1 evidence "as owner"
+err_has "not for the command line" "says --as is not for the command line"
+expect 2 "release: --as after the command refused" rel ticket set T-1 evidence "x" --as owner@shop.example
 # and before the fix: with the hook the release binary did ratchet the clock
 # (the test build still can, by design: that is what t0700 uses)
 BREAKGLASS_TESTING=1 BREAKGLASS_NOW=$tomorrow expect 0 "test build: hooked state change" \
