@@ -68,6 +68,7 @@ typedef struct home {
 	int64_t actor_user;
 	unsigned actor_roles;
 	int64_t now;           /* UTC, read when the home is opened */
+	int lockfd;            /* HOME/store.lock: writers queue on its flock */
 	/* the current change's audit records, appended at commit */
 	struct home_pending {
 		char *event;   /* NULL: a checkpoint */
