@@ -15,6 +15,7 @@
 #include "scan.h"
 #include "text.h"
 #include "utc.h"
+#include "users.h"
 #include "steps.h"
 
 #include <errno.h>
@@ -330,6 +331,8 @@ grant_request(home *h, int64_t tid, const kv_doc *d, int64_t *id, policy_verdict
 	hash_sha256_hex(canon.data, canon.len, hash);
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
+	if ((r = users_require(h, USERS_ROLE_RESPONDER, "request grants", e)) != 0)
+		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO grants (ticket, kind, spec, spec_hash, writes, "
 	    "ttl, state, requested, requested_by) VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
 	    &st, e)) != 0)

@@ -16,6 +16,7 @@
 #include "store.h"
 #include "text.h"
 #include "ticket.h"
+#include "users.h"
 
 #include <libgen.h>
 #include <stdio.h>
@@ -431,7 +432,8 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 	hash_sha256_hex(canon.data, canon.len, hash);
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+	if ((r = users_require(h, USERS_ROLE_RESPONDER, "submit plans", e)) != 0 ||
+	    (r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
 		goto abort;
 	if (ndestructive > 0) {
 		int nb = 0;

@@ -84,6 +84,15 @@ expect 0 "the owner's signature counts" bg approve T-1 --signature "$T/c.txt.sig
 BREAKGLASS_ACTOR=owner@shop.example expect 1 "an approver who is no responder opens no ticket" \
 	bg ticket open --from "$T/intake.txt" --duplicate
 err_has "only a responder or an admin may open tickets" "says a responder is needed"
+BREAKGLASS_ACTOR=owner@shop.example expect 1 "nor requests grants" bg grant request T-1 --kind ssh \
+	--system web1 --account hotfix --read /var/log/nginx --reason "read the logs"
+err_has "only a responder or an admin may request grants" "says a responder is needed"
+write_plan
+BREAKGLASS_ACTOR=owner@shop.example expect 1 "nor submits plans" bg plan T-1 --from "$T/plan.txt" \
+	--diff "$T/fix.diff"
+err_has "only a responder or an admin may submit plans" "says so"
+BREAKGLASS_ACTOR=dev@agency.example expect 0 "the responder requests a grant" bg grant request T-1 \
+	--kind ssh --system web1 --account hotfix --read /var/log/nginx --reason "read the logs"
 ssh-keygen -q -t dsa -N '' -f "$T/dsa" 2>/dev/null || exit 1
 expect 1 "DSA user keys are refused" bg user add dsa@agency.example --key "$T/dsa.pub"
 err_has "DSA keys (ssh-dss) are refused" "says DSA is refused"
