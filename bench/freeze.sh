@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 BG=$here/build/breakglass
 W=$(mktemp -d /tmp/breakglass-bench-freeze.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-export BREAKGLASS_HOME=$W/home BREAKGLASS_ACTOR=bench
+export BREAKGLASS_HOME=$W/home
 N=${BENCH_FREEZE_N:-300}
 "$BG" init >/dev/null
 "$BG" project add shop --systems web1,db1 >/dev/null

@@ -13,7 +13,7 @@ W=$(mktemp -d /tmp/breakglass-bench.XXXXXX)
 ACCT=bgbench${BG_TEST_ID:-}; GROUP=bgbench${BG_TEST_ID:-}-gate; PLAIN=bgbench${BG_TEST_ID:-}-plain
 . "$here/scripts/lib-host.sh"
 trap 'host_down "$W" "$ACCT" "$GROUP"; userdel "$PLAIN" 2>/dev/null; rm -rf "$W"' EXIT
-export BREAKGLASS_HOME=$W/home BREAKGLASS_ACTOR=bench
+export BREAKGLASS_HOME=$W/home
 q() { "$BG" "$@" >/dev/null 2>&1; }
 "$BG" init >/dev/null
 host_up "$W" "$ACCT" "$GROUP" "$BG"

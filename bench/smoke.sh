@@ -15,7 +15,7 @@ SRV=$!
 trap 'kill $SRV 2>/dev/null; rm -rf "$W"' EXIT
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$W/port" ] && break; sleep 0.2; done
 URL="http://127.0.0.1:$(cat "$W/port")"
-export BREAKGLASS_HOME=$W/home BREAKGLASS_ACTOR=bench
+export BREAKGLASS_HOME=$W/home
 "$BG" init >/dev/null
 "$BG" project add shop --systems web1 >/dev/null
 cat >"$W/intake" <<'EOT'
