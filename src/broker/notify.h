@@ -5,7 +5,10 @@
  * 'approve --statement' issues a new statement, each URL gets a JSON POST
  * (Slack-compatible: a "text" field, plus a "breakglass" object with the
  * ticket, project, kind, requester, the statement's SHA-256 and its
- * valid-until).  Never the statement's text and never a secret.
+ * valid-until).  "notify: mail ADDRESS" lines: the same text as a mail
+ * handed to the local /usr/sbin/sendmail (argv, message on stdin; subject
+ * "breakglass: T-N KIND statement awaits your signature").  Never the
+ * statement's text and never a secret.
  */
 #ifndef BG_NOTIFY_H
 #define BG_NOTIFY_H

@@ -384,16 +384,40 @@ add_webauthn_origin(home *h, const char *v, bg_error *e)
 }
 
 /*
- * "notify: webhook URL": announce statements awaiting signatures (the
- * broker's notify.c).  http or https, no spaces or control characters.
+ * "notify: webhook URL" and "notify: mail ADDRESS": announce statements
+ * awaiting signatures (the broker's notify.c).  A URL is http or https
+ * with no spaces or control characters; an address one plain email
+ * address, kept as "mailto:ADDRESS".
  */
 static int
 add_notify(home *h, const char *v, bg_error *e)
 {
 	const char *url;
 
+	if (strncmp(v, "mail ", 5) == 0) {
+		const char *a = v + 5;
+
+		const char *at = strchr(a, '@');
+
+		/* local@domain of [A-Za-z0-9._+-]@[A-Za-z0-9.-] (localhost is fine) */
+		if (at == NULL || at == a || at[1] == '\0' || a[0] == '-' || strlen(a) > 254 ||
+		    strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") !=
+		    (size_t)(at - a) || strspn(at + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+		    "TUVWXYZ0123456789.-") != strlen(at + 1))
+			return bg_fail(e, BG_ERR_CORRUPT, "config: notify mail needs one plain email "
+			    "address, not '%.64s'", a);
+		if (h->n_notify == HOME_MAX_NOTIFY)
+			return bg_fail(e, BG_ERR_CORRUPT, "config: more than %d notify lines",
+			    HOME_MAX_NOTIFY);
+		if ((h->notify[h->n_notify] = malloc(strlen(a) + 8)) == NULL)
+			return BG_ERR_NOMEM;
+		snprintf(h->notify[h->n_notify], strlen(a) + 8, "mailto:%s", a);
+		h->n_notify++;
+		return 0;
+	}
 	if (strncmp(v, "webhook ", 8) != 0)
-		return bg_fail(e, BG_ERR_CORRUPT, "config: notify is 'webhook URL'");
+		return bg_fail(e, BG_ERR_CORRUPT, "config: notify is 'webhook URL' or 'mail "
+		    "ADDRESS'");
 	url = v + 8;
 	if ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
 	    strlen(url) < 9)
