@@ -177,6 +177,15 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 	json_kv_str(&j, "user", g->env->user);
 	snprintf(serial, sizeof(serial), "%llu", (unsigned long long)g->c.serial);
 	json_kv_str(&j, "serial", g->c.key_id ? serial : NULL);
+	/* who: the certificate's key id names the broker user it was issued
+	 * to, and the key it certifies is the one that logged in here */
+	if (g->c.key_id != NULL) {
+		char fp[SSHKEY_FP_LEN];
+
+		sshkey_fingerprint(&g->c.key, fp);
+		json_kv_str(&j, "key_id", g->c.key_id);
+		json_kv_str(&j, "key", fp);
+	}
 	json_kv_int(&j, "grant", g->grant);
 	json_kv_str(&j, "request", g->request);
 	json_kv_str(&j, "decision", decision);

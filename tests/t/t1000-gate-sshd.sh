@@ -340,6 +340,9 @@ expect_in 1 "apply: a command list takes no directory" "$T/steps-ok.txt" as_cert
 expect 0 "host log export" bg audit export --dir "$T/hostlog"
 out_has '"event":"gate.apply".*artifact sha256 '"$(sha256sum "$T/steps.txt" | cut -d' ' -f1)"' (commands)' \
 	"the host log names each applied artifact by SHA-256 and kind"
+ufp=$(ssh-keygen -l -f "$T/user.pub" | awk '{print $2}')
+out_has '"event":"gate.apply".*"key_id":"breakglass T-1 G-[0-9]* tester","key":"'"$ufp"'"' \
+	"host records name the certificate's user and the key that logged in"
 
 # every write was snapshotted before and after: the change sets, and rollback
 expect 0 "change sets of the ticket" bg changes T-1 --audit-dir "$T/hostlog" --json
