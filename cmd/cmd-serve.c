@@ -126,6 +126,88 @@ rm_outputs(const char *dir)
 	unlink(p);
 }
 
+static int
+is_file_arg(const remote_msg *m, uint32_t arg, int output)
+{
+	size_t i;
+
+	if (output) {
+		for (i = 0; i < m->nouts; i++)
+			if (m->outs[i] == arg)
+				return 1;
+	} else {
+		for (i = 0; i < m->nfiles; i++)
+			if (m->files[i].arg == arg)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * The request's arguments, checked as the client built them: nothing that
+ * picks the home or the identity, and every option that names a file has
+ * its file in the request (the command never opens a path of the broker's
+ * own that a client named).  0, or 1 with msg set.
+ */
+static int
+remote_args_check(const remote_msg *m, char *msg, size_t n)
+{
+	size_t i;
+	int done = 0;
+
+	if (m->argc > 1 && strcmp(m->argv[0], "approver") == 0 &&
+	    strcmp(m->argv[1], "import") == 0) {
+		snprintf(msg, n, "breakglass: approver import reads a file on the broker: run it "
+		    "there, or add approvers one at a time with 'approver add'\n");
+		return 1;
+	}
+	for (i = 1; i < m->argc; i++) {
+		const char *a = m->argv[i], *eq;
+		char opt[64];
+
+		if (done || a[0] != '-')
+			continue;
+		if (strcmp(a, "--") == 0) {
+			done = 1;
+			continue;
+		}
+		eq = strchr(a, '=');
+		snprintf(opt, sizeof(opt), "%.*s", (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
+		if (strcmp(opt, "--home") == 0 || strcmp(opt, "--as") == 0 ||
+		    strcmp(opt, "--broker") == 0 || strcmp(opt, "--dir") == 0 ||
+		    strcmp(opt, "--audit-dir") == 0) {
+			snprintf(msg, n, "breakglass: %s is not for remote use: the broker has one "
+			    "home, you are the key you logged in with, and it reads no directory "
+			    "you name\n", opt);
+			return 1;
+		}
+		if (!listed(in_opts, opt) && strcmp(opt, "-o") != 0)
+			continue;
+		if (eq != NULL || i + 1 >= m->argc || !is_file_arg(m, (uint32_t)(i + 1),
+		    strcmp(opt, "-o") == 0)) {
+			snprintf(msg, n, "breakglass: %s names a file that is not in the request "
+			    "(use 'breakglass --broker ssh://...', which sends it)\n", opt);
+			return 1;
+		}
+		i++;
+	}
+	/* and no file record for an argument that is no option's value */
+	for (i = 0; i < m->nfiles; i++) {
+		const char *o = m->argv[m->files[i].arg - 1 < m->argc ? m->files[i].arg - 1 : 0];
+
+		if (m->files[i].arg == 0 || !listed(in_opts, o)) {
+			snprintf(msg, n, "breakglass: a file in the request is no option's value\n");
+			return 1;
+		}
+	}
+	for (i = 0; i < m->nouts; i++)
+		if (m->outs[i] == 0 || strcmp(m->argv[m->outs[i] - 1], "-o") != 0) {
+			snprintf(msg, n, "breakglass: an output in the request is no -o's value\n");
+			return 1;
+		}
+	return 0;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -176,19 +258,10 @@ cmd_serve(int argc, char **argv)
 		r = EXIT_USAGE;
 		goto out;
 	}
-	for (i = 1; i < m.argc; i++) {
-		const char *s = m.argv[i];
-
-		if (strcmp(s, "--") == 0)
-			break;
-		if (strncmp(s, "--home", 6) == 0 || strncmp(s, "--as", 4) == 0 ||
-		    strncmp(s, "--broker", 8) == 0) {
-			snprintf(msg, sizeof(msg), "breakglass: %.16s is not for remote use: the "
-			    "broker has one home, and you are the key you logged in with\n", s);
-			respond(EXIT_USAGE, msg, NULL, NULL, NULL, 0);
-			r = EXIT_USAGE;
-			goto out;
-		}
+	if ((k = remote_args_check(&m, msg, sizeof(msg))) != 0) {
+		respond(EXIT_USAGE, msg, NULL, NULL, NULL, 0);
+		r = EXIT_USAGE;
+		goto out;
 	}
 	if (mkdtemp(dir) == NULL) {
 		respond(EXIT_SYSTEM, "breakglass: the broker cannot make a temporary directory\n",

@@ -107,6 +107,28 @@ err_has "not for remote use" "says --as is not for remote use"
 expect 2 "--home is refused remotely" as dev ticket status T-1 --home /tmp
 expect 2 "host commands do not run through a broker" as dev gate
 err_has "does not run through a broker" "says where it runs"
+# a client that is not breakglass: the request framed by hand (perl), sent
+# with plain ssh; a path of the broker's own named without its file is refused
+frame() { # frame ARG... : a request whose arguments are ARG..., no files
+	perl -e 'print "BGRQ1\n"; print "A", pack("N", length $_), $_ for @ARGV; print "Z", pack("N", 0)' "$@"
+}
+cp "$BREAKGLASS_HOME/store.db" "$T/store.before"
+frame approve T-1 --statement --for confirm -o "$BREAKGLASS_HOME/store.db" >"$T/req"
+env -u BREAKGLASS_ACTOR ssh -F "$T/ssh-dev" -p "$PORT" "$ACCT@127.0.0.1" <"$T/req" >"$T/res" 2>"$T/err"
+grep -q "names a file that is not in the request" "$T/res" && ok "an unframed -o path is refused" ||
+	not_ok "an unframed -o path is refused ($(tr -c '[:print:]\n' . <"$T/res" | head -3))"
+cmp -s "$BREAKGLASS_HOME/store.db" "$T/store.before" && ok "the store was not overwritten" ||
+	not_ok "the store was not overwritten"
+frame approver add --project shop --principal x@agency.example --key "$BREAKGLASS_HOME/ca.pub" >"$T/req"
+env -u BREAKGLASS_ACTOR ssh -F "$T/ssh-dev" -p "$PORT" "$ACCT@127.0.0.1" <"$T/req" >"$T/res" 2>"$T/err"
+grep -q "names a file that is not in the request" "$T/res" && ok "an unframed input path is refused" ||
+	not_ok "an unframed input path is refused"
+frame audit export --dir "$BREAKGLASS_HOME" >"$T/req"
+env -u BREAKGLASS_ACTOR ssh -F "$T/ssh-dev" -p "$PORT" "$ACCT@127.0.0.1" <"$T/req" >"$T/res" 2>"$T/err"
+grep -q -- "--dir is not for remote use" "$T/res" && ok "--dir is refused remotely" || not_ok "--dir is refused remotely"
+printf 'BGRQ1\nA\000\000\377\377' >"$T/req"
+env -u BREAKGLASS_ACTOR ssh -F "$T/ssh-dev" -p "$PORT" "$ACCT@127.0.0.1" <"$T/req" >"$T/res" 2>"$T/err"
+grep -q "truncated record" "$T/res" && ok "a malformed request is refused" || not_ok "a malformed request is refused"
 # a key nobody registered does not get in
 ssh-keygen -q -t ed25519 -N '' -f "$T/stranger" || exit 1
 sshcfg stranger
