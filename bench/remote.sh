@@ -26,7 +26,8 @@ chmod 755 "$W/bin/breakglass"
 export BREAKGLASS_HOME=$W/home
 "$BG" init >/dev/null
 "$BG" project add shop --systems web1 >/dev/null
-for k in dev bare hostkey; do ssh-keygen -q -t ed25519 -N '' -f "$W/$k" </dev/null; done
+for k in dev owner bare hostkey; do ssh-keygen -q -t ed25519 -N '' -f "$W/$k" </dev/null; done
+"$BG" approver add --project shop --principal owner@shop.example --key "$W/owner.pub" >/dev/null
 "$BG" user add dev@agency.example --key "$W/dev.pub" --role responder >/dev/null
 "$BG" broker setup --account "$ACCT" --command "$W/bin/breakglass" >/dev/null
 cat >"$W/intake" <<'EOT'
@@ -68,7 +69,7 @@ for try in 1 2 3 4 5 6 7 8; do
 done
 [ -n "$port" ] || { echo "  remote: could not start sshd" >&2; exit 1; }
 for k in dev bare; do
-	printf 'Host 127.0.0.1\n  IdentityFile %s\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n  Port %s\n' \
+	printf 'Host 127.0.0.1\n  IdentityFile %s\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n  GSSAPIAuthentication no\n  Port %s\n' \
 		"$W/$k" "$port" >"$W/ssh-$k"
 done
 BREAKGLASS_SSH_CONFIG=$W/ssh-dev "$BG" --broker "ssh://$ACCT@127.0.0.1:$port" ticket status T-1 >/dev/null ||

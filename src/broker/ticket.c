@@ -470,6 +470,26 @@ ticket_open(home *h, const kv_doc *d, int duplicate, int64_t *id, bg_error *e)
 	if ((r = project_exists(h, kv_get(d, "project"), e)) != 0 ||
 	    (!duplicate && (r = open_duplicate(h, hash, e)) != 0))
 		goto abort;
+	/* the approver the intake names is a user: one of the project's approvers */
+	if (kv_get(d, "approver-email") != NULL) {
+		int n = 0;
+
+		if ((r = store_prepare(h->st, "SELECT count(*) FROM approvers WHERE project = ? AND "
+		    "lower(principal) = lower(?) AND removed IS NULL", &st, e)) != 0)
+			goto abort;
+		store_bind_text(st, 1, kv_get(d, "project"));
+		store_bind_text(st, 2, kv_get(d, "approver-email"));
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (n == 0) {
+			r = bg_fail(e, BG_ERR_PERM, "approver-email '%.64s' is not an approver of project "
+			    "'%s' (an admin adds them with 'breakglass approver add')",
+			    kv_get(d, "approver-email"), kv_get(d, "project"));
+			goto abort;
+		}
+	}
 	if ((r = store_prepare(h->st, "INSERT INTO tickets (project, requester, summary, "
 	    "intake, intake_hash, status, created, opened_by) VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
 	    &st, e)) != 0)

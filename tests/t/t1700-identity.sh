@@ -26,6 +26,10 @@ sed -e 's/^requester: .*/requester: intern@agency.example/' \
 BREAKGLASS_ACTOR=dev@agency.example expect 1 "dev cannot open a ticket naming intern as requester" \
 	bg ticket open --from "$T/self.txt"
 err_has "names requester 'intern@agency.example', but you are 'dev@agency.example'" "says who the requester is"
+sed 's/^approver-email: .*/approver-email: intern@agency.example/' "$T/intake.txt" >"$T/noappr.txt"
+expect 1 "the intake's approver-email must be one of the project's approvers" \
+	bg ticket open --from "$T/noappr.txt"
+err_has "is not an approver of project 'shop'" "says so"
 grep -v '^requester:' "$T/self.txt" >"$T/self2.txt"
 BREAKGLASS_ACTOR=dev@agency.example expect 0 "without the line the requester is filled in" \
 	bg ticket open --from "$T/self2.txt"
