@@ -37,6 +37,7 @@
 #include "sshsig.h"
 #include "text.h"
 #include "ticket.h"
+#include "users.h"
 #include "utc.h"
 
 #include <errno.h>
@@ -1012,8 +1013,10 @@ do_import(cmd_args *a)
 			goto out;
 		}
 	}
-	/* the operator's key: for now, any key the project knows (its approvers) */
+	/* the operator's key: a user with the operator role, or one of the
+	 * project's approvers (who may run what they approved themselves) */
 	if ((r = ticket_load(h, tid, &t, &e)) != 0 ||
+	    (r = users_role_signers(h, USERS_ROLE_OPERATOR, &signers, &e)) != 0 ||
 	    (r = approver_export(h, t->project, &signers, &e)) != 0) {
 		r = cmd_fail(r, &e);
 		goto out;

@@ -480,6 +480,31 @@ out:
 }
 
 int
+users_role_signers(home *h, unsigned role, buf *out, bg_error *e)
+{
+	sqlite3_stmt *st;
+	const char *name = NULL;
+	int r, rc;
+
+	for (size_t i = 0; i < NROLES; i++)
+		if (roles[i].bit == role)
+			name = roles[i].name;
+	if (name == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "unknown role");
+	if ((r = store_prepare(h->st, "SELECT u.email, k.key FROM user_keys k JOIN users u ON "
+	    "u.id = k.user JOIN user_roles o ON o.user = u.id WHERE o.role = ? AND u.removed IS "
+	    "NULL ORDER BY u.email, k.added", &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, name);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = buf_printf(out, "%s %s\n", store_col_text(st, 0), store_col_text(st, 1));
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_fail(h->st, e, "cannot list keys");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 users_list(home *h, int as_json, buf *out, bg_error *e)
 {
 	sqlite3_stmt *st;

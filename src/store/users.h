@@ -72,6 +72,9 @@ int users_add(home *h, const char *email, const char *name, const char *const *k
 int users_key_add(home *h, const char *email, const char *keyline, bg_error *e);
 int users_role_set(home *h, const char *email, unsigned role, int on, bg_error *e);
 int users_remove(home *h, const char *email, bg_error *e);
+/* Append the keys of current users holding role to out, as allowed_signers
+ * lines ("EMAIL KEY"). */
+int users_role_signers(home *h, unsigned role, buf *out, bg_error *e);
 /* The users, one a line (or a JSON array). */
 int users_list(home *h, int as_json, buf *out, bg_error *e);
 

@@ -161,7 +161,7 @@ err_has "already run on this host" "says it already ran"
 # --- import on the broker -----------------------------------------------------
 expect 1 "a bundle signed by a key the project does not know is refused" bg runbook import T-1 "$T/bundle"
 err_has "does not know" "says the key is unknown"
-roster_add owner,second shop ops@client.example "$C/operator.pub" || exit 1
+bg user add ops@client.example --key "$C/operator.pub" --role operator >/dev/null || exit 1
 head -c 2000 "$T/bundle" >"$T/bundle-trunc"
 expect 2 "a truncated bundle is refused" bg runbook import T-1 "$T/bundle-trunc"
 err_has "truncated\|ends early\|cut short" "says it is truncated"
