@@ -96,12 +96,16 @@ sqlite3 "$DB" "PRAGMA foreign_keys=OFF; BEGIN;
 	  valid_until INTEGER NOT NULL);
 	INSERT INTO statements SELECT * FROM s4; DROP TABLE s4;
 	CREATE INDEX statements_ticket ON statements(ticket);
+	DROP TABLE user_roles; DROP TABLE user_keys; DROP TABLE users;
+	ALTER TABLE tickets DROP COLUMN opened_by;
 	PRAGMA user_version = 4; COMMIT;"
 before=$(sqlite3 "$DB" "SELECT count(*) FROM approvals")
 [ "$(sqlite3 "$DB" "PRAGMA user_version")" = 4 ] && ok "a schema 4 store" || not_ok "a schema 4 store"
 open_ticket
 expect 0 "resolved statement on the migrated store" bg approve T-3 --statement --for resolved
-[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 5 ] && ok "migrated to 5" || not_ok "migrated to 5"
+[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 6 ] && ok "migrated to 6 (users: 6)" || not_ok "migrated to 6"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM users")" = 3 ] && ok "the approvers became users" ||
+	not_ok "the approvers became users"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM approvals")" = "$before" ] && [ "$before" -gt 0 ] \
 	&& ok "every signature kept ($before)" || not_ok "every signature kept"
 [ -z "$(sqlite3 "$DB" "PRAGMA foreign_key_check")" ] && ok "no dangling reference" || not_ok "no dangling reference"
