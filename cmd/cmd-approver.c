@@ -1,5 +1,5 @@
 /*
- * cmd-approver.c - breakglass approver add|import|remove|list.
+ * cmd-approver.c - breakglass approver add|import|remove|quorum|list.
  */
 #include "approval.h"
 #include "cmd.h"
@@ -16,6 +16,8 @@ static const char usage_text[] =
 	"       breakglass approver import --project P ALLOWED_SIGNERS_FILE\n"
 	"       breakglass approver remove --project P --principal EMAIL\n"
 	"                  [--statement [-o FILE] | --roster FILE --signature SIG...]\n"
+	"       breakglass approver quorum N --project P\n"
+	"                  [--statement [-o FILE] | --roster FILE --signature SIG...]\n"
 	"       breakglass approver list --project P [--allowed-signers] [--json]\n\n"
 	"Approvers own production and sign approvals with their SSH key\n"
 	"(ssh-keygen -Y sign -n breakglass).  They are kept in OpenSSH\n"
@@ -24,8 +26,12 @@ static const char usage_text[] =
 	"Only an admin changes approvers.  Once a project has approvers, a change\n"
 	"needs their consent: --statement prints the roster statement for the\n"
 	"change, the project's quorum of approvers sign it, and the same command\n"
-	"with --roster FILE --signature SIG (one per signer) makes it.  import is\n"
-	"for a project's first approvers.\n";
+	"with --roster FILE --signature SIG (one per signer) makes it.  The same\n"
+	"goes for the quorum (how many approver signatures the project needs):\n"
+	"lowering it is the approvers' decision, not an admin's.  A project's last\n"
+	"approver is never removed (add the new one first), nor one that would\n"
+	"leave fewer approvers than the quorum.  import is for a project's first\n"
+	"approvers.\n";
 
 static const opt_def defs[] = {
 	{ "--project", OPT_ARG },
@@ -125,11 +131,12 @@ cmd_approver(int argc, char **argv)
 	if (a.help)
 		return cmd_usage(usage_text);
 	if (a.npos < 1)
-		return cmd_failf(EXIT_USAGE, "approver: expected add, import, remove or list");
+		return cmd_failf(EXIT_USAGE, "approver: expected add, import, remove, quorum or list");
 	sub = a.pos[0];
 	if (strcmp(sub, "add") && strcmp(sub, "import") && strcmp(sub, "remove") &&
-	    strcmp(sub, "list")) {
-		static const char *const subs[] = { "add", "import", "remove", "list", NULL };
+	    strcmp(sub, "quorum") && strcmp(sub, "list")) {
+		static const char *const subs[] = { "add", "import", "remove", "quorum", "list",
+			NULL };
 
 		return cmd_unknown_sub("approver", sub, subs);
 	}
@@ -143,9 +150,10 @@ cmd_approver(int argc, char **argv)
 		buf_init(&sigs[i], 64 * 1024);
 	bg_error_clear(&e);
 	if ((a.val[O_STATEMENT].set || a.val[O_ROSTER].set || a.val[O_SIG].set ||
-	    a.val[O_OUT].set) && strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0) {
+	    a.val[O_OUT].set) && strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0 &&
+	    strcmp(sub, "quorum") != 0) {
 		r = cmd_failf(EXIT_USAGE, "approver %s: --statement, -o, --roster and --signature "
-		    "are for add and remove", sub);
+		    "are for add, remove and quorum", sub);
 		goto out;
 	}
 	if (strcmp(sub, "add") == 0) {
@@ -227,6 +235,28 @@ cmd_approver(int argc, char **argv)
 		else
 			buf_printf(&out, "approver '%s' removed from project '%s'\n", cmd_opt(&a, 1),
 			    proj);
+	} else if (strcmp(sub, "quorum") == 0) {
+		const char *n = a.npos == 2 ? a.pos[1] : "";
+
+		if (a.npos != 2 || n[0] < '1' || n[0] > '9' || n[1] != '\0') {
+			r = cmd_failf(EXIT_USAGE, "approver quorum: give the number of approver "
+			    "signatures the project needs, 1 to 9");
+			goto out;
+		}
+		if ((r = cmd_open_home(&a, &h)) != 0)
+			goto out;
+		if ((r = roster_args(&a, h, proj, "quorum", n, NULL, &stmt, sigs, sigp, &ro,
+		    &printed)) != 0 || printed)
+			goto out;
+		if ((r = approver_set_quorum(h, proj, n[0] - '0', ro.statement ? &ro : NULL,
+		    &e)) != 0) {
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		if (a.json)
+			r = cmd_json_done("project", proj, "quorum", n, NULL);
+		else
+			buf_printf(&out, "project '%s' now needs %s approver signature(s)\n", proj, n);
 	} else if (strcmp(sub, "list") == 0) {
 		if ((r = cmd_open_home(&a, &h)) != 0)
 			goto out;

@@ -92,6 +92,48 @@ statement_free(statement *s)
 
 /* ---- approvers ---- */
 
+/*
+ * Every change to a project's approvers or quorum bumps its roster serial
+ * (in the store's meta table), and a roster statement names the serial it
+ * was made for: a statement is used once, even when a later change brings
+ * the roster and the quorum back to what they were.
+ */
+static int
+roster_serial(home *h, const char *proj, int64_t *n, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*n = 0;
+	if ((r = store_prepare(h->st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
+	    "'roster-serial:' || ?", &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, proj);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+roster_bump(home *h, const char *proj, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int r;
+
+	if ((r = roster_serial(h, proj, &n, e)) != 0 ||
+	    (r = store_prepare(h->st, "INSERT OR REPLACE INTO meta (key, value) VALUES "
+	    "('roster-serial:' || ?, ?)", &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, proj);
+	store_bind_int(st, 2, n + 1);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = store_fail(h->st, e, "cannot count the roster change");
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int
 insert_approver(home *h, const char *proj, const signer_entry *se, const char *name,
     const char *line, bg_error *e)
@@ -111,7 +153,8 @@ insert_approver(home *h, const char *proj, const signer_entry *se, const char *n
 		if ((r = users_hold_key(h, se->principals, name, &se->key, &uid, e)) != 0)
 			goto out;
 	}
-	if ((r = store_prepare(h->st, "INSERT INTO approvers (project, principal, name, "
+	if ((r = roster_bump(h, proj, e)) != 0 ||
+	    (r = store_prepare(h->st, "INSERT INTO approvers (project, principal, name, "
 	    "signer_line, fingerprint, added, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	    &st, e)) != 0)
 		goto out;
@@ -164,7 +207,7 @@ check_signer_entry(const signer_entry *se, bg_error *e)
 
 /* ---- roster statements: changing a project's approvers ---- */
 
-#define ROSTER_HEAD "breakglass roster statement v1\n"
+#define ROSTER_HEAD "breakglass roster statement v2\n"
 
 /* the part of a roster statement fixed by the change: head, project,
  * change, the current roster's hash */
@@ -173,13 +216,26 @@ roster_prefix(home *h, const char *proj, const char *change, buf *out, bg_error 
 {
 	buf cur;
 	char hex[HASH_HEXLEN];
-	int r;
+	project *p = NULL;
+	int64_t serial;
+	int r, quorum;
 
+	/* the current quorum and the roster's serial are part of what is
+	 * signed: a statement is for one state of the roster, used once */
+	if ((r = project_load(h, proj, &p, e)) != 0)
+		return r;
+	if ((r = roster_serial(h, proj, &serial, e)) != 0) {
+		project_free(p);
+		return r;
+	}
+	quorum = p->quorum;
+	project_free(p);
 	buf_init(&cur, 1024 * 1024);
 	if ((r = approver_export(h, proj, &cur, e)) == 0) {
 		hash_sha256_hex(cur.data ? cur.data : "", cur.len, hex);
-		r = buf_printf(out, ROSTER_HEAD "project: %s\nchange: %s\nroster-sha256: %s\n",
-		    proj, change, hex);
+		r = buf_printf(out, ROSTER_HEAD "project: %s\nchange: %s\nroster-sha256: %s\n"
+		    "quorum: %d\nroster-serial: %lld\n", proj, change, hex, quorum,
+		    (long long)serial);
 	}
 	buf_release(&cur);
 	return r;
@@ -363,6 +419,13 @@ approver_change_text(const char *op, const char *principal, const char *pubkey_l
     buf *out, bg_error *e)
 {
 	buf_reset(out);
+	if (strcmp(op, "quorum") == 0) {
+		if (principal == NULL || principal[0] < '1' || principal[0] > '9' ||
+		    principal[1] != '\0')
+			return bg_fail(e, BG_ERR_INVALID, "the quorum is 1 to 9, not '%.16s'",
+			    principal ? principal : "");
+		return buf_printf(out, "quorum %s", principal);
+	}
 	if (!text_is_email(principal))
 		return bg_fail(e, BG_ERR_INVALID, "principal must be an email address, not '%.64s'",
 		    principal);
@@ -510,7 +573,7 @@ approver_remove(home *h, const char *proj, const char *principal,
 	project *p = NULL;
 	buf detail, change;
 	json j;
-	int r;
+	int r, n;
 
 	buf_init(&detail, 1024);
 	buf_init(&change, 1024);
@@ -520,9 +583,23 @@ approver_remove(home *h, const char *proj, const char *principal,
 		goto out;
 	if ((r = users_require(h, USERS_ROLE_ADMIN, "remove approvers", e)) != 0 ||
 	    (r = project_load(h, proj, &p, e)) != 0 ||
-	    (r = roster_check(h, p, change.data, ro, e)) != 0)
+	    (r = roster_check(h, p, change.data, ro, e)) != 0 ||
+	    (r = roster_active(h, proj, &n, e)) != 0)
 		goto abort;
-	if ((r = store_prepare(h->st, "UPDATE approvers SET removed = ? WHERE project = ? "
+	if (n == 1) {
+		r = bg_fail(e, BG_ERR_STATE, "'%s' is project '%s''s last approver: with none, "
+		    "an admin alone could name anyone; add the new approver first (signed by "
+		    "this one), then remove", principal, proj);
+		goto abort;
+	}
+	if (n - 1 < p->quorum) {
+		r = bg_fail(e, BG_ERR_STATE, "project '%s' needs %d approver signatures: with %d "
+		    "approver(s) left nobody could approve; lower the quorum first (breakglass "
+		    "approver quorum N --project %s --statement)", proj, p->quorum, n - 1, proj);
+		goto abort;
+	}
+	if ((r = roster_bump(h, proj, e)) != 0 ||
+	    (r = store_prepare(h->st, "UPDATE approvers SET removed = ? WHERE project = ? "
 	    "AND principal = ? AND removed IS NULL", &st, e)) != 0)
 		goto abort;
 	store_bind_int(st, 1, h->now);
@@ -1345,5 +1422,71 @@ approval_consent(home *h, int64_t stmt, buf *out, bg_error *e)
 out:
 	statement_free(s);
 	buf_release(&all);
+	return r;
+}
+
+int
+approver_set_quorum(home *h, const char *proj, int quorum, const approver_roster *ro,
+    bg_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	project *p = NULL;
+	buf detail, change;
+	char q[4];
+	json j;
+	int r, n;
+
+	buf_init(&detail, 1024);
+	buf_init(&change, 1024);
+	snprintf(q, sizeof(q), "%d", quorum);
+	if ((r = approver_change_text("quorum", q, NULL, &change, e)) != 0)
+		goto out;
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = users_require(h, USERS_ROLE_ADMIN, "change a project's quorum", e)) != 0 ||
+	    (r = project_load(h, proj, &p, e)) != 0)
+		goto abort;
+	if (p->quorum == quorum) {
+		r = bg_fail(e, BG_ERR_STATE, "project '%s' already needs %d approver signature(s)",
+		    proj, quorum);
+		goto abort;
+	}
+	if ((r = roster_check(h, p, change.data, ro, e)) != 0 ||
+	    (r = roster_active(h, proj, &n, e)) != 0)
+		goto abort;
+	if (n > 0 && quorum > n) {
+		r = bg_fail(e, BG_ERR_STATE, "project '%s' has %d approver(s): a quorum of %d could "
+		    "never be met; add approvers first", proj, n, quorum);
+		goto abort;
+	}
+	if ((r = roster_bump(h, proj, e)) != 0 ||
+	    (r = store_prepare(h->st, "UPDATE projects SET quorum = ? WHERE name = ?", &st,
+	    e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, quorum);
+	store_bind_text(st, 2, proj);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot change the quorum");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "project", proj);
+	json_kv_int(&j, "quorum", quorum);
+	json_kv_int(&j, "was", p->quorum);
+	json_kv_bool(&j, "roster_signed", n > 0);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "project.quorum", 0, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	project_free(p);
+	buf_release(&detail);
+	buf_release(&change);
 	return r;
 }

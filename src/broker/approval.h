@@ -39,7 +39,8 @@ typedef struct approver_roster {
 	size_t nsigs;
 } approver_roster;
 
-/* The change's one-line form: "add PRINCIPAL KEY" or "remove PRINCIPAL". */
+/* The change's one-line form: "add PRINCIPAL KEY", "remove PRINCIPAL" or
+ * "quorum N" (op "quorum", principal the number). */
 int approver_change_text(const char *op, const char *principal, const char *pubkey_line,
     buf *out, bg_error *e);
 /* The roster statement to sign for change (approver_change_text). */
@@ -56,7 +57,12 @@ int approver_add(home *h, const char *proj, const char *principal,
  * project's first approvers only. */
 int approver_import(home *h, const char *proj, const char *text, size_t len,
     int *added, bg_error *e);
-/* Remove (mark removed) an approver by principal. */
+/* Change the number of approver signatures the project needs: with a
+ * roster statement for "quorum N" signed by the current quorum once the
+ * project has approvers; never above the number of approvers. */
+int approver_set_quorum(home *h, const char *proj, int quorum, const approver_roster *ro,
+    bg_error *e);
+/* Remove (mark removed) an approver by principal; never below the quorum. */
 int approver_remove(home *h, const char *proj, const char *principal,
     const approver_roster *ro, bg_error *e);
 /* The project's approvers as an allowed_signers file. */

@@ -36,6 +36,32 @@ systems_norm(const char *in, buf *out, bg_error *e)
 	return r;
 }
 
+/*
+ * Once a project has approvers its quorum is theirs to change (a roster
+ * statement, approval.c): an admin alone lowering it to 1 would let one
+ * approver do what the owner asked two for.
+ */
+static int
+quorum_unsigned(home *h, const char *name, int quorum, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if ((r = store_prepare(h->st, "SELECT quorum, (SELECT count(*) FROM approvers a WHERE "
+	    "a.project = p.name AND a.removed IS NULL) FROM projects p WHERE name = ?", &st,
+	    e)) != 0)
+		return r;
+	store_bind_text(st, 1, name);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 1) > 0 &&
+	    sqlite3_column_int(st, 0) != quorum)
+		r = bg_fail(e, BG_ERR_PERM, "project '%s' has approvers: its quorum changes only "
+		    "with their consent (breakglass approver quorum %d --project %s --statement "
+		    "-o FILE; %d of them sign it; then the same command with --roster FILE "
+		    "--signature SIG...)", name, quorum, name, sqlite3_column_int(st, 0));
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int
 save(home *h, const char *sql, const char *event, const char *name, int quorum,
     const char *systems, bg_error *e)
@@ -56,6 +82,8 @@ save(home *h, const char *sql, const char *event, const char *name, int quorum,
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
 	if ((r = users_require(h, USERS_ROLE_ADMIN, "add or change projects", e)) != 0 ||
+	    (quorum > 0 && strcmp(event, "project.update") == 0 &&
+	    (r = quorum_unsigned(h, name, quorum, e)) != 0) ||
 	    (r = store_prepare(h->st, sql, &st, e)) != 0)
 		goto abort;
 	store_bind_text(st, 1, name);

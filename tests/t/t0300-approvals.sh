@@ -61,7 +61,7 @@ expect 0 "ecdsa signature verifies" bg approve T-1 --signature "$T/confirm2.txt.
 out_has "ec@shop.example" "ecdsa signer recorded"
 
 # quorum of two
-expect 0 "quorum set to 2" bg project set shop --quorum 2
+expect 0 "quorum set to 2 (the approvers consent)" roster owner approver quorum 2 --project shop
 open_ticket
 bg approve T-2 --statement --for confirm -o "$T/q.txt" 2>/dev/null
 sign owner "$T/q.txt"
@@ -96,7 +96,7 @@ expect 2 "bad allowed_signers refused" bg approver import --project shop "$T/bad
 err_has "line 1" "names the line"
 
 # expiry: a statement older than approval-ttl cannot be signed any more
-bg project set shop --quorum 1 >/dev/null
+roster owner,dev approver quorum 1 --project shop || exit 1
 open_ticket
 bg approve T-3 --statement --for confirm -o "$T/e.txt" 2>/dev/null
 sign owner "$T/e.txt"

@@ -148,7 +148,7 @@ expect 1 "T-2 had access: withdraw refused" bg ticket withdraw T-2 --reason x
 
 # quorum 2: a write grant requested after the plan approval is listed by a
 # new statement; activation says how many signatures that one still lacks
-bg project set shop --quorum 2 >/dev/null
+roster owner approver quorum 2 --project shop || exit 1
 open_ticket
 approve_as owner T-4 confirm && approve_as second T-4 confirm || exit 1
 bg evidence T-4 backup --what "db dump" --where /backups --taken 2026-11-21T01:00Z >/dev/null

@@ -6,7 +6,7 @@
 # report shows the confirmation.
 . "$(dirname "$0")/lib.sh"
 setup_home
-bg project set shop --quorum 2 >/dev/null
+roster owner approver quorum 2 --project shop || exit 1
 ticket_ready() { # ticket_ready T: confirmed (2 signatures), smoke passed, cleanup done
 	open_ticket
 	approve_as owner "$1" confirm || exit 1

@@ -10,7 +10,7 @@
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (the client configuration is root-owned)"; exit 1; }
 
 setup_home
-bg project set shop --quorum 2 >/dev/null || exit 1
+roster owner approver quorum 2 --project shop || exit 1
 open_ticket
 approve_as owner T-1 confirm || exit 1
 approve_as second T-1 confirm || exit 1

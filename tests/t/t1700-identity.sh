@@ -103,6 +103,31 @@ err_has "DSA keys (ssh-dss) are refused" "says DSA is refused"
 expect 2 "an unknown role is refused" bg user add x@agency.example --key "$T/evil.pub" --role approver
 err_has "approvers are added with 'breakglass approver add'" "says how approvers are added"
 
+# --- the quorum is the approvers' to change, like the roster ---------------------
+expect 0 "the quorum is raised with the approvers' consent" roster owner approver quorum 2 --project shop
+expect 1 "an admin alone cannot lower it with project set" bg project set shop --quorum 1
+err_has "its quorum changes only with their consent" "project set says the approvers must consent"
+expect 1 "nor with approver quorum and no statement" bg approver quorum 1 --project shop
+err_has "needs a roster statement signed by 2 of them" "says two must sign"
+expect 1 "nor with one signature when two are needed" roster owner approver quorum 1 --project shop
+err_has "has 1 of the 2 approver signatures" "says 1 of 2"
+expect 1 "nor with the requester's key counted twice" roster dev,dev approver quorum 1 --project shop
+expect 0 "two approvers lower it" roster owner,second approver quorum 1 --project shop
+cp "$T/roster" "$T/lower"; cp "$T/roster.owner.sig" "$T/lower.owner.sig"
+cp "$T/roster.second.sig" "$T/lower.second.sig"
+expect 0 "raised again" roster owner approver quorum 2 --project shop
+expect 1 "the statement that lowered it is not used twice" bg approver quorum 1 --project shop \
+	--roster "$T/lower" --signature "$T/lower.owner.sig" --signature "$T/lower.second.sig"
+err_has "not for this change" "says the statement is stale"
+expect 1 "a quorum above the number of approvers is refused" roster owner,second approver quorum 9 --project shop
+err_has "could never be met" "says it could never be met"
+bg project add lone >/dev/null || exit 1
+bg approver add --project lone --principal owner@shop.example --key "$T/owner.pub" >/dev/null || exit 1
+expect 1 "a project's last approver is never removed" roster owner approver remove --project lone \
+	--principal owner@shop.example
+err_has "last approver" "says it is the last approver"
+expect 0 "the quorum goes back to one" roster owner,second approver quorum 1 --project shop
+
 # --- the audit log names the user and the key -----------------------------------
 fp=$(ssh-keygen -l -f "$T/dev.pub" | awk '{print $2}')
 grep '"event":"ticket.open"' "$BREAKGLASS_HOME/audit.log" >"$T/open.rec"
