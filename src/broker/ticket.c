@@ -601,6 +601,29 @@ ticket_require_open(const ticket *t, bg_error *e)
 }
 
 int
+ticket_require_party(home *h, const ticket *t, const char *what, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r, yes;
+
+	if ((h->actor_roles & (USERS_ROLE_ADMIN | USERS_ROLE_RESPONDER | USERS_ROLE_OPERATOR)) ||
+	    (t->requester != NULL && strcasecmp(h->actor, t->requester) == 0))
+		return 0;
+	if ((r = store_prepare(h->st, "SELECT 1 FROM approvers WHERE project = ? AND "
+	    "principal = ? COLLATE NOCASE AND removed IS NULL", &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, t->project);
+	store_bind_text(st, 2, h->actor);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (yes)
+		return 0;
+	return bg_fail(e, BG_ERR_PERM, "only T-%lld's requester, a responder, an operator, an "
+	    "admin or an approver of project '%s' may %s; '%s' is none of them", (long long)t->id,
+	    t->project, what, h->actor);
+}
+
+int
 ticket_set(home *h, int64_t id, const char *key, const char *value, bg_error *e)
 {
 	ticket *t = NULL;
@@ -616,7 +639,8 @@ ticket_set(home *h, int64_t id, const char *key, const char *value, bg_error *e)
 		return bg_fail(e, BG_ERR_INVALID, "field '%s' cannot change after opening", key);
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "change its intake", e)) != 0)
 		goto abort;
 	if ((r = kv_set(&t->fields, ticket_schema, key, value, e)) != 0 ||
 	    (r = ticket_normalise(&t->fields)) != 0 || (r = ticket_validate(&t->fields, e)) != 0)
@@ -678,7 +702,8 @@ ticket_comment(home *h, int64_t id, const char *body, bg_error *e)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "comment on it", e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO comments (ticket, author, time, body) "
 	    "VALUES (?, ?, ?, ?)", &st, e)) != 0)

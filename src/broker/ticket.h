@@ -82,6 +82,14 @@ int ticket_comment(home *h, int64_t id, const char *body, bg_error *e);
 /* Refuse unless the ticket is open. */
 int ticket_require_open(const ticket *t, bg_error *e);
 
+/*
+ * Inside a state change on ticket t: refuse (BG_ERR_PERM, naming what)
+ * unless the acting user is a party to it - its requester, a responder,
+ * an operator, an admin or an approver of its project.  A user known to
+ * the broker for another project's sake touches nothing here.
+ */
+int ticket_require_party(home *h, const ticket *t, const char *what, bg_error *e);
+
 /* Names of the intake fields the confirmation statement needs. */
 extern const char *const ticket_confirm_fields[];
 

@@ -89,7 +89,8 @@ workflow_evidence(home *h, int64_t tid, const char *kind, const char *method, co
 	}
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "record evidence", e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO evidence (ticket, kind, method, what, location, "
 	    "taken, sha256, verified, recorded, actor) VALUES (?,?,?,?,?,?,?,?,?,?)", &st, e)) != 0)
@@ -196,7 +197,8 @@ workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_e
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "record smoke results", e)) != 0)
 		goto abort;
 	memset(&as, 0, sizeof(as));
 	if (strcmp(result, "waived") == 0) {
@@ -254,6 +256,7 @@ workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg
 	if ((r = home_begin(h, e)) != 0)
 		return r;
 	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "record smoke results", e)) != 0 ||
 	    (r = store_count(h->st, "SELECT count(*) FROM grants WHERE ticket = ? AND writes = 1 "
 	    "AND not_before IS NOT NULL", tid, &writes, e)) != 0)
 		goto abort;
@@ -394,7 +397,8 @@ cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const ch
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "record cleanup", e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO cleanup (ticket, item, state, note, actor, time) "
 	    "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(ticket, item) DO UPDATE SET state = ?3, "
@@ -521,6 +525,7 @@ workflow_close(home *h, int64_t tid, bg_error *e)
 		return r;
 	/* every check first: a refused close changes nothing, records nothing */
 	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "close it", e)) != 0 ||
 	    (r = steps_status_now(h, t, &s, e)) != 0)
 		goto abort;
 	if (!s.step[7].done) {
@@ -584,6 +589,7 @@ workflow_withdraw(home *h, int64_t tid, const char *reason, bg_error *e)
 	if ((r = home_begin(h, e)) != 0)
 		return r;
 	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "withdraw it", e)) != 0 ||
 	    (r = store_count(h->st, "SELECT count(*) FROM grants WHERE ticket = ? AND not_before IS NOT NULL",
 	    tid, &used, e)) != 0)
 		goto abort;

@@ -128,6 +128,26 @@ expect 1 "a project's last approver is never removed" roster owner approver remo
 err_has "last approver" "says it is the last approver"
 expect 0 "the quorum goes back to one" roster owner,second approver quorum 1 --project shop
 
+# --- only a ticket's parties move it along ------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -C other -f "$T/other" || exit 1
+bg project add other >/dev/null || exit 1
+bg approver add --project other --principal olaf@other.example --key "$T/other.pub" >/dev/null || exit 1
+BREAKGLASS_ACTOR=olaf@other.example expect 1 "another project's approver records no evidence here" \
+	bg evidence T-1 backup --what "db dump" --where /backups --taken 2026-11-21T01:00Z
+err_has "only T-1's requester, a responder, an operator, an admin or an approver of project 'shop'" \
+	"says who may"
+BREAKGLASS_ACTOR=olaf@other.example expect 1 "nor a smoke result" bg smoke T-1 --result pass --notes x
+err_has "none of them" "smoke: says why"
+BREAKGLASS_ACTOR=olaf@other.example expect 1 "nor a cleanup item" bg cleanup T-1 runbook-updated \
+	--na --reason x
+err_has "none of them" "cleanup: says why"
+BREAKGLASS_ACTOR=olaf@other.example expect 1 "nor a comment" bg ticket comment T-1 --text hello
+err_has "none of them" "comment: says why"
+BREAKGLASS_ACTOR=olaf@other.example expect 1 "nor withdraw it" bg ticket withdraw T-1 --reason x
+err_has "none of them" "withdraw: says why"
+BREAKGLASS_ACTOR=owner@shop.example expect 0 "the project's approver records evidence" \
+	bg evidence T-1 backup --what "db dump" --where /backups --taken 2026-11-21T01:00Z
+
 # --- the audit log names the user and the key -----------------------------------
 fp=$(ssh-keygen -l -f "$T/dev.pub" | awk '{print $2}')
 grep '"event":"ticket.open"' "$BREAKGLASS_HOME/audit.log" >"$T/open.rec"
