@@ -24,7 +24,8 @@ static const char usage_text[] =
 	"  --kind ssh|db|repo|sftp|cms|cloud|manual   --system NAME   --ttl 2h\n"
 	"  --account NAME   --reason TEXT\n"
 	"  ssh/sftp: --tier read|plan|shell  --read DIR...  --write DIR...\n"
-	"            --command 'ARGV'...  --sudo 'ARGV'...  --source-address CIDR,...\n"
+	"            --command 'ARGV'...  --sudo 'ARGV'...  --sudo-intercept 'ARGV'...\n"
+	"            --source-address CIDR,...\n"
 	"  db:       --engine E --database D --schema S... --table SCHEMA.TABLE...\n"
 	"            --access read-only|read-write\n"
 	"            --superuser no\n"
@@ -39,15 +40,19 @@ static const char usage_text[] =
 	"active ssh grant: the account as principal, the grant's window as\n"
 	"validity, the gate as forced command and the scope inside it.\n"
 	"'grant sudoers' prints the sudoers drop-in for an active grant's privileged\n"
-	"commands (installed automatically when the home's config sets sudoers-dir).\n";
+	"commands (installed automatically when the home's config sets sudoers-dir):\n"
+	"--sudo commands run NOEXEC (they cannot start a program); a command that must\n"
+	"start programs is requested with --sudo-intercept and runs INTERCEPT: sudo\n"
+	"checks every program it starts against the grant's privileged commands.\n";
 
 static const char *const fields[] = {
 	"kind", "system", "account", "tier", "access", "read", "write", "command", "sudo",
-	"source-address", "engine", "database", "schema", "table", "branch", "bypass-protection",
+	"sudo-intercept", "source-address", "engine", "database", "schema", "table", "branch",
+	"bypass-protection",
 	"superuser", "role", "resource", "granted-by", "ttl", "reason", NULL
 };
 
-#define NF 22
+#define NF 23
 static opt_def defs[NF + 6];
 static char names[NF][32];
 enum { O_FROM = NF, O_CONFIRM, O_PUBKEY, O_OUT, O_END };
@@ -74,7 +79,8 @@ build_defs(void)
 		defs[i].flags = OPT_ARG;
 		if (!strcmp(fields[i], "read") || !strcmp(fields[i], "write") ||
 		    !strcmp(fields[i], "command") || !strcmp(fields[i], "sudo") ||
-		    !strcmp(fields[i], "schema") || !strcmp(fields[i], "table"))
+		    !strcmp(fields[i], "sudo-intercept") || !strcmp(fields[i], "schema") ||
+		    !strcmp(fields[i], "table"))
 			defs[i].flags |= OPT_MULTI;
 	}
 	defs[O_FROM] = (opt_def){ "--from", OPT_ARG };
@@ -116,7 +122,8 @@ grant_json(json *j, const grant *g, int64_t now)
 			continue;
 		json_key(j, k);
 		if (n == 1 && strcmp(k, "read") && strcmp(k, "write") && strcmp(k, "command") &&
-		    strcmp(k, "sudo") && strcmp(k, "schema") && strcmp(k, "table")) {
+		    strcmp(k, "sudo") && strcmp(k, "sudo-intercept") && strcmp(k, "schema") &&
+		    strcmp(k, "table")) {
 			json_str(j, g->fields.items[i].value);
 			continue;
 		}

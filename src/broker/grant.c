@@ -36,6 +36,7 @@ static const struct {
 	{ "write", " ssh sftp " },
 	{ "command", " ssh " },
 	{ "sudo", " ssh " },
+	{ "sudo-intercept", " ssh " },
 	{ "source-address", " ssh sftp " },
 	{ "engine", " db " },
 	{ "database", " db " },
@@ -94,7 +95,9 @@ grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
 		if (text_check(val, strlen(val), 0, &bad) != 0)
 			return bg_fail(e, BG_ERR_INVALID, "'%s': control character or invalid UTF-8",
 			    f);
-		if (strcmp(f, "command") == 0 || strcmp(f, "sudo") == 0) {
+		if (strcmp(f, "command") == 0 || strcmp(f, "sudo") == 0 ||
+		    strcmp(f, "sudo-intercept") == 0) {
+			int priv = strcmp(f, "command") != 0;
 			argv_list a;
 			bg_error tmp;
 
@@ -106,12 +109,12 @@ grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
 			}
 			/* sudoers matches arguments as one space-joined string: only
 			 * arguments that cannot blur into each other can be exact */
-			for (size_t x = 0; strcmp(f, "sudo") == 0 && x < a.n; x++) {
+			for (size_t x = 0; priv && x < a.n; x++) {
 				if (a.v[x][0] == '\0' || strspn(a.v[x], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				    "abcdefghijklmnopqrstuvwxyz0123456789._/@%+=:,-") != strlen(a.v[x])) {
 					argv_release(&a);
-					return bg_fail(e, BG_ERR_INVALID, "sudo '%.200s': privileged command "
-					    "arguments may only use letters, digits and ._/@%%+=:,-", val);
+					return bg_fail(e, BG_ERR_INVALID, "%s '%.200s': privileged command "
+					    "arguments may only use letters, digits and ._/@%%+=:,-", f, val);
 				}
 			}
 			argv_release(&a);
@@ -180,7 +183,8 @@ grant_validate(const kv_doc *d, int *writes, int64_t *ttl, bg_error *e)
 		if (strcmp(tier, "plan") == 0 && kv_get(d, "write") == NULL)
 			return bg_fail(e, BG_ERR_INVALID, "tier plan needs at least one write directory");
 		if (strcmp(tier, "read") == 0 && kv_get(d, "read") == NULL &&
-		    kv_get(d, "command") == NULL && kv_get(d, "sudo") == NULL)
+		    kv_get(d, "command") == NULL && kv_get(d, "sudo") == NULL &&
+		    kv_get(d, "sudo-intercept") == NULL)
 			return bg_fail(e, BG_ERR_INVALID, "a read grant names directories (read) or "
 			    "commands to allow");
 	}
@@ -937,36 +941,22 @@ out:
 	return r;
 }
 
-int
-grant_sudoers_text(const grant *g, const char *account, buf *out)
+/* Append the grant's commands named key as a sudoers Cmnd list; *n
+ * counts them. */
+static int
+sudoers_cmnds(const grant *g, const char *key, buf *out, size_t *n)
 {
-	char nb[UTC_STRLEN], na[UTC_STRLEN];
-	size_t i, n = 0;
-	int r;
+	int r = 0;
 
-	utc_format(g->not_before, nb);
-	utc_format(g->not_after, na);
-	/*
-	 * sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
-	 * caller's TZ cannot move the window.  NOEXEC: the command may not
-	 * start another program (a pager's '!sh', an editor's ':!', a
-	 * systemctl pager): a privileged command that could would be
-	 * unrestricted root whatever the policy's launcher list missed.
-	 */
-	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld): removed at revocation or expiry\n"
-	    "%s ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ "
-	    "NOEXEC: NOPASSWD: ", (long long)g->id, (long long)g->ticket, account, nb, nb + 5, nb + 8,
-	    nb + 11, nb + 14, nb + 17, na, na + 5, na + 8, na + 11, na + 14, na + 17)) != 0)
-		return r;
-	for (i = 0; i < g->fields.n; i++) {
+	for (size_t i = 0; i < g->fields.n; i++) {
 		argv_list a;
 		bg_error e;
 
-		if (strcmp(g->fields.items[i].key, "sudo") != 0)
+		if (strcmp(g->fields.items[i].key, key) != 0)
 			continue;
 		if (argv_split(g->fields.items[i].value, &a, &e) != 0)
 			return BG_ERR_INVALID;
-		r = buf_printf(out, "%s%s", n++ ? ", " : "", a.v[0]);
+		r = buf_printf(out, "%s%s", (*n)++ ? ", " : "", a.v[0]);
 		for (size_t k = 1; r == 0 && k < a.n; k++) {
 			r = buf_putc(out, ' ');
 			for (const char *c = a.v[k]; r == 0 && *c; c++) {
@@ -982,9 +972,57 @@ grant_sudoers_text(const grant *g, const char *account, buf *out)
 		if (r != 0)
 			return r;
 	}
-	if (n == 0)
-		return BG_ERR_NOTFOUND;
-	return buf_putc(out, '\n');
+	return 0;
+}
+
+int
+grant_sudoers_text(const grant *g, const char *account, buf *out)
+{
+	static const struct {
+		const char *key, *tag;
+	} tags[] = {
+		/* NOEXEC: the command may not start another program (a pager's
+		 * '!sh', an editor's ':!', a systemctl pager): a privileged
+		 * command that could would be unrestricted root whatever the
+		 * policy's launcher list missed */
+		{ "sudo", "NOEXEC" },
+		/* INTERCEPT: the approved grant marks the command as starting
+		 * programs; sudo checks each one against these rules again, so
+		 * it may start the grant's other privileged commands and
+		 * nothing else (never a blanket EXEC) */
+		{ "sudo-intercept", "INTERCEPT" },
+	};
+	char nb[UTC_STRLEN], na[UTC_STRLEN];
+	size_t total = 0;
+	int r;
+
+	utc_format(g->not_before, nb);
+	utc_format(g->not_after, na);
+	/*
+	 * sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
+	 * caller's TZ cannot move the window.  !pam_acct_mgmt: PAM's account
+	 * check reads /etc/shadow, which the session's Landlock ruleset (the
+	 * root command's too) keeps out of reach; the grant's window is this
+	 * account's validity.
+	 */
+	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld): removed at revocation or expiry\n"
+	    "Defaults:%s !pam_acct_mgmt\n", (long long)g->id, (long long)g->ticket, account)) != 0)
+		return r;
+	for (size_t k = 0; k < sizeof(tags) / sizeof(tags[0]); k++) {
+		size_t n = 0;
+
+		if (kv_get(&g->fields, tags[k].key) == NULL)
+			continue;
+		if ((r = buf_printf(out, "%s ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ "
+		    "NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ %s: NOPASSWD: ", account, nb, nb + 5, nb + 8,
+		    nb + 11, nb + 14, nb + 17, na, na + 5, na + 8, na + 11, na + 14, na + 17,
+		    tags[k].tag)) != 0 ||
+		    (r = sudoers_cmnds(g, tags[k].key, out, &n)) != 0 ||
+		    (r = buf_putc(out, '\n')) != 0)
+			return r;
+		total += n;
+	}
+	return total == 0 ? BG_ERR_NOTFOUND : 0;
 }
 
 static int
@@ -1003,7 +1041,8 @@ grant_sudoers_install(home *h, const grant *g, bg_error *e)
 	const char *account = kv_get(&g->fields, "account");
 	int r, st;
 
-	if (h->sudoers_dir == NULL || kv_get(&g->fields, "sudo") == NULL)
+	if (h->sudoers_dir == NULL || (kv_get(&g->fields, "sudo") == NULL &&
+	    kv_get(&g->fields, "sudo-intercept") == NULL))
 		return 0;
 	buf_init(&text, 64 * 1024);
 	buf_init(&path, 4096);

@@ -93,8 +93,9 @@ int grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t 
 /*
  * The sudoers drop-in for g's privileged commands: the account may run
  * exactly those argvs as root, without a password, only between the
- * grant's not-before and not-after (generalized time with Z).  Returns
- * BG_ERR_NOTFOUND when g has no sudo entries.
+ * grant's not-before and not-after (generalized time with Z); sudo
+ * commands NOEXEC, sudo-intercept commands INTERCEPT.  Returns
+ * BG_ERR_NOTFOUND when g has no privileged commands.
  */
 int grant_sudoers_text(const grant *g, const char *account, buf *out);
 

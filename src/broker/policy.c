@@ -820,7 +820,8 @@ check_value(const policy_rule *r, const char *val, const policy_ctx *ctx,
 static int
 is_command_field(const char *f)
 {
-	return strcmp(f, "command") == 0 || strcmp(f, "sudo") == 0;
+	return strcmp(f, "command") == 0 || strcmp(f, "sudo") == 0 ||
+	    strcmp(f, "sudo-intercept") == 0;
 }
 
 /* The last path component of s. */
@@ -1052,7 +1053,11 @@ policy_check_request(const policy *p, const kv_doc *req, const policy_ctx *ctx,
 			break;
 		default:
 			for (j = 0; j < req->n; j++) {
-				if (strcmp(req->items[j].key, r->field) != 0)
+				/* a rule on sudo holds for every privileged command,
+				 * marked sudo-intercept or not */
+				if (strcmp(req->items[j].key, r->field) != 0 &&
+				    !(strcmp(r->field, "sudo") == 0 &&
+				    strcmp(req->items[j].key, "sudo-intercept") == 0))
 					continue;
 				if (is_command_field(r->field) || r->check == PC_DENY_WILDCARDS ||
 				    r->check == PC_DENY_METACHAR || r->check == PC_DENY_PROGRAMS ||

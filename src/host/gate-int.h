@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "cert.h"
+#include "confine.h"
 #include "kv.h"
 #include "scope.h"
 #include "snapshot.h"
@@ -23,6 +24,11 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+/* what every record and 'help' say on a kernel without Landlock, where
+ * the host's gate.conf says 'landlock: optional' */
+#define GATE_UNCONFINED "none: this kernel offers no Landlock and the host's gate.conf " \
+	"says 'landlock: optional': commands and shells run without kernel confinement"
 
 /* how often a supervised command, a shell or tail -f checks the grant */
 #define GATE_TICK_MS 50
@@ -60,6 +66,10 @@ typedef struct gate {
 	int recorded;          /* a record for this request was written */
 	int stdin_null;        /* commands get /dev/null (steps of 'apply') */
 	int priv_depth;        /* gate_priv_up calls not yet matched by a down */
+	int landlock_abi;      /* the kernel's Landlock ABI (confine.h), 0: none */
+	int landlock_optional; /* gate.conf 'landlock: optional': run unconfined
+	                        * on a kernel without it (said in help, records) */
+	confine cf;            /* the ruleset of what is being started, fd -1 */
 } gate;
 
 /* A built-in verb.  step: may be a step of a command list (reads no
@@ -174,17 +184,18 @@ int gate_verb_apply(gate *g);
 /*
  * The one way a request's process starts: called in the child after fork,
  * before execve - into the request's cgroup (cg, made by hostd's child),
- * then every id the account's for good; _exit(126) when either fails.
- * Kernel confinement of a request (Landlock, seccomp, ...) belongs here,
- * after the ids are dropped and before execve, for every command, sudo and
- * shell alike.
+ * under the request's Landlock ruleset (g->cf, applied while still root:
+ * CAP_SYS_ADMIN instead of no_new_privs, so sudo still works), then every
+ * id the account's for good; _exit(126) when any fails.
  */
 void gate_child_start(gate *g, const buf *cg);
 
 /* 1: the request is one of the grant's commands; 2: one of its
- * privileged (sudo) commands; 0: neither. */
+ * privileged (sudo) commands; 3: a privileged command marked
+ * sudo-intercept (it may start programs, each checked by sudo); 0: none. */
 int gate_allowed_command(gate *g);
-/* Run g->av (privileged: through sudo -n) supervised; its exit status. */
+/* Run g->av supervised, privileged 0: as the account, 1: through sudo
+ * -n (NOEXEC), 2: through sudo -n (INTERCEPT); its exit status. */
 int gate_run_command(gate *g, int privileged);
 /* The shell tier: an interactive shell under a recorded pty. */
 int gate_run_shell(gate *g);

@@ -522,6 +522,21 @@ gate_verb_help(gate *g)
 		if (strcmp(g->scope_doc.items[i].key, "command") == 0)
 			gate_printf(g, "  %s\n", g->scope_doc.items[i].value);
 		else if (strcmp(g->scope_doc.items[i].key, "sudo") == 0)
-			gate_printf(g, "  %s   (as root, through sudo)\n", g->scope_doc.items[i].value);
+			gate_printf(g, "  %s   (as root, through sudo; starts no program)\n",
+			    g->scope_doc.items[i].value);
+		else if (strcmp(g->scope_doc.items[i].key, "sudo-intercept") == 0)
+			gate_printf(g, "  %s   (as root, through sudo; each program it starts is "
+			    "checked by sudo)\n", g->scope_doc.items[i].value);
+	if (g->landlock_abi > 0) {
+		char d[32];
+
+		gate_printf(g, "\nkernel confinement: %s (writes only in the rw directories and "
+		    "a private tmp; reads only there, in the ro directories and the system's; "
+		    "runs only the allowed programs%s)\n", confine_describe(g->landlock_abi, d,
+		    sizeof(d)), kv_get(&g->scope_doc, "tier") != NULL &&
+		    strcmp(kv_get(&g->scope_doc, "tier"), "shell") == 0 ? " and the system's" : "");
+	} else
+		gate_printf(g, "\nkernel confinement: %s\n", g->landlock_optional ? GATE_UNCONFINED :
+		    "none: this kernel offers no Landlock, so this host runs no command and no shell");
 	return 0;
 }

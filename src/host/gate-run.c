@@ -39,25 +39,28 @@
 #include <termios.h>
 #include <unistd.h>
 
-/* 1: one of the grant's commands; 2: one of its privileged (sudo) commands */
+/* 1: one of the grant's commands; 2: one of its privileged (sudo)
+ * commands; 3: a privileged command marked sudo-intercept */
 int
 gate_allowed_command(gate *g)
 {
 	size_t i;
 
 	for (i = 0; i < g->scope_doc.n; i++) {
+		const char *k = g->scope_doc.items[i].key;
 		argv_list a;
 		bg_error e;
-		int eq, priv = strcmp(g->scope_doc.items[i].key, "sudo") == 0;
+		int eq, kind = strcmp(k, "command") == 0 ? 1 : strcmp(k, "sudo") == 0 ? 2 :
+		    strcmp(k, "sudo-intercept") == 0 ? 3 : 0;
 
-		if (strcmp(g->scope_doc.items[i].key, "command") != 0 && !priv)
+		if (kind == 0)
 			continue;
 		if (argv_split(g->scope_doc.items[i].value, &a, &e) != 0)
 			continue;
 		eq = argv_equal(&a, &g->av);
 		argv_release(&a);
 		if (eq)
-			return priv ? 2 : 1;
+			return kind;
 	}
 	return 0;
 }
@@ -92,7 +95,106 @@ gate_child_start(gate *g, const buf *cg)
 	gate_priv_up(g);
 	if (cgroup_enter(cg->data) != 0)
 		_exit(126);
+	/* root still: Landlock without no_new_privs, which sudo refuses */
+	if (g->cf.fd >= 0 ? confine_apply(&g->cf) != 0 :
+	    !(g->landlock_abi == 0 && g->landlock_optional))
+		_exit(126);
 	gate_priv_drop_all(g);
+}
+
+/* Add argv[0] of each of the grant's commands named key (NULL: command,
+ * sudo and sudo-intercept) to progs. */
+static void
+grant_programs(gate *g, const char *key, char **progs, size_t *n, size_t max)
+{
+	for (size_t i = 0; i < g->scope_doc.n && *n < max; i++) {
+		const char *k = g->scope_doc.items[i].key;
+		argv_list a;
+		bg_error e;
+
+		if (key != NULL ? strcmp(k, key) != 0 : strcmp(k, "command") != 0 &&
+		    strcmp(k, "sudo") != 0 && strcmp(k, "sudo-intercept") != 0)
+			continue;
+		if (argv_split(g->scope_doc.items[i].value, &a, &e) != 0)
+			continue;
+		if (a.n > 0 && (progs[*n] = strdup(a.v[0])) != NULL)
+			(*n)++;
+		argv_release(&a);
+	}
+}
+
+#define CONFINE_MAX_PROGRAMS 256
+
+/*
+ * The Landlock ruleset of what this request starts (g->cf) and its
+ * private tmp (path in tmp, "" when none).  What may be executed: the
+ * request's program (through sudo when privileged; a command marked
+ * sudo-intercept may start the grant's other privileged programs, each
+ * checked again by sudo), or in the shell tier the system's programs and
+ * the grant's.  A kernel without Landlock refuses (returns 1) unless the
+ * host says 'landlock: optional'.
+ */
+static int
+request_confine(gate *g, int shell, int privileged, const char *tty, buf *tmp)
+{
+	char *progs[CONFINE_MAX_PROGRAMS];
+	size_t n = 0;
+	confine_spec sp;
+	bg_error e;
+	int r;
+
+	g->cf.fd = -1;
+	buf_init(tmp, 4096);
+	if (g->landlock_abi == 0) {
+		if (g->landlock_optional)
+			return 0;
+		return gate_refuse(g, "this host's kernel offers no Landlock, and the gate starts no "
+		    "command and no shell without it (a host that accepts that sets 'landlock: "
+		    "optional' in its gate.conf)");
+	}
+	if (confine_tmp_make(g->grant, tmp, &e) != 0) {
+		buf_release(tmp);
+		return gate_refuse(g, "%s: nothing was run", e.msg);
+	}
+	if (shell)
+		grant_programs(g, NULL, progs, &n, CONFINE_MAX_PROGRAMS);
+	else {
+		progs[n] = strdup(privileged ? "/usr/bin/sudo" : g->av.v[0]);
+		n += progs[n] != NULL;
+		if (privileged && n < CONFINE_MAX_PROGRAMS)
+			n += (progs[n] = strdup(g->av.v[0])) != NULL;
+		if (privileged == 2)
+			grant_programs(g, NULL, progs, &n, CONFINE_MAX_PROGRAMS);
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.sc = &g->sc;
+	sp.programs = (const char *const *)progs;
+	sp.nprograms = n;
+	sp.shell = shell;
+	/* root may run: a privileged command, or a shell whose grant has some */
+	sp.root = privileged || (shell && (kv_get(&g->scope_doc, "sudo") != NULL ||
+	    kv_get(&g->scope_doc, "sudo-intercept") != NULL));
+	sp.tmp = tmp->data;
+	sp.tty = tty;
+	r = confine_build(&sp, g->landlock_abi, &g->cf, &e);
+	for (size_t i = 0; i < n; i++)
+		free(progs[i]);
+	if (r != 0) {
+		(void)confine_tmp_remove(tmp->data);
+		buf_release(tmp);
+		return gate_refuse(g, "%s: nothing was run", e.msg);
+	}
+	return 0;
+}
+
+/* The request is over: its ruleset goes, and what it left in its tmp. */
+static void
+end_confine(gate *g, buf *tmp)
+{
+	confine_release(&g->cf);
+	if (tmp->len > 0 && confine_tmp_remove(tmp->data) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot remove %s", tmp->data);
+	buf_release(tmp);
 }
 
 /* End every process of the request at once (cgroup.kill) and reap pid. */
@@ -127,18 +229,24 @@ gate_run_command(gate *g, int privileged)
 	pid_t pid;
 	struct pollfd pf[2];
 	char b[65536];
-	buf cg;
+	buf cg, tmp;
 	snapshot before;
 
-	if (gate_capture_before(g, &before) != 0)
+	if (request_confine(g, 0, privileged, NULL, &tmp) != 0)
 		return 1;
+	if (gate_capture_before(g, &before) != 0) {
+		end_confine(g, &tmp);
+		return 1;
+	}
 	if (request_cgroup(g, &cg) != 0) {
 		snapshot_release(&before);
+		end_confine(g, &tmp);
 		return 1;
 	}
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
 		snapshot_release(&before);
 		end_cgroup(g, &cg);
+		end_confine(g, &tmp);
 		return gate_refuse(g, "cannot create pipes");
 	}
 	gate_record(g, "gate.start", "allow", NULL, -1);
@@ -150,20 +258,25 @@ gate_run_command(gate *g, int privileged)
 		close(errp[1]);
 		snapshot_release(&before);
 		end_cgroup(g, &cg);
+		end_confine(g, &tmp);
 		fprintf(stderr, "breakglass: refused: the host log cannot be written: nothing was run\n");
 		return 1;
 	}
 	if ((pid = fork()) < 0) {
 		snapshot_release(&before);
 		end_cgroup(g, &cg);
+		end_confine(g, &tmp);
 		return gate_refuse(g, "cannot start the command");
 	}
 	if (pid == 0) {
+		char tmpv[4200];
 		char *const envp[] = {
 			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
-			"SHELL=/bin/false", NULL
+			"SHELL=/bin/false", tmpv, NULL
 		};
 		int fd;
+
+		snprintf(tmpv, sizeof(tmpv), "TMPDIR=%s", tmp.len ? tmp.data : "/nonexistent");
 
 		setpgid(0, 0);
 		gate_child_start(g, &cg);
@@ -239,6 +352,7 @@ gate_run_command(gate *g, int privileged)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	end_cgroup(g, &cg);
+	end_confine(g, &tmp);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status == 127 && !cut)
 		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);
@@ -282,7 +396,7 @@ gate_run_shell(gate *g)
 	    reaped = 0;
 	recorder rec;
 	snapshot before;
-	buf cg;
+	buf cg, tmp;
 	pid_t pid;
 
 	if (tier == NULL || strcmp(tier, "shell") != 0)
@@ -323,6 +437,13 @@ gate_run_shell(gate *g)
 		snapshot_release(&before);
 		return gate_refuse(g, "cannot allocate a terminal");
 	}
+	if (request_confine(g, 1, 0, slave, &tmp) != 0) {
+		close(master);
+		close(recfd);
+		end_cgroup(g, &cg);
+		snapshot_release(&before);
+		return 1;
+	}
 	ioctl(master, TIOCSWINSZ, &ws);
 	{
 		char title[96];
@@ -337,6 +458,7 @@ gate_run_shell(gate *g)
 		close(master);
 		close(recfd);
 		end_cgroup(g, &cg);
+		end_confine(g, &tmp);
 		snapshot_release(&before);
 		fprintf(stderr, "breakglass: refused: the host log cannot be written: no session\n");
 		return 1;
@@ -345,15 +467,17 @@ gate_run_shell(gate *g)
 		close(master);
 		close(recfd);
 		end_cgroup(g, &cg);
+		end_confine(g, &tmp);
 		snapshot_release(&before);
 		return gate_refuse(g, "cannot start the shell");
 	}
 	if (pid == 0) {
-		char termv[80], ps1[96], gv[40];
+		char termv[80], ps1[96], gv[40], tmpv[4200];
 		char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
-			"SHELL=/bin/sh", termv, ps1, gv, NULL };
+			"SHELL=/bin/sh", termv, ps1, gv, tmpv, NULL };
 		int s;
 
+		snprintf(tmpv, sizeof(tmpv), "TMPDIR=%s", tmp.len ? tmp.data : "/nonexistent");
 		snprintf(termv, sizeof(termv), "TERM=%s", term);
 		snprintf(ps1, sizeof(ps1), "PS1=[breakglass G-%lld] \\u@\\h:\\w\\$ ",
 		    (long long)g->grant);
@@ -456,6 +580,7 @@ gate_run_shell(gate *g)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	end_cgroup(g, &cg);
+	end_confine(g, &tmp);
 	close(master);
 	if (record_close(&rec, hex) != 0)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: recording %s incomplete", name);

@@ -81,6 +81,7 @@ static const kv_key config_schema[] = {
 	{ "approvers", 0, 1024 },
 	{ "write-quorum", 0, 8 },
 	{ "read-consent", 0, 16 },
+	{ "landlock", 0, 16 },
 	{ NULL, 0, 0 }
 };
 
@@ -196,6 +197,8 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 	json_kv_int(&j, "bytes_out", (int64_t)g->bytes_out);
 	for (; extra != NULL && extra[0] != NULL; extra += 2)
 		json_kv_str(&j, extra[0], extra[1]);
+	if (g->landlock_abi == 0 && g->landlock_optional)
+		json_kv_str(&j, "confinement", GATE_UNCONFINED);
 	json_obj_end(&j);
 	syslog(LOG_AUTHPRIV | (strcmp(decision, "refuse") == 0 ? LOG_WARNING : LOG_INFO),
 	    "breakglass gate: user=%s grant=G-%lld %s %s%s%s", g->env->user,
@@ -363,6 +366,14 @@ load_config(gate *g, bg_error *e)
 			goto out;
 		}
 		g->read_consent = strcmp(v, "required") == 0;
+	}
+	if ((v = kv_get(&d, "landlock")) != NULL) {
+		if (strcmp(v, "required") != 0 && strcmp(v, "optional") != 0) {
+			r = bg_fail(e, BG_ERR_INVALID, "gate config: landlock is 'required' (the "
+			    "default) or 'optional'");
+			goto out;
+		}
+		g->landlock_optional = strcmp(v, "optional") == 0;
 	}
 	if ((v = kv_get(&d, "approvers")) != NULL && (g->approvers_path = strdup(v)) == NULL) {
 		r = BG_ERR_NOMEM;
@@ -729,6 +740,8 @@ gate_main(const gate_env *env)
 	memset(&g, 0, sizeof(g));
 	g.env = env;
 	g.now = utc_now();
+	g.cf.fd = -1;
+	g.landlock_abi = confine_abi();
 	snprintf(g.request, sizeof(g.request), "%s", "(interactive)");
 	openlog("breakglass", LOG_PID, LOG_AUTHPRIV);
 	bg_error_clear(&e);
@@ -815,7 +828,7 @@ gate_main(const gate_env *env)
 			    "(see 'help')", g.request, (long long)g.grant);
 			goto out;
 		}
-		status = gate_run_command(&g, kind_of == 2);
+		status = gate_run_command(&g, kind_of - 1);
 		goto out;
 	}
 	{

@@ -23,6 +23,7 @@
 	{ "write", KV_MULTI, 1024 }, \
 	{ "command", KV_MULTI, 4096 }, \
 	{ "sudo", KV_MULTI, 4096 }, \
+	{ "sudo-intercept", KV_MULTI, 4096 }, \
 	{ "source-address", 0, 512 }, \
 	{ "engine", 0, 32 }, \
 	{ "database", 0, 128 }, \
@@ -60,7 +61,8 @@ grantscope_writes(const kv_doc *d)
 	if (strcmp(kind, "ssh") == 0) {
 		v = kv_get(d, "tier");
 		return (v != NULL && strcmp(v, "read") != 0) || kv_get(d, "write") != NULL ||
-		    kv_get(d, "command") != NULL || kv_get(d, "sudo") != NULL;
+		    kv_get(d, "command") != NULL || kv_get(d, "sudo") != NULL ||
+		    kv_get(d, "sudo-intercept") != NULL;
 	}
 	if (strcmp(kind, "sftp") == 0)
 		return kv_get(d, "write") != NULL;

@@ -2,7 +2,9 @@
  * grantscope.h - a grant as both sides read it.
  *
  * The broker stores a grant request as a kv document with these fields
- * (kind, system, account, tier, read, write, command, sudo, ...; a db
+ * (kind, system, account, tier, read, write, command, sudo, sudo-intercept
+ * - a privileged command marked as starting programs, each of which sudo
+ * checks again (INTERCEPT) -, ...; a db
  * grant's tables as "table: schema.table" lines); when it
  * issues a certificate, the scope it puts in the certificate's extension
  * is "ticket", "grant", the same fields, and one "artifact: SHA256 KIND"
@@ -38,7 +40,7 @@ int grantscope_parse_id(const char *s, char prefix, int64_t *id);
 /*
  * 1 if a grant with these fields (a request, or a certificate scope) can
  * change anything: ssh with a tier other than read, a write directory, a
- * command or a sudo line; sftp with a write directory; other kinds with
+ * command or a sudo (or sudo-intercept) line; sftp with a write directory; other kinds with
  * access read-write.
  */
 int grantscope_writes(const kv_doc *d);

@@ -1,0 +1,254 @@
+#!/bin/sh
+# t1020-landlock: the kernel confines every process a session starts,
+# through a real OpenSSH sshd on 127.0.0.1 and hostd.  Launchers are
+# refused by policy; with a project override that lets them pass, Landlock
+# still stops them (no uid-0 shell).  From an allowed command and from the
+# shell tier: no write to /tmp, /var/tmp, /dev/shm or a world-writable
+# directory outside the grant, no read of a world-readable file outside it,
+# no program run from outside the allowed set - every target one that the
+# file permissions alone would allow (checked first).  sudo of an approved
+# command works in the shell tier; a privileged command marked
+# sudo-intercept may start the grant's other privileged commands and
+# nothing else, one that is not marked starts nothing.  A kernel without
+# Landlock (a test hook) refuses commands and shells unless gate.conf says
+# 'landlock: optional', and then help and every record say so.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates an account and runs sshd: run it as root"; exit 1; }
+[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+[ -x /usr/bin/sudo ] || { echo "not ok 1 - sudo is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+
+ID=${BG_TEST_ID:-}
+ACCT=bgtest$ID-ll
+GROUP=bgtest$ID-llgate
+SRV=$T/srv
+OTHER=$T/otherapp
+WW=$T/ww
+# outside $T: the system's temporary directories (removed on exit)
+TMPS="/tmp/bgtest$ID-ll /var/tmp/bgtest$ID-ll /dev/shm/bgtest$ID-ll"
+. "$(dirname "$0")/../../scripts/lib-host.sh"
+cleanup_host() {
+	[ -n "${HOME_ID:-}" ] && rm -f /etc/sudoers.d/breakglass-"$HOME_ID"-G-* \
+		/etc/sudoers.d/.breakglass-"$HOME_ID"-G-*.new
+	host_down "$T" "$ACCT" "$GROUP"
+	for f in $TMPS; do rm -f "$f-cmd" "$f-shell" "$f-perm"; done
+	rm -rf "$T"
+}
+trap cleanup_host EXIT
+
+kabi=$(perl -e 'require "syscall.ph"; print syscall(444, 0, 0, 1)' 2>/dev/null)
+[ -n "$kabi" ] && [ "$kabi" -ge 1 ] 2>/dev/null && ok "this kernel offers Landlock (ABI $kabi)" \
+	|| { not_ok "this kernel offers Landlock (the test needs it: ABI ${kabi:-?})"; done_testing; exit 1; }
+
+setup_home
+bg approver list --project shop --allowed-signers >"$T/approvers"
+if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
+	ok "host set up, hostd and sshd on 127.0.0.1:$HOST_PORT"
+else
+	not_ok "host set up"; done_testing; exit 1
+fi
+echo "sudoers-dir: /etc/sudoers.d" >>"$BREAKGLASS_HOME/config"
+HOME_ID=$(awk '{ print $2 }' "$BREAKGLASS_HOME/broker.pub" | base64 -d | tail -c 32 | sha256sum | cut -c1-16)
+
+# the fixtures: the grant's directories, another application's config
+# (world-readable), a world-writable directory, a program copied into the
+# grant's writable directory, a privileged script that starts programs
+mkdir -p "$SRV/app" "$OTHER" "$WW" "$T/sbin"
+echo readme >"$SRV/app/readme"
+printf 'password = other-app-%s\n' "secret" >"$OTHER/config.ini"
+chmod 1777 "$WW"
+cp /usr/bin/id "$SRV/app/myid"
+chown -R "$ACCT" "$SRV/app"
+chmod -R a+rX "$SRV" "$OTHER"
+cat >"$T/sbin/restart-app" <<'EOT'
+#!/bin/sh
+/usr/bin/id -u
+echo "id-rc=$?"
+/bin/cat /etc/hostname
+echo "cat-rc=$?"
+EOT
+chmod 755 "$T/sbin/restart-app"
+RESTART=$T/sbin/restart-app
+
+# the targets are ones file permissions alone would allow
+asacct() { su -s /bin/sh "$ACCT" -c "$1" >/dev/null 2>&1; }
+n=0
+for f in $TMPS; do asacct "echo x >$f-perm && rm $f-perm" && n=$((n + 1)); done
+asacct "echo x >$WW/perm && rm $WW/perm" && n=$((n + 1))
+asacct "cat $OTHER/config.ini" && n=$((n + 1))
+asacct "$SRV/app/myid -u" && n=$((n + 1))
+[ $n = 6 ] && ok "without the gate the account may write the temporary and world-writable directories, read the other config, run the copied program" \
+	|| not_ok "the file permissions allow every target ($n of 6)"
+
+open_ticket
+approve_as owner T-1 confirm || exit 1
+echo dump >"$T/dump"
+bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
+	--file "$T/dump" >/dev/null
+bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+write_plan
+bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+SSH="$HOST_SSH -i $T/user"
+as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
+req() { bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --ttl 1h --reason why "$@"; }
+
+# 1. policy refuses launchers, saying what to ask for instead
+expect 1 "policy refuses a privileged launcher of a shell" req --sudo "/usr/bin/timeout 600 /bin/sh"
+err_has "no-launchers-privileged" "names the rule"
+expect 1 "policy refuses a launcher as an allowed command" req --read "$SRV" --command "/usr/bin/env /usr/bin/id"
+err_has "narrower: request the command without the launcher: --command '/usr/bin/id'" "suggests the command without it"
+expect 1 "policy refuses a launcher marked sudo-intercept as well" req --sudo-intercept "/usr/bin/nice /bin/sh"
+err_has "no-launchers-privileged" "the privileged rules hold for marked commands"
+
+# a project override lets them pass: the kernel is the backstop
+cat >"$BREAKGLASS_HOME/policy.d/shop.rules" <<'EOT'
+rule no-launchers
+  enabled no
+  check deny-launchers command
+  reason off for this test
+rule no-launchers-privileged
+  enabled no
+  check deny-launchers sudo
+  reason off for this test
+EOT
+expect 0 "G-1: allowed and privileged commands (launchers let through by the override)" req \
+	--read "$SRV" --write "$SRV/app" \
+	--command "/usr/bin/touch /tmp/bgtest$ID-ll-cmd" --command "/usr/bin/touch /var/tmp/bgtest$ID-ll-cmd" \
+	--command "/usr/bin/touch /dev/shm/bgtest$ID-ll-cmd" --command "/usr/bin/touch $WW/cmd" \
+	--command "/usr/bin/touch $SRV/app/cmd" --command "/bin/cat $OTHER/config.ini" \
+	--command "/bin/cat $SRV/app/readme" --command "/usr/bin/env $SRV/app/myid" \
+	--command "/usr/bin/env /usr/bin/id" --command "/usr/bin/timeout 5 /bin/sh" \
+	--sudo "/usr/bin/timeout 600 /bin/sh" --sudo "/usr/bin/id -u" --sudo "$RESTART now"
+expect 0 "G-2: the shell tier, sudo of an approved command, a command marked sudo-intercept" req \
+	--tier shell --read "$SRV" --write "$SRV/app" --sudo "/usr/bin/id -u" --sudo-intercept "$RESTART"
+approve_as owner T-1 plan || exit 1
+grep -q "^  sudo-intercept: $RESTART\$" "$T/stmt-plan" && grep -q "^  sudo: /usr/bin/timeout 600 /bin/sh\$" "$T/stmt-plan" \
+	&& ok "the plan statement the owner signs lists each privileged command in full, with its mark" \
+	|| not_ok "the plan statement lists each privileged command in full, with its mark"
+# (activation checks the policy again: the override is still there)
+for g in 1 2; do
+	bg grant activate G-$g >/dev/null
+	bg grant cert G-$g --pubkey "$T/user.pub" -o "$T/g$g-cert.pub" 2>/dev/null
+done
+rm -f "$BREAKGLASS_HOME/policy.d/shop.rules"
+grep -q "NOEXEC: NOPASSWD: /usr/bin/timeout 600 /bin/sh, /usr/bin/id -u, $RESTART now\$" \
+	"/etc/sudoers.d/breakglass-$HOME_ID-G-1" 2>/dev/null \
+	&& ok "G-1's drop-in: its privileged commands NOEXEC" || not_ok "G-1's drop-in: its privileged commands NOEXEC"
+grep -q "INTERCEPT: NOPASSWD: $RESTART \"\"\$" "/etc/sudoers.d/breakglass-$HOME_ID-G-2" 2>/dev/null \
+	&& ok "G-2's drop-in: the marked command INTERCEPT" || not_ok "G-2's drop-in: the marked command INTERCEPT"
+grep -qE ' EXEC:|NOPASSWD: ALL' "/etc/sudoers.d/breakglass-$HOME_ID-G-2" \
+	&& not_ok "no blanket EXEC" || ok "no blanket EXEC"
+visudo -c -q -f "/etc/sudoers.d/breakglass-$HOME_ID-G-2" && ok "visudo accepts it" || not_ok "visudo accepts it"
+
+# 2. allowed commands, each under the grant's ruleset
+for f in $TMPS; do
+	as_cert "$T/g1-cert.pub" /usr/bin/touch "$f-cmd" >"$T/out" 2>"$T/err"
+	[ ! -e "$f-cmd" ] && grep -q "Permission denied" "$T/err" \
+		&& ok "an allowed command cannot write $(dirname "$f")" || not_ok "an allowed command cannot write $(dirname "$f")"
+done
+expect 1 "an allowed command cannot write a world-writable directory outside the grant" \
+	as_cert "$T/g1-cert.pub" /usr/bin/touch "$WW/cmd"
+[ ! -e "$WW/cmd" ] && ok "nothing was written there" || not_ok "nothing was written there"
+expect 0 "an allowed command writes the grant's writable directory" as_cert "$T/g1-cert.pub" \
+	/usr/bin/touch "$SRV/app/cmd"
+expect 1 "an allowed command cannot read another application's config" as_cert "$T/g1-cert.pub" \
+	/bin/cat "$OTHER/config.ini"
+if grep -q "other-app-secret" "$T/out"; then not_ok "nothing of it was read"; else ok "nothing of it was read"; fi
+expect 0 "an allowed command reads the grant's directories" as_cert "$T/g1-cert.pub" /bin/cat "$SRV/app/readme"
+out_has "^readme" "what it read"
+expect 126 "an allowed command cannot run a program copied into the writable directory" \
+	as_cert "$T/g1-cert.pub" /usr/bin/env "$SRV/app/myid"
+err_has "Permission denied" "the kernel refused the exec"
+expect 126 "nor a system program outside the allowed set" as_cert "$T/g1-cert.pub" /usr/bin/env /usr/bin/id
+echo 'id -u; echo "shell-ran"' >"$T/in"
+expect_in 126 "an allowed launcher cannot start a shell" "$T/in" as_cert "$T/g1-cert.pub" /usr/bin/timeout 5 /bin/sh
+if grep -q "shell-ran" "$T/out"; then not_ok "no shell ran"; else ok "no shell ran"; fi
+echo 'id -u; cat /etc/shadow; touch /tmp/bgtest'"$ID"'-ll-cmd; echo "shell-ran"' >"$T/in"
+as_cert "$T/g1-cert.pub" /usr/bin/timeout 600 /bin/sh <"$T/in" >"$T/out" 2>"$T/err"
+if grep -q "^0$\|shell-ran\|^root:" "$T/out"; then not_ok "a privileged launcher gives no uid-0 shell"; else ok "a privileged launcher gives no uid-0 shell"; fi
+[ ! -e "/tmp/bgtest$ID-ll-cmd" ] && ok "and leaves no root-owned file" || not_ok "and leaves no root-owned file"
+expect 0 "a privileged command runs as root under the same rules" as_cert "$T/g1-cert.pub" /usr/bin/id -u
+out_has "^0$" "as root"
+as_cert "$T/g1-cert.pub" "$RESTART" now >"$T/out" 2>"$T/err"
+out_has "id-rc=126" "unmarked (NOEXEC), the privileged script cannot start the grant's other privileged command"
+as_cert "$T/g2-cert.pub" "$RESTART" >"$T/out" 2>"$T/err"
+out_has "^0$" "marked sudo-intercept, it starts the grant's other privileged command, as root"
+out_has "id-rc=0" "which succeeds"
+if grep -q "^$(hostname)$" "$T/out"; then not_ok "but nothing else"; else ok "but nothing else"; fi
+err_has "not allowed to execute '/bin/cat /etc/hostname'" "sudo checked it and said no"
+
+# 3. the shell tier
+TW=/tmp/bgtest$ID-ll-shell
+{
+	sleep 1
+	echo "sudo -n /usr/bin/id -u | sed 's/^/sudo-uid=/'"
+	echo "sudo -n /bin/cat /etc/shadow; echo \"SUDO-OTHER-RC\"=\$?"
+	for f in $TMPS; do echo "echo x >$f-shell && echo \"W\"\"ROTE-$(basename "$(dirname "$f")")\"; echo \"T\"\"RIED\""; done
+	echo "echo x >$WW/shell && echo \"W\"\"ROTE-ww\""
+	echo "echo x >$SRV/app/shell && echo \"GRANT\"\"-WRITTEN\""
+	echo "echo x >\$TMPDIR/f && cat \$TMPDIR/f >/dev/null && echo \"PRIVATE\"\"-TMP-OK\" \$TMPDIR"
+	echo "cat $OTHER/config.ini"
+	echo "$SRV/app/myid -u; echo \"COPIED-RC\"=\$?"
+	echo "cp /usr/bin/id \$TMPDIR/id2; \$TMPDIR/id2 -u; echo \"TMP-EXEC-RC\"=\$?"
+	echo "/usr/bin/id -u; echo \"SYSTEM\"\"-PROGRAM-RAN\""
+	# its own gate runs as the account too: the permissions allow it
+	echo 'for p in $(pgrep -x -u $(id -u) breakglass); do kill -0 $p 2>/dev/null; echo "SIGNAL-OUT-RC"=$?; done'
+	echo 'kill -0 $$; echo "SIGNAL-SELF-RC"=$?'
+	echo 'exit 0'
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g2-cert.pub" "$ACCT@127.0.0.1" >"$T/shell.out" 2>&1
+# (without the terminal's escapes: bash's bracketed paste mode)
+perl -pe 's/\e\[[?0-9;]*[A-Za-z]//g; s/\r//g' <"$T/shell.out" >"$T/out"
+sed 's/^/# shell: /' "$T/out" | grep -v '^# shell: $' | head -60
+[ "$(grep -c '^TRIED' "$T/out")" = 3 ] && ok "the shell tried the temporary directories" || not_ok "the shell tried the temporary directories"
+if grep -q "^WROTE-" "$T/out"; then not_ok "the shell cannot write /tmp, /var/tmp, /dev/shm or a world-writable directory"; else ok "the shell cannot write /tmp, /var/tmp, /dev/shm or a world-writable directory"; fi
+n=0; for f in $TMPS "$WW/x"; do [ -e "$f-shell" ] && n=$((n + 1)); done; [ -e "$WW/shell" ] && n=$((n + 1))
+[ $n = 0 ] && ok "no file was made there" || not_ok "no file was made there ($n)"
+out_has "^GRANT-WRITTEN" "the shell writes the grant's writable directory"
+out_has "^PRIVATE-TMP-OK /tmp/breakglass-G-2\." "and its private tmp (TMPDIR)"
+ptmp=$(sed -n 's/^PRIVATE-TMP-OK //p' "$T/out" | head -1)
+[ -n "$ptmp" ] && [ ! -e "$ptmp" ] && ok "the private tmp is gone with the session" || not_ok "the private tmp is gone with the session ($ptmp)"
+if grep -q "^password = other-app-secret" "$T/out"; then not_ok "the shell cannot read another application's config"; else ok "the shell cannot read another application's config"; fi
+out_has "^COPIED-RC=126" "the shell cannot run a program copied into the writable directory"
+out_has "^TMP-EXEC-RC=126" "nor one copied into its tmp"
+out_has "^SYSTEM-PROGRAM-RAN" "the shell runs the system's programs"
+out_has "^sudo-uid=0" "sudo of an approved command works in the shell tier"
+out_has "^SUDO-OTHER-RC=1" "sudo of anything else does not"
+out_has "^SIGNAL-SELF-RC=0" "the shell signals its own processes"
+out_has "^SIGNAL-OUT-RC=1" "but not a process outside the session (its gate, the account's too)"
+if grep -q "^SIGNAL-OUT-RC=0" "$T/out"; then not_ok "none outside"; else ok "none outside"; fi
+
+# 4. a kernel without Landlock (the test hook): refused unless optional
+hostd_stop "$T"
+(export BREAKGLASS_TESTING=1 BREAKGLASS_TEST_NO_LANDLOCK=1; hostd_start "$T") && ok "hostd restarted on a kernel 'without Landlock'" \
+	|| not_ok "hostd restarted without Landlock"
+rm -f "$SRV/app/cmd"
+expect 1 "without Landlock an allowed command is refused" as_cert "$T/g1-cert.pub" /usr/bin/touch "$SRV/app/cmd"
+err_has "offers no Landlock" "says why"
+err_has "landlock: optional" "and what a host that accepts it sets"
+[ ! -e "$SRV/app/cmd" ] && ok "nothing ran" || not_ok "nothing ran"
+echo 'exit 0' | timeout 20 $SSH -tt -o CertificateFile="$T/g2-cert.pub" "$ACCT@127.0.0.1" >"$T/out" 2>&1
+out_has "offers no Landlock" "the shell tier is refused too"
+expect 0 "the gate's own verbs still serve" as_cert "$T/g1-cert.pub" cat "$SRV/app/readme"
+expect 0 "help" as_cert "$T/g1-cert.pub" help
+out_has "kernel confinement: none: this kernel offers no Landlock, so this host runs no command" "help says so"
+echo "landlock: optional" >>"$T/etc/gate.conf"
+n0=$(wc -l <"$T/hostlog/audit.log")
+expect 0 "with 'landlock: optional' the command runs" as_cert "$T/g1-cert.pub" /usr/bin/touch "$SRV/app/cmd"
+[ -e "$SRV/app/cmd" ] && ok "it ran" || not_ok "it ran"
+expect 0 "help" as_cert "$T/g1-cert.pub" help
+out_has "kernel confinement: none: this kernel offers no Landlock and the host's gate.conf says 'landlock: optional'" "help says it runs unconfined"
+n1=$(wc -l <"$T/hostlog/audit.log")
+tail -n $((n1 - n0)) "$T/hostlog/audit.log" >"$T/recs"
+[ $((n1 - n0)) -ge 3 ] && [ "$(grep -c '"confinement":"none: this kernel offers no Landlock' "$T/recs")" = $((n1 - n0)) ] \
+	&& ok "every record says so ($((n1 - n0)) records)" || not_ok "every record says so ($(grep -c confinement "$T/recs") of $((n1 - n0)))"
+expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
+sed -i '/^landlock:/d' "$T/etc/gate.conf"
+hostd_stop "$T"
+hostd_start "$T" && ok "hostd restarted" || not_ok "hostd restarted"
+expect 1 "with Landlock again: confined" as_cert "$T/g1-cert.pub" /bin/cat "$OTHER/config.ini"
+echo "landlock: maybe" >>"$T/etc/gate.conf"
+expect 1 "a landlock setting other than required or optional refuses" as_cert "$T/g1-cert.pub" /bin/cat "$SRV/app/readme"
+err_has "landlock is 'required' (the default) or 'optional'" "says what it may be"
+sed -i '/^landlock:/d' "$T/etc/gate.conf"
+done_testing
