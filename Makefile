@@ -236,7 +236,8 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libbreakglass.a
 
 bench: deps
 	@$(MAKE) --no-print-directory all build/bench/bench-audit build/bench/bench-exec build/tests/dbtool \
-	    build/bench/bench-runbook build/bench/bench-sigverify build/bench/gen-corpus
+	    build/bench/bench-runbook build/bench/bench-sigverify build/bench/gen-corpus \
+	    build/bench/bench-confine
 	@bench/run
 
 fuzz:

@@ -78,7 +78,10 @@ while [ $i -lt "$NSSH" ]; do
 	i=$((i + 1))
 done
 mc=$(med $c); mv=$(med $v)
-echo "  of which a program in its own cgroup (n=$NSSH): allowed command /bin/cat median $mc ms vs the cat verb median $mv ms: $(echo "$mc $mv" | awk '{ printf "%.1f", $1 - $2 }') ms (cgroup create/enter/kill/remove, fork, exec)"
+echo "  of which a program in its own cgroup (n=$NSSH): allowed command /bin/cat median $mc ms vs the cat verb median $mv ms: $(echo "$mc $mv" | awk '{ printf "%.1f", $1 - $2 }') ms (cgroup create/enter/kill/remove, Landlock, fork, exec)"
+# and of that, the Landlock ruleset (build in hostd's child, apply in the
+# program's): measured alone, as a share of the allowed command's median
+"$here/build/bench/bench-confine" "${BENCH_CONFINE_N:-200}" "$mc" | sed 's/^/  /'
 
 # 2. publication to the session's last process gone: an allowed command
 #    (/bin/sleep 600) running in its cgroup, then revoke; from the new KRL's

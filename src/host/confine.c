@@ -230,39 +230,48 @@ add_dir_entries(confine *c, const char *dir)
 	return r;
 }
 
-/*
- * The interpreter a script names on its #! line, into out: the first
- * word after "#!", an absolute path of printable bytes.  0, or -1 when
- * the file is not a script (or its line is not one this reads).
- */
+int
+confine_parse_shebang(const char *b, size_t len, char *out, size_t n)
+{
+	size_t i, k = 0;
+
+	if (n == 0)
+		return -1;
+	out[0] = '\0';
+	if (len < 3 || b[0] != '#' || b[1] != '!')
+		return -1;
+	for (i = 2; i < len && (b[i] == ' ' || b[i] == '\t'); i++)
+		;
+	if (i >= len || b[i] != '/')
+		return -1;
+	for (; i < len && b[i] != ' ' && b[i] != '\t' && b[i] != '\n'; i++) {
+		if ((unsigned char)b[i] < 0x21 || (unsigned char)b[i] > 0x7e || k + 1 >= n) {
+			out[0] = '\0';
+			return -1;
+		}
+		out[k++] = b[i];
+	}
+	if (i >= len) {
+		out[0] = '\0';
+		return -1; /* the line goes on past what was read */
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+/* The interpreter of the script at path, or -1 (not a script). */
 static int
 script_interpreter(const char *path, char *out, size_t n)
 {
 	char b[256];
 	ssize_t got;
-	size_t i, k = 0;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return -1;
-	got = read(fd, b, sizeof(b) - 1);
+	got = read(fd, b, sizeof(b));
 	close(fd);
-	if (got < 3 || b[0] != '#' || b[1] != '!')
-		return -1;
-	b[got] = '\0';
-	for (i = 2; b[i] == ' ' || b[i] == '\t'; i++)
-		;
-	if (b[i] != '/')
-		return -1;
-	for (; b[i] != '\0' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n'; i++) {
-		if ((unsigned char)b[i] < 0x21 || (unsigned char)b[i] > 0x7e || k + 1 >= n)
-			return -1;
-		out[k++] = b[i];
-	}
-	if (b[i] == '\0' && (size_t)got == sizeof(b) - 1)
-		return -1; /* the line goes on past what was read */
-	out[k] = '\0';
-	return 0;
+	return got > 0 ? confine_parse_shebang(b, (size_t)got, out, n) : -1;
 }
 
 int

@@ -95,6 +95,15 @@ int confine_tmp_make(long long grant, buf *path, bg_error *e);
  * followed).  0, or -1 when something stayed. */
 int confine_tmp_remove(const char *path);
 
+/*
+ * The interpreter a script's first bytes (b, len) name on their #! line:
+ * the first word after "#!", an absolute path of printable ASCII, ended
+ * by a blank or a newline within len, into out (n bytes).  0, or -1 (out
+ * "") for anything else.  The kernel executes it for the script, so an
+ * allowed script brings it into the ruleset.
+ */
+int confine_parse_shebang(const char *b, size_t len, char *out, size_t n);
+
 /* "Landlock ABI 7" / "none" for records and help. */
 const char *confine_describe(int abi, char *out, size_t n);
 
