@@ -119,7 +119,8 @@ expect 0 "G-1: allowed and privileged commands (launchers let through by the ove
 	--command "/usr/bin/touch $SRV/app/cmd" --command "/bin/cat $OTHER/config.ini" \
 	--command "/bin/cat $SRV/app/readme" --command "/usr/bin/env $SRV/app/myid" \
 	--command "/usr/bin/env /usr/bin/id" --command "/usr/bin/timeout 5 /bin/sh" \
-	--sudo "/usr/bin/timeout 600 /bin/sh" --sudo "/usr/bin/id -u" --sudo "$RESTART now"
+	--sudo "/usr/bin/timeout 600 /bin/sh" --sudo "/usr/bin/id -u" --sudo "$RESTART now" \
+	--sudo "/bin/cat /etc/shadow" --sudo "/usr/bin/touch /var/tmp/bgtest$ID-ll-cmd"
 expect 0 "G-2: the shell tier, sudo of an approved command, a command marked sudo-intercept" req \
 	--tier shell --read "$SRV" --write "$SRV/app" --sudo "/usr/bin/id -u" --sudo-intercept "$RESTART"
 approve_as owner T-1 plan || exit 1
@@ -132,7 +133,7 @@ for g in 1 2; do
 	bg grant cert G-$g --pubkey "$T/user.pub" -o "$T/g$g-cert.pub" 2>/dev/null
 done
 rm -f "$BREAKGLASS_HOME/policy.d/shop.rules"
-grep -q "NOEXEC: NOPASSWD: /usr/bin/timeout 600 /bin/sh, /usr/bin/id -u, $RESTART now\$" \
+grep -q "NOEXEC: NOPASSWD: /usr/bin/timeout 600 /bin/sh, /usr/bin/id -u, $RESTART now, /bin/cat /etc/shadow, /usr/bin/touch /var/tmp/bgtest$ID-ll-cmd\$" \
 	"/etc/sudoers.d/breakglass-$HOME_ID-G-1" 2>/dev/null \
 	&& ok "G-1's drop-in: its privileged commands NOEXEC" || not_ok "G-1's drop-in: its privileged commands NOEXEC"
 grep -q "INTERCEPT: NOPASSWD: $RESTART \"\"\$" "/etc/sudoers.d/breakglass-$HOME_ID-G-2" 2>/dev/null \
@@ -170,6 +171,15 @@ if grep -q "^0$\|shell-ran\|^root:" "$T/out"; then not_ok "a privileged launcher
 [ ! -e "/tmp/bgtest$ID-ll-cmd" ] && ok "and leaves no root-owned file" || not_ok "and leaves no root-owned file"
 expect 0 "a privileged command runs as root under the same rules" as_cert "$T/g1-cert.pub" /usr/bin/id -u
 out_has "^0$" "as root"
+expect 1 "a privileged reader cannot read /etc/shadow (root, but confined)" as_cert "$T/g1-cert.pub" /bin/cat /etc/shadow
+if grep -q "^root:" "$T/out"; then not_ok "nothing of it was printed"; else ok "nothing of it was printed"; fi
+expect 1 "a privileged command cannot write /var/tmp" as_cert "$T/g1-cert.pub" /usr/bin/touch "/var/tmp/bgtest$ID-ll-cmd"
+[ ! -e "/var/tmp/bgtest$ID-ll-cmd" ] && ok "no root-owned file there" || not_ok "no root-owned file there"
+expect 0 "help" as_cert "$T/g1-cert.pub" help
+out_has "kernel confinement: Landlock ABI $kabi" "help names the Landlock ABI in use"
+out_has "(as root, through sudo; starts no program)" "help tells NOEXEC commands"
+expect 0 "help" as_cert "$T/g2-cert.pub" help
+out_has "$RESTART   (as root, through sudo; each program it starts is checked by sudo)" "and marked ones"
 as_cert "$T/g1-cert.pub" "$RESTART" now >"$T/out" 2>"$T/err"
 out_has "id-rc=126" "unmarked (NOEXEC), the privileged script cannot start the grant's other privileged command"
 as_cert "$T/g2-cert.pub" "$RESTART" >"$T/out" 2>"$T/err"
@@ -182,8 +192,11 @@ err_has "not allowed to execute '/bin/cat /etc/hostname'" "sudo checked it and s
 TW=/tmp/bgtest$ID-ll-shell
 {
 	sleep 1
-	echo "sudo -n /usr/bin/id -u | sed 's/^/sudo-uid=/'"
-	echo "sudo -n /bin/cat /etc/shadow; echo \"SUDO-OTHER-RC\"=\$?"
+	# (one at a time: sudo relays the terminal, typed-ahead lines included)
+	echo "sudo -n /usr/bin/id -u | sed 's/^/sudo-uid=/'"; sleep 1
+	echo "sudo -n /usr/bin/id -g; echo \"SUDO-OTHER-RC\"=\$?"; sleep 1
+	# G-1's drop-in lets this account run it as root: the kernel does not
+	echo "sudo -n /bin/cat /etc/shadow | grep -c '^root:' | sed 's/^/shadow-lines=/'"; sleep 1
 	for f in $TMPS; do echo "echo x >$f-shell && echo \"W\"\"ROTE-$(basename "$(dirname "$f")")\"; echo \"T\"\"RIED\""; done
 	echo "echo x >$WW/shell && echo \"W\"\"ROTE-ww\""
 	echo "echo x >$SRV/app/shell && echo \"GRANT\"\"-WRITTEN\""
@@ -214,6 +227,7 @@ out_has "^TMP-EXEC-RC=126" "nor one copied into its tmp"
 out_has "^SYSTEM-PROGRAM-RAN" "the shell runs the system's programs"
 out_has "^sudo-uid=0" "sudo of an approved command works in the shell tier"
 out_has "^SUDO-OTHER-RC=1" "sudo of anything else does not"
+out_has "^shadow-lines=0" "a root command sudo starts in the shell cannot read /etc/shadow"
 out_has "^SIGNAL-SELF-RC=0" "the shell signals its own processes"
 out_has "^SIGNAL-OUT-RC=1" "but not a process outside the session (its gate, the account's too)"
 if grep -q "^SIGNAL-OUT-RC=0" "$T/out"; then not_ok "none outside"; else ok "none outside"; fi
