@@ -277,7 +277,6 @@ gate_run_command(gate *g, int privileged)
 		int fd;
 
 		snprintf(tmpv, sizeof(tmpv), "TMPDIR=%s", tmp.len ? tmp.data : "/nonexistent");
-
 		setpgid(0, 0);
 		gate_child_start(g, &cg);
 		signal(SIGPIPE, SIG_DFL);
