@@ -1,5 +1,5 @@
 #!/bin/sh
-# t1020-landlock: the kernel confines every process a session starts,
+# t1030-landlock: the kernel confines every process a session starts,
 # through a real OpenSSH sshd on 127.0.0.1 and hostd.  Launchers are
 # refused by policy; with a project override that lets them pass, Landlock
 # still stops them (no uid-0 shell).  From an allowed command and from the
