@@ -3,8 +3,8 @@
  * it (in hostd's child) and applying it (in the child that execs), side by
  * side with the same fork + exec of /bin/true without it, alternating so
  * drift on a shared machine hits both alike.  Two rulesets: an allowed
- * command's (command mode, /etc as a whole) and a shell tier's with sudo
- * (the system's programs, /etc entry by entry).  Run as root.
+ * command's and a shell tier's with sudo (the system's programs; the child
+ * covers /etc's secrets in a mount namespace of its own).  Run as root.
  *
  * usage: bench-confine N [REQUEST_MS]
  *   REQUEST_MS: the median of a whole request over ssh (bench/gate.sh), to
@@ -24,7 +24,7 @@ static double
 once(const confine_spec *sp, int abi)
 {
 	double t0 = utc_mono();
-	confine c = { -1, 0, 0 };
+	confine c = { -1, 0, 0, 0 };
 	bg_error e;
 	pid_t pid;
 	int st;
@@ -96,7 +96,8 @@ main(int argc, char **argv)
 
 		printf("Landlock ABI %d set-up (n=%d): fork+exec /bin/true median %.3f ms; with an "
 		    "allowed command's ruleset (build + apply) +%.3f ms (%.2fx), with a shell tier's "
-		    "(system programs, /etc entry by entry) +%.3f ms (%.2fx)\n", abi, n, base, c,
+		    "with sudo (system programs; /etc's secrets covered in a mount namespace) +%.3f ms "
+		    "(%.2fx)\n", abi, n, base, c,
 		    t1[n / 2] * 1e3 / base, s, t2[n / 2] * 1e3 / base);
 		if (req > 0)
 			printf("  share of a request over ssh (allowed command median %.1f ms): "

@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -174,60 +176,64 @@ add_path(confine *c, const char *path, uint64_t access)
 }
 
 /*
- * Configuration that is no session's business, though some of it is
- * world-readable or readable by the root a privileged command runs as:
- * password hashes, private keys, the gate's own configuration.
+ * Configuration no session has business reading, though root - the
+ * command sudo starts - could: password hashes, private keys.  Where sudo
+ * may run they are covered in the session's own mount namespace (an empty
+ * file, an empty read-only directory), which Landlock then keeps it from
+ * unmounting (a sandboxed process may not mount or unmount).
  */
-static int
-etc_secret(const char *dir, const char *name)
-{
-	static const char *const top[] = { "shadow", "shadow-", "gshadow", "gshadow-",
-		"breakglass", "krb5.keytab", "ssh", "ssl", "security", NULL };
-	size_t n = strlen(name);
+static const char *const secret_files[] = { "/etc/shadow", "/etc/shadow-", "/etc/gshadow",
+	"/etc/gshadow-", "/etc/security/opasswd", "/etc/krb5.keytab", NULL };
+static const char *const secret_dirs[] = { "/etc/ssl/private", NULL };
 
-	if (strcmp(dir, "/etc") == 0) {
-		for (size_t i = 0; top[i] != NULL; i++)
-			if (strcmp(name, top[i]) == 0)
-				return 1;
+static int
+cover_file(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st.st_mode))
 		return 0;
-	}
-	if (strcmp(dir, "/etc/ssh") == 0)
-		return (n > 4 && strcmp(name + n - 4, "_key") == 0) || strstr(name, "_key.") != NULL ||
-		    strstr(name, "_key-") != NULL;
-	if (strcmp(dir, "/etc/ssl") == 0)
-		return strcmp(name, "private") == 0;
-	if (strcmp(dir, "/etc/security") == 0)
-		return strcmp(name, "opasswd") == 0;
-	return 0;
+	return mount("/dev/null", path, NULL, MS_BIND, NULL);
 }
 
-/* Read access to each entry of dir but the secret ones. */
 static int
-add_dir_entries(confine *c, const char *dir)
+hide_secrets(void)
 {
+	struct stat st;
 	DIR *d;
 	struct dirent *de;
-	int dfd, r = 0;
+	char p[300];
+	size_t i;
 
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
 		return -1;
-	}
-	while (r == 0 && (de = readdir(d)) != NULL) {
-		int fd;
+	for (i = 0; secret_files[i] != NULL; i++)
+		if (cover_file(secret_files[i]) != 0)
+			return -1;
+	for (i = 0; secret_dirs[i] != NULL; i++)
+		if (lstat(secret_dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+		    mount("tmpfs", secret_dirs[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
+		    MS_NOEXEC, "size=4k,mode=0700") != 0)
+			return -1;
+	/* the host's ssh keys: ssh_host_*_key (and what sits beside them) */
+	if ((d = opendir("/etc/ssh")) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    etc_secret(dir, de->d_name))
+		if (!((n > 4 && strcmp(de->d_name + n - 4, "_key") == 0) ||
+		    strstr(de->d_name, "_key.") != NULL || strstr(de->d_name, "_key-") != NULL))
 			continue;
-		if ((fd = openat(dirfd(d), de->d_name, O_PATH | O_CLOEXEC)) < 0)
-			continue; /* a dangling link: nothing to read */
-		r = add_fd(c, fd, R_);
-		close(fd);
+		snprintf(p, sizeof(p), "/etc/ssh/%s", de->d_name);
+		if (cover_file(p) != 0) {
+			closedir(d);
+			return -1;
+		}
 	}
 	closedir(d);
-	return r;
+	return 0;
 }
 
 int
@@ -295,6 +301,7 @@ confine_build(const confine_spec *s, int abi, confine *c, bg_error *e)
 	c->fd = -1;
 	c->abi = abi;
 	c->rules = 0;
+	c->hide = 0;
 	if (abi < 1)
 		return bg_fail(e, BG_ERR_UNSUPPORTED, "this kernel offers no Landlock");
 	memset(&attr, 0, sizeof(attr));
@@ -321,18 +328,12 @@ confine_build(const confine_spec *s, int abi, confine *c, bg_error *e)
 	for (i = 0; sys_read[i] != NULL; i++)
 		if (add_path(c, sys_read[i], R_) != 0)
 			goto fail;
-	/*
-	 * /etc: as a whole where nothing runs as root (its secrets are
-	 * root's by their permissions); where sudo may run, entry by entry
-	 * without the secrets - a rule on a file holds for that inode, so a
-	 * file replaced while the request runs (/etc/passwd after useradd)
-	 * is out of its reach until the next request.
-	 */
-	if (!s->root ? add_path(c, "/etc", R_) != 0 :
-	    (add_path(c, "/etc", FS_READ_DIR) != 0 || add_dir_entries(c, "/etc") != 0 ||
-	    add_dir_entries(c, "/etc/ssh") != 0 || add_dir_entries(c, "/etc/ssl") != 0 ||
-	    add_dir_entries(c, "/etc/security") != 0))
+	/* /etc as a whole: a rule on a file would hold for its inode only,
+	 * and files there are replaced (/etc/passwd by useradd); its secrets
+	 * are root's by their permissions, and hidden where root may run */
+	if (add_path(c, "/etc", R_) != 0)
 		goto fail;
+	c->hide = s->root;
 	for (i = 0; dev_read[i] != NULL; i++)
 		if (add_path(c, dev_read[i], FS_READ_FILE) != 0)
 			goto fail;
@@ -385,6 +386,8 @@ confine_apply(const confine *c)
 		errno = EINVAL;
 		return -1;
 	}
+	if (c->hide && hide_secrets() != 0)
+		return -1;
 	return syscall(SYS_landlock_restrict_self, c->fd, flags) == 0 ? 0 : -1;
 }
 

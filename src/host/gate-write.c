@@ -641,7 +641,7 @@ run_step(gate *g, size_t k, size_t n)
 		if (kind_of == 0)
 			return gate_refuse(g, "'%.200s' is not an allowed command of grant G-%lld",
 			    g->request, (long long)g->grant);
-		return gate_run_command(g, kind_of == 2);
+		return gate_run_command(g, kind_of - 1);
 	}
 	if ((v = gate_find_verb(g->av.v[0])) == NULL || !v->step)
 		return gate_refuse(g, "'%.64s' cannot be a step of a command list (steps are allowed "
