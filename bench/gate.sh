@@ -16,11 +16,13 @@ trap 'host_down "$W" "$ACCT" "$GROUP"; userdel "$PLAIN" 2>/dev/null; rm -rf "$W"
 export BREAKGLASS_HOME=$W/home
 q() { "$BG" "$@" >/dev/null 2>&1; }
 "$BG" init >/dev/null
-host_up "$W" "$ACCT" "$GROUP" "$BG"
-mkdir -p "$W/srv/app"; head -c 4096 /dev/urandom | base64 >"$W/srv/app/log"; chmod -R a+rX "$W/srv"
 for k in owner user; do ssh-keygen -q -t ed25519 -N '' -f "$W/$k"; done
 q project add shop --systems web1
 q approver add --project shop --principal o@x.example --key "$W/owner.pub"
+# the host checks the owner's signatures on grants that can change things
+"$BG" approver list --project shop --allowed-signers >"$W/approvers"
+host_up "$W" "$ACCT" "$GROUP" "$BG" "$W/approvers"
+mkdir -p "$W/srv/app"; head -c 4096 /dev/urandom | base64 >"$W/srv/app/log"; chmod -R a+rX "$W/srv"
 q ticket open --project shop --system web1 --requester d@x.example --broken bench \
 	--started 2026-11-21T01:00Z --changed-before x --last-known-good x --deploy-method ssh \
 	--backup-status x --rollback-method other --approver-name O --approver-email o@x.example
