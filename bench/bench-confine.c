@@ -3,8 +3,7 @@
  * it (in hostd's child) and applying it (in the child that execs), side by
  * side with the same fork + exec of /bin/true without it, alternating so
  * drift on a shared machine hits both alike.  Two rulesets: an allowed
- * command's and a shell tier's with sudo (the system's programs; the child
- * covers /etc's secrets in a mount namespace of its own).  Run as root.
+ * command's and a shell tier's (the system's programs too).  Run as root.
  *
  * usage: bench-confine N [REQUEST_MS]
  *   REQUEST_MS: the median of a whole request over ssh (bench/gate.sh), to
@@ -24,7 +23,7 @@ static double
 once(const confine_spec *sp, int abi)
 {
 	double t0 = utc_mono();
-	confine c = { -1, 0, 0, 0 };
+	confine c = { -1, 0, 0 };
 	bg_error e;
 	pid_t pid;
 	int st;
@@ -79,7 +78,6 @@ main(int argc, char **argv)
 	shell = cmd;
 	shell.programs = sprogs;
 	shell.shell = 1;
-	shell.root = 1;
 	t0 = calloc((size_t)n, sizeof(*t0));
 	t1 = calloc((size_t)n, sizeof(*t1));
 	t2 = calloc((size_t)n, sizeof(*t2));
@@ -96,8 +94,7 @@ main(int argc, char **argv)
 
 		printf("Landlock ABI %d set-up (n=%d): fork+exec /bin/true median %.3f ms; with an "
 		    "allowed command's ruleset (build + apply) +%.3f ms (%.2fx), with a shell tier's "
-		    "with sudo (system programs; /etc's secrets covered in a mount namespace) +%.3f ms "
-		    "(%.2fx)\n", abi, n, base, c,
+		    "(the system's programs too) +%.3f ms (%.2fx)\n", abi, n, base, c,
 		    t1[n / 2] * 1e3 / base, s, t2[n / 2] * 1e3 / base);
 		if (req > 0)
 			printf("  share of a request over ssh (allowed command median %.1f ms): "

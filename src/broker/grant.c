@@ -998,15 +998,10 @@ grant_sudoers_text(const grant *g, const char *account, buf *out)
 
 	utc_format(g->not_before, nb);
 	utc_format(g->not_after, na);
-	/*
-	 * sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
-	 * caller's TZ cannot move the window.  !pam_acct_mgmt: PAM's account
-	 * check reads /etc/shadow, which the session's Landlock ruleset (the
-	 * root command's too) keeps out of reach; the grant's window is this
-	 * account's validity.
-	 */
-	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld): removed at revocation or expiry\n"
-	    "Defaults:%s !pam_acct_mgmt\n", (long long)g->id, (long long)g->ticket, account)) != 0)
+	/* sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
+	 * caller's TZ cannot move the window */
+	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld): removed at revocation or expiry\n",
+	    (long long)g->id, (long long)g->ticket)) != 0)
 		return r;
 	for (size_t k = 0; k < sizeof(tags) / sizeof(tags[0]); k++) {
 		size_t n = 0;

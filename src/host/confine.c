@@ -30,8 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -175,67 +173,6 @@ add_path(confine *c, const char *path, uint64_t access)
 	return r;
 }
 
-/*
- * Configuration no session has business reading, though root - the
- * command sudo starts - could: password hashes, private keys.  Where sudo
- * may run they are covered in the session's own mount namespace (an empty
- * file, an empty read-only directory), which Landlock then keeps it from
- * unmounting (a sandboxed process may not mount or unmount).
- */
-static const char *const secret_files[] = { "/etc/shadow", "/etc/shadow-", "/etc/gshadow",
-	"/etc/gshadow-", "/etc/security/opasswd", "/etc/krb5.keytab", NULL };
-static const char *const secret_dirs[] = { "/etc/ssl/private", NULL };
-
-static int
-cover_file(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISREG(st.st_mode))
-		return 0;
-	return mount("/dev/null", path, NULL, MS_BIND, NULL);
-}
-
-static int
-hide_secrets(void)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char p[300];
-	size_t i;
-
-	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-		return -1;
-	for (i = 0; secret_files[i] != NULL; i++)
-		if (cover_file(secret_files[i]) != 0)
-			return -1;
-	for (i = 0; secret_dirs[i] != NULL; i++)
-		if (lstat(secret_dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
-		    mount("tmpfs", secret_dirs[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV |
-		    MS_NOEXEC, "size=4k,mode=0700") != 0)
-			return -1;
-	/* the host's ssh keys: ssh_host_*_key (and what sits beside them) */
-	if ((d = opendir("/etc/ssh")) == NULL)
-		return errno == ENOENT ? 0 : -1;
-	while ((de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-
-		if (!((n > 4 && strcmp(de->d_name + n - 4, "_key") == 0) ||
-		    strstr(de->d_name, "_key.") != NULL || strstr(de->d_name, "_key-") != NULL))
-			continue;
-		snprintf(p, sizeof(p), "/etc/ssh/%s", de->d_name);
-		if (cover_file(p) != 0) {
-			closedir(d);
-			return -1;
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
 int
 confine_parse_shebang(const char *b, size_t len, char *out, size_t n)
 {
@@ -301,7 +238,6 @@ confine_build(const confine_spec *s, int abi, confine *c, bg_error *e)
 	c->fd = -1;
 	c->abi = abi;
 	c->rules = 0;
-	c->hide = 0;
 	if (abi < 1)
 		return bg_fail(e, BG_ERR_UNSUPPORTED, "this kernel offers no Landlock");
 	memset(&attr, 0, sizeof(attr));
@@ -328,12 +264,10 @@ confine_build(const confine_spec *s, int abi, confine *c, bg_error *e)
 	for (i = 0; sys_read[i] != NULL; i++)
 		if (add_path(c, sys_read[i], R_) != 0)
 			goto fail;
-	/* /etc as a whole: a rule on a file would hold for its inode only,
-	 * and files there are replaced (/etc/passwd by useradd); its secrets
-	 * are root's by their permissions, and hidden where root may run */
+	/* /etc as a whole: a rule on a file holds for its inode only, and
+	 * files there are replaced (/etc/passwd by useradd) */
 	if (add_path(c, "/etc", R_) != 0)
 		goto fail;
-	c->hide = s->root;
 	for (i = 0; dev_read[i] != NULL; i++)
 		if (add_path(c, dev_read[i], FS_READ_FILE) != 0)
 			goto fail;
@@ -386,8 +320,6 @@ confine_apply(const confine *c)
 		errno = EINVAL;
 		return -1;
 	}
-	if (c->hide && hide_secrets() != 0)
-		return -1;
 	return syscall(SYS_landlock_restrict_self, c->fd, flags) == 0 ? 0 : -1;
 }
 

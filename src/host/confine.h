@@ -8,9 +8,7 @@
  *            /dev/null and the session's terminal
  *   read     the above, the grant's readable directories, the system's
  *            programs and libraries (/usr, /bin, /sbin, /lib*), its
- *            configuration (/etc; where sudo may run, shadow, gshadow and
- *            private keys are covered in the session's own mount
- *            namespace), /proc, /sys, a few devices
+ *            configuration (/etc), /proc, /sys, a few devices
  *   execute  the grant's allowed and privileged programs (and sudo, and
  *            the dynamic loader); in the shell tier the system's program
  *            directories - never a writable or temporary directory
@@ -57,7 +55,6 @@ typedef struct confine_spec {
 	const char *const *programs;  /* files that may be executed */
 	size_t nprograms;
 	int shell;                    /* shell tier: the system's programs too */
-	int root;                     /* sudo may run: /etc's secrets covered */
 	const char *tmp;              /* the session's private tmp, or NULL */
 	const char *tty;              /* the session's terminal, or NULL */
 } confine_spec;
@@ -67,7 +64,6 @@ typedef struct confine {
 	int fd;        /* -1: none */
 	int abi;
 	unsigned rules;
-	int hide;      /* cover /etc's secrets in a mount namespace of its own */
 } confine;
 
 /*
@@ -79,8 +75,8 @@ int confine_build(const confine_spec *spec, int abi, confine *c, bg_error *e);
 
 /*
  * Apply c to the calling thread (in a child, after fork): needs
- * CAP_SYS_ADMIN (effective root; with c->hide, first a mount namespace of
- * its own with /etc's secrets covered).  0, or -1 with errno.
+ * CAP_SYS_ADMIN (effective root) or no_new_privs.  0, or -1 with errno.
+ * Async-signal-safe.
  */
 int confine_apply(const confine *c);
 

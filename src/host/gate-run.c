@@ -171,9 +171,6 @@ request_confine(gate *g, int shell, int privileged, const char *tty, buf *tmp)
 	sp.programs = (const char *const *)progs;
 	sp.nprograms = n;
 	sp.shell = shell;
-	/* root may run: a privileged command, or a shell whose grant has some */
-	sp.root = privileged || (shell && (kv_get(&g->scope_doc, "sudo") != NULL ||
-	    kv_get(&g->scope_doc, "sudo-intercept") != NULL));
 	sp.tmp = tmp->data;
 	sp.tty = tty;
 	r = confine_build(&sp, g->landlock_abi, &g->cf, &e);
