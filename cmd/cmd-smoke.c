@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "plan.h"
+#include "utc.h"
 #include "workflow.h"
 
 #include <stdio.h>
@@ -15,7 +16,7 @@ static const char usage_text[] =
 	"       breakglass smoke T --result waived [--json]\n"
 	"       breakglass smoke T --check URL [--expect STATUS] [--contains TEXT]\n"
 	"                          [--timeout S] [--json]\n"
-	"       breakglass smoke T --run NAME|all [--json]\n\n"
+	"       breakglass smoke T --run NAME|all [--audit-dir DIR] [--json]\n\n"
 	"--check makes the request (GET, no redirects followed, TLS verified) and\n"
 	"records the status, the time it took and the SHA-256 of the body (never\n"
 	"the body).  It passes when the status is STATUS (default: any 2xx) and the\n"
@@ -28,6 +29,14 @@ static const char usage_text[] =
 	"[expect=STATUS] [contains=TEXT] [timeout=SECONDS]' lines, approved with the\n"
 	"plan), one or all, recorded under their name: run them before the write\n"
 	"grant is activated and again after.  Exit 0 when every one passed.\n\n"
+	"A command check ('check: NAME command=\'ARGV\' [exit=STATUS] [host=NAME]')\n"
+	"runs nothing from here: run ARGV through the gate first (ssh ACCOUNT@HOST --\n"
+	"ARGV; an absolute path the grant allows, or a reading verb such as grep).\n"
+	"--run then verifies the host log (the config's host-log lines, or\n"
+	"--audit-dir DIR) and takes the newest record of this ticket whose request\n"
+	"is exactly ARGV: it passes when its exit status is STATUS (default 0); the\n"
+	"record's time says before or after the first write activation.  A log that\n"
+	"does not verify is refused; no record is an error naming the command.\n\n"
 	"Record what was checked after the change.  Every result is kept (the\n"
 	"report shows them all); the newest counts.  A ticket closes only with a\n"
 	"passing result or a waiver signed by the approver(s):\n"
@@ -41,6 +50,7 @@ static const opt_def defs[] = {
 	{ "--contains", OPT_ARG },
 	{ "--timeout", OPT_ARG },
 	{ "--run", OPT_ARG },
+	{ "--audit-dir", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -135,6 +145,72 @@ run_one(home *h, const cmd_args *a, int64_t tid, smokecheck *c0)
 	return r;
 }
 
+/* Decide command check c from the host log, record it, print the result:
+ * 0 passed, EXIT_REFUSED not. */
+static int
+run_command(home *h, const cmd_args *a, int64_t tid, smokecmd *c)
+{
+	const char *phase = NULL;
+	char when[UTC_STRLEN], id[32];
+	bg_error e;
+	buf cmd;
+	int r;
+
+	bg_error_clear(&e);
+	c->audit_dir = cmd_opt(a, 7);
+	if ((r = workflow_smoke_command(h, tid, c, &phase, &e)) != 0)
+		return cmd_fail(r, &e);
+	buf_init(&cmd, 16384);
+	(void)argv_join(&c->av, &cmd);
+	utc_format(c->when, when);
+	snprintf(id, sizeof(id), "T-%lld", (long long)tid);
+	if (a->json) {
+		buf out;
+		json j;
+
+		buf_init(&out, 64 * 1024);
+		json_init(&j, &out);
+		json_obj_begin(&j);
+		json_kv_str(&j, "ticket", id);
+		json_kv_str(&j, "name", c->name);
+		json_kv_str(&j, "kind", "command");
+		json_kv_str(&j, "phase", phase);
+		json_kv_str(&j, "result", c->pass ? "pass" : "fail");
+		json_kv_str(&j, "command", buf_cstr(&cmd));
+		json_kv_str(&j, "host", c->hostname[0] ? c->hostname : NULL);
+		json_kv_int(&j, "log_seq", (int64_t)c->seq);
+		json_kv_str(&j, "log_time", when);
+		json_kv_int(&j, "grant", c->grant);
+		json_kv_int(&j, "exit", c->status);
+		json_kv_int(&j, "expect_exit", c->expect_exit);
+		if (!c->pass)
+			json_kv_str(&j, "why", c->why);
+		json_obj_end(&j);
+		buf_putc(&out, '\n');
+		cmd_write_out(&out);
+		buf_release(&out);
+	} else {
+		int before = strcmp(phase, "before") == 0;
+
+		char res[300];
+
+		if (c->pass)
+			snprintf(res, sizeof(res), "pass, exit %d", c->status);
+		else
+			snprintf(res, sizeof(res), "%s", c->why);
+		printf("%s: smoke check '%s' %s the fix: %s (%s on %s%s, host log record %llu at %s, "
+		    "grant G-%lld)\n", id, c->name, before ? "before" : "after", res, buf_cstr(&cmd),
+		    c->hostname[0] ? "host " : "the host", c->hostname, (unsigned long long)c->seq,
+		    when, (long long)c->grant);
+		if (before)
+			printf("  %s\n", c->pass ? "it passes before any fix: it may not see the incident; "
+			    "check the command and exit=" : "it fails before the fix, as the incident "
+			    "does: run it through the gate again after the fix, then this check");
+	}
+	buf_release(&cmd);
+	return c->pass ? 0 : EXIT_REFUSED;
+}
+
 /* --run NAME|all: the checks the current plan names */
 static int
 run_named(const cmd_args *a, int64_t tid)
@@ -173,7 +249,7 @@ run_named(const cmd_args *a, int64_t tid)
 		}
 		if (strcmp(want, "all") == 0 || strcmp(want, pc.name) == 0) {
 			found++;
-			r = run_one(h, a, tid, &pc.c);
+			r = pc.is_command ? run_command(h, a, tid, &pc.cmd) : run_one(h, a, tid, &pc.c);
 			if (r != 0 && (worst == 0 || r != EXIT_REFUSED))
 				worst = r;
 		}
@@ -250,6 +326,9 @@ cmd_smoke(int argc, char **argv)
 		return r;
 	if (cmd_opt(&a, 6) != NULL)
 		return run_named(&a, tid);
+	if (cmd_opt(&a, 7) != NULL)
+		return cmd_failf(EXIT_USAGE, "smoke: --audit-dir goes with --run (a command check "
+		    "reads the host log there)");
 	if (cmd_opt(&a, 2) != NULL)
 		return check(&a, tid);
 	if (cmd_opt(&a, 3) != NULL || cmd_opt(&a, 4) != NULL || cmd_opt(&a, 5) != NULL)

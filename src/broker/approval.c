@@ -696,7 +696,8 @@ approval_resolved_binding(home *h, const ticket *t, buf *out, char binding[65], 
 		return r;
 	/* the smoke result that counts, as the owner saw it when signing */
 	if ((r = store_prepare(h->st, "SELECT id, result, kind, coalesce(url, ''), "
-	    "coalesce(http_status, 0) FROM smoke_results WHERE ticket = ? AND "
+	    "coalesce(http_status, 0), coalesce(command, ''), coalesce(host, ''), "
+	    "coalesce(exit_status, 0), coalesce(log_seq, 0) FROM smoke_results WHERE ticket = ? AND "
 	    "(phase IS NULL OR phase = 'after') ORDER BY id DESC LIMIT 1", &st, e)) != 0)
 		return r;
 	store_bind_int(st, 1, t->id);
@@ -705,6 +706,12 @@ approval_resolved_binding(home *h, const ticket *t, buf *out, char binding[65], 
 			r = buf_printf(out, "smoke: %lld %s (check GET %s, status %lld)\n",
 			    (long long)sqlite3_column_int64(st, 0), store_col_text(st, 1),
 			    store_col_text(st, 3), (long long)sqlite3_column_int64(st, 4));
+		else if (strcmp(store_col_text(st, 2), "command") == 0)
+			r = buf_printf(out, "smoke: %lld %s (command %s through the gate on %s, "
+			    "exit %lld, host log record %lld)\n", (long long)sqlite3_column_int64(st, 0),
+			    store_col_text(st, 1), store_col_text(st, 5),
+			    store_col_text(st, 6)[0] ? store_col_text(st, 6) : "the host",
+			    (long long)sqlite3_column_int64(st, 7), (long long)sqlite3_column_int64(st, 8));
 		else
 			r = buf_printf(out, "smoke: %lld %s (%s)\n",
 			    (long long)sqlite3_column_int64(st, 0), store_col_text(st, 1),

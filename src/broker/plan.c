@@ -60,9 +60,49 @@ plan_template(buf *out)
 	    "# the fix (they should fail) and after it (one line each):\n"
 	    "# check: NAME URL [expect=STATUS] [contains=TEXT] [timeout=SECONDS]\n"
 	    "# check: checkout https://shop.example/checkout contains='Thank you'\n"
+	    "# or a command run through the gate (ssh ACCOUNT@HOST -- ARGV), read back\n"
+	    "# from the host log: check: NAME command='ARGV' [exit=STATUS] [host=NAME]\n"
+	    "# check: php-fpm command='/usr/bin/systemctl is-active php-fpm'\n"
 	    "# SQL only: each destructive statement the approver accepts, as\n"
 	    "# ARTIFACT:N (one line each; needs backup evidence on the ticket).\n"
 	    "# approved-destructive: fix.sql:2\n");
+}
+
+/* "php-fpm command='/usr/bin/systemctl is-active php-fpm' exit=0 host=web1":
+ * after the name, in out->tok */
+static int
+command_check(plan_check *out, bg_error *e)
+{
+	size_t i;
+	int r, have_exit = 0;
+
+	out->is_command = 1;
+	out->cmd.name = out->name;
+	out->cmd.command = out->tok.v[1] + 8;
+	if ((r = argv_split(out->cmd.command, &out->cmd.av, e)) != 0)
+		return bg_fail(e, r, "command=: %s", e->msg);
+	for (i = 2; i < out->tok.n; i++) {
+		const char *a = out->tok.v[i];
+		char *end;
+		long v;
+
+		if (strncmp(a, "exit=", 5) == 0 && !have_exit) {
+			v = strtol(a + 5, &end, 10);
+			if (a[5] >= '0' && a[5] <= '9' && *end == '\0' && v >= 0 && v <= 255 &&
+			    (a[5] != '0' || a[6] == '\0')) {
+				out->cmd.expect_exit = (int)v;
+				have_exit = 1;
+				continue;
+			}
+		}
+		if (strncmp(a, "host=", 5) == 0 && out->cmd.host == NULL) {
+			out->cmd.host = a + 5;
+			continue;
+		}
+		return bg_fail(e, BG_ERR_INVALID, "'%.60s' is not exit=STATUS (0-255) or host=NAME, "
+		    "each once (a command check takes no URL options)", a);
+	}
+	return smokecmd_validate(&out->cmd, e);
 }
 
 /* "checkout https://... expect=200 contains='Thank you' timeout=10" */
@@ -80,7 +120,8 @@ plan_check_parse(const char *line, plan_check *out, bg_error *e)
 		return r;
 	if (out->tok.n < 2) {
 		r = bg_fail(e, BG_ERR_INVALID, "write it as NAME URL [expect=STATUS] "
-		    "[contains=TEXT] [timeout=SECONDS]");
+		    "[contains=TEXT] [timeout=SECONDS] or NAME command='ARGV' [exit=STATUS] "
+		    "[host=NAME]");
 		goto fail;
 	}
 	l = strlen(out->tok.v[0]);
@@ -91,6 +132,11 @@ plan_check_parse(const char *line, plan_check *out, bg_error *e)
 		goto fail;
 	}
 	memcpy(out->name, out->tok.v[0], l + 1);
+	if (strncmp(out->tok.v[1], "command=", 8) == 0) {
+		if ((r = command_check(out, e)) != 0)
+			goto fail;
+		return 0;
+	}
 	out->c.url = out->tok.v[1];
 	out->c.name = out->name;
 	out->c.timeout_s = 30;
@@ -133,6 +179,7 @@ void
 plan_check_release(plan_check *pc)
 {
 	argv_release(&pc->tok);
+	argv_release(&pc->cmd.av);
 	memset(pc, 0, sizeof(*pc));
 }
 

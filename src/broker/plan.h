@@ -49,14 +49,22 @@ typedef struct plan_input {
 extern const kv_key plan_schema[];
 
 /*
- * A smoke check the plan names ("check: NAME URL [expect=STATUS]
- * [contains=TEXT] [timeout=SECONDS]", split like a command: quote TEXT
- * with spaces).  c's strings point into tok; c.excerpt is not initialised.
+ * A smoke check the plan names, split like a command (quote TEXT with
+ * spaces):
+ *   check: NAME URL [expect=STATUS] [contains=TEXT] [timeout=SECONDS]
+ *   check: NAME command='ARGV' [exit=STATUS] [host=NAME]
+ * The first is an HTTP request (c; is_command 0), the second a request
+ * run through the gate and read back from the host log (cmd; is_command
+ * 1; ARGV is split again, so an argument with spaces is quoted inside:
+ * command="grep -F 'a b' /srv/f").  Strings point into tok (and
+ * cmd.av is owned by pc); c.excerpt is not initialised.
  */
 typedef struct plan_check {
 	char name[33];
 	argv_list tok;
+	int is_command;
 	smokecheck c;
+	smokecmd cmd;
 } plan_check;
 
 /* Parse one check line; e may be NULL. */

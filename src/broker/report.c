@@ -724,7 +724,8 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 	 * "smoke" is the newest, "smoke_results" all of them).
 	 */
 	if (c->r || (c->r = store_prepare(c->h->st, "SELECT result, notes, recorded, actor, "
-	    "count(*) OVER (), kind, phase, url, http_status, elapsed_ms, body_sha256, expect "
+	    "count(*) OVER (), kind, phase, url, http_status, elapsed_ms, body_sha256, expect, "
+	    "command, host, log_seq, log_time, grant_id, exit_status "
 	    "FROM smoke_results WHERE ticket = ? ORDER BY id", &st, e)) != 0)
 		return;
 	store_bind_int(st, 1, t->id);
@@ -749,6 +750,16 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 				json_kv_int(&c->j, "elapsed_ms", sqlite3_column_int64(st, 9));
 				json_kv_str(&c->j, "body_sha256", store_col_text(st, 10));
 				json_kv_str(&c->j, "expect", store_col_text(st, 11));
+			} else if (strcmp(store_col_text(st, 5), "command") == 0) {
+				json_kv_str(&c->j, "phase", store_col_text(st, 6));
+				json_kv_str(&c->j, "command", store_col_text(st, 12));
+				json_kv_str(&c->j, "host", sqlite3_column_type(st, 13) == SQLITE_NULL ?
+				    NULL : store_col_text(st, 13));
+				json_kv_int(&c->j, "log_seq", sqlite3_column_int64(st, 14));
+				json_kv_time(&c->j, "log_time", sqlite3_column_int64(st, 15));
+				json_kv_int(&c->j, "grant", sqlite3_column_int64(st, 16));
+				json_kv_int(&c->j, "exit", sqlite3_column_int64(st, 17));
+				json_kv_str(&c->j, "expect", store_col_text(st, 11));
 			}
 			json_obj_end(&c->j);
 			continue;
@@ -766,6 +777,25 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 			    (long long)sqlite3_column_int64(st, 8), store_col_text(st, 11),
 			    (long long)sqlite3_column_int64(st, 9), store_col_text(st, 10),
 			    ts(sqlite3_column_int64(st, 2), b));
+		} else if (strcmp(store_col_text(st, 5), "command") == 0) {
+			int before = strcmp(store_col_text(st, 6), "before") == 0;
+			char b2[UTC_STRLEN];
+
+			/* the host's own signed record of the run, read back */
+			md(c, "**%s** (a command run through the gate on ", store_col_text(st, 0));
+			if (sqlite3_column_type(st, 13) == SQLITE_NULL)
+				md(c, "the host");
+			else {
+				md(c, "`");
+				md_text(c, store_col_text(st, 13));
+				md(c, "`");
+			}
+			md(c, ", %s the fix%s: exit %lld, expected %s; host log record %lld at %s, "
+			    "grant G-%lld), recorded %s by ", before ? "before" : "after",
+			    before ? "; it does not count for closing" : "",
+			    (long long)sqlite3_column_int64(st, 17), store_col_text(st, 11),
+			    (long long)sqlite3_column_int64(st, 14), ts(sqlite3_column_int64(st, 15), b2),
+			    (long long)sqlite3_column_int64(st, 16), ts(sqlite3_column_int64(st, 2), b));
 		} else {
 			md(c, "**%s** (checked by hand), recorded %s by ", store_col_text(st, 0),
 			    ts(sqlite3_column_int64(st, 2), b));

@@ -8,15 +8,25 @@
  * defaults, TLS verified.  URLs carrying credentials are refused before
  * anything is sent: a smoke check never needs a password, and the URL is
  * recorded.
+ *
+ * A command check runs nothing here: the broker holds no host access.
+ * The responder runs the command through the gate like any request; the
+ * host's hash-chained, host-key-signed log records it with its exit
+ * status, and the check reads that record - after verifying the log.
  */
 #include "smokecheck.h"
+#include "audit.h"
 #include "hash.h"
 #include "http.h"
+#include "json.h"
 #include "scan.h"
 #include "text.h"
+#include "utc.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -160,6 +170,182 @@ smokecheck_run(smokecheck *c, bg_error *e)
 		snprintf(c->why, sizeof(c->why), "status %ld, expected 2xx", c->status);
 	else if (c->contains != NULL && !b.found)
 		snprintf(c->why, sizeof(c->why), "the body does not contain the expected text");
+	c->pass = c->why[0] == '\0';
+	return 0;
+}
+
+/* ---- command checks, decided from the host's record ---- */
+
+/* The gate's built-in verbs that only read: a check may name them. */
+static const char *const read_verbs[] = { "cat", "grep", "ls", "stat", "sha256", NULL };
+
+int
+smokecmd_validate(const smokecmd *c, bg_error *e)
+{
+	size_t i, bad;
+
+	if (c->av.n == 0)
+		return bg_fail(e, BG_ERR_INVALID, "command= names no command");
+	if (c->av.n > SMOKECMD_MAX_ARGS)
+		return bg_fail(e, BG_ERR_INVALID, "command= has more than %d arguments",
+		    SMOKECMD_MAX_ARGS);
+	for (i = 0; i < c->av.n; i++)
+		if (c->av.v[i][0] == '\0' || text_check(c->av.v[i], strlen(c->av.v[i]), 0, &bad) != 0)
+			return bg_fail(e, BG_ERR_INVALID, "command= argument %zu is empty or has "
+			    "control characters", i + 1);
+	if (c->av.v[0][0] != '/') {
+		for (i = 0; read_verbs[i] && strcmp(read_verbs[i], c->av.v[0]) != 0; i++)
+			;
+		if (read_verbs[i] == NULL)
+			return bg_fail(e, BG_ERR_INVALID, "command= '%.60s' is neither an absolute "
+			    "path (a command the grant allows) nor a gate verb that only reads (cat, "
+			    "grep, ls, stat, sha256)", c->av.v[0]);
+	}
+	if (c->expect_exit < 0 || c->expect_exit > 255)
+		return bg_fail(e, BG_ERR_INVALID, "exit= is an exit status, 0 to 255");
+	if (c->host != NULL && (c->host[0] == '\0' || strlen(c->host) >= sizeof(c->hostname) ||
+	    strspn(c->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+	    strlen(c->host)))
+		return bg_fail(e, BG_ERR_INVALID, "host= '%.60s' is not a host-log name", c->host);
+	return 0;
+}
+
+typedef struct cmd_find {
+	const smokecmd *c;
+	uint64_t seq;
+	int64_t when;
+	int64_t grant;
+	int status;
+	int found;
+} cmd_find;
+
+/* An integer member of a record's detail, or -1. */
+static int64_t
+detail_int(const json_val *d, const char *key, int64_t max)
+{
+	const json_val *v = json_get(d, key);
+	char *end;
+	long long n;
+
+	if (v == NULL || v->type != JSON_NUM || v->s[0] < '0' || v->s[0] > '9')
+		return -1;
+	n = strtoll(v->s, &end, 10);
+	return *end == '\0' && n >= 0 && n <= max ? n : -1;
+}
+
+static int
+cmd_one(void *vctx, uint64_t seq, const char *time, const char *event, const char *line,
+    size_t len)
+{
+	cmd_find *f = vctx;
+	json_val *rec = NULL;
+	const json_val *d;
+	const char *req, *decision;
+	argv_list av = { NULL, 0 };
+	bg_error e;
+	int64_t when, st;
+
+	if (strcmp(event, "gate.end") != 0 && strcmp(event, "gate.verb") != 0)
+		return 0;
+	if (utc_parse(time, &when) != 0)
+		return 0;
+	if (f->found && when < f->when)
+		return 0;
+	if (json_parse(line, len, &rec, &e) != 0)
+		return 0;
+	d = json_get(rec, "detail");
+	req = json_get_str(d, "request");
+	decision = json_get_str(d, "decision");
+	/* the request the gate ran, split: equal argv, never a substring */
+	if (req != NULL && decision != NULL && argv_split(req, &av, &e) == 0 &&
+	    argv_equal(&av, &f->c->av)) {
+		st = detail_int(d, "status", 255);
+		f->found = 1;
+		f->seq = seq;
+		f->when = when;
+		f->grant = detail_int(d, "grant", INT64_MAX);
+		/* a cut request (the grant ended under it) did not finish */
+		f->status = strcmp(decision, "allow") == 0 ? (int)st : -1;
+	}
+	argv_release(&av);
+	json_val_free(rec);
+	return 0;
+}
+
+int
+smokecmd_find(home *h, int64_t tid, smokecmd *c, bg_error *e)
+{
+	size_t i, n, searched = 0;
+	buf want;
+	int r = 0;
+
+	c->hostname[0] = '\0';
+	c->seq = 0;
+	c->when = c->grant = 0;
+	c->status = -1;
+	c->pass = 0;
+	c->why[0] = '\0';
+	if ((r = smokecmd_validate(c, e)) != 0)
+		return r;
+	n = c->audit_dir ? 1 : h->nhost_logs;
+	if (n == 0)
+		return bg_fail(e, BG_ERR_USAGE, "no host log to read the check's record from: name "
+		    "each host's log directory with 'host-log: [NAME] DIR' in the config, or give "
+		    "--audit-dir DIR");
+	if (c->audit_dir && c->host)
+		return bg_fail(e, BG_ERR_USAGE, "check '%s' names host '%s': read it from the "
+		    "host-log lines of the config, not --audit-dir", c->name ? c->name : "",
+		    c->host);
+	for (i = 0; i < n; i++) {
+		const char *dir = c->audit_dir ? c->audit_dir : h->host_logs[i].dir;
+		const char *name = c->audit_dir ? NULL : h->host_logs[i].name;
+		cmd_find f;
+		sshkey_priv k;
+		audit_log log;
+
+		if (c->host && (name == NULL || strcmp(name, c->host) != 0))
+			continue;
+		searched++;
+		memset(&f, 0, sizeof(f));
+		f.c = c;
+		/* the whole log verifies with the host's key, or nothing in it counts */
+		if ((r = audit_host_key(dir, &k, e)) != 0)
+			return bg_fail(e, r, "host log '%s': %s", dir, e->msg);
+		if ((r = audit_open(&log, dir, NULL, k.pk, e)) == 0) {
+			r = audit_each(&log, tid, cmd_one, &f, e);
+			audit_close(&log);
+		}
+		sshkey_priv_release(&k);
+		if (r != 0)
+			return bg_fail(e, r, "host log '%s' does not verify; nothing in it is used: %s",
+			    dir, e->msg);
+		if (f.found && (c->seq == 0 || f.when >= c->when)) {
+			snprintf(c->hostname, sizeof(c->hostname), "%s", name ? name : "");
+			c->seq = f.seq;
+			c->when = f.when;
+			c->grant = f.grant;
+			c->status = f.status;
+		}
+	}
+	if (searched == 0)
+		return bg_fail(e, BG_ERR_USAGE, "check '%s' names host '%s', but no 'host-log: %s "
+		    "DIR' line in the config names it", c->name ? c->name : "", c->host, c->host);
+	if (c->seq == 0) {
+		buf_init(&want, 16384);
+		(void)argv_join(&c->av, &want);
+		r = bg_fail(e, BG_ERR_NOTFOUND, "no record of '%s' for T-%lld in the host log%s: "
+		    "run it through the gate first (ssh ACCOUNT@%s -- %s), then run the check again",
+		    buf_cstr(&want), (long long)tid, searched > 1 ? "s" : "",
+		    c->host ? c->host : "HOST", buf_cstr(&want));
+		buf_release(&want);
+		return r;
+	}
+	if (c->status < 0)
+		snprintf(c->why, sizeof(c->why), "the request was cut (its grant ended) before it "
+		    "finished");
+	else if (c->status != c->expect_exit)
+		snprintf(c->why, sizeof(c->why), "exit status %d, expected %d", c->status,
+		    c->expect_exit);
 	c->pass = c->why[0] == '\0';
 	return 0;
 }

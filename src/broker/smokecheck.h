@@ -12,8 +12,10 @@
 #ifndef BG_SMOKECHECK_H
 #define BG_SMOKECHECK_H
 
+#include "argv.h"
 #include "buf.h"
 #include "err.h"
+#include "home.h"
 
 #include <stdint.h>
 
@@ -50,5 +52,47 @@ int smokecheck_validate(const smokecheck *c, bg_error *e);
  * released by it.
  */
 int smokecheck_run(smokecheck *c, bg_error *e);
+
+/*
+ * A command check: a request the responder runs through the gate (ssh
+ * ACCOUNT@HOST -- ARGV), decided from the host's own record of it.  The
+ * broker never holds host access; it reads the host log (verified with
+ * the host's key first), takes the newest gate.end (a command) or
+ * gate.verb (a built-in verb such as grep) record of the ticket whose
+ * request splits to exactly argv, and compares its exit status.
+ */
+#define SMOKECMD_MAX_ARGS 64
+
+typedef struct smokecmd {
+	/* what to check */
+	const char *name;        /* the plan's name for it */
+	const char *command;     /* as the plan writes it */
+	argv_list av;            /* split; owned by whoever split it */
+	int expect_exit;         /* 0..255 */
+	const char *host;        /* a host-log name, or NULL: every host log */
+	const char *audit_dir;   /* NULL: the home's host-log lines */
+	/* what was found */
+	char hostname[64];       /* "" when the log has no name */
+	uint64_t seq;            /* the record */
+	int64_t when;            /* its time */
+	int64_t grant;
+	int status;              /* its exit status; -1 when it was cut */
+	int pass;
+	char why[256];
+} smokecmd;
+
+/* Check a command check's argv, expected status and host name:
+ * BG_ERR_INVALID with e set when unusable. */
+int smokecmd_validate(const smokecmd *c, bg_error *e);
+
+/*
+ * Find the newest record of ticket tid's request c->av in the verified
+ * host log(s) and decide.  0 when a record was found (c->pass says how it
+ * ended); BG_ERR_NOTFOUND with e saying which command to run through ssh
+ * when there is none; BG_ERR_TAMPER (or another error) when a log does
+ * not verify or cannot be read - a log that does not verify is never
+ * searched.
+ */
+int smokecmd_find(home *h, int64_t tid, smokecmd *c, bg_error *e);
 
 #endif

@@ -305,6 +305,120 @@ out:
 	return r;
 }
 
+int
+workflow_smoke_command(home *h, int64_t tid, smokecmd *c, const char **phase, bg_error *e)
+{
+	ticket *t = NULL;
+	sqlite3_stmt *st = NULL;
+	buf detail, notes, cmd;
+	json j;
+	char expect[8], when[UTC_STRLEN];
+	int64_t first_write = 0;
+	int r, by_writer = -1;
+
+	*phase = NULL;
+	buf_init(&detail, 16384);
+	buf_init(&notes, 16384);
+	buf_init(&cmd, 16384);
+	/* the logs are read (and verified) outside the store's write lock */
+	if ((r = smokecmd_find(h, tid, c, e)) != 0)
+		goto out;
+	if ((r = argv_join(&c->av, &cmd)) != 0 ||
+	    (r = scan_input("check command", buf_cstr(&cmd), 16384, 0, e)) != 0)
+		goto out;
+	if ((r = home_begin(h, e)) != 0)
+		goto out;
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+		goto abort;
+	if ((r = store_prepare(h->st, "SELECT (SELECT coalesce(min(not_before), 0) FROM grants "
+	    "WHERE ticket = ?1 AND writes = 1 AND not_before IS NOT NULL), "
+	    "(SELECT writes FROM grants WHERE ticket = ?1 AND id = ?2)", &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, tid);
+	store_bind_int(st, 2, c->grant);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		first_write = sqlite3_column_int64(st, 0);
+		by_writer = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (by_writer < 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "host log record %llu names grant G-%lld, which is "
+		    "not a grant of T-%lld", (unsigned long long)c->seq, (long long)c->grant,
+		    (long long)tid);
+		goto abort;
+	}
+	/*
+	 * The host's record of the run decides: before the first write access
+	 * it shows the incident, from then on the fix.  A run under a write
+	 * grant is after by itself; otherwise its time (whole seconds) must be
+	 * past the activation - the same second is before, which never counts.
+	 */
+	*phase = by_writer == 1 || (first_write != 0 && c->when > first_write) ? "after" :
+	    "before";
+	snprintf(expect, sizeof(expect), "%d", c->expect_exit);
+	utc_format(c->when, when);
+	buf_printf(&notes, "check %s: %s on %s: %s%s (host log record %llu at %s, grant G-%lld)",
+	    c->name ? c->name : "", buf_cstr(&cmd), c->hostname[0] ? c->hostname : "the host",
+	    c->pass ? "pass, exit " : c->why, c->pass ? expect : "", (unsigned long long)c->seq,
+	    when, (long long)c->grant);
+	if ((r = store_prepare(h->st, "INSERT INTO smoke_results (ticket, result, notes, recorded, "
+	    "actor, kind, phase, expect, command, host, log_seq, log_time, grant_id, exit_status) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, 'command', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	    &st, e)) != 0)
+		goto abort;
+	store_bind_int(st, 1, tid);
+	store_bind_text(st, 2, c->pass ? "pass" : "fail");
+	store_bind_text(st, 3, buf_cstr(&notes));
+	store_bind_int(st, 4, h->now);
+	store_bind_text(st, 5, h->actor);
+	store_bind_text(st, 6, *phase);
+	store_bind_text(st, 7, expect);
+	store_bind_text(st, 8, buf_cstr(&cmd));
+	if (c->hostname[0])
+		store_bind_text(st, 9, c->hostname);
+	store_bind_int(st, 10, (int64_t)c->seq);
+	store_bind_int(st, 11, c->when);
+	store_bind_int(st, 12, c->grant);
+	store_bind_int(st, 13, c->status);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		r = store_fail(h->st, e, "cannot store the smoke result");
+		goto abort;
+	}
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "kind", "command");
+	if (c->name)
+		json_kv_str(&j, "name", c->name);
+	json_kv_str(&j, "phase", *phase);
+	json_kv_str(&j, "result", c->pass ? "pass" : "fail");
+	json_kv_str(&j, "command", buf_cstr(&cmd));
+	json_kv_str(&j, "host", c->hostname[0] ? c->hostname : NULL);
+	json_kv_int(&j, "log_seq", (int64_t)c->seq);
+	json_kv_str(&j, "log_time", when);
+	json_kv_int(&j, "grant", c->grant);
+	json_kv_int(&j, "exit", c->status);
+	json_kv_int(&j, "expect_exit", c->expect_exit);
+	if (!c->pass)
+		json_kv_str(&j, "why", c->why);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) != 0 ||
+	    (r = home_record(h, "smoke.check", tid, detail.data, e)) != 0 ||
+	    (r = home_commit(h, e)) != 0)
+		goto abort;
+	goto out;
+abort:
+	home_abort(h);
+out:
+	sqlite3_finalize(st);
+	ticket_free(t);
+	buf_release(&detail);
+	buf_release(&notes);
+	buf_release(&cmd);
+	return r;
+}
+
 static int cleanup_mark(home *h, int64_t tid, const char *item, const char *state,
     const char *note, bg_error *e);
 

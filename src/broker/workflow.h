@@ -33,6 +33,16 @@ int workflow_smoke(home *h, int64_t ticket, const char *result, const char *note
 int workflow_smoke_check(home *h, int64_t ticket, smokecheck *c, const char **phase,
     bg_error *e);
 
+/*
+ * Decide command check c (smokecheck.h: smokecmd_find reads the verified
+ * host logs) and record its result.  The record's own time decides the
+ * phase: "before" when the gate ran it before the ticket's first write
+ * grant was activated, "after" from then on.  *phase is set on success.
+ * No record: BG_ERR_NOTFOUND, nothing recorded.
+ */
+int workflow_smoke_command(home *h, int64_t ticket, smokecmd *c, const char **phase,
+    bg_error *e);
+
 /* Mark a cleanup item done (note optional, required for followup-ticket) or
  * not applicable (na, reason required).  branch-merged and staging-applied
  * done this way need the reason it was not checked (note), recorded as

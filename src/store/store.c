@@ -222,6 +222,43 @@ static const char *const migrations[] = {
 	"  WHERE a.removed IS NULL ORDER BY a.id;\n"
 	"CREATE INDEX user_keys_user ON user_keys(user);\n"
 	"ALTER TABLE tickets ADD COLUMN opened_by TEXT;\n",
+	/*
+	 * 6 -> 7: command checks, run through a gate and read back from the
+	 * host log (kind 'command': the argv, the host, the record's seq and
+	 * time, the grant, the exit status).  The kind's CHECK changes, so the
+	 * table is made again as in 4 -> 5, ids kept.
+	 */
+	"PRAGMA defer_foreign_keys = ON;\n"
+	"CREATE TEMP TABLE smoke_results_v6 AS SELECT * FROM smoke_results;\n"
+	"DROP TABLE smoke_results;\n"
+	"CREATE TABLE smoke_results (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  ticket INTEGER NOT NULL REFERENCES tickets(id),\n"
+	"  result TEXT NOT NULL CHECK (result IN ('pass','fail','waived')),\n"
+	"  notes TEXT NOT NULL,\n"
+	"  recorded INTEGER NOT NULL,\n"
+	"  actor TEXT NOT NULL,\n"
+	"  waiver INTEGER REFERENCES statements(id),\n"
+	"  kind TEXT NOT NULL DEFAULT 'manual' CHECK (kind IN ('manual','check','command')),\n"
+	"  phase TEXT CHECK (phase IN ('before','after')),\n"
+	"  url TEXT,\n"
+	"  expect TEXT,\n"
+	"  http_status INTEGER,\n"
+	"  elapsed_ms INTEGER,\n"
+	"  body_sha256 TEXT,\n"
+	"  body_size INTEGER,\n"
+	"  command TEXT,\n"
+	"  host TEXT,\n"
+	"  log_seq INTEGER,\n"
+	"  log_time INTEGER,\n"
+	"  grant_id INTEGER,\n"
+	"  exit_status INTEGER);\n"
+	"INSERT INTO smoke_results (id, ticket, result, notes, recorded, actor, waiver, kind,\n"
+	"  phase, url, expect, http_status, elapsed_ms, body_sha256, body_size)\n"
+	"  SELECT id, ticket, result, notes, recorded, actor, waiver, kind, phase, url, expect,\n"
+	"  http_status, elapsed_ms, body_sha256, body_size FROM temp.smoke_results_v6 ORDER BY id;\n"
+	"DROP TABLE temp.smoke_results_v6;\n"
+	"CREATE INDEX smoke_results_ticket ON smoke_results(ticket);\n",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
