@@ -144,4 +144,29 @@ out_has '"kind":"command","phase":"after","command":"grep -F fixed [^"]*","host"
 expect 0 "audit export" bg audit export --ticket T-1
 out_has '"event":"smoke.check".*"kind":"command","name":"fixed","phase":"before"' "audited: before"
 out_has '"event":"smoke.check".*"kind":"command","name":"cmd","phase":"after","result":"pass"' "audited: after"
+
+# a store of schema 5 (smoke_results without the 'command' kind) is migrated
+# in place, every result kept with its id
+DB=$BREAKGLASS_HOME/store.db
+sqlite3 "$DB" "PRAGMA foreign_keys=OFF; BEGIN;
+	CREATE TABLE s5 AS SELECT id, ticket, result, notes, recorded, actor, waiver, kind, phase,
+	  url, expect, http_status, elapsed_ms, body_sha256, body_size FROM smoke_results;
+	UPDATE s5 SET kind = 'manual', phase = NULL WHERE kind = 'command';
+	DROP TABLE smoke_results;
+	CREATE TABLE smoke_results (id INTEGER PRIMARY KEY, ticket INTEGER NOT NULL REFERENCES tickets(id),
+	  result TEXT NOT NULL CHECK (result IN ('pass','fail','waived')), notes TEXT NOT NULL,
+	  recorded INTEGER NOT NULL, actor TEXT NOT NULL, waiver INTEGER REFERENCES statements(id),
+	  kind TEXT NOT NULL DEFAULT 'manual' CHECK (kind IN ('manual','check')),
+	  phase TEXT CHECK (phase IN ('before','after')), url TEXT, expect TEXT, http_status INTEGER,
+	  elapsed_ms INTEGER, body_sha256 TEXT, body_size INTEGER);
+	INSERT INTO smoke_results SELECT * FROM s5; DROP TABLE s5;
+	CREATE INDEX smoke_results_ticket ON smoke_results(ticket);
+	PRAGMA user_version = 5; COMMIT;"
+ids=$(sqlite3 "$DB" "SELECT group_concat(id || ':' || notes, '|') FROM smoke_results")
+[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 5 ] && ok "a schema 5 store" || not_ok "a schema 5 store"
+expect 0 "the command check on the migrated store" bg smoke T-1 --run cmd
+[ "$(sqlite3 "$DB" "PRAGMA user_version")" -ge 6 ] && ok "migrated past 5" || not_ok "migrated past 5"
+[ "$(sqlite3 "$DB" "SELECT group_concat(id || ':' || notes, '|') FROM smoke_results WHERE id <= $(echo "$ids" | tr '|' '\n' | wc -l)")" = "$ids" ] \
+	&& ok "every result kept with its id" || not_ok "every result kept with its id"
+[ -z "$(sqlite3 "$DB" "PRAGMA foreign_key_check")" ] && ok "no dangling reference" || not_ok "no dangling reference"
 done_testing
