@@ -59,7 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(pc.cmd.av.v[0], "sha256") != 0))
 			abort();
 		buf_init(&j, 1u << 20);
-		if (argv_join(&pc.cmd.av, &j) != 0 || argv_split(buf_cstr(&j), &again, &e) != 0 ||
+		if (argv_join(&pc.cmd.av, &j) != 0 || j.len > SMOKECMD_MAX_JOINED ||
+		    argv_split(buf_cstr(&j), &again, &e) != 0 ||
 		    !argv_equal(&again, &pc.cmd.av))
 			abort();
 		argv_release(&again);

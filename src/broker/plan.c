@@ -79,8 +79,12 @@ command_check(plan_check *out, bg_error *e)
 	out->is_command = 1;
 	out->cmd.name = out->name;
 	out->cmd.command = out->tok.v[1] + 8;
-	if ((r = argv_split(out->cmd.command, &out->cmd.av, e)) != 0)
-		return bg_fail(e, r, "command=: %s", e->msg);
+	if ((r = argv_split(out->cmd.command, &out->cmd.av, e)) != 0) {
+		char why[sizeof(e->msg)];
+
+		snprintf(why, sizeof(why), "%s", e->msg);
+		return bg_fail(e, r, "command=: %s", why);
+	}
 	for (i = 2; i < out->tok.n; i++) {
 		const char *a = out->tok.v[i];
 		char *end;

@@ -193,6 +193,21 @@ smokecmd_validate(const smokecmd *c, bg_error *e)
 		if (c->av.v[i][0] == '\0' || text_check(c->av.v[i], strlen(c->av.v[i]), 0, &bad) != 0)
 			return bg_fail(e, BG_ERR_INVALID, "command= argument %zu is empty or has "
 			    "control characters", i + 1);
+	{
+		buf j;
+		int too_long;
+
+		buf_init(&j, 64 * 1024);
+		too_long = argv_join(&c->av, &j) != 0 || j.len > SMOKECMD_MAX_JOINED;
+		buf_release(&j);
+		if (too_long)
+			return bg_fail(e, BG_ERR_INVALID, "command= is longer than %d bytes: the "
+			    "gate's record of it would be cut", SMOKECMD_MAX_JOINED);
+	}
+	for (i = 0; i < c->av.n; i++)
+		if (strstr(c->av.v[i], "[REDACTED") != NULL)
+			return bg_fail(e, BG_ERR_INVALID, "command= argument %zu has '[REDACTED': "
+			    "that is what the gate records in place of a secret", i + 1);
 	if (c->av.v[0][0] != '/') {
 		for (i = 0; read_verbs[i] && strcmp(read_verbs[i], c->av.v[0]) != 0; i++)
 			;
@@ -257,7 +272,8 @@ cmd_one(void *vctx, uint64_t seq, const char *time, const char *event, const cha
 	req = json_get_str(d, "request");
 	decision = json_get_str(d, "decision");
 	/* the request the gate ran, split: equal argv, never a substring */
-	if (req != NULL && decision != NULL && argv_split(req, &av, &e) == 0 &&
+	if (req != NULL && decision != NULL && strlen(req) < SMOKECMD_RECORD_CUT &&
+	    argv_split(req, &av, &e) == 0 &&
 	    argv_equal(&av, &f->c->av)) {
 		st = detail_int(d, "status", 255);
 		f->found = 1;
@@ -277,7 +293,8 @@ smokecmd_find(home *h, int64_t tid, smokecmd *c, bg_error *e)
 {
 	size_t i, n, searched = 0;
 	buf want;
-	int r = 0;
+	char why[sizeof(e->msg)];
+	int r = 0, found = 0;
 
 	c->hostname[0] = '\0';
 	c->seq = 0;
@@ -309,17 +326,22 @@ smokecmd_find(home *h, int64_t tid, smokecmd *c, bg_error *e)
 		memset(&f, 0, sizeof(f));
 		f.c = c;
 		/* the whole log verifies with the host's key, or nothing in it counts */
-		if ((r = audit_host_key(dir, &k, e)) != 0)
-			return bg_fail(e, r, "host log '%s': %s", dir, e->msg);
+		if ((r = audit_host_key(dir, &k, e)) != 0) {
+			snprintf(why, sizeof(why), "%s", e->msg);
+			return bg_fail(e, r, "host log '%s': %s", dir, why);
+		}
 		if ((r = audit_open(&log, dir, NULL, k.pk, e)) == 0) {
 			r = audit_each(&log, tid, cmd_one, &f, e);
 			audit_close(&log);
 		}
 		sshkey_priv_release(&k);
-		if (r != 0)
+		if (r != 0) {
+			snprintf(why, sizeof(why), "%s", e->msg);
 			return bg_fail(e, r, "host log '%s' does not verify; nothing in it is used: %s",
-			    dir, e->msg);
-		if (f.found && (c->seq == 0 || f.when >= c->when)) {
+			    dir, why);
+		}
+		if (f.found && (!found || f.when >= c->when)) {
+			found = 1;
 			snprintf(c->hostname, sizeof(c->hostname), "%s", name ? name : "");
 			c->seq = f.seq;
 			c->when = f.when;
@@ -330,7 +352,7 @@ smokecmd_find(home *h, int64_t tid, smokecmd *c, bg_error *e)
 	if (searched == 0)
 		return bg_fail(e, BG_ERR_USAGE, "check '%s' names host '%s', but no 'host-log: %s "
 		    "DIR' line in the config names it", c->name ? c->name : "", c->host, c->host);
-	if (c->seq == 0) {
+	if (!found) {
 		buf_init(&want, 16384);
 		(void)argv_join(&c->av, &want);
 		r = bg_fail(e, BG_ERR_NOTFOUND, "no record of '%s' for T-%lld in the host log%s: "

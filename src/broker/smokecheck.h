@@ -62,6 +62,11 @@ int smokecheck_run(smokecheck *c, bg_error *e);
  * request splits to exactly argv, and compares its exit status.
  */
 #define SMOKECMD_MAX_ARGS 64
+/* The gate keeps at most 1023 bytes of a request in its record: a longer
+ * one is cut, and a cut request could split to a shorter argv.  A check's
+ * argv, joined, stays well below; a record that long is never taken. */
+#define SMOKECMD_MAX_JOINED 1000
+#define SMOKECMD_RECORD_CUT 1023
 
 typedef struct smokecmd {
 	/* what to check */

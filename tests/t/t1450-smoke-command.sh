@@ -55,6 +55,8 @@ bad_check "x command=/bin/true exit=256" "an exit status out of range" "'exit=25
 bad_check "x command=/bin/true exit=0 exit=1" "exit= twice" "'exit=1' is not exit=STATUS"
 bad_check "x command=/bin/true host='a b'" "a host that is no host-log name" "host= 'a b' is not"
 bad_check "x command='/bin/true \"open'" "an unterminated quote" "command=:"
+bad_check "x command='/bin/echo [REDACTED:x]'" "what the gate writes for a secret" "has '\[REDACTED'"
+bad_check "x command='/bin/echo$(printf ' %060d' $(seq 1 20))'" "longer than the gate's record keeps" "longer than 1000 bytes"
 cat >>"$T/plan.txt" <<EOT
 check: fixed command='grep -F fixed $F'
 check: quoted command="grep -F 'fixed' $F"
@@ -104,7 +106,7 @@ cp "$T/hostlog/audit.log" "$T/audit.saved"
 sed -i '0,/"status":1/s//"status":0/' "$T/hostlog/audit.log"
 cmp -s "$T/hostlog/audit.log" "$T/audit.saved" && not_ok "the log was altered" || ok "the log was altered"
 expect 1 "a host log that does not verify: refused" bg smoke T-1 --run fixed
-err_has "does not verify; nothing in it is used" "says the log does not verify"
+err_has "host log .*hostlog. does not verify; nothing in it is used: record [0-9]" "says the log does not verify, and where"
 [ "$(sqlite3 "$BREAKGLASS_HOME/store.db" "SELECT count(*) FROM smoke_results")" = "$n0" ] \
 	&& ok "nothing recorded from it" || not_ok "nothing recorded from it"
 cp "$T/audit.saved" "$T/hostlog/audit.log"
