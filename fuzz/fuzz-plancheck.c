@@ -45,7 +45,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	if (strlen(s) == size && plan_check_parse(s, &pc, &e) == 0 && pc.is_command) {
+	if (strlen(s) != size || plan_check_parse(s, &pc, &e) != 0) {
+		/* refused */
+	} else if (pc.is_command) {
 		/* a command check: a usable argv that the host's record can equal */
 		argv_list again = { NULL, 0 };
 		buf j;
@@ -66,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv_release(&again);
 		buf_release(&j);
 		plan_check_release(&pc);
-	} else if (strlen(s) == size && plan_check_parse(s, &pc, &e) == 0) {
+	} else {
 		if (pc.name[0] == '\0' || pc.c.url == NULL || pc.c.name != pc.name ||
 		    smokecheck_validate(&pc.c, &e) != 0 || pc.c.timeout_s < 1 || pc.c.timeout_s > 300 ||
 		    (pc.c.expect != 0 && (pc.c.expect < 100 || pc.c.expect > 599)))
