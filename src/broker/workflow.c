@@ -328,7 +328,8 @@ workflow_smoke_command(home *h, int64_t tid, smokecmd *c, const char **phase, bg
 		goto out;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0)
+	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, "record smoke results", e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "SELECT (SELECT coalesce(min(not_before), 0) FROM grants "
 	    "WHERE ticket = ?1 AND writes = 1 AND not_before IS NOT NULL), "

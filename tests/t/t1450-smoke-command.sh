@@ -95,6 +95,12 @@ expect 1 "command check before the fix: fails" bg smoke T-1 --run fixed
 out_has "smoke check 'fixed' before the fix: exit status 1, expected 0 (grep -F fixed $F on host web1, host log record [0-9]* at 20[0-9T:-]*Z, grant G-1)" \
 	"before, failing, with host, record and grant"
 out_has "it fails before the fix, as the incident does" "read as seeing the incident"
+ssh-keygen -q -t ed25519 -N '' -C other -f "$T/other" || exit 1
+bg project add other >/dev/null || exit 1
+bg approver add --project other --principal olaf@other.example --key "$T/other.pub" >/dev/null || exit 1
+BREAKGLASS_ACTOR=olaf@other.example expect 1 "another project's approver records no command check here" \
+	bg smoke T-1 --run fixed
+err_has "none of them" "says who may"
 expect 1 "the same argv quoted otherwise: the record found (argv split, compared)" bg smoke T-1 --run quoted
 out_has "smoke check 'quoted' before the fix: exit status 1" "quoted: before, failing"
 expect 2 "host=db1 without a host-log line for it" bg smoke T-1 --run other
@@ -147,13 +153,13 @@ expect 0 "audit export" bg audit export --ticket T-1
 out_has '"event":"smoke.check".*"kind":"command","name":"fixed","phase":"before"' "audited: before"
 out_has '"event":"smoke.check".*"kind":"command","name":"cmd","phase":"after","result":"pass"' "audited: after"
 
-# a store of schema 5 (smoke_results without the 'command' kind) is migrated
+# a store of schema 6 (smoke_results without the 'command' kind) is migrated
 # in place, every result kept with its id
 DB=$BREAKGLASS_HOME/store.db
 sqlite3 "$DB" "PRAGMA foreign_keys=OFF; BEGIN;
-	CREATE TABLE s5 AS SELECT id, ticket, result, notes, recorded, actor, waiver, kind, phase,
+	CREATE TABLE s6 AS SELECT id, ticket, result, notes, recorded, actor, waiver, kind, phase,
 	  url, expect, http_status, elapsed_ms, body_sha256, body_size FROM smoke_results;
-	UPDATE s5 SET kind = 'manual', phase = NULL WHERE kind = 'command';
+	UPDATE s6 SET kind = 'manual', phase = NULL WHERE kind = 'command';
 	DROP TABLE smoke_results;
 	CREATE TABLE smoke_results (id INTEGER PRIMARY KEY, ticket INTEGER NOT NULL REFERENCES tickets(id),
 	  result TEXT NOT NULL CHECK (result IN ('pass','fail','waived')), notes TEXT NOT NULL,
@@ -161,13 +167,13 @@ sqlite3 "$DB" "PRAGMA foreign_keys=OFF; BEGIN;
 	  kind TEXT NOT NULL DEFAULT 'manual' CHECK (kind IN ('manual','check')),
 	  phase TEXT CHECK (phase IN ('before','after')), url TEXT, expect TEXT, http_status INTEGER,
 	  elapsed_ms INTEGER, body_sha256 TEXT, body_size INTEGER);
-	INSERT INTO smoke_results SELECT * FROM s5; DROP TABLE s5;
+	INSERT INTO smoke_results SELECT * FROM s6; DROP TABLE s6;
 	CREATE INDEX smoke_results_ticket ON smoke_results(ticket);
-	PRAGMA user_version = 5; COMMIT;"
+	PRAGMA user_version = 6; COMMIT;"
 ids=$(sqlite3 "$DB" "SELECT group_concat(id || ':' || notes, '|') FROM smoke_results")
-[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 5 ] && ok "a schema 5 store" || not_ok "a schema 5 store"
+[ "$(sqlite3 "$DB" "PRAGMA user_version")" = 6 ] && ok "a schema 6 store" || not_ok "a schema 6 store"
 expect 0 "the command check on the migrated store" bg smoke T-1 --run cmd
-[ "$(sqlite3 "$DB" "PRAGMA user_version")" -ge 6 ] && ok "migrated past 5" || not_ok "migrated past 5"
+[ "$(sqlite3 "$DB" "PRAGMA user_version")" -ge 7 ] && ok "migrated past 6" || not_ok "migrated past 6"
 [ "$(sqlite3 "$DB" "SELECT group_concat(id || ':' || notes, '|') FROM smoke_results WHERE id <= $(echo "$ids" | tr '|' '\n' | wc -l)")" = "$ids" ] \
 	&& ok "every result kept with its id" || not_ok "every result kept with its id"
 [ -z "$(sqlite3 "$DB" "PRAGMA foreign_key_check")" ] && ok "no dangling reference" || not_ok "no dangling reference"
