@@ -39,13 +39,17 @@ bg_strerror(int r)
 int
 bg_fail(bg_error *e, int r, const char *fmt, ...)
 {
+	char tmp[sizeof(e->msg)];
 	va_list ap;
 
 	if (e == NULL)
 		return r;
+	/* through a copy: callers wrap the message they had
+	 * (bg_fail(e, r, "file %s: %s", path, e->msg)) */
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(e->msg, tmp, sizeof(tmp));
 	return r;
 }
 

@@ -44,7 +44,8 @@ const char *bg_strerror(int r);
 
 /*
  * Format detail into e (may be NULL) and return r, so callers can write
- * `return bg_fail(e, BG_ERR_INVALID, "line %d: ...", n);`.
+ * `return bg_fail(e, BG_ERR_INVALID, "line %d: ...", n);`.  The arguments may
+ * include e->msg itself, to wrap the message e had.
  */
 int bg_fail(bg_error *e, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -17,6 +17,18 @@ cap_is_enforced(void **state)
 	buf_release(&b);
 }
 
+/* an error that wraps the message it had (bg_fail(e, r, "...: %s", e->msg)) */
+static void
+fail_wraps_its_own_message(void **state)
+{
+	bg_error e;
+
+	bg_fail(&e, BG_ERR_IO, "cannot read 'x'");
+	assert_int_equal(bg_fail(&e, BG_ERR_INVALID, "host log '%s': %s", "/var/log/bg", e.msg),
+	    BG_ERR_INVALID);
+	assert_string_equal(e.msg, "host log '/var/log/bg': cannot read 'x'");
+}
+
 static void
 printf_and_detach(void **state)
 {
@@ -103,6 +115,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cap_is_enforced),
 		cmocka_unit_test(printf_and_detach),
+		cmocka_unit_test(fail_wraps_its_own_message),
 		cmocka_unit_test(nul_detection),
 		cmocka_unit_test(wire_roundtrip_and_strictness),
 	};
