@@ -10,6 +10,7 @@
  */
 #include "pgrole.h"
 #include "buf.h"
+#include "pqload.h"
 #include "text.h"
 #include "utc.h"
 
@@ -112,6 +113,8 @@ pgrole_admin_connect(const char *conninfo, const char *dbname, PGconn **out,
 	int n = 0, r = 0;
 
 	*out = NULL;
+	if ((r = pqload_ready(e)) != 0)
+		return r;
 	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
 		r = bg_fail(e, BG_ERR_INVALID, "postgres: conninfo: %s", err ? err : "refused");
 		PQfreemem(err);
@@ -399,6 +402,8 @@ pgrole_connect(const char *conninfo, const dbgrant *g, const pgrole *role,
 	int n = 0, r = 0;
 
 	*out = NULL;
+	if ((r = pqload_ready(e)) != 0)
+		return r;
 	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
 		r = bg_fail(e, BG_ERR_INVALID, "postgres: conninfo: %s", err ? err : "refused");
 		PQfreemem(err);
