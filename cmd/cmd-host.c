@@ -35,7 +35,8 @@ static const char usage_text[] =
 	"           [--etc DIR] [--sshd-dir DIR] [--sshd-config FILE] [--audit-dir DIR]\n"
 	"           [--group NAME] [--gate-command CMD] [--socket PATH] [--system NAME]\n"
 	"           [--approvers FILE [--write-quorum N] [--read-consent]]\n"
-	"           [--systemd-dir DIR]\n\n"
+	"           [--systemd-dir DIR]\n"
+	"           [--db-postgres CONNINFO [--db-postgres-as OSUSER]]\n\n"
 	"Prints (and with --apply installs) what a host needs:\n"
 	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
 	"                             and a Match block for the hotfix accounts with\n"
@@ -83,10 +84,21 @@ static const char usage_text[] =
 	"refused.  Allowed commands and shells run with the account's own ids.\n"
 	"On a one-host setup set 'krl-publish: ETC/revoked.krl' in the home's config\n"
 	"so revocations reach sshd and the gate at once; on many hosts copy\n"
-	"HOME/revoked.krl and ca.pub to each host's ETC (ssh, config management).\n";
+	"HOME/revoked.krl and ca.pub to each host's ETC (ssh, config management).\n\n"
+	"Database target (db grants, `ssh ACCOUNT@HOST sql`): --db-postgres names the\n"
+	"local PostgreSQL server as a libpq conninfo for its unix socket, e.g.\n"
+	"'host=/run/postgresql port=5432 user=postgres' - never a password: hostd\n"
+	"connects by peer authentication as root, or as OSUSER (--db-postgres-as,\n"
+	"e.g. postgres), and that role must be able to create roles.  The server's\n"
+	"pg_hba.conf must accept the group breakglass_grants by scram-sha-256 alone,\n"
+	"before any peer or trust line:\n"
+	"  local all +breakglass_grants scram-sha-256\n"
+	"so that only hostd, which holds each grant role's password in memory, logs\n"
+	"in as one.  Managed databases reached only over TCP are not supported.\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
-    O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT, O_SYSTEMD_DIR };
+    O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT, O_SYSTEMD_DIR,
+    O_DB_PG, O_DB_PG_AS };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -104,6 +116,8 @@ static const opt_def defs[] = {
 	{ "--write-quorum", OPT_ARG },
 	{ "--read-consent", 0 },
 	{ "--systemd-dir", OPT_ARG },
+	{ "--db-postgres", OPT_ARG },
+	{ "--db-postgres-as", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -548,6 +562,27 @@ cmd_host(int argc, char **argv)
 	}
 	if (a.val[O_READ_CONSENT].set)
 		buf_printf(&gconf, "read-consent: required\n");
+	if (cmd_opt(&a, O_DB_PG) != NULL) {
+		const char *ci = cmd_opt(&a, O_DB_PG), *as = cmd_opt(&a, O_DB_PG_AS);
+
+		/* gate.conf is world-readable, and a password has no place there */
+		if (strstr(ci, "password") != NULL || strstr(ci, "passfile") != NULL ||
+		    strchr(ci, '\n') != NULL || strlen(ci) > 1000) {
+			r = cmd_failf(EXIT_USAGE, "host setup: --db-postgres takes a conninfo without "
+			    "password or passfile (hostd connects by peer authentication)");
+			goto out;
+		}
+		if (as != NULL && (getpwnam(as) == NULL || strlen(as) > 63)) {
+			r = cmd_failf(EXIT_USAGE, "host setup: --db-postgres-as: no OS user '%.64s'", as);
+			goto out;
+		}
+		buf_printf(&gconf, "db-postgres: %s\n", ci);
+		if (as != NULL)
+			buf_printf(&gconf, "db-postgres-as: %s\n", as);
+	} else if (cmd_opt(&a, O_DB_PG_AS) != NULL) {
+		r = cmd_failf(EXIT_USAGE, "host setup: --db-postgres-as needs --db-postgres");
+		goto out;
+	}
 	if (!a.val[O_APPLY].set) {
 		printf("# %s/breakglass.conf\n%s\n# %s/gate.conf\n%s\n"
 		    "# %s/breakglass-hostd.service.d/breakglass-setup.conf (where systemd runs)\n"

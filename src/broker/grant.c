@@ -845,9 +845,10 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 		    "certificate", (long long)id, grant_state_now(g, h->now));
 		goto abort;
 	}
-	if (strcmp(g->kind, "ssh") != 0 && strcmp(g->kind, "sftp") != 0) {
+	if (strcmp(g->kind, "ssh") != 0 && strcmp(g->kind, "sftp") != 0 &&
+	    strcmp(g->kind, "db") != 0) {
 		r = bg_fail(e, BG_ERR_USAGE, "grant 'G-%lld' is a %s grant: certificates are for "
-		    "ssh and sftp grants", (long long)id, g->kind);
+		    "ssh, sftp and db grants", (long long)id, g->kind);
 		goto abort;
 	}
 	if ((r = buf_printf(&scope, "ticket: T-%lld\ngrant: G-%lld\n%s", (long long)g->ticket,
@@ -874,7 +875,8 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 	spec.valid_before = g->not_after;
 	spec.force_command = h->gate_command;
 	spec.source_address = kv_get(&g->fields, "source-address");
-	spec.permit_pty = tier != NULL && strcmp(tier, "shell") == 0;
+	/* a db grant's console reads lines on a terminal (no shell behind it) */
+	spec.permit_pty = (tier != NULL && strcmp(tier, "shell") == 0) || strcmp(g->kind, "db") == 0;
 	spec.scope = scope.data;
 	/* a write grant carries the owner's consent, which the host verifies */
 	if (g->writes) {

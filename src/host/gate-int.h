@@ -70,7 +70,12 @@ typedef struct gate {
 	int landlock_optional; /* gate.conf 'landlock: optional': run unconfined
 	                        * on a kernel without it (said in help, records) */
 	confine cf;            /* the ruleset of what is being started, fd -1 */
+	char *db_pg;           /* db-postgres: the supervisor's conninfo */
+	char *db_pg_as;        /* db-postgres-as: the OS user it connects as */
 } gate;
+
+/* gate.conf's keys (gate.c), for gate_sql_repair */
+extern const kv_key *const gate_config_schema;
 
 /* A built-in verb.  step: may be a step of a command list (reads no
  * standard input).  files: reads or writes the grant's files, which it
@@ -199,5 +204,11 @@ int gate_allowed_command(gate *g);
 int gate_run_command(gate *g, int privileged);
 /* The shell tier: an interactive shell under a recorded pty. */
 int gate_run_shell(gate *g);
+
+/* ---- gate-sql.c ---- */
+
+/* A request under a db grant: 'sql' (statements from standard input, or
+ * an interactive console) or 'help'; anything else is refused. */
+int gate_db_request(gate *g);
 
 #endif

@@ -82,8 +82,12 @@ static const kv_key config_schema[] = {
 	{ "write-quorum", 0, 8 },
 	{ "read-consent", 0, 16 },
 	{ "landlock", 0, 16 },
+	{ "db-postgres", 0, 1024 },
+	{ "db-postgres-as", 0, 64 },
 	{ NULL, 0, 0 }
 };
+
+const kv_key *const gate_config_schema = config_schema;
 
 void
 gate_priv_down(gate *g)
@@ -376,6 +380,15 @@ load_config(gate *g, bg_error *e)
 		g->landlock_optional = strcmp(v, "optional") == 0;
 	}
 	if ((v = kv_get(&d, "approvers")) != NULL && (g->approvers_path = strdup(v)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	/* database targets (gate-sql.c): a conninfo with no password */
+	if ((v = kv_get(&d, "db-postgres")) != NULL && (g->db_pg = strdup(v)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((v = kv_get(&d, "db-postgres-as")) != NULL && (g->db_pg_as = strdup(v)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -797,6 +810,11 @@ gate_main(const gate_env *env)
 		goto out;
 	}
 	kind = kv_get(&g.scope_doc, "kind");
+	if (kind != NULL && strcmp(kind, "db") == 0) {
+		/* a db grant: the database through this host's supervisor only */
+		status = gate_db_request(&g);
+		goto out;
+	}
 	if (kind == NULL || strcmp(kind, "ssh") != 0) {
 		status = gate_refuse(&g, "grant G-%lld is not an ssh grant", (long long)g.grant);
 		goto out;
@@ -853,6 +871,8 @@ out:
 	free(g.system);
 	free(g.audit_dir);
 	free(g.approvers_path);
+	free(g.db_pg);
+	free(g.db_pg_as);
 	closelog();
 	return status;
 }

@@ -60,6 +60,14 @@ typedef struct gate_env {
  */
 int gate_main(const gate_env *env);
 
+/*
+ * hostd's repair of database grant roles (gate-sql.c): with a db-postgres
+ * target in config, revoke every role bg_gN that no open session holds
+ * (a crash's leftovers: their passwords died with the process).  0 with
+ * *removed counted (0 too when config names no database target).
+ */
+int gate_sql_repair(const char *config, int *removed, bg_error *e);
+
 /* The built-in verbs, for --help and the docs. */
 extern const char gate_verbs_help[];
 

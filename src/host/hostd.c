@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "cgroup.h"
 #include "fileio.h"
+#include "utc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,8 @@
 #define HOSTD_MAGIC 'G'
 #define HOSTD_ENV_MAX (256u * 1024)
 #define HOSTD_HELLO_TIMEOUT_S 10
+/* how often leftover database grant roles are looked for */
+#define HOSTD_DB_REPAIR_S 30
 
 static volatile sig_atomic_t hostd_stop;
 static volatile sig_atomic_t client_winch;
@@ -390,9 +393,36 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 	return status;
 }
 
+/*
+ * Database grant roles a crash left (gate_sql_repair), removed in a child
+ * of hostd so a slow database never holds up serving; at the start and
+ * every HOSTD_DB_REPAIR_S.
+ */
+static void
+repair_databases(const hostd_opts *o)
+{
+	bg_error e;
+	int removed = 0;
+
+	if (fork() != 0)
+		return;
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	alarm(60);
+	bg_error_clear(&e);
+	if (gate_sql_repair(o->config, &removed, &e) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass hostd: database grant roles not "
+		    "repaired: %s", e.msg);
+	else if (removed > 0)
+		syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: removed %d leftover database "
+		    "grant role(s)", removed);
+	_exit(0);
+}
+
 int
 hostd_serve(const hostd_opts *o, bg_error *e)
 {
+	double last_repair;
 	struct sockaddr_un sa;
 	struct sigaction sv;
 	struct stat st;
@@ -477,10 +507,17 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	signal(SIGPIPE, SIG_IGN);
 	openlog("breakglass-hostd", LOG_PID, LOG_AUTHPRIV);
 	syslog(LOG_AUTHPRIV | LOG_INFO, "breakglass hostd: serving %s", o->socket);
+	repair_databases(o);
+	last_repair = utc_mono();
 	while (!hostd_stop) {
 		struct pollfd pf = { .fd = l, .events = POLLIN };
 		int c;
 		pid_t pid;
+
+		if (utc_mono() - last_repair >= HOSTD_DB_REPAIR_S) {
+			repair_databases(o);
+			last_repair = utc_mono();
+		}
 
 		if (poll(&pf, 1, 500) <= 0)
 			continue;

@@ -1,0 +1,702 @@
+/*
+ * gate-sql.c - a db grant on its host: `ssh ACCOUNT@HOST sql`.
+ *
+ * The database is reached only through the supervisor.  gate.conf names
+ * the target (db-postgres: a libpq conninfo for the local server's unix
+ * socket, without a password; db-postgres-as: the OS user the supervisor
+ * connects as, mapped by peer authentication to a role that can create
+ * roles).  For a session of grant N the serving process:
+ *
+ *   1. connects as that admin, to the grant's database, and takes the
+ *      advisory lock (GATE_SQL_LOCK, N): one open session per grant; the
+ *      lock is what tells a live grant role from a leftover (it goes with
+ *      the connection, whoever kills the process);
+ *   2. hardens the database (pgrole_harden: no CONNECT/TEMP/large objects
+ *      from PUBLIC), removes a leftover bg_gN, and makes role bg_gN from
+ *      the certificate's scope: SELECT on the scope's tables only, its
+ *      random password held in this process alone (pgrole.h);
+ *   3. reads statements from standard input - a line console, not psql:
+ *      a statement ends with ';' at the end of a line; lines starting
+ *      with '\' are no commands (only \q ends the session), so psql's
+ *      \!, \o |, \copy ... program, \g |, \setenv do not exist here;
+ *   4. checks each with sqlcheck (the PostgreSQL parser): only SELECT on
+ *      the grant's tables runs; everything else is refused and recorded;
+ *   5. runs it on the role's connection in single-row mode, streaming
+ *      rows back (control bytes shown as '?'), and records it in the host
+ *      log, redacted by the scanner, with its row count and duration;
+ *   6. every GATE_TICK_MS, also while a statement runs, asks whether the
+ *      grant has ended (expiry, the KRL, the gate gone): then the role is
+ *      revoked - NOLOGIN, privileges gone, every backend terminated,
+ *      dropped - and the session ends.  At the end of a session the role
+ *      is revoked the same way.
+ *
+ * A crash leaves a role whose password died with the process: hostd
+ * runs gate_sql_repair at its start and every GATE_SQL_REPAIR_S, which
+ * revokes every bg_gN no session holds the lock of.
+ */
+#include "gate.h"
+#include "gate-int.h"
+#include "argv.h"
+#include "fileio.h"
+#include "kv.h"
+#include "pgrole.h"
+#include "pqload.h"
+#include "scan.h"
+#include "sqlcheck.h"
+#include "utc.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+/* the advisory lock class of grant sessions ("bg" and 1) */
+#define GATE_SQL_LOCK 0x62670001
+#define GATE_SQL_MAX_LINE (64u * 1024)
+/* what the host log keeps of a statement (redacted) */
+#define GATE_SQL_RECORD 2048
+
+typedef struct sqlsess {
+	gate *g;
+	PGconn *admin, *conn;
+	dbgrant dg;
+	pgrole role;
+	int have_role;
+	const char *granted[PGROLE_MAX_TABLES];
+	char inbuf[GATE_SQL_MAX_LINE];
+	size_t inlen;
+	int eof;
+	int interactive;
+	int cut;
+	int failed;             /* a statement was refused or failed */
+	unsigned long nstmts;
+} sqlsess;
+
+/* Connect as the supervisor's admin: root, or the OS user db-postgres-as
+ * names (peer authentication sees the effective uid). */
+static int
+admin_connect(gate *g, const char *conninfo, const char *as, const char *db, PGconn **out,
+    bg_error *e)
+{
+	struct passwd *pw = NULL;
+	int r;
+
+	if (as != NULL && (pw = getpwnam(as)) == NULL)
+		return bg_fail(e, BG_ERR_INVALID, "gate config: db-postgres-as: no OS user '%.64s'",
+		    as);
+	if (g != NULL)
+		gate_priv_up(g);
+	if (pw != NULL && setresuid((uid_t)-1, pw->pw_uid, (uid_t)-1) != 0)
+		_exit(1);
+	r = pgrole_admin_connect(conninfo, db, out, e);
+	if (pw != NULL && setresuid((uid_t)-1, 0, (uid_t)-1) != 0)
+		_exit(1);
+	if (g != NULL)
+		gate_priv_down(g);
+	return r;
+}
+
+/* One value of a query with one row and column into out; 0 or BG_ERR_STORE. */
+static int
+query_one(PGconn *c, const char *sql, char *out, size_t n, bg_error *e)
+{
+	PGresult *res = PQexec(c, sql);
+	int r = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		r = bg_fail(e, BG_ERR_STORE, "postgres: %s", res ? PQresultErrorMessage(res) :
+		    PQerrorMessage(c));
+	else
+		snprintf(out, n, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return r;
+}
+
+/* Text for a person: control bytes become '?'. */
+static int
+put_safe(buf *b, const char *s)
+{
+	int r = 0;
+
+	for (; *s && r == 0; s++)
+		r = buf_putc(b, ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s);
+	return r;
+}
+
+/* The statement as the host log keeps it: redacted, controls safe, cut short. */
+static void
+redact_stmt(const char *s, size_t n, char *out, size_t outn)
+{
+	buf b;
+
+	buf_init(&b, 4 * GATE_SQL_RECORD);
+	if (n > GATE_SQL_RECORD)
+		n = GATE_SQL_RECORD;
+	if (scan_redact(s, n, &b, NULL) != 0)
+		snprintf(out, outn, "[unrecordable]");
+	else
+		gate_safe_name(buf_cstr(&b), out, outn);
+	buf_release(&b);
+}
+
+static void
+record_stmt(sqlsess *s, const char *sql, size_t n, const char *decision, const char *reason,
+    int64_t rows, double ms, const char *sqlstate)
+{
+	char text[GATE_SQL_RECORD + 64], nrows[32], dur[32];
+	const char *extra[] = { "sql", text, "rows", nrows, "ms", dur, "sqlstate",
+		sqlstate ? sqlstate : "", NULL };
+
+	redact_stmt(sql, n, text, sizeof(text));
+	snprintf(nrows, sizeof(nrows), "%lld", (long long)rows);
+	snprintf(dur, sizeof(dur), "%.1f", ms);
+	if (sqlstate == NULL)
+		extra[6] = NULL;
+	gate_record_with(s->g, "gate.sql", decision, reason, -1, extra);
+}
+
+/* Revoke the role (the cut, or the end of the session); 0 or BG_ERR_*. */
+static int
+drop_role(sqlsess *s, int *terminated, bg_error *e)
+{
+	int kept = 0, r;
+
+	*terminated = 0;
+	if (!s->have_role)
+		return 0;
+	r = pgrole_revoke(s->admin, s->role.name, 5000, terminated, &kept, e);
+	if (r == 0)
+		s->have_role = 0;
+	return r;
+}
+
+/* The grant ended: revoke, say so, record it. */
+static void
+cut(sqlsess *s)
+{
+	gate *g = s->g;
+	bg_error e;
+	char why[300];
+	int term = 0, r;
+	double t0 = utc_mono();
+
+	s->cut = 1;
+	bg_error_clear(&e);
+	r = drop_role(s, &term, &e);
+	if (r == 0)
+		snprintf(why, sizeof(why), "%s: role %s revoked, %d backend(s) ended in %.0f ms",
+		    gate_end_reason(g), s->role.name, term, (utc_mono() - t0) * 1000);
+	else
+		snprintf(why, sizeof(why), "%s: revoking role %s failed (%.200s); hostd's repair "
+		    "removes it", gate_end_reason(g), s->role.name, e.msg);
+	fprintf(stderr, "%sbreakglass: grant G-%lld %s: the database session ends (%s)\n",
+	    s->interactive ? "\r\n" : "", (long long)g->grant, gate_end_word(g), why);
+	gate_record(g, "gate.end", "cut", why, 1);
+}
+
+/*
+ * Wait for fd to be readable (events) while checking the grant every
+ * tick: 1 readable, 0 the grant ended (cut done).
+ */
+static int
+wait_fd(sqlsess *s, int fd)
+{
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		int n = poll(&pf, 1, GATE_TICK_MS);
+
+		if (gate_grant_ended(s->g)) {
+			cut(s);
+			return 0;
+		}
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return 1;
+	}
+}
+
+/*
+ * The next line of standard input into line (without its newline): 1, or
+ * 0 at the end of input, -1 when the grant ended or a line is too long.
+ */
+static int
+next_line(sqlsess *s, char *line, size_t n)
+{
+	for (;;) {
+		char *nl = memchr(s->inbuf, '\n', s->inlen);
+		ssize_t got;
+
+		if (nl != NULL || (s->eof && s->inlen > 0)) {
+			size_t l = nl ? (size_t)(nl - s->inbuf) : s->inlen;
+
+			if (l >= n)
+				return -1;
+			memcpy(line, s->inbuf, l);
+			line[l] = '\0';
+			if (l > 0 && line[l - 1] == '\r')
+				line[l - 1] = '\0';
+			l = nl ? l + 1 : l;
+			memmove(s->inbuf, s->inbuf + l, s->inlen - l);
+			s->inlen -= l;
+			return 1;
+		}
+		if (s->eof)
+			return 0;
+		if (s->inlen == sizeof(s->inbuf)) {
+			fprintf(stderr, "breakglass: refused: a line longer than %u bytes\n",
+			    GATE_SQL_MAX_LINE);
+			return -1;
+		}
+		if (!wait_fd(s, STDIN_FILENO))
+			return -1;
+		got = read(STDIN_FILENO, s->inbuf + s->inlen, sizeof(s->inbuf) - s->inlen);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			s->eof = 1;
+		else
+			s->inlen += (size_t)got;
+	}
+}
+
+/* Write b to standard output and empty it; 0 or BG_ERR_IO. */
+static int
+flush_out(sqlsess *s, buf *b)
+{
+	int r = b->len ? gate_write(s->g, STDOUT_FILENO, b->data, b->len) : 0;
+
+	buf_reset(b);
+	return r;
+}
+
+/*
+ * Run one checked statement on the role's connection, streaming its rows.
+ * 0 when it ran, 1 when the server refused it, -1 when the session ends
+ * (cut, or the connection or the output is gone).
+ */
+static int
+run_stmt(sqlsess *s, const char *sql, size_t n)
+{
+	char *text = strndup(sql, n);
+	char state[8] = "";
+	double t0 = utc_mono();
+	int64_t rows = 0;
+	int header = 0, ret = 0, cmd_ok = 0;
+	char err[512] = "";
+	PGresult *res;
+	buf out;
+
+	if (text == NULL)
+		return -1;
+	buf_init(&out, 1024u * 1024 * 1024);
+	if (!PQsendQuery(s->conn, text) || !PQsetSingleRowMode(s->conn)) {
+		snprintf(err, sizeof(err), "%s", PQerrorMessage(s->conn));
+		ret = -1;
+		goto done;
+	}
+	for (;;) {
+		while (PQisBusy(s->conn)) {
+			if (!wait_fd(s, PQsocket(s->conn))) {
+				ret = -1;
+				goto done;
+			}
+			if (!PQconsumeInput(s->conn)) {
+				snprintf(err, sizeof(err), "%s", PQerrorMessage(s->conn));
+				ret = -1;
+				goto done;
+			}
+		}
+		if ((res = PQgetResult(s->conn)) == NULL)
+			break;
+		switch (PQresultStatus(res)) {
+		case PGRES_SINGLE_TUPLE:
+		case PGRES_TUPLES_OK:
+			if (!header) {
+				for (int j = 0; j < PQnfields(res); j++) {
+					(void)buf_puts(&out, j ? "|" : "");
+					(void)put_safe(&out, PQfname(res, j));
+				}
+				(void)buf_putc(&out, '\n');
+				header = 1;
+			}
+			for (int i = 0; i < PQntuples(res); i++, rows++) {
+				for (int j = 0; j < PQnfields(res); j++) {
+					(void)buf_puts(&out, j ? "|" : "");
+					(void)put_safe(&out, PQgetvalue(res, i, j));
+				}
+				(void)buf_putc(&out, '\n');
+			}
+			if (out.len >= 64 * 1024 && flush_out(s, &out) != 0)
+				ret = -1;
+			break;
+		case PGRES_COMMAND_OK:
+			cmd_ok = 1;
+			break;
+		default: {
+			const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			snprintf(state, sizeof(state), "%s", st ? st : "XX000");
+			snprintf(err, sizeof(err), "%s", m ? m : PQresultErrorMessage(res));
+			ret = ret ? ret : 1;
+			break;
+		}
+		}
+		PQclear(res);
+	}
+	if (PQstatus(s->conn) != CONNECTION_OK && ret == 0)
+		ret = -1;
+done:
+	if (ret == 0) {
+		if (header)
+			(void)buf_printf(&out, "(%lld row%s)\n", (long long)rows, rows == 1 ? "" : "s");
+		else if (cmd_ok)
+			(void)buf_puts(&out, "(done)\n");
+	}
+	if (flush_out(s, &out) != 0 && ret == 0)
+		ret = -1;
+	if (err[0]) {
+		size_t l = strlen(err);
+		buf m;
+
+		while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
+			err[--l] = '\0';
+		buf_init(&m, 4096);
+		(void)buf_printf(&m, "ERROR: %s%s", state, state[0] ? ": " : "");
+		(void)put_safe(&m, err);
+		(void)buf_putc(&m, '\n');
+		(void)fileio_write_full(STDERR_FILENO, m.data, m.len);
+		buf_release(&m);
+	}
+	if (!s->cut)
+		record_stmt(s, sql, n, ret == 0 ? "allow" : "error", err[0] ? err : NULL, rows,
+		    (utc_mono() - t0) * 1000, state[0] ? state : NULL);
+	buf_release(&out);
+	free(text);
+	return ret;
+}
+
+/* The statements of one input (ending with ';'): checked, then run. 0, or
+ * -1 when the session ends. */
+static int
+run_input(sqlsess *s, const char *sql, size_t n)
+{
+	sqlcheck c;
+	bg_error e;
+	size_t i;
+	int r;
+
+	s->nstmts++;
+	bg_error_clear(&e);
+	if ((r = sqlcheck_pg(sql, n, "public", s->granted, s->dg.ntables, &c, &e)) != 0) {
+		fprintf(stderr, "breakglass: refused: %s\n", e.msg);
+		record_stmt(s, sql, n, "refuse", e.msg, 0, 0, NULL);
+		s->failed = 1;
+		return 0;
+	}
+	for (i = 0; i < c.n; i++) {
+		const sqlcheck_stmt *st = &c.v[i];
+		char why[512];
+
+		if (st->kind == SQLCHECK_SELECT && !st->refused && !st->destructive)
+			continue;
+		snprintf(why, sizeof(why), "statement %zu (%s): a db grant's sql session runs only "
+		    "SELECT on the grant's tables (%s%s); %s%s", i + 1,
+		    sqlcheck_kind_name(st->kind), s->dg.tables[0], s->dg.ntables > 1 ? ", ..." : "",
+		    st->why[0] ? st->why : "changes go through an approved plan ('apply')", "");
+		fprintf(stderr, "breakglass: refused: %s\n", why);
+		record_stmt(s, sql, n, "refuse", why, 0, 0, NULL);
+		s->failed = 1;
+		sqlcheck_release(&c);
+		return 0;
+	}
+	for (i = 0; i < c.n; i++) {
+		r = run_stmt(s, sql + c.v[i].off, c.v[i].len);
+		if (r < 0) {
+			sqlcheck_release(&c);
+			return -1;
+		}
+		if (r > 0) {
+			s->failed = 1;
+			break;
+		}
+	}
+	sqlcheck_release(&c);
+	return 0;
+}
+
+/* Read and run statements until the end of input, \q or the cut. */
+static int
+console(sqlsess *s)
+{
+	char line[GATE_SQL_MAX_LINE];
+	buf stmt;
+	int r = 0;
+
+	buf_init(&stmt, SQLCHECK_MAX_INPUT);
+	for (;;) {
+		size_t l;
+
+		if (s->interactive) {
+			char p[96];
+
+			snprintf(p, sizeof(p), "%.63s%s ", s->dg.database, stmt.len ? "->" : "=>");
+			(void)fileio_write_full(STDOUT_FILENO, p, strlen(p));
+		}
+		if ((r = next_line(s, line, sizeof(line))) <= 0)
+			break;
+		l = strspn(line, " \t");
+		if (stmt.len == 0 && line[l] == '\0')
+			continue;
+		if (stmt.len == 0 && line[l] == '\\') {
+			if (strcmp(line + l, "\\q") == 0)
+				break;
+			fprintf(stderr, "breakglass: refused: '%.16s': this console runs SQL only, it "
+			    "has no backslash commands (\\q ends it)\n", line + l);
+			record_stmt(s, line, strlen(line), "refuse", "backslash command", 0, 0, NULL);
+			s->failed = 1;
+			continue;
+		}
+		if (buf_puts(&stmt, line) != 0 || buf_putc(&stmt, '\n') != 0) {
+			fprintf(stderr, "breakglass: refused: a statement longer than %u bytes\n",
+			    SQLCHECK_MAX_INPUT);
+			s->failed = 1;
+			buf_reset(&stmt);
+			continue;
+		}
+		/* a statement ends with ';' at the end of a line */
+		l = strlen(line);
+		while (l > 0 && (line[l - 1] == ' ' || line[l - 1] == '\t'))
+			l--;
+		if (l == 0 || line[l - 1] != ';')
+			continue;
+		r = run_input(s, stmt.data, stmt.len);
+		buf_reset(&stmt);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && !s->cut && stmt.len > 0 && strspn(buf_cstr(&stmt), " \t\n") < stmt.len)
+		r = run_input(s, stmt.data, stmt.len);
+	buf_release(&stmt);
+	return s->cut ? -1 : r;
+}
+
+static int
+verb_sql(gate *g)
+{
+	sqlsess *s;
+	bg_error e;
+	buf tables;
+	const char *engine = kv_get(&g->scope_doc, "engine"), *db = kv_get(&g->scope_doc, "database");
+	char v[16], why[300];
+	size_t i;
+	int r, status = 1, term, kept;
+	double t0;
+
+	if (g->av.n != 1)
+		return gate_refuse(g, "sql takes no arguments: statements come on standard input");
+	if (engine != NULL && strcmp(engine, "postgresql") != 0)
+		return gate_refuse(g, "grant G-%lld is for engine '%.32s': this host serves "
+		    "PostgreSQL grants only", (long long)g->grant, engine);
+	if (g->db_pg == NULL)
+		return gate_refuse(g, "this host has no database target: as root, run breakglass "
+		    "host setup ... --db-postgres 'host=/run/postgresql port=5432 user=postgres'");
+	if (db == NULL)
+		return gate_refuse(g, "grant G-%lld names no database", (long long)g->grant);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return gate_refuse(g, "out of memory");
+	s->g = g;
+	s->interactive = isatty(STDIN_FILENO);
+	bg_error_clear(&e);
+	/* the role from the certificate: SELECT on its tables, nothing else */
+	s->dg.grant = g->grant;
+	s->dg.until = (int64_t)g->c.valid_before;
+	snprintf(s->dg.database, sizeof(s->dg.database), "%.63s", db);
+	buf_init(&tables, 64 * 1024);
+	for (i = 0; i < g->scope_doc.n; i++)
+		if (strcmp(g->scope_doc.items[i].key, "table") == 0)
+			(void)buf_printf(&tables, "%s%s", tables.len ? "," : "",
+			    g->scope_doc.items[i].value);
+	r = pgrole_grant_tables(&s->dg, buf_cstr(&tables), &e);
+	buf_release(&tables);
+	if (r != 0) {
+		status = gate_refuse(g, "grant G-%lld: %s", (long long)g->grant, e.msg);
+		goto out;
+	}
+	for (i = 0; i < s->dg.ntables; i++)
+		s->granted[i] = s->dg.tables[i];
+	t0 = utc_mono();
+	if ((r = admin_connect(g, g->db_pg, g->db_pg_as, s->dg.database, &s->admin, &e)) != 0) {
+		status = gate_refuse(g, "the database target is not usable: %s", e.msg);
+		goto out;
+	}
+	snprintf(why, sizeof(why), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK,
+	    (long long)g->grant);
+	if ((r = query_one(s->admin, why, v, sizeof(v), &e)) != 0) {
+		status = gate_refuse(g, "the database target is not usable: %s", e.msg);
+		goto out;
+	}
+	if (strcmp(v, "t") != 0) {
+		status = gate_refuse(g, "grant G-%lld already has an open database session on this "
+		    "host: end it first (one session per grant)", (long long)g->grant);
+		goto out;
+	}
+	/* a role of this grant that no session holds is a leftover */
+	snprintf(why, sizeof(why), "bg_g%lld", (long long)g->grant);
+	if ((r = pgrole_harden(s->admin, &e)) != 0 ||
+	    (r = pgrole_revoke(s->admin, why, 5000, &term, &kept, &e)) != 0 ||
+	    (r = pgrole_create(s->admin, &s->dg, &s->role, &e)) != 0) {
+		status = gate_refuse(g, "cannot make the grant's database role: %s", e.msg);
+		goto out;
+	}
+	s->have_role = 1;
+	gate_priv_up(g);
+	r = pgrole_connect(g->db_pg, &s->dg, &s->role, &s->conn, &e);
+	gate_priv_down(g);
+	if (r != 0) {
+		status = gate_refuse(g, "cannot connect as the grant's role: %s", e.msg);
+		goto out;
+	}
+	snprintf(why, sizeof(why), "role %s on database %.63s made in %.0f ms (SELECT on %zu "
+	    "table%s)", s->role.name, s->dg.database, (utc_mono() - t0) * 1000, s->dg.ntables,
+	    s->dg.ntables == 1 ? "" : "s");
+	gate_record(g, "gate.start", "allow", why, -1);
+	if (s->interactive)
+		fprintf(stderr, "breakglass: grant G-%lld, database %s: SELECT on %s%s; a statement "
+		    "ends with ';' at the end of a line; \\q ends\n", (long long)g->grant,
+		    s->dg.database, s->dg.tables[0], s->dg.ntables > 1 ? ", ..." : "");
+	r = console(s);
+	if (s->cut) {
+		status = 1;
+		goto out;
+	}
+	PQfinish(s->conn);
+	s->conn = NULL;
+	status = s->failed || r != 0 ? 1 : 0;
+	if (drop_role(s, &term, &e) != 0)
+		snprintf(why, sizeof(why), "%lu input(s); revoking role %s failed (%.200s): hostd's "
+		    "repair removes it", s->nstmts, s->role.name, e.msg);
+	else
+		snprintf(why, sizeof(why), "%lu input(s); role %s revoked", s->nstmts,
+		    s->role.name);
+	gate_record(g, "gate.end", "allow", why, status);
+out:
+	PQfinish(s->conn);
+	if (s->have_role && s->admin != NULL)
+		(void)drop_role(s, &term, &e);
+	PQfinish(s->admin);   /* the lock goes with it */
+	pgrole_release(&s->role);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	return status;
+}
+
+int
+gate_db_request(gate *g)
+{
+	bg_error e;
+	const char *v;
+
+	if (g->env->original_command == NULL)
+		return gate_refuse(g, "grant G-%lld is a db grant: ask for 'sql' (ssh %s@HOST sql)",
+		    (long long)g->grant, g->env->user);
+	if (strlen(g->env->original_command) > 8192)
+		return gate_refuse(g, "request longer than 8192 bytes");
+	bg_error_clear(&e);
+	if (argv_split(g->env->original_command, &g->av, &e) != 0 || g->av.n == 0) {
+		snprintf(g->request, sizeof(g->request), "(unparseable)");
+		return gate_refuse(g, "cannot parse the request: %s", g->av.n ? e.msg : "empty");
+	}
+	gate_describe_request(g);
+	v = g->av.v[0];
+	if (strcmp(v, "sql") == 0)
+		return verb_sql(g);
+	return gate_refuse(g, "'%.64s': a db grant (G-%lld) allows only 'sql' here (statements "
+	    "on standard input)", v, (long long)g->grant);
+}
+
+/*
+ * hostd's repair (gate.h): revoke every grant role no session holds.
+ */
+int
+gate_sql_repair(const char *config, int *removed, bg_error *e)
+{
+	kv_doc d;
+	buf text;
+	PGconn *admin = NULL;
+	PGresult *res = NULL;
+	int64_t *live = NULL;
+	size_t nlive = 0;
+	const char *conninfo, *as;
+	int r, n, i;
+
+	*removed = 0;
+	memset(&d, 0, sizeof(d));
+	buf_init(&text, 64 * 1024);
+	if ((r = fileio_read(config, 64 * 1024, &text, e)) != 0 ||
+	    (r = kv_parse(text.data ? text.data : "", text.len, gate_config_schema, &d, e)) != 0)
+		goto out;
+	if ((conninfo = kv_get(&d, "db-postgres")) == NULL)
+		goto out;
+	as = kv_get(&d, "db-postgres-as");
+	if ((r = admin_connect(NULL, conninfo, as, "postgres", &admin, e)) != 0)
+		goto out;
+	/* live: the grants whose session holds its lock, in any database */
+	{
+		char q[256];
+
+		snprintf(q, sizeof(q), "SELECT DISTINCT objid FROM pg_locks WHERE locktype = "
+		    "'advisory' AND classid = %d AND objsubid = 2 AND granted", GATE_SQL_LOCK);
+		res = PQexec(admin, q);
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = bg_fail(e, BG_ERR_STORE, "postgres: lock list: %s", PQerrorMessage(admin));
+		goto out;
+	}
+	n = PQntuples(res);
+	if ((live = calloc((size_t)n + 1, sizeof(*live))) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		live[nlive++] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	PQclear(res);
+	/* each database holding privileges of a leftover: repaired there first
+	 * (its privileges go with DROP OWNED in that database) */
+	res = PQexec(admin, "SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d "
+	    "ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid WHERE r.rolname ~ "
+	    "'^bg_g[1-9][0-9]{0,9}$' AND d.datallowconn ORDER BY 1");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = bg_fail(e, BG_ERR_STORE, "postgres: role databases: %s", PQerrorMessage(admin));
+		goto out;
+	}
+	for (i = 0; i < PQntuples(res) && r == 0; i++) {
+		PGconn *other = NULL;
+		int k = 0;
+
+		if (strcmp(PQgetvalue(res, i, 0), "postgres") == 0)
+			continue;
+		if ((r = admin_connect(NULL, conninfo, as, PQgetvalue(res, i, 0), &other, e)) == 0)
+			r = pgrole_repair(other, live, nlive, &k, e);
+		*removed += k;
+		PQfinish(other);
+	}
+	if (r == 0) {
+		int k = 0;
+
+		r = pgrole_repair(admin, live, nlive, &k, e);
+		*removed += k;
+	}
+out:
+	PQclear(res);
+	PQfinish(admin);
+	free(live);
+	kv_doc_release(&d);
+	buf_release(&text);
+	return r;
+}

@@ -1,0 +1,209 @@
+#!/bin/sh
+# t1660-db-sql: a db grant through the real sshd, the gate and hostd, on a
+# real PostgreSQL 15: `ssh ACCOUNT@db1 sql` gets a role made by the host
+# from the certificate's scope; SELECT on the granted table works and
+# every other table, database and escape fails with nothing changed (the
+# gate's check first, the role's privileges behind it); psql's backslash
+# escapes do not exist; every statement is in the host log, redacted, with
+# row count and duration; the hotfix account cannot log in as the role;
+# revocation (the KRL) ends a running query and drops the role;
+# a supervisor killed with its session leaves a role that hostd's repair
+# removes when it starts again.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (accounts, sshd, a server)"; exit 1; }
+[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+. "$(dirname "$0")/../../scripts/lib-pg.sh"
+. "$(dirname "$0")/../../scripts/lib-host.sh"
+
+ID=${BG_TEST_ID:-}
+ACCT=bgtest$ID-sql
+GROUP=bgtest$ID-sqlg
+PGU=bgtest$ID-sqlpg
+P=$T/pg
+mkdir -p "$P"
+chmod 711 "$T"
+cleanup() {
+	[ -n "${SESS_PID:-}" ] && kill "$SESS_PID" 2>/dev/null
+	host_down "$T" "$ACCT" "$GROUP"
+	pg_down "$P" "$PGU"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+if pg_up "$P" "$PGU"; then ok "a PostgreSQL 15 server of our own"; else
+	echo "Bail out! server did not start"; exit 1; fi
+Q() { $PG_PSQL -At "$@" 2>&1; }
+Q -d postgres -c "CREATE DATABASE shop" -c "CREATE DATABASE other" >/dev/null
+Q -d shop >/dev/null <<'EOT'
+CREATE TABLE orders (id int PRIMARY KEY, status text, total numeric);
+INSERT INTO orders SELECT g, 'paid', g * 10 FROM generate_series(1, 20) g;
+UPDATE orders SET status = E'stuck\033[31m' WHERE id = 7;
+CREATE TABLE customers (id int PRIMARY KEY, email text);
+INSERT INTO customers VALUES (1, 'a@example.com');
+CREATE SCHEMA billing; CREATE TABLE billing.cards (id int, num text);
+CREATE FUNCTION public.wipe() RETURNS void LANGUAGE sql AS 'DELETE FROM public.customers';
+CREATE FUNCTION public.peek() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM public.customers';
+EOT
+Q -d other -c "CREATE TABLE t (x int)" >/dev/null
+snap() { Q -d shop -c "SELECT string_agg(id || status || total, ',' ORDER BY id) FROM orders" \
+	-c "SELECT count(*) FROM customers" -c "SELECT count(*) FROM pg_largeobject_metadata" \
+	-c "SELECT count(*) FROM pg_class WHERE relpersistence = 't' OR relname = 'mine'"; }
+BEFORE=$(snap)
+roles() { Q -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname ~ '^bg_g'"; }
+
+setup_home
+export HOST_SYSTEM=db1 HOST_DB_PG="$PG_ADMIN" HOST_DB_PG_AS="$PGU"
+if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
+	ok "host db1 set up with a PostgreSQL target, sshd on 127.0.0.1:$HOST_PORT"
+else
+	not_ok "host set up"; cat "$T/host-setup.out"; done_testing; exit 1
+fi
+unset HOST_SYSTEM HOST_DB_PG HOST_DB_PG_AS
+grep -q "^db-postgres: $PG_ADMIN\$" "$T/etc/gate.conf" && grep -q "^db-postgres-as: $PGU\$" "$T/etc/gate.conf" &&
+	ok "gate.conf names the target and the OS user" || not_ok "gate.conf: $(cat "$T/etc/gate.conf")"
+expect 2 "host setup refuses a conninfo with a password" bg host setup --account "$ACCT" \
+	--etc "$T/x" --db-postgres "$PG_ADMIN password=secret"
+err_has "without password" "and says why"
+
+open_ticket
+approve_as owner T-1 confirm || exit 1
+echo dump >"$T/dump"
+bg evidence T-1 backup --what "pg_dump shop" --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
+	--file "$T/dump" >/dev/null
+bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+write_plan
+bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+approve_as owner T-1 plan || exit 1
+ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+grant() {  # grant N: a read-only db grant on shop.orders, activated, its certificate
+	bg grant request T-1 --kind db --system db1 --account "$ACCT" --engine postgresql \
+		--database shop --table public.orders --access read-only --ttl 1h --reason diag >"$T/grant.out" 2>&1 &&
+	bg grant activate "G-$1" >/dev/null &&
+	bg grant cert "G-$1" --pubkey "$T/user.pub" -o "$T/cert$1.pub" >/dev/null 2>&1
+}
+if grant 1; then ok "a db grant's certificate"; else not_ok "db grant G-1"; cat "$T/grant.out" >&2; fi
+SQL() { $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert$1.pub" "$ACCT@127.0.0.1" sql; }
+
+# --- a read grant SELECTs its table ---------------------------------------
+printf 'SELECT count(*) FROM orders;\nSELECT id, status\n  FROM public.orders WHERE id = 7;\n' >"$T/in"
+expect_in 0 "SELECT on the granted table through sshd, the gate and hostd" "$T/in" SQL 1
+out_has "^count$" "the column names come first"
+out_has "^20$" "all 20 rows counted"
+out_has "^7|stuck?\[31m$" "a row, its terminal escape made harmless"
+out_has "^(1 row)$" "with its row count"
+[ "$(roles)" = 0 ] && ok "the role is gone when the session ends" || not_ok "a grant role is left"
+
+# --- everything else fails, with nothing changed ----------------------------
+probe() {  # probe WHAT SQL PATTERN: refused, by the gate or by the server
+	printf '%s\n' "$2" >"$T/in"
+	expect_in 1 "refused: $1" "$T/in" SQL 1
+	err_has "$3" "$1: $3"
+}
+probe "another table" "SELECT * FROM customers;" "only SELECT on the grant's tables"
+probe "another schema" "SELECT * FROM billing.cards;" "only SELECT on the grant's tables"
+probe "another database" "SELECT * FROM other.public.t;" "refused"
+probe "pg_read_file" "SELECT pg_read_file('/etc/passwd');" "refused"
+probe "COPY TO PROGRAM" "COPY orders TO PROGRAM 'touch /tmp/bg-pwned-$ID';" "refused"
+probe "COPY in a SELECT's clothing" "COPY (SELECT 1) TO PROGRAM 'touch /tmp/bg-pwned-$ID';" "refused"
+probe "SET ROLE" "SET ROLE bgadmin;" "refused"
+probe "read-only switched off" "SET default_transaction_read_only = off;" "refused"
+probe "a TEMP table" "CREATE TEMP TABLE mine (x int);" "refused"
+probe "a table" "CREATE TABLE public.mine (x int);" "refused"
+probe "a large object" "SELECT lo_create(0);" "refused"
+probe "lo_import" "SELECT lo_import('/etc/passwd');" "refused"
+probe "UPDATE" "UPDATE orders SET status = 'x' WHERE id = 1;" "changes go through an approved plan"
+probe "DELETE" "DELETE FROM orders;" "refused"
+probe "two statements, one bad" "SELECT 1 FROM orders; DELETE FROM orders WHERE id = 2;" "statement 2"
+probe "a function that writes (the server refuses)" "SELECT public.wipe();" "ERROR: 25006: cannot execute DELETE in a read-only transaction"
+probe "a function that reads (the server refuses)" "SELECT public.peek();" "permission denied for table customers"
+probe "pg_terminate_backend" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity;" "refused"
+probe "psql's shell escape" '\! id' "no backslash commands"
+probe "psql's output to a pipe" '\o |id' "no backslash commands"
+probe "psql's copy to a program" "\\copy orders to program 'id'" "no backslash commands"
+probe "psql's setenv" '\setenv PAGER id' "no backslash commands"
+printf 'SELECT 1 FROM orders \\g |id\n' >"$T/in"
+expect_in 1 "refused: psql's g-pipe (no such thing here: a syntax error)" "$T/in" SQL 1
+[ "$(snap)" = "$BEFORE" ] && ok "nothing changed: rows, large objects, tables" || not_ok "the database changed"
+[ ! -e "/tmp/bg-pwned-$ID" ] && ok "no program ran" || { not_ok "a program ran"; rm -f "/tmp/bg-pwned-$ID"; }
+[ "$(roles)" = 0 ] && ok "no grant role left after refusals" || not_ok "a grant role is left"
+
+# --- the host log: every statement, redacted, with rows and duration -------
+KEY=AKIAWCQ37VBE""4XBI3AS5
+printf "SELECT id FROM orders WHERE status = '%s';\n" "$KEY" >"$T/in"
+expect_in 0 "a statement with a secret in it runs" "$T/in" SQL 1
+cp "$T/hostlog/audit.log" "$T/log.txt"
+grep -q '"sql":"SELECT count(\*) FROM orders' "$T/log.txt" && ok "a statement is in the host log" ||
+	not_ok "statement not recorded: $(grep -c gate.sql "$T/log.txt")"
+grep '"sql":"SELECT count' "$T/log.txt" | grep -q '"rows":"1".*"ms":"[0-9.]*"' &&
+	ok "with its row count and duration" || not_ok "no rows/ms: $(grep '"sql":"SELECT count' "$T/log.txt" | head -1)"
+grep -q '"sql":"SELECT \* FROM customers;.*"decision":"refuse"\|"decision":"refuse".*"sql":"SELECT \* FROM customers;' "$T/log.txt" &&
+	ok "a refused statement is recorded as refused" || not_ok "refusal not recorded"
+file_lacks "$KEY" "$T/log.txt" "the secret is redacted in the host log"
+expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
+
+# --- only the supervisor logs in as the role ---------------------------------
+mkfifo "$T/fifo"
+SQL 1 <"$T/fifo" >"$T/sess" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+i=0; until [ "$(roles)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(roles)" = 1 ] && ok "a session holds role bg_g1" || not_ok "no role while the session is open"
+cd "$T"
+expect 2 "the hotfix account cannot log in as the role" \
+	runuser -u "$ACCT" -- psql -X -w -h "$PG_SOCK" -p 55432 -U bg_g1 -d shop -c 'SELECT 1'
+err_has "password" "refused for want of the password"
+expect 2 "nor under its own name" runuser -u "$ACCT" -- psql -X -w -h "$PG_SOCK" -p 55432 -d shop -c 'SELECT 1'
+expect 1 "a second session of the grant is refused while one is open" SQL 1 </dev/null
+err_has "already has an open database session" "and says why"
+
+# --- revocation ends a running query and drops the role --------------------
+# pg_sleep() is refused by the gate's check (a function that holds a
+# backend doing nothing); a query that runs for minutes on the granted
+# table alone stands in for it
+echo 'SELECT pg_sleep(600);' >&7
+echo 'SELECT count(*) FROM orders a, orders b, orders c, orders d, orders e, orders f, orders g;' >&7
+i=0; until [ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bg_g1' \
+	AND query LIKE '%orders g%' AND state = 'active'")" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 100 ] && ok "a query of minutes runs as the role" || not_ok "the query did not start: $(cat "$T/sess")"
+t0=$(date +%s)
+expect 0 "revoke G-1" bg grant revoke G-1 --reason "done"
+i=0; until ! kill -0 "$SESS_PID" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+exec 7>&-
+wait "$SESS_PID"; rc=$?; SESS_PID=
+[ "$rc" = 1 ] && ok "the session ended at the revocation" || not_ok "session status $rc"
+[ $(($(date +%s) - t0)) -lt 10 ] && ok "within seconds" || not_ok "the query ran on"
+grep -q "function pg_sleep() acts outside" "$T/sess" && ok "pg_sleep() is refused by the gate" ||
+	not_ok "pg_sleep: $(cat "$T/sess")"
+grep -q "was revoked: the database session ends (grant revoked: role bg_g1 revoked, [1-9][0-9]* backend" "$T/sess" &&
+	ok "the responder is told" || not_ok "session said: $(cat "$T/sess")"
+[ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bg_g1'")" = 0 ] &&
+	ok "no backend of the role alive" || not_ok "a backend survived"
+[ "$(roles)" = 0 ] && ok "the role is dropped" || not_ok "bg_g1 still exists"
+grep -q '"decision":"cut"' "$T/hostlog/audit.log" && ok "the cut is in the host log" || not_ok "no cut record"
+expect 255 "the revoked grant gets nothing more (sshd reads the KRL)" SQL 1
+
+# --- a crash: the supervisor and its session killed, repaired at start -----
+if grant 2; then ok "grant G-2"; else not_ok "grant G-2"; fi
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+SQL 2 <"$T/fifo" >"$T/sess2" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+i=0; until [ "$(roles)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(roles)" = 1 ] && ok "a session of G-2 holds its role" || not_ok "no role for G-2"
+hp=$(cat "$T/hostd.sock.pid")
+kill -9 "$hp" $(pgrep -P "$hp") 2>/dev/null
+exec 7>&-
+wait "$SESS_PID" 2>/dev/null; SESS_PID=
+i=0; until [ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bgadmin' AND application_name <> 'psql'")" = 0 ] ||
+	[ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(roles)" = 1 ] && ok "kill -9 of hostd and its session leaves role bg_g2" || not_ok "no leftover to repair"
+rm -f "$T/hostd.sock.pid"
+hostd_start "$T" && ok "hostd starts again" || not_ok "hostd did not start"
+i=0; until [ "$(roles)" = 0 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(roles)" = 0 ] && ok "hostd's repair at start removed the leftover role" || not_ok "bg_g2 left behind"
+printf 'SELECT count(*) FROM orders;\n' >"$T/in"
+expect_in 0 "G-2 works again after the repair" "$T/in" SQL 2
+out_has "^20$" "with its rows"
+
+done_testing
