@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "cmd.h"
 #include "fileio.h"
+#include "gate.h"
 #include "grant.h"
 #include "json.h"
 #include "rollback.h"
@@ -36,7 +37,16 @@ static const char usage_text[] =
 	"same command again.  --dry-run lists what would change and writes nothing,\n"
 	"not even a snapshot (so it works on a full disk).  --json prints the\n"
 	"actions and counts as one JSON object.  DIR defaults to the host-log line\n"
-	"of the config (one host), else /var/log/breakglass.\n";
+	"of the config (one host), else /var/log/breakglass.\n\n"
+	"usage: breakglass rollback T --sql TAG --database DB [--drop-image]\n"
+	"                             [--config FILE]\n\n"
+	"A SQL patch applied through the gate ('ssh ACCOUNT@HOST apply < fix.sql'\n"
+	"under a db grant) kept the rows it touched in before-image TAG (it prints\n"
+	"the TAG and DB).  --sql restores those rows in one transaction, as the\n"
+	"host's database target in FILE (default " GATE_DEFAULT_CONFIG ") connects;\n"
+	"it refuses, restoring nothing, when a row was changed by others since.\n"
+	"--drop-image drops the before-image instead (the cleanup item once the\n"
+	"fix holds: it holds customer data).\n";
 
 static const opt_def defs[] = {
 	{ "--grant", OPT_ARG },
@@ -44,6 +54,10 @@ static const opt_def defs[] = {
 	{ "--path", OPT_ARG },
 	{ "--dry-run", 0 },
 	{ "--audit-dir", OPT_ARG },
+	{ "--sql", OPT_ARG },
+	{ "--database", OPT_ARG },
+	{ "--drop-image", 0 },
+	{ "--config", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -120,6 +134,40 @@ print_json(const buf *report, const rollback_stats *rs, int dry, const char *tar
 	return r;
 }
 
+/* --sql TAG --database DB: a SQL patch's rows back from its before-image */
+static int
+sql_rollback(cmd_args *a, int64_t tid)
+{
+	const char *tag = cmd_opt(a, 5), *db = cmd_opt(a, 6);
+	const char *config = cmd_opt(a, 8) ? cmd_opt(a, 8) : GATE_DEFAULT_CONFIG;
+	int64_t restored = 0, changed = 0;
+	bg_error e;
+	int r, drop = a->val[7].set;
+
+	if (tag == NULL || db == NULL)
+		return cmd_failf(EXIT_USAGE, "rollback: --sql TAG needs --database DB (both as "
+		    "'apply' printed them)");
+	if (strspn(tag, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(tag) || tag[0] != 'g' ||
+	    strlen(tag) > 40)
+		return cmd_failf(EXIT_USAGE, "rollback: --sql '%.64s' is no before-image tag "
+		    "(gN_HASH, as 'apply' printed it)", tag);
+	if (geteuid() != 0)
+		return cmd_failf(EXIT_REFUSED, "rollback --sql runs on the host, as root");
+	bg_error_clear(&e);
+	if ((r = gate_sql_rollback(config, db, tag, drop, &restored, &changed, &e)) != 0) {
+		if (changed > 0)
+			fprintf(stderr, "breakglass: %lld row(s) were changed by others since the "
+			    "patch: nothing restored\n", (long long)changed);
+		return cmd_fail(r, &e);
+	}
+	if (drop)
+		printf("T-%lld: before-image %s dropped from database %s\n", (long long)tid, tag, db);
+	else
+		printf("T-%lld: restored %lld row(s) from before-image %s in database %s\n",
+		    (long long)tid, (long long)restored, tag, db);
+	return 0;
+}
+
 int
 cmd_rollback(int argc, char **argv)
 {
@@ -143,6 +191,8 @@ cmd_rollback(int argc, char **argv)
 		return cmd_failf(EXIT_USAGE, "rollback: name one ticket");
 	if ((r = cmd_ticket_id(a.pos[0], &tid)) != 0)
 		return r;
+	if (cmd_opt(&a, 5) != NULL || cmd_opt(&a, 6) != NULL || a.val[7].set || cmd_opt(&a, 8))
+		return sql_rollback(&a, tid);
 	if (cmd_opt(&a, 0) && cmd_opt(&a, 1))
 		return cmd_failf(EXIT_USAGE, "rollback: give --grant or --snapshot, not both");
 	if (cmd_opt(&a, 0) && (r = cmd_grant_id(cmd_opt(&a, 0), &gid)) != 0)

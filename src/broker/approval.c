@@ -12,6 +12,8 @@
  *   plan-sha256: ...                 | the binding section, per kind
  *   system: web1                     | (the system names where a runbook may run)
  *   artifact: SHA256 KIND NAME       |
+ *   sql-rows: SHA256 N               | (a SQL artifact's expect-rows,
+ *   sql-destructive: SHA256 N        |  approved-destructive statements)
  *   write-grant: G-5 SPEC-SHA256     |
  *     kind: ssh                      | (v2: the grant's whole scope,
  *     write: /srv/shop/app           |  src/proto/consent.h)
@@ -747,6 +749,22 @@ binding_text(home *h, const ticket *t, const char *kind, const char *reason, buf
 		for (i = 0; r == 0 && i < p->nart; i++)
 			r = buf_printf(out, "artifact: %s %s %s\n", p->art[i].sha256,
 			    p->art[i].kind, p->art[i].name);
+		/* a SQL patch's approved row count and destructive statements, by
+		 * the artifact's hash: the host reads them from what was signed */
+		for (i = 0; r == 0 && i < p->fields.n; i++) {
+			const char *k = p->fields.items[i].key, *v = p->fields.items[i].value;
+			int rows = strcmp(k, "expect-rows") == 0;
+			const char *sep = rows ? strrchr(v, ' ') : strrchr(v, ':');
+
+			if ((!rows && strcmp(k, "approved-destructive") != 0) || sep == NULL)
+				continue;
+			for (size_t a = 0; r == 0 && a < p->nart; a++)
+				if (strcmp(p->art[a].kind, "sql") == 0 &&
+				    strlen(p->art[a].name) == (size_t)(sep - v) &&
+				    strncmp(p->art[a].name, v, (size_t)(sep - v)) == 0)
+					r = buf_printf(out, "%s: %s %s\n", rows ? "sql-rows" :
+					    "sql-destructive", p->art[a].sha256, sep + 1);
+		}
 		memcpy(binding, p->hash, 65);
 		plan_free(p);
 		if (r != 0)

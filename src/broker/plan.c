@@ -32,6 +32,7 @@ const kv_key plan_schema[] = {
 	{ "smoke-test", KV_MULTILINE, 4096 },
 	{ "check", KV_MULTI, 2048 },
 	{ "approved-destructive", KV_MULTI, 256 },
+	{ "expect-rows", KV_MULTI, 300 },
 	{ "artifact", KV_MULTI, 512 },
 	{ NULL, 0, 0 }
 };
@@ -65,7 +66,10 @@ plan_template(buf *out)
 	    "# check: php-fpm command='/usr/bin/systemctl is-active php-fpm'\n"
 	    "# SQL only: each destructive statement the approver accepts, as\n"
 	    "# ARTIFACT:N (one line each; needs backup evidence on the ticket).\n"
-	    "# approved-destructive: fix.sql:2\n");
+	    "# approved-destructive: fix.sql:2\n"
+	    "# SQL only: the rows each --sql artifact changes, all statements\n"
+	    "# together (the host rolls the patch back if the count differs).\n"
+	    "# expect-rows: fix.sql 1\n");
 }
 
 /* "php-fpm command='/usr/bin/systemctl is-active php-fpm' exit=0 host=web1":
@@ -457,6 +461,36 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 			goto out;
 		}
 		k++;
+	}
+	/* each expect-rows line: "NAME N", NAME a --sql artifact, once */
+	for (i = 0; i < d.n; i++) {
+		const char *v = d.items[i].value, *sp;
+		char *end;
+		long long rows;
+		int found = 0;
+
+		if (strcmp(d.items[i].key, "expect-rows") != 0)
+			continue;
+		sp = strrchr(v, ' ');
+		rows = sp ? strtoll(sp + 1, &end, 10) : -1;
+		for (k = 0; sp != NULL && k < nin; k++)
+			if (strcmp(in[k].kind, "sql") == 0 && strlen(art[k].name) == (size_t)(sp - v) &&
+			    strncmp(art[k].name, v, (size_t)(sp - v)) == 0)
+				found = 1;
+		if (sp == NULL || sp[1] < '0' || sp[1] > '9' || *end != '\0' || rows < 0 ||
+		    rows > 1000000000LL || !found) {
+			r = bg_fail(e, BG_ERR_INVALID, "line %zu: expect-rows '%.200s' must be a --sql "
+			    "artifact's name and the rows it changes, e.g. 'expect-rows: fix.sql 1'",
+			    d.items[i].line, v);
+			goto out;
+		}
+		for (size_t m = 0; m < i; m++)
+			if (strcmp(d.items[m].key, "expect-rows") == 0 &&
+			    strncmp(d.items[m].value, v, (size_t)(sp - v) + 1) == 0) {
+				r = bg_fail(e, BG_ERR_INVALID, "line %zu: a second expect-rows for '%.*s'",
+				    d.items[i].line, (int)(sp - v), v);
+				goto out;
+			}
 	}
 	/* canonical: schema order (every value of a repeated key, in order),
 	 * then the artifact lines */

@@ -37,8 +37,12 @@
 #include "gate.h"
 #include "gate-int.h"
 #include "argv.h"
+#include "consent.h"
 #include "fileio.h"
+#include "grantscope.h"
+#include "hash.h"
 #include "kv.h"
+#include "pgpatch.h"
 #include "pgrole.h"
 #include "pqload.h"
 #include "scan.h"
@@ -486,20 +490,22 @@ console(sqlsess *s)
 	return s->cut ? -1 : r;
 }
 
+/*
+ * The common start of a db request: the grant's tables from the scope,
+ * the admin connection, the grant's lock (one session at a time), the
+ * database hardened and a leftover role of the grant removed.  0, or the
+ * request's status after a refusal.
+ */
 static int
-verb_sql(gate *g)
+session_open(gate *g, sqlsess *s)
 {
-	sqlsess *s;
 	bg_error e;
 	buf tables;
 	const char *engine = kv_get(&g->scope_doc, "engine"), *db = kv_get(&g->scope_doc, "database");
-	char v[16], why[300];
+	char v[16], q[128], name[32];
 	size_t i;
-	int r, status = 1, term, kept;
-	double t0;
+	int r, term, kept;
 
-	if (g->av.n != 1)
-		return gate_refuse(g, "sql takes no arguments: statements come on standard input");
 	if (engine != NULL && strcmp(engine, "postgresql") != 0)
 		return gate_refuse(g, "grant G-%lld is for engine '%.32s': this host serves "
 		    "PostgreSQL grants only", (long long)g->grant, engine);
@@ -508,12 +514,9 @@ verb_sql(gate *g)
 		    "host setup ... --db-postgres 'host=/run/postgresql port=5432 user=postgres'");
 	if (db == NULL)
 		return gate_refuse(g, "grant G-%lld names no database", (long long)g->grant);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return gate_refuse(g, "out of memory");
 	s->g = g;
 	s->interactive = isatty(STDIN_FILENO);
 	bg_error_clear(&e);
-	/* the role from the certificate: SELECT on its tables, nothing else */
 	s->dg.grant = g->grant;
 	s->dg.until = (int64_t)g->c.valid_before;
 	snprintf(s->dg.database, sizeof(s->dg.database), "%.63s", db);
@@ -524,44 +527,77 @@ verb_sql(gate *g)
 			    g->scope_doc.items[i].value);
 	r = pgrole_grant_tables(&s->dg, buf_cstr(&tables), &e);
 	buf_release(&tables);
-	if (r != 0) {
-		status = gate_refuse(g, "grant G-%lld: %s", (long long)g->grant, e.msg);
-		goto out;
-	}
+	if (r != 0)
+		return gate_refuse(g, "grant G-%lld: %s", (long long)g->grant, e.msg);
 	for (i = 0; i < s->dg.ntables; i++)
 		s->granted[i] = s->dg.tables[i];
-	t0 = utc_mono();
-	if ((r = admin_connect(g, g->db_pg, g->db_pg_as, s->dg.database, &s->admin, &e)) != 0) {
-		status = gate_refuse(g, "the database target is not usable: %s", e.msg);
-		goto out;
-	}
-	snprintf(why, sizeof(why), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK,
+	if ((r = admin_connect(g, g->db_pg, g->db_pg_as, s->dg.database, &s->admin, &e)) != 0)
+		return gate_refuse(g, "the database target is not usable: %s", e.msg);
+	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK,
 	    (long long)g->grant);
-	if ((r = query_one(s->admin, why, v, sizeof(v), &e)) != 0) {
-		status = gate_refuse(g, "the database target is not usable: %s", e.msg);
-		goto out;
-	}
-	if (strcmp(v, "t") != 0) {
-		status = gate_refuse(g, "grant G-%lld already has an open database session on this "
+	if ((r = query_one(s->admin, q, v, sizeof(v), &e)) != 0)
+		return gate_refuse(g, "the database target is not usable: %s", e.msg);
+	if (strcmp(v, "t") != 0)
+		return gate_refuse(g, "grant G-%lld already has an open database session on this "
 		    "host: end it first (one session per grant)", (long long)g->grant);
-		goto out;
-	}
 	/* a role of this grant that no session holds is a leftover */
-	snprintf(why, sizeof(why), "bg_g%lld", (long long)g->grant);
+	snprintf(name, sizeof(name), "bg_g%lld", (long long)g->grant);
 	if ((r = pgrole_harden(s->admin, &e)) != 0 ||
-	    (r = pgrole_revoke(s->admin, why, 5000, &term, &kept, &e)) != 0 ||
-	    (r = pgrole_create(s->admin, &s->dg, &s->role, &e)) != 0) {
-		status = gate_refuse(g, "cannot make the grant's database role: %s", e.msg);
-		goto out;
-	}
+	    (r = pgrole_revoke(s->admin, name, 5000, &term, &kept, &e)) != 0)
+		return gate_refuse(g, "cannot prepare the database: %s", e.msg);
+	return 0;
+}
+
+/* Make the role for s->dg and connect as it.  0, or a refusal's status. */
+static int
+session_role(gate *g, sqlsess *s)
+{
+	bg_error e;
+	int r;
+
+	bg_error_clear(&e);
+	if ((r = pgrole_create(s->admin, &s->dg, &s->role, &e)) != 0)
+		return gate_refuse(g, "cannot make the grant's database role: %s", e.msg);
 	s->have_role = 1;
 	gate_priv_up(g);
 	r = pgrole_connect(g->db_pg, &s->dg, &s->role, &s->conn, &e);
 	gate_priv_down(g);
-	if (r != 0) {
-		status = gate_refuse(g, "cannot connect as the grant's role: %s", e.msg);
+	if (r != 0)
+		return gate_refuse(g, "cannot connect as the grant's role: %s", e.msg);
+	return 0;
+}
+
+static void
+session_close(sqlsess *s)
+{
+	bg_error e;
+	int term;
+
+	PQfinish(s->conn);
+	s->conn = NULL;
+	if (s->have_role && s->admin != NULL)
+		(void)drop_role(s, &term, &e);
+	PQfinish(s->admin);   /* the lock goes with it */
+	s->admin = NULL;
+	pgrole_release(&s->role);
+}
+
+static int
+verb_sql(gate *g)
+{
+	sqlsess *s;
+	bg_error e;
+	char why[300];
+	int r, status = 1, term;
+	double t0 = utc_mono();
+
+	if (g->av.n != 1)
+		return gate_refuse(g, "sql takes no arguments: statements come on standard input");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return gate_refuse(g, "out of memory");
+	bg_error_clear(&e);
+	if ((status = session_open(g, s)) != 0 || (status = session_role(g, s)) != 0)
 		goto out;
-	}
 	snprintf(why, sizeof(why), "role %s on database %.63s made in %.0f ms (SELECT on %zu "
 	    "table%s)", s->role.name, s->dg.database, (utc_mono() - t0) * 1000, s->dg.ntables,
 	    s->dg.ntables == 1 ? "" : "s");
@@ -586,13 +622,170 @@ verb_sql(gate *g)
 		    s->role.name);
 	gate_record(g, "gate.end", "allow", why, status);
 out:
-	PQfinish(s->conn);
-	if (s->have_role && s->admin != NULL)
-		(void)drop_role(s, &term, &e);
-	PQfinish(s->admin);   /* the lock goes with it */
-	pgrole_release(&s->role);
+	session_close(s);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
+	return status;
+}
+
+/*
+ * What the signed plan statement says of SQL artifact sha: its row count
+ * (*rows, -1 if none) and its approved-destructive statements (bits of
+ * *destructive, statement N as bit N-1, N <= 64).  The consent was
+ * verified by gate.c before any request ran.
+ */
+static void
+signed_sql_marks(gate *g, const char *sha, int64_t *rows, uint64_t *destructive)
+{
+	consent cs;
+	bg_error e;
+	const char *p;
+
+	*rows = -1;
+	*destructive = 0;
+	if (g->c.consent == NULL || consent_parse(g->c.consent, strlen(g->c.consent), &cs, &e) != 0)
+		return;
+	for (p = cs.statement; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		int isrows = strncmp(p, "sql-rows: ", 10) == 0;
+		const char *v = p + (isrows ? 10 : 17);
+		char *end;
+		long long n;
+
+		if (!isrows && strncmp(p, "sql-destructive: ", 17) != 0)
+			continue;
+		if (strncmp(v, sha, 64) != 0 || v[64] != ' ' || v[65] < '0' || v[65] > '9')
+			continue;
+		n = strtoll(v + 65, &end, 10);
+		if (*end != '\n' && *end != '\0')
+			continue;
+		if (isrows)
+			*rows = n;
+		else if (n >= 1 && n <= 64)
+			*destructive |= (uint64_t)1 << (n - 1);
+	}
+	consent_release(&cs);
+}
+
+/*
+ * apply < PATCH.sql: an approved SQL artifact of the grant's plan (found
+ * by its SHA-256 among the certificate's artifacts), applied with its
+ * before-image (pgpatch) through a role with just the privileges it
+ * needs; the row count must be what the signed plan states.
+ */
+static int
+verb_apply(gate *g)
+{
+	sqlsess *s = NULL;
+	sqlcheck c;
+	pgpatch_result res;
+	bg_error e;
+	buf in;
+	char sha[HASH_HEXLEN], tag[48], why[600], nrows[32];
+	int64_t rows;
+	uint64_t marks;
+	size_t i;
+	int r, status = 1, found = 0, checked = 0;
+
+	memset(&c, 0, sizeof(c));
+	memset(&res, 0, sizeof(res));
+	bg_error_clear(&e);
+	if (g->av.n != 1)
+		return gate_refuse(g, "apply takes no arguments under a db grant: the SQL patch comes "
+		    "on standard input");
+	buf_init(&in, GRANTSCOPE_MAX_ARTIFACT);
+	if (fileio_read_fd(STDIN_FILENO, GRANTSCOPE_MAX_ARTIFACT, &in, &e) != 0) {
+		buf_release(&in);
+		return gate_refuse(g, "apply: cannot read the patch: %s", e.msg);
+	}
+	hash_sha256_hex(in.data ? in.data : "", in.len, sha);
+	for (i = 0; i < g->scope_doc.n; i++)
+		if (strcmp(g->scope_doc.items[i].key, "artifact") == 0 &&
+		    strncmp(g->scope_doc.items[i].value, sha, 64) == 0 &&
+		    strcmp(g->scope_doc.items[i].value + 64, " sql") == 0)
+			found = 1;
+	if (!found) {
+		status = gate_refuse(g, "apply: the input (SHA-256 %.16s...) is no SQL artifact of "
+		    "grant G-%lld's approved plan", sha, (long long)g->grant);
+		goto out;
+	}
+	signed_sql_marks(g, sha, &rows, &marks);
+	if (rows < 0) {
+		status = gate_refuse(g, "apply: the approved plan states no row count for this "
+		    "patch (the plan needs 'expect-rows: NAME N')");
+		goto out;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		status = gate_refuse(g, "out of memory");
+		goto out;
+	}
+	if ((status = session_open(g, s)) != 0)
+		goto out;
+	status = 1;
+	if ((r = sqlcheck_pg(in.data, in.len, "public", s->granted, s->dg.ntables, &c, &e)) != 0) {
+		status = gate_refuse(g, "apply: %s", e.msg);
+		goto out;
+	}
+	checked = 1;
+	for (i = 0; i < c.n; i++) {
+		const sqlcheck_stmt *st = &c.v[i];
+
+		if (st->refused || (st->destructive && (i >= 64 || !(marks & ((uint64_t)1 << i))))) {
+			status = gate_refuse(g, "apply: statement %zu (%s) is %s: %s%s", i + 1,
+			    sqlcheck_kind_name(st->kind), st->refused ? "refused" : "destructive",
+			    st->why, st->refused ? "" : ", and the signed plan does not approve it "
+			    "(approved-destructive)");
+			goto out;
+		}
+	}
+	s->dg.write = 1;
+	for (i = 0; i < s->dg.ntables; i++)
+		s->dg.privs[i] = 0;   /* only what the patch needs */
+	if ((r = pgrole_grant_for_patch(&s->dg, &c, &e)) != 0) {
+		status = gate_refuse(g, "apply: %s", e.msg);
+		goto out;
+	}
+	for (i = 0; i < s->dg.ntables; i++)
+		s->dg.privs[i] |= PGROLE_SELECT;
+	if ((status = session_role(g, s)) != 0)
+		goto out;
+	snprintf(tag, sizeof(tag), "g%lld_%.12s", (long long)g->grant, sha);
+	r = pgpatch_apply(s->admin, s->conn, s->role.name, in.data, in.len, &c, rows, tag, &res,
+	    &e);
+	for (i = 0; i < res.n; i++)
+		gate_printf(g, "statement %zu: %s on %s rows=%lld columns=%s before_sha256=%s\n",
+		    i + 1, sqlcheck_kind_name(res.v[i].kind), res.v[i].table,
+		    (long long)res.v[i].rows, res.v[i].columns[0] ? res.v[i].columns : "-",
+		    res.v[i].before_sha256[0] ? res.v[i].before_sha256 : "-");
+	snprintf(nrows, sizeof(nrows), "%lld", (long long)res.rows);
+	if (r != 0) {
+		char msg[sizeof(e.msg)];
+
+		snprintf(msg, sizeof(msg), "%s", e.msg);
+		status = gate_refuse(g, "apply: %s%s", msg, r == BG_ERR_STATE ? " (rolled back: "
+		    "nothing changed)" : "");
+		goto out;
+	}
+	gate_printf(g, "applied rows=%lld (the plan states %lld); before-image %s (schema %s of "
+	    "database %s): undo with 'breakglass rollback T-%lld --sql %s --database %s' on this "
+	    "host\n", (long long)res.rows, (long long)rows, tag, PGPATCH_SCHEMA, s->dg.database,
+	    (long long)g->ticket, tag, s->dg.database);
+	{
+		const char *extra[] = { "sql_sha256", sha, "before_image", tag, "database",
+			s->dg.database, "rows", nrows, NULL };
+
+		snprintf(why, sizeof(why), "SQL patch applied: %s rows, before-image %s", nrows, tag);
+		gate_record_with(g, "gate.sql.apply", "allow", why, 0, extra);
+	}
+	status = 0;
+out:
+	if (checked)
+		sqlcheck_release(&c);
+	if (s != NULL) {
+		session_close(s);
+		explicit_bzero(s, sizeof(*s));
+		free(s);
+	}
+	buf_release(&in);
 	return status;
 }
 
@@ -616,8 +809,17 @@ gate_db_request(gate *g)
 	v = g->av.v[0];
 	if (strcmp(v, "sql") == 0)
 		return verb_sql(g);
-	return gate_refuse(g, "'%.64s': a db grant (G-%lld) allows only 'sql' here (statements "
-	    "on standard input)", v, (long long)g->grant);
+	if (strcmp(v, "apply") == 0) {
+		const char *a = kv_get(&g->scope_doc, "access");
+
+		if (a == NULL || strcmp(a, "read-write") != 0)
+			return gate_refuse(g, "grant G-%lld is read-only: apply needs a read-write db "
+			    "grant with an approved plan", (long long)g->grant);
+		return verb_apply(g);
+	}
+	return gate_refuse(g, "'%.64s': a db grant (G-%lld) allows 'sql' (statements on standard "
+	    "input) and, read-write, 'apply' (an approved SQL patch on standard input)", v,
+	    (long long)g->grant);
 }
 
 /*
@@ -698,5 +900,44 @@ out:
 	free(live);
 	kv_doc_release(&d);
 	buf_release(&text);
+	return r;
+}
+
+/* The admin connection for config's target and database db (rollback, cleanup). */
+static int
+config_admin(const char *config, const char *db, PGconn **out, bg_error *e)
+{
+	kv_doc d;
+	buf text;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	buf_init(&text, 64 * 1024);
+	if ((r = fileio_read(config, 64 * 1024, &text, e)) == 0 &&
+	    (r = kv_parse(text.data ? text.data : "", text.len, gate_config_schema, &d, e)) == 0) {
+		if (kv_get(&d, "db-postgres") == NULL)
+			r = bg_fail(e, BG_ERR_NOTFOUND, "%s names no database target (db-postgres)",
+			    config);
+		else
+			r = admin_connect(NULL, kv_get(&d, "db-postgres"), kv_get(&d, "db-postgres-as"),
+			    db, out, e);
+	}
+	kv_doc_release(&d);
+	buf_release(&text);
+	return r;
+}
+
+int
+gate_sql_rollback(const char *config, const char *db, const char *tag, int drop,
+    int64_t *restored, int64_t *changed, bg_error *e)
+{
+	PGconn *admin = NULL;
+	int r;
+
+	*restored = *changed = 0;
+	if ((r = config_admin(config, db, &admin, e)) != 0)
+		return r;
+	r = drop ? pgpatch_cleanup(admin, tag, e) : pgpatch_rollback(admin, tag, restored, changed, e);
+	PQfinish(admin);
 	return r;
 }

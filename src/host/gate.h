@@ -18,6 +18,7 @@
 
 #include "err.h"
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #define GATE_DEFAULT_CONFIG "/etc/breakglass/gate.conf"
@@ -67,6 +68,15 @@ int gate_main(const gate_env *env);
  * *removed counted (0 too when config names no database target).
  */
 int gate_sql_repair(const char *config, int *removed, bg_error *e);
+
+/*
+ * A SQL patch's before-image (tag, as 'apply' printed it) in database db
+ * of config's target: restored (pgpatch_rollback: refused when rows
+ * changed since; *changed counts them), or with drop dropped (the
+ * cleanup).  Run as root on the host.
+ */
+int gate_sql_rollback(const char *config, const char *db, const char *tag, int drop,
+    int64_t *restored, int64_t *changed, bg_error *e);
 
 /* The built-in verbs, for --help and the docs. */
 extern const char gate_verbs_help[];
