@@ -20,7 +20,9 @@ static const char usage_text[] =
 	"                  --path-map HOSTDIR=REPODIR... [--audit-dir DIR] [--reason TEXT]\n\n"
 	"Items: grants-revoked (checked automatically), secrets-rotated,\n"
 	"branch-merged, staging-applied, runbook-updated, followup-ticket (--note\n"
-	"names it).  Each is recorded with who and when.\n\n"
+	"names it), before-images-dropped (a plan with a SQL patch: its before-images\n"
+	"dropped on the host, breakglass rollback T --sql TAG --drop-image; not\n"
+	"applicable otherwise).  Each is recorded with who and when.\n\n"
 	"branch-merged and staging-applied are checked with git: every file the\n"
 	"ticket's change sets (from the verified host logs: host-log lines in the\n"
 	"config, or --audit-dir) left changed must be on BRANCH of the repository\n"
@@ -183,6 +185,9 @@ cmd_cleanup(int argc, char **argv)
 
 				if (i == 0) {
 					state = s.grants_open ? "open" : "done";
+				} else if (steps_cleanup_implied(&s.g, steps_cleanup_items[i])) {
+					state = "na";
+					note = "no SQL patch";
 				} else {
 					sqlite3_reset(st);
 					store_bind_int(st, 1, tid);

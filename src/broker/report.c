@@ -844,6 +844,17 @@ section_smoke_cleanup(rctx *c, const ticket *t, const steps_status *s, bg_error 
 
 		if (i == 0) {
 			state = s->grants_open == 0 ? "done" : "open";
+		} else if (steps_cleanup_implied(&s->g, steps_cleanup_items[i])) {
+			state = "not applicable";
+			note = "no SQL patch";
+			sqlite3_reset(st);
+			store_bind_int(st, 1, t->id);
+			store_bind_text(st, 2, steps_cleanup_items[i]);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				note = store_col_text(st, 2);
+				actor = store_col_text(st, 3);
+				when = sqlite3_column_int64(st, 4);
+			}
 		} else {
 			sqlite3_reset(st);
 			store_bind_int(st, 1, t->id);

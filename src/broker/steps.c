@@ -16,8 +16,14 @@
 
 const char *const steps_cleanup_items[] = {
 	"grants-revoked", "secrets-rotated", "branch-merged", "staging-applied",
-	"runbook-updated", "followup-ticket", NULL
+	"runbook-updated", "followup-ticket", STEPS_CLEANUP_IMAGES, NULL
 };
+
+int
+steps_cleanup_implied(const steps_gates *g, const char *item)
+{
+	return strcmp(item, STEPS_CLEANUP_IMAGES) == 0 && !g->sql_patch;
+}
 
 static const char *const cleanup_desc[] = {
 	"every grant revoked or expired (checked automatically)",
@@ -26,6 +32,8 @@ static const char *const cleanup_desc[] = {
 	"fix applied to staging",
 	"runbook and monitoring updated",
 	"follow-up ticket noted",
+	"SQL patch before-images dropped on the host (breakglass rollback T --sql TAG "
+	"--drop-image)",
 };
 
 int
@@ -52,6 +60,9 @@ steps_gates_now(home *h, const ticket *t, steps_gates *g, bg_error *e)
 	if (r == 0) {
 		g->plan_id = p->id;
 		memcpy(g->plan_hash, p->hash, 65);
+		for (size_t a = 0; a < p->nart; a++)
+			if (strcmp(p->art[a].kind, "sql") == 0)
+				g->sql_patch = 1;
 		plan_free(p);
 		if ((r = approval_check(h, t, "plan", g->plan_hash, &g->plan, e)) != 0)
 			return r;
@@ -171,6 +182,14 @@ steps_status_now(home *h, const ticket *t, steps_status *s, bg_error *e)
 	    "pass --notes '...' (or a signed waiver, --for smoke-waiver)");
 	s->cleanup_open = (int)(sizeof(cleanup_desc) / sizeof(cleanup_desc[0])) - 1 - ncleanup +
 	    (s->grants_open > 0);
+	if (!s->g.sql_patch) {
+		int recorded;
+
+		if ((r = store_count(h->st, "SELECT count(*) FROM cleanup WHERE ticket = ? AND item = '"
+		    STEPS_CLEANUP_IMAGES "'", t->id, &recorded, e)) != 0)
+			return r;
+		s->cleanup_open -= recorded == 0;
+	}
 	{
 		int prior = 1;
 

@@ -39,6 +39,8 @@ typedef struct steps_gates {
 	int backup_recorded;
 	int rollback_recorded;
 	int backup_ok; /* evidence of both, or accepted risk */
+	int sql_patch; /* the current plan has a SQL artifact: its before-images
+	                * must be dropped (cleanup item before-images-dropped) */
 } steps_gates;
 
 /* Evaluate the gates of t as of h->now.  0, or a store error. */
@@ -65,6 +67,14 @@ typedef struct steps_status {
 
 /* Every step of t as of h->now, with what is missing for each. */
 int steps_status_now(home *h, const ticket *t, steps_status *s, bg_error *e);
+
+/* before-images-dropped, the last cleanup item: only a ticket whose plan
+ * has a SQL artifact needs it (otherwise it counts as not applicable) */
+#define STEPS_CLEANUP_IMAGES "before-images-dropped"
+
+/* 1 when item i is resolved without a record: before-images-dropped on a
+ * ticket without a SQL patch. */
+int steps_cleanup_implied(const steps_gates *g, const char *item);
 
 /* The cleanup items, NULL-terminated; the first (grants-revoked) is
  * checked automatically. */

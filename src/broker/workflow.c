@@ -500,7 +500,8 @@ cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const ch
 		    "the grants instead");
 	if (!known)
 		return bg_fail(e, BG_ERR_USAGE, "unknown cleanup item '%.32s' (secrets-rotated, "
-		    "branch-merged, staging-applied, runbook-updated, followup-ticket)", item);
+		    "branch-merged, staging-applied, runbook-updated, followup-ticket, "
+		    STEPS_CLEANUP_IMAGES ")", item);
 	if (strcmp(state, "na") == 0 && (note == NULL || *note == '\0'))
 		return bg_fail(e, BG_ERR_USAGE, "say why '%s' does not apply with --reason", item);
 	if (strcmp(item, "followup-ticket") == 0 && strcmp(state, "done") == 0 &&

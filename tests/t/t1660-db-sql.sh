@@ -183,6 +183,10 @@ grep -q "was revoked: the database session ends (grant revoked: role bg_g1 revok
 grep -q '"decision":"cut"' "$T/hostlog/audit.log" && ok "the cut is in the host log" || not_ok "no cut record"
 expect 255 "the revoked grant gets nothing more (sshd reads the KRL)" SQL 1
 
+bg cleanup T-1 >"$T/cleanup"
+grep -q '^\[x\] before-images-dropped na' "$T/cleanup" && ok "a ticket without a SQL patch has no before-images to drop" ||
+	not_ok "cleanup: $(cat "$T/cleanup")"
+
 # --- a crash: the supervisor and its session killed, repaired at start -----
 if grant 2; then ok "grant G-2"; else not_ok "grant G-2"; fi
 rm -f "$T/fifo"; mkfifo "$T/fifo"

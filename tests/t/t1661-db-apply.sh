@@ -145,6 +145,10 @@ err_has "changed by others since" "and says why"
 	ok "the other change is kept" || not_ok "the other change was overwritten"
 expect 0 "its before-image dropped" "$T/bin/breakglass" rollback T-1 --sql "$TAG" \
 	--database shop --drop-image --config "$T/etc/gate.conf"
+bg cleanup T-1 >"$T/cleanup"
+grep -q '^\[ \] before-images-dropped open' "$T/cleanup" && ok "the ticket's cleanup lists the before-images" ||
+	not_ok "cleanup: $(cat "$T/cleanup")"
+expect 0 "and records them dropped" bg cleanup T-1 before-images-dropped --done --note "$TAG"
 expect 2 "rollback --sql needs --database" "$T/bin/breakglass" rollback T-1 --sql "$TAG"
 expect 2 "a tag that is no tag is refused" "$T/bin/breakglass" rollback T-1 --sql "x; drop" \
 	--database shop
