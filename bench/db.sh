@@ -4,8 +4,7 @@
 # backend of the role is alive with a pg_sleep running (p99 limit 1 s),
 # and the before-image of a 10,000-row UPDATE against the bare UPDATE
 # in the same run (limit 2x).  BENCH_DB_ROUNDS roles (default 50).
-# Not measured here yet: a statement through the gate against psql (the
-# gate's 'sql' request waits for the host supervisor).
+# A statement through the gate against psql: bench/db-gate.sh.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib-pg.sh"
