@@ -809,6 +809,21 @@ gate_db_request(gate *g)
 	v = g->av.v[0];
 	if (strcmp(v, "sql") == 0)
 		return verb_sql(g);
+	if (strcmp(v, "help") == 0 && g->av.n == 1) {
+		const char *a = kv_get(&g->scope_doc, "access");
+
+		gate_printf(g, "grant G-%lld: database %s, tables:", (long long)g->grant,
+		    kv_get(&g->scope_doc, "database") ? kv_get(&g->scope_doc, "database") : "?");
+		for (size_t i = 0; i < g->scope_doc.n; i++)
+			if (strcmp(g->scope_doc.items[i].key, "table") == 0)
+				gate_printf(g, " %s", g->scope_doc.items[i].value);
+		gate_printf(g, "\n  sql            SELECT statements on standard input, each ending "
+		    "with ';' at a line end (\\q ends)\n%s",
+		    a != NULL && strcmp(a, "read-write") == 0 ? "  apply < PATCH  an approved SQL "
+		    "artifact of the plan, with its before-image\n" : "");
+		gate_record(g, "gate.verb", "allow", NULL, 0);
+		return 0;
+	}
 	if (strcmp(v, "apply") == 0) {
 		const char *a = kv_get(&g->scope_doc, "access");
 

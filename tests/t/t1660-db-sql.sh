@@ -85,6 +85,11 @@ grant() {  # grant N: a read-only db grant on shop.orders, activated, its certif
 if grant 1; then ok "a db grant's certificate"; else not_ok "db grant G-1"; cat "$T/grant.out" >&2; fi
 SQL() { $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert$1.pub" "$ACCT@127.0.0.1" sql; }
 
+expect 0 "help says what a db grant allows" $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" help
+out_has "database shop, tables: public.orders" "its database and tables"
+expect 1 "any other request is refused" $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" cat /etc/passwd
+err_has "a db grant (G-1) allows 'sql'" "and says what it allows"
+
 # --- a read grant SELECTs its table ---------------------------------------
 printf 'SELECT count(*) FROM orders;\nSELECT id, status\n  FROM public.orders WHERE id = 7;\n' >"$T/in"
 expect_in 0 "SELECT on the granted table through sshd, the gate and hostd" "$T/in" SQL 1
