@@ -33,6 +33,8 @@
 	X(PGresult *, PQexecParams, (PGconn *c, const char *q, int n, const Oid *t, \
 	    const char *const *v, const int *l, const int *f, int rf), (c, q, n, t, v, l, f, rf), NULL) \
 	X(int, PQsendQuery, (PGconn *c, const char *q), (c, q), 0) \
+	X(int, PQsendQueryParams, (PGconn *c, const char *q, int n, const Oid *t, \
+	    const char *const *v, const int *l, const int *f, int rf), (c, q, n, t, v, l, f, rf), 0) \
 	X(int, PQsetSingleRowMode, (PGconn *c), (c), 0) \
 	X(PGresult *, PQgetResult, (PGconn *c), (c), NULL) \
 	X(int, PQisBusy, (PGconn *c), (c), 0) \

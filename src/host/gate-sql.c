@@ -298,7 +298,10 @@ run_stmt(sqlsess *s, const char *sql, size_t n)
 	if (text == NULL)
 		return -1;
 	buf_init(&out, 1024u * 1024 * 1024);
-	if (!PQsendQuery(s->conn, text) || !PQsetSingleRowMode(s->conn)) {
+	/* the extended protocol: one statement per message, whatever the text
+	 * holds (the simple protocol would run a second one) */
+	if (!PQsendQueryParams(s->conn, text, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(s->conn)) {
 		snprintf(err, sizeof(err), "%s", PQerrorMessage(s->conn));
 		ret = -1;
 		goto done;

@@ -399,13 +399,14 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
  * every HOSTD_DB_REPAIR_S.
  */
 static void
-repair_databases(const hostd_opts *o)
+repair_databases(const hostd_opts *o, int listener)
 {
 	bg_error e;
 	int removed = 0;
 
 	if (fork() != 0)
 		return;
+	close(listener);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	alarm(60);
@@ -507,7 +508,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	signal(SIGPIPE, SIG_IGN);
 	openlog("breakglass-hostd", LOG_PID, LOG_AUTHPRIV);
 	syslog(LOG_AUTHPRIV | LOG_INFO, "breakglass hostd: serving %s", o->socket);
-	repair_databases(o);
+	repair_databases(o, l);
 	last_repair = utc_mono();
 	while (!hostd_stop) {
 		struct pollfd pf = { .fd = l, .events = POLLIN };
@@ -515,7 +516,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 		pid_t pid;
 
 		if (utc_mono() - last_repair >= HOSTD_DB_REPAIR_S) {
-			repair_databases(o);
+			repair_databases(o, l);
 			last_repair = utc_mono();
 		}
 

@@ -7,8 +7,9 @@
 # escapes do not exist; every statement is in the host log, redacted, with
 # row count and duration; the hotfix account cannot log in as the role;
 # revocation (the KRL) ends a running query and drops the role;
-# a supervisor killed with its session leaves a role that hostd's repair
-# removes when it starts again.
+# hostd restarted under an open session leaves it alone; a session's
+# process killed leaves a role that hostd's repair removes when it starts
+# again; kill -9 during the role's creation leaves nothing.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (accounts, sshd, a server)"; exit 1; }
@@ -25,6 +26,7 @@ mkdir -p "$P"
 chmod 711 "$T"
 cleanup() {
 	[ -n "${SESS_PID:-}" ] && kill "$SESS_PID" 2>/dev/null
+	[ -n "${BLOCK_PID:-}" ] && kill "$BLOCK_PID" 2>/dev/null
 	host_down "$T" "$ACCT" "$GROUP"
 	pg_down "$P" "$PGU"
 	rm -rf "$T"
@@ -34,7 +36,7 @@ trap cleanup EXIT
 if pg_up "$P" "$PGU"; then ok "a PostgreSQL 15 server of our own"; else
 	echo "Bail out! server did not start"; exit 1; fi
 Q() { $PG_PSQL -At "$@" 2>&1; }
-Q -d postgres -c "CREATE DATABASE shop" -c "CREATE DATABASE other" >/dev/null
+Q -d postgres -c "CREATE DATABASE shop" -c "CREATE DATABASE other" -c "CREATE ROLE app LOGIN" >/dev/null
 Q -d shop >/dev/null <<'EOT'
 CREATE TABLE orders (id int PRIMARY KEY, status text, total numeric);
 INSERT INTO orders SELECT g, 'paid', g * 10 FROM generate_series(1, 20) g;
@@ -98,6 +100,10 @@ out_has "^20$" "all 20 rows counted"
 out_has "^7|stuck?\[31m$" "a row, its terminal escape made harmless"
 out_has "^(1 row)$" "with its row count"
 [ "$(roles)" = 0 ] && ok "the role is gone when the session ends" || not_ok "a grant role is left"
+printf "SELECT 'one' AS a FROM orders LIMIT 1; SELECT 'two;' AS b FROM orders LIMIT 1;\n" >"$T/in"
+expect_in 0 "two statements on one line, each checked and run alone" "$T/in" SQL 1
+[ "$(tr '\n' ' ' <"$T/out")" = "a one (1 row) b two; (1 row) " ] && ok "both answered, in order" ||
+	not_ok "two statements: $(cat "$T/out")"
 
 # --- everything else fails, with nothing changed ----------------------------
 probe() {  # probe WHAT SQL PATTERN: refused, by the gate or by the server
@@ -192,7 +198,8 @@ bg cleanup T-1 >"$T/cleanup"
 grep -q '^\[x\] before-images-dropped na' "$T/cleanup" && ok "a ticket without a SQL patch has no before-images to drop" ||
 	not_ok "cleanup: $(cat "$T/cleanup")"
 
-# --- a crash: the supervisor and its session killed, repaired at start -----
+# --- hostd restarted under an open session: the repair leaves it alone; a
+# crash of the session's process: repaired at hostd's start ----------------
 if grant 2; then ok "grant G-2"; else not_ok "grant G-2"; fi
 rm -f "$T/fifo"; mkfifo "$T/fifo"
 SQL 2 <"$T/fifo" >"$T/sess2" 2>&1 &
@@ -201,18 +208,52 @@ exec 7>"$T/fifo"
 i=0; until [ "$(roles)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(roles)" = 1 ] && ok "a session of G-2 holds its role" || not_ok "no role for G-2"
 hp=$(cat "$T/hostd.sock.pid")
-kill -9 "$hp" $(pgrep -P "$hp") 2>/dev/null
+server=$(pgrep -P "$hp" | head -1)
+kill -9 "$hp"
+rm -f "$T/hostd.sock.pid"
+hostd_start "$T" && ok "hostd killed and started again" || not_ok "hostd did not start"
+sleep 2
+[ "$(roles)" = 1 ] && ok "its repair at start leaves the live session's role" || not_ok "the live role was removed"
+printf 'SELECT count(*) FROM orders\n  WHERE id > 0;\n' >&7
+i=0; until grep -q '^20$' "$T/sess2" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^20$' "$T/sess2" && ok "and the session still answers" || not_ok "session: $(cat "$T/sess2")"
+kill -9 "$server"
 exec 7>&-
 wait "$SESS_PID" 2>/dev/null; SESS_PID=
 i=0; until [ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bgadmin' AND application_name <> 'psql'")" = 0 ] ||
 	[ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ "$(roles)" = 1 ] && ok "kill -9 of hostd and its session leaves role bg_g2" || not_ok "no leftover to repair"
-rm -f "$T/hostd.sock.pid"
+[ "$(roles)" = 1 ] && ok "kill -9 of the session's process leaves role bg_g2" || not_ok "no leftover to repair"
+hostd_stop "$T"
 hostd_start "$T" && ok "hostd starts again" || not_ok "hostd did not start"
 i=0; until [ "$(roles)" = 0 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(roles)" = 0 ] && ok "hostd's repair at start removed the leftover role" || not_ok "bg_g2 left behind"
 printf 'SELECT count(*) FROM orders;\n' >"$T/in"
 expect_in 0 "G-2 works again after the repair" "$T/in" SQL 2
 out_has "^20$" "with its rows"
+
+# --- kill -9 of hostd and its session during the role's creation -----------
+# an open transaction holding the orders table's catalog row makes the
+# creation wait at its GRANT, after CREATE ROLE; everything dies there
+if grant 3; then ok "grant G-3"; else not_ok "grant G-3"; fi
+$PG_PSQL -d shop -c "BEGIN" -c "GRANT SELECT ON orders TO app" -c "SELECT pg_sleep(3)" -c "COMMIT" \
+	>/dev/null 2>&1 &
+BLOCK_PID=$!
+sleep 0.5
+printf 'SELECT 1 FROM orders LIMIT 1;\n' >"$T/in"
+SQL 3 <"$T/in" >"$T/sess3" 2>&1 &
+SESS_PID=$!
+i=0; until [ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+	AND query LIKE 'COMMENT ON ROLE%'")" = 1 ] || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+[ $i -lt 100 ] && ok "role creation through the gate caught midway" || not_ok "creation was not caught"
+hp=$(cat "$T/hostd.sock.pid")
+kill -9 "$hp" $(pgrep -P "$hp") 2>/dev/null
+wait "$SESS_PID" 2>/dev/null; SESS_PID=
+wait "$BLOCK_PID"; BLOCK_PID=
+[ "$(Q -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = 'bg_g3'")" = 0 ] &&
+	ok "kill -9 during creation leaves no role (one transaction)" || not_ok "bg_g3 exists after kill -9 midway"
+rm -f "$T/hostd.sock.pid"
+hostd_start "$T" && ok "hostd starts again" || not_ok "hostd did not start"
+expect_in 0 "G-3 works after the crash" "$T/in" SQL 3
+[ "$(roles)" = 0 ] && ok "no grant role left" || not_ok "grant roles left"
 
 done_testing
