@@ -461,8 +461,10 @@ console(sqlsess *s)
 		if (stmt.len == 0 && line[l] == '\0')
 			continue;
 		if (stmt.len == 0 && line[l] == '\\') {
-			if (strcmp(line + l, "\\q") == 0)
+			if (strcmp(line + l, "\\q") == 0) {
+				r = 0;
 				break;
+			}
 			fprintf(stderr, "breakglass: refused: '%.16s': this console runs SQL only, it "
 			    "has no backslash commands (\\q ends it)\n", line + l);
 			record_stmt(s, line, strlen(line), "refuse", "backslash command", 0, 0, NULL);

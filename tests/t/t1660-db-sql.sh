@@ -100,6 +100,13 @@ out_has "^20$" "all 20 rows counted"
 out_has "^7|stuck?\[31m$" "a row, its terminal escape made harmless"
 out_has "^(1 row)$" "with its row count"
 [ "$(roles)" = 0 ] && ok "the role is gone when the session ends" || not_ok "a grant role is left"
+# the console on a terminal: a prompt, a statement over two lines, \q
+printf 'SELECT count(*)\nFROM orders;\n\\q\n' >"$T/in"
+expect_in 0 "the console on a terminal (ssh -tt)" "$T/in" $HOST_SSH -tt -i "$T/user" \
+	-o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" sql
+out_has "shop=> " "prompts with the database's name"
+out_has "shop-> " "and a continuation prompt"
+out_has "^20" "answers"
 printf "SELECT 'one' AS a FROM orders LIMIT 1; SELECT 'two;' AS b FROM orders LIMIT 1;\n" >"$T/in"
 expect_in 0 "two statements on one line, each checked and run alone" "$T/in" SQL 1
 [ "$(tr '\n' ' ' <"$T/out")" = "a one (1 row) b two; (1 row) " ] && ok "both answered, in order" ||
