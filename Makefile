@@ -42,12 +42,12 @@ VERSION := 0.1.0
 LAYERS  := base ssh scan proto store db host broker client
 INC     := $(addprefix -Isrc/,$(LAYERS)) -Icmd
 
-# the database layer: libpq (its header only: src/db/pqload.c loads
-# libpq.so.5 when the host supervisor first connects), libmariadb
-# (pkg-config), libpg_query (no .pc file; linked statically so the parser
+# the database layer: libpq and libmariadb (their headers only:
+# src/db/pqload.c and myload.c load them when the host supervisor first
+# connects), libpg_query (no .pc file; linked statically so the parser
 # cannot drift from what was tested)
 DB_CFLAGS := $(shell pkg-config --cflags libpq libmariadb 2>/dev/null)
-DB_LIBS   := -Wl,-Bstatic -lpg_query -Wl,-Bdynamic $(shell pkg-config --libs libmariadb 2>/dev/null)
+DB_LIBS   := -Wl,-Bstatic -lpg_query -Wl,-Bdynamic
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

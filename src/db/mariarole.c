@@ -7,6 +7,7 @@
  */
 #include "mariarole.h"
 #include "buf.h"
+#include "myload.h"
 #include "utc.h"
 
 #include <sodium.h>
@@ -71,9 +72,12 @@ put_account(MYSQL *m, buf *b, const char *name)
 int
 mariarole_admin_connect(const char *sock, MYSQL **out, bg_error *e)
 {
-	MYSQL *m = mysql_init(NULL);
+	MYSQL *m;
 
 	*out = NULL;
+	if (myload_ready(e) != 0)
+		return BG_ERR_UNSUPPORTED;
+	m = mysql_init(NULL);
 	if (m == NULL)
 		return BG_ERR_NOMEM;
 	if (mysql_real_connect(m, NULL, "root", NULL, NULL, 0, sock, 0) == NULL) {
@@ -166,10 +170,12 @@ int
 mariarole_connect(const char *sock, const dbgrant *g, const pgrole *role, MYSQL **out,
     bg_error *e)
 {
-	MYSQL *m = mysql_init(NULL);
+	MYSQL *m;
 
 	*out = NULL;
-	if (m == NULL)
+	if (myload_ready(e) != 0)
+		return BG_ERR_UNSUPPORTED;
+	if ((m = mysql_init(NULL)) == NULL)
 		return BG_ERR_NOMEM;
 	if (mysql_real_connect(m, NULL, role->name, role->password, g->database, 0, sock,
 	    0) == NULL) {
