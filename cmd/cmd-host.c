@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"           [--group NAME] [--gate-command CMD] [--socket PATH] [--system NAME]\n"
 	"           [--approvers FILE [--write-quorum N] [--read-consent]]\n"
 	"           [--systemd-dir DIR]\n"
-	"           [--db-postgres CONNINFO [--db-postgres-as OSUSER]]\n\n"
+	"           [--db-postgres CONNINFO [--db-postgres-as OSUSER]] [--db-mariadb SOCKET]\n\n"
 	"Prints (and with --apply installs) what a host needs:\n"
 	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
 	"                             and a Match block for the hotfix accounts with\n"
@@ -94,11 +94,14 @@ static const char usage_text[] =
 	"before any peer or trust line:\n"
 	"  local all +breakglass_grants scram-sha-256\n"
 	"so that only hostd, which holds each grant role's password in memory, logs\n"
-	"in as one.  Managed databases reached only over TCP are not supported.\n";
+	"in as one.  --db-mariadb names the local MariaDB server's unix socket: hostd\n"
+	"connects as root by unix_socket authentication; grant accounts are\n"
+	"'bg_gN'@'localhost' with a password only hostd holds.  Managed databases\n"
+	"reached only over TCP are not supported.\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
     O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT, O_SYSTEMD_DIR,
-    O_DB_PG, O_DB_PG_AS };
+    O_DB_PG, O_DB_PG_AS, O_DB_MARIA };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -118,6 +121,7 @@ static const opt_def defs[] = {
 	{ "--systemd-dir", OPT_ARG },
 	{ "--db-postgres", OPT_ARG },
 	{ "--db-postgres-as", OPT_ARG },
+	{ "--db-mariadb", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -582,6 +586,16 @@ cmd_host(int argc, char **argv)
 	} else if (cmd_opt(&a, O_DB_PG_AS) != NULL) {
 		r = cmd_failf(EXIT_USAGE, "host setup: --db-postgres-as needs --db-postgres");
 		goto out;
+	}
+	if (cmd_opt(&a, O_DB_MARIA) != NULL) {
+		const char *sk = cmd_opt(&a, O_DB_MARIA);
+
+		if (sk[0] != '/' || strchr(sk, '\n') != NULL || strlen(sk) > 1000) {
+			r = cmd_failf(EXIT_USAGE, "host setup: --db-mariadb takes the server's unix "
+			    "socket, an absolute path");
+			goto out;
+		}
+		buf_printf(&gconf, "db-mariadb: %s\n", sk);
 	}
 	if (!a.val[O_APPLY].set) {
 		printf("# %s/breakglass.conf\n%s\n# %s/gate.conf\n%s\n"

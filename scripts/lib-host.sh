@@ -11,7 +11,8 @@
 #       $HOST_SYSTEM (default web1).  With APPROVERS (an allowed_signers
 #       file) the owner's approvers are installed: without it the host
 #       refuses every write.  $HOST_DB_PG (a conninfo) and $HOST_DB_PG_AS
-#       (an OS user), when set, become its database target (--db-postgres).
+#       (an OS user), when set, become its database target (--db-postgres);
+#       $HOST_DB_MARIA (a socket) its MariaDB target (--db-mariadb).
 #       Sets HOST_PORT, HOST_GATE and HOST_SSH (an ssh command line with
 #       the options a test wants; add -i KEY -o CertificateFile=CERT).
 #   host_down DIR ACCOUNT GROUP
@@ -43,7 +44,7 @@ EOT
 	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
 		--group "$_grp" ${_appr:+--approvers "$_appr"} ${HOST_DB_PG:+--db-postgres "$HOST_DB_PG"} \
-		${HOST_DB_PG_AS:+--db-postgres-as "$HOST_DB_PG_AS"} >"$_d/host-setup.out" 2>&1 ||
+		${HOST_DB_PG_AS:+--db-postgres-as "$HOST_DB_PG_AS"} ${HOST_DB_MARIA:+--db-mariadb "$HOST_DB_MARIA"} >"$_d/host-setup.out" 2>&1 ||
 		{ cat "$_d/host-setup.out" >&2; return 1; }
 	HOST_PORT=""
 	for _try in 1 2 3 4 5 6 7 8; do

@@ -72,6 +72,7 @@ typedef struct gate {
 	confine cf;            /* the ruleset of what is being started, fd -1 */
 	char *db_pg;           /* db-postgres: the supervisor's conninfo */
 	char *db_pg_as;        /* db-postgres-as: the OS user it connects as */
+	char *db_maria;        /* db-mariadb: the MariaDB server's unix socket */
 } gate;
 
 /* gate.conf's keys (gate.c), for gate_sql_repair */

@@ -30,6 +30,12 @@
  *      dropped - and the session ends.  At the end of a session the role
  *      is revoked the same way.
  *
+ * MariaDB (db-mariadb: the server's unix socket; engine mariadb or mysql)
+ * goes the same way with mariarole: root by unix_socket as the admin,
+ * GET_LOCK('breakglass_gN', 0) as the lock, sqlcheck_mariadb as the
+ * check, mysql_send_query and the socket polled for the reply.  apply is
+ * PostgreSQL only (no before-image on MariaDB).
+ *
  * A crash leaves a role whose password died with the process: hostd
  * runs gate_sql_repair at its start and every GATE_SQL_REPAIR_S, which
  * revokes every bg_gN no session holds the lock of.
@@ -42,6 +48,7 @@
 #include "grantscope.h"
 #include "hash.h"
 #include "kv.h"
+#include "mariarole.h"
 #include "pgpatch.h"
 #include "pgrole.h"
 #include "pqload.h"
@@ -66,7 +73,9 @@
 
 typedef struct sqlsess {
 	gate *g;
+	int maria;              /* MariaDB (madmin, mconn) instead of PostgreSQL */
 	PGconn *admin, *conn;
+	MYSQL *madmin, *mconn;
 	dbgrant dg;
 	pgrole role;
 	int have_role;
@@ -172,7 +181,8 @@ drop_role(sqlsess *s, int *terminated, bg_error *e)
 	*terminated = 0;
 	if (!s->have_role)
 		return 0;
-	r = pgrole_revoke(s->admin, s->role.name, 5000, terminated, &kept, e);
+	r = s->maria ? mariarole_revoke(s->madmin, s->role.name, 5000, terminated, e) :
+	    pgrole_revoke(s->admin, s->role.name, 5000, terminated, &kept, e);
 	if (r == 0)
 		s->have_role = 0;
 	return r;
@@ -388,6 +398,95 @@ done:
 	return ret;
 }
 
+/*
+ * run_stmt on MariaDB: the statement sent alone (no multi-statement
+ * flag: one statement per query), the reply waited for with the grant
+ * checked every tick, then the rows streamed (mysql_use_result).
+ */
+static int
+run_stmt_maria(sqlsess *s, const char *sql, size_t n)
+{
+	double t0 = utc_mono();
+	int64_t rows = 0;
+	int ret = 0, header = 0;
+	char err[512] = "", state[16] = "";
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	buf out;
+
+	buf_init(&out, 1024u * 1024 * 1024);
+	if (mysql_send_query(s->mconn, sql, (unsigned long)n) != 0) {
+		snprintf(err, sizeof(err), "%s", mysql_error(s->mconn));
+		ret = -1;
+		goto done;
+	}
+	if (!wait_fd(s, (int)mysql_get_socket(s->mconn))) {
+		ret = -1;
+		goto done;
+	}
+	if (mysql_read_query_result(s->mconn) != 0) {
+		snprintf(state, sizeof(state), "%u", mysql_errno(s->mconn));
+		snprintf(err, sizeof(err), "%s", mysql_error(s->mconn));
+		ret = mysql_errno(s->mconn) >= 2000 ? -1 : 1;  /* client errors: the link is gone */
+		goto done;
+	}
+	if ((res = mysql_use_result(s->mconn)) != NULL) {
+		unsigned nf = mysql_num_fields(res);
+
+		for (unsigned j = 0; j < nf; j++) {
+			MYSQL_FIELD *f = mysql_fetch_field_direct(res, j);
+
+			(void)buf_puts(&out, j ? "|" : "");
+			(void)put_safe(&out, f && f->name ? f->name : "?");
+		}
+		(void)buf_putc(&out, '\n');
+		header = 1;
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			for (unsigned j = 0; j < nf; j++) {
+				(void)buf_puts(&out, j ? "|" : "");
+				(void)put_safe(&out, row[j] ? row[j] : "");
+			}
+			(void)buf_putc(&out, '\n');
+			rows++;
+			if (out.len >= 64 * 1024 && flush_out(s, &out) != 0) {
+				ret = -1;
+				break;
+			}
+		}
+		if (mysql_errno(s->mconn) != 0) {
+			snprintf(state, sizeof(state), "%u", mysql_errno(s->mconn));
+			snprintf(err, sizeof(err), "%s", mysql_error(s->mconn));
+			ret = ret ? ret : 1;
+		}
+		mysql_free_result(res);
+	} else if (mysql_field_count(s->mconn) != 0) {
+		snprintf(state, sizeof(state), "%u", mysql_errno(s->mconn));
+		snprintf(err, sizeof(err), "%s", mysql_error(s->mconn));
+		ret = 1;
+	}
+done:
+	if (ret == 0)
+		(void)buf_printf(&out, header ? "(%lld row%s)\n" : "(done)\n", (long long)rows,
+		    rows == 1 ? "" : "s");
+	if (flush_out(s, &out) != 0 && ret == 0)
+		ret = -1;
+	if (err[0] && !s->cut) {
+		buf m;
+
+		buf_init(&m, 4096);
+		(void)buf_printf(&m, "ERROR: %s%s", state, state[0] ? ": " : "");
+		(void)put_safe(&m, err);
+		(void)buf_putc(&m, '\n');
+		(void)fileio_write_full(STDERR_FILENO, m.data, m.len);
+		buf_release(&m);
+	}
+	if (!s->cut)
+		record_stmt(s, sql, n, ret == 0 ? "allow" : "error", err[0] ? err : NULL, rows,
+		    (utc_mono() - t0) * 1000, state[0] ? state : NULL);
+	buf_release(&out);
+	return ret;
+}
+
 /* The statements of one input (ending with ';'): checked, then run. 0, or
  * -1 when the session ends. */
 static int
@@ -400,7 +499,9 @@ run_input(sqlsess *s, const char *sql, size_t n)
 
 	s->nstmts++;
 	bg_error_clear(&e);
-	if ((r = sqlcheck_pg(sql, n, "public", s->granted, s->dg.ntables, &c, &e)) != 0) {
+	r = s->maria ? sqlcheck_mariadb(sql, n, s->dg.database, s->granted, s->dg.ntables, &c, &e) :
+	    sqlcheck_pg(sql, n, "public", s->granted, s->dg.ntables, &c, &e);
+	if (r != 0) {
 		fprintf(stderr, "breakglass: refused: %s\n", e.msg);
 		record_stmt(s, sql, n, "refuse", e.msg, 0, 0, NULL);
 		s->failed = 1;
@@ -423,7 +524,8 @@ run_input(sqlsess *s, const char *sql, size_t n)
 		return 0;
 	}
 	for (i = 0; i < c.n; i++) {
-		r = run_stmt(s, sql + c.v[i].off, c.v[i].len);
+		r = s->maria ? run_stmt_maria(s, sql + c.v[i].off, c.v[i].len) :
+		    run_stmt(s, sql + c.v[i].off, c.v[i].len);
 		if (r < 0) {
 			sqlcheck_release(&c);
 			return -1;
@@ -511,12 +613,16 @@ session_open(gate *g, sqlsess *s)
 	size_t i;
 	int r, term, kept;
 
-	if (engine != NULL && strcmp(engine, "postgresql") != 0)
+	s->maria = engine != NULL && (strcmp(engine, "mariadb") == 0 || strcmp(engine, "mysql") == 0);
+	if (engine != NULL && strcmp(engine, "postgresql") != 0 && !s->maria)
 		return gate_refuse(g, "grant G-%lld is for engine '%.32s': this host serves "
-		    "PostgreSQL grants only", (long long)g->grant, engine);
-	if (g->db_pg == NULL)
-		return gate_refuse(g, "this host has no database target: as root, run breakglass "
+		    "PostgreSQL and MariaDB grants only", (long long)g->grant, engine);
+	if (!s->maria && g->db_pg == NULL)
+		return gate_refuse(g, "this host has no PostgreSQL target: as root, run breakglass "
 		    "host setup ... --db-postgres 'host=/run/postgresql port=5432 user=postgres'");
+	if (s->maria && g->db_maria == NULL)
+		return gate_refuse(g, "this host has no MariaDB target: as root, run breakglass "
+		    "host setup ... --db-mariadb /run/mysqld/mysqld.sock");
 	if (db == NULL)
 		return gate_refuse(g, "grant G-%lld names no database", (long long)g->grant);
 	s->g = g;
@@ -534,8 +640,43 @@ session_open(gate *g, sqlsess *s)
 	buf_release(&tables);
 	if (r != 0)
 		return gate_refuse(g, "grant G-%lld: %s", (long long)g->grant, e.msg);
-	for (i = 0; i < s->dg.ntables; i++)
+	for (i = 0; i < s->dg.ntables; i++) {
+		/* MariaDB: the grant's database holds the tables ("public." is the
+		 * unqualified form) */
+		if (s->maria && strncmp(s->dg.tables[i], "public.", 7) == 0) {
+			char t[SQLCHECK_NAME];
+
+			snprintf(t, sizeof(t), "%s.%s", s->dg.database, s->dg.tables[i] + 7);
+			memcpy(s->dg.tables[i], t, sizeof(t));
+		}
 		s->granted[i] = s->dg.tables[i];
+	}
+	snprintf(name, sizeof(name), "bg_g%lld", (long long)g->grant);
+	if (s->maria) {
+		gate_priv_up(g);   /* root by unix_socket */
+		r = mariarole_admin_connect(g->db_maria, &s->madmin, &e);
+		gate_priv_down(g);
+		if (r != 0)
+			return gate_refuse(g, "the database target is not usable: %s", e.msg);
+		snprintf(q, sizeof(q), "SELECT GET_LOCK('breakglass_g%lld', 0)", (long long)g->grant);
+		if (mysql_real_query(s->madmin, q, (unsigned long)strlen(q)) != 0)
+			return gate_refuse(g, "the database target is not usable: %s",
+			    mysql_error(s->madmin));
+		{
+			MYSQL_RES *res = mysql_store_result(s->madmin);
+			MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+
+			snprintf(v, sizeof(v), "%s", row && row[0] ? row[0] : "");
+			if (res)
+				mysql_free_result(res);
+		}
+		if (strcmp(v, "1") != 0)
+			return gate_refuse(g, "grant G-%lld already has an open database session on "
+			    "this host: end it first (one session per grant)", (long long)g->grant);
+		if ((r = mariarole_revoke(s->madmin, name, 5000, &term, &e)) != 0)
+			return gate_refuse(g, "cannot prepare the database: %s", e.msg);
+		return 0;
+	}
 	if ((r = admin_connect(g, g->db_pg, g->db_pg_as, s->dg.database, &s->admin, &e)) != 0)
 		return gate_refuse(g, "the database target is not usable: %s", e.msg);
 	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK,
@@ -546,7 +687,6 @@ session_open(gate *g, sqlsess *s)
 		return gate_refuse(g, "grant G-%lld already has an open database session on this "
 		    "host: end it first (one session per grant)", (long long)g->grant);
 	/* a role of this grant that no session holds is a leftover */
-	snprintf(name, sizeof(name), "bg_g%lld", (long long)g->grant);
 	if ((r = pgrole_harden(s->admin, &e)) != 0 ||
 	    (r = pgrole_revoke(s->admin, name, 5000, &term, &kept, &e)) != 0)
 		return gate_refuse(g, "cannot prepare the database: %s", e.msg);
@@ -561,11 +701,13 @@ session_role(gate *g, sqlsess *s)
 	int r;
 
 	bg_error_clear(&e);
-	if ((r = pgrole_create(s->admin, &s->dg, &s->role, &e)) != 0)
+	if ((r = s->maria ? mariarole_create(s->madmin, &s->dg, &s->role, &e) :
+	    pgrole_create(s->admin, &s->dg, &s->role, &e)) != 0)
 		return gate_refuse(g, "cannot make the grant's database role: %s", e.msg);
 	s->have_role = 1;
 	gate_priv_up(g);
-	r = pgrole_connect(g->db_pg, &s->dg, &s->role, &s->conn, &e);
+	r = s->maria ? mariarole_connect(g->db_maria, &s->dg, &s->role, &s->mconn, &e) :
+	    pgrole_connect(g->db_pg, &s->dg, &s->role, &s->conn, &e);
 	gate_priv_down(g);
 	if (r != 0)
 		return gate_refuse(g, "cannot connect as the grant's role: %s", e.msg);
@@ -580,10 +722,16 @@ session_close(sqlsess *s)
 
 	PQfinish(s->conn);
 	s->conn = NULL;
-	if (s->have_role && s->admin != NULL)
+	if (s->mconn != NULL)
+		mysql_close(s->mconn);
+	s->mconn = NULL;
+	if (s->have_role && (s->admin != NULL || s->madmin != NULL))
 		(void)drop_role(s, &term, &e);
 	PQfinish(s->admin);   /* the lock goes with it */
 	s->admin = NULL;
+	if (s->madmin != NULL)
+		mysql_close(s->madmin);
+	s->madmin = NULL;
 	pgrole_release(&s->role);
 }
 
@@ -618,6 +766,9 @@ verb_sql(gate *g)
 	}
 	PQfinish(s->conn);
 	s->conn = NULL;
+	if (s->mconn != NULL)
+		mysql_close(s->mconn);
+	s->mconn = NULL;
 	status = s->failed || r != 0 ? 1 : 0;
 	if (drop_role(s, &term, &e) != 0)
 		snprintf(why, sizeof(why), "%lu input(s); revoking role %s failed (%.200s): hostd's "
@@ -725,6 +876,11 @@ verb_apply(gate *g)
 	}
 	if ((status = session_open(g, s)) != 0)
 		goto out;
+	if (s->maria) {
+		status = gate_refuse(g, "apply: SQL patches are not applied to MariaDB through the "
+		    "gate yet (there is no before-image there): only PostgreSQL");
+		goto out;
+	}
 	status = 1;
 	if ((r = sqlcheck_pg(in.data, in.len, "public", s->granted, s->dg.ntables, &c, &e)) != 0) {
 		status = gate_refuse(g, "apply: %s", e.msg);
@@ -842,6 +998,41 @@ gate_db_request(gate *g)
 	    (long long)g->grant);
 }
 
+/* The MariaDB half of the repair: accounts whose GET_LOCK no session holds. */
+static int
+repair_maria(const char *sock, int *removed, bg_error *e)
+{
+	MYSQL *admin = NULL;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	int64_t live[256];
+	size_t nlive = 0;
+	int r;
+	const char *q = "SELECT SUBSTRING(User, 5) FROM mysql.user WHERE User REGEXP "
+	    "'^bg_g[1-9][0-9]{0,9}$' AND IS_USED_LOCK(CONCAT('breakglass_g', SUBSTRING(User, 5))) "
+	    "IS NOT NULL";
+
+	*removed = 0;
+	if ((r = mariarole_admin_connect(sock, &admin, e)) != 0)
+		return r;
+	if (mysql_real_query(admin, q, (unsigned long)strlen(q)) != 0 ||
+	    (res = mysql_store_result(admin)) == NULL) {
+		r = bg_fail(e, BG_ERR_STORE, "mariadb: account list: %s", mysql_error(admin));
+		mysql_close(admin);
+		return r;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL && nlive < 256)
+		if (row[0] != NULL)
+			live[nlive++] = strtoll(row[0], NULL, 10);
+	mysql_free_result(res);
+	if (nlive == 256)
+		r = bg_fail(e, BG_ERR_TOOLARGE, "mariadb: more than 256 live grant sessions");
+	else
+		r = mariarole_repair(admin, live, nlive, removed, e);
+	mysql_close(admin);
+	return r;
+}
+
 /*
  * hostd's repair (gate.h): revoke every grant role no session holds.
  */
@@ -862,6 +1053,9 @@ gate_sql_repair(const char *config, int *removed, bg_error *e)
 	buf_init(&text, 64 * 1024);
 	if ((r = fileio_read(config, 64 * 1024, &text, e)) != 0 ||
 	    (r = kv_parse(text.data ? text.data : "", text.len, gate_config_schema, &d, e)) != 0)
+		goto out;
+	if (kv_get(&d, "db-mariadb") != NULL &&
+	    (r = repair_maria(kv_get(&d, "db-mariadb"), removed, e)) != 0)
 		goto out;
 	if ((conninfo = kv_get(&d, "db-postgres")) == NULL)
 		goto out;

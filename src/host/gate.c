@@ -84,6 +84,7 @@ static const kv_key config_schema[] = {
 	{ "landlock", 0, 16 },
 	{ "db-postgres", 0, 1024 },
 	{ "db-postgres-as", 0, 64 },
+	{ "db-mariadb", 0, 1024 },
 	{ NULL, 0, 0 }
 };
 
@@ -389,6 +390,10 @@ load_config(gate *g, bg_error *e)
 		goto out;
 	}
 	if ((v = kv_get(&d, "db-postgres-as")) != NULL && (g->db_pg_as = strdup(v)) == NULL) {
+		r = BG_ERR_NOMEM;
+		goto out;
+	}
+	if ((v = kv_get(&d, "db-mariadb")) != NULL && (g->db_maria = strdup(v)) == NULL) {
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
@@ -873,6 +878,7 @@ out:
 	free(g.approvers_path);
 	free(g.db_pg);
 	free(g.db_pg_as);
+	free(g.db_maria);
 	closelog();
 	return status;
 }

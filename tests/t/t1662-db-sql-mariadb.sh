@@ -1,0 +1,157 @@
+#!/bin/sh
+# t1662-db-sql-mariadb: a MariaDB db grant through the real sshd, the gate
+# and hostd, on a real MariaDB 10.11: `ssh ACCOUNT@db1 sql` gets an account
+# the host makes from the certificate (SELECT on the granted table, a
+# password only the serving process holds); other tables, databases, files
+# and changes fail with nothing changed; the hotfix account cannot log in
+# as the account; revocation ends a running query and drops the account; a
+# crash's leftover is removed by hostd's repair; apply is refused (no
+# before-image on MariaDB yet).
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (accounts, sshd, a server)"; exit 1; }
+[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+. "$(dirname "$0")/../../scripts/lib-maria.sh"
+. "$(dirname "$0")/../../scripts/lib-host.sh"
+
+ID=${BG_TEST_ID:-}
+ACCT=bgtest$ID-msql
+GROUP=bgtest$ID-msqlg
+MU=bgtest$ID-msqlm
+P=$T/maria
+mkdir -p "$P"
+chmod 711 "$T"
+cleanup() {
+	[ -n "${SESS_PID:-}" ] && kill "$SESS_PID" 2>/dev/null
+	host_down "$T" "$ACCT" "$GROUP"
+	maria_down "$P" "$MU"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+if maria_up "$P" "$MU"; then ok "a MariaDB server of our own"; else
+	echo "Bail out! server did not start"; exit 1; fi
+M() { $MARIA -N -B "$@" 2>&1; }
+vals=$(i=1; while [ $i -le 20 ]; do printf "%s(%d, 'paid')" "${sep:-}" $i; sep=,; i=$((i + 1)); done)
+M -e "CREATE DATABASE shop; CREATE DATABASE other;
+CREATE TABLE shop.orders (id int PRIMARY KEY, status text);
+INSERT INTO shop.orders VALUES $vals;
+CREATE TABLE shop.customers (id int, email text); INSERT INTO shop.customers VALUES (1, 'a@x');
+CREATE TABLE other.t (x int);" >/dev/null
+snap() { M -e "SELECT group_concat(id, status ORDER BY id) FROM shop.orders;
+SELECT count(*) FROM shop.customers; SELECT count(*) FROM information_schema.tables
+WHERE table_schema IN ('shop', 'other')"; }
+BEFORE=$(snap)
+accounts() { M -e "SELECT count(*) FROM mysql.user WHERE user LIKE 'bg\\_g%'"; }
+
+setup_home
+export HOST_SYSTEM=db1 HOST_DB_MARIA="$MARIA_SOCK"
+if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
+	ok "host db1 set up with a MariaDB target"
+else
+	not_ok "host set up"; cat "$T/host-setup.out"; done_testing; exit 1
+fi
+unset HOST_SYSTEM HOST_DB_MARIA
+grep -q "^db-mariadb: $MARIA_SOCK\$" "$T/etc/gate.conf" && ok "gate.conf names the socket" ||
+	not_ok "gate.conf: $(cat "$T/etc/gate.conf")"
+
+open_ticket
+approve_as owner T-1 confirm || exit 1
+ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+grant() {  # grant N: a read-only MariaDB grant on shop.orders, activated, its certificate
+	bg grant request T-1 --kind db --system db1 --account "$ACCT" --engine mariadb \
+		--database shop --table shop.orders --access read-only --ttl 1h --reason diag >"$T/grant.out" 2>&1 &&
+	bg grant activate "G-$1" >/dev/null &&
+	bg grant cert "G-$1" --pubkey "$T/user.pub" -o "$T/cert$1.pub" >/dev/null 2>&1
+}
+if grant 1; then ok "a MariaDB grant's certificate"; else not_ok "grant G-1"; cat "$T/grant.out" >&2; fi
+SQL() { $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert$1.pub" "$ACCT@127.0.0.1" sql; }
+
+printf 'SELECT count(*) AS n FROM orders;\nSELECT id, status FROM shop.orders WHERE id = 7;\n' >"$T/in"
+expect_in 0 "SELECT on the granted table through sshd, the gate and hostd" "$T/in" SQL 1
+out_has "^n$" "the column name"
+out_has "^20$" "all 20 rows counted"
+out_has "^7|paid$" "a row"
+[ "$(accounts)" = 0 ] && ok "the account is gone when the session ends" || not_ok "an account is left"
+
+probe() {  # probe WHAT SQL PATTERN
+	printf '%s\n' "$2" >"$T/in"
+	expect_in 1 "refused: $1" "$T/in" SQL 1
+	err_has "$3" "$1: $3"
+}
+probe "another table" "SELECT * FROM customers;" "outside the granted tables"
+probe "another database" "SELECT * FROM other.t;" "outside the granted tables"
+probe "the account table" "SELECT * FROM mysql.user;" "outside the granted tables"
+probe "INTO OUTFILE" "SELECT * FROM orders INTO OUTFILE '/tmp/bg-maria-pwned-$ID';" "refused"
+probe "LOAD_FILE" "SELECT LOAD_FILE('/etc/passwd') FROM orders;" "refused"
+probe "UPDATE" "UPDATE orders SET status = 'x' WHERE id = 1;" "refused"
+probe "SET GLOBAL" "SET GLOBAL general_log = 1;" "refused"
+probe "a TEMPORARY table" "CREATE TEMPORARY TABLE tt (x int);" "refused"
+probe "backslash commands" '\! id' "no backslash commands"
+[ "$(snap)" = "$BEFORE" ] && ok "nothing changed" || not_ok "the database changed"
+[ ! -e "/tmp/bg-maria-pwned-$ID" ] && ok "no file written" || { not_ok "a file was written"; rm -f "/tmp/bg-maria-pwned-$ID"; }
+grep -q '"sql":"SELECT count(\*) AS n FROM orders' "$T/hostlog/audit.log" &&
+	ok "statements are in the host log" || not_ok "no statement record"
+
+# --- only the supervisor logs in; revocation ends a running query ---------
+mkfifo "$T/fifo"
+SQL 1 <"$T/fifo" >"$T/sess" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+i=0; until [ "$(accounts)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(accounts)" = 1 ] && ok "a session holds account bg_g1" || not_ok "no account while the session is open"
+cd "$T"
+expect 1 "the hotfix account cannot log in as the account" \
+	runuser -u "$ACCT" -- mariadb --no-defaults -S "$MARIA_SOCK" -u bg_g1 shop -e 'SELECT 1'
+err_has "Access denied" "refused"
+expect 1 "a second session of the grant is refused while one is open" SQL 1
+err_has "already has an open database session" "and says why"
+echo 'SELECT count(*) FROM orders a, orders b, orders c, orders d, orders e, orders f, orders g;' >&7
+i=0; until [ "$(M -e "SELECT count(*) FROM information_schema.processlist WHERE user = 'bg_g1' \
+	AND info LIKE '%orders g%'")" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 100 ] && ok "a query of minutes runs as the account" || not_ok "the query did not start: $(cat "$T/sess")"
+t0=$(date +%s)
+expect 0 "revoke G-1" bg grant revoke G-1 --reason "done"
+i=0; until ! kill -0 "$SESS_PID" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+exec 7>&-
+wait "$SESS_PID"; rc=$?; SESS_PID=
+[ "$rc" = 1 ] && ok "the session ended at the revocation" || not_ok "session status $rc"
+[ $(($(date +%s) - t0)) -lt 10 ] && ok "within seconds" || not_ok "the query ran on"
+grep -q "was revoked: the database session ends (grant revoked: role bg_g1 revoked" "$T/sess" &&
+	ok "the responder is told" || not_ok "session said: $(cat "$T/sess")"
+[ "$(M -e "SELECT count(*) FROM information_schema.processlist WHERE user = 'bg_g1'")" = 0 ] &&
+	ok "no connection of the account left" || not_ok "a connection survived"
+[ "$(accounts)" = 0 ] && ok "the account is dropped" || not_ok "bg_g1 still exists"
+
+# --- a crash: the session's process killed; repaired at hostd's start -------
+if grant 2; then ok "grant G-2"; else not_ok "grant G-2"; fi
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+SQL 2 <"$T/fifo" >"$T/sess2" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+i=0; until [ "$(accounts)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+hp=$(cat "$T/hostd.sock.pid")
+server=$(pgrep -P "$hp" | head -1)
+kill -9 "$hp"
+rm -f "$T/hostd.sock.pid"
+hostd_start "$T" && ok "hostd killed and started again" || not_ok "hostd did not start"
+sleep 2
+[ "$(accounts)" = 1 ] && ok "its repair at start leaves the live session's account" || not_ok "the live account was removed"
+kill -9 "$server"
+exec 7>&-
+wait "$SESS_PID" 2>/dev/null; SESS_PID=
+i=0; until [ "$(M -e "SELECT count(*) FROM information_schema.processlist WHERE user = 'root' AND command <> 'Query'")" = 0 ] ||
+	[ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(accounts)" = 1 ] && ok "kill -9 of the session's process leaves account bg_g2" || not_ok "no leftover"
+hostd_stop "$T"
+hostd_start "$T" && ok "hostd starts again" || not_ok "hostd did not start"
+i=0; until [ "$(accounts)" = 0 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(accounts)" = 0 ] && ok "hostd's repair at start removed the leftover account" || not_ok "bg_g2 left behind"
+printf 'SELECT count(*) FROM orders;\n' >"$T/in"
+expect_in 0 "G-2 works again after the repair" "$T/in" SQL 2
+out_has "^20$" "with its rows"
+expect_in 1 "apply is refused on MariaDB" "$T/in" $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert2.pub" \
+	"$ACCT@127.0.0.1" apply
+err_has "read-only\|not applied to MariaDB" "and says why"
+
+done_testing
