@@ -24,7 +24,7 @@ pg_up "$W/pg" "$PGU"
 $PG_PSQL -d postgres -c "CREATE DATABASE shop" >/dev/null
 $PG_PSQL -d shop -c "CREATE TABLE orders (id int PRIMARY KEY, status text)" \
 	-c "INSERT INTO orders SELECT g, 'paid' FROM generate_series(1, 1000) g" >/dev/null
-export BREAKGLASS_HOME=$W/home BREAKGLASS_ACTOR=bench
+export BREAKGLASS_HOME=$W/home
 q() { "$BG" "$@" >/dev/null 2>&1; }
 "$BG" init >/dev/null
 HOST_SYSTEM=db1 HOST_DB_PG=$PG_ADMIN HOST_DB_PG_AS=$PGU host_up "$W" "$ACCT" "$GROUP" "$BG"
