@@ -535,11 +535,8 @@ gate_run_shell(gate *g)
 			if ((n = read(STDIN_FILENO, b, sizeof(b))) <= 0) {
 				stdin_open = 0;
 			} else {
-				struct termios t;
-				int hidden = tcgetattr(master, &t) == 0 && !(t.c_lflag & ECHO);
-
 				(void)fileio_write_full(master, b, (size_t)n);
-				record_input(&rec, b, (size_t)n, hidden);
+				record_input(&rec, b, (size_t)n);
 			}
 		}
 		record_tick(&rec);

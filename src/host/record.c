@@ -1,5 +1,6 @@
 /*
- * record.c - asciicast v2 writer with redaction and a rate cap.
+ * record.c - asciicast v2 writer with redaction and a rate cap on output
+ * (input is never dropped).
  */
 #include "record.h"
 #include "fileio.h"
@@ -122,6 +123,7 @@ record_open(recorder *r, int fd, int width, int height, int64_t timestamp,
 	r->window_start = r->start;
 	r->rate_cap = RECORD_RATE_CAP;
 	buf_init(&r->pending, 2 * RECORD_CHUNK);
+	buf_init_secret(&r->inpending, 2 * RECORD_CHUNK);
 	crypto_hash_sha256_init(&r->hs);
 	buf_init(&h, 4096);
 	json_init(&j, &h);
@@ -230,30 +232,61 @@ record_output(recorder *r, const void *p, size_t n)
 	}
 }
 
-void
-record_input(recorder *r, const void *p, size_t n, int hidden)
+/*
+ * Input is held back until a line end (Enter sends CR on a raw terminal)
+ * so a secret typed or pasted in pieces is redacted whole; a line longer
+ * than RECORD_CHUNK is cut at a space or tab at least RECORD_INPUT_TAIL
+ * bytes before its end (a token never spans the cut), failing that there.
+ */
+static void
+flush_input(recorder *r, size_t cut)
 {
-	double now = record_clock();
+	buf red;
 
-	if (r->err)
+	if (cut == 0 || r->err)
 		return;
-	if (hidden) {
-		if (!r->hidden_input) {
-			static const char note[] = "breakglass: input not recorded while echo is off";
+	buf_init(&red, 8 * RECORD_CHUNK);
+	if (scan_redact(r->inpending.data, cut, &red, NULL) == 0)
+		event(r, record_clock() - r->start, "i", red.data ? red.data : "", red.len);
+	else
+		r->err = BG_ERR_NOMEM;
+	buf_release(&red);
+	memmove(r->inpending.data, r->inpending.data + cut, r->inpending.len - cut);
+	r->inpending.len -= cut;
+	r->inpending.data[r->inpending.len] = '\0';
+}
 
-			event(r, now - r->start, "m", note, sizeof(note) - 1);
-			r->hidden_input = 1;
+void
+record_input(recorder *r, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n > 0 && !r->err) {
+		size_t i, end = 0;
+
+		if (buf_append(&r->inpending, s, 1) != 0) {
+			r->err = BG_ERR_NOMEM;
+			return;
 		}
-		return;
-	}
-	r->hidden_input = 0;
-	{
-		buf red;
+		if (*s == '\r' || *s == '\n')
+			end = r->inpending.len;
+		else if (r->inpending.len >= RECORD_CHUNK) {
+			end = r->inpending.len - RECORD_INPUT_TAIL;
+			for (i = end; i > 0; i--)
+				if (r->inpending.data[i - 1] == ' ' || r->inpending.data[i - 1] == '\t') {
+					end = i;
+					break;
+				}
+		}
+		if (end > 0) {
+			/* output so far first: the events stay in time order */
+			flush_output(r, 1);
+			size_t whole = utf8_complete((unsigned char *)r->inpending.data, end);
 
-		buf_init(&red, 8 * RECORD_CHUNK);
-		if (scan_redact(p, n, &red, NULL) == 0)
-			event(r, now - r->start, "i", red.data ? red.data : "", red.len);
-		buf_release(&red);
+			flush_input(r, whole > 0 ? whole : end);
+		}
+		s++;
+		n--;
 	}
 }
 
@@ -271,6 +304,7 @@ void
 record_marker(recorder *r, const char *label)
 {
 	flush_output(r, 1);
+	flush_input(r, r->inpending.len);
 	event(r, record_clock() - r->start, "m", label, strlen(label));
 }
 
@@ -287,6 +321,7 @@ record_close(recorder *r, char hex[65])
 	unsigned char h[32];
 
 	flush_output(r, 1);
+	flush_input(r, r->inpending.len);
 	if (r->dropped > 0) {
 		r->window_start = 0;
 		(void)rate_ok(r, 0, record_clock());
@@ -296,5 +331,6 @@ record_close(recorder *r, char hex[65])
 	crypto_hash_sha256_final(&r->hs, h);
 	hash_hex(h, 32, hex);
 	buf_release(&r->pending);
+	buf_release(&r->inpending);
 	return r->err;
 }

@@ -111,13 +111,22 @@ recorder_redacts_and_stays_valid(void **state)
 	record_output(&r, "WORD=Sup3rS3cret!\r\n", 19);      /* a secret split across reads */
 	record_output(&r, "caf\xc3", 4);                     /* UTF-8 split across reads */
 	record_output(&r, "\xa9 \xff\n", 4);                 /* and an invalid byte */
-	record_input(&r, "hunter2\n", 8, 1);
+	record_input(&r, "ls hunter2\r", 11);                /* echo off or not: recorded */
+	{
+		/* a secret typed a key at a time is still redacted whole */
+		static const char typed[] = "export DB_PASSWORD=Typ3dS3cret!\r";
+
+		for (size_t k = 0; k < sizeof(typed) - 1; k++)
+			record_input(&r, typed + k, 1);
+	}
 	assert_int_equal(record_close(&r, hex), 0);
 	buf_init(&text, 0);
 	assert_int_equal(fileio_read(path, 1 << 20, &text, &e), 0);
 	assert_null(strstr(buf_cstr(&text), "Sup3r"));
 	assert_non_null(strstr(buf_cstr(&text), "[REDACTED:secret-assignment]"));
-	assert_null(strstr(buf_cstr(&text), "hunter2"));
+	assert_non_null(strstr(buf_cstr(&text), "\"i\", \"ls hunter2\\r\"]"));
+	assert_null(strstr(buf_cstr(&text), "Typ3d"));
+	assert_non_null(strstr(buf_cstr(&text), "\"i\", \"export DB_PASS"));
 	assert_non_null(strstr(buf_cstr(&text), "caf\xc3\xa9 \xef\xbf\xbd"));
 	{
 		int null = open("/dev/null", O_WRONLY);
@@ -144,14 +153,18 @@ recorder_rate_cap_drops_and_marks(void **state)
 	r.rate_cap = 3000;
 	memset(chunk, 'x', sizeof(chunk) - 1);
 	chunk[sizeof(chunk) - 1] = '\n';
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 10; i++) {
 		record_output(&r, chunk, sizeof(chunk));
+		record_input(&r, i == 9 ? "typed-during-flood\r" : "k", i == 9 ? 19 : 1);
+	}
 	assert_int_equal(record_close(&r, hex), 0);
 	buf_init(&text, 0);
 	assert_int_equal(fileio_read(path, 1 << 20, &text, &e), 0);
 	/* three chunks fit the window; the other seven are dropped and marked */
 	assert_non_null(strstr(buf_cstr(&text), "7000 bytes of output not recorded"));
 	assert_true(text.len < 5000);
+	/* input is never dropped, flood or not */
+	assert_non_null(strstr(buf_cstr(&text), "\"i\", \"kkkkkkkkktyped-during-flood\\r\"]"));
 	buf_release(&text);
 	close(fd);
 	unlink(path);
