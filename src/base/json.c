@@ -2,6 +2,7 @@
  * json.c - streaming JSON writer.
  */
 #include "json.h"
+#include "text.h"
 #include "err.h"
 #include "utc.h"
 
@@ -60,37 +61,63 @@ void json_obj_end(json *j) { close_(j, "}"); }
 void json_arr_begin(json *j) { open_(j, "["); }
 void json_arr_end(json *j) { close_(j, "]"); }
 
+/*
+ * Always valid JSON that a strict reader accepts: a byte that is not valid
+ * UTF-8 becomes U+FFFD; controls, DEL and the code points that can forge or
+ * hide text on a terminal (text_cp_invisible: C1 controls, bidirectional
+ * overrides, U+2028/U+2029, ...) are written as \uXXXX escapes, so a log
+ * line holding a file name reads the same everywhere it is shown.
+ */
 int
 json_escape(buf *out, const char *s, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";
-	size_t i, start = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, start = 0;
 	int r = 0;
 
 	if ((r = buf_putc(out, '"')) != 0)
 		return r;
-	for (i = 0; i < n && r == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n && r == 0) {
+		unsigned char c = u[i];
+		unsigned cp = c;
+		size_t len = 1;
 		char esc[7];
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x7f) {
+			i++;
 			continue;
+		}
+		if (c >= 0x80) {
+			len = text_utf8_next(u + i, n - i, &cp);
+			if (len > 1 && !text_cp_invisible(cp)) {
+				i += len;
+				continue;
+			}
+			if (len == 0) {
+				len = 1;
+				cp = 0xfffd;
+			}
+		}
 		r = buf_append(out, s + start, i - start);
-		start = i + 1;
+		i += len;
+		start = i;
 		if (r != 0)
 			break;
-		switch (c) {
+		switch (cp) {
 		case '"': r = buf_puts(out, "\\\""); break;
 		case '\\': r = buf_puts(out, "\\\\"); break;
 		case '\n': r = buf_puts(out, "\\n"); break;
 		case '\t': r = buf_puts(out, "\\t"); break;
 		case '\r': r = buf_puts(out, "\\r"); break;
 		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hx[c >> 4];
-			esc[5] = hx[c & 15];
-			esc[6] = '\0';
-			r = buf_puts(out, esc);
+			esc[0] = '\\';
+			esc[1] = 'u';
+			esc[2] = hx[(cp >> 12) & 15];
+			esc[3] = hx[(cp >> 8) & 15];
+			esc[4] = hx[(cp >> 4) & 15];
+			esc[5] = hx[cp & 15];
+			r = buf_append(out, esc, 6);
 		}
 	}
 	if (r == 0)

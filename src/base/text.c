@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ONES UINT64_C(0x0101010101010101)
@@ -73,6 +74,94 @@ fail:
 	if (bad != NULL)
 		*bad = i;
 	return BG_ERR_INVALID;
+}
+
+size_t
+text_utf8_next(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned char c = s[0];
+	size_t len, k;
+	unsigned v;
+
+	if (n == 0)
+		return 0;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[k] & 0x3f);
+	}
+	if ((len == 3 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) ||
+	    (len == 4 && (v < 0x10000 || v > 0x10ffff)))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+int
+text_cp_invisible(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || (cp >= 0x200b && cp <= 0x200f) ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+int
+text_visible(buf *out, const char *str, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, start = 0;
+	int r = 0;
+
+	while (i < n && r == 0) {
+		unsigned cp;
+		size_t len;
+		char esc[16];
+
+		if (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') {
+			i++;
+			continue;
+		}
+		len = text_utf8_next(s + i, n - i, &cp);
+		if (len > 1 && !text_cp_invisible(cp)) {
+			i += len;
+			continue;
+		}
+		if ((r = buf_append(out, str + start, i - start)) != 0)
+			break;
+		if (len == 1 && cp == '\\') {
+			r = buf_puts(out, "\\\\");
+		} else if (len > 1) {
+			snprintf(esc, sizeof(esc), "\\u{%04x}", cp);
+			r = buf_puts(out, esc);
+		} else {
+			char x[4] = { '\\', 'x', hx[s[i] >> 4], hx[s[i] & 15] };
+
+			r = buf_append(out, x, 4);
+			len = 1;
+		}
+		i += len;
+		start = i;
+	}
+	if (r == 0)
+		r = buf_append(out, str + start, n - start);
+	return r;
 }
 
 void

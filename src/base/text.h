@@ -4,6 +4,8 @@
 #ifndef BG_TEXT_H
 #define BG_TEXT_H
 
+#include "buf.h"
+
 #include <stddef.h>
 
 /*
@@ -13,6 +15,32 @@
  * not NULL) to the byte offset of the first offending byte.
  */
 int text_check(const char *s, size_t n, int allow_newline, size_t *bad);
+
+/*
+ * Decode one UTF-8 sequence at s[0..n): its length (1..4) with *cp set,
+ * or 0 when the bytes there are not a valid, shortest-form scalar value.
+ */
+size_t text_utf8_next(const unsigned char *s, size_t n, unsigned *cp);
+
+/*
+ * 1 for the code points that can forge or hide text on a terminal or in a
+ * line-oriented log even as valid UTF-8: C1 controls (U+0080..U+009F, an
+ * 8-bit CSI among them), bidirectional overrides, embeddings and isolates
+ * (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F, U+061C), zero-width
+ * and invisible format characters (U+200B..U+200D, U+2060..U+2064,
+ * U+FEFF), line and paragraph separators (U+2028, U+2029).
+ */
+int text_cp_invisible(unsigned cp);
+
+/*
+ * Append s[0..n) to out as one line a person or a line-oriented reader
+ * can trust: printable UTF-8 is kept; a backslash becomes "\\"; a control
+ * byte (newline, escape, DEL, ...) or a byte that is not valid UTF-8
+ * becomes "\xHH"; a code point text_cp_invisible names becomes "\u{HHHH}".
+ * No byte sequence in s can end the line, start a terminal escape or
+ * reorder what is shown.  0 or the buffer's error.
+ */
+int text_visible(buf *out, const char *s, size_t n);
 
 /* 1-based line and column (in bytes) of offset off in s. */
 void text_position(const char *s, size_t off, size_t *line, size_t *col);

@@ -139,8 +139,12 @@ text_diff(const char *store, const snap_entry *b, const snap_entry *a, const cha
 		snapshot_object_path(store, a->hash, &na);
 	else
 		buf_puts(&na, "/dev/null");
-	buf_printf(&lb, "a/%s", path);
-	buf_printf(&la, "b/%s", path);
+	/* the labels are the diff's headers: escaped as in manifests, so a name
+	 * holding a newline or an escape cannot forge a header or a line */
+	buf_puts(&lb, "a/");
+	snapshot_escape(path, &lb);
+	buf_puts(&la, "b/");
+	snapshot_escape(path, &la);
 	for (int side = 0; side < 2; side++) {
 		const char *p = side ? na.data : ob.data;
 		buf content;

@@ -32,6 +32,8 @@
 
 /* how often a supervised command, a shell or tail -f checks the grant */
 #define GATE_TICK_MS 50
+/* the request as logged (re-quoted, redacted, escaped): longer is refused */
+#define GATE_REQUEST_TEXT (24u * 1024)
 
 typedef struct gate {
 	const gate_env *env;
@@ -52,7 +54,7 @@ typedef struct gate {
 	sshkey_priv hostkey;
 	int log_open;
 	argv_list av;
-	char request[1024];   /* for the audit log, secrets redacted */
+	char request[GATE_REQUEST_TEXT]; /* for the audit log: whole, redacted, escaped */
 	uint64_t bytes_out;
 	int refused_by_expiry;
 	int client_gone;       /* the gate's connection ended (gate killed) */
@@ -142,8 +144,9 @@ const char *gate_type_of(mode_t m);
 const gate_verb *gate_find_verb(const char *name);
 /* Run a verb; a record is written for it if the verb wrote none. */
 int gate_run_verb(gate *g, const gate_verb *v);
-/* g->request from g->av: re-quoted, secrets redacted, controls made safe. */
-void gate_describe_request(gate *g);
+/* g->request from g->av: re-quoted, secrets redacted, escaped with
+ * text_visible; whole or refused (returns 1 after gate_refuse). */
+int gate_describe_request(gate *g);
 
 /* ---- gate-read.c ---- */
 

@@ -629,7 +629,8 @@ run_step(gate *g, size_t k, size_t n)
 	const gate_verb *v;
 	size_t i;
 
-	gate_describe_request(g);
+	if (gate_describe_request(g) != 0)
+		return 1;
 	fprintf(stderr, "breakglass: apply: step %zu of %zu: %s\n", k, n, g->request);
 	/* a list can outlast its grant: each step is checked like a login */
 	if (gate_grant_ended(g))

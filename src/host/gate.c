@@ -33,6 +33,7 @@
 #include "json.h"
 #include "krl.h"
 #include "scan.h"
+#include "text.h"
 #include "utc.h"
 
 #include <poll.h>
@@ -152,15 +153,29 @@ gate_printf(gate *g, const char *fmt, ...)
 	return r;
 }
 
-/* A name printed for a person: control bytes (terminal escapes) become '?'. */
+/*
+ * A name printed for a person or a log line: escaped by text_visible (no
+ * byte sequence can end the line, start a terminal escape or reorder the
+ * text), cut to n - 1 bytes at a character boundary.
+ */
 void
 gate_safe_name(const char *s, char *out, size_t n)
 {
-	size_t i;
+	buf b;
+	size_t k;
 
-	for (i = 0; s[i] && i + 1 < n; i++)
-		out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	out[i] = '\0';
+	buf_init(&b, 0);
+	if (text_visible(&b, s, strlen(s)) != 0) {
+		snprintf(out, n, "[name not shown]");
+		buf_release(&b);
+		return;
+	}
+	k = b.len < n - 1 ? b.len : n - 1;
+	while (k > 0 && k < b.len && ((unsigned char)b.data[k] & 0xc0) == 0x80)
+		k--;
+	memcpy(out, b.data ? b.data : "", k);
+	out[k] = '\0';
+	buf_release(&b);
 }
 
 /*
@@ -172,11 +187,19 @@ void
 gate_record_with(gate *g, const char *event, const char *decision, const char *reason, int status,
     const char *const *extra)
 {
-	buf d;
+	buf d, rv;
 	json j;
 	bg_error e;
 	char serial[32];
 
+	/* a reason names files and echoes requests: escaped like them */
+	buf_init(&rv, 16 * 1024);
+	if (reason != NULL && text_visible(&rv, reason, strlen(reason)) != 0) {
+		buf_reset(&rv);
+		buf_puts(&rv, "[reason too long to be recorded]");
+	}
+	if (reason != NULL)
+		reason = buf_cstr(&rv);
 	buf_init(&d, AUDIT_MAX_RECORD - 1024);
 	json_init(&j, &d);
 	json_obj_begin(&j);
@@ -209,8 +232,16 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 	    "breakglass gate: user=%s grant=G-%lld %s %s%s%s", g->env->user,
 	    (long long)g->grant, decision, g->request, reason ? ": " : "", reason ? reason : "");
 	g->recorded = 1;
+	if (g->log_open && json_error(&j) != 0) {
+		/* a record that cannot be written whole is not written cut: this
+		 * request ends as if the log could not be written */
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: a %s record too large for the host log",
+		    event);
+		g->log_cut = 1;
+	}
 	if (!g->log_open || json_error(&j) != 0) {
 		buf_release(&d);
+		buf_release(&rv);
 		return;
 	}
 	gate_priv_up(g);
@@ -225,6 +256,7 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 	}
 	gate_priv_down(g);
 	buf_release(&d);
+	buf_release(&rv);
 }
 
 void
@@ -233,32 +265,26 @@ gate_record(gate *g, const char *event, const char *decision, const char *reason
 	gate_record_with(g, event, decision, reason, status, NULL);
 }
 
-/* Copy text into out (n bytes) with secrets redacted and controls made safe. */
-static void
-redacted(const char *text, char *out, size_t n)
-{
-	buf b;
-
-	buf_init(&b, 64 * 1024);
-	if (scan_redact(text, strlen(text), &b, NULL) != 0)
-		snprintf(out, n, "[unrecordable]");
-	else
-		gate_safe_name(buf_cstr(&b), out, n);
-	buf_release(&b);
-}
-
 int
 gate_refuse(gate *g, const char *fmt, ...)
 {
-	char msg[512], safe[512];
+	char msg[512], safe[2048];
 	va_list ap;
+	buf red;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	redacted(msg, safe, sizeof(safe)); /* reasons echo what the user typed */
+	/* reasons echo what the user typed: redacted here, escaped where shown */
+	buf_init(&red, 64 * 1024);
+	if (scan_redact(msg, strlen(msg), &red, NULL) != 0) {
+		buf_reset(&red);
+		buf_puts(&red, "[unrecordable]");
+	}
+	gate_safe_name(buf_cstr(&red), safe, sizeof(safe));
 	fprintf(stderr, "breakglass: refused: %s\n", safe);
-	gate_record(g, "gate.refuse", "refuse", safe, -1);
+	gate_record(g, "gate.refuse", "refuse", buf_cstr(&red), -1);
+	buf_release(&red);
 	if (g->env->shared != NULL && g->env->shared->log_failed)
 		__atomic_add_fetch(&g->env->shared->refused, 1, __ATOMIC_SEQ_CST);
 	return 1;
@@ -734,17 +760,30 @@ gate_run_verb(gate *g, const gate_verb *v)
 	return status;
 }
 
-void
+int
 gate_describe_request(gate *g)
 {
-	buf j;
+	buf j, red, vis;
+	int r;
 
 	buf_init(&j, 64 * 1024);
-	if (argv_join(&g->av, &j) != 0)
-		snprintf(g->request, sizeof(g->request), "[request too long: %zu arguments]", g->av.n);
-	else
-		redacted(buf_cstr(&j), g->request, sizeof(g->request));
+	buf_init(&red, 64 * 1024);
+	buf_init(&vis, sizeof(g->request) - 1);
+	r = argv_join(&g->av, &j) != 0 || scan_redact(j.data ? j.data : "", j.len, &red, NULL) != 0 ||
+	    text_visible(&vis, red.data ? red.data : "", red.len) != 0;
+	if (r == 0)
+		memcpy(g->request, vis.data ? vis.data : "", vis.len + 1);
 	buf_release(&j);
+	buf_release(&red);
+	buf_release(&vis);
+	if (r != 0) {
+		/* logged whole or not served: never a request cut short in the log */
+		snprintf(g->request, sizeof(g->request), "[a request of %zu arguments, too long to be "
+		    "recorded whole]", g->av.n);
+		return gate_refuse(g, "the request is too long to be recorded whole (at most %zu "
+		    "bytes as logged): nothing was run", sizeof(g->request) - 1);
+	}
+	return 0;
 }
 
 int
@@ -841,7 +880,10 @@ gate_main(const gate_env *env)
 		status = gate_refuse(&g, "empty request");
 		goto out;
 	}
-	gate_describe_request(&g);
+	if (gate_describe_request(&g) != 0) {
+		status = 1;
+		goto out;
+	}
 	verb = g.av.v[0];
 	if (strchr(verb, '/') != NULL) {
 		int kind_of = gate_allowed_command(&g);

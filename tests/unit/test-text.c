@@ -3,6 +3,8 @@
 #include "unit.h"
 #include "err.h"
 #include "text.h"
+#include "buf.h"
+#include "json.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -148,6 +150,44 @@ suggest(void **state)
 	assert_null(text_suggest("window-start-and-a-very-long-tail-past-32", 41, keys, sizeof(*keys)));
 }
 
+/* names shown to people and written to line-oriented logs */
+static void
+visible_and_json(void **state)
+{
+	static const struct { const char *in, *vis, *js; } cases[] = {
+		{ "plain name.txt", "plain name.txt", "\"plain name.txt\"" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+		{ "a\nb", "a\\x0ab", "\"a\\nb\"" },
+		{ "\x1b]0;t\x07", "\\x1b]0;t\\x07", "\"\\u001b]0;t\\u0007\"" },
+		{ "a\xff" "b", "a\\xffb", "\"a\\ufffdb\"" },
+		{ "x\xe2\x80\xaey", "x\\u{202e}y", "\"x\\u202ey\"" },
+		{ "x\xc2\x9b" "1m", "x\\u{009b}1m", "\"x\\u009b1m\"" },
+		{ "l\xe2\x80\xa8s", "l\\u{2028}s", "\"l\\u2028s\"" },
+		{ "back\\slash", "back\\\\slash", "\"back\\\\slash\"" },
+		{ "\xc0\xaf", "\\xc0\\xaf", "\"\\ufffd\\ufffd\"" },           /* overlong */
+		{ "\xed\xa0\x80", "\\xed\\xa0\\x80", "\"\\ufffd\\ufffd\\ufffd\"" }, /* surrogate */
+		{ "\xe2\x82", "\\xe2\\x82", "\"\\ufffd\\ufffd\"" },            /* cut short */
+		{ "\x7f", "\\x7f", "\"\\u007f\"" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf v, j;
+
+		buf_init(&v, 0);
+		buf_init(&j, 0);
+		assert_int_equal(text_visible(&v, cases[i].in, strlen(cases[i].in)), 0);
+		assert_string_equal(buf_cstr(&v), cases[i].vis);
+		/* what text_visible gives is itself one safe line */
+		assert_int_equal(text_check(v.data, v.len, 0, NULL), 0);
+		assert_int_equal(json_escape(&j, cases[i].in, strlen(cases[i].in)), 0);
+		assert_string_equal(buf_cstr(&j), cases[i].js);
+		assert_int_equal(text_check(j.data, j.len, 0, NULL), 0);
+		buf_release(&v);
+		buf_release(&j);
+	}
+}
+
 int
 main(void)
 {
@@ -156,6 +196,7 @@ main(void)
 		cmocka_unit_test(utf8),
 		cmocka_unit_test(agrees_with_reference),
 		cmocka_unit_test(suggest),
+		cmocka_unit_test(visible_and_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
