@@ -367,7 +367,9 @@ cmd_grant(int argc, char **argv)
 	}
 	if (strcmp(sub, "sudoers") == 0) {
 		grant *g = NULL;
+		sshkey_priv ca;
 
+		memset(&ca, 0, sizeof(ca));
 		if (a.npos != 2)
 			return cmd_failf(EXIT_USAGE, "grant sudoers: name one grant");
 		if ((r = cmd_grant_id(a.pos[1], &id)) != 0 || (r = cmd_open_home(&a, &h)) != 0)
@@ -378,7 +380,9 @@ cmd_grant(int argc, char **argv)
 		} else if (strcmp(grant_state_now(g, h->now), "active") != 0) {
 			r = cmd_failf(EXIT_REFUSED, "grant 'G-%lld' is %s: only active grants have a "
 			    "sudoers drop-in", (long long)id, grant_state_now(g, h->now));
-		} else if ((r = grant_sudoers_text(g, kv_get(&g->fields, "account"), &out)) != 0) {
+		} else if ((r = home_load_ca(h, &ca, &e)) != 0) {
+			r = cmd_fail(r, &e);
+		} else if ((r = grant_sudoers_text(g, kv_get(&g->fields, "account"), ca.pk, &out)) != 0) {
 			r = r == BG_ERR_NOTFOUND ? cmd_failf(EXIT_USAGE, "grant 'G-%lld' has no "
 			    "privileged commands", (long long)id) : cmd_fail(r, NULL);
 		} else if (a.json) {
@@ -389,6 +393,7 @@ cmd_grant(int argc, char **argv)
 		} else
 			r = cmd_write_out(&out);
 		buf_release(&out);
+		sshkey_priv_release(&ca);
 		grant_free(g);
 		home_close(h);
 		return r;

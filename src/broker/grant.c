@@ -978,7 +978,7 @@ sudoers_cmnds(const grant *g, const char *key, buf *out, size_t *n)
 }
 
 int
-grant_sudoers_text(const grant *g, const char *account, buf *out)
+grant_sudoers_text(const grant *g, const char *account, const unsigned char ca_pk[32], buf *out)
 {
 	static const struct {
 		const char *key, *tag;
@@ -1002,16 +1002,20 @@ grant_sudoers_text(const grant *g, const char *account, buf *out)
 	utc_format(g->not_after, na);
 	/* sudoers generalized time: YYYYMMDDHHMMSSZ - always with Z, so the
 	 * caller's TZ cannot move the window */
-	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld): removed at revocation or expiry\n",
-	    (long long)g->id, (long long)g->ticket)) != 0)
+	if ((r = buf_printf(out, "# breakglass G-%lld (T-%lld) for %s: removed at revocation or "
+	    "expiry\n", (long long)g->id, (long long)g->ticket, account)) != 0)
 		return r;
 	for (size_t k = 0; k < sizeof(tags) / sizeof(tags[0]); k++) {
 		size_t n = 0;
 
 		if (kv_get(&g->fields, tags[k].key) == NULL)
 			continue;
-		if ((r = buf_printf(out, "%s ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ "
-		    "NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ %s: NOPASSWD: ", account, nb, nb + 5, nb + 8,
+		/* keyed by the grant's group (grantscope_sudo_gid), not the
+		 * account: hostd gives that group only to what it starts for
+		 * this grant, so another grant's session cannot run these */
+		if ((r = buf_printf(out, "%%#%lu ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ "
+		    "NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ %s: NOPASSWD: ",
+		    (unsigned long)grantscope_sudo_gid(ca_pk, g->id), nb, nb + 5, nb + 8,
 		    nb + 11, nb + 14, nb + 17, na, na + 5, na + 8, na + 11, na + 14, na + 17,
 		    tags[k].tag)) != 0 ||
 		    (r = sudoers_cmnds(g, tags[k].key, out, &n)) != 0 ||
@@ -1044,7 +1048,16 @@ grant_sudoers_install(home *h, const grant *g, bg_error *e)
 	buf_init(&text, 64 * 1024);
 	buf_init(&path, 4096);
 	buf_init(&tmp, 4096);
-	if ((r = grant_sudoers_text(g, account, &text)) != 0 ||
+	{
+		sshkey_priv ca;
+
+		memset(&ca, 0, sizeof(ca));
+		if ((r = home_load_ca(h, &ca, e)) != 0)
+			goto out;
+		r = grant_sudoers_text(g, account, ca.pk, &text);
+		sshkey_priv_release(&ca);
+	}
+	if (r != 0 ||
 	    (r = sudoers_path(h, g->id, &path)) != 0 ||
 	    (r = buf_printf(&tmp, "%s/.breakglass-%s-G-%lld.new", h->sudoers_dir, h->id,
 	    (long long)g->id)) != 0) {

@@ -91,13 +91,15 @@ int grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t 
     bg_error *e);
 
 /*
- * The sudoers drop-in for g's privileged commands: the account may run
- * exactly those argvs as root, without a password, only between the
+ * The sudoers drop-in for g's privileged commands: the processes hostd
+ * starts for this grant (they alone carry its group, grantscope_sudo_gid
+ * of the CA key ca_pk) may run exactly those argvs as root, without a password, only between the
  * grant's not-before and not-after (generalized time with Z); sudo
  * commands NOEXEC, sudo-intercept commands INTERCEPT.  Returns
  * BG_ERR_NOTFOUND when g has no privileged commands.
  */
-int grant_sudoers_text(const grant *g, const char *account, buf *out);
+int grant_sudoers_text(const grant *g, const char *account, const unsigned char ca_pk[32],
+    buf *out);
 
 /* With sudoers-dir configured: install g's drop-in after visudo -cf
  * accepts it (at activation); remove it (at revocation and expiry). */

@@ -22,10 +22,13 @@
 #include "gate-int.h"
 #include "cgroup.h"
 #include "fileio.h"
+#include "grantscope.h"
 #include "record.h"
 #include "utc.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -89,6 +92,26 @@ request_cgroup(gate *g, buf *cg)
 	return 0;
 }
 
+/*
+ * A grant with privileged commands: its processes carry the grant's group
+ * (grantscope_sudo_gid), which its sudoers drop-in is keyed by; no other
+ * grant's process, and nothing the account starts outside hostd, has it.
+ */
+static void
+add_sudo_group(gate *g)
+{
+	gid_t gs[NGROUPS_MAX + 1];
+	int n;
+
+	if (kv_get(&g->scope_doc, "sudo") == NULL)
+		return;
+	if ((n = getgroups(NGROUPS_MAX, gs)) < 0)
+		_exit(126);
+	gs[n++] = (gid_t)grantscope_sudo_gid(g->ca_pk, g->grant);
+	if (setgroups((size_t)n, gs) != 0)
+		_exit(126);
+}
+
 void
 gate_child_start(gate *g, const buf *cg)
 {
@@ -99,6 +122,7 @@ gate_child_start(gate *g, const buf *cg)
 	if (g->cf.fd >= 0 ? confine_apply(&g->cf) != 0 :
 	    !(g->landlock_abi == 0 && g->landlock_optional))
 		_exit(126);
+	add_sudo_group(g);
 	gate_priv_drop_all(g);
 }
 

@@ -9,6 +9,7 @@
 #include "err.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +97,24 @@ grantscope_ids(const kv_doc *scope, int64_t *ticket, int64_t *grant)
 	    grantscope_parse_id(kv_get(scope, "grant"), 'G', grant) != 0)
 		return BG_ERR_INVALID;
 	return 0;
+}
+
+uint32_t
+grantscope_sudo_gid(const unsigned char ca_pk[32], int64_t grant)
+{
+	static const char label[] = "breakglass sudo group v1";
+	crypto_hash_sha256_state st;
+	unsigned char h[32], id[8];
+	uint32_t v;
+	int k;
+
+	for (k = 0; k < 8; k++)
+		id[k] = (unsigned char)((uint64_t)grant >> (56 - 8 * k));
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)label, sizeof(label) - 1);
+	crypto_hash_sha256_update(&st, ca_pk, 32);
+	crypto_hash_sha256_update(&st, id, sizeof(id));
+	crypto_hash_sha256_final(&st, h);
+	v = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+	return GRANTSCOPE_SUDO_GID_BASE + (v & 0x0fffffffu);
 }

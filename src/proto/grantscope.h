@@ -45,6 +45,19 @@ int grantscope_parse_id(const char *s, char prefix, int64_t *id);
  */
 int grantscope_writes(const kv_doc *d);
 
+/*
+ * The group that holds a grant's privileged commands on a host.  sudoers
+ * lines are keyed by it ("%#GID"), not by the account: only the processes
+ * hostd starts for that grant carry the group, so two grants on one
+ * account never share each other's privileged commands, and no other
+ * process of the account can use them.  Derived from the CA's public key
+ * and the grant id (both sides know both): 0x60000000 + 28 bits of
+ * SHA-256, far above the ids distributions, systemd and container ranges
+ * hand out.
+ */
+#define GRANTSCOPE_SUDO_GID_BASE 0x60000000u
+uint32_t grantscope_sudo_gid(const unsigned char ca_pk[32], int64_t grant);
+
 /* The ticket and grant a certificate scope names. */
 int grantscope_ids(const kv_doc *scope, int64_t *ticket, int64_t *grant);
 

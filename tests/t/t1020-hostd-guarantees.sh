@@ -14,6 +14,7 @@ GROUP=bgtest${BG_TEST_ID:-}-hggate
 SRV=$T/srv
 . "$(dirname "$0")/../../scripts/lib-host.sh"
 cleanup_host() {
+	[ -n "${HOME_ID:-}" ] && rm -f /etc/sudoers.d/breakglass-"$HOME_ID"-G-*
 	host_down "$T" "$ACCT" "$GROUP"
 	rm -rf "$T"
 }
@@ -168,5 +169,33 @@ expect 0 "a strict JSON reader accepts every line of the host log, none holds a 
 	strict_json "$T/hostlog/audit.log"
 expect 0 "and every change set's JSON" strict_json "$T/hostlog/snapshots/changes/"*.json
 expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
+
+# item 8: grants on one account kept apart.  sudoers lines are keyed by
+# the grant's group, which only what hostd starts for that grant carries:
+# another grant's shell on the same account cannot use them.
+HOME_ID=$(awk '{ print $2 }' "$BREAKGLASS_HOME/broker.pub" | base64 -d | tail -c 32 | sha256sum | cut -c1-16)
+echo "sudoers-dir: /etc/sudoers.d" >>"$BREAKGLASS_HOME/config"
+grant 3 --read "$SRV" --sudo "/usr/bin/id -u" || { not_ok "privileged grant"; done_testing; exit 1; }
+SUDOERS=/etc/sudoers.d/breakglass-$HOME_ID-G-3
+grep -q "^%#[0-9]* ALL=(root) NOTBEFORE=[0-9]*Z NOTAFTER=[0-9]*Z NOEXEC: NOPASSWD: /usr/bin/id -u$" "$SUDOERS" 2>/dev/null \
+	&& ok "the drop-in is keyed by the grant's group, not the account" \
+	|| not_ok "the drop-in is keyed by the grant's group, not the account ($(tail -1 "$SUDOERS" 2>/dev/null))"
+grep -q "^$ACCT " "$SUDOERS" 2>/dev/null && not_ok "no line for the whole account" || ok "no line for the whole account"
+expect 0 "the grant's privileged command runs through the gate" as_cert "$T/g3.pub" /usr/bin/id -u
+out_has "^0$" "as root"
+{
+	sleep 1
+	echo 'sudo -n /usr/bin/id -u; echo "other-grant-sudo-rc=$?"'
+	echo 'exit 0'
+	linger 8
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/iso.out" 2>&1
+tr -d '\r' <"$T/iso.out" >"$T/out"
+out_has "other-grant-sudo-rc=1" "another grant's shell on the same account cannot run G-3's privileged command"
+if grep -q '^0$' "$T/out"; then not_ok "nothing ran as root from it"; else ok "nothing ran as root from it"; fi
+su -s /bin/sh "$ACCT" -c "sudo -n /usr/bin/id -u" >"$T/out" 2>&1 && not_ok "nor can the account outside hostd" \
+	|| ok "nor can the account outside hostd"
+expect 0 "revoke the privileged grant" bg revoke G-3 --reason done
+[ ! -e "$SUDOERS" ] && ok "its drop-in is removed" || not_ok "its drop-in is removed"
+sed -i '/^sudoers-dir:/d' "$BREAKGLASS_HOME/config"
 
 done_testing
