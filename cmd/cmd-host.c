@@ -35,13 +35,14 @@ static const char usage_text[] =
 	"           [--etc DIR] [--sshd-dir DIR] [--sshd-config FILE] [--audit-dir DIR]\n"
 	"           [--group NAME] [--gate-command CMD] [--socket PATH] [--system NAME]\n"
 	"           [--approvers FILE [--write-quorum N] [--read-consent]]\n"
-	"           [--systemd-dir DIR]\n"
-	"           [--db-postgres CONNINFO [--db-postgres-as OSUSER]] [--db-mariadb SOCKET]\n\n"
+	"           [--systemd-dir DIR] [--auth-spool DIR] [--principals-command BINARY]\n"
+	"           [--db-postgres CONNINFO [--db-postgres-as OSUSER]] [--db-mariadb SOCKET]\n"
+	"       breakglass host principals [--etc DIR] [--auth-spool DIR] USER CERT\n\n"
 	"Prints (and with --apply installs) what a host needs:\n"
 	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
 	"                             and a Match block for the hotfix accounts with\n"
-	"                             AuthorizedPrincipalsFile, ForceCommand (the gate)\n"
-	"                             and no forwarding of any kind\n"
+	"                             AuthorizedPrincipalsCommand (below),\n"
+	"                             ForceCommand (the gate) and no forwarding\n"
 	"  ETC/ca.pub, ETC/revoked.krl, ETC/principals/NAME, ETC/gate.conf\n"
 	"  ETC/approvers              the owner's approvers (--approvers FILE, an\n"
 	"                             allowed_signers file): a write grant's\n"
@@ -97,11 +98,19 @@ static const char usage_text[] =
 	"in as one.  --db-mariadb names the local MariaDB server's unix socket: hostd\n"
 	"connects as root by unix_socket authentication; grant accounts are\n"
 	"'bg_gN'@'localhost' with a password only hostd holds.  Managed databases\n"
-	"reached only over TCP are not supported.\n";
+	"reached only over TCP are not supported.\n\n"
+	"'host principals' is sshd's AuthorizedPrincipalsCommand for the hotfix\n"
+	"accounts (run as root, with %u %k): it prints ETC/principals/USER and records\n"
+	"the certificate offered in DIR (default " HOSTD_DEFAULT_AUTH_SPOOL ", root's,\n"
+	"0700) for the connection, so hostd serves a request with the certificate its\n"
+	"connection authenticated with, whatever the account writes into its\n"
+	"SSH_USER_AUTH file.  sshd runs it only from a path whose every directory is\n"
+	"root's and not group- or world-writable: BINARY (default this binary) must\n"
+	"be such a path (make install puts it in /usr/local/bin).\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
     O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT, O_SYSTEMD_DIR,
-    O_DB_PG, O_DB_PG_AS, O_DB_MARIA };
+    O_DB_PG, O_DB_PG_AS, O_DB_MARIA, O_SPOOL, O_PCMD };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -122,6 +131,8 @@ static const opt_def defs[] = {
 	{ "--db-postgres", OPT_ARG },
 	{ "--db-postgres-as", OPT_ARG },
 	{ "--db-mariadb", OPT_ARG },
+	{ "--auth-spool", OPT_ARG },
+	{ "--principals-command", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -433,6 +444,65 @@ gate_socket(const char *gate, const char *want, buf *cmd, const char **sock_out)
 	return *sock_out == NULL ? cmd_failf(EXIT_SYSTEM, "out of memory") : 0;
 }
 
+/*
+ * sshd's AuthorizedPrincipalsCommand: record the offered certificate for
+ * this connection (hostd_auth_record), then print the account's principals.
+ * Any failure prints nothing: sshd then refuses the certificate.
+ */
+static int
+host_principals(const cmd_args *a)
+{
+	const char *etc = opt_or(a, O_ETC, "/etc/breakglass");
+	const char *spool = opt_or(a, O_SPOOL, HOSTD_DEFAULT_AUTH_SPOOL);
+	const char *user = a->pos[1];
+	buf path, text;
+	bg_error e;
+	int r;
+
+	bg_error_clear(&e);
+	if ((r = hostd_auth_record(spool, user, a->pos[2], &e)) != 0)
+		return cmd_fail(r, &e);
+	buf_init(&path, 4096);
+	buf_init(&text, 64 * 1024);
+	if ((r = buf_printf(&path, "%s/principals/%s", etc, user)) != 0 ||
+	    (r = fileio_read(path.data, text.max, &text, &e)) != 0)
+		r = r == BG_ERR_NOTFOUND ? 0 : cmd_fail(r, &e); /* no principals: none */
+	else
+		r = cmd_write_out(&text);
+	buf_release(&path);
+	buf_release(&text);
+	return r;
+}
+
+/* sshd runs a principals command only from a root-owned path no one else
+ * can write, every directory up to / included */
+static int
+safe_for_sshd(const char *p, char *why, size_t n)
+{
+	char d[4096];
+	struct stat st;
+
+	if (p[0] != '/' || strlen(p) >= sizeof(d) - 1 || strpbrk(p, " \t\n%\"'") != NULL) {
+		snprintf(why, n, "'%s' is not an absolute path without spaces, quotes or %%", p);
+		return 0;
+	}
+	snprintf(d, sizeof(d), "%s", p);
+	for (;;) {
+		char *slash;
+
+		if (stat(d, &st) != 0 || st.st_uid != 0 || (st.st_mode & 022) != 0) {
+			snprintf(why, n, "'%s' is not root's or is group- or world-writable", d);
+			return 0;
+		}
+		if ((slash = strrchr(d, '/')) == NULL || strcmp(d, "/") == 0)
+			return 1;
+		if (slash == d)
+			d[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
 int
 cmd_host(int argc, char **argv)
 {
@@ -440,9 +510,9 @@ cmd_host(int argc, char **argv)
 	home *h = NULL;
 	buf drop, gconf, accts, path, ca, krl, approvers, gcmd, unit;
 	bg_error e;
-	const char *etc, *sshd_dir, *sshd_config, *audit_dir, *group, *gate, *systemd_dir;
+	const char *etc, *sshd_dir, *sshd_config, *audit_dir, *group, *gate, *systemd_dir, *spool;
 	const char *sock = NULL;
-	char sysname[256];
+	char sysname[256], self[4096], why[8400];
 	struct group *gr;
 	int r, i;
 
@@ -453,8 +523,11 @@ cmd_host(int argc, char **argv)
 	if (a.json)
 		return cmd_failf(EXIT_USAGE, "host setup: --json is not supported (it prints the "
 		    "sshd drop-in it writes)");
+	if (a.npos == 3 && strcmp(a.pos[0], "principals") == 0)
+		return host_principals(&a);
 	if (a.npos != 1 || strcmp(a.pos[0], "setup") != 0)
-		return cmd_failf(EXIT_USAGE, "host: expected 'setup' (see --help)");
+		return cmd_failf(EXIT_USAGE, "host: expected 'setup' or 'principals USER CERT' "
+		    "(see --help)");
 	if (a.val[O_ACCOUNT].n == 0)
 		return cmd_failf(EXIT_USAGE, "host setup: name the hotfix account(s) with --account");
 	for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
@@ -470,6 +543,24 @@ cmd_host(int argc, char **argv)
 	group = opt_or(&a, O_GROUP, "breakglass-gate");
 	if (!text_is_ident(group, 32))
 		return cmd_failf(EXIT_USAGE, "host setup: invalid group name");
+	spool = opt_or(&a, O_SPOOL, HOSTD_DEFAULT_AUTH_SPOOL);
+	if (spool[0] != '/' || strpbrk(spool, " \t\n%\"'") != NULL)
+		return cmd_failf(EXIT_USAGE, "host setup: --auth-spool must be an absolute path "
+		    "without spaces, quotes or %%");
+	if (cmd_opt(&a, O_PCMD) != NULL) {
+		snprintf(self, sizeof(self), "%s", cmd_opt(&a, O_PCMD));
+	} else {
+		ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (sl <= 0)
+			return cmd_failf(EXIT_SYSTEM, "host setup: cannot find this binary: name it "
+			    "with --principals-command");
+		self[sl] = '\0';
+	}
+	if (!safe_for_sshd(self, why, sizeof(why)))
+		return cmd_failf(EXIT_USAGE, "host setup: sshd would not run %s as its "
+		    "AuthorizedPrincipalsCommand: %s; install breakglass under a root-owned path "
+		    "(make install: /usr/local/bin) or name one with --principals-command", self, why);
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	gate = opt_or(&a, O_GATE, h->gate_command);
@@ -515,7 +606,8 @@ cmd_host(int argc, char **argv)
 	    "ExposeAuthInfo yes\n"
 	    "\n"
 	    "Match User %s\n"
-	    "\tAuthorizedPrincipalsFile %s/principals/%%u\n"
+	    "\tAuthorizedPrincipalsCommand %s host principals --etc %s --auth-spool %s %%u %%k\n"
+	    "\tAuthorizedPrincipalsCommandUser root\n"
 	    "\tAuthorizedKeysFile none\n"
 	    "\tPasswordAuthentication no\n"
 	    "\tKbdInteractiveAuthentication no\n"
@@ -525,10 +617,10 @@ cmd_host(int argc, char **argv)
 	    "\tX11Forwarding no\n"
 	    "\tPermitTunnel no\n"
 	    "\tPermitUserRC no\n"
-	    "\tForceCommand %s\n", etc, etc, buf_cstr(&accts), etc, buf_cstr(&gcmd));
+	    "\tForceCommand %s\n", etc, etc, buf_cstr(&accts), self, etc, spool, buf_cstr(&gcmd));
 	buf_printf(&gconf, "# breakglass gate configuration (breakglass host setup)\n"
-	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\nsystem: %s\n", etc, etc,
-	    audit_dir, sysname);
+	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\nsystem: %s\nauth-spool: %s\n",
+	    etc, etc, audit_dir, sysname, spool);
 	if (cmd_opt(&a, O_APPROVERS) != NULL) {
 		/* the owner's keys, checked now: a host that cannot read them refuses
 		 * every write */
@@ -664,6 +756,21 @@ cmd_host(int argc, char **argv)
 	}
 	if ((r = mkdir_mode(etc, 0755, 0)) != 0)
 		goto out;
+	{
+		/* the auth spool: root's alone (sshd's principals command writes it) */
+		char parent[4096], *sl;
+
+		snprintf(parent, sizeof(parent), "%s", spool);
+		if ((sl = strrchr(parent, '/')) != NULL && sl != parent) {
+			*sl = '\0';
+			if (mkdir(parent, 0755) != 0 && errno != EEXIST) {
+				r = cmd_failf(EXIT_SYSTEM, "cannot create '%s': %s", parent, strerror(errno));
+				goto out;
+			}
+		}
+		if ((r = mkdir_mode(spool, 0700, 0)) != 0)
+			goto out;
+	}
 	if ((r = fileio_join(&path, etc, "principals")) != 0 ||
 	    (r = mkdir_mode(path.data, 0755, 0)) != 0)
 		goto out;

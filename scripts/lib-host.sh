@@ -13,6 +13,10 @@
 #       refuses every write.  $HOST_DB_PG (a conninfo) and $HOST_DB_PG_AS
 #       (an OS user), when set, become its database target (--db-postgres);
 #       $HOST_DB_MARIA (a socket) its MariaDB target (--db-mariadb).
+#       sshd's AuthorizedPrincipalsCommand must
+#       sit on a root-owned path no one else can write (DIR is under /tmp):
+#       BINARY is copied to a directory of its own under /run for it, and
+#       the auth spool is DIR/authspool.
 #       Sets HOST_PORT, HOST_GATE and HOST_SSH (an ssh command line with
 #       the options a test wants; add -i KEY -o CertificateFile=CERT).
 #   host_down DIR ACCOUNT GROUP
@@ -26,6 +30,11 @@ host_up() {
 	mkdir -p "$_d/bin" "$_d/etc" /run/sshd
 	cp "$_bin" "$_d/bin/breakglass"
 	chmod 755 "$_d/bin/breakglass"
+	_safe=$(mktemp -d /run/bg-host.XXXXXX) || return 1
+	echo "$_safe" >"$_d/principals-dir"
+	chmod 755 "$_safe"
+	cp "$_bin" "$_safe/breakglass"
+	chmod 755 "$_safe/breakglass"
 	HOST_GATE="$_d/bin/breakglass gate --socket $_d/hostd.sock"
 	sed -i "s|^gate-command:.*|gate-command: $HOST_GATE|" "$BREAKGLASS_HOME/config"
 	grep -q '^krl-publish:' "$BREAKGLASS_HOME/config" ||
@@ -43,7 +52,8 @@ Include $_d/sshd.d/*.conf
 EOT
 	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
-		--group "$_grp" ${_appr:+--approvers "$_appr"} ${HOST_DB_PG:+--db-postgres "$HOST_DB_PG"} \
+		--group "$_grp" ${_appr:+--approvers "$_appr"} --auth-spool "$_d/authspool" \
+		--principals-command "$_safe/breakglass" ${HOST_DB_PG:+--db-postgres "$HOST_DB_PG"} \
 		${HOST_DB_PG_AS:+--db-postgres-as "$HOST_DB_PG_AS"} ${HOST_DB_MARIA:+--db-mariadb "$HOST_DB_MARIA"} >"$_d/host-setup.out" 2>&1 ||
 		{ cat "$_d/host-setup.out" >&2; return 1; }
 	HOST_PORT=""
@@ -65,6 +75,10 @@ host_down() {
 	if [ -f "$1/sshd.pid" ]; then kill "$(cat "$1/sshd.pid")" 2>/dev/null || true; fi
 	rm -f "$1/sshd.pid"
 	hostd_stop "$1"
+	if [ -f "$1/principals-dir" ]; then
+		case $(cat "$1/principals-dir") in /run/bg-host.*) rm -rf "$(cat "$1/principals-dir")" ;; esac
+		rm -f "$1/principals-dir"
+	fi
 	if id "$2" >/dev/null 2>&1; then
 		pkill -u "$2" 2>/dev/null || true
 		userdel "$2" 2>/dev/null || true

@@ -43,6 +43,7 @@ typedef struct gate {
 	char *system;          /* this host's system name (gate.conf) */
 	char *audit_dir;
 	char *approvers_path;  /* allowed_signers of the owner's approvers */
+	char *auth_spool;      /* where sshd records each connection's certificate */
 	int write_quorum;      /* signatures a write grant needs (this host's) */
 	int read_consent;      /* read grants need the owner's consent too */
 	struct stat krl_st;

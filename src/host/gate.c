@@ -80,6 +80,7 @@ static const kv_key config_schema[] = {
 	{ "krl-max-age", 0, 16 },
 	{ "clock-skew", 0, 16 },
 	{ "approvers", 0, 1024 },
+	{ "auth-spool", 0, 1024 },
 	{ "write-quorum", 0, 8 },
 	{ "read-consent", 0, 16 },
 	{ "landlock", 0, 16 },
@@ -423,6 +424,12 @@ load_config(gate *g, bg_error *e)
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	if ((v = kv_get(&d, "auth-spool")) != NULL && (v[0] != '/' ||
+	    (g->auth_spool = strdup(v)) == NULL)) {
+		r = v[0] != '/' ? bg_fail(e, BG_ERR_INVALID, "gate config: auth-spool must be an "
+		    "absolute path") : BG_ERR_NOMEM;
+		goto out;
+	}
 	if ((g->system = strdup(kv_get(&d, "system"))) == NULL ||
 	    (g->krl_path = strdup(kv_get(&d, "krl"))) == NULL ||
 	    (g->audit_dir = strdup(kv_get(&d, "audit-dir"))) == NULL) {
@@ -563,6 +570,62 @@ gate_grant_ended(gate *g)
 	return krl_says_revoked(g, 0);
 }
 
+/*
+ * The SSH_USER_AUTH file is the account's: any process of the account can
+ * rewrite a new login's file before it is read (F1a).  What counts is the
+ * certificate sshd's AuthorizedPrincipalsCommand recorded for this
+ * connection (hostd_auth_record, keyed by the connection's privileged
+ * monitor, which hostd found): exactly one was offered, and the file names
+ * that one.  b64 is the certificate's base64 from the file.
+ */
+static int
+check_auth_spool(gate *g, const char *b64, size_t n, bg_error *e)
+{
+	buf path, text;
+	const char *p;
+	size_t lines = 0;
+	int r, same = 0, over = 0;
+
+	if (g->auth_spool == NULL)
+		return bg_fail(e, BG_ERR_PERM, "gate.conf names no auth-spool: run 'breakglass host "
+		    "setup' again (it makes sshd record each connection's certificate)");
+	if (g->env->conn_pid <= 0)
+		return bg_fail(e, BG_ERR_PERM, "the request is not bound to an sshd connection");
+	buf_init(&path, 4096);
+	buf_init(&text, 64 * 1024 + 1);
+	buf_printf(&path, "%s/" GATE_AUTH_SPOOL_NAME, g->auth_spool, g->env->conn_pid,
+	    g->env->conn_start);
+	gate_priv_up(g);
+	r = fileio_read(path.data, text.max, &text, e);
+	gate_priv_down(g);
+	buf_release(&path);
+	if (r != 0) {
+		buf_release(&text);
+		return bg_fail(e, BG_ERR_PERM, "sshd recorded no certificate for this connection: "
+		    "run 'breakglass host setup' again (sshd's AuthorizedPrincipalsCommand) and "
+		    "reload sshd");
+	}
+	for (p = buf_cstr(&text); *p;) {
+		size_t l = strcspn(p, "\n");
+
+		if (l == sizeof(GATE_AUTH_OVERFLOW) - 1 && strncmp(p, GATE_AUTH_OVERFLOW, l) == 0)
+			over = 1;
+		else if (l == n && memcmp(p, b64, n) == 0)
+			same = 1;
+		lines++;
+		p += l + (p[l] == '\n');
+	}
+	buf_release(&text);
+	if (over || lines > 1)
+		return bg_fail(e, BG_ERR_PERM, "more than one certificate was offered on this "
+		    "connection: offer only the grant's (ssh -o IdentitiesOnly=yes -i KEY -o "
+		    "CertificateFile=CERT)");
+	if (!same)
+		return bg_fail(e, BG_ERR_PERM, "the login's SSH_USER_AUTH file was changed: it is "
+		    "not the certificate this connection authenticated with");
+	return 0;
+}
+
 static int
 load_cert(gate *g, bg_error *e)
 {
@@ -591,10 +654,17 @@ load_cert(gate *g, bg_error *e)
 		    "certificate");
 	}
 	{
-		size_t n = strcspn(line, "\n");
-		char *l = strndup(line, n);
+		size_t n = strcspn(line, "\n"), t = strcspn(line, " \n"), b = 0;
+		char *l;
 
-		if (l == NULL) {
+		/* "TYPE BASE64": the base64 is what sshd recorded at auth time */
+		if (line[t] == ' ')
+			b = strcspn(line + t + 1, " \n");
+		if (b == 0 || (r = check_auth_spool(g, line + t + 1, b, e)) != 0) {
+			buf_release(&auth);
+			return b == 0 ? bg_fail(e, BG_ERR_PERM, "malformed authentication details") : r;
+		}
+		if ((l = strndup(line, n)) == NULL) {
 			buf_release(&auth);
 			return BG_ERR_NOMEM;
 		}
@@ -921,6 +991,7 @@ out:
 	free(g.db_pg);
 	free(g.db_pg_as);
 	free(g.db_maria);
+	free(g.auth_spool);
 	closelog();
 	return status;
 }

@@ -50,7 +50,16 @@ typedef struct gate_env {
 	int client;                  /* the gate's connection (-1: none) */
 	const char *cgroup_base;     /* hostd's cgroup v2 for requests (cgroup.h) */
 	gate_shared *shared;         /* hostd's shared state, or NULL */
+	long conn_pid;               /* the connection's sshd monitor (root) */
+	unsigned long long conn_start; /* and its start time (/proc/PID/stat) */
 } gate_env;
+
+/* A connection's record in the auth spool (hostd_auth_record): the
+ * sshd monitor's pid and start time.  At most 16 certificates per record;
+ * past that the line GATE_AUTH_OVERFLOW, and the gate refuses. */
+#define GATE_AUTH_SPOOL_NAME "%ld-%llu"
+#define GATE_AUTH_MAX_CERTS 16
+#define GATE_AUTH_OVERFLOW "!overflow"
 
 /*
  * Serve one request, in a child of hostd whose real and saved uid are

@@ -9,7 +9,9 @@
 #include "cgroup.h"
 #include "fileio.h"
 #include "utc.h"
+#include "text.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -385,6 +387,8 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 		return 1;
 	}
 	env.client = c;
+	env.conn_pid = p.monitor.pid;
+	env.conn_start = p.monitor.start;
 	env.cgroup_base = cgroup_base;
 	env.shared = shared;
 	status = gate_main(&env);
@@ -418,6 +422,114 @@ repair_databases(const hostd_opts *o, int listener)
 		syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: removed %d leftover database "
 		    "grant role(s)", removed);
 	_exit(0);
+}
+
+static int
+b64_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 16 && n <= 16384 &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == n;
+}
+
+/* Remove the records of connections that are gone (pid gone or reused). */
+static void
+prune_spool(int dfd)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd2 = dup(dfd);
+
+	if (fd2 < 0 || (d = fdopendir(fd2)) == NULL) {
+		if (fd2 >= 0)
+			close(fd2);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		long pid;
+		unsigned long long start;
+		char tail;
+		proc_info pi;
+
+		if (de->d_name[0] == '.' ||
+		    sscanf(de->d_name, GATE_AUTH_SPOOL_NAME "%c", &pid, &start, &tail) != 2)
+			continue;
+		if (pid <= 0 || pid > 0x3fffffff || proc_info_read((pid_t)pid, &pi) != 0 ||
+		    pi.start != start)
+			(void)unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+int
+hostd_auth_record(const char *spool, const char *user, const char *cert_b64, bg_error *e)
+{
+	proc_info mon;
+	struct stat st;
+	char name[64];
+	buf have;
+	int dfd, fd, r = 0, n = 0, dup = 0;
+
+	if (geteuid() != 0)
+		return bg_fail(e, BG_ERR_PERM, "host principals runs as root (sshd's "
+		    "AuthorizedPrincipalsCommandUser root)");
+	if (!text_is_ident(user, 32) || !b64_ok(cert_b64))
+		return bg_fail(e, BG_ERR_INVALID, "host principals: expected USER and a base64 "
+		    "certificate (sshd's %%u %%k)");
+	if (spool[0] != '/')
+		return bg_fail(e, BG_ERR_USAGE, "host principals: the spool must be an absolute path");
+	if (mkdir(spool, 0700) != 0 && errno != EEXIST)
+		return bg_fail(e, BG_ERR_IO, "cannot create the auth spool %s: %s", spool,
+		    strerror(errno));
+	if ((dfd = open(spool, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return bg_fail(e, BG_ERR_IO, "cannot open the auth spool %s: %s", spool,
+		    strerror(errno));
+	if (fstat(dfd, &st) != 0 || st.st_uid != 0 || (st.st_mode & 077) != 0) {
+		close(dfd);
+		return bg_fail(e, BG_ERR_PERM, "the auth spool %s must be root's, mode 0700", spool);
+	}
+	if (proc_info_read(getppid(), &mon) != 0 || !proc_all_uids(&mon, 0)) {
+		close(dfd);
+		return bg_fail(e, BG_ERR_PERM, "host principals must be run by sshd (as root)");
+	}
+	snprintf(name, sizeof(name), GATE_AUTH_SPOOL_NAME, (long)mon.pid, mon.start);
+	if ((fd = openat(dfd, name, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0) {
+		close(dfd);
+		return bg_fail(e, BG_ERR_IO, "cannot write the auth spool: %s", strerror(errno));
+	}
+	/* one line per distinct certificate offered on this connection */
+	buf_init(&have, 64 * 1024);
+	{
+		char chunk[8192];
+		ssize_t got;
+
+		while ((got = read(fd, chunk, sizeof(chunk))) > 0)
+			if (buf_append(&have, chunk, (size_t)got) != 0)
+				break;
+	}
+	for (const char *p = buf_cstr(&have); *p; n++) {
+		size_t l = strcspn(p, "\n");
+
+		if (l == strlen(cert_b64) && strncmp(p, cert_b64, l) == 0)
+			dup = 1;
+		if (l == sizeof(GATE_AUTH_OVERFLOW) - 1 && strncmp(p, GATE_AUTH_OVERFLOW, l) == 0)
+			dup = 1; /* already refused as a whole */
+		p += l + (p[l] == '\n');
+	}
+	if (!dup) {
+		const char *line = n >= GATE_AUTH_MAX_CERTS ? GATE_AUTH_OVERFLOW : cert_b64;
+
+		if (fileio_write_full(fd, line, strlen(line)) != 0 || fileio_write_full(fd, "\n", 1) != 0 ||
+		    fsync(fd) != 0)
+			r = bg_fail(e, BG_ERR_IO, "cannot write the auth spool: %s", strerror(errno));
+	}
+	buf_release(&have);
+	close(fd);
+	prune_spool(dfd);
+	close(dfd);
+	return r;
 }
 
 int

@@ -29,6 +29,7 @@
 #include "err.h"
 
 #define HOSTD_DEFAULT_SOCKET "/run/breakglass/hostd.sock"
+#define HOSTD_DEFAULT_AUTH_SPOOL "/run/breakglass/auth"
 #define HOSTD_SSHD "/usr/sbin/sshd"
 
 typedef struct hostd_opts {
@@ -47,6 +48,19 @@ int hostd_serve(const hostd_opts *o, bg_error *e);
  * 0, or BG_ERR_IO with e saying why (hostd not running, gone mid-request).
  */
 int hostd_request(const char *socket_path, int *status, bg_error *e);
+
+/*
+ * sshd's AuthorizedPrincipalsCommand (`breakglass host principals`, run
+ * as root by the connection's privileged monitor for every certificate a
+ * client offers for a hotfix account): record cert_b64 in spool (a
+ * root-only directory, created 0700 if missing) under the connection's
+ * key, GATE_AUTH_SPOOL_NAME of the monitor's pid and start time, so the
+ * gate can tell the certificate the connection authenticated with from
+ * whatever the account writes into its SSH_USER_AUTH file.  Records that
+ * outlived their connection are removed.  0, or an error: then the caller
+ * prints no principal and sshd refuses the certificate (fail closed).
+ */
+int hostd_auth_record(const char *spool, const char *user, const char *cert_b64, bg_error *e);
 
 /* Parsers of what /proc shows, strict (exposed for the fuzzer). */
 

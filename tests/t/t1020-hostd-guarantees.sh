@@ -198,4 +198,44 @@ expect 0 "revoke the privileged grant" bg revoke G-3 --reason done
 [ ! -e "$SUDOERS" ] && ok "its drop-in is removed" || not_ok "its drop-in is removed"
 sed -i '/^sudoers-dir:/d' "$BREAKGLASS_HOME/config"
 
+# item 8, F1a: the SSH_USER_AUTH file sshd writes is the account's, so a
+# process of the account can rewrite a new login's file before it is read
+# (here: a program watching /tmp with inotify, run from a shell session of
+# the same account) and name another grant's certificate.  hostd serves a
+# request with the certificate that connection authenticated with only:
+# the one sshd's AuthorizedPrincipalsCommand recorded for it, at auth time,
+# in a spool only root can write.
+M1=f1a; M2=marker
+grant 4 --read "$SRV" --command "/bin/echo $M1-$M2" || { not_ok "command grant"; done_testing; exit 1; }
+printf 'publickey %s\n' "$(cat "$T/g4.pub")" >"$T/g4.auth"
+cc -O2 -o "$T/f1a" "$(dirname "$0")/data/f1a-rewrite-auth.c" && ok "the attacker is built" || not_ok "the attacker is built"
+chmod a+rx "$T/f1a"; chmod a+r "$T/g4.auth"
+{
+	sleep 1
+	echo "$T/f1a $T/g4.auth"
+	sleep 11
+	echo 'exit 0'
+	linger 4
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/f1a.out" 2>&1 &
+apid=$!
+sleep 2.5
+: >"$T/f1a-logins"
+for i in 1 2 3; do
+	as_cert "$T/g2.pub" "/bin/echo" "$M1-$M2" >>"$T/f1a-logins" 2>&1
+	sleep 0.5
+done
+wait $apid
+grep -q 'REWROTE sshauth\.' "$T/f1a.out" && ok "the attacker rewrote new logins' SSH_USER_AUTH files" \
+	|| not_ok "the attacker rewrote new logins' SSH_USER_AUTH files"
+if grep -q "^$M1-$M2" "$T/f1a-logins"; then
+	not_ok "no login ran with the certificate the attacker wrote"
+else
+	ok "no login ran with the certificate the attacker wrote"
+fi
+grep -q "not the certificate this connection authenticated with" "$T/f1a-logins" \
+	&& ok "the rewritten file is refused, saying why" \
+	|| not_ok "the rewritten file is refused, saying why ($(tr '\n' ' ' <"$T/f1a-logins" | cut -c1-300))"
+expect 0 "a login afterwards is served" as_cert "$T/g4.pub" "/bin/echo" "$M1-$M2"
+out_has "^$M1-$M2" "with its own certificate"
+
 done_testing
