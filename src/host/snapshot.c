@@ -886,8 +886,8 @@ snapshot_tty_end(snap_tty *p)
 		dprintf(p->fd, "\n");
 }
 
-int
-snapshot_format(const snapshot *s, buf *out)
+static int
+format_head(const snapshot *s, const char *base, buf *out)
 {
 	char ts[UTC_STRLEN];
 	size_t i;
@@ -897,64 +897,152 @@ snapshot_format(const snapshot *s, buf *out)
 	if ((r = buf_printf(out, MAGIC "\nid: %s\ncreated: %s\nticket: %lld\ngrant: %lld\n", s->id,
 	    ts, (long long)s->ticket, (long long)s->grant)) != 0)
 		return r;
+	if (base != NULL && base[0] != '\0' && (r = buf_printf(out, "base: %s\n", base)) != 0)
+		return r;
 	for (i = 0; i < s->nroots; i++) {
 		if ((r = buf_puts(out, "root: ")) != 0 || (r = snapshot_escape(s->roots[i], out)) != 0 ||
 		    (r = buf_putc(out, '\n')) != 0)
 			return r;
 	}
-	if ((r = buf_puts(out, "---\n")) != 0)
-		return r;
-	for (i = 0; i < s->n; i++) {
-		const snap_entry *en = &s->e[i];
-		size_t start = out->len;
-		char line[400], *p = line;
+	return buf_puts(out, "---\n");
+}
 
-		/* printf costs a fifth of an incremental snapshot: numbers by hand */
-		p = put_u64(p, (uint64_t)en->root, 10);
-		*p++ = ' ';
-		*p++ = en->type;
-		*p++ = ' ';
-		p = put_u64(p, (uint64_t)en->mode, 8);
-		*p++ = ' ';
-		p = put_u64(p, (uint64_t)en->uid, 10);
-		*p++ = ' ';
-		p = put_u64(p, (uint64_t)en->gid, 10);
-		*p++ = ' ';
-		p = put_i64(p, en->size);
-		*p++ = ' ';
-		p = put_i64(p, en->mtime_ns);
-		*p++ = ' ';
-		p = put_i64(p, en->ctime_ns);
-		*p++ = ' ';
-		p = put_u64(p, en->dev, 10);
-		*p++ = ' ';
-		p = put_u64(p, en->ino, 10);
-		*p++ = ' ';
-		p = put_u64(p, en->nlink, 10);
-		*p++ = ' ';
-		memcpy(p, en->hash, strlen(en->hash));
-		p += strlen(en->hash);
-		*p++ = ' ';
-		if ((r = buf_append(out, line, (size_t)(p - line))) != 0)
-			return r;
-		if (en->path[0] == '\0')
-			r = buf_putc(out, '.');
-		else
-			r = snapshot_escape(en->path, out);
-		if (r == 0 && en->target != NULL) {
-			r = buf_putc(out, ' ');
-			if (r == 0)
-				r = snapshot_escape(en->target, out); /* never empty: readlink */
-		}
-		/* never write a line the parser would refuse: such a tree is refused */
-		if (r == 0 && out->len - start > SNAP_LINE_MAX)
-			r = BG_ERR_TOOLARGE;
+static int
+format_entry(const snap_entry *en, buf *out)
+{
+	size_t start = out->len;
+	char line[400], *p = line;
+	int r;
+
+	/* printf costs a fifth of an incremental snapshot: numbers by hand */
+	p = put_u64(p, (uint64_t)en->root, 10);
+	*p++ = ' ';
+	*p++ = en->type;
+	*p++ = ' ';
+	p = put_u64(p, (uint64_t)en->mode, 8);
+	*p++ = ' ';
+	p = put_u64(p, (uint64_t)en->uid, 10);
+	*p++ = ' ';
+	p = put_u64(p, (uint64_t)en->gid, 10);
+	*p++ = ' ';
+	p = put_i64(p, en->size);
+	*p++ = ' ';
+	p = put_i64(p, en->mtime_ns);
+	*p++ = ' ';
+	p = put_i64(p, en->ctime_ns);
+	*p++ = ' ';
+	p = put_u64(p, en->dev, 10);
+	*p++ = ' ';
+	p = put_u64(p, en->ino, 10);
+	*p++ = ' ';
+	p = put_u64(p, en->nlink, 10);
+	*p++ = ' ';
+	memcpy(p, en->hash, strlen(en->hash));
+	p += strlen(en->hash);
+	*p++ = ' ';
+	if ((r = buf_append(out, line, (size_t)(p - line))) != 0)
+		return r;
+	if (en->path[0] == '\0')
+		r = buf_putc(out, '.');
+	else
+		r = snapshot_escape(en->path, out);
+	if (r == 0 && en->target != NULL) {
+		r = buf_putc(out, ' ');
 		if (r == 0)
-			r = buf_putc(out, '\n');
-		if (r != 0)
-			return r;
+			r = snapshot_escape(en->target, out); /* never empty: readlink */
 	}
+	/* never write a line the parser would refuse: such a tree is refused */
+	if (r == 0 && out->len - start > SNAP_LINE_MAX)
+		r = BG_ERR_TOOLARGE;
+	if (r == 0)
+		r = buf_putc(out, '\n');
+	return r;
+}
+
+int
+snapshot_format(const snapshot *s, buf *out)
+{
+	size_t i;
+	int r;
+
+	if ((r = format_head(s, s->base, out)) != 0)
+		return r;
+	for (i = 0; i < s->n; i++)
+		if ((r = format_entry(&s->e[i], out)) != 0)
+			return r;
 	return 0;
+}
+
+static int
+same_entry(const snap_entry *a, const snap_entry *b)
+{
+	return a->type == b->type && a->mode == b->mode && a->uid == b->uid && a->gid == b->gid &&
+	    a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
+	    a->dev == b->dev && a->ino == b->ino && a->nlink == b->nlink &&
+	    strcmp(a->hash, b->hash) == 0 &&
+	    (a->target == NULL ? b->target == NULL : b->target != NULL && strcmp(a->target, b->target) == 0);
+}
+
+static int
+same_roots(const snapshot *a, const snapshot *b)
+{
+	size_t i;
+
+	if (a->nroots != b->nroots)
+		return 0;
+	for (i = 0; i < a->nroots; i++)
+		if (strcmp(a->roots[i], b->roots[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Entries of s that differ from base's, and x lines for those s lacks;
+ * *n counts them. */
+static int
+format_diff(const snapshot *s, const snapshot *base, buf *out, size_t *n)
+{
+	size_t i = 0, k = 0;
+	int r = 0;
+
+	*n = 0;
+	while (r == 0 && (i < s->n || k < base->n)) {
+		int c = i == s->n ? 1 : k == base->n ? -1 : entry_cmp(&s->e[i], &base->e[k]);
+
+		if (c < 0 || (c == 0 && !same_entry(&s->e[i], &base->e[k]))) {
+			r = format_entry(&s->e[i], out);
+			++*n;
+		} else if (c > 0) {
+			snap_entry gone = base->e[k];
+
+			gone.type = 'x';
+			gone.mode = 0;
+			gone.uid = gone.gid = 0;
+			gone.size = gone.mtime_ns = gone.ctime_ns = 0;
+			gone.dev = gone.ino = gone.nlink = 0;
+			memcpy(gone.hash, "-", 2);
+			gone.target = NULL;
+			r = format_entry(&gone, out);
+			++*n;
+		}
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			k++;
+	}
+	return r;
+}
+
+int
+snapshot_format_delta(const snapshot *s, const snapshot *base, buf *out)
+{
+	size_t n;
+	int r;
+
+	if (base->base[0] != '\0' || base->delta_of[0] != '\0' || !same_roots(s, base))
+		return BG_ERR_INVALID;
+	if ((r = format_head(s, base->id, out)) != 0)
+		return r;
+	return format_diff(s, base, out, &n);
 }
 
 static int
@@ -1144,8 +1232,42 @@ snapshot_take(const char *store, const char *const *roots, size_t nroots, const 
 	snprintf(out->id, sizeof(out->id), "T-%lld-G-%lld-%05zu-%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x",
 	    (long long)ticket, (long long)grant, nids + 1, ts, ts + 5, ts + 8, ts + 11, ts + 14,
 	    ts + 17, rnd[0], rnd[1], rnd[2]);
-	if ((r = snapshot_format(out, &text)) != 0 ||
-	    (r = buf_printf(&path, "%s/%s.manifest", store, out->id)) != 0) {
+	{
+		/*
+		 * A delta on the previous snapshot's full manifest when at most a
+		 * quarter of the entries differ: a request that changed nothing
+		 * writes a header, not the tree.
+		 */
+		snapshot loaded;
+		const snapshot *base = NULL;
+		size_t nd = 0;
+		struct stat bs;
+
+		memset(&loaded, 0, sizeof(loaded));
+		if (prev != NULL && same_roots(prev, out)) {
+			if (prev->delta_of[0] != '\0') {
+				bg_error le;
+
+				if (snapshot_load(store, prev->delta_of, &loaded, &le) == 0 &&
+				    loaded.delta_of[0] == '\0' && same_roots(&loaded, out))
+					base = &loaded;
+			} else if (prev->base[0] == '\0')
+				base = prev;
+		}
+		if (base != NULL && (buf_printf(&path, "%s/%s.manifest", store, base->id) != 0 ||
+		    stat(path.data, &bs) != 0))
+			base = NULL; /* not in this store */
+		buf_reset(&path);
+		if (base != NULL && (r = format_head(out, base->id, &text)) == 0 &&
+		    (r = format_diff(out, base, &text, &nd)) == 0 && nd * 4 <= base->n + 16)
+			memcpy(out->delta_of, base->id, sizeof(out->delta_of));
+		else {
+			buf_reset(&text);
+			r = snapshot_format(out, &text);
+		}
+		snapshot_release(&loaded);
+	}
+	if (r != 0 || (r = buf_printf(&path, "%s/%s.manifest", store, out->id)) != 0) {
 		r = bg_fail(e, r, "cannot build the manifest");
 		goto out;
 	}
@@ -1258,7 +1380,7 @@ relative_path_ok(const char *p)
  * BG_ERR_NOMEM.
  */
 static int
-parse_chunk(const char *p, const char *end, snapshot *s, size_t nroots, size_t *line)
+parse_chunk(const char *p, const char *end, snapshot *s, size_t nroots, int delta, size_t *line)
 {
 	buf f;
 	char *copy;
@@ -1303,7 +1425,7 @@ parse_chunk(const char *p, const char *end, snapshot *s, size_t nroots, size_t *
 		if ((nfields != 13 && nfields != 14) || extra ||
 		    num_u64(fields[0], 10, nroots ? nroots - 1 : 0, &root) != 0 ||
 		    nroots == 0 ||
-		    strlen(fields[1]) != 1 || strchr("fdlo", fields[1][0]) == NULL ||
+		    strlen(fields[1]) != 1 || strchr(delta ? "fdlox" : "fdlo", fields[1][0]) == NULL ||
 		    num_u64(fields[2], 8, 07777, &mode) != 0 ||
 		    num_u64(fields[3], 10, UINT32_MAX - 1, &uid) != 0 ||
 		    num_u64(fields[4], 10, UINT32_MAX - 1, &gid) != 0 ||
@@ -1360,7 +1482,7 @@ typedef struct chunk_job {
 	const char *p, *end;
 	snapshot part;
 	size_t nroots, line;
-	int r;
+	int delta, r;
 } chunk_job;
 
 static void *
@@ -1368,7 +1490,7 @@ chunk_run(void *arg)
 {
 	chunk_job *j = arg;
 
-	j->r = parse_chunk(j->p, j->end, &j->part, j->nroots, &j->line);
+	j->r = parse_chunk(j->p, j->end, &j->part, j->nroots, j->delta, &j->line);
 	return NULL;
 }
 
@@ -1392,15 +1514,16 @@ parse_entries(const char *p, const char *end, snapshot *s, size_t *line)
 
 	if ((size_t)(end - p) < PARSE_SPLIT || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
 	    (cut = memchr(mid, '\n', (size_t)(end - mid))) == NULL || cut + 1 >= end)
-		return parse_chunk(p, end, s, s->nroots, line);
+		return parse_chunk(p, end, s, s->nroots, s->base[0] != '\0', line);
 	cut++;
 	memset(&j, 0, sizeof(j));
 	j.p = cut;
 	j.end = end;
 	j.nroots = s->nroots;
+	j.delta = s->base[0] != '\0';
 	if (pthread_create(&th, NULL, chunk_run, &j) != 0)
-		return parse_chunk(p, end, s, s->nroots, line);
-	r = parse_chunk(p, cut, s, s->nroots, line);
+		return parse_chunk(p, end, s, s->nroots, j.delta, line);
+	r = parse_chunk(p, cut, s, s->nroots, j.delta, line);
 	pthread_join(th, NULL);
 	first = *line;
 	if (r == 0 && j.r != 0) {
@@ -1456,6 +1579,13 @@ snapshot_parse(const char *text, size_t len, snapshot *s, bg_error *e)
 	if (header_value(&p, end, "grant", &v) != 0 || num_i64(buf_cstr(&v), &s->grant) != 0 ||
 	    s->grant < 0)
 		goto bad;
+	if (header_value(&p, end, "base", &v) == 0) {
+		line++;
+		if (v.len == 0 || v.len >= SNAP_ID_MAX || strspn(v.data, "TG-0123456789Zabcdef") != v.len ||
+		    strcmp(v.data, s->id) == 0)
+			goto bad;
+		memcpy(s->base, v.data, v.len + 1);
+	}
 	while (header_value(&p, end, "root", &v) == 0) {
 		line++;
 		if (s->nroots == SNAP_MAX_ROOTS || snapshot_unescape(buf_cstr(&v), v.len, &f) != 0 ||
@@ -1482,8 +1612,8 @@ out:
 	return r;
 }
 
-int
-snapshot_load(const char *store, const char *id, snapshot *out, bg_error *e)
+static int
+load_manifest(const char *store, const char *id, snapshot *out, bg_error *e)
 {
 	buf path, text;
 	int r;
@@ -1500,5 +1630,77 @@ snapshot_load(const char *store, const char *id, snapshot *out, bg_error *e)
 		bg_fail(e, r, "no snapshot '%s'", id);
 	buf_release(&path);
 	buf_release(&text);
+	return r;
+}
+
+/* A delta (s->base set) made whole with its base's entries. */
+static int
+merge_base(const char *store, snapshot *s, bg_error *e)
+{
+	snapshot b;
+	snap_entry *m;
+	size_t i = 0, k = 0, n = 0, alloc;
+	int r;
+
+	if ((r = load_manifest(store, s->base, &b, e)) != 0)
+		return bg_fail(e, r == BG_ERR_NOTFOUND ? BG_ERR_CORRUPT : r, "snapshot %s: its base "
+		    "%s cannot be read", s->id, s->base);
+	if (b.base[0] != '\0' || !same_roots(s, &b)) {
+		snapshot_release(&b);
+		return bg_fail(e, BG_ERR_CORRUPT, "snapshot %s: its base %s is not a full snapshot "
+		    "of the same directories", s->id, s->base);
+	}
+	alloc = s->n + b.n + 1;
+	if ((m = calloc(alloc, sizeof(*m))) == NULL) {
+		snapshot_release(&b);
+		return bg_fail(e, BG_ERR_NOMEM, "out of memory");
+	}
+	while (r == 0 && (i < s->n || k < b.n)) {
+		int c = i == s->n ? 1 : k == b.n ? -1 : entry_cmp(&s->e[i], &b.e[k]);
+
+		if (c > 0) {
+			m[n++] = b.e[k];
+			memset(&b.e[k++], 0, sizeof(b.e[0]));
+			continue;
+		}
+		if (s->e[i].type == 'x') {
+			if (c != 0)
+				r = BG_ERR_CORRUPT; /* gone, yet not in the base */
+			free(s->e[i].path);
+			free(s->e[i].target);
+		} else
+			m[n++] = s->e[i];
+		memset(&s->e[i++], 0, sizeof(s->e[0]));
+		if (c == 0) {
+			free(b.e[k].path);
+			free(b.e[k].target);
+			memset(&b.e[k++], 0, sizeof(b.e[0]));
+		}
+	}
+	snapshot_release(&b); /* entries moved out are zeroed */
+	for (i = 0; i < s->n; i++) {
+		free(s->e[i].path);
+		free(s->e[i].target);
+	}
+	free(s->e);
+	s->e = m;
+	s->n = n;
+	s->cap = alloc;
+	memcpy(s->delta_of, s->base, sizeof(s->delta_of));
+	s->base[0] = '\0';
+	if (r != 0)
+		return bg_fail(e, BG_ERR_CORRUPT, "snapshot %s removes an entry its base %s does not "
+		    "have", s->id, s->delta_of);
+	return 0;
+}
+
+
+int
+snapshot_load(const char *store, const char *id, snapshot *out, bg_error *e)
+{
+	int r = load_manifest(store, id, out, e);
+
+	if (r == 0 && out->base[0] != '\0' && (r = merge_base(store, out, e)) != 0)
+		snapshot_release(out);
 	return r;
 }

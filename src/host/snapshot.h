@@ -15,6 +15,14 @@
  * 0x21..0x7e, and '%').  The manifest is written atomically last: a
  * snapshot that did not complete has no manifest and is never used.
  *
+ * A manifest may be a delta ("base: ID" in its header): only the entries
+ * that differ from the full manifest ID, with a line of TYPE x for each
+ * entry ID has and this snapshot does not.  snapshot_take writes one when
+ * the previous snapshot's tree (or its base) has the same roots and at most
+ * a quarter of the entries changed, so a snapshot costs what changed, not
+ * the size of the tree; snapshot_load reads the base and gives the whole
+ * snapshot.  A base is always a full manifest (no chains).
+ *
  * A later snapshot is incremental: a file whose inode, size, mtime and
  * ctime match the previous manifest costs one stat.  A file that changes
  * while it is copied is read again once, then the snapshot fails.
@@ -48,6 +56,8 @@ typedef struct snap_entry {
 
 typedef struct snapshot {
 	char id[SNAP_ID_MAX];
+	char base[SNAP_ID_MAX];     /* manifest text: a delta on this full one */
+	char delta_of[SNAP_ID_MAX]; /* loaded or taken: stored as a delta on it */
 	int64_t created;
 	int64_t ticket, grant;
 	char *roots[SNAP_MAX_ROOTS];
@@ -115,10 +125,14 @@ const snap_entry *snapshot_find(const snapshot *s, int root, const char *path);
 int snapshot_escape(const char *s, buf *out);
 int snapshot_unescape(const char *s, size_t n, buf *out);
 
-/* Parse manifest text (for the fuzz target and snapshot_load). */
+/* Parse manifest text (for the fuzz target and snapshot_load): a delta
+ * (out->base set) holds only its own lines, x entries included. */
 int snapshot_parse(const char *text, size_t len, snapshot *out, bg_error *e);
 
 /* Manifest text of s: snapshot_parse of it gives s back. */
 int snapshot_format(const snapshot *s, buf *out);
+
+/* Delta manifest text of s against the full snapshot base (same roots). */
+int snapshot_format_delta(const snapshot *s, const snapshot *base, buf *out);
 
 #endif

@@ -28,6 +28,33 @@ parses(const char *text)
 }
 
 static void
+parses_deltas(void **state)
+{
+	snapshot s;
+	bg_error e;
+	buf out;
+	const char *text = "breakglass-snapshot v1\nid: T-1-G-2-00002-20261121T000000Z-abcdef\n"
+		"created: 2026-11-21T00:00:00Z\nticket: 1\ngrant: 2\n"
+		"base: T-1-G-2-00001-20261121T000000Z-abcdef\nroot: /srv/app\n---\n"
+		"0 f 644 1000 1000 5 1 1 1 3 2 " HASH " a\n"
+		"0 x 0 0 0 0 0 0 0 0 0 - b\n";
+
+	assert_int_equal(snapshot_parse(text, strlen(text), &s, &e), 0);
+	assert_string_equal(s.base, "T-1-G-2-00001-20261121T000000Z-abcdef");
+	assert_int_equal(s.n, 2);
+	buf_init(&out, 0);
+	assert_int_equal(snapshot_format(&s, &out), 0);
+	assert_string_equal(out.data, text);
+	buf_release(&out);
+	snapshot_release(&s);
+	/* x lines only in a delta; a delta is not its own base */
+	assert_false(parses(HEAD "0 x 0 0 0 0 0 0 0 0 0 - b\n"));
+	assert_false(parses("breakglass-snapshot v1\nid: T-1-G-2-00002-20261121T000000Z-abcdef\n"
+		"created: 2026-11-21T00:00:00Z\nticket: 1\ngrant: 2\n"
+		"base: T-1-G-2-00002-20261121T000000Z-abcdef\nroot: /srv/app\n---\n"));
+}
+
+static void
 accepts(void **state)
 {
 	snapshot s;
@@ -274,6 +301,89 @@ takes(void **state)
 	remove_tree(tmpl);
 }
 
+/* A snapshot costs what changed: a delta on the previous full manifest,
+ * loaded back whole; a tree that changed a lot is stored full again. */
+static void
+stores_deltas(void **state)
+{
+	char tmpl[] = "/tmp/bg-unit-delta.XXXXXX", root[256], store[256], p[512];
+	const char *roots[1];
+	snapshot a, b, c, d, l;
+	snap_stats st;
+	bg_error e;
+	struct stat sa, sb;
+	int i;
+
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(root, sizeof(root), "%s/root", tmpl);
+	snprintf(store, sizeof(store), "%s/store", tmpl);
+	assert_int_equal(mkdir(root, 0755), 0);
+	for (i = 0; i < 200; i++) {
+		snprintf(p, sizeof(p), "%s/file-%03d", root, i);
+		put(p, "content\n");
+	}
+	roots[0] = root;
+	assert_int_equal(snapshot_take(store, roots, 1, NULL, 1, 2, 1795000000, NULL, NULL, &a, &st,
+	    &e), 0);
+	assert_string_equal(a.delta_of, "");
+	/* nothing changed: a header and no entry */
+	assert_int_equal(snapshot_take(store, roots, 1, &a, 1, 2, 1795000001, NULL, NULL, &b, &st,
+	    &e), 0);
+	assert_string_equal(b.delta_of, a.id);
+	snprintf(p, sizeof(p), "%s/%s.manifest", store, a.id);
+	assert_int_equal(stat(p, &sa), 0);
+	snprintf(p, sizeof(p), "%s/%s.manifest", store, b.id);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_true(sb.st_size < 400);
+	assert_true(sa.st_size > 200 * 50);
+	/* one changed, one removed, one added: a delta on a (not on b) */
+	snprintf(p, sizeof(p), "%s/file-007", root);
+	put(p, "changed\n");
+	snprintf(p, sizeof(p), "%s/file-008", root);
+	assert_int_equal(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/new", root);
+	put(p, "new\n");
+	assert_int_equal(snapshot_take(store, roots, 1, &b, 1, 2, 1795000002, NULL, NULL, &c, &st,
+	    &e), 0);
+	assert_string_equal(c.delta_of, a.id);
+	assert_int_equal(snapshot_load(store, c.id, &l, &e), 0);
+	assert_string_equal(l.delta_of, a.id);
+	assert_string_equal(l.base, "");
+	assert_int_equal(l.n, c.n);
+	for (size_t k = 0; k < c.n; k++) {
+		assert_string_equal(l.e[k].path, c.e[k].path);
+		assert_string_equal(l.e[k].hash, c.e[k].hash);
+		assert_int_equal(l.e[k].ino, c.e[k].ino);
+	}
+	assert_null(snapshot_find(&l, 0, "file-008"));
+	assert_non_null(snapshot_find(&l, 0, "new"));
+	assert_string_not_equal(snapshot_find(&l, 0, "file-007")->hash,
+	    snapshot_find(&a, 0, "file-007")->hash);
+	/* the base loads as itself */
+	snapshot_release(&l);
+	assert_int_equal(snapshot_load(store, a.id, &l, &e), 0);
+	assert_int_equal(l.n, a.n);
+	assert_string_equal(l.delta_of, "");
+	snapshot_release(&l);
+	/* most of the tree gone: stored full again */
+	for (i = 0; i < 150; i++) {
+		snprintf(p, sizeof(p), "%s/file-%03d", root, i);
+		unlink(p);
+	}
+	assert_int_equal(snapshot_take(store, roots, 1, &c, 1, 2, 1795000003, NULL, NULL, &d, &st,
+	    &e), 0);
+	assert_string_equal(d.delta_of, "");
+	/* a delta whose base is missing does not load */
+	snprintf(p, sizeof(p), "%s/%s.manifest", store, a.id);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(snapshot_load(store, c.id, &l, &e), BG_ERR_CORRUPT);
+	snapshot_release(&a);
+	snapshot_release(&b);
+	snapshot_release(&c);
+	snapshot_release(&d);
+	remove_tree(tmpl);
+}
+
 /*
  * A tree wider and deeper than the thread count, with more new objects than
  * are fsync'd one by one (the store is then synced whole), over two roots:
@@ -372,8 +482,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(accepts),
+		cmocka_unit_test(parses_deltas),
 		cmocka_unit_test(refuses),
 		cmocka_unit_test(takes),
+		cmocka_unit_test(stores_deltas),
 		cmocka_unit_test(takes_a_wide_deep_tree),
 		cmocka_unit_test(parses_large_in_halves),
 	};
