@@ -36,6 +36,44 @@
 #define HOSTD_HELLO_TIMEOUT_S 10
 /* how often leftover database grant roles are looked for */
 #define HOSTD_DB_REPAIR_S 30
+/* the status hostd sends when it serves no more of the account's requests
+ * at once (a status a request never has: statuses are 0..255) */
+#define HOSTD_STATUS_BUSY 0x7ffffe01
+#define HOSTD_MAX_CHILDREN 1024
+
+/* hostd's children and whom they serve: the per-account cap */
+static struct { pid_t pid; uid_t uid; } children[HOSTD_MAX_CHILDREN];
+
+static void
+reap_children(void)
+{
+	pid_t p;
+
+	while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (size_t i = 0; i < HOSTD_MAX_CHILDREN; i++)
+			if (children[i].pid == p) {
+				children[i].pid = 0;
+				break;
+			}
+}
+
+/* A free slot for a child serving uid, or -1 when uid has
+ * HOSTD_MAX_PER_ACCOUNT already (or hostd HOSTD_MAX_CHILDREN). */
+static int
+child_slot(uid_t uid)
+{
+	size_t i, n = 0;
+	int free_at = -1;
+
+	for (i = 0; i < HOSTD_MAX_CHILDREN; i++) {
+		if (children[i].pid == 0) {
+			if (free_at < 0)
+				free_at = (int)i;
+		} else if (children[i].uid == uid)
+			n++;
+	}
+	return n >= HOSTD_MAX_PER_ACCOUNT ? -1 : free_at;
+}
 
 static volatile sig_atomic_t hostd_stop;
 static volatile sig_atomic_t client_winch;
@@ -614,8 +652,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	sv.sa_handler = on_stop;
 	sigaction(SIGTERM, &sv, NULL);
 	sigaction(SIGINT, &sv, NULL);
-	sv.sa_handler = SIG_DFL;
-	sv.sa_flags = SA_NOCLDWAIT;
+	sv.sa_handler = SIG_DFL; /* children are reaped (and counted) in the loop */
 	sigaction(SIGCHLD, &sv, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	openlog("breakglass-hostd", LOG_PID, LOG_AUTHPRIV);
@@ -624,7 +661,8 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	last_repair = utc_mono();
 	while (!hostd_stop) {
 		struct pollfd pf = { .fd = l, .events = POLLIN };
-		int c;
+		int c, slot;
+		uid_t owner;
 		pid_t pid;
 
 		if (utc_mono() - last_repair >= HOSTD_DB_REPAIR_S) {
@@ -632,10 +670,27 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 			last_repair = utc_mono();
 		}
 
+		reap_children(); /* the repair's children too, when idle */
 		if (poll(&pf, 1, 500) <= 0)
 			continue;
 		if ((c = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
+		{
+			/* an account that opens connections without end holds no
+			 * more than HOSTD_MAX_PER_ACCOUNT root processes */
+			struct ucred cr;
+			socklen_t cl = sizeof(cr);
+
+			if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 ||
+			    (slot = child_slot(cr.uid)) < 0) {
+				send_status(c, HOSTD_STATUS_BUSY);
+				syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: uid %u has %d requests "
+				    "open: refused", (unsigned)cr.uid, HOSTD_MAX_PER_ACCOUNT);
+				close(c);
+				continue;
+			}
+			owner = cr.uid;
+		}
 		if ((pid = fork()) == 0) {
 			struct sigaction d;
 
@@ -647,6 +702,10 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 			sigaction(SIGCHLD, &d, NULL);
 			setsid(); /* the account's terminal never signals us */
 			_exit(serve_one(o, c, cgbase.data, shared) & 0xff);
+		}
+		if (pid > 0) {
+			children[slot].pid = pid;
+			children[slot].uid = owner;
 		}
 		close(c);
 	}
@@ -696,9 +755,18 @@ hostd_request(const char *socket_path, int *status, bg_error *e)
 	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
 	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 	if (sendmsg(c, &m, MSG_NOSIGNAL) != 1) {
+		int err = errno;
+
+		/* hostd may have said why before closing: busy */
+		if (recv(c, b, 4, MSG_DONTWAIT) == 4 && (((unsigned)b[0] << 24) | ((unsigned)b[1] << 16) |
+		    ((unsigned)b[2] << 8) | b[3]) == HOSTD_STATUS_BUSY) {
+			close(c);
+			return bg_fail(e, BG_ERR_IO, "this account already has %d requests open on "
+			    "this host: end some sessions, then try again", HOSTD_MAX_PER_ACCOUNT);
+		}
 		close(c);
 		return bg_fail(e, BG_ERR_IO, "cannot hand the request to the host supervisor: %s",
-		    strerror(errno));
+		    strerror(err));
 	}
 	/* the terminal's size changes reach the gate (sshd's session): pass
 	 * them on, one byte each; hostd reads the size from the terminal */
@@ -730,5 +798,8 @@ hostd_request(const char *socket_path, int *status, bg_error *e)
 	}
 	close(c);
 	*status = (int)(((unsigned)b[0] << 24) | ((unsigned)b[1] << 16) | ((unsigned)b[2] << 8) | b[3]);
+	if (*status == HOSTD_STATUS_BUSY)
+		return bg_fail(e, BG_ERR_IO, "this account already has %d requests open on this host: "
+		    "end some sessions, then try again", HOSTD_MAX_PER_ACCOUNT);
 	return 0;
 }

@@ -31,6 +31,10 @@
 #define HOSTD_DEFAULT_SOCKET "/run/breakglass/hostd.sock"
 #define HOSTD_DEFAULT_AUTH_SPOOL "/run/breakglass/auth"
 #define HOSTD_SSHD "/usr/sbin/sshd"
+/* requests (hostd children) one account may hold at once: more are
+ * refused with a message, so connections that send nothing cannot pile up
+ * root processes (each is dropped after 10 s anyway) */
+#define HOSTD_MAX_PER_ACCOUNT 32
 
 typedef struct hostd_opts {
 	const char *config;   /* the gate configuration (gate.conf) */
