@@ -8,6 +8,7 @@
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -105,6 +106,26 @@ open_fail(int err, const char *path, bg_error *e)
 	}
 }
 
+/*
+ * Opens never wait: a FIFO (which the account can make in any directory it
+ * writes) blocks open() until a writer comes, and a request stuck there
+ * would outlive its grant, since supervision runs between reads (F8).  So
+ * every open is non-blocking, and a regular file or directory is made
+ * blocking again; whatever else was opened stays non-blocking and is
+ * refused by its caller's type check.
+ */
+static int
+opened(int fd, int flags)
+{
+	struct stat st;
+
+	if (fd < 0 || (flags & O_PATH) || (flags & O_NONBLOCK))
+		return fd;
+	if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 int
 scope_open(const scope *s, const char *path, int flags, int need_write, bg_error *e)
 {
@@ -138,11 +159,11 @@ scope_open(const scope *s, const char *path, int flags, int need_write, bg_error
 	if (*rel == '\0')
 		rel = ".";
 	/* openat2 allows only O_CLOEXEC, O_DIRECTORY and O_NOFOLLOW with O_PATH */
-	fd = sys_openat2(best->fd, rel, flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY),
+	fd = sys_openat2(best->fd, rel, flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY | O_NONBLOCK),
 	    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
 	if (fd < 0)
 		return open_fail(errno, path, e);
-	return fd;
+	return opened(fd, flags);
 }
 
 int
@@ -152,9 +173,9 @@ scope_openat(int dirfd, const char *name, int flags, bg_error *e)
 
 	if (strchr(name, '/') != NULL || strcmp(name, "..") == 0)
 		return bg_fail(e, BG_ERR_PERM, "'%.200s' is not a plain name", name);
-	fd = sys_openat2(dirfd, name, flags | O_CLOEXEC | O_NOCTTY,
+	fd = sys_openat2(dirfd, name, flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY | O_NONBLOCK),
 	    RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS);
 	if (fd < 0)
 		return open_fail(errno, name, e);
-	return fd;
+	return opened(fd, flags);
 }

@@ -263,4 +263,35 @@ out_has "deleted.*big/f-7.txt" "the change is captured"
 expect 0 "rollback plans from a delta snapshot" bg rollback T-1 --grant G-5 --dry-run --audit-dir "$T/hostlog"
 out_has "f-7.txt" "and names the changed file"
 
+# F6: an account that opens connections to hostd without end (each held a
+# root process for 10 s) holds at most 32 of hostd's children; more are
+# refused at once, saying why
+HP=$(cat "$T/hostd.sock.pid")
+{
+	sleep 1
+	echo "perl -MIO::Socket::UNIX -e 'for (1..80) { push @s, IO::Socket::UNIX->new(Peer => \$ARGV[0]) } print scalar(@s), qq( connections\\n); sleep 6' $T/hostd.sock"
+	sleep 8
+	echo 'exit 0'
+	linger 4
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/flood.out" 2>&1 &
+fpid=$!
+sleep 3.5
+nkids=$(pgrep -P "$HP" | wc -l)
+[ "$nkids" -le 32 ] && ok "hostd holds $nkids children during the flood (cap 32 per account)" \
+	|| not_ok "hostd holds $nkids children during the flood (cap 32 per account)"
+expect 1 "a request of that account during the flood is refused" as_cert "$T/g2.pub" cat "$SRV/logs/app.log"
+err_has "already has 32 requests open on this host" "says why"
+wait $fpid
+sleep 1
+expect 0 "served again once the connections are gone" as_cert "$T/g2.pub" cat "$SRV/logs/app.log"
+
+# F8: opening a FIFO blocked the request before supervision ran, so a
+# request could outlive its grant waiting for a writer; opens never wait now
+mkfifo "$SRV/logs/pipe"; chmod a+r "$SRV/logs/pipe"
+t0=$(date +%s)
+expect 1 "cat of a FIFO is refused" timeout 10 $SSH -o CertificateFile="$T/g2.pub" "$ACCT@127.0.0.1" cat "$SRV/logs/pipe"
+err_has "is not a regular file" "says it is not a regular file"
+[ $(( $(date +%s) - t0 )) -le 5 ] && ok "at once, without waiting for a writer" || not_ok "at once, without waiting for a writer"
+expect 1 "so is tail of it" timeout 10 $SSH -o CertificateFile="$T/g2.pub" "$ACCT@127.0.0.1" tail -f "$SRV/logs/pipe"
+
 done_testing
