@@ -36,6 +36,7 @@
 #include "text.h"
 #include "utc.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,7 +91,11 @@ static const kv_key config_schema[] = {
 	{ NULL, 0, 0 }
 };
 
+<<<<<<< HEAD
 const kv_key *const gate_config_schema = config_schema;
+=======
+static void log_state_save(gate *g);
+>>>>>>> f4f5ca4 (host log state kept across a restart of hostd)
 
 void
 gate_priv_down(gate *g)
@@ -256,6 +261,8 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 		}
 	}
 	gate_priv_down(g);
+	if (g->log_cut && g->env->shared != NULL)
+		log_state_save(g); /* the failure outlives a restart of hostd */
 	buf_release(&d);
 	buf_release(&rv);
 }
@@ -264,6 +271,125 @@ void
 gate_record(gate *g, const char *event, const char *decision, const char *reason, int status)
 {
 	gate_record_with(g, event, decision, reason, status, NULL);
+}
+
+#define LOG_STATE_MAGIC "breakglass log-state v1\n"
+
+int
+gate_log_state_format(int failed, unsigned long refused, const char *why,
+    char out[GATE_LOG_STATE_SIZE])
+{
+	char w[256];
+	int n;
+	size_t i;
+
+	/* one line: the reason is an error message, made safe anyway */
+	for (i = 0; why[i] && i + 1 < sizeof(w); i++)
+		w[i] = (unsigned char)why[i] < 0x20 || why[i] == 0x7f ? '?' : why[i];
+	w[i] = '\0';
+	n = snprintf(out, GATE_LOG_STATE_SIZE, LOG_STATE_MAGIC "failed: %d\nrefused: %lu\nwhy: %s\n",
+	    failed ? 1 : 0, refused, w);
+	if (n < 0 || n >= GATE_LOG_STATE_SIZE)
+		return BG_ERR_TOOLARGE;
+	memset(out + n, ' ', GATE_LOG_STATE_SIZE - (size_t)n);
+	out[GATE_LOG_STATE_SIZE - 1] = '\n';
+	return 0;
+}
+
+int
+gate_log_state_parse(const char *text, size_t len, int *failed, unsigned long *refused,
+    char why[256])
+{
+	const char *p = text, *end = text + len, *nl;
+	unsigned long v = 0;
+	size_t i;
+
+	if (len != GATE_LOG_STATE_SIZE || text[len - 1] != '\n' ||
+	    memcmp(p, LOG_STATE_MAGIC, sizeof(LOG_STATE_MAGIC) - 1) != 0)
+		return BG_ERR_CORRUPT;
+	p += sizeof(LOG_STATE_MAGIC) - 1;
+	if (end - p < 11 || memcmp(p, "failed: ", 8) != 0 || (p[8] != '0' && p[8] != '1') ||
+	    p[9] != '\n')
+		return BG_ERR_CORRUPT;
+	*failed = p[8] == '1';
+	p += 10;
+	if (end - p < 11 || memcmp(p, "refused: ", 9) != 0)
+		return BG_ERR_CORRUPT;
+	p += 9;
+	for (i = 0; p < end && *p >= '0' && *p <= '9'; i++, p++) {
+		if (i == 19 || (i == 1 && v == 0))
+			return BG_ERR_CORRUPT; /* no leading zero, no overflow */
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (i == 0 || p == end || *p++ != '\n' || end - p < 5 || memcmp(p, "why: ", 5) != 0)
+		return BG_ERR_CORRUPT;
+	p += 5;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL || (size_t)(nl - p) >= 256)
+		return BG_ERR_CORRUPT;
+	for (const char *c = p; c < nl; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return BG_ERR_CORRUPT;
+	memcpy(why, p, (size_t)(nl - p));
+	why[nl - p] = '\0';
+	for (p = nl + 1; p < end - 1; p++)
+		if (*p != ' ')
+			return BG_ERR_CORRUPT;
+	*refused = v;
+	return 0;
+}
+
+/* Write the shared state to AUDIT_DIR/log-state, in place. */
+static void
+log_state_save(gate *g)
+{
+	char text[GATE_LOG_STATE_SIZE], path[4200];
+	int fd;
+
+	if (g->env->shared == NULL || g->audit_dir == NULL ||
+	    gate_log_state_format(g->env->shared->log_failed, g->env->shared->refused,
+	    g->env->shared->why, text) != 0)
+		return;
+	snprintf(path, sizeof(path), "%s/log-state", g->audit_dir);
+	gate_priv_up(g);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		if (pwrite(fd, text, sizeof(text), 0) != (ssize_t)sizeof(text))
+			syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot save the log state");
+		close(fd);
+	}
+	gate_priv_down(g);
+}
+
+/* Once per hostd: the state a previous hostd left (or a new file). */
+static void
+log_state_load(gate *g)
+{
+	gate_shared *sh = g->env->shared;
+	char path[4200], why[256];
+	buf text;
+	bg_error e;
+	int failed, expect = 0;
+	unsigned long refused;
+
+	if (sh == NULL || !__atomic_compare_exchange_n(&sh->state_loaded, &expect, 1, 0,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	snprintf(path, sizeof(path), "%s/log-state", g->audit_dir);
+	buf_init(&text, GATE_LOG_STATE_SIZE + 1);
+	gate_priv_up(g);
+	if (fileio_read(path, text.max, &text, &e) == 0) {
+		if (gate_log_state_parse(text.data ? text.data : "", text.len, &failed, &refused,
+		    why) == 0) {
+			if (failed) {
+				sh->refused = refused;
+				snprintf(sh->why, sizeof(sh->why), "%s", why);
+				sh->log_failed = 1;
+			}
+		} else
+			syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: %s is damaged: rewritten", path);
+	}
+	gate_priv_down(g);
+	buf_release(&text);
+	log_state_save(g); /* made now, while there is room, or rewritten */
 }
 
 int
@@ -286,8 +412,10 @@ gate_refuse(gate *g, const char *fmt, ...)
 	fprintf(stderr, "breakglass: refused: %s\n", safe);
 	gate_record(g, "gate.refuse", "refuse", buf_cstr(&red), -1);
 	buf_release(&red);
-	if (g->env->shared != NULL && g->env->shared->log_failed)
+	if (g->env->shared != NULL && g->env->shared->log_failed) {
 		__atomic_add_fetch(&g->env->shared->refused, 1, __ATOMIC_SEQ_CST);
+		log_state_save(g);
+	}
 	return 1;
 }
 
@@ -876,6 +1004,7 @@ gate_main(const gate_env *env)
 		status = gate_refuse(&g, "gate is not usable: %s", e.msg);
 		goto out;
 	}
+	log_state_load(&g);
 	if (env->shared != NULL && env->shared->log_failed) {
 		/* recovery: the first record that can be appended says what was
 		 * refused meanwhile; until then everything is refused */
@@ -887,6 +1016,7 @@ gate_main(const gate_env *env)
 		gate_record(&g, "gate.resume", "allow", why, -1);
 		if (g.log_cut) {
 			__atomic_add_fetch(&env->shared->refused, 1, __ATOMIC_SEQ_CST);
+			log_state_save(&g);
 			fprintf(stderr, "breakglass: refused: the host log cannot be written (%s): every "
 			    "request is refused until it can\n", env->shared->why);
 			status = 1;
@@ -894,6 +1024,7 @@ gate_main(const gate_env *env)
 		}
 		env->shared->log_failed = 0;
 		env->shared->refused = 0;
+		log_state_save(&g);
 	}
 	{
 		uint64_t avail;

@@ -35,7 +35,22 @@ typedef struct gate_shared {
 	volatile int log_failed;          /* an append failed: fail closed */
 	volatile unsigned long refused;   /* requests refused since */
 	char why[256];                    /* the append's error */
+	volatile int state_loaded;        /* AUDIT_DIR/log-state read (once) */
 } gate_shared;
+
+/*
+ * The shared state outlives hostd in AUDIT_DIR/log-state, a file of
+ * exactly GATE_LOG_STATE_SIZE bytes made while the disk has room and then
+ * only overwritten in place (no new block needed on a full disk):
+ *   "breakglass log-state v1\nfailed: 0|1\nrefused: N\nwhy: TEXT\n" and
+ *   spaces up to the size, the last byte a newline.
+ * gate_log_state_parse is strict (fuzzed): 0 or BG_ERR_CORRUPT.
+ */
+#define GATE_LOG_STATE_SIZE 512
+int gate_log_state_parse(const char *text, size_t len, int *failed, unsigned long *refused,
+    char why[256]);
+int gate_log_state_format(int failed, unsigned long refused, const char *why,
+    char out[GATE_LOG_STATE_SIZE]);
 
 /* A request as hostd (hostd.h) bound it to its sshd session. */
 typedef struct gate_env {

@@ -16,12 +16,16 @@ SRV=$T/srv
 cleanup_host() {
 	[ -n "${HOME_ID:-}" ] && rm -f /etc/sudoers.d/breakglass-"$HOME_ID"-G-*
 	host_down "$T" "$ACCT" "$GROUP"
+	umount "$T/hostlog" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup_host EXIT
 
 mkdir -p "$SRV/logs" "$SRV/w"
 printf 'first\nsecond\n' >"$SRV/logs/app.log"
+# the host log on a file system of its own (filled at the end)
+mkdir -p "$T/hostlog"
+mount -t tmpfs -o size=64m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
 setup_home
 bg approver list --project shop --allowed-signers >"$T/approvers"
 if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
@@ -293,5 +297,30 @@ expect 1 "cat of a FIFO is refused" timeout 10 $SSH -o CertificateFile="$T/g2.pu
 err_has "is not a regular file" "says it is not a regular file"
 [ $(( $(date +%s) - t0 )) -le 5 ] && ok "at once, without waiting for a writer" || not_ok "at once, without waiting for a writer"
 expect 1 "so is tail of it" timeout 10 $SSH -o CertificateFile="$T/g2.pub" "$ACCT@127.0.0.1" tail -f "$SRV/logs/pipe"
+
+# the count of requests refused while the host log cannot be written is
+# kept across a restart of hostd (AUDIT_DIR/log-state, overwritten in place)
+[ "$(stat -c %s "$T/hostlog/log-state" 2>/dev/null)" = 512 ] && ok "hostd keeps its log state in a file made ahead" \
+	|| not_ok "hostd keeps its log state in a file made ahead"
+dd if=/dev/zero of="$T/hostlog/rootfill" bs=4k 2>/dev/null
+for i in 1 2; do
+	expect 1 "log full: refused ($i)" as_cert "$T/g2.pub" cat "$SRV/logs/app.log"
+done
+grep -q '^failed: 1$' "$T/hostlog/log-state" && ok "the failure is in the state file" || not_ok "the failure is in the state file"
+hostd_stop "$T"
+hostd_start "$T" && ok "hostd restarted while the log is full" || not_ok "hostd restarted while the log is full"
+for i in 3 4; do
+	expect 1 "log full, new hostd: refused ($i)" as_cert "$T/g2.pub" cat "$SRV/logs/app.log"
+	err_has "host log cannot be written" "says the log cannot be written"
+done
+rm -f "$T/hostlog/rootfill"
+expect 0 "space back: served" as_cert "$T/g2.pub" cat "$SRV/logs/app.log"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
+n=$(grep -o 'host log resumed: [0-9]* requests refused' "$T/out" | tail -1 | grep -o '[0-9][0-9]*')
+[ "${n:-0}" -ge 4 ] && ok "the resume record counts the $n refused before and after the restart" \
+	|| not_ok "the resume record counts those refused before and after the restart (${n:-none})"
+grep -q '^failed: 0$' "$T/hostlog/log-state" && ok "and the state file says the log is writable again" \
+	|| not_ok "and the state file says the log is writable again"
+expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
 
 done_testing
