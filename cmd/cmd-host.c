@@ -11,6 +11,7 @@
 #include "signers.h"
 #include "sshkey.h"
 #include "text.h"
+#include "utc.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -37,6 +38,7 @@ static const char usage_text[] =
 	"           [--approvers FILE [--write-quorum N] [--read-consent]]\n"
 	"           [--systemd-dir DIR] [--auth-spool DIR] [--principals-command BINARY]\n"
 	"           [--db-postgres CONNINFO [--db-postgres-as OSUSER]] [--db-mariadb SOCKET]\n"
+	"           [--krl-max-age DURATION|off]\n"
 	"       breakglass host principals [--etc DIR] [--auth-spool DIR] USER CERT\n\n"
 	"Prints (and with --apply installs) what a host needs:\n"
 	"  SSHD_DIR/breakglass.conf   TrustedUserCAKeys, RevokedKeys, ExposeAuthInfo,\n"
@@ -62,7 +64,10 @@ static const char usage_text[] =
 	"/etc/breakglass, SSHD_DIR /etc/ssh/sshd_config.d, AUDIT_DIR\n"
 	"/var/log/breakglass, GROUP breakglass-gate, CMD from the home's config.\n\n"
 	"ETC/gate.conf names this host's system, NAME (default: the host name); a\n"
-	"certificate for a grant on another system is refused here.\n"
+	"certificate for a grant on another system is refused here.  It sets\n"
+	"krl-max-age (default 1h; 'off' leaves it out): a host whose KRL was made\n"
+	"longer ago refuses new requests, so keep the reaper publishing it\n"
+	"(krl-publish, every minute).\n"
 	"With --apply it then starts the host supervisor, `breakglass hostd --config\n"
 	"ETC/gate.conf --socket PATH --pidfile PATH.pid` (root; it replaces one\n"
 	"started before from that pid file), unless systemd runs: then it writes\n"
@@ -110,7 +115,7 @@ static const char usage_text[] =
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
     O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT, O_SYSTEMD_DIR,
-    O_DB_PG, O_DB_PG_AS, O_DB_MARIA, O_SPOOL, O_PCMD };
+    O_DB_PG, O_DB_PG_AS, O_DB_MARIA, O_SPOOL, O_PCMD, O_KRL_AGE };
 
 static const opt_def defs[] = {
 	{ "--account", OPT_ARG | OPT_MULTI },
@@ -133,6 +138,7 @@ static const opt_def defs[] = {
 	{ "--db-mariadb", OPT_ARG },
 	{ "--auth-spool", OPT_ARG },
 	{ "--principals-command", OPT_ARG },
+	{ "--krl-max-age", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -621,6 +627,20 @@ cmd_host(int argc, char **argv)
 	buf_printf(&gconf, "# breakglass gate configuration (breakglass host setup)\n"
 	    "ca-key: %s/ca.pub\nkrl: %s/revoked.krl\naudit-dir: %s\nsystem: %s\nauth-spool: %s\n",
 	    etc, etc, audit_dir, sysname, spool);
+	{
+		/* a host that stops receiving revocations stops granting */
+		const char *age = opt_or(&a, O_KRL_AGE, "1h");
+		int64_t secs;
+
+		if (strcmp(age, "off") != 0) {
+			if (utc_parse_duration(age, &secs) != 0 || secs <= 0) {
+				r = cmd_failf(EXIT_USAGE, "host setup: --krl-max-age is a duration (30m, 1h, "
+				    "2d) or off");
+				goto out;
+			}
+			buf_printf(&gconf, "krl-max-age: %s\n", age);
+		}
+	}
 	if (cmd_opt(&a, O_APPROVERS) != NULL) {
 		/* the owner's keys, checked now: a host that cannot read them refuses
 		 * every write */
@@ -817,7 +837,6 @@ cmd_host(int argc, char **argv)
 	for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
 		const char *n = a.val[O_ACCOUNT].all[i];
 		struct passwd *pw = getpwnam(n);
-		char why[1024];
 		buf pf;
 
 		if (pw == NULL || !sshd_strict_modes(sshd_config, n))

@@ -8,7 +8,9 @@
 #       (creating ACCOUNT and GROUP, starting hostd on DIR/hostd.sock with
 #       DIR/etc/gate.conf, pid in DIR/hostd.sock.pid), and starts sshd on a
 #       free high port of 127.0.0.1.  The host's system name is
-#       $HOST_SYSTEM (default web1).  With APPROVERS (an allowed_signers
+#       $HOST_SYSTEM (default web1); gate.conf's krl-max-age is
+#       $HOST_KRL_MAX_AGE (default off: tests publish KRLs made at other
+#       times).  With APPROVERS (an allowed_signers
 #       file) the owner's approvers are installed: without it the host
 #       refuses every write.  $HOST_DB_PG (a conninfo) and $HOST_DB_PG_AS
 #       (an OS user), when set, become its database target (--db-postgres);
@@ -53,8 +55,9 @@ EOT
 	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
 		--group "$_grp" ${_appr:+--approvers "$_appr"} --auth-spool "$_d/authspool" \
-		--principals-command "$_safe/breakglass" ${HOST_DB_PG:+--db-postgres "$HOST_DB_PG"} \
-		${HOST_DB_PG_AS:+--db-postgres-as "$HOST_DB_PG_AS"} ${HOST_DB_MARIA:+--db-mariadb "$HOST_DB_MARIA"} >"$_d/host-setup.out" 2>&1 ||
+		--principals-command "$_safe/breakglass" --krl-max-age "${HOST_KRL_MAX_AGE:-off}" \
+		${HOST_DB_PG:+--db-postgres "$HOST_DB_PG"} ${HOST_DB_PG_AS:+--db-postgres-as "$HOST_DB_PG_AS"} \
+		${HOST_DB_MARIA:+--db-mariadb "$HOST_DB_MARIA"} >"$_d/host-setup.out" 2>&1 ||
 		{ cat "$_d/host-setup.out" >&2; return 1; }
 	HOST_PORT=""
 	for _try in 1 2 3 4 5 6 7 8; do

@@ -91,11 +91,8 @@ static const kv_key config_schema[] = {
 	{ NULL, 0, 0 }
 };
 
-<<<<<<< HEAD
 const kv_key *const gate_config_schema = config_schema;
-=======
 static void log_state_save(gate *g);
->>>>>>> f4f5ca4 (host log state kept across a restart of hostd)
 
 void
 gate_priv_down(gate *g)

@@ -323,4 +323,15 @@ grep -q '^failed: 0$' "$T/hostlog/log-state" && ok "and the state file says the 
 	|| not_ok "and the state file says the log is writable again"
 expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
 
+# host setup writes krl-max-age (default 1h; a duration; off leaves it out)
+PC="$(cat "$T/principals-dir")/breakglass"
+expect 0 "host setup prints gate.conf" bg host setup --account "$ACCT" --etc "$T/etc2" \
+	--sshd-dir "$T/sshd2" --principals-command "$PC"
+out_has "^krl-max-age: 1h$" "with krl-max-age 1h by default"
+expect 0 "host setup --krl-max-age 30m" bg host setup --account "$ACCT" --etc "$T/etc2" \
+	--sshd-dir "$T/sshd2" --principals-command "$PC" --krl-max-age 30m
+out_has "^krl-max-age: 30m$" "writes the age given"
+expect 2 "a bad age is refused" bg host setup --account "$ACCT" --principals-command "$PC" --krl-max-age soon
+err_has "is a duration" "says what it takes"
+
 done_testing
