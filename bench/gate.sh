@@ -1,6 +1,9 @@
 #!/bin/sh
-# bench/gate.sh - the gate's cost and the revocation-to-cut latency, each
-# against a baseline measured side by side in the same run.  Needs root:
+# bench/gate.sh - the gate's cost (and its parts: sshd's principals
+# command, the gate process, hostd, a cgroup per program), the
+# revocation-to-cut latency and the bytes a request writes to the host log
+# in a 3,000-file writable directory, each against a baseline measured side
+# by side in the same run.  Needs root:
 # it sets up a throwaway host (sshd on 127.0.0.1) like the demo.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,6 +87,35 @@ echo "  of which a program in its own cgroup (n=$NSSH): allowed command /bin/cat
 # and of that, the Landlock ruleset (build in hostd's child, apply in the
 # program's): measured alone, as a share of the allowed command's median
 "$here/build/bench/bench-confine" "${BENCH_CONFINE_N:-200}" "$mc" | sed 's/^/  /'
+# the gate process alone (exec, start, connect; here it finds no
+# supervisor and refuses at once) vs /bin/true: the rest of the added
+# latency is hostd's (binding, certificate, records, the verb)
+gt=""; bt=""
+i=0
+while [ $i -lt "$N" ]; do
+	t0=$(date +%s%N); "$W/bin/breakglass" gate --socket "$W/none.sock" >/dev/null 2>&1 </dev/null || true; t1=$(date +%s%N)
+	/bin/true; t2=$(date +%s%N)
+	gt="$gt $(( (t1 - t0) / 1000 ))"; bt="$bt $(( (t2 - t1) / 1000 ))"
+	i=$((i + 1))
+done
+mgt=$(med $gt); mbt=$(med $bt)
+# sshd's AuthorizedPrincipalsCommand (host principals: record the offered
+# certificate, print the principals), run at every certificate login
+pt=""; pb=""
+cb64=$(awk '{ print $2 }' "$W/c1.pub")
+i=0
+while [ $i -lt "$N" ]; do
+	t0=$(date +%s%N); "$(cat "$W/principals-dir")/breakglass" host principals --etc "$W/etc" \
+		--auth-spool "$W/bench-spool" "$ACCT" "$cb64" >/dev/null 2>&1 </dev/null || true; t1=$(date +%s%N)
+	/bin/true; t2=$(date +%s%N)
+	pt="$pt $(( (t1 - t0) / 1000 ))"; pb="$pb $(( (t2 - t1) / 1000 ))"
+	i=$((i + 1))
+done
+ppart=$(echo "$(med $pt) $(med $pb)" | awk '{ printf "%.2f", $1 - $2 }')
+added=$(echo "$mg $mp" | awk '{ printf "%.2f", $1 - $2 }')
+gpart=$(echo "$mgt $mbt" | awk '{ printf "%.2f", $1 - $2 }')
+cpart=$(echo "$mc $mv" | awk '{ printf "%.2f", $1 - $2 }')
+echo "added latency per request, by part (medians): principals command $ppart ms (sshd runs it at login, n=$N), gate process $gpart ms (n=$N: $mgt ms vs /bin/true $mbt ms), supervisor $(echo "$added $gpart $ppart" | awk '{ printf "%.2f", $1 - $2 - $3 }') ms (the rest: hostd's binding, certificate, records, the verb), cgroup $cpart ms (a program run in a cgroup of its own); together $(echo "$added $cpart" | awk '{ printf "%.2f", $1 + $2 }') ms for an allowed command (target with Landlock's part, issue 15: <= 3 ms)"
 
 # 2. publication to the session's last process gone: an allowed command
 #    (/bin/sleep 600) running in its cgroup, then revoke; from the new KRL's
@@ -119,3 +151,30 @@ echo "$cuts" | tr ' ' '\n' | grep . | sort -n | awk -v n="$NCUT" '
 	{ v[NR] = $1 / 1000 }
 	END { printf "KRL publication to the last process of the session gone (n=%d): p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms (target p99 <= 300 ms)\n",
 	      n, at(0.5), at(0.9), at(0.99), v[n] }'
+
+# 3. bytes written to the host log's file system per request in a 3,000-file
+#    writable directory where nothing changes (snapshot before and after,
+#    records): the first request of a grant writes a full manifest, later
+#    ones a delta on it
+mkdir -p "$W/srv/big"
+i=0; while [ $i -lt 3000 ]; do printf 'file %d\n' $i >"$W/srv/big/f-$i.txt"; i=$((i + 1)); done
+chown -R "$ACCT" "$W/srv/big"
+n=$((NCUT + 3))
+q grant request T-1 --kind ssh --system web1 --account "$ACCT" --write "$W/srv/big" \
+	--command "/bin/true" --reason bench
+"$BG" approve T-1 --statement --for plan -o "$W/p3.txt" 2>/dev/null
+ssh-keygen -q -Y sign -n breakglass -f "$W/owner" "$W/p3.txt"
+q approve T-1 --signature "$W/p3.txt.sig"
+q grant activate "G-$n"
+"$BG" grant cert "G-$n" --pubkey "$W/user.pub" -o "$W/big.pub" 2>/dev/null
+NB=${BENCH_BYTES_N:-20}
+sync; b0=$(du -sb "$W/hostlog" | cut -f1)
+$S -o CertificateFile="$W/big.pub" "$ACCT@127.0.0.1" /bin/true
+sync; b1=$(du -sb "$W/hostlog" | cut -f1)
+i=0
+while [ $i -lt "$NB" ]; do
+	$S -o CertificateFile="$W/big.pub" "$ACCT@127.0.0.1" /bin/true
+	i=$((i + 1))
+done
+sync; b2=$(du -sb "$W/hostlog" | cut -f1)
+echo "bytes written to the host log per request changing nothing in a 3,000-file writable directory: first request of the grant $(( (b1 - b0) / 1024 )) KiB (a full manifest), then $(( (b2 - b1) / NB )) bytes each (n=$NB; target <= 64 KiB; before delta manifests ~930 KiB each)"
