@@ -1,5 +1,5 @@
 #!/bin/sh
-# t1020-hostd-guarantees: issue 14's remaining host guarantees, through a
+# t1030-hostd-guarantees: issue 14's remaining host guarantees, through a
 # real OpenSSH sshd on 127.0.0.1 and hostd: no input hidden from the
 # owner, requests logged whole and every name escaped, grants on one
 # account kept apart, snapshots that cost what changed, a per-uid cap on
