@@ -44,6 +44,7 @@ typedef struct gate {
 	char *audit_dir;
 	char *approvers_path;  /* allowed_signers of the owner's approvers */
 	char *auth_spool;      /* where sshd records each connection's certificate */
+	void *prompt_re;       /* password-prompt (pcre2_code), NULL: no masking */
 	int write_quorum;      /* signatures a write grant needs (this host's) */
 	int read_consent;      /* read grants need the owner's consent too */
 	struct stat krl_st;
@@ -145,6 +146,9 @@ const char *gate_type_of(mode_t m);
 const gate_verb *gate_find_verb(const char *name);
 /* Run a verb; a record is written for it if the verb wrote none. */
 int gate_run_verb(gate *g, const gate_verb *v);
+/* The recorder's prompt test: line matches password-prompt (ctx: gate). */
+int gate_is_prompt(void *ctx, const char *line, size_t n);
+
 /* g->request from g->av: re-quoted, secrets redacted, escaped with
  * text_visible; whole or refused (returns 1 after gate_refuse). */
 int gate_describe_request(gate *g);

@@ -471,6 +471,15 @@ gate_run_shell(gate *g)
 		snprintf(title, sizeof(title), "breakglass T-%lld G-%lld %s", (long long)g->ticket,
 		    (long long)g->grant, g->env->user);
 		record_open(&rec, recfd, ws.ws_col, ws.ws_row, g->now, title, term);
+		{
+			/* a line typed after a password prompt is sealed to the host key,
+			 * not written in clear: the owner can recover it */
+			unsigned char xpk[32];
+
+			if (g->prompt_re != NULL &&
+			    crypto_sign_ed25519_pk_to_curve25519(xpk, g->hostkey.pk) == 0)
+				record_mask_after_prompts(&rec, xpk, gate_is_prompt, g);
+		}
 	}
 	snprintf(reason, sizeof(reason), "recording %s", name);
 	gate_record(g, "gate.start", "allow", reason, -1);
@@ -559,8 +568,11 @@ gate_run_shell(gate *g)
 			if ((n = read(STDIN_FILENO, b, sizeof(b))) <= 0) {
 				stdin_open = 0;
 			} else {
+				struct termios t;
+				int echo_off = tcgetattr(master, &t) == 0 && !(t.c_lflag & ECHO);
+
 				(void)fileio_write_full(master, b, (size_t)n);
-				record_input(&rec, b, (size_t)n);
+				record_input(&rec, b, (size_t)n, echo_off);
 			}
 		}
 		record_tick(&rec);

@@ -37,6 +37,8 @@
 #include "utc.h"
 
 #include <fcntl.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,6 +52,8 @@
 #define GATE_MAX_LINE (64u * 1024)
 /* what the host log's file system keeps free by default (log-reserve) */
 #define GATE_LOG_RESERVE (16u * 1024 * 1024)
+/* what a password prompt's last line looks like (password-prompt:) */
+#define GATE_DEFAULT_PROMPT "(?i)(password|pass ?phrase|passcode|\\bpin)[^:\\n]{0,64}: ?$"
 
 const char gate_verbs_help[] =
 	"  ls [DIR]                      list a directory (no DIR: the grant's directories)\n"
@@ -82,6 +86,7 @@ static const kv_key config_schema[] = {
 	{ "clock-skew", 0, 16 },
 	{ "approvers", 0, 1024 },
 	{ "auth-spool", 0, 1024 },
+	{ "password-prompt", 0, 1024 },
 	{ "write-quorum", 0, 8 },
 	{ "read-consent", 0, 16 },
 	{ "landlock", 0, 16 },
@@ -549,6 +554,22 @@ load_config(gate *g, bg_error *e)
 		r = BG_ERR_NOMEM;
 		goto out;
 	}
+	{
+		/* a line typed after such a prompt, with echo off, is sealed in the
+		 * recording ("off": never masked) */
+		int err;
+		PCRE2_SIZE off;
+
+		v = kv_get(&d, "password-prompt");
+		if (v == NULL)
+			v = GATE_DEFAULT_PROMPT;
+		if (strcmp(v, "off") != 0 && (g->prompt_re = pcre2_compile((PCRE2_SPTR)v,
+		    PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err, &off, NULL)) == NULL) {
+			r = bg_fail(e, BG_ERR_INVALID, "gate config: password-prompt is not a valid "
+			    "regular expression (at offset %zu)", (size_t)off);
+			goto out;
+		}
+	}
 	if ((v = kv_get(&d, "auth-spool")) != NULL && (v[0] != '/' ||
 	    (g->auth_spool = strdup(v)) == NULL)) {
 		r = v[0] != '/' ? bg_fail(e, BG_ERR_INVALID, "gate config: auth-spool must be an "
@@ -901,6 +922,22 @@ load_scope(gate *g, bg_error *e)
 }
 
 int
+gate_is_prompt(void *ctx, const char *line, size_t n)
+{
+	gate *g = ctx;
+	pcre2_match_data *md;
+	int rc;
+
+	if (g->prompt_re == NULL || (md = pcre2_match_data_create_from_pattern(g->prompt_re,
+	    NULL)) == NULL)
+		return 0;
+	/* pcre2 checks the line is UTF-8: a line that is not is no prompt */
+	rc = pcre2_match(g->prompt_re, (PCRE2_SPTR)line, n, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+int
 gate_need_path(gate *g, const char *verb, const char *p)
 {
 	if (p == NULL)
@@ -1120,6 +1157,8 @@ out:
 	free(g.db_pg_as);
 	free(g.db_maria);
 	free(g.auth_spool);
+	if (g.prompt_re != NULL)
+		pcre2_code_free(g.prompt_re);
 	closelog();
 	return status;
 }

@@ -9,6 +9,7 @@
 #include "scan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,6 +125,8 @@ record_open(recorder *r, int fd, int width, int height, int64_t timestamp,
 	r->rate_cap = RECORD_RATE_CAP;
 	buf_init(&r->pending, 2 * RECORD_CHUNK);
 	buf_init_secret(&r->inpending, 2 * RECORD_CHUNK);
+	buf_init(&r->outline, 512);
+	buf_init_secret(&r->masked, RECORD_MASK_MAX + 1);
 	crypto_hash_sha256_init(&r->hs);
 	buf_init(&h, 4096);
 	json_init(&j, &h);
@@ -214,6 +217,14 @@ record_output(recorder *r, const void *p, size_t n)
 	const char *s = p;
 	double now = record_clock();
 
+	/* the last line of output, for prompts (before the rate cap: a
+	 * flood does not make a prompt out of old text) */
+	for (size_t k = 0; k < n; k++) {
+		if (s[k] == '\n' || s[k] == '\r' || r->outline.len >= 256)
+			buf_reset(&r->outline);
+		if (s[k] != '\n' && s[k] != '\r')
+			(void)buf_append(&r->outline, s + k, 1);
+	}
 	if (r->err || !rate_ok(r, n, now))
 		return;
 	while (n > 0) {
@@ -257,12 +268,81 @@ flush_input(recorder *r, size_t cut)
 }
 
 void
-record_input(recorder *r, const void *p, size_t n)
+record_mask_after_prompts(recorder *r, const unsigned char x25519_pk[32],
+    record_prompt_fn fn, void *ctx)
+{
+	memcpy(r->seal_pk, x25519_pk, 32);
+	r->is_prompt = fn;
+	r->prompt_ctx = ctx;
+}
+
+/* The masked line ends (term: the byte that ended it, or 0): an "i" event
+ * saying so, and the line sealed in an "m" event. */
+static void
+seal_masked(recorder *r, unsigned char term)
+{
+	size_t clen = r->masked.len + crypto_box_SEALBYTES;
+	unsigned char *ct = malloc(clen);
+	char *b64 = malloc(sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL) +
+	    sizeof(RECORD_SEALED_PREFIX));
+	char note[128];
+	double now = record_clock();
+
+	r->masking = 0;
+	buf_reset(&r->outline); /* the prompt is answered */
+	if (ct == NULL || b64 == NULL ||
+	    crypto_box_seal(ct, (const unsigned char *)(r->masked.data ? r->masked.data : ""),
+	    r->masked.len, r->seal_pk) != 0) {
+		r->err = BG_ERR_NOMEM;
+	} else {
+		snprintf(note, sizeof(note), "[masked: %zu bytes typed after a password prompt, sealed "
+		    "to the host key]%s", r->masked.len, term == '\r' ? "\r" : term == '\n' ? "\n" : "");
+		event(r, now - r->start, "i", note, strlen(note));
+		memcpy(b64, RECORD_SEALED_PREFIX, sizeof(RECORD_SEALED_PREFIX) - 1);
+		sodium_bin2base64(b64 + sizeof(RECORD_SEALED_PREFIX) - 1,
+		    sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL), ct, clen,
+		    sodium_base64_VARIANT_ORIGINAL);
+		event(r, now - r->start, "m", b64, strlen(b64));
+	}
+	free(ct);
+	free(b64);
+	buf_reset(&r->masked);
+}
+
+void
+record_input(recorder *r, const void *p, size_t n, int echo_off)
 {
 	const unsigned char *s = p;
 
 	while (n > 0 && !r->err) {
 		size_t i, end = 0;
+
+		if (!r->masking && r->is_prompt != NULL && echo_off && r->inpending.len == 0 &&
+		    r->outline.len > 0 && r->is_prompt(r->prompt_ctx, r->outline.data, r->outline.len)) {
+			flush_output(r, 1);
+			r->masking = 1;
+			buf_reset(&r->masked);
+		}
+		if (r->masking) {
+			if (*s == '\r' || *s == '\n') {
+				seal_masked(r, *s);
+				s++;
+				n--;
+				continue;
+			}
+			if (r->masked.len < RECORD_MASK_MAX) {
+				if (buf_append(&r->masked, s, 1) != 0)
+					r->err = BG_ERR_NOMEM;
+				s++;
+				n--;
+				continue;
+			}
+			/* too long for a password: the line is recorded in clear */
+			r->masking = 0;
+			if (buf_append(&r->inpending, r->masked.data, r->masked.len) != 0)
+				r->err = BG_ERR_NOMEM;
+			buf_reset(&r->masked);
+		}
 
 		if (buf_append(&r->inpending, s, 1) != 0) {
 			r->err = BG_ERR_NOMEM;
@@ -321,6 +401,8 @@ record_close(recorder *r, char hex[65])
 	unsigned char h[32];
 
 	flush_output(r, 1);
+	if (r->masking)
+		seal_masked(r, 0);
 	flush_input(r, r->inpending.len);
 	if (r->dropped > 0) {
 		r->window_start = 0;
@@ -332,5 +414,7 @@ record_close(recorder *r, char hex[65])
 	hash_hex(h, 32, hex);
 	buf_release(&r->pending);
 	buf_release(&r->inpending);
+	buf_release(&r->outline);
+	buf_release(&r->masked);
 	return r->err;
 }

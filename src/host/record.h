@@ -19,6 +19,15 @@
  * marker saying how much; input is never dropped, so an output flood
  * cannot hide what was typed.  The session is never slowed or stopped by
  * its recording.
+ *
+ * Masking: with record_mask_after_prompts, a line typed while the terminal
+ * does not echo, right after output whose last line the prompt function
+ * accepts (a password prompt), is not written as text: its "i" event says
+ * "[masked ...]" and an "m" event RECORD_SEALED_PREFIX carries the line
+ * sealed (crypto_box_seal) to the given X25519 key, so the owner can
+ * recover it (breakglass replay --unseal) and a printed fake prompt hides
+ * nothing from them.  A masked line longer than RECORD_MASK_MAX bytes is
+ * no password: it is recorded in clear.
  */
 #ifndef BG_RECORD_H
 #define BG_RECORD_H
@@ -32,6 +41,11 @@
 #define RECORD_CHUNK 4096
 #define RECORD_RATE_CAP (512u * 1024)
 #define RECORD_INPUT_TAIL 256
+#define RECORD_MASK_MAX 256
+#define RECORD_SEALED_PREFIX "breakglass sealed-input v1 "
+
+/* 1 when line[0..n) (the last line of output) is a password prompt. */
+typedef int (*record_prompt_fn)(void *ctx, const char *line, size_t n);
 
 typedef struct recorder {
 	int fd;
@@ -43,6 +57,12 @@ typedef struct recorder {
 	uint64_t window_bytes;
 	uint64_t dropped;
 	buf inpending;         /* input not yet written (to a line end; secret) */
+	buf outline;           /* the last line of output (for prompts) */
+	record_prompt_fn is_prompt;
+	void *prompt_ctx;
+	unsigned char seal_pk[32];
+	int masking;           /* the line being typed follows a prompt */
+	buf masked;            /* that line (secret) */
 	crypto_hash_sha256_state hs;
 	uint64_t written;
 	int err;
@@ -52,8 +72,12 @@ typedef struct recorder {
 int record_open(recorder *r, int fd, int width, int height, int64_t timestamp,
     const char *title, const char *term);
 void record_output(recorder *r, const void *p, size_t n);
-/* Every byte typed, whatever the echo flag; never rate-capped. */
-void record_input(recorder *r, const void *p, size_t n);
+/* Mask (and seal to x25519_pk) lines typed after prompts fn accepts. */
+void record_mask_after_prompts(recorder *r, const unsigned char x25519_pk[32],
+    record_prompt_fn fn, void *ctx);
+/* Every byte typed, whatever the echo flag; never rate-capped.  echo_off:
+ * the terminal does not echo (only then can a line be masked). */
+void record_input(recorder *r, const void *p, size_t n, int echo_off);
 void record_resize(recorder *r, int width, int height);
 void record_marker(recorder *r, const char *label);
 /* Write buffered output older than a second (call on a timer). */

@@ -3,10 +3,13 @@
  */
 #include "replay.h"
 #include "fileio.h"
+#include "record.h"
+#include "text.h"
 
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +424,72 @@ pause_for(double s)
 {
 	if (s > 0)
 		poll(NULL, 0, (int)(s * 1000));
+}
+
+int
+replay_unseal(const char *text, size_t len, const unsigned char ed_sk[64], buf *out,
+    size_t *nfound, bg_error *e)
+{
+	unsigned char xsk[32], xpk[32];
+	buf data, ct, pt;
+	size_t off = 0, lineno = 0, plen = sizeof(RECORD_SEALED_PREFIX) - 1;
+	int w, h, r = 0;
+
+	*nfound = 0;
+	if (crypto_sign_ed25519_sk_to_curve25519(xsk, ed_sk) != 0)
+		return bg_fail(e, BG_ERR_INVALID, "not an ed25519 key");
+	crypto_scalarmult_base(xpk, xsk);
+	buf_init(&data, REPLAY_MAX_LINE);
+	buf_init(&ct, REPLAY_MAX_LINE);
+	buf_init_secret(&pt, REPLAY_MAX_LINE);
+	while (off < len && r == 0) {
+		const char *l = text + off, *nl = memchr(l, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - l) : len - off, bl;
+		double t;
+		char code;
+
+		off += n + (nl != NULL);
+		lineno++;
+		if (n > REPLAY_MAX_LINE) {
+			r = bg_fail(e, BG_ERR_TOOLARGE, "line %zu: longer than %u bytes", lineno,
+			    REPLAY_MAX_LINE);
+			break;
+		}
+		if (lineno == 1) {
+			r = replay_parse_header(l, n, &w, &h, e);
+			continue;
+		}
+		if (n == 0)
+			continue;
+		if ((r = replay_parse_event(l, n, &t, &code, &data, e)) != 0) {
+			r = bg_fail(e, r, "line %zu: not an event", lineno);
+			break;
+		}
+		if (code != 'm' || data.len < plen || memcmp(data.data, RECORD_SEALED_PREFIX, plen) != 0)
+			continue;
+		buf_reset(&ct);
+		buf_reset(&pt);
+		if (buf_reserve(&ct, data.len) != 0 || buf_reserve(&pt, data.len) != 0 ||
+		    sodium_base642bin((unsigned char *)ct.data, data.len, data.data + plen,
+		    data.len - plen, NULL, &bl, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    bl < crypto_box_SEALBYTES ||
+		    crypto_box_seal_open((unsigned char *)pt.data, (unsigned char *)ct.data, bl, xpk,
+		    xsk) != 0) {
+			r = bg_fail(e, BG_ERR_PERM, "line %zu: a sealed input this key cannot open (is it "
+			    "the host key of the host that made the recording?)", lineno);
+			break;
+		}
+		pt.len = bl - crypto_box_SEALBYTES;
+		if ((r = buf_printf(out, "%.3f s: ", t)) != 0 ||
+		    (r = text_visible(out, pt.data, pt.len)) != 0 || (r = buf_putc(out, '\n')) != 0)
+			break;
+		++*nfound;
+	}
+	sodium_memzero(xsk, sizeof(xsk));
+	buf_release(&data);
+	buf_release(&ct);
+	buf_release(&pt);
+	return r;
 }
 
 int

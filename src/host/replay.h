@@ -47,6 +47,16 @@ typedef struct replay_opts {
 	int markers;        /* show markers (dropped output, cut) as lines */
 } replay_opts;
 
+/*
+ * The lines a recording masked after password prompts (record.h), opened
+ * with the host key (ed25519, 64-byte secret key) they were sealed to:
+ * one line each into out, "SECONDS s: TEXT" with TEXT escaped by
+ * text_visible; *n counts them.  A sealed line the key cannot open is an
+ * error (BG_ERR_CRYPTO-like: BG_ERR_PERM) naming its line.
+ */
+int replay_unseal(const char *text, size_t len, const unsigned char ed_sk[64], buf *out,
+    size_t *n, bg_error *e);
+
 /* Play recording text (whole file) to fd out. */
 int replay_play(const char *text, size_t len, int out, const replay_opts *o, bg_error *e);
 

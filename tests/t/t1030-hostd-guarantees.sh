@@ -96,6 +96,28 @@ file_lacks "Sl0wT" "$REC" "a secret typed in pieces is redacted whole"
 inputs "$REC" | grep -q 'echo DB_PASSWORD=\[REDACTED' && ok "the redaction is marked in the input event" \
 	|| not_ok "the redaction is marked in the input event"
 [ "$(grep -c "${P}" "$REC")" -ge 3 ] && ok "'proof' is in the recording" || not_ok "'proof' is in the recording"
+# a line typed with echo off right after a password prompt is masked in
+# the recording but sealed to the host key: a printed fake prompt hides
+# nothing from the owner (replay --unseal)
+{
+	sleep 1
+	echo "printf '%s: ' Pass\"word\"; stty -echo; read -r x; stty echo; eval \"\$x\""
+	sleep 0.5
+	echo "touch $SRV/w/sealed-${P}"
+	sleep 0.5
+	echo 'exit 0'
+	linger 8
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/mask.out" 2>&1
+[ -e "$SRV/w/sealed-${P}" ] && ok "the command typed after the fake prompt ran" || not_ok "the command typed after the fake prompt ran"
+REC2=$(ls -t "$T/hostlog/recordings/"T-1-G-1-*.cast | head -1)
+file_lacks "sealed-${P}" "$REC2" "the line after the prompt is not in the recording in clear"
+inputs "$REC2" | grep -q '\[masked: [0-9]* bytes typed after a password prompt' && ok "its input event says it was masked" \
+	|| not_ok "its input event says it was masked"
+expect 0 "replay --unseal opens it with the host key" bg replay "$REC2" --unseal "$T/hostlog/host.key"
+out_has "^[0-9.]* s: touch $SRV/w/sealed-${P}$" "the owner sees the command that was typed"
+ssh-keygen -q -t ed25519 -N '' -f "$T/otherkey"
+expect 1 "another key cannot open it" bg replay "$REC2" --unseal "$T/otherkey"
+err_has "cannot open" "says so"
 
 # item 5: requests logged whole (up to the gate's cap, which refuses
 # anything longer), every name escaped: no byte sequence in a name can

@@ -111,13 +111,13 @@ recorder_redacts_and_stays_valid(void **state)
 	record_output(&r, "WORD=Sup3rS3cret!\r\n", 19);      /* a secret split across reads */
 	record_output(&r, "caf\xc3", 4);                     /* UTF-8 split across reads */
 	record_output(&r, "\xa9 \xff\n", 4);                 /* and an invalid byte */
-	record_input(&r, "ls hunter2\r", 11);                /* echo off or not: recorded */
+	record_input(&r, "ls hunter2\r", 11, 1);                /* echo off or not: recorded */
 	{
 		/* a secret typed a key at a time is still redacted whole */
 		static const char typed[] = "export DB_PASSWORD=Typ3dS3cret!\r";
 
 		for (size_t k = 0; k < sizeof(typed) - 1; k++)
-			record_input(&r, typed + k, 1);
+			record_input(&r, typed + k, 1, 0);
 	}
 	assert_int_equal(record_close(&r, hex), 0);
 	buf_init(&text, 0);
@@ -155,7 +155,7 @@ recorder_rate_cap_drops_and_marks(void **state)
 	chunk[sizeof(chunk) - 1] = '\n';
 	for (int i = 0; i < 10; i++) {
 		record_output(&r, chunk, sizeof(chunk));
-		record_input(&r, i == 9 ? "typed-during-flood\r" : "k", i == 9 ? 19 : 1);
+		record_input(&r, i == 9 ? "typed-during-flood\r" : "k", i == 9 ? 19 : 1, 0);
 	}
 	assert_int_equal(record_close(&r, hex), 0);
 	buf_init(&text, 0);
@@ -170,6 +170,57 @@ recorder_rate_cap_drops_and_marks(void **state)
 	unlink(path);
 }
 
+static int
+prompt_is_password(void *ctx, const char *line, size_t n)
+{
+	(void)ctx;
+	return n >= 10 && memcmp(line + n - 10, "Password: ", 10) == 0;
+}
+
+/* after a password prompt, with echo off, a line is sealed, not written */
+static void
+recorder_masks_and_seals(void **state)
+{
+	char path[] = "/tmp/bg-unit-mask.XXXXXX", hex[65];
+	unsigned char pk[32], sk[64], xpk[32];
+	recorder r;
+	buf text, out;
+	bg_error e;
+	size_t n;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	crypto_sign_keypair(pk, sk);
+	assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(xpk, pk), 0);
+	assert_int_equal(record_open(&r, fd, 80, 24, 1800000000, NULL, NULL), 0);
+	record_mask_after_prompts(&r, xpk, prompt_is_password, NULL);
+	record_output(&r, "$ ", 2);
+	record_input(&r, "echo visible\r", 13, 1);         /* echo off, no prompt: clear */
+	record_output(&r, "\r\nvisible\r\nPassword: ", 21);
+	record_input(&r, "s3cr", 4, 0);                     /* echo on: no masking */
+	record_input(&r, "\r", 1, 0);
+	record_output(&r, "\r\nPassword: ", 12);
+	record_input(&r, "hunt", 4, 1);
+	record_input(&r, "er2\r", 4, 1);
+	record_input(&r, "after\r", 6, 1);                  /* the prompt was answered */
+	assert_int_equal(record_close(&r, hex), 0);
+	buf_init(&text, 0);
+	assert_int_equal(fileio_read(path, 1 << 20, &text, &e), 0);
+	assert_non_null(strstr(buf_cstr(&text), "\"i\", \"echo visible\\r\""));
+	assert_non_null(strstr(buf_cstr(&text), "\"i\", \"s3cr\\r\""));
+	assert_null(strstr(buf_cstr(&text), "hunt"));
+	assert_non_null(strstr(buf_cstr(&text), "[masked: 7 bytes typed after a password prompt"));
+	assert_non_null(strstr(buf_cstr(&text), "\"i\", \"after\\r\""));
+	buf_init(&out, 0);
+	assert_int_equal(replay_unseal(buf_cstr(&text), text.len, sk, &out, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(buf_cstr(&out), " s: hunter2\n"));
+	buf_release(&out);
+	buf_release(&text);
+	close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -179,6 +230,7 @@ main(void)
 		cmocka_unit_test(events),
 		cmocka_unit_test(recorder_redacts_and_stays_valid),
 		cmocka_unit_test(recorder_rate_cap_drops_and_marks),
+		cmocka_unit_test(recorder_masks_and_seals),
 	};
 
 	return cmocka_run_group_tests_name("replay", tests, unit_setup_sodium, NULL);
