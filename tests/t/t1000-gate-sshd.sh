@@ -120,7 +120,15 @@ expect 1 "tail -n -3 refused" as_cert "$T/cert.pub" tail -n -3 "$SRV/logs/error.
 err_has "e.g. -n 50" "with an example"
 as_cert "$T/cert.pub" tail -n 0 -f "$SRV/logs/follow.log" >"$T/follow.out" 2>&1 &
 fpid=$!
-sleep 1; echo new3 >>"$SRV/logs/follow.log"; sleep 1
+# append only once the process serving it has the file open (a login on a
+# loaded machine can take longer than any fixed pause)
+for i in $(seq 100); do
+	for p in $(pgrep -P "$(cat "$T/hostd.sock.pid")"); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'follow\.log$' && break 2
+	done
+	sleep 0.1
+done
+sleep 0.3; echo new3 >>"$SRV/logs/follow.log"; sleep 1
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 [ "$(cat "$T/follow.out")" = new3 ] && ok "tail -n 0 -f prints only what is appended" \
 	|| not_ok "tail -n 0 -f prints only what is appended ($(head -c 200 "$T/follow.out"))"
