@@ -149,14 +149,14 @@ fi
 # diff header, written from a shell session
 NL_NAME="evil
 +++ forged"
-cat >"$T/mk.sh" <<'EOT'
+cat >"$SRV/mk.sh" <<'EOT'
 printf 'new\n' >"$1/$(printf 'evil\n+++ forged')"
 printf 'new\n' >"$1/$(printf 'esc\033]0;t\007\342\200\256\302\233\377')"
 EOT
-chmod a+r "$T/mk.sh"
+chmod a+r "$SRV/mk.sh"
 {
 	sleep 1
-	echo "sh $T/mk.sh $SRV/w"
+	echo "sh $SRV/mk.sh $SRV/w"
 	echo 'exit 0'
 	linger 8
 } | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/w.out" 2>&1
@@ -226,8 +226,10 @@ sed -i '/^sudoers-dir:/d' "$BREAKGLASS_HOME/config"
 
 # item 8, F1a: the SSH_USER_AUTH file sshd writes is the account's, so a
 # process of the account can rewrite a new login's file before it is read
-# (here: a program watching /tmp with inotify, run from a shell session of
-# the same account) and name another grant's certificate.  hostd serves a
+# and name another grant's certificate.  A session's own processes are held
+# off /tmp by Landlock now; the attacker here is a process of the account
+# outside any session (as on a host with 'landlock: optional'), watching
+# /tmp with inotify.  hostd serves a
 # request with the certificate that connection authenticated with only:
 # the one sshd's AuthorizedPrincipalsCommand recorded for it, at auth time,
 # in a spool only root can write.
@@ -236,15 +238,9 @@ grant 4 --read "$SRV" --command "/bin/echo $M1-$M2" || { not_ok "command grant";
 printf 'publickey %s\n' "$(cat "$T/g4.pub")" >"$T/g4.auth"
 cc -O2 -o "$T/f1a" "$(dirname "$0")/data/f1a-rewrite-auth.c" && ok "the attacker is built" || not_ok "the attacker is built"
 chmod a+rx "$T/f1a"; chmod a+r "$T/g4.auth"
-{
-	sleep 1
-	echo "$T/f1a $T/g4.auth"
-	sleep 11
-	echo 'exit 0'
-	linger 4
-} | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/f1a.out" 2>&1 &
+su -s /bin/sh "$ACCT" -c "$T/f1a $T/g4.auth" >"$T/f1a.out" 2>&1 &
 apid=$!
-sleep 2.5
+sleep 1
 : >"$T/f1a-logins"
 for i in 1 2 3; do
 	as_cert "$T/g2.pub" "/bin/echo" "$M1-$M2" >>"$T/f1a-logins" 2>&1
