@@ -1012,10 +1012,19 @@ grant_sudoers_text(const grant *g, const char *account, const unsigned char ca_p
 			continue;
 		/* keyed by the grant's group (grantscope_sudo_gid), not the
 		 * account: hostd gives that group only to what it starts for
-		 * this grant, so another grant's session cannot run these */
-		if ((r = buf_printf(out, "%%#%lu ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ "
-		    "NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ %s: NOPASSWD: ",
-		    (unsigned long)grantscope_sudo_gid(ca_pk, g->id), nb, nb + 5, nb + 8,
+		 * this grant, so another grant's session cannot run these.
+		 * Not with sudo-intercept: sudo checks an intercepted program
+		 * without that group, so such a grant's lines stay the
+		 * account's (not kept apart from other grants; known gap) */
+		char who[40];
+
+		if (kv_get(&g->fields, "sudo-intercept") != NULL)
+			snprintf(who, sizeof(who), "%.32s", account);
+		else
+			snprintf(who, sizeof(who), "%%#%lu",
+			    (unsigned long)grantscope_sudo_gid(ca_pk, g->id));
+		if ((r = buf_printf(out, "%s ALL=(root) NOTBEFORE=%.4s%.2s%.2s%.2s%.2s%.2sZ "
+		    "NOTAFTER=%.4s%.2s%.2s%.2s%.2s%.2sZ %s: NOPASSWD: ", who, nb, nb + 5, nb + 8,
 		    nb + 11, nb + 14, nb + 17, na, na + 5, na + 8, na + 11, na + 14, na + 17,
 		    tags[k].tag)) != 0 ||
 		    (r = sudoers_cmnds(g, tags[k].key, out, &n)) != 0 ||
