@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "plan.h"
+#include "profile.h"
 #include "utc.h"
 
 #include <stdio.h>
@@ -35,6 +36,46 @@ static const opt_def defs[] = {
 };
 
 enum { O_OUT = 5 };
+
+/*
+ * Each "collect: PROFILE" line names a built-in profile: a runbook's
+ * collect step runs it on the client's host, and a profile file of the
+ * client's own is not what the approvers saw.  A plan that does not parse
+ * is left to plan_submit to refuse with its own words.
+ */
+static int
+collect_names(const char *text, size_t len, bg_error *e)
+{
+	kv_doc d;
+	buf names;
+	size_t i, k;
+	int r = 0;
+
+	if (kv_parse(text, len, plan_schema, &d, NULL) != 0)
+		return 0;
+	buf_init(&names, 4096);
+	for (k = 0; k < profile_builtin_count(); k++)
+		buf_printf(&names, "%s%s", k ? ", " : "", profile_builtin_name(k));
+	for (i = 0; i < d.n && r == 0; i++) {
+		if (strcmp(d.items[i].key, "collect") != 0)
+			continue;
+		for (k = 0; k < profile_builtin_count(); k++)
+			if (strcmp(d.items[i].value, profile_builtin_name(k)) == 0)
+				break;
+		if (k == profile_builtin_count())
+			r = bg_fail(e, BG_ERR_INVALID, "line %zu: collect: '%.64s' is not a built-in "
+			    "profile (%s); a runbook collects with built-in profiles only",
+			    d.items[i].line, d.items[i].value, buf_cstr(&names));
+		for (k = 0; k < i && r == 0; k++)
+			if (strcmp(d.items[k].key, "collect") == 0 &&
+			    strcmp(d.items[k].value, d.items[i].value) == 0)
+				r = bg_fail(e, BG_ERR_INVALID, "line %zu: collect '%s' is named twice",
+				    d.items[i].line, d.items[i].value);
+	}
+	buf_release(&names);
+	kv_doc_release(&d);
+	return r;
+}
 
 /* plan artifact T NAME: the artifact's bytes, checked, to stdout or -o. */
 static int
@@ -181,6 +222,10 @@ cmd_plan(int argc, char **argv)
 	bg_error_clear(&e);
 	buf_init(&text, KV_MAX_INPUT + 1);
 	if ((r = fileio_read(cmd_opt(&a, 0), KV_MAX_INPUT, &text, &e)) != 0) {
+		buf_release(&text);
+		return cmd_fail(r, &e);
+	}
+	if ((r = collect_names(buf_cstr(&text), text.len, &e)) != 0) {
 		buf_release(&text);
 		return cmd_fail(r, &e);
 	}

@@ -16,10 +16,16 @@
  *   root: DIR                     where diffs apply (and what is snapshotted)
  *   operator: NAME                who runs it (the bundle names them)
  *   operator-key: PATH            their SSH private key (ssh-keygen -Y sign)
+ *   collect-root: DIR             what a collect step reads (default /)
+ *   collect-key: PATH             the per-incident key collect steps hash
+ *                                 values with (default STATE/collect.key,
+ *                                 made 0600 when missing; never sent)
  */
 #include "cmd.h"
 #include "approval.h"
 #include "audit.h"
+#include "bundle.h"
+#include "collect.h"
 #include "changes.h"
 #include "diff.h"
 #include "fileio.h"
@@ -27,6 +33,7 @@
 #include "json.h"
 #include "kv.h"
 #include "plan.h"
+#include "profile.h"
 #include "proc.h"
 #include "rbresult.h"
 #include "rbstep.h"
@@ -39,6 +46,7 @@
 #include "ticket.h"
 #include "users.h"
 #include "utc.h"
+#include "workflow.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -201,12 +209,14 @@ static const kv_key conf_schema[] = {
 	{ "root", KV_REQUIRED, 1024 },
 	{ "operator", KV_REQUIRED, 255 },
 	{ "operator-key", 0, 1024 },
+	{ "collect-root", 0, 1024 },
+	{ "collect-key", 0, 1024 },
 	{ NULL, 0, 0 }
 };
 
 typedef struct conf {
 	kv_doc d;
-	const char *system, *state, *root, *op, *key;
+	const char *system, *state, *root, *op, *key, *croot, *ckey;
 	int quorum;
 	buf signers;
 } conf;
@@ -248,6 +258,8 @@ conf_load(const char *path, conf *c, bg_error *e)
 	c->root = kv_get(&c->d, "root");
 	c->op = kv_get(&c->d, "operator");
 	c->key = kv_get(&c->d, "operator-key");
+	c->croot = kv_get(&c->d, "collect-root") ? kv_get(&c->d, "collect-root") : "/";
+	c->ckey = kv_get(&c->d, "collect-key");
 	q = kv_get(&c->d, "quorum");
 	c->quorum = (q[0] >= '1' && q[0] <= '9' && q[1] == '\0') ? q[0] - '0' : 0;
 	if (c->quorum == 0) {
@@ -255,9 +267,9 @@ conf_load(const char *path, conf *c, bg_error *e)
 		goto out;
 	}
 	if (!text_is_ident(c->system, 127) || c->state[0] != '/' || c->root[0] != '/' ||
-	    strchr(c->op, ' ') != NULL) {
-		r = bg_fail(e, BG_ERR_INVALID, "'%s': system must be a name, state and root "
-		    "absolute paths, operator one word", path);
+	    strchr(c->op, ' ') != NULL || c->croot[0] != '/' || (c->ckey && c->ckey[0] != '/')) {
+		r = bg_fail(e, BG_ERR_INVALID, "'%s': system must be a name, state, root, "
+		    "collect-root and collect-key absolute paths, operator one word", path);
 		goto out;
 	}
 	if ((r = trusted_file(kv_get(&c->d, "signers"), "allowed signers", e)) != 0 ||
@@ -282,9 +294,13 @@ conf_release(conf *c)
 /* ---- run (client host) -------------------------------------------------- */
 
 typedef struct action {
-	int step;            /* 1.. (the smoke test is nsteps + 1) */
+	int step;            /* 1.. (the smoke test is nsteps + 1); 0: before the fix */
 	int sub;             /* the command's number inside its step (1..), or 0 */
-	char kind[16];       /* command, diff, manual */
+	char kind[16];       /* command, diff, manual, check, collect */
+	plan_check pc;       /* check: the plan's named smoke check */
+	int have_check;
+	const char *phase;   /* check: before or after (the fix steps) */
+	char profile[64];    /* collect: a built-in profile */
 	argv_list argv;      /* command */
 	diff d;              /* diff */
 	int have_diff;
@@ -339,15 +355,103 @@ add_command(action *acts, size_t *n, int step, int sub, const char *line, bg_err
 	return rbstep_describe(&x->argv, &x->words);
 }
 
-/* Every action of rb, parsed and described, before anything runs. */
+/* The next action, zeroed, with its words buffer; NULL when full. */
+static action *
+new_action(action *acts, size_t *n, int step, int sub, const char *kind, bg_error *e)
+{
+	action *x;
+
+	if (*n == MAX_ACTIONS) {
+		bg_fail(e, BG_ERR_TOOLARGE, "more than %d actions", MAX_ACTIONS);
+		return NULL;
+	}
+	x = &acts[(*n)++];
+	memset(x, 0, sizeof(*x));
+	buf_init(&x->words, 8192);
+	x->step = step;
+	x->sub = sub;
+	snprintf(x->kind, sizeof(x->kind), "%s", kind);
+	return x;
+}
+
+/* A plan's "check:" line as a check step, in plain words. */
+static int
+add_check(action *acts, size_t *n, int step, int sub, const char *line, const char *phase,
+    bg_error *e)
+{
+	action *x;
+	int r;
+
+	if ((x = new_action(acts, n, step, sub, "check", e)) == NULL)
+		return BG_ERR_TOOLARGE;
+	if ((r = plan_check_parse(line, &x->pc, e)) != 0)
+		return bg_fail(e, r, "the plan's check '%.200s': %.200s", line, e->msg);
+	x->have_check = 1;
+	x->phase = phase;
+	if (x->pc.c.expect)
+		r = buf_printf(&x->words, "check that %s answers %d", x->pc.c.url, x->pc.c.expect);
+	else
+		r = buf_printf(&x->words, "check that %s answers a 2xx status", x->pc.c.url);
+	if (r == 0 && x->pc.c.contains != NULL)
+		r = buf_printf(&x->words, " and contains '%s'", x->pc.c.contains);
+	if (r == 0)
+		r = buf_printf(&x->words, " (the plan's check '%s', %s the fix: %s)", x->pc.name,
+		    phase, strcmp(phase, "before") == 0 ? "it should fail, as the incident does; "
+		    "a failure here does not stop the run" : "a failure stops the run");
+	return r;
+}
+
+/* A plan's "collect:" line: a built-in profile (checked now), in words. */
+static int
+add_collect(action *acts, size_t *n, int sub, const char *name, bg_error *e)
+{
+	action *x;
+	profile prof;
+	int r;
+
+	if (strchr(name, '/') != NULL || strlen(name) >= sizeof(x->profile))
+		return bg_fail(e, BG_ERR_INVALID, "the plan's collect '%.100s': a runbook collects "
+		    "with a built-in profile only", name);
+	if ((r = profile_load(name, &prof, e)) != 0)
+		return bg_fail(e, r, "the plan's collect '%.100s': %.300s", name, e->msg);
+	if ((x = new_action(acts, n, 0, sub, "collect", e)) == NULL) {
+		profile_release(&prof);
+		return BG_ERR_TOOLARGE;
+	}
+	snprintf(x->profile, sizeof(x->profile), "%s", name);
+	r = buf_printf(&x->words, "collect diagnostics with the built-in profile '%s' (%s), "
+	    "read-only: configuration and environment values replaced by keyed hashes, "
+	    "free text redacted; the bundle is attached to the result", name, prof.describe);
+	profile_release(&prof);
+	return r;
+}
+
+/*
+ * Every action of rb, parsed and described, before anything runs: step 0
+ * (before the fix: the plan's collects, then its checks), the artifacts in
+ * order, the smoke test (nsteps + 1), the checks again after the fix (the
+ * step after that).  Checks and collects come from the plan text, which
+ * the approvers signed (its SHA-256 is in the statement).
+ */
 static int
 plan_actions(const runbook *rb, action *acts, size_t *n, bg_error *e)
 {
 	char *smoke = runbook_plan_field(rb, "smoke-test");
+	kv_doc d;
 	size_t i;
-	int r = 0;
+	int r = 0, sub0 = 0, nsub = 0, after;
 
 	*n = 0;
+	if ((r = runbook_plan_doc(rb, &d, e)) != 0) {
+		free(smoke);
+		return bg_fail(e, r, "the plan text: %.300s", e->msg);
+	}
+	for (i = 0; i < d.n && r == 0; i++)
+		if (strcmp(d.items[i].key, "collect") == 0)
+			r = add_collect(acts, n, ++sub0, d.items[i].value, e);
+	for (i = 0; i < d.n && r == 0; i++)
+		if (strcmp(d.items[i].key, "check") == 0)
+			r = add_check(acts, n, 0, ++sub0, d.items[i].value, "before", e);
 	for (i = 0; i < rb->nsteps && r == 0; i++) {
 		const runbook_step *s = &rb->step[i];
 
@@ -375,8 +479,10 @@ plan_actions(const runbook *rb, action *acts, size_t *n, bg_error *e)
 			}
 			continue;
 		}
-		if (*n == MAX_ACTIONS)
-			return bg_fail(e, BG_ERR_TOOLARGE, "more than %d actions", MAX_ACTIONS);
+		if (*n == MAX_ACTIONS) {
+			r = bg_fail(e, BG_ERR_TOOLARGE, "more than %d actions", MAX_ACTIONS);
+			break;
+		}
 		memset(&acts[*n], 0, sizeof(acts[0]));
 		buf_init(&acts[*n].words, 8192);
 		acts[*n].step = s->n;
@@ -386,7 +492,8 @@ plan_actions(const runbook *rb, action *acts, size_t *n, bg_error *e)
 			snprintf(acts[*n].kind, sizeof(acts[0].kind), "diff");
 			if ((r = diff_parse(s->data, s->len, &acts[*n].d, e)) != 0) {
 				buf_release(&acts[*n].words);
-				return bg_fail(e, r, "step %d ('%s'): %.300s", s->n, s->name, e->msg);
+				r = bg_fail(e, r, "step %d ('%s'): %.300s", s->n, s->name, e->msg);
+				break;
 			}
 			acts[*n].have_diff = 1;
 			r = buf_printf(&acts[*n].words, "apply the diff '%s' (%zu file%s) under the "
@@ -419,6 +526,11 @@ plan_actions(const runbook *rb, action *acts, size_t *n, bg_error *e)
 			(*n)++;
 		}
 	}
+	after = (int)rb->nsteps + 1 + (smoke != NULL);
+	for (i = 0; i < d.n && r == 0; i++)
+		if (strcmp(d.items[i].key, "check") == 0)
+			r = add_check(acts, n, after, ++nsub, d.items[i].value, "after", e);
+	kv_doc_release(&d);
 	free(smoke);
 	return r;
 }
@@ -439,6 +551,8 @@ actions_free(action *acts, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		argv_release(&acts[i].argv);
+		if (acts[i].have_check)
+			plan_check_release(&acts[i].pc);
 		if (acts[i].have_diff)
 			diff_release(&acts[i].d);
 		buf_release(&acts[i].words);
@@ -533,6 +647,162 @@ out:
 	return r;
 }
 
+/*
+ * A check step: the request (smokecheck_run, on this host), its status,
+ * timing and body hash into j - never the body.  Before the fix a failing
+ * check is what the incident looks like, so it does not stop the run
+ * (status "-"); after the fix a failing check fails the run.
+ */
+static const char *
+run_check(action *x, json *j, bg_error *e)
+{
+	smokecheck c = x->pc.c;
+	int before = strcmp(x->phase, "before") == 0, r;
+	char expect[16];
+	const char *status;
+
+	buf_init(&c.excerpt, 4096);
+	if (c.expect)
+		snprintf(expect, sizeof(expect), "%d", c.expect);
+	else
+		snprintf(expect, sizeof(expect), "2xx");
+	json_kv_str(j, "check", x->pc.name);
+	json_kv_str(j, "phase", x->phase);
+	json_kv_str(j, "url", c.url);
+	json_kv_str(j, "expect", expect);
+	if (c.contains != NULL)
+		json_kv_str(j, "contains", c.contains);
+	if ((r = smokecheck_run(&c, e)) != 0) {
+		json_kv_str(j, "error", e->msg);
+		printf("   the check could not run: %s\n", e->msg);
+		buf_release(&c.excerpt);
+		return "failed";
+	}
+	json_kv_str(j, "result", c.pass ? "pass" : "fail");
+	json_kv_int(j, "status", c.status);
+	json_kv_int(j, "elapsed_ms", c.elapsed_ms);
+	json_kv_str(j, "body_sha256", c.body_sha256);
+	json_kv_int(j, "body_size", (int64_t)c.body_size);
+	if (!c.pass)
+		json_kv_str(j, "why", c.why);
+	if (c.pass)
+		printf("   pass: status %ld (%lld ms, body sha256 %.12s...)\n", c.status,
+		    (long long)c.elapsed_ms, c.body_sha256);
+	else
+		printf("   fail: %s (%lld ms, body sha256 %.12s...)\n", c.why,
+		    (long long)c.elapsed_ms, c.body_sha256);
+	if (before)
+		printf("   %s\n", c.pass ? "it passes before any fix: it may not see the incident" :
+		    "it fails before the fix, as the incident does: it runs again after the fix");
+	if (!c.pass && c.excerpt.len > 0) {
+		char ex[200];
+		size_t i, n = c.excerpt.len < sizeof(ex) - 1 ? c.excerpt.len : sizeof(ex) - 1;
+
+		for (i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)c.excerpt.data[i];
+
+			ex[i] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+		}
+		ex[n] = '\0';
+		printf("   body begins (redacted, not recorded): %s\n", ex);
+	}
+	status = before ? "-" : c.pass ? "ok" : "failed";
+	buf_release(&c.excerpt);
+	return status;
+}
+
+/*
+ * A collect step: the built-in profile, read-only, under collect-root,
+ * values hashed with the per-incident key (kept here, never attached).
+ * The bundle is kept in the state directory and its text goes into the
+ * result as an attach record (attach: the JSON for it); the step record
+ * carries its SHA-256.
+ */
+static const char *
+run_collect(const conf *cf, const runbook *rb, action *x, json *j, buf *attach, bg_error *e)
+{
+	profile prof;
+	bundle_key key;
+	collect_opts o;
+	collect_stats st;
+	buf out, kpath, local;
+	char sha[65];
+	int created = 0, r, have_prof = 0, have_key = 0;
+	double t0 = utc_mono();
+	json aj;
+
+	buf_init(&out, BUNDLE_MAX);
+	buf_init(&kpath, 4096);
+	buf_init(&local, 4096);
+	json_kv_str(j, "collect", x->profile);
+	if ((r = profile_load(x->profile, &prof, e)) != 0)
+		goto fail;
+	have_prof = 1;
+	if (cf->ckey != NULL)
+		r = buf_puts(&kpath, cf->ckey);
+	else
+		r = buf_printf(&kpath, "%s/collect.key", cf->state);
+	if (r != 0 || (r = bundle_key_load(kpath.data, 1, &key, &created, e)) != 0)
+		goto fail;
+	have_key = 1;
+	memset(&o, 0, sizeof(o));
+	o.root = cf->croot;
+	o.prof = &prof;
+	o.key = &key;
+	o.now = utc_now();
+	if ((r = collect_run(&o, &out, &st, e)) != 0)
+		goto fail;
+	hash_sha256_hex(out.data, out.len, sha);
+	if ((r = run_path(cf, rb->sha256, "", &local)) != 0 ||
+	    (r = buf_printf(&local, "collect-%d.bundle", x->sub)) != 0 ||
+	    (r = fileio_write_atomic(local.data, out.data, out.len, 0600, 0, e)) != 0)
+		goto fail;
+	json_kv_str(j, "sha256", sha);
+	json_kv_int(j, "size", (int64_t)out.len);
+	json_kv_str(j, "key_id", key.id);
+	json_kv_int(j, "records", (int64_t)st.records);
+	json_kv_int(j, "shown", (int64_t)st.shown);
+	json_kv_int(j, "hashed", (int64_t)st.hashed);
+	json_kv_int(j, "redacted", (int64_t)st.redacted);
+	json_kv_int(j, "skipped", (int64_t)st.skipped);
+	json_kv_int(j, "duration_ms", (int64_t)((utc_mono() - t0) * 1000.0 + 0.5));
+	json_kv_str(j, "kept", local.data);
+	json_init(&aj, attach);
+	json_obj_begin(&aj);
+	json_kv_str(&aj, "collect", x->profile);
+	json_kv_str(&aj, "sha256", sha);
+	json_kv_int(&aj, "size", (int64_t)out.len);
+	json_key(&aj, "content");
+	json_strn(&aj, out.data, out.len);
+	json_obj_end(&aj);
+	if ((r = json_error(&aj)) != 0 || attach->len > RBRESULT_MAX_BODY) {
+		buf_reset(attach);
+		r = bg_fail(e, BG_ERR_TOOLARGE, "the diagnostics bundle (%zu bytes) is too large to "
+		    "attach to the result (%u bytes at most); it is kept in %s", out.len,
+		    RBRESULT_MAX_BODY, local.data);
+		goto fail;
+	}
+	printf("   %llu records (%llu values shown, %llu hashed, %llu findings redacted), "
+	    "sha256 %.12s..., kept in %s\n", (unsigned long long)st.records,
+	    (unsigned long long)st.shown, (unsigned long long)st.hashed,
+	    (unsigned long long)st.redacted, sha, local.data);
+	if (created)
+		printf("   made the per-incident key %s: keep it here, never send it\n", kpath.data);
+	goto out;
+fail:
+	json_kv_str(j, "error", e->msg);
+	printf("   collect failed: %s\n", e->msg);
+out:
+	if (have_key)
+		bundle_key_wipe(&key);
+	if (have_prof)
+		profile_release(&prof);
+	buf_release(&out);
+	buf_release(&kpath);
+	buf_release(&local);
+	return r == 0 ? "ok" : "failed";
+}
+
 static int
 do_run(cmd_args *a)
 {
@@ -543,7 +813,7 @@ do_run(cmd_args *a)
 	rbresult_writer w;
 	snapshot before, prev, cur;
 	snap_stats sst;
-	buf text, p1, body, rec, sig, report;
+	buf text, p1, body, rec, sig, report, cattach;
 	char *summary = NULL, *rollback = NULL, u[UTC_STRLEN];
 	int have_before = 0, have_prev = 0, failed = 0, stopped = 0, ran = 0, r, fd;
 	int64_t now;
@@ -565,6 +835,7 @@ do_run(cmd_args *a)
 	buf_init(&rec, RBSTEP_MAX_OUTPUT + 1024);
 	buf_init(&sig, SSHSIG_MAX_ARMOURED);
 	buf_init(&report, 64 * 1024);
+	buf_init(&cattach, RBRESULT_MAX_BODY);
 	if ((r = conf_load(cmd_opt(a, 1) ? cmd_opt(a, 1) : DEFAULT_CONF, &c, &e)) != 0) {
 		r = cmd_fail(r, &e);
 		goto out0;
@@ -735,6 +1006,13 @@ do_run(cmd_args *a)
 			json_key(&j, "output");
 			json_strn(&j, rec.data ? rec.data : "", rec.len);
 			printf("   exit %d\n", r == 0 ? res.status : -1);
+		} else if (strcmp(x->kind, "check") == 0) {
+			status = run_check(x, &j, &e);
+			r = 0;
+		} else if (strcmp(x->kind, "collect") == 0) {
+			buf_reset(&cattach);
+			status = run_collect(&c, &rb, x, &j, &cattach, &e);
+			r = 0;
 		} else {
 			const char *roots[1] = { c.root };
 			double t0 = utc_mono();
@@ -779,6 +1057,8 @@ do_run(cmd_args *a)
 		json_obj_end(&j);
 		if ((r = json_error(&j)) != 0 ||
 		    (r = rbresult_add(&w, "step", x->step, status, body.data, body.len)) != 0 ||
+		    (cattach.len > 0 && (r = rbresult_add(&w, "attach", x->step, "ok", cattach.data,
+		    cattach.len)) != 0) ||
 		    (r = attach_records(a, x->step, &w, &nattach, &e)) != 0) {
 			r = cmd_fail(r, &e);
 			goto out;
@@ -834,6 +1114,7 @@ out0:
 	buf_release(&rec);
 	buf_release(&sig);
 	buf_release(&report);
+	buf_release(&cattach);
 	return r;
 }
 
@@ -961,14 +1242,148 @@ find_export(void *ctx, uint64_t seq, const char *time, const char *event, const 
 	return 0;
 }
 
+/* What the result's check and collect steps hold, read and checked. */
+typedef struct rb_found {
+	json_val *v[RBRESULT_MAX_RECS];
+	size_t nv;
+	struct {
+		int step;
+		smokecheck c;
+		const char *phase, *expect;
+	} chk[RBRESULT_MAX_RECS];
+	size_t nchk;
+	struct {
+		int step;
+		const char *profile, *content;
+		char sha[65];
+		size_t size;
+	} col[RBRESULT_MAX_RECS];
+	size_t ncol;
+} rb_found;
+
+static void
+found_release(rb_found *f)
+{
+	for (size_t i = 0; i < f->nv; i++)
+		json_val_free(f->v[i]);
+	f->nv = 0;
+}
+
+/* A whole number member, or -1. */
+static int64_t
+jnum(const json_val *o, const char *key, int64_t max)
+{
+	const json_val *v = json_get(o, key);
+	int64_t n = 0;
+	const char *p;
+
+	if (v == NULL || v->type != JSON_NUM || v->s == NULL || v->s[0] == '\0')
+		return -1;
+	for (p = v->s; *p; p++) {
+		if (*p < '0' || *p > '9' || n > (max - (*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
+/*
+ * The check results (step records with "check") and diagnostics bundles
+ * (attach records with "collect") of a verified result.  Each must be
+ * whole: a malformed one refuses the bundle, as does a diagnostics bundle
+ * whose text is not its SHA-256 or not a valid bundle (bundle_parse).
+ */
+static int
+found_read(const rbresult *res, rb_found *f, bg_error *e)
+{
+	size_t i;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < res->n; i++) {
+		const rbresult_rec *x = &res->rec[i];
+		json_val *v;
+		const char *s;
+		int is_step = strcmp(x->type, "step") == 0;
+
+		if (!is_step && strcmp(x->type, "attach") != 0)
+			continue;
+		if (memmem(x->body, x->len, is_step ? "\"check\":" : "\"collect\":",
+		    is_step ? 8 : 10) == NULL)
+			continue;
+		if ((r = json_parse(x->body, x->len, &v, e)) != 0)
+			return bg_fail(e, BG_ERR_INVALID, "record %d: not JSON: %.200s", x->seq, e->msg);
+		f->v[f->nv++] = v;
+		if (is_step && (s = json_get_str(v, "check")) != NULL) {
+			smokecheck *c = &f->chk[f->nchk].c;
+			const char *ph = json_get_str(v, "phase"), *res_ = json_get_str(v, "result");
+			const char *sha = json_get_str(v, "body_sha256");
+			int64_t st, ms, size;
+
+			if (json_get(v, "error") != NULL)
+				continue; /* it could not run: no result to record */
+			st = jnum(v, "status", 999);
+			ms = jnum(v, "elapsed_ms", INT32_MAX);
+			size = jnum(v, "body_size", INT64_MAX / 2);
+			if (ph == NULL || (strcmp(ph, "before") != 0 && strcmp(ph, "after") != 0) ||
+			    res_ == NULL || (strcmp(res_, "pass") != 0 && strcmp(res_, "fail") != 0) ||
+			    json_get_str(v, "url") == NULL || json_get_str(v, "expect") == NULL ||
+			    sha == NULL || !hash_is_hex64(sha) || st < 0 || ms < 0 || size < 0 ||
+			    strlen(s) > 32 || (strcmp(ph, "before") == 0 ? strcmp(x->status, "-") != 0 :
+			    (strcmp(res_, "pass") == 0) != (strcmp(x->status, "ok") == 0)))
+				return bg_fail(e, BG_ERR_INVALID, "record %d: step %d's check result is "
+				    "incomplete or inconsistent", x->seq, x->step);
+			memset(c, 0, sizeof(*c));
+			c->name = s;
+			c->url = json_get_str(v, "url");
+			c->status = (long)st;
+			c->elapsed_ms = ms;
+			c->body_size = (uint64_t)size;
+			snprintf(c->body_sha256, sizeof(c->body_sha256), "%s", sha);
+			c->pass = strcmp(res_, "pass") == 0;
+			if (!c->pass && json_get_str(v, "why") != NULL)
+				snprintf(c->why, sizeof(c->why), "%s", json_get_str(v, "why"));
+			f->chk[f->nchk].step = x->step;
+			f->chk[f->nchk].phase = ph;
+			f->chk[f->nchk].expect = json_get_str(v, "expect");
+			f->nchk++;
+		} else if (!is_step && (s = json_get_str(v, "collect")) != NULL) {
+			const char *content = json_get_str(v, "content"), *sha = json_get_str(v, "sha256");
+			char got[65];
+			bundle b;
+
+			if (content == NULL || sha == NULL || !text_is_ident(s, 63)) {
+				return bg_fail(e, BG_ERR_INVALID, "record %d: the diagnostics of step %d "
+				    "are incomplete", x->seq, x->step);
+			}
+			hash_sha256_hex(content, strlen(content), got);
+			if (strcmp(got, sha) != 0)
+				return bg_fail(e, BG_ERR_TAMPER, "record %d: the diagnostics bundle of "
+				    "step %d does not have the SHA-256 the run recorded", x->seq, x->step);
+			if ((r = bundle_parse(content, strlen(content), &b, e)) != 0)
+				return bg_fail(e, r, "record %d: the diagnostics bundle of step %d: %.200s",
+				    x->seq, x->step, e->msg);
+			bundle_release(&b);
+			f->col[f->ncol].step = x->step;
+			f->col[f->ncol].profile = s;
+			f->col[f->ncol].content = content;
+			f->col[f->ncol].size = strlen(content);
+			memcpy(f->col[f->ncol].sha, got, sizeof(got));
+			f->ncol++;
+		}
+	}
+	return 0;
+}
+
 static int
 do_import(cmd_args *a)
 {
 	home *h = NULL;
 	ticket *t = NULL;
 	rbresult res;
-	buf text, signers, detail, path, summary, lines;
+	buf text, signers, detail, path, summary, lines, checks, diags, notes;
 	char principal[256], fp[64], sha[65];
+	rb_found *found = NULL;
 	int64_t tid;
 	bg_error e;
 	json j;
@@ -988,6 +1403,13 @@ do_import(cmd_args *a)
 	buf_init(&path, 4096);
 	buf_init(&summary, 8192);
 	buf_init(&lines, 8192);
+	buf_init(&checks, 64 * 1024);
+	buf_init(&diags, 64 * 1024);
+	buf_init(&notes, 8192);
+	if ((found = calloc(1, sizeof(*found))) == NULL) {
+		r = cmd_fail(BG_ERR_NOMEM, NULL);
+		goto out;
+	}
 	if ((r = fileio_read(a->pos[2], RBRESULT_MAX_INPUT, &text, &e)) != 0 ||
 	    (r = rbresult_parse(text.data ? text.data : "", text.len, &res, &e)) != 0) {
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
@@ -1026,6 +1448,10 @@ do_import(cmd_args *a)
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
 		goto out;
 	}
+	if ((r = found_read(&res, found, &e)) != 0) {
+		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
+		goto out;
+	}
 	hash_sha256_hex(text.data, text.len, sha);
 	if ((r = home_path(h, "results", &path)) != 0) {
 		r = cmd_fail(r, NULL);
@@ -1045,6 +1471,28 @@ do_import(cmd_args *a)
 		r = cmd_fail(r, &e);
 		goto out;
 	}
+	/* the diagnostics bundles, each as a file of its own (envdiff reads them) */
+	for (i = 0; i < found->ncol; i++) {
+		buf_reset(&path);
+		if ((r = home_path(h, "results", &path)) != 0 ||
+		    (r = buf_printf(&path, "/%s.collect", found->col[i].sha)) != 0) {
+			r = cmd_fail(r, NULL);
+			goto out;
+		}
+		r = fileio_write_atomic(path.data, found->col[i].content, found->col[i].size, 0440, 1,
+		    &e);
+		if (r != 0 && r != BG_ERR_EXISTS) { /* the same bytes, when it exists */
+			r = cmd_fail(r, &e);
+			goto out;
+		}
+		buf_printf(&diags, "%s'%s' (step %d, %zu bytes, sha256 %.16s..., kept as "
+		    "results/%s.collect)", diags.len ? "; " : "", found->col[i].profile,
+		    found->col[i].step, found->col[i].size, found->col[i].sha, found->col[i].sha);
+	}
+	for (i = 0; i < found->nchk; i++)
+		buf_printf(&checks, "%s'%s' %s the fix: %s, status %ld", checks.len ? "; " : "",
+		    found->chk[i].c.name, found->chk[i].phase, found->chk[i].c.pass ? "pass" : "fail",
+		    found->chk[i].c.status);
 	json_init(&j, &detail);
 	json_obj_begin(&j);
 	json_kv_str(&j, "bundle_sha256", sha);
@@ -1066,6 +1514,34 @@ do_import(cmd_args *a)
 	}
 	json_arr_end(&j);
 	json_kv_str(&j, "outcome", res.rec[res.n - 1].status);
+	json_key(&j, "checks");
+	json_arr_begin(&j);
+	for (i = 0; i < found->nchk; i++) {
+		json_obj_begin(&j);
+		json_kv_int(&j, "step", found->chk[i].step);
+		json_kv_str(&j, "name", found->chk[i].c.name);
+		json_kv_str(&j, "phase", found->chk[i].phase);
+		json_kv_str(&j, "result", found->chk[i].c.pass ? "pass" : "fail");
+		json_kv_int(&j, "status", found->chk[i].c.status);
+		json_kv_str(&j, "body_sha256", found->chk[i].c.body_sha256);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_key(&j, "diagnostics");
+	json_arr_begin(&j);
+	for (i = 0; i < found->ncol; i++) {
+		json_obj_begin(&j);
+		json_kv_int(&j, "step", found->col[i].step);
+		json_kv_str(&j, "profile", found->col[i].profile);
+		json_kv_str(&j, "sha256", found->col[i].sha);
+		json_kv_int(&j, "size", (int64_t)found->col[i].size);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	if (checks.len)
+		json_kv_str(&j, "checks_summary", checks.data);
+	if (diags.len)
+		json_kv_str(&j, "diagnostics_summary", diags.data);
 	/* one outcome per step: a step's commands each have a record */
 	for (i = 0; i < res.n; i++) {
 		const char *st;
@@ -1077,8 +1553,11 @@ do_import(cmd_args *a)
 		for (k = i + 1; k < res.n && (strcmp(res.rec[k].type, "attach") == 0 ||
 		    (strcmp(res.rec[k].type, "step") == 0 && res.rec[k].step == res.rec[i].step));
 		    k++)
-			if (strcmp(res.rec[k].type, "step") == 0 && strcmp(st, "ok") == 0)
+			if (strcmp(res.rec[k].type, "step") == 0 && strcmp(res.rec[k].status, "-") != 0 &&
+			    (strcmp(st, "ok") == 0 || strcmp(st, "-") == 0))
 				st = res.rec[k].status;
+		if (strcmp(st, "-") == 0)
+			st = "ran"; /* checks before the fix: they do not pass or fail the run */
 		buf_printf(&summary, "step %d %s, ", res.rec[i].step, st);
 		buf_printf(&lines, "  step %d: %s\n", res.rec[i].step, st);
 		i = k - 1;
@@ -1087,9 +1566,27 @@ do_import(cmd_args *a)
 	    "stopped by the operator" : res.rec[res.n - 1].status);
 	json_kv_str(&j, "summary", summary.data);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 || (r = home_begin(h, &e)) != 0 ||
-	    (r = home_record(h, "runbook.import", tid, detail.data, &e)) != 0 ||
+	if ((r = json_error(&j)) != 0 || (r = home_begin(h, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	/* the checks the client ran: smoke results of the ticket, marked client-run */
+	for (i = 0; i < found->nchk && r == 0; i++) {
+		const smokecheck *c = &found->chk[i].c;
+
+		buf_reset(&notes);
+		buf_printf(&notes, "client-run on %s by %s (runbook result %.16s..., step %d): check "
+		    "%s %s the runbook's fix steps: GET %s: %s (status %ld, expected %s, %lld ms, "
+		    "body %llu bytes sha256 %s)", res.system, res.operator_, sha, found->chk[i].step,
+		    c->name, found->chk[i].phase, c->url, c->pass ? "pass" : c->why, c->status,
+		    found->chk[i].expect, (long long)c->elapsed_ms, (unsigned long long)c->body_size,
+		    c->body_sha256);
+		r = workflow_smoke_client(h, tid, c, found->chk[i].phase, found->chk[i].expect,
+		    buf_cstr(&notes), principal, &e);
+	}
+	if (r != 0 || (r = home_record(h, "runbook.import", tid, detail.data, &e)) != 0 ||
 	    (r = home_commit(h, &e)) != 0) {
+		home_abort(h);
 		r = cmd_fail(r, &e);
 		goto out;
 	}
@@ -1099,6 +1596,15 @@ do_import(cmd_args *a)
 		printf("T-%lld: result bundle of runbook %.16s... recorded (run on %s by %s, signed "
 		    "by %s)\n", (long long)tid, res.runbook, res.system, res.operator_, principal);
 		printf("%s", buf_cstr(&lines));
+		for (i = 0; i < found->nchk; i++)
+			printf("  check '%s' %s the fix (client-run): %s, status %ld, body sha256 "
+			    "%.12s... - recorded as a smoke result\n", found->chk[i].c.name,
+			    found->chk[i].phase, found->chk[i].c.pass ? "pass" : "fail",
+			    found->chk[i].c.status, found->chk[i].c.body_sha256);
+		for (i = 0; i < found->ncol; i++)
+			printf("  diagnostics '%s' (step %d): %zu bytes, sha256 %.12s..., stored as "
+			    "results/%s.collect\n", found->col[i].profile, found->col[i].step,
+			    found->col[i].size, found->col[i].sha, found->col[i].sha);
 		printf("  outcome: %s\n", strcmp(res.rec[res.n - 1].status, "ok") == 0 ?
 		    "every step succeeded" : strcmp(res.rec[res.n - 1].status, "skipped") == 0 ?
 		    "stopped by the operator" : "a step failed");
@@ -1115,6 +1621,12 @@ out:
 	buf_release(&path);
 	buf_release(&summary);
 	buf_release(&lines);
+	buf_release(&checks);
+	buf_release(&diags);
+	buf_release(&notes);
+	if (found != NULL)
+		found_release(found);
+	free(found);
 	return r;
 }
 

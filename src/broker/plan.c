@@ -31,6 +31,7 @@ const kv_key plan_schema[] = {
 	{ "impact", KV_REQUIRED | KV_MULTILINE, 4096 },
 	{ "smoke-test", KV_MULTILINE, 4096 },
 	{ "check", KV_MULTI, 2048 },
+	{ "collect", KV_MULTI, 64 },
 	{ "approved-destructive", KV_MULTI, 256 },
 	{ "expect-rows", KV_MULTI, 300 },
 	{ "artifact", KV_MULTI, 512 },
@@ -64,6 +65,9 @@ plan_template(buf *out)
 	    "# or a command run through the gate (ssh ACCOUNT@HOST -- ARGV), read back\n"
 	    "# from the host log: check: NAME command='ARGV' [exit=STATUS] [host=NAME]\n"
 	    "# check: php-fpm command='/usr/bin/systemctl is-active php-fpm'\n"
+	    "# Diagnostics a client-executed runbook gathers first, by built-in\n"
+	    "# profile ('breakglass collect --list-profiles'; one line each):\n"
+	    "# collect: web-php\n"
 	    "# SQL only: each destructive statement the approver accepts, as\n"
 	    "# ARTIFACT:N (one line each; needs backup evidence on the ticket).\n"
 	    "# approved-destructive: fix.sql:2\n"

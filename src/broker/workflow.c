@@ -420,6 +420,47 @@ out:
 	return r;
 }
 
+int
+workflow_smoke_client(home *h, int64_t tid, const smokecheck *c, const char *phase,
+    const char *expect, const char *notes, const char *who, bg_error *e)
+{
+	char actor[sizeof(h->actor)];
+	buf detail;
+	json j;
+	int r;
+
+	if ((strcmp(phase, "before") != 0 && strcmp(phase, "after") != 0) ||
+	    strlen(who) >= sizeof(h->actor))
+		return bg_fail(e, BG_ERR_INVALID, "client-run check: bad phase or signer");
+	memcpy(actor, h->actor, sizeof(actor));
+	snprintf(h->actor, sizeof(h->actor), "%s", who);
+	r = smoke_insert(h, tid, c->pass ? "pass" : "fail", notes, 0, c, phase, expect, e);
+	memcpy(h->actor, actor, sizeof(actor));
+	if (r != 0)
+		return r;
+	buf_init(&detail, 8192);
+	json_init(&j, &detail);
+	json_obj_begin(&j);
+	json_kv_str(&j, "kind", "check");
+	json_kv_bool(&j, "client_run", 1);
+	if (c->name)
+		json_kv_str(&j, "name", c->name);
+	json_kv_str(&j, "phase", phase);
+	json_kv_str(&j, "result", c->pass ? "pass" : "fail");
+	json_kv_str(&j, "url", c->url);
+	json_kv_str(&j, "expect", expect);
+	json_kv_int(&j, "status", c->status);
+	json_kv_int(&j, "elapsed_ms", c->elapsed_ms);
+	json_kv_str(&j, "body_sha256", c->body_sha256);
+	json_kv_int(&j, "body_size", (int64_t)c->body_size);
+	json_kv_str(&j, "signer", who);
+	json_obj_end(&j);
+	if ((r = json_error(&j)) == 0)
+		r = home_record(h, "smoke.check", tid, detail.data, e);
+	buf_release(&detail);
+	return r;
+}
+
 static int cleanup_mark(home *h, int64_t tid, const char *item, const char *state,
     const char *note, bg_error *e);
 

@@ -43,6 +43,18 @@ int workflow_smoke_check(home *h, int64_t ticket, smokecheck *c, const char **ph
 int workflow_smoke_command(home *h, int64_t ticket, smokecmd *c, const char **phase,
     bg_error *e);
 
+/*
+ * Inside the caller's state change (runbook import): record a smoke check
+ * the client ran on their own host, a step of a client-executed runbook,
+ * with the phase the run gave it (before or after the runbook's fix
+ * steps).  notes say it was client-run and where; who (the signer of the
+ * result bundle) is recorded as the actor, and a smoke.check audit record
+ * marked client_run is written.  c: url, status, elapsed_ms, body_sha256,
+ * body_size, pass, why, name (or NULL).
+ */
+int workflow_smoke_client(home *h, int64_t ticket, const smokecheck *c, const char *phase,
+    const char *expect, const char *notes, const char *who, bg_error *e);
+
 /* Mark a cleanup item done (note optional, required for followup-ticket) or
  * not applicable (na, reason required).  branch-merged and staging-applied
  * done this way need the reason it was not checked (note), recorded as

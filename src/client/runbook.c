@@ -12,6 +12,7 @@
 #include "consent.h"
 #include "hash.h"
 #include "kv.h"
+#include "plan.h"
 #include "signers.h"
 #include "sshsig.h"
 #include "text.h"
@@ -280,7 +281,7 @@ fail:
 }
 
 int
-runbook_format(int64_t ticket, int64_t plan, const char *system, int64_t expires,
+runbook_format(int64_t ticket, int64_t plan_id, const char *system, int64_t expires,
     const char *stmt, const char *const *sigs, size_t nsigs, const char *plan_text,
     const runbook_part *steps, size_t nsteps, buf *out, bg_error *e)
 {
@@ -293,7 +294,7 @@ runbook_format(int64_t ticket, int64_t plan, const char *system, int64_t expires
 		    nsteps);
 	utc_format(expires, u);
 	if ((r = buf_printf(out, "breakglass runbook v1\nticket: T-%lld\nplan: P-%lld\n"
-	    "system: %s\nexpires: %s\nstatement: %zu\n%s\n", (long long)ticket, (long long)plan,
+	    "system: %s\nexpires: %s\nstatement: %zu\n%s\n", (long long)ticket, (long long)plan_id,
 	    system, u, strlen(stmt), stmt)) != 0)
 		return r;
 	for (i = 0; i < nsigs; i++)
@@ -463,20 +464,21 @@ out:
 	return r;
 }
 
+int
+runbook_plan_doc(const runbook *rb, kv_doc *d, bg_error *e)
+{
+	/* the plan's own schema: every field it may hold (checks, collects ...) */
+	return kv_parse(rb->plan_text, strlen(rb->plan_text), plan_schema, d, e);
+}
+
 char *
 runbook_plan_field(const runbook *rb, const char *key)
 {
-	static const kv_key schema[] = {
-		{ "summary", 0, 512 }, { "diagnosis", KV_MULTILINE, 8192 },
-		{ "change", KV_MULTILINE, 8192 }, { "rollback", KV_MULTILINE, 8192 },
-		{ "impact", KV_MULTILINE, 4096 }, { "smoke-test", KV_MULTILINE, 4096 },
-		{ "artifact", KV_MULTI, 512 }, { NULL, 0, 0 }
-	};
 	kv_doc d;
 	const char *v;
 	char *out = NULL;
 
-	if (kv_parse(rb->plan_text, strlen(rb->plan_text), schema, &d, NULL) != 0)
+	if (runbook_plan_doc(rb, &d, NULL) != 0)
 		return NULL;
 	if ((v = kv_get(&d, key)) != NULL)
 		out = strdup(v);

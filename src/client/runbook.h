@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "kv.h"
 
 #include <stdint.h>
 
@@ -102,5 +103,14 @@ int runbook_verify(const runbook *rb, const runbook_trust *trust, int64_t now, b
 /* The value of a plan-text field (summary, rollback, smoke-test ...), or
  * NULL; malloc'd. */
 char *runbook_plan_field(const runbook *rb, const char *key);
+
+/*
+ * The plan text parsed with the plan's schema (plan.h): every field in
+ * order, repeated ones (check, collect) included.  The plan text is the
+ * approved one (runbook_verify checks its SHA-256 against the signed
+ * statement), so steps derived from it are as signed as the artifacts.
+ * 0 or BG_ERR_INVALID; release with kv_doc_release.
+ */
+int runbook_plan_doc(const runbook *rb, kv_doc *d, bg_error *e);
 
 #endif
