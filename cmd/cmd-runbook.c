@@ -1242,139 +1242,6 @@ find_export(void *ctx, uint64_t seq, const char *time, const char *event, const 
 	return 0;
 }
 
-/* What the result's check and collect steps hold, read and checked. */
-typedef struct rb_found {
-	json_val *v[RBRESULT_MAX_RECS];
-	size_t nv;
-	struct {
-		int step;
-		smokecheck c;
-		const char *phase, *expect;
-	} chk[RBRESULT_MAX_RECS];
-	size_t nchk;
-	struct {
-		int step;
-		const char *profile, *content;
-		char sha[65];
-		size_t size;
-	} col[RBRESULT_MAX_RECS];
-	size_t ncol;
-} rb_found;
-
-static void
-found_release(rb_found *f)
-{
-	for (size_t i = 0; i < f->nv; i++)
-		json_val_free(f->v[i]);
-	f->nv = 0;
-}
-
-/* A whole number member, or -1. */
-static int64_t
-jnum(const json_val *o, const char *key, int64_t max)
-{
-	const json_val *v = json_get(o, key);
-	int64_t n = 0;
-	const char *p;
-
-	if (v == NULL || v->type != JSON_NUM || v->s == NULL || v->s[0] == '\0')
-		return -1;
-	for (p = v->s; *p; p++) {
-		if (*p < '0' || *p > '9' || n > (max - (*p - '0')) / 10)
-			return -1;
-		n = n * 10 + (*p - '0');
-	}
-	return n;
-}
-
-/*
- * The check results (step records with "check") and diagnostics bundles
- * (attach records with "collect") of a verified result.  Each must be
- * whole: a malformed one refuses the bundle, as does a diagnostics bundle
- * whose text is not its SHA-256 or not a valid bundle (bundle_parse).
- */
-static int
-found_read(const rbresult *res, rb_found *f, bg_error *e)
-{
-	size_t i;
-	int r;
-
-	memset(f, 0, sizeof(*f));
-	for (i = 0; i < res->n; i++) {
-		const rbresult_rec *x = &res->rec[i];
-		json_val *v;
-		const char *s;
-		int is_step = strcmp(x->type, "step") == 0;
-
-		if (!is_step && strcmp(x->type, "attach") != 0)
-			continue;
-		if (memmem(x->body, x->len, is_step ? "\"check\":" : "\"collect\":",
-		    is_step ? 8 : 10) == NULL)
-			continue;
-		if ((r = json_parse(x->body, x->len, &v, e)) != 0)
-			return bg_fail(e, BG_ERR_INVALID, "record %d: not JSON: %.200s", x->seq, e->msg);
-		f->v[f->nv++] = v;
-		if (is_step && (s = json_get_str(v, "check")) != NULL) {
-			smokecheck *c = &f->chk[f->nchk].c;
-			const char *ph = json_get_str(v, "phase"), *res_ = json_get_str(v, "result");
-			const char *sha = json_get_str(v, "body_sha256");
-			int64_t st, ms, size;
-
-			if (json_get(v, "error") != NULL)
-				continue; /* it could not run: no result to record */
-			st = jnum(v, "status", 999);
-			ms = jnum(v, "elapsed_ms", INT32_MAX);
-			size = jnum(v, "body_size", INT64_MAX / 2);
-			if (ph == NULL || (strcmp(ph, "before") != 0 && strcmp(ph, "after") != 0) ||
-			    res_ == NULL || (strcmp(res_, "pass") != 0 && strcmp(res_, "fail") != 0) ||
-			    json_get_str(v, "url") == NULL || json_get_str(v, "expect") == NULL ||
-			    sha == NULL || !hash_is_hex64(sha) || st < 0 || ms < 0 || size < 0 ||
-			    strlen(s) > 32 || (strcmp(ph, "before") == 0 ? strcmp(x->status, "-") != 0 :
-			    (strcmp(res_, "pass") == 0) != (strcmp(x->status, "ok") == 0)))
-				return bg_fail(e, BG_ERR_INVALID, "record %d: step %d's check result is "
-				    "incomplete or inconsistent", x->seq, x->step);
-			memset(c, 0, sizeof(*c));
-			c->name = s;
-			c->url = json_get_str(v, "url");
-			c->status = (long)st;
-			c->elapsed_ms = ms;
-			c->body_size = (uint64_t)size;
-			snprintf(c->body_sha256, sizeof(c->body_sha256), "%s", sha);
-			c->pass = strcmp(res_, "pass") == 0;
-			if (!c->pass && json_get_str(v, "why") != NULL)
-				snprintf(c->why, sizeof(c->why), "%s", json_get_str(v, "why"));
-			f->chk[f->nchk].step = x->step;
-			f->chk[f->nchk].phase = ph;
-			f->chk[f->nchk].expect = json_get_str(v, "expect");
-			f->nchk++;
-		} else if (!is_step && (s = json_get_str(v, "collect")) != NULL) {
-			const char *content = json_get_str(v, "content"), *sha = json_get_str(v, "sha256");
-			char got[65];
-			bundle b;
-
-			if (content == NULL || sha == NULL || !text_is_ident(s, 63)) {
-				return bg_fail(e, BG_ERR_INVALID, "record %d: the diagnostics of step %d "
-				    "are incomplete", x->seq, x->step);
-			}
-			hash_sha256_hex(content, strlen(content), got);
-			if (strcmp(got, sha) != 0)
-				return bg_fail(e, BG_ERR_TAMPER, "record %d: the diagnostics bundle of "
-				    "step %d does not have the SHA-256 the run recorded", x->seq, x->step);
-			if ((r = bundle_parse(content, strlen(content), &b, e)) != 0)
-				return bg_fail(e, r, "record %d: the diagnostics bundle of step %d: %.200s",
-				    x->seq, x->step, e->msg);
-			bundle_release(&b);
-			f->col[f->ncol].step = x->step;
-			f->col[f->ncol].profile = s;
-			f->col[f->ncol].content = content;
-			f->col[f->ncol].size = strlen(content);
-			memcpy(f->col[f->ncol].sha, got, sizeof(got));
-			f->ncol++;
-		}
-	}
-	return 0;
-}
-
 static int
 do_import(cmd_args *a)
 {
@@ -1383,7 +1250,7 @@ do_import(cmd_args *a)
 	rbresult res;
 	buf text, signers, detail, path, summary, lines, checks, diags, notes;
 	char principal[256], fp[64], sha[65];
-	rb_found *found = NULL;
+	rbresult_found *found = NULL;
 	int64_t tid;
 	bg_error e;
 	json j;
@@ -1448,7 +1315,7 @@ do_import(cmd_args *a)
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
 		goto out;
 	}
-	if ((r = found_read(&res, found, &e)) != 0) {
+	if ((r = rbresult_found_read(&res, found, &e)) != 0) {
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
 		goto out;
 	}
@@ -1625,7 +1492,7 @@ out:
 	buf_release(&diags);
 	buf_release(&notes);
 	if (found != NULL)
-		found_release(found);
+		rbresult_found_release(found);
 	free(found);
 	return r;
 }

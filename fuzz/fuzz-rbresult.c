@@ -1,8 +1,10 @@
-/* fuzz-rbresult.c - the result bundle parser, and its signature check. */
+/* fuzz-rbresult.c - the result bundle parser, its signature check, and the
+ * reader of what check and collect steps recorded. */
 #include "rbresult.h"
 
 #include <sodium.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,8 +22,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sodium_init() < 0)
 		return 0;
 	if (rbresult_parse((const char *)data, size, &r, &e) == 0) {
+		rbresult_found *f = calloc(1, sizeof(*f));
+
 		(void)rbresult_verify(&r, signers_text, sizeof(signers_text) - 1, 1800000000,
 		    principal, fp, &e);
+		if (f != NULL && rbresult_found_read(&r, f, &e) == 0)
+			rbresult_found_release(f);
+		free(f);
 		rbresult_release(&r);
 	}
 	return 0;

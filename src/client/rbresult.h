@@ -26,6 +26,8 @@
 
 #include "buf.h"
 #include "err.h"
+#include "json.h"
+#include "smokecheck.h"
 
 #include <stdint.h>
 
@@ -84,5 +86,44 @@ int rbresult_add(rbresult_writer *w, const char *type, int step, const char *sta
 /* Append the signature and "end" (w->out is then the bundle). */
 int rbresult_seal(rbresult_writer *w, const char *sig, size_t len);
 void rbresult_writer_release(rbresult_writer *w);
+
+/*
+ * What a result's check and collect steps recorded.  A check step is a
+ * "step" record whose JSON names "check" (its phase, before or after the
+ * runbook's fix steps, url, expect, result, status, elapsed_ms,
+ * body_sha256, body_size; never the body), a diagnostics bundle an
+ * "attach" record whose JSON names "collect" (the profile, sha256 and the
+ * bundle text as "content").
+ */
+typedef struct rbresult_found {
+	json_val *v[RBRESULT_MAX_RECS];   /* owned: the strings below point in */
+	size_t nv;
+	struct {
+		int step;
+		smokecheck c;             /* name, url, status, elapsed_ms, body_sha256,
+		                             body_size, pass, why */
+		const char *phase, *expect;
+	} chk[RBRESULT_MAX_RECS];
+	size_t nchk;
+	struct {
+		int step;
+		const char *profile, *content;
+		char sha[65];
+		size_t size;
+	} col[RBRESULT_MAX_RECS];
+	size_t ncol;
+} rbresult_found;
+
+/*
+ * Read them from a parsed result (check it first: rbresult_verify).
+ * Strict: a check record missing a field, with a phase, result or status
+ * that disagree, or a diagnostics bundle whose text is not the SHA-256
+ * the run recorded (BG_ERR_TAMPER) or not a valid bundle (bundle_parse)
+ * refuses the whole result.  A check that could not run (its record has
+ * "error") is skipped.  0 (release f with rbresult_found_release), or a
+ * BG_ERR code with e naming the record; f is empty on failure.
+ */
+int rbresult_found_read(const rbresult *res, rbresult_found *f, bg_error *e);
+void rbresult_found_release(rbresult_found *f);
 
 #endif
