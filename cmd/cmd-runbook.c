@@ -76,7 +76,16 @@ static const char usage_text[] =
 	"changes; programs run without a shell; the run stops at the first\n"
 	"failure.  Output is redacted as it streams.  SQL and other steps are\n"
 	"run by the operator by hand: attach their output with --attach STEP=FILE\n"
-	"(recorded as operator-reported, scanned for secrets when it is text).\n";
+	"(recorded as operator-reported, scanned for secrets when it is text).\n\n"
+	"The plan's 'check: NAME URL ...' and 'collect: PROFILE' lines are steps\n"
+	"too.  Step 0, before the fix: each collect (a built-in profile, read-only,\n"
+	"under CONF's collect-root, default /; values hashed with the per-incident\n"
+	"key collect-key, default STATE/collect.key, which never leaves this host;\n"
+	"the bundle is attached to the result) and each check (a failure there is\n"
+	"the incident and does not stop the run).  After the fix steps the checks\n"
+	"run again, and a failing one stops the run.  A check records its status,\n"
+	"time and the body's SHA-256, never the body.  import records the checks\n"
+	"as client-run smoke results and keeps the diagnostics bundles.\n";
 
 static const opt_def defs[] = {
 	{ "-o", OPT_ARG },
