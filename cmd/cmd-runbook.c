@@ -99,6 +99,19 @@ static const opt_def defs[] = {
 
 /* ---- export (broker) ---------------------------------------------------- */
 
+/* A check as the export record names it: the JSON string "NAME EXPECT URL". */
+static void
+check_id(const char *name, const char *url, int expect, buf *out)
+{
+	char id[2600];
+
+	if (expect)
+		snprintf(id, sizeof(id), "%s %d %s", name, expect, url);
+	else
+		snprintf(id, sizeof(id), "%s 2xx %s", name, url);
+	json_escape(out, id, strlen(id));
+}
+
 static int
 do_export(cmd_args *a)
 {
@@ -110,7 +123,7 @@ do_export(cmd_args *a)
 	runbook_part parts[PLAN_MAX_ARTIFACTS];
 	buf content[PLAN_MAX_ARTIFACTS], sigs, out, detail;
 	const char *sigv[RUNBOOK_MAX_SIGS];
-	size_t nsigs = 0, i, nc = 0;
+	size_t nsigs = 0, i, k, nc = 0;
 	const char *sys;
 	char sha[65];
 	bg_error e;
@@ -180,8 +193,30 @@ do_export(cmd_args *a)
 	}
 	hash_sha256_hex(out.data, out.len, sha);
 	buf_printf(&detail, "{\"runbook_sha256\":\"%s\",\"plan\":%lld,\"statement\":%lld,"
-	    "\"steps\":%zu,\"signatures\":%zu}", sha, (long long)p->id, (long long)s->id,
+	    "\"steps\":%zu,\"signatures\":%zu", sha, (long long)p->id, (long long)s->id,
 	    p->nart, nsigs);
+	/* what its check and collect steps are: import holds results to these */
+	buf_puts(&detail, ",\"checks\":[");
+	for (i = 0, k = 0; i < p->fields.n; i++) {
+		plan_check pc;
+
+		if (strcmp(p->fields.items[i].key, "check") != 0 ||
+		    plan_check_parse(p->fields.items[i].value, &pc, NULL) != 0)
+			continue;
+		if (k++ > 0)
+			buf_putc(&detail, ',');
+		check_id(pc.name, pc.c.url, pc.c.expect, &detail);
+		plan_check_release(&pc);
+	}
+	buf_puts(&detail, "],\"collects\":[");
+	for (i = 0, k = 0; i < p->fields.n; i++) {
+		if (strcmp(p->fields.items[i].key, "collect") != 0)
+			continue;
+		if (k++ > 0)
+			buf_putc(&detail, ',');
+		json_escape(&detail, p->fields.items[i].value, strlen(p->fields.items[i].value));
+	}
+	buf_puts(&detail, "]}");
 	if ((r = home_begin(h, &e)) != 0 ||
 	    (r = home_record(h, "runbook.export", tid, detail.data, &e)) != 0 ||
 	    (r = home_commit(h, &e)) != 0) {
@@ -1237,6 +1272,7 @@ out0:
 typedef struct exported {
 	const char *sha;
 	int found;
+	buf line;            /* the runbook.export record */
 } exported;
 
 /* Was this runbook exported for the ticket?  (its runbook.export record) */
@@ -1246,9 +1282,56 @@ find_export(void *ctx, uint64_t seq, const char *time, const char *event, const 
 {
 	exported *x = ctx;
 
-	if (strcmp(event, "runbook.export") == 0 && memmem(line, len, x->sha, 64) != NULL)
+	if (strcmp(event, "runbook.export") == 0 && memmem(line, len, x->sha, 64) != NULL) {
 		x->found = 1;
+		buf_reset(&x->line);
+		return buf_append(&x->line, line, len);
+	}
 	return 0;
+}
+
+/*
+ * Every check and collect the result reports is one the exported runbook
+ * has (its export record names them): a result cannot add a check that
+ * passes or a bundle nobody asked for.
+ */
+static int
+export_has(const exported *x, const rbresult_found *f, bg_error *e)
+{
+	const char *at = x->line.data ? x->line.data : "", *cols;
+	size_t i;
+	buf want;
+	int r = 0;
+
+	buf_init(&want, 8192);
+	if ((at = strstr(at, "\"checks\":[")) == NULL || (cols = strstr(at, "\"collects\":[")) ==
+	    NULL) {
+		buf_release(&want);
+		return f->nchk || f->ncol ? bg_fail(e, BG_ERR_TAMPER, "the runbook was exported "
+		    "without check or collect steps, and the result reports some") : 0;
+	}
+	for (i = 0; i < f->nchk && r == 0; i++) {
+		int ex = strcmp(f->chk[i].expect, "2xx") == 0 ? 0 : atoi(f->chk[i].expect);
+
+		buf_reset(&want);
+		check_id(f->chk[i].c.name, f->chk[i].c.url, ex, &want);
+		if (memmem(at, (size_t)(cols - at), want.data, want.len) == NULL)
+			r = bg_fail(e, BG_ERR_TAMPER, "step %d reports a check '%.40s' of %.200s that "
+			    "the exported runbook does not have", f->chk[i].step, f->chk[i].c.name,
+			    f->chk[i].c.url);
+	}
+	for (i = 0; i < f->ncol && r == 0; i++) {
+		const char *end = strchr(cols, ']');
+
+		buf_reset(&want);
+		json_escape(&want, f->col[i].profile, strlen(f->col[i].profile));
+		if (end == NULL || memmem(cols, (size_t)(end - cols), want.data, want.len) == NULL)
+			r = bg_fail(e, BG_ERR_TAMPER, "step %d attaches diagnostics of profile '%s' "
+			    "that the exported runbook does not collect", f->col[i].step,
+			    f->col[i].profile);
+	}
+	buf_release(&want);
+	return r;
 }
 
 static int
@@ -1260,6 +1343,7 @@ do_import(cmd_args *a)
 	buf text, signers, detail, path, summary, lines, checks, diags, notes;
 	char principal[256], fp[64], sha[65];
 	rbresult_found *found = NULL;
+	exported ex;
 	int64_t tid;
 	bg_error e;
 	json j;
@@ -1282,6 +1366,8 @@ do_import(cmd_args *a)
 	buf_init(&checks, 64 * 1024);
 	buf_init(&diags, 64 * 1024);
 	buf_init(&notes, 8192);
+	memset(&ex, 0, sizeof(ex));
+	buf_init(&ex.line, 1024 * 1024);
 	if ((found = calloc(1, sizeof(*found))) == NULL) {
 		r = cmd_fail(BG_ERR_NOMEM, NULL);
 		goto out;
@@ -1297,19 +1383,16 @@ do_import(cmd_args *a)
 		    (long long)res.ticket, (long long)tid);
 		goto out;
 	}
-	{
-		exported x = { res.runbook, 0 };
-
-		if ((r = audit_each(&h->log, tid, find_export, &x, &e)) != 0) {
-			r = cmd_fail(r, &e);
-			goto out;
-		}
-		if (!x.found) {
-			r = cmd_failf(EXIT_REFUSED, "bundle '%s' is the result of runbook %.16s..., "
-			    "which was not exported for T-%lld here", a->pos[2], res.runbook,
-			    (long long)tid);
-			goto out;
-		}
+	ex.sha = res.runbook;
+	if ((r = audit_each(&h->log, tid, find_export, &ex, &e)) != 0) {
+		r = cmd_fail(r, &e);
+		goto out;
+	}
+	if (!ex.found) {
+		r = cmd_failf(EXIT_REFUSED, "bundle '%s' is the result of runbook %.16s..., "
+		    "which was not exported for T-%lld here", a->pos[2], res.runbook,
+		    (long long)tid);
+		goto out;
 	}
 	/* the operator's key: a user with the operator role, or one of the
 	 * project's approvers (who may run what they approved themselves) */
@@ -1324,7 +1407,8 @@ do_import(cmd_args *a)
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
 		goto out;
 	}
-	if ((r = rbresult_found_read(&res, found, &e)) != 0) {
+	if ((r = rbresult_found_read(&res, found, &e)) != 0 ||
+	    (r = export_has(&ex, found, &e)) != 0) {
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
 		goto out;
 	}
@@ -1500,6 +1584,7 @@ out:
 	buf_release(&checks);
 	buf_release(&diags);
 	buf_release(&notes);
+	buf_release(&ex.line);
 	if (found != NULL)
 		rbresult_found_release(found);
 	free(found);

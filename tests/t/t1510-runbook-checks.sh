@@ -142,21 +142,32 @@ grep -q '^record: [0-9]* [0-9a-f]* end 0 ok ' "$T/bundle" && ok "the run complet
 
 # --- import: client-run smoke results and the diagnostics, in the report ---------
 bg approver add --project shop --principal ops@client.example --key "$C/operator.pub" >/dev/null || exit 1
-perl -MDigest::SHA=sha256_hex -0777 -ne '
-	# a diagnostics bundle swapped for another, the chain and signature redone
+# forge TYPE EXPR OUT: edit the bundle's records of TYPE, chain and signature
+# redone with the operator's (known) key
+forge() {
+	TYPE=$1 EXPR=$2 perl -MDigest::SHA=sha256_hex -0777 -ne '
 	my ($head, $rest) = /\A(breakglass runbook result v1\n.*?\noperator: [^\n]*\n)(.*?)signature: /s or die;
 	my $prev = sha256_hex($head); my $out = $head;
 	while ($rest =~ /\Grecord: (\d+) [0-9a-f]{64} (\S+ \S+ \S+) (\d+)\n/gc) {
 		my ($seq, $what, $len) = ($1, $2, $3);
 		my $b = substr($rest, pos($rest), $len); pos($rest) += $len + 1;
-		$b =~ s/WIDGET_COLOR_SEED/WIDGET_COLOR_SEEX/ if $what =~ /^attach /;
+		if ($what =~ /^$ENV{TYPE} /) { eval "\$b =~ $ENV{EXPR}; 1" or die; }
 		my $r = "record: $seq $prev $what " . length($b) . "\n$b\n"; $prev = sha256_hex($r); $out .= $r; }
-	print $out;' "$T/bundle" >"$T/forged"
-ssh-keygen -q -Y sign -n breakglass-runbook -f "$C/operator" "$T/forged" </dev/null >/dev/null 2>&1
-{ printf 'signature: %s\n' "$(wc -c <"$T/forged.sig")"; cat "$T/forged.sig"; printf '\nend\n'; } >>"$T/forged"
+	print $out;' "$T/bundle" >"$3"
+	rm -f "$3.sig"
+	ssh-keygen -q -Y sign -n breakglass-runbook -f "$C/operator" "$3" </dev/null >/dev/null 2>&1
+	{ printf 'signature: %s\n' "$(wc -c <"$3.sig")"; cat "$3.sig"; printf '\nend\n'; } >>"$3"
+}
+forge attach 's/WIDGET_COLOR_SEED/WIDGET_COLOR_SEEX/' "$T/forged"
 expect 1 "a diagnostics bundle that is not the one whose hash the run recorded is refused" \
 	bg runbook import T-1 "$T/forged"
 err_has "does not have the SHA-256 the run recorded" "says so"
+forge step 's#"url":"([^"]*)/checkout"#"url":"$1/login"#' "$T/forged2"
+grep -q '"url":"[^"]*/login"' "$T/forged2" && ok "the forged result reports another check" ||
+	not_ok "the forged result reports another check"
+expect 1 "a result reporting a check the exported runbook does not have is refused" \
+	bg runbook import T-1 "$T/forged2"
+err_has "that the exported runbook does not have" "says so"
 expect 0 "the bundle is imported" bg runbook import T-1 "$T/bundle"
 out_has "check 'checkout' before the fix (client-run): fail, status 500" "the check before the fix"
 out_has "check 'checkout' after the fix (client-run): pass, status 200" "the check after the fix"
