@@ -25,8 +25,8 @@
 #include "approval.h"
 #include "audit.h"
 #include "bundle.h"
-#include "collect.h"
 #include "changes.h"
+#include "collect.h"
 #include "diff.h"
 #include "fileio.h"
 #include "hash.h"
@@ -1311,7 +1311,8 @@ export_has(const exported *x, const rbresult_found *f, bg_error *e)
 		    "without check or collect steps, and the result reports some") : 0;
 	}
 	for (i = 0; i < f->nchk && r == 0; i++) {
-		int ex = strcmp(f->chk[i].expect, "2xx") == 0 ? 0 : atoi(f->chk[i].expect);
+		const char *es = f->chk[i].expect;
+		int ex = strcmp(es, "2xx") == 0 ? 0 : (int)strtol(es, NULL, 10);
 
 		buf_reset(&want);
 		check_id(f->chk[i].c.name, f->chk[i].c.url, ex, &want);
