@@ -14,7 +14,7 @@
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (the client configuration is root-owned)"; exit 1; }
 
 setup_home
-bg project set shop --quorum 2 >/dev/null || exit 1
+roster owner approver quorum 2 --project shop || exit 1
 open_ticket
 approve_as owner T-1 confirm || exit 1
 approve_as second T-1 confirm || exit 1
@@ -141,7 +141,7 @@ done
 grep -q '^record: [0-9]* [0-9a-f]* end 0 ok ' "$T/bundle" && ok "the run completed" || not_ok "the run completed"
 
 # --- import: client-run smoke results and the diagnostics, in the report ---------
-bg approver add --project shop --principal ops@client.example --key "$C/operator.pub" >/dev/null || exit 1
+bg user add ops@client.example --key "$C/operator.pub" --role operator >/dev/null || exit 1
 # forge TYPE EXPR OUT: edit the bundle's records of TYPE, chain and signature
 # redone with the operator's (known) key
 forge() {
