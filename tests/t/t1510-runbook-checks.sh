@@ -201,11 +201,15 @@ rollback: nothing to undo
 impact: none
 check: wording $URL/checkout contains='Order confirmed'
 check: login $URL/login expect=302
+check: fpm command='/usr/bin/systemctl is-active php-fpm'
 EOF
 bg plan T-2 --from "$T/plan2.txt" --commands "$T/noop.cmds" >/dev/null || exit 1
 approve_as owner T-2 plan && approve_as second T-2 plan || exit 1
 expect 0 "second runbook exported" bg runbook export T-2 -o "$T/rb2"
 expect 1 "a check failing after the fix fails the run" run "$T/rb2" -o "$T/bundle2"
+out_has "2.3. the plan's check 'fpm' is a command for the gate: run it by hand" \
+	"a command check (for the gate) is the operator's to run by hand after the fix"
+grep -q "0.3\." "$T/out" && not_ok "and is not a step before the fix" || ok "and is not a step before the fix"
 out_has "fix applied" "the fix step ran"
 out_has "step 2.1 failed: the run stops here" "the failing check stops the run"
 grep -q "== step 2.2" "$T/out" && not_ok "the checks after it did not run" || ok "the checks after it did not run"
