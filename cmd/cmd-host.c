@@ -563,10 +563,18 @@ cmd_host(int argc, char **argv)
 			    "with --principals-command");
 		self[sl] = '\0';
 	}
-	if (!safe_for_sshd(self, why, sizeof(why)))
-		return cmd_failf(EXIT_USAGE, "host setup: sshd would not run %s as its "
-		    "AuthorizedPrincipalsCommand: %s; install breakglass under a root-owned path "
-		    "(make install: /usr/local/bin) or name one with --principals-command", self, why);
+	if (!safe_for_sshd(self, why, sizeof(why))) {
+		/* the dry run still shows what would be installed; --apply refuses */
+		if (a.val[O_APPLY].set)
+			return cmd_failf(EXIT_USAGE, "host setup: sshd would not run %s as its "
+			    "AuthorizedPrincipalsCommand: %s; install breakglass under a root-owned "
+			    "path (make install: /usr/local/bin) or name one with "
+			    "--principals-command", self, why);
+		fprintf(stderr, "host setup: note: sshd would not run %s as its "
+		    "AuthorizedPrincipalsCommand (%s): --apply refuses until breakglass is under a "
+		    "root-owned path (make install: /usr/local/bin) or --principals-command names "
+		    "one\n", self, why);
+	}
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
 	gate = opt_or(&a, O_GATE, h->gate_command);

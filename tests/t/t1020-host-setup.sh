@@ -56,6 +56,16 @@ out_has "^ExecStart=$D/bin/breakglass hostd --config $D/etc/gate.conf --socket $
 expect 2 "a gate command for another socket is refused" bg host setup --account "$ACCT" \
 	--etc "$D/etc" --socket "$D/hostd.sock" --gate-command "$D/bin/breakglass gate --socket /run/x.sock"
 err_has "would miss hostd" "says the forced command would miss hostd"
+# sshd runs the principals command only from a root-owned path: a dry run
+# says so and still prints; --apply refuses (a clone under /tmp is one)
+cp "$BREAKGLASS" "$T/unsafe-breakglass"
+expect 0 "a dry run with a principals command under /tmp still prints" bg host setup \
+	--account "$ACCT" --etc "$D/etc" --socket "$D/hostd.sock" --sshd-dir "$D/sshd.d" \
+	--principals-command "$T/unsafe-breakglass"
+err_has "note: sshd would not run $T/unsafe-breakglass" "and notes that --apply would refuse"
+expect 2 "--apply refuses it" bg host setup --account "$ACCT" --etc "$D/etc" \
+	--socket "$D/hostd.sock" --sshd-dir "$D/sshd.d" --principals-command "$T/unsafe-breakglass" --apply
+err_has "sshd would not run $T/unsafe-breakglass as its AuthorizedPrincipalsCommand" "says why"
 
 # item 4: sshd with its defaults (StrictModes yes)
 ssh-keygen -q -t ed25519 -N '' -f "$D/hostkey" </dev/null >/dev/null 2>&1
