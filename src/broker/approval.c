@@ -182,8 +182,7 @@ insert_approver(home *h, const char *proj, const signer_entry *se, const char *n
 	json_kv_str(&j, "fingerprint", fp);
 	json_kv_str(&j, "key_type", se->key.type);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) == 0)
-		r = home_record(h, "approver.add", 0, detail.data, e);
+	r = home_record_json(h, "approver.add", 0, &j, e);
 out:
 	sqlite3_finalize(st);
 	buf_release(&detail);
@@ -621,9 +620,7 @@ approver_remove(home *h, const char *proj, const char *principal,
 	json_kv_str(&j, "project", proj);
 	json_kv_str(&j, "principal", principal);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "approver.remove", 0, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "approver.remove", 0, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -945,9 +942,7 @@ statement_issue(home *h, int64_t tid, const char *kind, const char *reason,
 	json_kv_str(&j, "binds", binding);
 	json_kv_time(&j, "valid_until", s->valid_until);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "statement.issue", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "statement.issue", tid, &j, e)) != 0)
 		goto abort;
 	*out = s;
 	s = NULL;
@@ -1160,9 +1155,7 @@ approval_record(home *h, int64_t tid, const char *sigtext, size_t len,
 	json_kv_int(&j, "signatures", res->signatures);
 	json_kv_int(&j, "quorum", res->quorum);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "approval.record", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "approval.record", tid, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -1501,9 +1494,7 @@ approver_set_quorum(home *h, const char *proj, int quorum, const approver_roster
 	json_kv_int(&j, "was", p->quorum);
 	json_kv_bool(&j, "roster_signed", n > 0);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "project.quorum", 0, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "project.quorum", 0, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:

@@ -364,8 +364,7 @@ grant_request(home *h, int64_t tid, const kv_doc *d, int64_t *id, policy_verdict
 	json_kv_str(&j, "spec_sha256", hash);
 	json_kv_str(&j, "spec", canon.data);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "grant.request", tid, detail.data, e)) != 0 ||
+	if ((r = home_record_json(h, "grant.request", tid, &j, e)) != 0 ||
 	    (r = grant_refresh(h, t, e)) != 0 || (r = home_commit(h, e)) != 0)
 		goto abort;
 	goto out;
@@ -633,9 +632,7 @@ grant_activate(home *h, int64_t id, bg_error *e)
 	json_kv_time(&j, "not_after", na);
 	json_kv_bool(&j, "writes", g->writes);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "grant.activate", t->id, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "grant.activate", t->id, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -699,8 +696,7 @@ grant_revoke(home *h, int64_t id, const char *reason, const char *confirm, bg_er
 	if (confirm)
 		json_kv_str(&j, "confirmed", confirm);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "grant.revoke", g->ticket, detail.data, e)) != 0 ||
+	if ((r = home_record_json(h, "grant.revoke", g->ticket, &j, e)) != 0 ||
 	    (r = home_write_krl(h, e)) != 0)
 		goto abort;
 	{
@@ -921,9 +917,7 @@ grant_cert(home *h, int64_t id, const char *pubkey_line, buf *out, uint64_t *ser
 	json_kv_bool(&j, "pty", spec.permit_pty);
 	json_kv_bool(&j, "consent", spec.consent != NULL);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "cert.issue", g->ticket, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "cert.issue", g->ticket, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:

@@ -604,9 +604,7 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 		json_arr_end(&j);
 	}
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "plan.submit", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "plan.submit", tid, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:

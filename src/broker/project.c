@@ -109,8 +109,7 @@ save(home *h, const char *sql, const char *event, const char *name, int quorum,
 	if (systems)
 		json_kv_str(&j, "systems", buf_cstr(&sys));
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 || (r = home_record(h, event, 0, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, event, 0, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:

@@ -513,9 +513,7 @@ ticket_open(home *h, const kv_doc *d, int duplicate, int64_t *id, bg_error *e)
 	json_kv_str(&j, "summary", summary);
 	json_kv_str(&j, "intake_sha256", hash);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "ticket.open", *id, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0) {
+	if ((r = home_commit_json(h, "ticket.open", *id, &j, e)) != 0) {
 		*id = 0;
 		goto abort;
 	}
@@ -670,9 +668,7 @@ ticket_set(home *h, int64_t id, const char *key, const char *value, bg_error *e)
 	json_kv_str(&j, "field", key);
 	json_kv_str(&j, "intake_sha256", hash);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "ticket.update", id, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "ticket.update", id, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -721,9 +717,7 @@ ticket_comment(home *h, int64_t id, const char *body, bg_error *e)
 	json_kv_int(&j, "comment", sqlite3_last_insert_rowid(h->st->db));
 	json_kv_int(&j, "bytes", (int64_t)n);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "ticket.comment", id, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "ticket.comment", id, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:

@@ -122,8 +122,7 @@ workflow_evidence(home *h, int64_t tid, const char *kind, const char *method, co
 	json_kv_str(&j, "sha256", sha256);
 	json_kv_bool(&j, "verified", verified);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "evidence.add", tid, detail.data, e)) != 0 ||
+	if ((r = home_record_json(h, "evidence.add", tid, &j, e)) != 0 ||
 	    (r = grant_refresh(h, t, e)) != 0 || (r = home_commit(h, e)) != 0)
 		goto abort;
 	goto out;
@@ -219,9 +218,7 @@ workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_e
 	if (as.statement)
 		json_kv_int(&j, "waiver_statement", as.statement);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "smoke.record", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "smoke.record", tid, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -291,9 +288,7 @@ workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg
 	if (!c->pass)
 		json_kv_str(&j, "why", c->why);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "smoke.check", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "smoke.check", tid, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -404,9 +399,7 @@ workflow_smoke_command(home *h, int64_t tid, smokecmd *c, const char **phase, bg
 	if (!c->pass)
 		json_kv_str(&j, "why", c->why);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "smoke.check", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "smoke.check", tid, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -455,8 +448,7 @@ workflow_smoke_client(home *h, int64_t tid, const smokecheck *c, const char *pha
 	json_kv_int(&j, "body_size", (int64_t)c->body_size);
 	json_kv_str(&j, "signer", who);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) == 0)
-		r = home_record(h, "smoke.check", tid, detail.data, e);
+	r = home_record_json(h, "smoke.check", tid, &j, e);
 	buf_release(&detail);
 	return r;
 }
@@ -577,9 +569,7 @@ cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const ch
 	json_kv_str(&j, "state", state);
 	json_kv_str(&j, "note", note);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "cleanup.mark", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	if ((r = home_commit_json(h, "cleanup.mark", tid, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:
@@ -634,8 +624,7 @@ again:
 		json_kv_int(&j, "grant", ids[i]);
 		json_kv_str(&j, "reason", why);
 		json_obj_end(&j);
-		if ((r = json_error(&j)) == 0)
-			r = home_record(h, "grant.cancel", tid, d.data, e);
+		r = home_record_json(h, "grant.cancel", tid, &j, e);
 		buf_release(&d);
 		if (r != 0)
 			return r;
@@ -761,9 +750,7 @@ workflow_withdraw(home *h, int64_t tid, const char *reason, bg_error *e)
 	json_obj_end(&j);
 	if ((r = end_unused_grants(h, tid, "ticket withdrawn", e)) != 0 ||
 	    (r = set_status(h, tid, "withdrawn", reason, e)) != 0 ||
-	    (r = json_error(&j)) != 0 ||
-	    (r = home_record(h, "ticket.withdraw", tid, detail.data, e)) != 0 ||
-	    (r = home_commit(h, e)) != 0)
+	    (r = home_commit_json(h, "ticket.withdraw", tid, &j, e)) != 0)
 		goto abort;
 	goto out;
 abort:

@@ -838,6 +838,28 @@ home_commit(home *h, bg_error *e)
 	return r;
 }
 
+int
+home_record_json(home *h, const char *event, int64_t ticket, const json *j,
+    bg_error *e)
+{
+	int r;
+
+	if ((r = json_error(j)) != 0)
+		return r;
+	return home_record(h, event, ticket, j->out->data, e);
+}
+
+int
+home_commit_json(home *h, const char *event, int64_t ticket, const json *j,
+    bg_error *e)
+{
+	int r;
+
+	if ((r = home_record_json(h, event, ticket, j, e)) != 0)
+		return r;
+	return home_commit(h, e);
+}
+
 void
 home_abort(home *h)
 {

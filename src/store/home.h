@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "buf.h"
 #include "err.h"
+#include "json.h"
 #include "sshkey.h"
 #include "store.h"
 
@@ -132,6 +133,17 @@ int home_checkpoint(home *h, int64_t ticket, bg_error *e);
 int home_flush(home *h, bg_error *e);
 /* Append the queued records, then commit the change. */
 int home_commit(home *h, bg_error *e);
+/*
+ * The tail every state change with a JSON detail shares: json_error(j)
+ * (returned as it is when the detail could not be built), then
+ * home_record of event with the detail j wrote.  0 or the first error;
+ * the change stays open either way (the caller aborts on error).
+ */
+int home_record_json(home *h, const char *event, int64_t ticket, const json *j,
+    bg_error *e);
+/* home_record_json, then home_commit: 0 or the first error (then abort). */
+int home_commit_json(home *h, const char *event, int64_t ticket, const json *j,
+    bg_error *e);
 /* Abandon the change and its queued records. */
 void home_abort(home *h);
 

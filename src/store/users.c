@@ -163,8 +163,7 @@ record_user(home *h, const char *event, const char *email, const char *fp,
 	if (extra_key)
 		json_kv_str(&j, extra_key, extra_val);
 	json_obj_end(&j);
-	if ((r = json_error(&j)) == 0)
-		r = home_record(h, event, 0, d.data, e);
+	r = home_record_json(h, event, 0, &j, e);
 	buf_release(&d);
 	return r;
 }
