@@ -103,18 +103,8 @@ statement_free(statement *s)
 static int
 roster_serial(home *h, const char *proj, int64_t *n, bg_error *e)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	*n = 0;
-	if ((r = store_prepare(h->st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
-	    "'roster-serial:' || ?", &st, e)) != 0)
-		return r;
-	store_bind_text(st, 1, proj);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return 0;
+	return store_int_text(h->st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
+	    "'roster-serial:' || ?1", proj, n, e);
 }
 
 static int
@@ -245,18 +235,13 @@ roster_prefix(home *h, const char *proj, const char *change, buf *out, bg_error 
 static int
 roster_active(home *h, const char *proj, int *n, bg_error *e)
 {
-	sqlite3_stmt *st;
+	int64_t v;
 	int r;
 
-	*n = 0;
-	if ((r = store_prepare(h->st, "SELECT count(*) FROM approvers WHERE project = ? AND "
-	    "removed IS NULL", &st, e)) != 0)
-		return r;
-	store_bind_text(st, 1, proj);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return 0;
+	r = store_int_text(h->st, "SELECT count(*) FROM approvers WHERE project = ?1 AND "
+	    "removed IS NULL", proj, &v, e);
+	*n = (int)v;
+	return r;
 }
 
 int

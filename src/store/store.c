@@ -490,6 +490,24 @@ store_count(store *s, const char *sql, int64_t param, int *n, bg_error *e)
 }
 
 int
+store_int_text(store *s, const char *sql, const char *param, int64_t *n, bg_error *e)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*n = 0;
+	if ((r = store_prepare(s, sql, &st, e)) != 0)
+		return r;
+	store_bind_text(st, 1, param);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		r = store_fail(s, e, "cannot query the store");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 store_meta_get(store *s, const char *key, char **val, bg_error *e)
 {
 	sqlite3_stmt *st;

@@ -53,6 +53,12 @@ const char *store_col_text(sqlite3_stmt *st, int i);
  * ?1 (a count).  0, or BG_ERR_STORE with e set (*n is then 0).
  */
 int store_count(store *s, const char *sql, int64_t param, int *n, bg_error *e);
+/*
+ * *n = the integer in the first column of the first row sql returns with
+ * the text param bound to ?1, 0 when it returns no row (a missing meta
+ * key).  0, or BG_ERR_STORE with e set when the query fails (*n is 0).
+ */
+int store_int_text(store *s, const char *sql, const char *param, int64_t *n, bg_error *e);
 
 /* Key/value metadata. */
 int store_meta_get(store *s, const char *key, char **val, bg_error *e);

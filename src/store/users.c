@@ -43,26 +43,38 @@ users_act_local(home *h)
 	h->actor_roles = USERS_ROLE_ADMIN;
 }
 
-/* a user by email (or name), not removed: id and email */
+/*
+ * The one row (id, email) sql returns with param bound to ?1: *uid 0 and
+ * email empty when it returns none; a failed step is an error naming what.
+ */
 static int
-find_user(home *h, const char *who, int by_name, int64_t *uid, char email[256], bg_error *e)
+user_row(home *h, const char *sql, const char *param, const char *what, int64_t *uid,
+    char email[256], bg_error *e)
 {
 	sqlite3_stmt *st;
 	int r, rc;
 
 	*uid = 0;
-	if ((r = store_prepare(h->st, by_name ? "SELECT id, email FROM users WHERE removed IS "
-	    "NULL AND (email = ?1 OR name = ?1) ORDER BY id LIMIT 1" : "SELECT id, email FROM "
-	    "users WHERE removed IS NULL AND email = ?1", &st, e)) != 0)
+	email[0] = '\0';
+	if ((r = store_prepare(h->st, sql, &st, e)) != 0)
 		return r;
-	store_bind_text(st, 1, who);
+	store_bind_text(st, 1, param);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*uid = sqlite3_column_int64(st, 0);
 		snprintf(email, 256, "%s", store_col_text(st, 1));
 	} else if (rc != SQLITE_DONE)
-		r = store_fail(h->st, e, "cannot look up users");
+		r = store_fail(h->st, e, what);
 	sqlite3_finalize(st);
 	return r;
+}
+
+/* a user by email (or name), not removed: id and email */
+static int
+find_user(home *h, const char *who, int by_name, int64_t *uid, char email[256], bg_error *e)
+{
+	return user_row(h, by_name ? "SELECT id, email FROM users WHERE removed IS NULL AND "
+	    "(email = ?1 OR name = ?1) ORDER BY id LIMIT 1" : "SELECT id, email FROM users "
+	    "WHERE removed IS NULL AND email = ?1", who, "cannot look up users", uid, email, e);
 }
 
 int
@@ -207,22 +219,8 @@ make_user(home *h, const char *email, const char *name, int64_t *uid, bg_error *
 static int
 key_owner(home *h, const char *fp, int64_t *uid, char email[256], bg_error *e)
 {
-	sqlite3_stmt *st;
-	int r, rc;
-
-	*uid = 0;
-	email[0] = '\0';
-	if ((r = store_prepare(h->st, "SELECT u.id, u.email FROM user_keys k JOIN users u ON "
-	    "u.id = k.user WHERE k.fingerprint = ?", &st, e)) != 0)
-		return r;
-	store_bind_text(st, 1, fp);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*uid = sqlite3_column_int64(st, 0);
-		snprintf(email, 256, "%s", store_col_text(st, 1));
-	} else if (rc != SQLITE_DONE)
-		r = store_fail(h->st, e, "cannot look up keys");
-	sqlite3_finalize(st);
-	return r;
+	return user_row(h, "SELECT u.id, u.email FROM user_keys k JOIN users u ON u.id = "
+	    "k.user WHERE k.fingerprint = ?1", fp, "cannot look up keys", uid, email, e);
 }
 
 static int
