@@ -316,18 +316,30 @@ fail:
 	return BG_ERR_TOOLARGE;
 }
 
-int
-policy_parse(policy *p, const char *text, size_t len, const char *source, bg_error *e)
-{
-	policy_rule cur;
-	size_t off = 0, line = 0, bad;
-	unsigned seen = 0;
-	int have = 0, r = 0;
+/*
+ * The line format the policy and the launcher list share: the whole text
+ * checked first (a size cap, UTF-8 without control characters), then one
+ * line at a time, trimmed, blank lines and '#' comments skipped.
+ */
+typedef struct lines {
+	const char *text, *source;
+	size_t len, off, line;
 	char ln[4096];
+} lines;
 
-	memset(&cur, 0, sizeof(cur));
-	if (len > 1024 * 1024)
-		return bg_fail(e, BG_ERR_TOOLARGE, "%s: larger than 1 MiB", source);
+/* 0, or an error naming the source (and the offending position). */
+static int
+lines_start(lines *it, const char *text, size_t len, size_t cap, const char *cap_name,
+    const char *source, bg_error *e)
+{
+	size_t bad;
+
+	memset(it, 0, sizeof(*it));
+	it->text = text;
+	it->len = len;
+	it->source = source;
+	if (len > cap)
+		return bg_fail(e, BG_ERR_TOOLARGE, "%s: larger than %s", source, cap_name);
 	if (text_check(text, len, 1, &bad) != 0) {
 		size_t l, c;
 
@@ -335,24 +347,53 @@ policy_parse(policy *p, const char *text, size_t len, const char *source, bg_err
 		return bg_fail(e, BG_ERR_INVALID,
 		    "%s:%zu:%zu: invalid UTF-8 or control character", source, l, c);
 	}
-	while (off < len) {
-		const char *s = text + off, *nl = memchr(s, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - s) : len - off;
-		char *t, *key, *rest;
-		int indented;
+	return 0;
+}
 
-		off += n + (nl != NULL);
-		line++;
-		if (n >= sizeof(ln)) {
-			r = bg_fail(e, BG_ERR_TOOLARGE, "%s:%zu: line too long", source, line);
-			goto fail;
-		}
-		memcpy(ln, s, n);
-		ln[n] = '\0';
-		indented = ln[0] == ' ' || ln[0] == '\t';
-		t = text_trim(ln);
-		if (*t == '\0' || *t == '#')
-			continue;
+/*
+ * The next line that says something: 1 with *t (trimmed, inside it->ln)
+ * and *indented set and it->line its number; 0 at the end; an error for
+ * a line longer than it->ln holds.
+ */
+static int
+lines_next(lines *it, char **t, int *indented, bg_error *e)
+{
+	while (it->off < it->len) {
+		const char *s = it->text + it->off, *nl = memchr(s, '\n', it->len - it->off);
+		size_t n = nl ? (size_t)(nl - s) : it->len - it->off;
+
+		it->off += n + (nl != NULL);
+		it->line++;
+		if (n >= sizeof(it->ln))
+			return bg_fail(e, BG_ERR_TOOLARGE, "%s:%zu: line too long", it->source,
+			    it->line);
+		memcpy(it->ln, s, n);
+		it->ln[n] = '\0';
+		*indented = it->ln[0] == ' ' || it->ln[0] == '\t';
+		*t = text_trim(it->ln);
+		if (**t != '\0' && **t != '#')
+			return 1;
+	}
+	return 0;
+}
+
+int
+policy_parse(policy *p, const char *text, size_t len, const char *source, bg_error *e)
+{
+	policy_rule cur;
+	lines it;
+	size_t line = 0;
+	unsigned seen = 0;
+	int have = 0, indented, r = 0;
+	char *t;
+
+	memset(&cur, 0, sizeof(cur));
+	if ((r = lines_start(&it, text, len, 1024 * 1024, "1 MiB", source, e)) != 0)
+		return r;
+	while ((r = lines_next(&it, &t, &indented, e)) > 0) {
+		char *key, *rest;
+
+		line = it.line;
 		key = t;
 		rest = t + strcspn(t, " \t");
 		if (*rest != '\0') {
@@ -504,7 +545,7 @@ policy_parse(policy *p, const char *text, size_t len, const char *source, bg_err
 			}
 		}
 	}
-	if (have && (r = finish_rule(p, &cur, source, e)) != 0)
+	if (r < 0 || (have && (r = finish_rule(p, &cur, source, e)) != 0))
 		goto fail;
 	return 0;
 fail_r:
@@ -555,38 +596,18 @@ int
 policy_launchers_parse(policy_launchers *l, const char *text, size_t len, const char *source,
     bg_error *e)
 {
-	size_t off = 0, line = 0, bad;
-	char ln[4096];
-	int r;
+	lines it;
+	size_t line;
+	char *t;
+	int indented, r;
 
 	memset(l, 0, sizeof(*l));
-	if (len > 256 * 1024)
-		return bg_fail(e, BG_ERR_TOOLARGE, "%s: larger than 256 KiB", source);
-	if (text_check(text, len, 1, &bad) != 0) {
-		size_t c;
+	if ((r = lines_start(&it, text, len, 256 * 1024, "256 KiB", source, e)) != 0)
+		return r;
+	while ((r = lines_next(&it, &t, &indented, e)) > 0) {
+		char *w, *save = NULL;
 
-		text_position(text, bad, &line, &c);
-		return bg_fail(e, BG_ERR_INVALID, "%s:%zu:%zu: invalid UTF-8 or control character",
-		    source, line, c);
-	}
-	while (off < len) {
-		const char *s = text + off, *nl = memchr(s, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - s) : len - off;
-		char *t, *w, *save = NULL;
-		int indented;
-
-		off += n + (nl != NULL);
-		line++;
-		if (n >= sizeof(ln)) {
-			r = bg_fail(e, BG_ERR_TOOLARGE, "%s:%zu: line too long", source, line);
-			goto fail;
-		}
-		memcpy(ln, s, n);
-		ln[n] = '\0';
-		indented = ln[0] == ' ' || ln[0] == '\t';
-		t = text_trim(ln);
-		if (*t == '\0' || *t == '#')
-			continue;
+		line = it.line;
 		if (!indented) {
 			char *name, *why;
 
@@ -654,6 +675,8 @@ policy_launchers_parse(policy_launchers *l, const char *text, size_t len, const 
 			l->prog[l->nprog++].cat = l->ncat - 1;
 		}
 	}
+	if (r < 0)
+		goto fail;
 	if (l->nprog == 0) {
 		r = bg_fail(e, BG_ERR_INVALID, "%s: lists no programs", source);
 		goto fail;
