@@ -157,3 +157,48 @@ ticket_with_grants() {
 	bg grant request T-1 --kind ssh --system web1 --account hotfix --tier plan \
 		--write /srv/shop/app --reason "apply the fix" --ttl 1h >/dev/null || exit 1
 }
+
+# ---- a test host (tests that run sshd source scripts/lib-host.sh too) ----
+
+# need_root_sshd WHAT: a host test runs as root with sshd installed, and
+# fails (never skips) without them; WHAT says what it does as root.
+need_root_sshd() {
+	[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test $1: run it as root"; exit 1; }
+	[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+}
+
+# host_test_up MESSAGE: a home (setup_home) and, with its approvers, a host
+# for account $ACCT and gate group $GROUP (lib-host.sh's host_up): ok
+# "MESSAGE 127.0.0.1:PORT" (sshd's port), or not ok and the test ends.
+host_test_up() {
+	setup_home
+	bg approver list --project shop --allowed-signers >"$T/approvers"
+	if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
+		ok "$1 127.0.0.1:$HOST_PORT"
+	else
+		not_ok "host set up"; done_testing; exit 1
+	fi
+}
+
+# ticket_planned [PLAN-ARGS...]: T-1 opened and confirmed by the owner,
+# its backup and rollback evidence recorded, write_plan's plan submitted
+# (bg plan with PLAN-ARGS added); the plan is not approved yet.
+ticket_planned() {
+	open_ticket
+	approve_as owner T-1 confirm || exit 1
+	echo dump >"$T/dump"
+	bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
+		--file "$T/dump" >/dev/null
+	bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
+	write_plan
+	bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" "$@" >/dev/null
+}
+
+# responder_key: the responder's key $T/user and SSH, the host's ssh with
+# it; as_cert CERT CMD... runs CMD on the host as $ACCT with that key and
+# certificate CERT.
+responder_key() {
+	ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+	SSH="$HOST_SSH -i $T/user"
+}
+as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }

@@ -10,8 +10,7 @@
 # hostd every request is refused.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates an account and runs sshd: run it as root"; exit 1; }
-[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+need_root_sshd "creates an account and runs sshd"
 
 ACCT=bgtest${BG_TEST_ID:-}-hostd
 GROUP=bgtest${BG_TEST_ID:-}-hgate
@@ -32,14 +31,8 @@ printf 'first\nsecond\n' >"$SRV/logs/app.log"
 # the account can fill (a bind mount of a directory inside it)
 mkdir -p "$T/hostlog" "$T/spill"
 mount -t tmpfs -o size=8m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
-setup_home
 # the owner's approvers: the host checks their signatures on write grants
-bg approver list --project shop --allowed-signers >"$T/approvers"
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
-	ok "host set up, hostd started by host setup --apply, sshd on 127.0.0.1:$HOST_PORT"
-else
-	not_ok "host set up"; done_testing; exit 1
-fi
+host_test_up "host set up, hostd started by host setup --apply, sshd on"
 chmod -R a+rX "$T/srv"
 [ "$(stat -c %a "$T/bin/breakglass")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
 [ -S "$T/hostd.sock" ] && ok "hostd listens on its socket" || not_ok "hostd listens on its socket"
@@ -49,16 +42,9 @@ grep -q '^system: web1$' "$T/etc/gate.conf" && ok "gate.conf names the system" |
 echo "log-reserve: 1M" >>"$T/etc/gate.conf"
 mkdir "$T/hostlog/spill" && chown "$ACCT" "$T/hostlog/spill" && mount --bind "$T/hostlog/spill" "$T/spill"
 
-open_ticket
-approve_as owner T-1 confirm || exit 1
-echo dump >"$T/dump"
-bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
-write_plan
-bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+ticket_planned
 approve_as owner T-1 plan || exit 1
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+responder_key
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
 	--command "/bin/echo g1-marker" --ttl 1h --reason "read" >/dev/null
 approve_as owner T-1 plan || exit 1
@@ -72,8 +58,6 @@ bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier shell --r
 approve_as owner T-1 plan || exit 1
 bg grant activate G-2 >/dev/null
 bg grant cert G-2 --pubkey "$T/user.pub" -o "$T/shell-cert.pub" 2>/dev/null
-SSH="$HOST_SSH -i $T/user"
-as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
 # the account's processes that sessions started (not sshd's, not the gates)
 session_procs() {
 	for p in $(pgrep -u "$ACCT"); do

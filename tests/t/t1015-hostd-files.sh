@@ -9,8 +9,7 @@
 # it, a FIFO or a device (which must not hold the supervisor).
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates accounts and runs sshd: run it as root"; exit 1; }
-[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+need_root_sshd "creates accounts and runs sshd"
 
 ACCT=bgtest${BG_TEST_ID:-}-files
 WWW=bgtest${BG_TEST_ID:-}-www
@@ -27,13 +26,7 @@ trap cleanup_host EXIT
 userdel "$WWW" 2>/dev/null
 useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin "$WWW" ||
 	{ echo "not ok 1 - create the web server's account"; echo "1..1"; exit 1; }
-setup_home
-bg approver list --project shop --allowed-signers >"$T/approvers"
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
-	ok "host set up, sshd on 127.0.0.1:$HOST_PORT"
-else
-	not_ok "host set up"; done_testing; exit 1
-fi
+host_test_up "host set up, sshd on"
 # a real host's layout: logs root:adm, a docroot the web server owns
 mkdir -p "$SRV/log/nginx" "$SRV/www" "$SRV/outside"
 chmod 755 "$SRV"
@@ -58,15 +51,8 @@ id -nG "$ACCT" | grep -qw adm && not_ok "the account is not in adm" || ok "the a
 su -s /bin/sh "$ACCT" -c "cat $SRV/log/nginx/error.log" >/dev/null 2>&1 &&
 	not_ok "the account cannot read the log itself" || ok "the account cannot read the log itself"
 
-open_ticket
-approve_as owner T-1 confirm || exit 1
-echo dump >"$T/dump"
-bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
-write_plan
-bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+ticket_planned
+responder_key
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV/log/nginx" \
 	--ttl 1h --reason "read the logs" >/dev/null
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --tier shell \
@@ -76,8 +62,6 @@ bg grant activate G-1 >/dev/null
 bg grant activate G-2 >/dev/null
 bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/read-cert.pub" 2>/dev/null
 bg grant cert G-2 --pubkey "$T/user.pub" -o "$T/write-cert.pub" 2>/dev/null
-SSH="$HOST_SSH -i $T/user"
-as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
 
 # reads: a root:adm 0640 log in a root:adm 0750 directory
 expect 0 "cat reads a root:adm 0640 log through a read grant" \

@@ -6,8 +6,7 @@
 # hostd's children.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates an account and runs sshd: run it as root"; exit 1; }
-[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+need_root_sshd "creates an account and runs sshd"
 
 ACCT=bgtest${BG_TEST_ID:-}-hg
 GROUP=bgtest${BG_TEST_ID:-}-hggate
@@ -26,27 +25,12 @@ printf 'first\nsecond\n' >"$SRV/logs/app.log"
 # the host log on a file system of its own (filled at the end)
 mkdir -p "$T/hostlog"
 mount -t tmpfs -o size=64m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
-setup_home
-bg approver list --project shop --allowed-signers >"$T/approvers"
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
-	ok "host set up, hostd started, sshd on 127.0.0.1:$HOST_PORT"
-else
-	not_ok "host set up"; done_testing; exit 1
-fi
+host_test_up "host set up, hostd started, sshd on"
 chown "$ACCT" "$SRV/w"
 chmod -R a+rX "$T/srv"
-open_ticket
-approve_as owner T-1 confirm || exit 1
-echo dump >"$T/dump"
-bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
-write_plan
-bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+ticket_planned
 approve_as owner T-1 plan || exit 1
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
-SSH="$HOST_SSH -i $T/user"
-as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
+responder_key
 # grant N ARGS...: request, approve, activate grant G-N, its certificate in $T/gN.pub
 grant() {
 	_n=$1; shift

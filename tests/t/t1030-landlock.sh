@@ -14,8 +14,7 @@
 # 'landlock: optional', and then help and every record say so.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates an account and runs sshd: run it as root"; exit 1; }
-[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+need_root_sshd "creates an account and runs sshd"
 [ -x /usr/bin/sudo ] || { echo "not ok 1 - sudo is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
 
 ID=${BG_TEST_ID:-}
@@ -40,13 +39,7 @@ kabi=$(perl -e 'require "syscall.ph"; print syscall(444, 0, 0, 1)' 2>/dev/null)
 [ -n "$kabi" ] && [ "$kabi" -ge 1 ] 2>/dev/null && ok "this kernel offers Landlock (ABI $kabi)" \
 	|| { not_ok "this kernel offers Landlock (the test needs it: ABI ${kabi:-?})"; done_testing; exit 1; }
 
-setup_home
-bg approver list --project shop --allowed-signers >"$T/approvers"
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
-	ok "host set up, hostd and sshd on 127.0.0.1:$HOST_PORT"
-else
-	not_ok "host set up"; done_testing; exit 1
-fi
+host_test_up "host set up, hostd and sshd on"
 echo "sudoers-dir: /etc/sudoers.d" >>"$BREAKGLASS_HOME/config"
 HOME_ID=$(awk '{ print $2 }' "$BREAKGLASS_HOME/broker.pub" | base64 -d | tail -c 32 | sha256sum | cut -c1-16)
 
@@ -80,18 +73,9 @@ asacct "$SRV/app/myid -u" && n=$((n + 1))
 [ $n = 6 ] && ok "without the gate the account may write the temporary and world-writable directories, read the other config, run the copied program" \
 	|| not_ok "the file permissions allow every target ($n of 6)"
 
-open_ticket
-approve_as owner T-1 confirm || exit 1
-echo dump >"$T/dump"
-bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
-write_plan
 printf '%s\n' "$RESTART" >"$T/steps.txt"
-bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" --commands "$T/steps.txt" >/dev/null
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
-SSH="$HOST_SSH -i $T/user"
-as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
+ticket_planned --commands "$T/steps.txt"
+responder_key
 req() { bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --ttl 1h --reason why "$@"; }
 
 # 1. policy refuses launchers, saying what to ask for instead
