@@ -622,6 +622,22 @@ ticket_require_party(home *h, const ticket *t, const char *what, bg_error *e)
 }
 
 int
+ticket_load_for_change(home *h, int64_t id, const char *what, ticket **out, bg_error *e)
+{
+	ticket *t = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
+	    (r = ticket_require_party(h, t, what, e)) != 0) {
+		ticket_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+int
 ticket_set(home *h, int64_t id, const char *key, const char *value, bg_error *e)
 {
 	ticket *t = NULL;
@@ -637,8 +653,7 @@ ticket_set(home *h, int64_t id, const char *key, const char *value, bg_error *e)
 		return bg_fail(e, BG_ERR_INVALID, "field '%s' cannot change after opening", key);
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "change its intake", e)) != 0)
+	if ((r = ticket_load_for_change(h, id, "change its intake", &t, e)) != 0)
 		goto abort;
 	if ((r = kv_set(&t->fields, ticket_schema, key, value, e)) != 0 ||
 	    (r = ticket_normalise(&t->fields)) != 0 || (r = ticket_validate(&t->fields, e)) != 0)
@@ -698,8 +713,7 @@ ticket_comment(home *h, int64_t id, const char *body, bg_error *e)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, id, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "comment on it", e)) != 0)
+	if ((r = ticket_load_for_change(h, id, "comment on it", &t, e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO comments (ticket, author, time, body) "
 	    "VALUES (?, ?, ?, ?)", &st, e)) != 0)

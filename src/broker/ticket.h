@@ -90,6 +90,15 @@ int ticket_require_open(const ticket *t, bg_error *e);
  */
 int ticket_require_party(home *h, const ticket *t, const char *what, bg_error *e);
 
+/*
+ * Inside a state change: ticket id loaded (ticket_load), open
+ * (ticket_require_open) and the acting user a party to it
+ * (ticket_require_party with what).  *out, the caller's to free, is set
+ * only on success; on failure it is NULL and the error is the first
+ * check's.
+ */
+int ticket_load_for_change(home *h, int64_t id, const char *what, ticket **out, bg_error *e);
+
 /* Names of the intake fields the confirmation statement needs. */
 extern const char *const ticket_confirm_fields[];
 

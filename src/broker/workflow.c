@@ -89,8 +89,7 @@ workflow_evidence(home *h, int64_t tid, const char *kind, const char *method, co
 	}
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "record evidence", e)) != 0)
+	if ((r = ticket_load_for_change(h, tid, "record evidence", &t, e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO evidence (ticket, kind, method, what, location, "
 	    "taken, sha256, verified, recorded, actor) VALUES (?,?,?,?,?,?,?,?,?,?)", &st, e)) != 0)
@@ -196,8 +195,7 @@ workflow_smoke(home *h, int64_t tid, const char *result, const char *notes, bg_e
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "record smoke results", e)) != 0)
+	if ((r = ticket_load_for_change(h, tid, "record smoke results", &t, e)) != 0)
 		goto abort;
 	memset(&as, 0, sizeof(as));
 	if (strcmp(result, "waived") == 0) {
@@ -252,8 +250,7 @@ workflow_smoke_check(home *h, int64_t tid, smokecheck *c, const char **phase, bg
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "record smoke results", e)) != 0 ||
+	if ((r = ticket_load_for_change(h, tid, "record smoke results", &t, e)) != 0 ||
 	    (r = store_count(h->st, "SELECT count(*) FROM grants WHERE ticket = ? AND writes = 1 "
 	    "AND not_before IS NOT NULL", tid, &writes, e)) != 0)
 		goto abort;
@@ -323,8 +320,7 @@ workflow_smoke_command(home *h, int64_t tid, smokecmd *c, const char **phase, bg
 		goto out;
 	if ((r = home_begin(h, e)) != 0)
 		goto out;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "record smoke results", e)) != 0)
+	if ((r = ticket_load_for_change(h, tid, "record smoke results", &t, e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "SELECT (SELECT coalesce(min(not_before), 0) FROM grants "
 	    "WHERE ticket = ?1 AND writes = 1 AND not_before IS NOT NULL), "
@@ -546,8 +542,7 @@ cleanup_mark(home *h, int64_t tid, const char *item, const char *state, const ch
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "record cleanup", e)) != 0)
+	if ((r = ticket_load_for_change(h, tid, "record cleanup", &t, e)) != 0)
 		goto abort;
 	if ((r = store_prepare(h->st, "INSERT INTO cleanup (ticket, item, state, note, actor, time) "
 	    "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT(ticket, item) DO UPDATE SET state = ?3, "
@@ -670,8 +665,7 @@ workflow_close(home *h, int64_t tid, bg_error *e)
 	if ((r = home_begin(h, e)) != 0)
 		return r;
 	/* every check first: a refused close changes nothing, records nothing */
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "close it", e)) != 0 ||
+	if ((r = ticket_load_for_change(h, tid, "close it", &t, e)) != 0 ||
 	    (r = steps_status_now(h, t, &s, e)) != 0)
 		goto abort;
 	if (!s.step[7].done) {
@@ -734,8 +728,7 @@ workflow_withdraw(home *h, int64_t tid, const char *reason, bg_error *e)
 		return r;
 	if ((r = home_begin(h, e)) != 0)
 		return r;
-	if ((r = ticket_load(h, tid, &t, e)) != 0 || (r = ticket_require_open(t, e)) != 0 ||
-	    (r = ticket_require_party(h, t, "withdraw it", e)) != 0 ||
+	if ((r = ticket_load_for_change(h, tid, "withdraw it", &t, e)) != 0 ||
 	    (r = store_count(h->st, "SELECT count(*) FROM grants WHERE ticket = ? AND not_before IS NOT NULL",
 	    tid, &used, e)) != 0)
 		goto abort;
