@@ -10,9 +10,20 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+
+/* clone3(2)'s arguments (linux/sched.h, whose names clash with sched.h) */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+	    set_tid, set_tid_size, cgroup;
+};
+#define CGROUP_CLONE_INTO 0x200000000ULL /* CLONE_INTO_CGROUP, Linux 5.7 */
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo */
 static void
@@ -114,6 +125,15 @@ cgroup_create(const char *dir, const char *name, buf *out, bg_error *e)
 	return 0;
 }
 
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Write text to path/file; 0 or -1. */
 static int
 put(const char *path, const char *file, const char *text)
@@ -136,20 +156,15 @@ cgroup_enter(const char *path)
 	return put(path, "cgroup.procs", "0\n") == 0 ? 0 : BG_ERR_IO;
 }
 
-int
-cgroup_populated(const char *path)
+/* "populated 1"/"populated 0" from an open cgroup.events: 1, 0 or -1. */
+static int
+events_populated(int fd)
 {
-	char p[4200], b[512];
+	char b[512];
 	ssize_t n;
-	int fd;
 	const char *v;
 
-	if ((size_t)snprintf(p, sizeof(p), "%s/cgroup.events", path) >= sizeof(p) ||
-	    (fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, b, sizeof(b) - 1);
-	close(fd);
-	if (n <= 0)
+	if ((n = pread(fd, b, sizeof(b) - 1, 0)) <= 0)
 		return -1;
 	b[n] = '\0';
 	if ((v = strstr(b, "populated ")) == NULL)
@@ -157,17 +172,81 @@ cgroup_populated(const char *path)
 	return v[10] == '1';
 }
 
+static int
+open_events(const char *path)
+{
+	char p[4200];
+
+	if ((size_t)snprintf(p, sizeof(p), "%s/cgroup.events", path) >= sizeof(p))
+		return -1;
+	return open(p, O_RDONLY | O_CLOEXEC);
+}
+
+int
+cgroup_populated(const char *path)
+{
+	int fd, pop;
+
+	if ((fd = open_events(path)) < 0)
+		return -1;
+	pop = events_populated(fd);
+	close(fd);
+	return pop;
+}
+
+pid_t
+cgroup_fork(const char *path, int *entered)
+{
+	struct clone3_args ca;
+	long pid;
+	int dfd;
+
+	*entered = 0;
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CGROUP_CLONE_INTO;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = (uint64_t)dfd;
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0) {
+		close(dfd);
+		*entered = 1;
+		return 0;
+	}
+	close(dfd);
+	if (pid > 0) {
+		*entered = 1;
+		return (pid_t)pid;
+	}
+	/* a kernel without clone3 or CLONE_INTO_CGROUP: the child enters itself */
+	if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+		return -1;
+	return fork();
+}
+
 int
 cgroup_kill(const char *path, int timeout_ms)
 {
-	int waited = 0, pop;
+	double end;
+	int fd, pop;
 
 	if (put(path, "cgroup.kill", "1\n") != 0)
 		return BG_ERR_IO;
-	while ((pop = cgroup_populated(path)) == 1 && waited < timeout_ms) {
-		poll(NULL, 0, 5);
-		waited += 5;
+	if ((fd = open_events(path)) < 0)
+		return BG_ERR_IO;
+	/* the kernel wakes a poller of cgroup.events (POLLPRI) when it changes */
+	end = mono_ms() + timeout_ms;
+	while ((pop = events_populated(fd)) == 1) {
+		struct pollfd pf = { .fd = fd, .events = POLLPRI };
+		double left = end - mono_ms();
+
+		if (left <= 0)
+			break;
+		if (poll(&pf, 1, (int)left + 1) < 0 && errno != EINTR)
+			break;
 	}
+	close(fd);
 	return pop == 0 ? 0 : BG_ERR_IO;
 }
 

@@ -17,6 +17,8 @@
 #include "buf.h"
 #include "err.h"
 
+#include <sys/types.h>
+
 /* The absolute directory of this process's cgroup v2 in *out.  0, or
  * BG_ERR_NOTFOUND when there is no cgroup2 mount (e set). */
 int cgroup_self(buf *out, bg_error *e);
@@ -32,13 +34,26 @@ int cgroup_create(const char *dir, const char *name, buf *out, bg_error *e);
 /* Move the calling process into the cgroup at path.  0 or BG_ERR_IO. */
 int cgroup_enter(const char *path);
 
+/*
+ * Start a child, as fork(2) does, that is in the cgroup at path from its
+ * first instruction (clone3 with CLONE_INTO_CGROUP): no write to
+ * cgroup.procs, whose lock costs an RCU grace period (~20 ms) per move.
+ * Returns 0 in the child, its pid in the parent, -1 (errno) when there is
+ * no child.  *entered is 1 when the child is in the cgroup; 0 only on a
+ * kernel without CLONE_INTO_CGROUP, where the child must cgroup_enter
+ * itself (and end when it cannot).  The caller needs write access to the
+ * cgroup (root).  In the child only async-signal-safe work should follow:
+ * the C library's idea of its thread id is the parent's.
+ */
+pid_t cgroup_fork(const char *path, int *entered);
+
 /* 1 while a process is in the cgroup (or a cgroup below it), 0 when it is
  * empty, negative when its cgroup.events cannot be read. */
 int cgroup_populated(const char *path);
 
 /*
  * End every process in the cgroup (cgroup.kill) and wait up to timeout_ms
- * for it to be empty.  0 when empty, BG_ERR_IO otherwise.
+ * for it to be empty (woken by cgroup.events, not polled).  0 when empty, BG_ERR_IO otherwise.
  */
 int cgroup_kill(const char *path, int timeout_ms);
 

@@ -32,6 +32,9 @@
 
 /* how often a supervised command, a shell or tail -f checks the grant */
 #define GATE_TICK_MS 50
+/* per-statement records held back at most: this many, or this long */
+#define GATE_DEFER_MAX 64
+#define GATE_DEFER_S 0.2
 /* the request as logged (re-quoted, redacted, escaped): longer is refused */
 #define GATE_REQUEST_TEXT (24u * 1024)
 
@@ -77,6 +80,13 @@ typedef struct gate {
 	char *db_pg;           /* db-postgres: the supervisor's conninfo */
 	char *db_pg_as;        /* db-postgres-as: the OS user it connects as */
 	char *db_maria;        /* db-mariadb: the MariaDB server's unix socket */
+	int defer_sql;         /* gate.sql records are batched (gate_record_flush) */
+	struct gate_pending {
+		char *event, *detail;
+		int64_t now;
+	} pending[GATE_DEFER_MAX];
+	size_t npending;       /* records built, not yet in the host log */
+	double pending_since;  /* utc_mono() of the oldest */
 } gate;
 
 /* gate.conf's keys (gate.c), for gate_sql_repair */
@@ -122,6 +132,21 @@ void gate_record_with(gate *g, const char *event, const char *decision, const ch
     int status, const char *const *extra);
 void gate_record(gate *g, const char *event, const char *decision, const char *reason,
     int status);
+
+/*
+ * Per-statement records in batches (the database console): after
+ * gate_record_defer(g), "gate.sql" records are held in memory and appended
+ * together - one sync of the log and one of its head for the batch - when
+ * GATE_DEFER_MAX are held, when the oldest is GATE_DEFER_S old (checked
+ * with the grant, every tick), before any other record (which joins the
+ * batch: the order is kept), and when gate_record_flush is called: the
+ * console calls it before it waits for the next input, so what a person
+ * sees answered is in the host log before they type again, and the
+ * session's end (its status to the gate) follows its records.  A batch
+ * that cannot be appended fails closed like a single record (log_cut).
+ */
+void gate_record_defer(gate *g);
+void gate_record_flush(gate *g);
 
 /* Refuse: one line to the user (secrets redacted), a record; returns 1. */
 int gate_refuse(gate *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -196,13 +221,16 @@ int gate_verb_apply(gate *g);
 /* ---- gate-run.c ---- */
 
 /*
- * The one way a request's process starts: called in the child after fork,
- * before execve - into the request's cgroup (cg, made by hostd's child),
- * under the request's Landlock ruleset (g->cf, applied while still root:
- * CAP_SYS_ADMIN instead of no_new_privs, so sudo still works), then every
- * id the account's for good; _exit(126) when any fails.
+ * The one way a request's process starts: gate_fork (as root, for the
+ * cgroup's permission) makes a child born in the request's cgroup (cg,
+ * made by hostd's child; cgroup_fork); in the child, before execve,
+ * gate_child_start enters the cgroup where the kernel could not (entered
+ * 0), applies the request's Landlock ruleset (g->cf, while still root:
+ * CAP_SYS_ADMIN instead of no_new_privs, so sudo still works), then makes
+ * every id the account's for good; _exit(126) when any fails.
  */
-void gate_child_start(gate *g, const buf *cg);
+pid_t gate_fork(gate *g, const buf *cg, int *entered);
+void gate_child_start(gate *g, const buf *cg, int entered);
 
 /* 1: the request is one of the grant's commands; 2: one of its
  * privileged (sudo) commands; 3: a privileged command marked

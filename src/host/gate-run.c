@@ -112,11 +112,23 @@ add_sudo_group(gate *g)
 		_exit(126);
 }
 
+pid_t
+gate_fork(gate *g, const buf *cg, int *entered)
+{
+	pid_t pid;
+
+	gate_priv_up(g);
+	pid = cgroup_fork(cg->data, entered);
+	if (pid != 0)
+		gate_priv_down(g);
+	return pid;
+}
+
 void
-gate_child_start(gate *g, const buf *cg)
+gate_child_start(gate *g, const buf *cg, int entered)
 {
 	gate_priv_up(g);
-	if (cgroup_enter(cg->data) != 0)
+	if (!entered && cgroup_enter(cg->data) != 0)
 		_exit(126);
 	/* root still: Landlock without no_new_privs, which sudo refuses */
 	if (g->cf.fd >= 0 ? confine_apply(&g->cf) != 0 :
@@ -246,7 +258,7 @@ end_cgroup(gate *g, buf *cg)
 int
 gate_run_command(gate *g, int privileged)
 {
-	int outp[2], errp[2], status = 0, open_fds = 2, cut = 0;
+	int outp[2], errp[2], status = 0, open_fds = 2, cut = 0, entered = 0;
 	pid_t pid;
 	struct pollfd pf[2];
 	char b[65536];
@@ -283,7 +295,7 @@ gate_run_command(gate *g, int privileged)
 		fprintf(stderr, "breakglass: refused: the host log cannot be written: nothing was run\n");
 		return 1;
 	}
-	if ((pid = fork()) < 0) {
+	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
 		snapshot_release(&before);
 		end_cgroup(g, &cg);
 		end_confine(g, &tmp);
@@ -299,7 +311,7 @@ gate_run_command(gate *g, int privileged)
 
 		snprintf(tmpv, sizeof(tmpv), "TMPDIR=%s", tmp.len ? tmp.data : "/nonexistent");
 		setpgid(0, 0);
-		gate_child_start(g, &cg);
+		gate_child_start(g, &cg, entered);
 		signal(SIGPIPE, SIG_DFL);
 		dup2(outp[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
@@ -309,8 +321,9 @@ gate_run_command(gate *g, int privileged)
 			if (nul < 0 || dup2(nul, STDIN_FILENO) < 0)
 				_exit(126);
 		}
-		for (fd = 3; fd < 1024; fd++)
-			close(fd);
+		if (close_range(3, ~0U, 0) != 0)
+			for (fd = 3; fd < 1024; fd++)
+				close(fd);
 		if (chdir("/") != 0)
 			_exit(126);
 		if (privileged) {
@@ -413,7 +426,7 @@ gate_run_shell(gate *g)
 	struct winsize ws;
 	struct termios saved, raw;
 	int recfd, master, status = 0, tty = isatty(STDIN_FILENO), stdin_open = 1, cut = 0,
-	    reaped = 0;
+	    reaped = 0, entered = 0;
 	recorder rec;
 	snapshot before;
 	buf cg, tmp;
@@ -492,7 +505,7 @@ gate_run_shell(gate *g)
 		fprintf(stderr, "breakglass: refused: the host log cannot be written: no session\n");
 		return 1;
 	}
-	if ((pid = fork()) < 0) {
+	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
 		close(master);
 		close(recfd);
 		end_cgroup(g, &cg);
@@ -517,9 +530,10 @@ gate_run_shell(gate *g)
 		dup2(s, 0);
 		dup2(s, 1);
 		dup2(s, 2);
-		gate_child_start(g, &cg);
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
+		gate_child_start(g, &cg, entered);
+		if (close_range(3, ~0U, 0) != 0)
+			for (int fd = 3; fd < 1024; fd++)
+				close(fd);
 		signal(SIGPIPE, SIG_DFL);
 		if (access("/bin/bash", X_OK) == 0) {
 			char *const av[] = { "bash", "--noprofile", "--norc", "-i", NULL };

@@ -266,6 +266,9 @@ next_line(sqlsess *s, char *line, size_t n)
 			    GATE_SQL_MAX_LINE);
 			return -1;
 		}
+		/* the statements answered so far are in the host log before
+		 * the next input is waited for (their records are batched) */
+		gate_record_flush(s->g);
 		if (!wait_fd(s, STDIN_FILENO))
 			return -1;
 		got = read(STDIN_FILENO, s->inbuf + s->inlen, sizeof(s->inbuf) - s->inlen);
@@ -755,6 +758,7 @@ verb_sql(gate *g)
 	    "table%s)", s->role.name, s->dg.database, (utc_mono() - t0) * 1000, s->dg.ntables,
 	    s->dg.ntables == 1 ? "" : "s");
 	gate_record(g, "gate.start", "allow", why, -1);
+	gate_record_defer(g);
 	if (s->interactive)
 		fprintf(stderr, "breakglass: grant G-%lld, database %s: SELECT on %s%s; a statement "
 		    "ends with ';' at the end of a line; \\q ends\n", (long long)g->grant,

@@ -197,7 +197,6 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 {
 	buf d, rv;
 	json j;
-	bg_error e;
 	char serial[32];
 
 	/* a reason names files and echoes requests: escaped like them */
@@ -252,8 +251,51 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 		buf_release(&rv);
 		return;
 	}
+	{
+		struct gate_pending *p = &g->pending[g->npending];
+
+		p->now = utc_now();
+		p->event = strdup(event);
+		p->detail = buf_detach(&d, NULL);
+		if (p->event == NULL || p->detail == NULL) {
+			free(p->event);
+			free(p->detail);
+			syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: out of memory for a %s record",
+			    event);
+			g->log_cut = 1;
+		} else if (g->npending++ == 0)
+			g->pending_since = utc_mono();
+	}
+	if (!g->defer_sql || strcmp(event, "gate.sql") != 0 || g->npending == GATE_DEFER_MAX)
+		gate_record_flush(g);
+	buf_release(&d);
+	buf_release(&rv);
+}
+
+void
+gate_record_defer(gate *g)
+{
+	g->defer_sql = 1;
+}
+
+void
+gate_record_flush(gate *g)
+{
+	audit_rec recs[GATE_DEFER_MAX];
+	bg_error e;
+	size_t i, n = g->npending;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		recs[i].now = g->pending[i].now;
+		recs[i].actor = g->env->user;
+		recs[i].event = g->pending[i].event;
+		recs[i].ticket = g->ticket;
+		recs[i].detail_json = g->pending[i].detail;
+	}
 	gate_priv_up(g);
-	if (audit_append(&g->log, utc_now(), g->env->user, event, g->ticket, d.data, &e) != 0) {
+	if (audit_append_many(&g->log, recs, n, &e) != 0) {
 		/* fail closed: this request and every other one, until it works */
 		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: audit append failed: %s", e.msg);
 		g->log_cut = 1;
@@ -263,10 +305,13 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 		}
 	}
 	gate_priv_down(g);
+	for (i = 0; i < n; i++) {
+		free(g->pending[i].event);
+		free(g->pending[i].detail);
+	}
+	g->npending = 0;
 	if (g->log_cut && g->env->shared != NULL)
 		log_state_save(g); /* the failure outlives a restart of hostd */
-	buf_release(&d);
-	buf_release(&rv);
 }
 
 void
@@ -666,6 +711,8 @@ gate_grant_ended(gate *g)
 {
 	int64_t now = utc_now();
 
+	if (g->npending > 0 && utc_mono() - g->pending_since >= GATE_DEFER_S)
+		gate_record_flush(g);
 	{
 		uint64_t avail;
 
@@ -1142,6 +1189,7 @@ gate_main(const gate_env *env)
 	status = gate_refuse(&g, "'%.64s' is not a breakglass command or an allowed command of grant "
 	    "G-%lld (see 'help')", verb, (long long)g.grant);
 out:
+	gate_record_flush(&g);
 	argv_release(&g.av);
 	scope_release(&g.sc);
 	kv_doc_release(&g.scope_doc);

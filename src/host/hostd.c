@@ -559,8 +559,10 @@ hostd_auth_record(const char *spool, const char *user, const char *cert_b64, bg_
 	if (!dup) {
 		const char *line = n >= GATE_AUTH_MAX_CERTS ? GATE_AUTH_OVERFLOW : cert_b64;
 
-		if (fileio_write_full(fd, line, strlen(line)) != 0 || fileio_write_full(fd, "\n", 1) != 0 ||
-		    fsync(fd) != 0)
+		/* no fsync: the record is read back by this connection's own
+		 * request, and no connection outlives a crash of the machine;
+		 * a sync here cost every login a journal commit */
+		if (fileio_write_full(fd, line, strlen(line)) != 0 || fileio_write_full(fd, "\n", 1) != 0)
 			r = bg_fail(e, BG_ERR_IO, "cannot write the auth spool: %s", strerror(errno));
 	}
 	buf_release(&have);
@@ -656,6 +658,16 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	sigaction(SIGCHLD, &sv, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	openlog("breakglass-hostd", LOG_PID, LOG_AUTHPRIV);
+	{
+		/* the name service's modules (nsswitch.conf: systemd's, for one)
+		 * are loaded once here, not again by every request's initgroups */
+		gid_t gs[64];
+		int ng = 64;
+
+		(void)getpwuid(0);
+		(void)getgrgid(0);
+		(void)getgrouplist("root", 0, gs, &ng);
+	}
 	syslog(LOG_AUTHPRIV | LOG_INFO, "breakglass hostd: serving %s", o->socket);
 	repair_databases(o, l);
 	last_repair = utc_mono();

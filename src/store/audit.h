@@ -10,14 +10,16 @@
  * hash = SHA-256 of the record's bytes up to (not including) ',"hash":'.
  * prev is the previous record's hash (64 zeros for the first).  A signed
  * head file (audit.head) names the last record's seq and hash and carries
- * an ed25519 signature by the broker key; it is replaced atomically after
- * every append, so truncating or rewriting the log is detected even at the
- * tail.  Every `checkpoint_every` records, and whenever a caller asks, a
+ * an ed25519 signature by the broker key; it is rewritten after every
+ * append (in place: it keeps its length, see audit.c), so truncating or
+ * rewriting the log is detected even at the tail.  Every `checkpoint_every` records, and whenever a caller asks, a
  * "checkpoint" record carrying a signature over the previous record's seq
  * and hash is appended into the chain itself.
  *
- * Appends are serialised with flock(), written in full and fsync'd before
- * audit_append returns; an append refuses (BG_ERR_TAMPER) when the log
+ * Appends are serialised with flock(), written in full and made durable
+ * with the new head (one device flush, see audit.c) before audit_append
+ * returns; audit_append_many makes several records durable with the same
+ * one flush; an append refuses (BG_ERR_TAMPER) when the log
  * does not end where the signed head says it does.
  */
 #ifndef BG_AUDIT_H
@@ -54,6 +56,24 @@ void audit_close(audit_log *a);
  */
 int audit_append(audit_log *a, int64_t now, const char *actor, const char *event,
     int64_t ticket, const char *detail_json, bg_error *e);
+
+/* One record of audit_append_many (the arguments of audit_append). */
+typedef struct audit_rec {
+	int64_t now;
+	const char *actor;
+	const char *event;
+	int64_t ticket;
+	const char *detail_json;
+} audit_rec;
+
+#define AUDIT_MAX_BATCH 1024u
+
+/*
+ * Append n records (at most AUDIT_MAX_BATCH) in order, all or none:
+ * returns after all of them and the new signed head are on disk (one
+ * flush for the whole batch); on failure none is in the log.
+ */
+int audit_append_many(audit_log *a, const audit_rec *recs, size_t n, bg_error *e);
 
 /* Time of the last record (0 for an empty log); the tail is checked. */
 int audit_last_time(const audit_log *a, int64_t *t, bg_error *e);

@@ -4,6 +4,7 @@
 #include "fileio.h"
 #include "sshkey.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct fx {
@@ -132,6 +133,68 @@ truncation_detected(void **state)
 	buf_release(&b);
 }
 
+/* a batch: every record (and the periodic checkpoints among them) under
+ * one head; the head keeps its length and its inode (rewritten in place) */
+static void
+batch_appends_under_one_head(void **state)
+{
+	fx *f = *state;
+	audit_rec r[6];
+	audit_report rep;
+	struct stat a, b;
+	bg_error e;
+
+	fill(f, 1);
+	assert_int_equal(stat(f->log.headpath, &a), 0);
+	for (int i = 0; i < 6; i++) {
+		r[i].now = 1800000010 + i;
+		r[i].actor = "hostd";
+		r[i].event = "gate.sql";
+		r[i].ticket = 2;
+		r[i].detail_json = "{\"sql\":\"SELECT 1\"}";
+	}
+	assert_int_equal(audit_append_many(&f->log, r, 6, &e), 0);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	/* checkpoints (every 4) after records 4 and 8: 1 + 6 + 2 */
+	assert_int_equal(rep.records, 9);
+	assert_int_equal(rep.checkpoints, 2);
+	assert_int_equal(stat(f->log.headpath, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(a.st_size, b.st_size);
+	/* a bad event name refuses the whole batch: nothing appended */
+	r[3].event = "Bad Event";
+	assert_int_equal(audit_append_many(&f->log, r, 6, &e), BG_ERR_USAGE);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	assert_int_equal(rep.records, 9);
+}
+
+/* a head an older version wrote (SEQ not padded) is read, and replaced by
+ * a padded one at the next append */
+static void
+unpadded_head_still_read(void **state)
+{
+	fx *f = *state;
+	audit_report rep;
+	bg_error e;
+	buf h;
+	char *p;
+
+	fill(f, 2);
+	buf_init(&h, 0);
+	assert_int_equal(fileio_read(f->log.headpath, 4096, &h, &e), 0);
+	p = strstr(h.data, " 00000000000000000002 ");
+	assert_non_null(p);
+	memmove(p + 1, p + 20, strlen(p + 20) + 1); /* " 2 HASH SIG" */
+	assert_int_equal(fileio_write_atomic(f->log.headpath, h.data, strlen(h.data), 0640, 0, &e), 0);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	fill(f, 1);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	buf_reset(&h);
+	assert_int_equal(fileio_read(f->log.headpath, 4096, &h, &e), 0);
+	assert_non_null(strstr(h.data, " 00000000000000000003 "));
+	buf_release(&h);
+}
+
 static void
 forged_head_refused(void **state)
 {
@@ -160,6 +223,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(modified_record_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncation_detected, setup, teardown),
 		cmocka_unit_test_setup_teardown(forged_head_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_appends_under_one_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(unpadded_head_still_read, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
