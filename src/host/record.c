@@ -1,6 +1,6 @@
 /*
  * record.c - asciicast v2 writer with redaction and a rate cap on output
- * (input is never dropped).
+ * (input is never dropped, nor the echo of it: see record.h).
  */
 #include "record.h"
 #include "fileio.h"
@@ -127,6 +127,7 @@ record_open(recorder *r, int fd, int width, int height, int64_t timestamp,
 	buf_init_secret(&r->inpending, 2 * RECORD_CHUNK);
 	buf_init(&r->outline, 512);
 	buf_init_secret(&r->masked, RECORD_MASK_MAX + 1);
+	buf_init_secret(&r->echo, RECORD_ECHO_MAX + 2);
 	crypto_hash_sha256_init(&r->hs);
 	buf_init(&h, 4096);
 	json_init(&j, &h);
@@ -211,11 +212,54 @@ rate_ok(recorder *r, size_t n, double now)
 	return 1;
 }
 
+/*
+ * The echo of typed input in output s[0..n): the expected bytes (r->echo)
+ * are matched in order (a typed control byte, echoed as ^X or not at all,
+ * is passed over); each output byte matched is appended to kept (when not
+ * NULL) and leaves the expectation.
+ */
+static void
+echo_match(recorder *r, const char *s, size_t n, buf *kept)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k < r->echo.len; i++) {
+		unsigned char c;
+
+		while (k < r->echo.len && (c = (unsigned char)r->echo.data[k]) < 0x20 &&
+		    c != '\r' && c != '\n' && c != '\t')
+			k++;
+		if (k < r->echo.len && s[i] == r->echo.data[k]) {
+			if (kept != NULL && buf_append(kept, s + i, 1) != 0)
+				break;
+			k++;
+		}
+	}
+	memmove(r->echo.data, r->echo.data + k, r->echo.len - k);
+	r->echo.len -= k;
+}
+
+/* Typed bytes whose echo is expected (the last RECORD_ECHO_MAX). */
+static void
+echo_expect(recorder *r, unsigned char c)
+{
+	size_t add = c == '\r' ? 2 : 1; /* CR comes back as CR LF */
+
+	if (r->echo.len + add > RECORD_ECHO_MAX) {
+		memmove(r->echo.data, r->echo.data + add, r->echo.len - add);
+		r->echo.len -= add;
+	}
+	(void)buf_putc(&r->echo, (char)c);
+	if (c == '\r')
+		(void)buf_putc(&r->echo, '\n');
+}
+
 void
 record_output(recorder *r, const void *p, size_t n)
 {
 	const char *s = p;
 	double now = record_clock();
+	buf kept;
 
 	/* the last line of output, for prompts (before the rate cap: a
 	 * flood does not make a prompt out of old text) */
@@ -225,8 +269,21 @@ record_output(recorder *r, const void *p, size_t n)
 		if (s[k] != '\n' && s[k] != '\r')
 			(void)buf_append(&r->outline, s + k, 1);
 	}
-	if (r->err || !rate_ok(r, n, now))
+	if (r->err)
 		return;
+	buf_init(&kept, RECORD_ECHO_MAX + 2);
+	if (!rate_ok(r, n, now)) {
+		/* over the cap: what echoes typed input is kept all the same */
+		if (r->echo.len == 0) {
+			buf_release(&kept);
+			return;
+		}
+		echo_match(r, s, n, &kept);
+		r->dropped -= kept.len;
+		s = kept.data;
+		n = kept.len;
+	} else if (r->echo.len > 0)
+		echo_match(r, s, n, NULL);
 	while (n > 0) {
 		size_t room = 2 * RECORD_CHUNK - r->pending.len;
 		size_t take = n < room ? n : room;
@@ -235,12 +292,13 @@ record_output(recorder *r, const void *p, size_t n)
 			r->pending_since = now;
 		if (buf_append(&r->pending, s, take) != 0) {
 			r->err = BG_ERR_NOMEM;
-			return;
+			break;
 		}
 		s += take;
 		n -= take;
 		flush_output(r, 0);
 	}
+	buf_release(&kept);
 }
 
 /*
@@ -348,6 +406,8 @@ record_input(recorder *r, const void *p, size_t n, int echo_off)
 			r->err = BG_ERR_NOMEM;
 			return;
 		}
+		if (!echo_off) /* the terminal echoes it: expect it back */
+			echo_expect(r, *s);
 		if (*s == '\r' || *s == '\n')
 			end = r->inpending.len;
 		else if (r->inpending.len >= RECORD_CHUNK) {
@@ -416,5 +476,6 @@ record_close(recorder *r, char hex[65])
 	buf_release(&r->inpending);
 	buf_release(&r->outline);
 	buf_release(&r->masked);
+	buf_release(&r->echo);
 	return r->err;
 }

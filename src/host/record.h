@@ -17,7 +17,12 @@
  * back to line ends so a secret typed in pieces is redacted whole.  Above
  * rate_cap bytes per second the recording drops output and writes a
  * marker saying how much; input is never dropped, so an output flood
- * cannot hide what was typed.  The session is never slowed or stopped by
+ * cannot hide what was typed, and neither is its echo: the bytes typed
+ * while the terminal echoes (never a masked line) are expected back in
+ * the output, in order, and
+ * those found in dropped output are kept (at most what was typed, the
+ * last RECORD_ECHO_MAX bytes), so the readable replay shows the command
+ * typed into a flood.  The session is never slowed or stopped by
  * its recording.
  *
  * Masking: with record_mask_after_prompts, a line typed while the terminal
@@ -42,6 +47,7 @@
 #define RECORD_RATE_CAP (512u * 1024)
 #define RECORD_INPUT_TAIL 256
 #define RECORD_MASK_MAX 256
+#define RECORD_ECHO_MAX 4096
 #define RECORD_SEALED_PREFIX "breakglass sealed-input v1 "
 
 /* 1 when line[0..n) (the last line of output) is a password prompt. */
@@ -63,6 +69,7 @@ typedef struct recorder {
 	unsigned char seal_pk[32];
 	int masking;           /* the line being typed follows a prompt */
 	buf masked;            /* that line (secret) */
+	buf echo;              /* typed bytes whose echo is still to come */
 	crypto_hash_sha256_state hs;
 	uint64_t written;
 	int err;

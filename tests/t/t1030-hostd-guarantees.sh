@@ -80,6 +80,27 @@ file_lacks "Sl0wT" "$REC" "a secret typed in pieces is redacted whole"
 inputs "$REC" | grep -q 'echo DB_PASSWORD=\[REDACTED' && ok "the redaction is marked in the input event" \
 	|| not_ok "the redaction is marked in the input event"
 [ "$(grep -c "${P}" "$REC")" -ge 3 ] && ok "'proof' is in the recording" || not_ok "'proof' is in the recording"
+# the echo of a command typed during an output flood is kept in the
+# recording's output though the flood is dropped: the readable replay shows
+# it (sh echoes nothing itself: the terminal's echo, drowned in the flood,
+# is all there is of it on screen)
+{
+	sleep 1
+	echo "exec sh"
+	sleep 0.5
+	echo "head -c 60000000 /dev/zero | tr '\\0' x; echo"
+	sleep 0.7 # the flood is over the cap by now
+	echo "touch $SRV/w/echo-${P}"
+	echo 'exit 0'
+	linger 10
+} | timeout 60 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/echo.out" 2>&1
+REC3=$(ls -t "$T/hostlog/recordings/"T-1-G-1-*.cast 2>/dev/null | head -1)
+[ -e "$SRV/w/echo-${P}" ] && grep -q 'bytes of output not recorded' "$REC3" \
+	&& ok "a command typed into a flood ran, and the flood was capped" \
+	|| not_ok "a command typed into a flood ran, and the flood was capped"
+bg replay "$REC3" --instant --plain >"$T/replay.txt" 2>&1
+grep -q "touch $SRV/w/echo-${P}" "$T/replay.txt" && ok "the replay shows the command typed during the flood" \
+	|| not_ok "the replay shows the command typed during the flood"
 # a line typed with echo off right after a password prompt is masked in
 # the recording but sealed to the host key: a printed fake prompt hides
 # nothing from the owner (replay --unseal)

@@ -170,6 +170,46 @@ recorder_rate_cap_drops_and_marks(void **state)
 	unlink(path);
 }
 
+/* the echo of what is typed into a flood is kept, only that */
+static void
+recorder_keeps_echo_in_flood(void **state)
+{
+	char path[] = "/tmp/bg-unit-echo.XXXXXX", hex[65], chunk[1000];
+	recorder r;
+	buf text;
+	bg_error e;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(record_open(&r, fd, 80, 24, 1800000000, NULL, NULL), 0);
+	r.rate_cap = 3000;
+	memset(chunk, 'x', sizeof(chunk) - 1);
+	chunk[sizeof(chunk) - 1] = '\n';
+	for (int i = 0; i < 5; i++)
+		record_output(&r, chunk, sizeof(chunk));
+	/* typed (echo on) while over the cap: its echo arrives amid the flood */
+	record_input(&r, "rm -rf /srv\r", 12, 0);
+	record_output(&r, "xxrm -rfxxx", 11);
+	record_output(&r, " /srv\r\nxxxx", 12);
+	record_output(&r, chunk, sizeof(chunk));
+	/* typed with echo off: nothing is expected back, nothing kept */
+	record_input(&r, "quiet\r", 6, 1);
+	record_output(&r, "quiet", 5);
+	assert_int_equal(record_close(&r, hex), 0);
+	buf_init(&text, 0);
+	assert_int_equal(fileio_read(path, 1 << 20, &text, &e), 0);
+	assert_non_null(strstr(buf_cstr(&text), "rm -rf"));
+	assert_non_null(strstr(buf_cstr(&text), " /srv\\r\\n"));
+	assert_null(strstr(buf_cstr(&text), "\"o\", \"quiet"));
+	/* the rest of the flood is dropped and counted without the echo */
+	assert_non_null(strstr(buf_cstr(&text), "bytes of output not recorded"));
+	assert_true(text.len < 5000);
+	buf_release(&text);
+	close(fd);
+	unlink(path);
+}
+
 static int
 prompt_is_password(void *ctx, const char *line, size_t n)
 {
@@ -230,6 +270,7 @@ main(void)
 		cmocka_unit_test(events),
 		cmocka_unit_test(recorder_redacts_and_stays_valid),
 		cmocka_unit_test(recorder_rate_cap_drops_and_marks),
+		cmocka_unit_test(recorder_keeps_echo_in_flood),
 		cmocka_unit_test(recorder_masks_and_seals),
 	};
 
