@@ -708,10 +708,17 @@ sync_with_head(audit_log *a, int fd, uint64_t seq, const char *hash, bg_error *e
 		buf_release(&h);
 		return r;
 	}
-	if (pwrite(hfd, h.data, h.len, 0) != (ssize_t)h.len ||
-	    sync_file_range(hfd, 0, (off_t)h.len, SYNC_FILE_RANGE_WAIT_BEFORE |
-	    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0 || fdatasync(fd) != 0) {
+	if (pwrite(hfd, h.data, h.len, 0) != (ssize_t)h.len) {
+		r = bg_fail(e, BG_ERR_IO, "cannot write audit head: %s", strerror(errno));
+	} else if (sync_file_range(hfd, 0, (off_t)h.len, SYNC_FILE_RANGE_WAIT_BEFORE |
+	    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+		/* a file system without it: a sync of its own, after the log's */
+		if ((errno != EINVAL && errno != ENOSYS && errno != ESPIPE) || fdatasync(fd) != 0 ||
+		    fdatasync(hfd) != 0)
+			r = bg_fail(e, BG_ERR_IO, "cannot append to audit log: %s", strerror(errno));
+	} else if (fdatasync(fd) != 0)
 		r = bg_fail(e, BG_ERR_IO, "cannot append to audit log: %s", strerror(errno));
+	if (r != 0) {
 		if (pwrite(hfd, old, h.len, 0) == (ssize_t)h.len)
 			(void)fdatasync(hfd);
 	}
