@@ -1009,7 +1009,8 @@ grant_sudoers_text(const grant *g, const char *account, const unsigned char ca_p
 		 * this grant, so another grant's session cannot run these.
 		 * Not with sudo-intercept: sudo checks an intercepted program
 		 * without that group, so such a grant's lines stay the
-		 * account's (not kept apart from other grants; known gap) */
+		 * account's; the host keeps other grants' shells and intercept
+		 * commands from running while they exist (gate_sudo_conflict) */
 		char who[40];
 
 		if (kv_get(&g->fields, "sudo-intercept") != NULL)

@@ -32,6 +32,8 @@
 
 /* how often a supervised command, a shell or tail -f checks the grant */
 #define GATE_TICK_MS 50
+/* where sudo reads drop-ins (@includedir of /etc/sudoers) */
+#define GATE_SUDOERS_DIR "/etc/sudoers.d"
 /* per-statement records held back at most: this many, or this long */
 #define GATE_DEFER_MAX 64
 #define GATE_DEFER_S 0.2
@@ -62,6 +64,9 @@ typedef struct gate {
 	char request[GATE_REQUEST_TEXT]; /* for the audit log: whole, redacted, escaped */
 	uint64_t bytes_out;
 	int refused_by_expiry;
+	int sudo_watch;        /* what runs can run sudo: end it on a conflict */
+	int sudo_conflict;     /* another grant's account-keyed sudoers lines */
+	struct timespec sudoers_mtim; /* of GATE_SUDOERS_DIR when last scanned */
 	int client_gone;       /* the gate's connection ended (gate killed) */
 	int winch;             /* the gate says its terminal was resized */
 	int warned;            /* expiry warnings given: 1 (5 min), 2 (1 min) */
@@ -146,6 +151,18 @@ void gate_record(gate *g, const char *event, const char *decision, const char *r
  * that cannot be appended fails closed like a single record (log_cut).
  */
 void gate_record_defer(gate *g);
+
+/*
+ * sudo checks each program an INTERCEPT command starts without the
+ * grant's group, so the drop-in of a grant with sudo-intercept commands
+ * keys its lines by the account (grant.c): any process of the account
+ * that can run sudo could run them.  1 when a breakglass drop-in of
+ * another grant in GATE_SUDOERS_DIR has lines keyed by this account
+ * (*other: its grant id), else 0; re-scanned only when the directory
+ * changed.  Shells and sudo-intercept commands are refused while there
+ * is one, and end (gate_grant_ended, with sudo_watch) when one appears.
+ */
+int gate_sudo_conflict(gate *g, long long *other);
 void gate_record_flush(gate *g);
 
 /* Refuse: one line to the user (secrets redacted), a record; returns 1. */

@@ -255,6 +255,28 @@ end_cgroup(gate *g, buf *cg)
 	buf_release(cg);
 }
 
+/*
+ * What is about to run can run sudo with an argv of its choosing: a shell
+ * (Landlock lets it run the system's programs), or a command marked
+ * sudo-intercept (whatever it starts sudo checks by account).  Refused
+ * (1) while another grant's account-keyed sudoers lines exist, since sudo
+ * would let it run them; else watched, so it ends if such lines appear.
+ * (Other privileged commands run NOEXEC and start nothing; other allowed
+ * commands may execute only their own program.)
+ */
+static int
+sudo_apart(gate *g)
+{
+	long long other;
+
+	if (gate_sudo_conflict(g, &other))
+		return gate_refuse(g, "grant G-%lld on this account has sudo-intercept commands, which "
+		    "sudo checks by account, not by grant: while it is active no shell or sudo-intercept "
+		    "command of another grant runs here (it could run them)", other);
+	g->sudo_watch = 1;
+	return 0;
+}
+
 int
 gate_run_command(gate *g, int privileged)
 {
@@ -265,6 +287,8 @@ gate_run_command(gate *g, int privileged)
 	buf cg, tmp;
 	snapshot before;
 
+	if (privileged == 2 && sudo_apart(g) != 0)
+		return 1;
 	if (request_confine(g, 0, privileged, NULL, &tmp) != 0)
 		return 1;
 	if (gate_capture_before(g, &before) != 0) {
@@ -435,6 +459,8 @@ gate_run_shell(gate *g)
 	if (tier == NULL || strcmp(tier, "shell") != 0)
 		return gate_refuse(g, "no interactive shell: grant G-%lld is tier %s; run a command "
 		    "(ssh HOST help)", (long long)g->grant, tier ? tier : "read");
+	if (sudo_apart(g) != 0)
+		return 1;
 	if (!valid_term(term))
 		term = "dumb";
 	utc_format(g->now, ts);

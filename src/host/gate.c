@@ -36,7 +36,9 @@
 #include "text.h"
 #include "utc.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <poll.h>
@@ -690,9 +692,84 @@ krl_says_revoked(gate *g, int force)
 	return revoked;
 }
 
+/* One drop-in: its grant's id when it has lines keyed by user (and is not
+ * this grant's), else 0. */
+static long long
+sudoers_account_keyed(const gate *g, const char *path)
+{
+	buf text;
+	bg_error e;
+	long long gid = 0, tid = 0, found = 0;
+	char who[64];
+	size_t ul = strlen(g->env->user);
+	const char *p;
+
+	buf_init(&text, 256 * 1024);
+	if (fileio_read(path, text.max, &text, &e) != 0 ||
+	    sscanf(buf_cstr(&text), "# breakglass G-%lld (T-%lld) for %63[^:]:", &gid, &tid,
+	    who) != 3) {
+		buf_release(&text);
+		return 0;
+	}
+	for (p = buf_cstr(&text); *p; ) {
+		size_t l = strcspn(p, "\n");
+
+		if (l > ul && strncmp(p, g->env->user, ul) == 0 && p[ul] == ' ')
+			found = 1;
+		p += l + (p[l] == '\n');
+	}
+	buf_release(&text);
+	if (!found || (gid == g->grant && tid == g->ticket))
+		return 0;
+	return gid > 0 ? gid : -1;
+}
+
+int
+gate_sudo_conflict(gate *g, long long *other)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	long long o = 0;
+
+	*other = 0;
+	gate_priv_up(g);
+	if (stat(GATE_SUDOERS_DIR, &st) != 0) {
+		gate_priv_down(g);
+		g->sudo_conflict = 0;
+		return 0;
+	}
+	if (g->sudoers_mtim.tv_sec != 0 && st.st_mtim.tv_sec == g->sudoers_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == g->sudoers_mtim.tv_nsec) {
+		gate_priv_down(g);
+		*other = g->sudo_conflict;
+		return g->sudo_conflict != 0;
+	}
+	g->sudoers_mtim = st.st_mtim;
+	if ((d = opendir(GATE_SUDOERS_DIR)) != NULL) {
+		while (o == 0 && (de = readdir(d)) != NULL) {
+			char path[512];
+
+			/* sudo reads no name with a dot: nor do we */
+			if (strncmp(de->d_name, "breakglass-", 11) != 0 || strchr(de->d_name, '.'))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", GATE_SUDOERS_DIR, de->d_name);
+			o = sudoers_account_keyed(g, path);
+		}
+		closedir(d);
+	}
+	gate_priv_down(g);
+	g->sudo_conflict = (int)(o > INT_MAX ? -1 : o);
+	*other = o;
+	return o != 0;
+}
+
 const char *
 gate_end_word(const gate *g)
 {
+	if (g->sudo_conflict && !g->log_cut && !g->client_gone)
+		return "ended (a grant with sudo-intercept commands became active on this account: "
+		    "sudo cannot keep them from this session)";
 	return g->log_cut ? "ended (the host log cannot be written, or its file system is below "
 	    "the reserve)" : g->client_gone ? "lost its gate" : g->refused_by_expiry ?
 	    "expired" : "was revoked";
@@ -701,6 +778,8 @@ gate_end_word(const gate *g)
 const char *
 gate_end_reason(const gate *g)
 {
+	if (g->sudo_conflict && !g->log_cut && !g->client_gone)
+		return "another grant's sudo-intercept commands";
 	return g->log_cut ? "host log unwritable" : g->client_gone ? "gate gone" :
 	    g->refused_by_expiry ? "grant expired" : "grant revoked";
 }
@@ -759,6 +838,12 @@ gate_grant_ended(gate *g)
 	if (now < g->now - g->skew || (uint64_t)now >= g->c.valid_before) {
 		g->refused_by_expiry = 1;
 		return 1;
+	}
+	if (g->sudo_watch) {
+		long long other;
+
+		if (gate_sudo_conflict(g, &other))
+			return 1;
 	}
 	return krl_says_revoked(g, 0);
 }

@@ -261,4 +261,49 @@ echo "landlock: maybe" >>"$T/etc/gate.conf"
 expect 1 "a landlock setting other than required or optional refuses" as_cert "$T/g1-cert.pub" /bin/cat "$SRV/app/readme"
 err_has "landlock is 'required' (the default) or 'optional'" "says what it may be"
 sed -i '/^landlock:/d' "$T/etc/gate.conf"
+
+# 5. grants on one account kept apart from sudo-intercept lines: sudo checks
+# what an INTERCEPT command starts without the grant's group, so such a
+# grant's lines are keyed by the account, and a shell of another grant on
+# it ran that grant's marked command as root (reproduced: "0" from G-3's
+# shell for G-4's /usr/bin/id, a system program the shell tier may run)
+expect 0 "G-3: a shell-tier grant on the same account, no privileged command" req \
+	--tier shell --read "$SRV"
+expect 0 "G-4, G-5: grants with a system program marked sudo-intercept" req --sudo-intercept "/usr/bin/id -u"
+req --sudo-intercept "/usr/bin/id -u" >/dev/null
+approve_as owner T-1 plan || exit 1
+for g in 3 4; do
+	bg grant activate G-$g >/dev/null
+	bg grant cert G-$g --pubkey "$T/user.pub" -o "$T/g$g-cert.pub" 2>/dev/null
+done
+{
+	sleep 1
+	echo "sudo -n /usr/bin/id -u; echo \"OTHER-SUDO-RC\"=\$?"
+	sleep 2
+	echo 'exit 0'
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g3-cert.pub" "$ACCT@127.0.0.1" >"$T/g3.out" 2>&1
+perl -pe 's/\e\[[?0-9;]*[A-Za-z]//g; s/\r//g' <"$T/g3.out" >"$T/out"
+sed 's/^/# g3: /' "$T/out" | head -5
+if grep -q "^0$\|OTHER-SUDO-RC=0" "$T/out"; then not_ok "another grant's shell cannot run G-4's marked command as root"
+else ok "another grant's shell cannot run G-4's marked command as root"; fi
+out_has "on this account has sudo-intercept commands" "its shell is refused while such a grant is active, saying why"
+bg revoke G-2 --reason "done" >/dev/null
+bg revoke G-4 --reason "done" >/dev/null
+[ ! -e "/etc/sudoers.d/breakglass-$HOME_ID-G-4" ] && ok "G-4's drop-in is gone" || not_ok "G-4's drop-in is gone"
+{
+	sleep 1
+	echo "echo \"G3\"-SHELL-UP"
+	sleep 2
+	# a grant with sudo-intercept commands becomes active meanwhile
+	bg grant activate G-5 >/dev/null
+	sleep 3
+	echo "echo \"STILL\"-HERE"
+	sleep 1
+	echo 'exit 0'
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g3-cert.pub" "$ACCT@127.0.0.1" >"$T/g3.out" 2>&1
+perl -pe 's/\e\[[?0-9;]*[A-Za-z]//g; s/\r//g' <"$T/g3.out" >"$T/out"
+out_has "^G3-SHELL-UP" "with those revoked, G-3's shell is served"
+if grep -q "^STILL-HERE" "$T/out"; then not_ok "the shell ends when G-5 (sudo-intercept) becomes active"
+else ok "the shell ends when G-5 (sudo-intercept) becomes active"; fi
+out_has "a grant with sudo-intercept commands became active on this account" "the responder is told why"
 done_testing
