@@ -34,6 +34,7 @@ const kv_key plan_schema[] = {
 	{ "collect", KV_MULTI, 64 },
 	{ "approved-destructive", KV_MULTI, 256 },
 	{ "expect-rows", KV_MULTI, 300 },
+	{ "sql-engine", 0, 16 },
 	{ "artifact", KV_MULTI, 512 },
 	{ NULL, 0, 0 }
 };
@@ -73,7 +74,11 @@ plan_template(buf *out)
 	    "# approved-destructive: fix.sql:2\n"
 	    "# SQL only: the rows each --sql artifact changes, all statements\n"
 	    "# together (the host rolls the patch back if the count differs).\n"
-	    "# expect-rows: fix.sql 1\n");
+	    "# expect-rows: fix.sql 1\n"
+	    "# SQL only: the server the patches are for, postgresql (the default:\n"
+	    "# read with PostgreSQL's parser) or mariadb (read by breakglass's\n"
+	    "# MariaDB tokenizer).\n"
+	    "# sql-engine: postgresql\n");
 }
 
 /* "php-fpm command='/usr/bin/systemctl is-active php-fpm' exit=0 host=web1":
@@ -250,7 +255,9 @@ artifact_kind_valid(const char *k)
 }
 
 /*
- * Read a SQL artifact with the PostgreSQL parser.  Refused statements
+ * Read a SQL artifact with the PostgreSQL parser (or, with the plan's
+ * "sql-engine: mariadb", the MariaDB tokenizer: unqualified tables are
+ * then shown in "(database)", the grant's, which the host knows).  Refused statements
  * refuse the plan; each destructive one must be listed in the plan's
  * approved-destructive lines as NAME:N.  The destructive statements are
  * named in *named (one line each, for the audit record and the approval
@@ -264,7 +271,11 @@ sql_check(const kv_doc *d, const char *name, const char *sql, size_t len,
 	size_t i, k;
 	int r;
 
-	if ((r = sqlcheck_pg(sql, len, NULL, NULL, 0, &c, e)) != 0) {
+	const char *engine = kv_get(d, "sql-engine");
+
+	if ((r = engine != NULL && strcmp(engine, "mariadb") == 0 ?
+	    sqlcheck_mariadb(sql, len, "(database)", NULL, 0, &c, e) :
+	    sqlcheck_pg(sql, len, NULL, NULL, 0, &c, e)) != 0) {
 		bg_error inner = *e;
 
 		return bg_fail(e, r, "artifact '%s': %s", name, inner.msg);
@@ -446,6 +457,12 @@ plan_submit(home *h, int64_t tid, const char *text, size_t len, const plan_input
 		if (r != 0)
 			goto out;
 		buf_reset(&path);
+	}
+	if (kv_get(&d, "sql-engine") != NULL && strcmp(kv_get(&d, "sql-engine"), "postgresql") != 0 &&
+	    strcmp(kv_get(&d, "sql-engine"), "mariadb") != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "sql-engine '%.16s': postgresql or mariadb",
+		    kv_get(&d, "sql-engine"));
+		goto out;
 	}
 	/* every approved-destructive line names one destructive statement */
 	for (i = 0, k = 0; i < d.n; i++) {

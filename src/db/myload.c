@@ -30,7 +30,9 @@
 	X(my_ulonglong, mysql_affected_rows, (MYSQL *m), (m), 0) \
 	X(unsigned long, mysql_real_escape_string, (MYSQL *m, char *to, const char *from, \
 	    unsigned long n), (m, to, from, n), 0) \
-	X(my_socket, mysql_get_socket, (MYSQL *m), (m), -1)
+	X(my_socket, mysql_get_socket, (MYSQL *m), (m), -1) \
+	X(unsigned int, mysql_warning_count, (MYSQL *m), (m), 1) \
+	X(const char *, mysql_info, (MYSQL *m), (m), NULL)
 
 #define MY_VOID_FUNCS(X) \
 	X(mysql_close, (MYSQL *m), (m)) \

@@ -181,6 +181,57 @@ name_at(const mstate *m, size_t k, char *out, size_t cap)
 	return 0;
 }
 
+/*
+ * The before-image offsets of UPDATE t [[AS] a] SET ... WHERE cond and
+ * DELETE FROM t [[AS] a] WHERE cond (sqlcheck.h): the target is a name,
+ * db.name, optionally an alias, nothing else (no PARTITION, no IGNORE);
+ * nothing after the condition at its depth may limit or return rows
+ * (ORDER BY, LIMIT, RETURNING), or the image and the change would differ.
+ */
+static void
+find_image(const mstate *m, size_t a, size_t b, sqlcheck_stmt *st)
+{
+	int upd = st->kind == SQLCHECK_UPDATE, d = m->t[a].depth;
+	size_t r0 = upd ? a + 1 : a + 2, r1 = 0, wh = 0, i, k;
+
+	if (!upd && !is(m, a + 1, "from"))
+		return;
+	for (i = r0; i < b; i++) {
+		if (m->t[i].depth != d)
+			continue;
+		if (r1 == 0 && is(m, i, upd ? "set" : "where"))
+			r1 = i;
+		if (wh == 0 && is(m, i, "where"))
+			wh = i;
+		if (wh != 0 && (is(m, i, "order") || is(m, i, "limit") || is(m, i, "returning")))
+			return;
+	}
+	if (r1 == 0 || wh == 0 || wh + 1 >= b || r1 <= r0)
+		return;
+	/* name [. name] [[AS] alias] */
+	k = r0;
+	if (m->t[k].type != T_WORD && m->t[k].type != T_QUOTED_ID)
+		return;
+	k++;
+	if (punct(m, k, '.')) {
+		if (k + 1 >= r1 || (m->t[k + 1].type != T_WORD && m->t[k + 1].type != T_QUOTED_ID))
+			return;
+		k += 2;
+	}
+	if (k < r1 && is(m, k, "as"))
+		k++;
+	if (k < r1 && (m->t[k].type == T_WORD || m->t[k].type == T_QUOTED_ID) &&
+	    !is(m, k, "partition"))
+		k++;
+	if (k != r1)
+		return;
+	st->imageable = 1;
+	st->rel_off = m->t[r0 - 1].off + m->t[r0 - 1].len;
+	st->rel_len = m->t[r1].off - st->rel_off;
+	st->where_off = m->t[wh].off + m->t[wh].len;
+	st->where_len = m->t[b - 1].off + m->t[b - 1].len - st->where_off;
+}
+
 static int
 analyse(const mstate *m, size_t a, size_t b, const char *defschema,
     const char *const *granted, size_t ngranted, sqlcheck_stmt *st, bg_error *e)
@@ -248,6 +299,8 @@ analyse(const mstate *m, size_t a, size_t b, const char *defschema,
 		}
 		if (st->kind == SQLCHECK_DELETE && !is(m, a + 1, "from"))
 			mverdict(st, 1, "multi-table DELETE is not analysed");
+		if (!st->refused && st->has_where)
+			find_image(m, a, b, st);
 	}
 	/* tables */
 	for (i = a; i + 1 < b; i++) {

@@ -85,8 +85,9 @@ int sqlcheck_pg(const char *sql, size_t n, const char *defschema,
 
 /*
  * The same for MariaDB, from a strict tokenizer (sqlcheck-maria.c; no
- * parse tree, so no before-image offsets): unqualified tables are in
- * database defschema (required).  Anything it cannot classify is a
+ * parse tree: before-image offsets only for UPDATE t [[AS] a] SET ...
+ * WHERE ... and DELETE FROM t [[AS] a] WHERE ..., without ORDER BY, LIMIT
+ * or RETURNING): unqualified tables are in database defschema (required).  Anything it cannot classify is a
  * refused statement or BG_ERR_INVALID.
  */
 int sqlcheck_mariadb(const char *sql, size_t n, const char *defschema,

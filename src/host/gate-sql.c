@@ -33,8 +33,9 @@
  * MariaDB (db-mariadb: the server's unix socket; engine mariadb or mysql)
  * goes the same way with mariarole: root by unix_socket as the admin,
  * GET_LOCK('breakglass_gN', 0) as the lock, sqlcheck_mariadb as the
- * check, mysql_send_query and the socket polled for the reply.  apply is
- * PostgreSQL only (no before-image on MariaDB).
+ * check, mysql_send_query and the socket polled for the reply, and
+ * mariapatch for apply (its before-images in the server's `breakglass`
+ * database).
  *
  * A crash leaves a role whose password died with the process: hostd
  * runs gate_sql_repair at its start and every GATE_SQL_REPAIR_S, which
@@ -48,6 +49,7 @@
 #include "grantscope.h"
 #include "hash.h"
 #include "kv.h"
+#include "mariapatch.h"
 #include "mariarole.h"
 #include "pgpatch.h"
 #include "pgrole.h"
@@ -880,13 +882,10 @@ verb_apply(gate *g)
 	}
 	if ((status = session_open(g, s)) != 0)
 		goto out;
-	if (s->maria) {
-		status = gate_refuse(g, "apply: SQL patches are not applied to MariaDB through the "
-		    "gate yet (there is no before-image there): only PostgreSQL");
-		goto out;
-	}
 	status = 1;
-	if ((r = sqlcheck_pg(in.data, in.len, "public", s->granted, s->dg.ntables, &c, &e)) != 0) {
+	if ((r = s->maria ? sqlcheck_mariadb(in.data, in.len, s->dg.database, s->granted,
+	    s->dg.ntables, &c, &e) : sqlcheck_pg(in.data, in.len, "public", s->granted,
+	    s->dg.ntables, &c, &e)) != 0) {
 		status = gate_refuse(g, "apply: %s", e.msg);
 		goto out;
 	}
@@ -914,8 +913,9 @@ verb_apply(gate *g)
 	if ((status = session_role(g, s)) != 0)
 		goto out;
 	snprintf(tag, sizeof(tag), "g%lld_%.12s", (long long)g->grant, sha);
-	r = pgpatch_apply(s->admin, s->conn, s->role.name, in.data, in.len, &c, rows, tag, &res,
-	    &e);
+	r = s->maria ? mariapatch_apply(s->madmin, s->mconn, s->role.name, in.data, in.len, &c,
+	    rows, tag, &res, &e) : pgpatch_apply(s->admin, s->conn, s->role.name, in.data, in.len,
+	    &c, rows, tag, &res, &e);
 	for (i = 0; i < res.n; i++)
 		gate_printf(g, "statement %zu: %s on %s rows=%lld columns=%s before_sha256=%s\n",
 		    i + 1, sqlcheck_kind_name(res.v[i].kind), res.v[i].table,
@@ -930,10 +930,11 @@ verb_apply(gate *g)
 		    "nothing changed)" : "");
 		goto out;
 	}
-	gate_printf(g, "applied rows=%lld (the plan states %lld); before-image %s (schema %s of "
-	    "database %s): undo with 'breakglass rollback T-%lld --sql %s --database %s' on this "
-	    "host\n", (long long)res.rows, (long long)rows, tag, PGPATCH_SCHEMA, s->dg.database,
-	    (long long)g->ticket, tag, s->dg.database);
+	gate_printf(g, "applied rows=%lld (the plan states %lld); before-image %s (%s %s%s): "
+	    "undo with 'breakglass rollback T-%lld --sql %s --database %s' on this host\n",
+	    (long long)res.rows, (long long)rows, tag, s->maria ? "database" : "schema",
+	    s->maria ? MARIAPATCH_DB : PGPATCH_SCHEMA, s->maria ? " of the MariaDB server" :
+	    " of the database", (long long)g->ticket, tag, s->dg.database);
 	{
 		const char *extra[] = { "sql_sha256", sha, "before_image", tag, "database",
 			s->dg.database, "rows", nrows, NULL };
@@ -1121,27 +1122,64 @@ out:
 	return r;
 }
 
-/* The admin connection for config's target and database db (rollback, cleanup). */
+/*
+ * The admin connection for config's target and database db (rollback,
+ * cleanup): PostgreSQL when the config names it (*pg), else MariaDB (*my).
+ * *both: the config names both targets.
+ */
 static int
-config_admin(const char *config, const char *db, PGconn **out, bg_error *e)
+config_admin(const char *config, const char *db, int want_maria, PGconn **pg, MYSQL **my,
+    int *both, bg_error *e)
 {
 	kv_doc d;
 	buf text;
 	int r;
 
+	*pg = NULL;
+	*my = NULL;
+	*both = 0;
 	memset(&d, 0, sizeof(d));
 	buf_init(&text, 64 * 1024);
 	if ((r = fileio_read(config, 64 * 1024, &text, e)) == 0 &&
 	    (r = kv_parse(text.data ? text.data : "", text.len, gate_config_schema, &d, e)) == 0) {
-		if (kv_get(&d, "db-postgres") == NULL)
-			r = bg_fail(e, BG_ERR_NOTFOUND, "%s names no database target (db-postgres)",
-			    config);
+		const char *pgc = kv_get(&d, "db-postgres"), *sock = kv_get(&d, "db-mariadb");
+
+		*both = pgc != NULL && sock != NULL;
+		if (pgc == NULL && sock == NULL)
+			r = bg_fail(e, BG_ERR_NOTFOUND, "%s names no database target (db-postgres, "
+			    "db-mariadb)", config);
+		else if (pgc != NULL && !want_maria)
+			r = admin_connect(NULL, pgc, kv_get(&d, "db-postgres-as"), db, pg, e);
+		else if (sock != NULL)
+			r = mariarole_admin_connect(sock, my, e);
 		else
-			r = admin_connect(NULL, kv_get(&d, "db-postgres"), kv_get(&d, "db-postgres-as"),
-			    db, out, e);
+			r = bg_fail(e, BG_ERR_NOTFOUND, "%s names no MariaDB target", config);
 	}
 	kv_doc_release(&d);
 	buf_release(&text);
+	return r;
+}
+
+/* rollback or drop through one target; BG_ERR_NOTFOUND: no image there */
+static int
+rollback_on(const char *config, const char *db, const char *tag, int drop, int want_maria,
+    int64_t *restored, int64_t *changed, int *both, bg_error *e)
+{
+	PGconn *pg = NULL;
+	MYSQL *my = NULL;
+	int r;
+
+	if ((r = config_admin(config, db, want_maria, &pg, &my, both, e)) != 0)
+		return r;
+	if (pg != NULL)
+		r = drop ? pgpatch_cleanup(pg, tag, e) :
+		    pgpatch_rollback(pg, tag, restored, changed, e);
+	else
+		r = drop ? mariapatch_cleanup(my, tag, e) :
+		    mariapatch_rollback(my, db, tag, restored, changed, e);
+	PQfinish(pg);
+	if (my != NULL)
+		mysql_close(my);
 	return r;
 }
 
@@ -1149,13 +1187,16 @@ int
 gate_sql_rollback(const char *config, const char *db, const char *tag, int drop,
     int64_t *restored, int64_t *changed, bg_error *e)
 {
-	PGconn *admin = NULL;
-	int r;
+	int r, both = 0;
 
 	*restored = *changed = 0;
-	if ((r = config_admin(config, db, &admin, e)) != 0)
-		return r;
-	r = drop ? pgpatch_cleanup(admin, tag, e) : pgpatch_rollback(admin, tag, restored, changed, e);
-	PQfinish(admin);
+	r = rollback_on(config, db, tag, drop, 0, restored, changed, &both, e);
+	/* a host with both servers: the image is on the one that has it (a
+	 * database PostgreSQL does not have is BG_ERR_IO there) */
+	if (both && (r == BG_ERR_NOTFOUND || r == BG_ERR_IO || drop)) {
+		int r2 = rollback_on(config, db, tag, drop, 1, restored, changed, &both, e);
+
+		r = drop && r != 0 && r != BG_ERR_IO ? r : r2;
+	}
 	return r;
 }

@@ -1,0 +1,826 @@
+/*
+ * mariapatch.c - apply a SQL patch on MariaDB with a before-image; roll
+ * it back (the contract is in mariapatch.h).
+ *
+ * Text that reaches the server is the patch's own statements (exact
+ * substrings the tokenizer delimited), its own target and WHERE text
+ * (sqlcheck-maria.c find_image), and SQL assembled from fixed text,
+ * identifiers quoted with backticks (` doubled) and literals through
+ * mysql_real_escape_string.  Column lists come from information_schema
+ * and are quoted the same way.  The images are `breakglass`.`TAG_N`, made
+ * by CREATE TABLE ... SELECT ... LIMIT 0 (plain columns: no keys, no
+ * AUTO_INCREMENT, generated columns as values), with the table comment
+ * "KIND\nDATABASE\nTABLE"; `breakglass`.`TAG_after` holds per statement
+ * (n, cnt, h) written by the patch's transaction, and (0, 0, 0) once
+ * rolled back.  MariaDB's DDL commits, so the images are made before the
+ * patch's transaction and dropped again when it does not commit.
+ */
+#include "mariapatch.h"
+#include "buf.h"
+#include "utc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MP_MAX 16
+#define MP_CONCAT_MAX (64u * 1024 * 1024)
+
+static int
+mfail(MYSQL *m, bg_error *e, int r, const char *what)
+{
+	return bg_fail(e, r, "mariadb: %s: %s", what, mysql_error(m));
+}
+
+/* run sql on m, discarding a result; *rows: affected rows when asked */
+static int
+mrun(MYSQL *m, const char *sql, size_t n, int64_t *rows, const char *what, bg_error *e)
+{
+	MYSQL_RES *res;
+
+	if (mysql_real_query(m, sql, (unsigned long)n) != 0)
+		return mfail(m, e, BG_ERR_STORE, what);
+	if ((res = mysql_store_result(m)) != NULL)
+		mysql_free_result(res);
+	else if (mysql_field_count(m) != 0)
+		return mfail(m, e, BG_ERR_STORE, what);
+	if (rows != NULL)
+		*rows = (int64_t)mysql_affected_rows(m);
+	return 0;
+}
+
+/* mrun of a C string, no row count */
+static int
+mq(MYSQL *m, const char *sql, const char *what, bg_error *e)
+{
+	return mrun(m, sql, strlen(sql), NULL, what, e);
+}
+
+static int
+brun(MYSQL *m, const buf *b, int64_t *rows, const char *what, bg_error *e)
+{
+	return mrun(m, b->data, b->len, rows, what, e);
+}
+
+/* one value of a one-row, one-column query into out (NULL → "") */
+static int
+q1(MYSQL *m, const buf *b, buf *out, const char *what, bg_error *e)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int r = 0;
+
+	buf_reset(out);
+	if (mysql_real_query(m, b->data, (unsigned long)b->len) != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return mfail(m, e, BG_ERR_STORE, what);
+	if (mysql_num_rows(res) != 1 || mysql_num_fields(res) < 1 ||
+	    (row = mysql_fetch_row(res)) == NULL)
+		r = bg_fail(e, BG_ERR_STORE, "mariadb: %s: not one row", what);
+	else
+		r = buf_puts(out, row[0] ? row[0] : "");
+	mysql_free_result(res);
+	return r;
+}
+
+static int
+put_id(buf *b, const char *s)
+{
+	int r = buf_putc(b, '`');
+
+	for (; r == 0 && *s != '\0'; s++)
+		r = *s == '`' ? buf_puts(b, "``") : buf_putc(b, *s);
+	return r ? r : buf_putc(b, '`');
+}
+
+static int
+put_lit(MYSQL *m, buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	char *q = malloc(2 * n + 1);
+	int r;
+
+	if (q == NULL)
+		return BG_ERR_NOMEM;
+	mysql_real_escape_string(m, q, s, (unsigned long)n);
+	r = buf_printf(b, "'%s'", q);
+	free(q);
+	return r;
+}
+
+static int
+tag_ok(const char *tag)
+{
+	size_t n = strlen(tag);
+
+	return n > 0 && n <= 40 && strspn(tag, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static void
+split(const char *qual, char *db, char *rel)
+{
+	const char *dot = strchr(qual, '.');
+
+	snprintf(db, SQLCHECK_NAME, "%.*s", dot ? (int)(dot - qual) : 0, qual);
+	snprintf(rel, SQLCHECK_NAME, "%s", dot ? dot + 1 : qual);
+}
+
+/* `breakglass`.`TAG_N` (suffix "after": TAG_after) */
+static int
+put_image(buf *b, const char *tag, size_t i, const char *suffix)
+{
+	char name[64];
+
+	if (suffix != NULL)
+		snprintf(name, sizeof(name), "%s_%s", tag, suffix);
+	else
+		snprintf(name, sizeof(name), "%s_%zu", tag, i + 1);
+	return put_id(b, MARIAPATCH_DB) || buf_putc(b, '.') || put_id(b, name) ?
+	    BG_ERR_NOMEM : 0;
+}
+
+static int
+put_table(buf *b, const char *db, const char *rel)
+{
+	return put_id(b, db) || buf_putc(b, '.') || put_id(b, rel) ? BG_ERR_NOMEM : 0;
+}
+
+/* "WHERE TABLE_SCHEMA = 'db' AND TABLE_NAME = 'rel'" with the column names given */
+static int
+put_where(MYSQL *m, buf *b, const char *scol, const char *tcol, const char *db,
+    const char *rel)
+{
+	int r = buf_printf(b, " WHERE %s = ", scol);
+
+	r = r ? r : put_lit(m, b, db);
+	r = r ? r : buf_printf(b, " AND %s = ", tcol);
+	return r ? r : put_lit(m, b, rel);
+}
+
+/* a quoted column list of (db, rel) into cols: "`a`,`b`" (primary: its key) */
+static int
+columns(MYSQL *m, const char *db, const char *rel, int primary, buf *cols, bg_error *e)
+{
+	buf q;
+	int r;
+
+	buf_init(&q, 4096);
+	r = buf_puts(&q, "SELECT IFNULL(GROUP_CONCAT(CONCAT('`', REPLACE(COLUMN_NAME, '`', "
+	    "'``'), '`') ORDER BY ORDINAL_POSITION SEPARATOR ','), '') FROM ");
+	r = r ? r : buf_puts(&q, primary ? "information_schema.KEY_COLUMN_USAGE" :
+	    "information_schema.COLUMNS");
+	r = r ? r : put_where(m, &q, "TABLE_SCHEMA", "TABLE_NAME", db, rel);
+	r = r ? r : buf_puts(&q, primary ? " AND CONSTRAINT_NAME = 'PRIMARY'" :
+	    " AND IS_GENERATED = 'NEVER'");
+	if (r == 0)
+		r = q1(m, &q, cols, primary ? "primary key" : "columns", e);
+	buf_release(&q);
+	return r;
+}
+
+/*
+ * Refuse tables whose changes the before-image cannot hold (see
+ * mariapatch.h); pk: the primary key's quoted columns, cols: the stored
+ * (not generated) columns.
+ */
+static int
+check_table(MYSQL *m, int kind, const char *qual, buf *pk, buf *cols, bg_error *e)
+{
+	char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
+	buf q, v;
+	int r;
+
+	split(qual, db, rel);
+	buf_init(&q, 4096);
+	buf_init(&v, 64u * 1024);
+	r = buf_puts(&q, "SELECT COUNT(*) FROM information_schema.TABLES");
+	r = r ? r : put_where(m, &q, "TABLE_SCHEMA", "TABLE_NAME", db, rel);
+	r = r ? r : buf_puts(&q, " AND TABLE_TYPE = 'BASE TABLE' AND ENGINE = 'InnoDB'");
+	if (r != 0 || (r = q1(m, &q, &v, "table", e)) != 0)
+		goto out;
+	if (strcmp(buf_cstr(&v), "1") != 0) {
+		r = bg_fail(e, BG_ERR_UNSUPPORTED, "table '%s' is no InnoDB base table of the server "
+		    "(a view, another engine, or the name in another letter case): no "
+		    "transaction could hold its before-image", qual);
+		goto out;
+	}
+	buf_reset(&q);
+	r = buf_puts(&q, "SELECT IFNULL(GROUP_CONCAT(TRIGGER_NAME SEPARATOR ', '), '') FROM "
+	    "information_schema.TRIGGERS");
+	r = r ? r : put_where(m, &q, "EVENT_OBJECT_SCHEMA", "EVENT_OBJECT_TABLE", db, rel);
+	if (r != 0 || (r = q1(m, &q, &v, "triggers", e)) != 0)
+		goto out;
+	if (v.len > 0) {
+		r = bg_fail(e, BG_ERR_POLICY, "table '%s' has trigger(s) %s: what they change "
+		    "would not be in the before-image; apply this change by hand under the "
+		    "ticket's approval, or drop the trigger in an approved step", qual,
+		    buf_cstr(&v));
+		goto out;
+	}
+	buf_reset(&q);
+	r = buf_puts(&q, "SELECT IFNULL(GROUP_CONCAT(CONCAT(CONSTRAINT_NAME, ' on ', "
+	    "CONSTRAINT_SCHEMA, '.', TABLE_NAME) SEPARATOR ', '), '') FROM "
+	    "information_schema.REFERENTIAL_CONSTRAINTS");
+	r = r ? r : put_where(m, &q, "UNIQUE_CONSTRAINT_SCHEMA", "REFERENCED_TABLE_NAME", db, rel);
+	r = r ? r : buf_puts(&q, " AND (DELETE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT') "
+	    "OR UPDATE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT'))");
+	if (r != 0 || (r = q1(m, &q, &v, "foreign keys", e)) != 0)
+		goto out;
+	if (v.len > 0) {
+		r = bg_fail(e, BG_ERR_POLICY, "table '%s' is referenced by cascading foreign "
+		    "key(s) %s: the rows they change would not be in the before-image", qual,
+		    buf_cstr(&v));
+		goto out;
+	}
+	if ((r = columns(m, db, rel, 1, pk, e)) != 0 || (r = columns(m, db, rel, 0, cols, e)) != 0)
+		goto out;
+	if (cols->len == 0)
+		r = bg_fail(e, BG_ERR_STORE, "mariadb: table '%s' has no columns", qual);
+	else if (kind == SQLCHECK_UPDATE && pk->len == 0)
+		r = bg_fail(e, BG_ERR_UNSUPPORTED, "table '%s' has no primary key: the rows an "
+		    "UPDATE changes could not be found again to restore them", qual);
+out:
+	buf_release(&q);
+	buf_release(&v);
+	return r;
+}
+
+/* "a.`x` = b.`x` AND ..." for the quoted key list pk */
+static int
+put_join(buf *b, const char *pk)
+{
+	const char *p = pk;
+	int r = 0, first = 1;
+
+	while (r == 0 && *p != '\0') {
+		size_t l = 1;
+
+		/* `...` with `` inside */
+		while (p[l] != '\0' && !(p[l] == '`' && p[l + 1] != '`'))
+			l += p[l] == '`' ? 2 : 1;
+		if (p[l] != '`')
+			return BG_ERR_INVALID;
+		l++;
+		r = buf_printf(b, "%sa.%.*s <=> b.%.*s", first ? "" : " AND ", (int)l, p, (int)l, p);
+		first = 0;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return r;
+}
+
+/* the count and digest of the rows of qual whose key is in image i:
+ * "SELECT COUNT(*), IFNULL(BIT_XOR(...), 0) FROM t a JOIN image b ON key" */
+static int
+put_digest(buf *b, const char *tag, size_t i, const char *qual, const char *pk,
+    const char *cols, const char *prefix)
+{
+	char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
+	const char *p = cols;
+	int r;
+
+	split(qual, db, rel);
+	r = buf_printf(b, "%sCOUNT(*), IFNULL(BIT_XOR(CAST(CONV(LEFT(SHA2(CONCAT_WS(','", prefix);
+	while (r == 0 && *p != '\0') {
+		size_t l = 1;
+
+		while (p[l] != '\0' && !(p[l] == '`' && p[l + 1] != '`'))
+			l += p[l] == '`' ? 2 : 1;
+		if (p[l] != '`')
+			return BG_ERR_INVALID;
+		l++;
+		r = buf_printf(b, ", QUOTE(a.%.*s)", (int)l, p);
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	r = r ? r : buf_puts(b, "), 256), 16), 16, 10) AS UNSIGNED)), 0) FROM ");
+	r = r ? r : put_table(b, db, rel);
+	r = r ? r : buf_puts(b, " a JOIN ");
+	r = r ? r : put_image(b, tag, i, NULL);
+	r = r ? r : buf_puts(b, " b ON ");
+	return r ? r : put_join(b, pk);
+}
+
+/* the tables of tag in the breakglass database: "NAME\tCOMMENT" rows */
+static int
+list_images(MYSQL *m, const char *tag, int with_after, MYSQL_RES **out, bg_error *e)
+{
+	buf q;
+	int r;
+
+	*out = NULL;
+	buf_init(&q, 1024);
+	r = buf_printf(&q, "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES "
+	    "WHERE TABLE_SCHEMA = '" MARIAPATCH_DB "' AND TABLE_NAME RLIKE '^%s_(%s)$' ORDER BY "
+	    "CAST(SUBSTRING_INDEX(TABLE_NAME, '_', -1) AS UNSIGNED) DESC", tag,
+	    with_after ? "[0-9]+|after" : "[0-9]+");
+	if (r == 0 && (mysql_real_query(m, q.data, (unsigned long)q.len) != 0 ||
+	    (*out = mysql_store_result(m)) == NULL))
+		r = mfail(m, e, BG_ERR_STORE, "before-images");
+	buf_release(&q);
+	return r;
+}
+
+int
+mariapatch_cleanup(MYSQL *admin, const char *tag, bg_error *e)
+{
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	buf b;
+	int r;
+
+	if (!tag_ok(tag))
+		return bg_fail(e, BG_ERR_INVALID, "patch tag '%.40s' must be [a-z0-9_]", tag);
+	if ((r = list_images(admin, tag, 1, &res, e)) != 0)
+		return r;
+	buf_init(&b, 1024);
+	while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		buf_reset(&b);
+		r = buf_puts(&b, "DROP TABLE IF EXISTS ");
+		r = r ? r : put_id(&b, MARIAPATCH_DB);
+		r = r ? r : buf_putc(&b, '.');
+		r = r ? r : put_id(&b, row[0]);
+		r = r ? r : brun(admin, &b, NULL, "drop before-image", e);
+	}
+	mysql_free_result(res);
+	buf_release(&b);
+	return r;
+}
+
+/* "Rows matched: N  Changed: M  Warnings: W" → N; or the affected rows */
+static int64_t
+matched_rows(MYSQL *m, int kind)
+{
+	const char *info = mysql_info(m);
+	long long n;
+
+	if (kind == SQLCHECK_UPDATE && info != NULL && sscanf(info, "Rows matched: %lld", &n) == 1)
+		return n;
+	return (int64_t)mysql_affected_rows(m);
+}
+
+int
+mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql,
+    size_t n, const sqlcheck *c, int64_t expect_rows, const char *tag,
+    pgpatch_result *out, bg_error *e)
+{
+	buf pk[MP_MAX], cols[MP_MAX], b, v;
+	double t0;
+	size_t i;
+	int r = 0, began = 0, prepared = 0, committed = 0;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&b, 2u * 1024 * 1024);
+	buf_init(&v, 64u * 1024);
+	for (i = 0; i < MP_MAX; i++) {
+		buf_init(&pk[i], 8192);
+		buf_init(&cols[i], 64u * 1024);
+	}
+	if (!tag_ok(tag)) {
+		r = bg_fail(e, BG_ERR_INVALID, "patch tag '%.40s' must be [a-z0-9_]", tag);
+		goto out;
+	}
+	if (c->n > MP_MAX) {
+		r = bg_fail(e, BG_ERR_UNSUPPORTED, "a patch applies at most %d statements", MP_MAX);
+		goto out;
+	}
+	for (i = 0; i < c->n; i++) {
+		const sqlcheck_stmt *s = &c->v[i];
+
+		if (s->refused || s->destructive) {
+			r = bg_fail(e, BG_ERR_POLICY, "statement %zu (%s): %s", i + 1,
+			    sqlcheck_kind_name(s->kind), s->why);
+			goto out;
+		}
+		if (!s->imageable || s->ntables == 0) {
+			r = bg_fail(e, BG_ERR_UNSUPPORTED, "statement %zu (%s): no before-image for "
+			    "this shape on MariaDB; write UPDATE t SET ... WHERE ... or DELETE FROM "
+			    "t WHERE ... on one table, without ORDER BY, LIMIT, IGNORE or RETURNING",
+			    i + 1, sqlcheck_kind_name(s->kind));
+			goto out;
+		}
+		if ((r = check_table(admin, s->kind, s->tables[0], &pk[i], &cols[i], e)) != 0)
+			goto out;
+		out->v[i].kind = s->kind;
+		snprintf(out->v[i].table, sizeof(out->v[i].table), "%s", s->tables[0]);
+	}
+	out->n = c->n;
+	/* the images, made by the admin (DDL commits: before the patch) */
+	if ((r = mq(admin, "CREATE DATABASE IF NOT EXISTS " MARIAPATCH_DB, "image database",
+	    e)) != 0)
+		goto out;
+	buf_reset(&b);
+	r = buf_puts(&b, "CREATE TABLE ");
+	r = r ? r : put_image(&b, tag, 0, "after");
+	r = r ? r : buf_puts(&b, " (n INT NOT NULL, cnt BIGINT NOT NULL, h BIGINT UNSIGNED NOT "
+	    "NULL) ENGINE=InnoDB");
+	if (r != 0)
+		goto out;
+	if (mysql_real_query(admin, b.data, (unsigned long)b.len) != 0) {
+		r = mysql_errno(admin) == 1050 ?
+		    bg_fail(e, BG_ERR_EXISTS, "patch '%s' was applied before", tag) :
+		    mfail(admin, e, BG_ERR_STORE, "before-image tables");
+		goto out;
+	}
+	prepared = 1;
+	for (i = 0; i < c->n; i++) {
+		char db[SQLCHECK_NAME], rel[SQLCHECK_NAME], note[3 * SQLCHECK_NAME];
+
+		split(out->v[i].table, db, rel);
+		snprintf(note, sizeof(note), "%s\n%s\n%s", sqlcheck_kind_name(c->v[i].kind), db, rel);
+		buf_reset(&b);
+		r = buf_puts(&b, "CREATE TABLE ");
+		r = r ? r : put_image(&b, tag, i, NULL);
+		r = r ? r : buf_puts(&b, " ENGINE=InnoDB COMMENT=");
+		r = r ? r : put_lit(admin, &b, note);
+		r = r ? r : buf_puts(&b, " SELECT * FROM ");
+		r = r ? r : put_table(&b, db, rel);
+		r = r ? r : buf_puts(&b, " LIMIT 0");
+		if (r != 0 || (r = brun(admin, &b, NULL, "before-image table", e)) != 0)
+			goto out;
+		buf_reset(&b);
+		r = buf_puts(&b, "GRANT INSERT, SELECT ON ");
+		r = r ? r : put_image(&b, tag, i, NULL);
+		r = r ? r : buf_puts(&b, " TO ");
+		r = r ? r : put_lit(admin, &b, account);
+		r = r ? r : buf_puts(&b, "@'localhost'");
+		if (r != 0 || (r = brun(admin, &b, NULL, "image grant", e)) != 0)
+			goto out;
+	}
+	buf_reset(&b);
+	r = buf_puts(&b, "GRANT INSERT ON ");
+	r = r ? r : put_image(&b, tag, 0, "after");
+	r = r ? r : buf_puts(&b, " TO ");
+	r = r ? r : put_lit(admin, &b, account);
+	r = r ? r : buf_puts(&b, "@'localhost'");
+	if (r != 0 || (r = brun(admin, &b, NULL, "image grant", e)) != 0)
+		goto out;
+	/* one transaction as the account: image, patch, counts */
+	t0 = utc_mono();
+	if ((r = mq(role, "START TRANSACTION READ WRITE", "begin", e)) != 0)
+		goto out;
+	began = 1;
+	for (i = 0; i < c->n; i++) {
+		const sqlcheck_stmt *s = &c->v[i];
+		int64_t before = 0, touched;
+		char what[64];
+
+		buf_reset(&b);
+		r = buf_puts(&b, "INSERT INTO ");
+		r = r ? r : put_image(&b, tag, i, NULL);
+		r = r ? r : buf_puts(&b, " SELECT * FROM");
+		r = r ? r : buf_append(&b, sql + s->rel_off, s->rel_len);
+		r = r ? r : buf_puts(&b, "WHERE (");
+		r = r ? r : buf_append(&b, sql + s->where_off, s->where_len);
+		r = r ? r : buf_puts(&b, "\n) FOR UPDATE");
+		snprintf(what, sizeof(what), "statement %zu before-image", i + 1);
+		if (r != 0 || (r = brun(role, &b, &before, what, e)) != 0)
+			goto out;
+		snprintf(what, sizeof(what), "statement %zu", i + 1);
+		if ((r = mrun(role, sql + s->off, s->len, NULL, what, e)) != 0)
+			goto out;
+		touched = matched_rows(role, s->kind);
+		out->v[i].rows = touched;
+		out->rows += touched;
+		if (touched != before) {
+			r = bg_fail(e, BG_ERR_STATE, "statement %zu touched %lld rows but its WHERE "
+			    "selected %lld for the before-image (a volatile condition?): rolled back",
+			    i + 1, (long long)touched, (long long)before);
+			goto out;
+		}
+		if (s->kind != SQLCHECK_UPDATE)
+			continue;
+		/* the rows as the patch left them: what rollback expects to find */
+		buf_reset(&b);
+		r = buf_puts(&b, "INSERT INTO ");
+		r = r ? r : put_image(&b, tag, 0, "after");
+		r = r ? r : buf_printf(&b, " SELECT %zu, ", i + 1);
+		r = r ? r : put_digest(&b, tag, i, out->v[i].table, buf_cstr(&pk[i]),
+		    buf_cstr(&cols[i]), "");
+		if (r != 0 || (r = brun(role, &b, NULL, "after digest", e)) != 0)
+			goto out;
+	}
+	if (out->rows != expect_rows) {
+		r = bg_fail(e, BG_ERR_STATE, "the patch touched %lld rows, the plan states %lld: "
+		    "rolled back", (long long)out->rows, (long long)expect_rows);
+		goto out;
+	}
+	if ((r = mq(role, "COMMIT", "commit", e)) != 0)
+		goto out;
+	began = 0;
+	committed = 1;
+	out->txn_ms = (utc_mono() - t0) * 1000;
+	/* what leaves the database: counts, changed columns, a digest */
+	if ((r = mq(admin, "SET SESSION group_concat_max_len = 67108864", "session", e)) != 0)
+		goto out;
+	for (i = 0; i < c->n; i++) {
+		pgpatch_stmt *st = &out->v[i];
+		char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
+		const char *p = buf_cstr(&cols[i]);
+
+		split(st->table, db, rel);
+		buf_reset(&b);
+		r = buf_puts(&b, "SELECT SHA2(IFNULL(GROUP_CONCAT(CONCAT_WS(','");
+		while (r == 0 && *p != '\0') {
+			size_t l = 1;
+
+			while (p[l] != '\0' && !(p[l] == '`' && p[l + 1] != '`'))
+				l += p[l] == '`' ? 2 : 1;
+			l += p[l] == '`';
+			r = buf_printf(&b, ", QUOTE(b.%.*s)", (int)l, p);
+			p += l;
+			if (*p == ',')
+				p++;
+		}
+		r = r ? r : buf_puts(&b, ") ORDER BY 1 SEPARATOR '\\n'), ''), 256) FROM ");
+		r = r ? r : put_image(&b, tag, i, NULL);
+		r = r ? r : buf_puts(&b, " b");
+		if (r != 0 || (r = q1(admin, &b, &v, "digest", e)) != 0)
+			goto out;
+		if (mysql_warning_count(admin) == 0)
+			snprintf(st->before_sha256, sizeof(st->before_sha256), "%s", buf_cstr(&v));
+		if (st->kind != SQLCHECK_UPDATE)
+			continue;
+		/* one test per column: did any imaged row change it */
+		buf_reset(&b);
+		r = buf_puts(&b, "SELECT CONCAT_WS(','");
+		p = buf_cstr(&cols[i]);
+		while (r == 0 && *p != '\0') {
+			size_t l = 1;
+			char name[256];
+
+			while (p[l] != '\0' && !(p[l] == '`' && p[l + 1] != '`'))
+				l += p[l] == '`' ? 2 : 1;
+			l += p[l] == '`';
+			{
+				/* the name itself, for the literal: `a``b` → a`b */
+				size_t o = 0, k;
+
+				for (k = 1; k + 1 < l && o + 1 < sizeof(name); k++) {
+					name[o++] = p[k];
+					if (p[k] == '`')
+						k++;
+				}
+				name[o] = '\0';
+			}
+			r = buf_printf(&b, ", IF(SUM(NOT (a.%.*s <=> b.%.*s)) > 0, ", (int)l, p,
+			    (int)l, p);
+			r = r ? r : put_lit(admin, &b, name);
+			r = r ? r : buf_puts(&b, ", NULL)");
+			p += l;
+			if (*p == ',')
+				p++;
+		}
+		r = r ? r : buf_puts(&b, ") FROM ");
+		r = r ? r : put_image(&b, tag, i, NULL);
+		r = r ? r : buf_puts(&b, " b JOIN ");
+		r = r ? r : put_table(&b, db, rel);
+		r = r ? r : buf_puts(&b, " a ON ");
+		r = r ? r : put_join(&b, buf_cstr(&pk[i]));
+		if (r != 0 || (r = q1(admin, &b, &v, "changed columns", e)) != 0)
+			goto out;
+		snprintf(st->columns, sizeof(st->columns), "%s", buf_cstr(&v));
+	}
+out:
+	if (began)
+		(void)mq(role, "ROLLBACK", "rollback", NULL);
+	if (prepared) {
+		/* the account keeps no reach into the image database */
+		for (i = 0; i <= c->n && i <= MP_MAX; i++) {
+			buf_reset(&b);
+			if (buf_puts(&b, "REVOKE ALL PRIVILEGES ON ") != 0 ||
+			    put_image(&b, tag, i, i == c->n ? "after" : NULL) != 0 ||
+			    buf_puts(&b, " FROM ") != 0 || put_lit(admin, &b, account) != 0 ||
+			    buf_puts(&b, "@'localhost'") != 0)
+				continue;
+			/* an image not made yet has no grant (error 1147): nothing to take */
+			if (mysql_real_query(admin, b.data, (unsigned long)b.len) != 0 &&
+			    mysql_errno(admin) != 1147 && mysql_errno(admin) != 1146 && r == 0)
+				r = mfail(admin, e, BG_ERR_STORE, "revoke image access");
+		}
+		if (!committed)
+			(void)mariapatch_cleanup(admin, tag, NULL);
+	}
+	for (i = 0; i < MP_MAX; i++) {
+		buf_release(&pk[i]);
+		buf_release(&cols[i]);
+	}
+	buf_release(&b);
+	buf_release(&v);
+	return r;
+}
+
+/* restore one statement's rows; a refusal leaves the caller to roll back */
+static int
+restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char *note,
+    int64_t *restored, int64_t *changed, bg_error *e)
+{
+	char kind[16], db[SQLCHECK_NAME], rel[SQLCHECK_NAME], qual[2 * SQLCHECK_NAME + 2];
+	const char *p = note, *nl;
+	buf b, pk, v, cols, want_d;
+	int64_t want = 0, got = 0;
+	int r = 0;
+
+	buf_init(&b, 256u * 1024);
+	buf_init(&pk, 8192);
+	buf_init(&v, 4096);
+	buf_init(&cols, 64u * 1024);
+	buf_init(&want_d, 256);
+	/* "KIND\nDB\nTABLE" */
+	if ((nl = strchr(p, '\n')) == NULL || (size_t)(nl - p) >= sizeof(kind))
+		goto corrupt;
+	snprintf(kind, sizeof(kind), "%.*s", (int)(nl - p), p);
+	p = nl + 1;
+	if ((nl = strchr(p, '\n')) == NULL || (size_t)(nl - p) >= SQLCHECK_NAME)
+		goto corrupt;
+	snprintf(db, sizeof(db), "%.*s", (int)(nl - p), p);
+	p = nl + 1;
+	if (strchr(p, '\n') != NULL || strlen(p) >= SQLCHECK_NAME ||
+	    (strcmp(kind, "UPDATE") != 0 && strcmp(kind, "DELETE") != 0))
+		goto corrupt;
+	snprintf(rel, sizeof(rel), "%s", p);
+	snprintf(qual, sizeof(qual), "%s.%s", db, rel);
+	if (strcmp(db, db_want) != 0) {
+		r = bg_fail(e, BG_ERR_INVALID, "patch '%s' changed database '%s', not '%s'", tag,
+		    db, db_want);
+		goto out;
+	}
+	if ((r = check_table(m, SQLCHECK_UPDATE, qual, &pk, &cols, e)) != 0 &&
+	    !(r == BG_ERR_UNSUPPORTED && strcmp(kind, "DELETE") == 0 && cols.len > 0))
+		goto out;
+	r = 0;
+	buf_reset(&b);
+	r = buf_puts(&b, "SELECT COUNT(*) FROM ");
+	r = r ? r : put_image(&b, tag, i, NULL);
+	if (r != 0 || (r = q1(m, &b, &v, "image rows", e)) != 0)
+		goto out;
+	want = strtoll(buf_cstr(&v), NULL, 10);
+	if (strcmp(kind, "UPDATE") == 0) {
+		MYSQL_RES *res;
+		MYSQL_ROW row;
+		int64_t now_cnt = -1;
+		int same = 0;
+
+		/* what the patch left: (cnt, h) */
+		buf_reset(&b);
+		r = buf_puts(&b, "SELECT CONCAT(cnt, ' ', h) FROM ");
+		r = r ? r : put_image(&b, tag, 0, "after");
+		r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
+		if (r != 0 || (r = q1(m, &b, &want_d, "after digest", e)) != 0) {
+			r = bg_fail(e, BG_ERR_CORRUPT, "patch '%s' has no after-digest: cannot tell "
+			    "whether its rows changed since; nothing restored", tag);
+			goto out;
+		}
+		/* lock the rows and digest them as they are now */
+		buf_reset(&b);
+		r = put_digest(&b, tag, i, qual, buf_cstr(&pk), buf_cstr(&cols), "SELECT ");
+		r = r ? r : buf_puts(&b, " FOR UPDATE");
+		if (r != 0)
+			goto out;
+		if (mysql_real_query(m, b.data, (unsigned long)b.len) != 0 ||
+		    (res = mysql_store_result(m)) == NULL) {
+			r = mfail(m, e, BG_ERR_STORE, "rows now");
+			goto out;
+		}
+		if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL && row[1] != NULL) {
+			char now[64];
+
+			now_cnt = strtoll(row[0], NULL, 10);
+			snprintf(now, sizeof(now), "%s %s", row[0], row[1]);
+			same = strcmp(now, buf_cstr(&want_d)) == 0;
+		}
+		mysql_free_result(res);
+		if (!same) {
+			int64_t gone = now_cnt >= 0 && want > now_cnt ? want - now_cnt : 0;
+
+			*changed += gone > 0 ? gone : 1;
+			r = bg_fail(e, BG_ERR_STATE, "row(s) of '%s' changed or deleted by others since "
+			    "the patch%s: nothing restored (restoring would undo their change)", qual,
+			    gone > 0 ? " (some deleted)" : "");
+			goto out;
+		}
+		buf_reset(&b);
+		r = buf_puts(&b, "UPDATE ");
+		r = r ? r : put_table(&b, db, rel);
+		r = r ? r : buf_puts(&b, " a JOIN ");
+		r = r ? r : put_image(&b, tag, i, NULL);
+		r = r ? r : buf_puts(&b, " b ON ");
+		r = r ? r : put_join(&b, buf_cstr(&pk));
+		r = r ? r : buf_puts(&b, " SET ");
+		for (p = buf_cstr(&cols); r == 0 && *p != '\0';) {
+			size_t l = 1;
+
+			while (p[l] != '\0' && !(p[l] == '`' && p[l + 1] != '`'))
+				l += p[l] == '`' ? 2 : 1;
+			l += p[l] == '`';
+			r = buf_printf(&b, "%sa.%.*s = b.%.*s", p == buf_cstr(&cols) ? "" : ", ",
+			    (int)l, p, (int)l, p);
+			p += l;
+			if (*p == ',')
+				p++;
+		}
+		if (r != 0 || (r = brun(m, &b, NULL, "restore", e)) != 0)
+			goto out;
+		got = matched_rows(m, SQLCHECK_UPDATE);
+	} else {
+		buf_reset(&b);
+		r = buf_puts(&b, "INSERT INTO ");
+		r = r ? r : put_table(&b, db, rel);
+		r = r ? r : buf_printf(&b, " (%s) SELECT %s FROM ", buf_cstr(&cols), buf_cstr(&cols));
+		r = r ? r : put_image(&b, tag, i, NULL);
+		if (r != 0)
+			goto out;
+		if (mysql_real_query(m, b.data, (unsigned long)b.len) != 0) {
+			r = mysql_errno(m) == 1062 ?
+			    bg_fail(e, BG_ERR_STATE, "a deleted row's key of '%s' is in use again: "
+			    "nothing restored", qual) : mfail(m, e, BG_ERR_STORE, "restore");
+			goto out;
+		}
+		got = (int64_t)mysql_affected_rows(m);
+	}
+	if (got != want) {
+		r = bg_fail(e, BG_ERR_STATE, "restored %lld rows of '%s', the image holds %lld: "
+		    "nothing restored", (long long)got, qual, (long long)want);
+		goto out;
+	}
+	*restored += got;
+	goto out;
+corrupt:
+	r = bg_fail(e, BG_ERR_CORRUPT, "before-image %zu of '%s' has no valid note", i + 1, tag);
+out:
+	buf_release(&b);
+	buf_release(&pk);
+	buf_release(&v);
+	buf_release(&cols);
+	buf_release(&want_d);
+	return r;
+}
+
+int
+mariapatch_rollback(MYSQL *admin, const char *db, const char *tag, int64_t *restored,
+    int64_t *changed, bg_error *e)
+{
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	buf b, v;
+	int r, began = 0, any = 0;
+
+	*restored = 0;
+	*changed = 0;
+	if (!tag_ok(tag))
+		return bg_fail(e, BG_ERR_INVALID, "patch tag '%.40s' must be [a-z0-9_]", tag);
+	buf_init(&b, 4096);
+	buf_init(&v, 256);
+	if ((r = list_images(admin, tag, 0, &res, e)) != 0)
+		goto out;
+	if (mysql_num_rows(res) == 0) {
+		r = bg_fail(e, BG_ERR_NOTFOUND, "no before-image of patch '%s'", tag);
+		goto out;
+	}
+	if ((r = mq(admin, "START TRANSACTION READ WRITE", "begin", e)) != 0)
+		goto out;
+	began = 1;
+	r = buf_puts(&b, "SELECT COUNT(*) FROM ");
+	r = r ? r : put_image(&b, tag, 0, "after");
+	r = r ? r : buf_puts(&b, " WHERE n = 0 FOR UPDATE");
+	if (r != 0 || (r = q1(admin, &b, &v, "rolled back mark", e)) != 0)
+		goto out;
+	if (strcmp(buf_cstr(&v), "0") != 0) {
+		r = bg_fail(e, BG_ERR_STATE, "patch '%s' was rolled back already", tag);
+		goto out;
+	}
+	/* the statements, last first */
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		const char *num = strrchr(row[0], '_');
+		size_t idx = num ? (size_t)strtoul(num + 1, NULL, 10) : 0;
+
+		if (idx == 0 || idx > MP_MAX || row[1] == NULL) {
+			r = bg_fail(e, BG_ERR_CORRUPT, "before-image '%s' is not breakglass's", row[0]);
+			goto out;
+		}
+		if ((r = restore_one(admin, db, tag, idx - 1, row[1], restored, changed, e)) != 0)
+			goto out;
+		any = 1;
+	}
+	buf_reset(&b);
+	r = buf_puts(&b, "INSERT INTO ");
+	r = r ? r : put_image(&b, tag, 0, "after");
+	r = r ? r : buf_puts(&b, " VALUES (0, 0, 0)");
+	if (r != 0 || (r = brun(admin, &b, NULL, "mark", e)) != 0)
+		goto out;
+	r = mq(admin, "COMMIT", "commit", e);
+	began = 0;
+out:
+	if (began) {
+		(void)mq(admin, "ROLLBACK", "rollback", NULL);
+		*restored = 0;
+	}
+	(void)any;
+	if (res != NULL)
+		mysql_free_result(res);
+	buf_release(&b);
+	buf_release(&v);
+	return r;
+}
