@@ -10,10 +10,17 @@
  * and are quoted the same way.  The images are `breakglass`.`TAG_N`, made
  * by CREATE TABLE ... SELECT ... LIMIT 0 (plain columns: no keys, no
  * AUTO_INCREMENT, generated columns as values), with the table comment
- * "KIND\nDATABASE\nTABLE"; `breakglass`.`TAG_after` holds per statement
- * (n, cnt, h) written by the patch's transaction, and (0, 0, 0) once
- * rolled back.  MariaDB's DDL commits, so the images are made before the
- * patch's transaction and dropped again when it does not commit.
+ * "KIND\nDATABASE\nTABLE"; `breakglass`.`TAG_after` (InnoDB) holds per
+ * statement (n, cnt, h) written by the patch's transaction, and (0, 0, 0)
+ * once rolled back.  MariaDB's DDL commits, so the images are made before
+ * the patch's transaction and dropped again when it does not commit.
+ *
+ * The images are Aria tables (TRANSACTIONAL=1: crash-safe), not InnoDB:
+ * copying 10,000 rows into a fresh InnoDB table cost 2-3x the UPDATE
+ * itself here.  Their rows are therefore written outside the patch's
+ * transaction; what makes them trustworthy is TAG_after, which is in it:
+ * rollback restores only statements whose TAG_after row exists (the
+ * patch committed) and whose image holds exactly the rows it counted.
  */
 #include "mariapatch.h"
 #include "buf.h"
@@ -270,18 +277,17 @@ put_join(buf *b, const char *pk)
 	return r;
 }
 
-/* the count and digest of the rows of qual whose key is in image i:
- * "SELECT COUNT(*), IFNULL(BIT_XOR(...), 0) FROM t a JOIN image b ON key" */
+/*
+ * "COUNT(*)SEPDIGEST": the rows' count and a 64-bit digest, the XOR of the
+ * first 64 bits of each row's SHA-256 over its QUOTE()d stored columns
+ * (order-free; rows differ by their key).  qualifier: "a." or "".
+ */
 static int
-put_digest(buf *b, const char *tag, size_t i, const char *qual, const char *pk,
-    const char *cols, const char *prefix)
+put_digest_expr(buf *b, const char *cols, const char *qualifier, const char *sep)
 {
-	char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
 	const char *p = cols;
-	int r;
+	int r = buf_printf(b, "COUNT(*)%sIFNULL(BIT_XOR(CAST(CONV(LEFT(SHA2(CONCAT_WS(','", sep);
 
-	split(qual, db, rel);
-	r = buf_printf(b, "%sCOUNT(*), IFNULL(BIT_XOR(CAST(CONV(LEFT(SHA2(CONCAT_WS(','", prefix);
 	while (r == 0 && *p != '\0') {
 		size_t l = 1;
 
@@ -290,12 +296,27 @@ put_digest(buf *b, const char *tag, size_t i, const char *qual, const char *pk,
 		if (p[l] != '`')
 			return BG_ERR_INVALID;
 		l++;
-		r = buf_printf(b, ", QUOTE(a.%.*s)", (int)l, p);
+		r = buf_printf(b, ", QUOTE(%s%.*s)", qualifier, (int)l, p);
 		p += l;
 		if (*p == ',')
 			p++;
 	}
-	r = r ? r : buf_puts(b, "), 256), 16), 16, 10) AS UNSIGNED)), 0) FROM ");
+	return r ? r : buf_puts(b, "), 256), 16), 16, 10) AS UNSIGNED)), 0)");
+}
+
+/* "SELECT COUNT(*), DIGEST FROM t a JOIN image b ON key": the rows of qual
+ * whose key is in image i */
+static int
+put_digest(buf *b, const char *tag, size_t i, const char *qual, const char *pk,
+    const char *cols, const char *prefix)
+{
+	char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
+	int r;
+
+	split(qual, db, rel);
+	r = buf_puts(b, prefix);
+	r = r ? r : put_digest_expr(b, cols, "a.", ", ");
+	r = r ? r : buf_puts(b, " FROM ");
 	r = r ? r : put_table(b, db, rel);
 	r = r ? r : buf_puts(b, " a JOIN ");
 	r = r ? r : put_image(b, tag, i, NULL);
@@ -433,7 +454,7 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 		buf_reset(&b);
 		r = buf_puts(&b, "CREATE TABLE ");
 		r = r ? r : put_image(&b, tag, i, NULL);
-		r = r ? r : buf_puts(&b, " ENGINE=InnoDB COMMENT=");
+		r = r ? r : buf_puts(&b, " ENGINE=Aria TRANSACTIONAL=1 COMMENT=");
 		r = r ? r : put_lit(admin, &b, note);
 		r = r ? r : buf_puts(&b, " SELECT * FROM ");
 		r = r ? r : put_table(&b, db, rel);
@@ -490,15 +511,49 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 			    i + 1, (long long)touched, (long long)before);
 			goto out;
 		}
-		if (s->kind != SQLCHECK_UPDATE)
-			continue;
-		/* the rows as the patch left them: what rollback expects to find */
+		/*
+		 * What the patch left, for rollback to compare: for a DELETE the
+		 * row only says the statement committed (the image is written
+		 * outside the transaction); for an UPDATE the rows' count and
+		 * digest.  Cheap path: the statement's own WHERE, read again
+		 * (locking); when it no longer selects as many rows (the UPDATE
+		 * changed what it tests) the image's keys are joined.  A WHERE
+		 * selecting other rows than the patched ones gives a digest no
+		 * current row set matches: rollback refuses, never overwrites.
+		 */
 		buf_reset(&b);
 		r = buf_puts(&b, "INSERT INTO ");
 		r = r ? r : put_image(&b, tag, 0, "after");
-		r = r ? r : buf_printf(&b, " SELECT %zu, ", i + 1);
-		r = r ? r : put_digest(&b, tag, i, out->v[i].table, buf_cstr(&pk[i]),
-		    buf_cstr(&cols[i]), "");
+		if (s->kind != SQLCHECK_UPDATE) {
+			r = r ? r : buf_printf(&b, " VALUES (%zu, %lld, 0)", i + 1, (long long)touched);
+			if (r != 0 || (r = brun(role, &b, NULL, "after mark", e)) != 0)
+				goto out;
+			continue;
+		}
+		buf_reset(&v);
+		r = r ? r : buf_puts(&v, "SELECT CONCAT(");
+		/* CONCAT(COUNT(*), ' ', DIGEST): the two values in one */
+		r = r ? r : put_digest_expr(&v, buf_cstr(&cols[i]), "", ", ' ', ");
+		r = r ? r : buf_puts(&v, ") FROM");
+		r = r ? r : buf_append(&v, sql + s->rel_off, s->rel_len);
+		r = r ? r : buf_puts(&v, "WHERE (");
+		r = r ? r : buf_append(&v, sql + s->where_off, s->where_len);
+		r = r ? r : buf_puts(&v, "\n) FOR UPDATE");
+		if (r == 0) {
+			buf d;
+			long long cnt = -1;
+			unsigned long long h = 0;
+
+			buf_init(&d, 128);
+			if ((r = q1(role, &v, &d, "after digest", e)) == 0 &&
+			    sscanf(buf_cstr(&d), "%lld %llu", &cnt, &h) == 2 && cnt == touched)
+				r = buf_printf(&b, " VALUES (%zu, %lld, %llu)", i + 1, cnt, h);
+			else if (r == 0)
+				r = buf_printf(&b, " SELECT %zu, ", i + 1) ||
+				    put_digest(&b, tag, i, out->v[i].table, buf_cstr(&pk[i]),
+				    buf_cstr(&cols[i]), "") ? BG_ERR_NOMEM : 0;
+			buf_release(&d);
+		}
 		if (r != 0 || (r = brun(role, &b, NULL, "after digest", e)) != 0)
 			goto out;
 	}
@@ -657,22 +712,31 @@ restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char
 	if (r != 0 || (r = q1(m, &b, &v, "image rows", e)) != 0)
 		goto out;
 	want = strtoll(buf_cstr(&v), NULL, 10);
+	/* what the patch's committed transaction left: (cnt, h); the image (not
+	 * transactional) must hold as many rows, or it is of no committed
+	 * patch, or damaged */
+	buf_reset(&b);
+	r = buf_puts(&b, "SELECT CONCAT(cnt, ' ', h) FROM ");
+	r = r ? r : put_image(&b, tag, 0, "after");
+	r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
+	if (r != 0 || (r = q1(m, &b, &want_d, "after digest", e)) != 0) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "patch '%s' statement %zu has no record of its "
+		    "commit: the image is of a patch that did not commit (or was damaged); "
+		    "nothing restored", tag, i + 1);
+		goto out;
+	}
+	if (strtoll(buf_cstr(&want_d), NULL, 10) != want) {
+		r = bg_fail(e, BG_ERR_CORRUPT, "before-image %zu of '%s' holds %lld rows, the patch "
+		    "touched %lld: nothing restored", i + 1, tag, (long long)want,
+		    strtoll(buf_cstr(&want_d), NULL, 10));
+		goto out;
+	}
 	if (strcmp(kind, "UPDATE") == 0) {
 		MYSQL_RES *res;
 		MYSQL_ROW row;
 		int64_t now_cnt = -1;
 		int same = 0;
 
-		/* what the patch left: (cnt, h) */
-		buf_reset(&b);
-		r = buf_puts(&b, "SELECT CONCAT(cnt, ' ', h) FROM ");
-		r = r ? r : put_image(&b, tag, 0, "after");
-		r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
-		if (r != 0 || (r = q1(m, &b, &want_d, "after digest", e)) != 0) {
-			r = bg_fail(e, BG_ERR_CORRUPT, "patch '%s' has no after-digest: cannot tell "
-			    "whether its rows changed since; nothing restored", tag);
-			goto out;
-		}
 		/* lock the rows and digest them as they are now */
 		buf_reset(&b);
 		r = put_digest(&b, tag, i, qual, buf_cstr(&pk), buf_cstr(&cols), "SELECT ");

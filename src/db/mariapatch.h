@@ -15,10 +15,14 @@
  *
  * MariaDB has no row version (PostgreSQL's xmin): in the same transaction
  * the count and a 64-bit digest of the updated rows as the patch left
- * them (XOR of SHA-256 prefixes of each row's QUOTE()d columns) go to
- * `breakglass`.`TAG_after`; rollback recomputes them under FOR UPDATE
- * and refuses when they differ (rows changed or deleted by others since
- * the patch; how many changed is not known, *changed is at least 1).
+ * them (XOR of SHA-256 prefixes of each row's QUOTE()d columns; read
+ * again through the statement's own WHERE, or through the image's keys
+ * when that selects other rows) go to `breakglass`.`TAG_after`; rollback
+ * recomputes them under FOR UPDATE and refuses when they differ (rows
+ * changed or deleted by others since the patch; how many changed is not
+ * known, *changed is at least 1).  The images themselves are Aria tables
+ * written beside the transaction (mariapatch.c says why); rollback trusts
+ * an image only with its TAG_after row and exactly that many rows.
  *
  * Refused before anything runs: a target that is not an InnoDB base table
  * (a view, MyISAM: no transaction to roll back; a name in another letter

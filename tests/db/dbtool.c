@@ -10,6 +10,7 @@
  *   dbtool rollback|cleanup CONNINFO DB TAG
  *   dbtool maria-session SOCKET DB GRANT TABLES read|write  (lines as session)
  *   dbtool maria-repair SOCKET
+ *   dbtool maria-bench SOCKET DB  (a MariaDB before-image against the bare UPDATE)
  *   dbtool bench CONNINFO DB N
  *
  * session lines: SQL (run as the role, one statement per line; "ok N" or
@@ -20,6 +21,7 @@
  * "crashes" when the test kills us).
  */
 #include "err.h"
+#include "mariapatch.h"
 #include "mariarole.h"
 #include "pgpatch.h"
 #include "pgrole.h"
@@ -439,6 +441,97 @@ bench(const char *db, int n)
 	return 0;
 }
 
+static int
+mq(MYSQL *m, const char *sql, bg_error *e)
+{
+	MYSQL_RES *res;
+
+	if (mysql_real_query(m, sql, strlen(sql)) != 0)
+		return bg_fail(e, BG_ERR_STORE, "mariadb: %s", mysql_error(m));
+	if ((res = mysql_store_result(m)) != NULL)
+		mysql_free_result(res);
+	return 0;
+}
+
+/* the MariaDB before-image of a 10,000-row UPDATE against the bare UPDATE,
+ * alternating, medians of 5 */
+static int
+maria_bench(const char *sock, const char *db)
+{
+	enum { ROUNDS = 5 };
+	double bare[ROUNDS], img[ROUNDS], txn[ROUNDS];
+	const char *patch = "UPDATE bench_rows SET v = v + 1 WHERE id <= 10000";
+	char granted_s[SQLCHECK_NAME], q[512];
+	const char *granted[1] = { granted_s };
+	MYSQL *admin = NULL;
+	sqlcheck chk;
+	bg_error e;
+
+	snprintf(granted_s, sizeof(granted_s), "%s.bench_rows", db);
+	if (mariarole_admin_connect(sock, &admin, &e) != 0)
+		return die("admin", &e);
+	snprintf(q, sizeof(q), "USE `%s`", db);
+	if (mq(admin, q, &e) != 0 ||
+	    mq(admin, "DROP TABLE IF EXISTS bench_rows", &e) != 0 ||
+	    mq(admin, "CREATE TABLE bench_rows (id int PRIMARY KEY, v int, pad varchar(100)) "
+	    "ENGINE=InnoDB", &e) != 0 ||
+	    mq(admin, "INSERT INTO bench_rows SELECT seq, seq, REPEAT('x', 100) FROM "
+	    "seq_1_to_20000", &e) != 0 ||
+	    mq(admin, "ANALYZE TABLE bench_rows", &e) != 0 ||
+	    sqlcheck_mariadb(patch, strlen(patch), db, granted, 1, &chk, &e) != 0)
+		return die("bench table", &e);
+	for (int i = 0; i < ROUNDS; i++) {
+		dbgrant g;
+		pgrole role;
+		MYSQL *c = NULL;
+		pgpatch_result res;
+		char tag[32];
+		int term;
+		double t0;
+
+		t0 = utc_mono();
+		if (mq(admin, "START TRANSACTION", &e) != 0 || mq(admin, patch, &e) != 0 ||
+		    mq(admin, "COMMIT", &e) != 0)
+			return die("bare", &e);
+		bare[i] = (utc_mono() - t0) * 1000;
+		memset(&g, 0, sizeof(g));
+		g.grant = 990000 + i;
+		g.write = 1;
+		snprintf(g.database, sizeof(g.database), "%s", db);
+		g.until = utc_now() + 3600;
+		if (pgrole_grant_tables(&g, granted_s, &e) != 0 ||
+		    pgrole_grant_for_patch(&g, &chk, &e) != 0)
+			return die("grant", &e);
+		g.privs[0] |= PGROLE_SELECT;
+		if (mariarole_create(admin, &g, &role, &e) != 0 ||
+		    mariarole_connect(sock, &g, &role, &c, &e) != 0)
+			return die("account", &e);
+		snprintf(tag, sizeof(tag), "bench_%d", i);
+		t0 = utc_mono();
+		if (mariapatch_apply(admin, c, role.name, patch, strlen(patch), &chk, 10000, tag,
+		    &res, &e) != 0)
+			return die("apply", &e);
+		img[i] = (utc_mono() - t0) * 1000;
+		txn[i] = res.txn_ms;
+		mysql_close(c);
+		if (mariarole_revoke(admin, role.name, 5000, &term, &e) != 0 ||
+		    mariapatch_cleanup(admin, tag, &e) != 0)
+			return die("cleanup", &e);
+		pgrole_release(&role);
+	}
+	qsort(bare, ROUNDS, sizeof(double), cmp_double);
+	qsort(img, ROUNDS, sizeof(double), cmp_double);
+	qsort(txn, ROUNDS, sizeof(double), cmp_double);
+	printf("MariaDB 10,000-row UPDATE: bare %.1f ms; the patch transaction (before-image "
+	    "FOR UPDATE, UPDATE, after-digest) %.1f ms: %.2fx (limit 2x); the whole apply "
+	    "(image tables, grants, report digest and columns) %.1f ms: %.2fx (medians of %d)\n",
+	    bare[ROUNDS / 2], txn[ROUNDS / 2], txn[ROUNDS / 2] / bare[ROUNDS / 2],
+	    img[ROUNDS / 2], img[ROUNDS / 2] / bare[ROUNDS / 2], ROUNDS);
+	sqlcheck_release(&chk);
+	mysql_close(admin);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -456,6 +549,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "maria-session") == 0 && argc == 7)
 		return maria_session(argv[2], argv[3], strtoll(argv[4], NULL, 10), argv[5],
 		    strcmp(argv[6], "write") == 0);
+	if (strcmp(argv[1], "maria-bench") == 0 && argc == 4)
+		return maria_bench(argv[2], argv[3]);
 	if (strcmp(argv[1], "maria-repair") == 0) {
 		MYSQL *m = NULL;
 		int removed;

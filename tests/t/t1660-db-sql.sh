@@ -11,31 +11,8 @@
 # process killed leaves a role that hostd's repair removes when it starts
 # again; kill -9 during the role's creation leaves nothing.
 . "$(dirname "$0")/lib.sh"
-
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (accounts, sshd, a server)"; exit 1; }
-[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
-. "$(dirname "$0")/../../scripts/lib-pg.sh"
-. "$(dirname "$0")/../../scripts/lib-host.sh"
-
-ID=${BG_TEST_ID:-}
-ACCT=bgtest$ID-sql
-GROUP=bgtest$ID-sqlg
-PGU=bgtest$ID-sqlpg
-P=$T/pg
-mkdir -p "$P"
-chmod 711 "$T"
-cleanup() {
-	[ -n "${SESS_PID:-}" ] && kill "$SESS_PID" 2>/dev/null
-	[ -n "${BLOCK_PID:-}" ] && kill "$BLOCK_PID" 2>/dev/null
-	host_down "$T" "$ACCT" "$GROUP"
-	pg_down "$P" "$PGU"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-if pg_up "$P" "$PGU"; then ok "a PostgreSQL 15 server of our own"; else
-	echo "Bail out! server did not start"; exit 1; fi
-Q() { $PG_PSQL -At "$@" 2>&1; }
+. "$(dirname "$0")/lib-db.sh"
+db_server postgresql sql
 Q -d postgres -c "CREATE DATABASE shop" -c "CREATE DATABASE other" -c "CREATE ROLE app LOGIN" >/dev/null
 Q -d shop >/dev/null <<'EOT'
 CREATE TABLE orders (id int PRIMARY KEY, status text, total numeric);
@@ -54,14 +31,7 @@ snap() { Q -d shop -c "SELECT string_agg(id || status || total, ',' ORDER BY id)
 BEFORE=$(snap)
 roles() { Q -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname ~ '^bg_g'"; }
 
-setup_home
-export HOST_SYSTEM=db1 HOST_DB_PG="$PG_ADMIN" HOST_DB_PG_AS="$PGU"
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS"; then
-	ok "host db1 set up with a PostgreSQL target, sshd on 127.0.0.1:$HOST_PORT"
-else
-	not_ok "host set up"; cat "$T/host-setup.out"; done_testing; exit 1
-fi
-unset HOST_SYSTEM HOST_DB_PG HOST_DB_PG_AS
+db_host
 grep -q "^db-postgres: $PG_ADMIN\$" "$T/etc/gate.conf" && grep -q "^db-postgres-as: $PGU\$" "$T/etc/gate.conf" &&
 	ok "gate.conf names the target and the OS user" || not_ok "gate.conf: $(cat "$T/etc/gate.conf")"
 expect 2 "host setup refuses a conninfo with a password" bg host setup --account "$ACCT" \

@@ -8,29 +8,8 @@
 # rolled back; a destructive statement the plan does not approve is
 # refused; the write role never outlives the request.
 . "$(dirname "$0")/lib.sh"
-
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (accounts, sshd, a server)"; exit 1; }
-[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
-. "$(dirname "$0")/../../scripts/lib-pg.sh"
-. "$(dirname "$0")/../../scripts/lib-host.sh"
-
-ID=${BG_TEST_ID:-}
-ACCT=bgtest$ID-sqlw
-GROUP=bgtest$ID-sqlwg
-PGU=bgtest$ID-sqlwpg
-P=$T/pg
-mkdir -p "$P"
-chmod 711 "$T"
-cleanup() {
-	host_down "$T" "$ACCT" "$GROUP"
-	pg_down "$P" "$PGU"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-if pg_up "$P" "$PGU"; then ok "a PostgreSQL 15 server of our own"; else
-	echo "Bail out! server did not start"; exit 1; fi
-Q() { $PG_PSQL -At "$@" 2>&1; }
+. "$(dirname "$0")/lib-db.sh"
+db_server postgresql sqlw
 Q -d postgres -c "CREATE DATABASE shop" >/dev/null
 Q -d shop >/dev/null <<'EOT'
 CREATE TABLE orders (id int PRIMARY KEY, status text, total numeric);
@@ -42,15 +21,7 @@ rows() { Q -d shop -c "SELECT string_agg(id || ':' || status || ':' || total, ',
 BEFORE=$(rows)
 roles() { Q -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname ~ '^bg_g'"; }
 
-setup_home
-bg approver list --project shop --allowed-signers >"$T/approvers"
-export HOST_SYSTEM=db1 HOST_DB_PG="$PG_ADMIN" HOST_DB_PG_AS="$PGU"
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
-	ok "host db1 with a PostgreSQL target and the owner's approvers"
-else
-	not_ok "host set up"; cat "$T/host-setup.out"; done_testing; exit 1
-fi
-unset HOST_SYSTEM HOST_DB_PG HOST_DB_PG_AS
+db_host --approvers
 
 open_ticket
 approve_as owner T-1 confirm || exit 1

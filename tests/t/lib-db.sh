@@ -1,0 +1,88 @@
+# lib-db.sh - the common start of the database tests (t166x): a server of
+# the test's own and host db1 with it as the database target, reached
+# through the real sshd.  Source it after lib.sh.
+#
+#   db_server postgresql|mariadb NAME
+#       Needs root and sshd (exits with a TAP failure without them).  Sets
+#       ID=$BG_TEST_ID,
+#       ACCT=bgtest$BG_TEST_ID-NAME, GROUP=${ACCT}g and the server's OS
+#       user (PGU or MU), starts the server under $T (scripts/lib-pg.sh,
+#       lib-maria.sh) and prints its "ok" line; the EXIT trap kills
+#       $SESS_PID and $BLOCK_PID when set, takes the host down, stops the
+#       server and removes $T.  Defines Q (psql as the server's admin,
+#       unaligned) or M (mariadb as root, batch) for the test's own set-up
+#       and checks.
+#   db_host [--approvers]
+#       setup_home, then host db1 (host_up) with the server as its
+#       database target and, with --approvers, project shop's approvers
+#       (written to $T/approvers); prints an "ok" line, or shows host
+#       setup's output and ends the test.
+
+. "$(dirname "$0")/../../scripts/lib-host.sh"
+
+db_server() {
+	DB_ENGINE=$1
+	[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (accounts, sshd, a server)"; exit 1; }
+	[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+	ID=${BG_TEST_ID:-}
+	ACCT=bgtest$ID-$2
+	GROUP=${ACCT}g
+	chmod 711 "$T"
+	trap db_cleanup EXIT
+	case $DB_ENGINE in
+	postgresql)
+		. "$(dirname "$0")/../../scripts/lib-pg.sh"
+		PGU=${ACCT}pg
+		P=$T/pg
+		mkdir -p "$P"
+		if pg_up "$P" "$PGU"; then ok "a PostgreSQL 15 server of our own"; else
+			echo "Bail out! server did not start"; exit 1; fi
+		;;
+	mariadb)
+		. "$(dirname "$0")/../../scripts/lib-maria.sh"
+		MU=${ACCT}m
+		P=$T/maria
+		mkdir -p "$P"
+		if maria_up "$P" "$MU"; then ok "a MariaDB server of our own"; else
+			echo "Bail out! server did not start"; exit 1; fi
+		;;
+	*)
+		echo "Bail out! db_server: engine '$DB_ENGINE'"; exit 1
+		;;
+	esac
+}
+
+Q() { $PG_PSQL -At "$@" 2>&1; }
+M() { $MARIA -N -B "$@" 2>&1; }
+
+db_cleanup() {
+	[ -n "${SESS_PID:-}" ] && kill "$SESS_PID" 2>/dev/null
+	[ -n "${BLOCK_PID:-}" ] && kill "$BLOCK_PID" 2>/dev/null
+	host_down "$T" "$ACCT" "$GROUP"
+	case $DB_ENGINE in
+	postgresql) pg_down "$P" "$PGU" ;;
+	mariadb) maria_down "$P" "$MU" ;;
+	esac
+	rm -rf "$T"
+}
+
+db_host() {
+	setup_home
+	_appr=
+	if [ "${1:-}" = --approvers ]; then
+		bg approver list --project shop --allowed-signers >"$T/approvers" || exit 1
+		_appr=$T/approvers
+	fi
+	export HOST_SYSTEM=db1
+	if [ "$DB_ENGINE" = postgresql ]; then
+		export HOST_DB_PG="$PG_ADMIN" HOST_DB_PG_AS="$PGU"
+	else
+		export HOST_DB_MARIA="$MARIA_SOCK"
+	fi
+	if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" $_appr; then
+		ok "host db1 with a $DB_ENGINE target${_appr:+ and the owner's approvers}, sshd on 127.0.0.1:$HOST_PORT"
+	else
+		not_ok "host set up"; cat "$T/host-setup.out"; done_testing; exit 1
+	fi
+	unset HOST_SYSTEM HOST_DB_PG HOST_DB_PG_AS HOST_DB_MARIA
+}
