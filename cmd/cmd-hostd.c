@@ -39,6 +39,7 @@ cmd_hostd(int argc, char **argv)
 	/* hostd never takes the clock from its environment (a test build
 	 * may pretend the kernel has no Landlock: confine.h) */
 	confine_hooks_read();
+	gate_sql_hooks_read();
 	unsetenv("BREAKGLASS_NOW");
 	unsetenv("BREAKGLASS_TESTING");
 	if ((r = cmd_parse("hostd", argc, argv, defs, &a)) != 0)

@@ -32,7 +32,8 @@
 	    unsigned long n), (m, to, from, n), 0) \
 	X(my_socket, mysql_get_socket, (MYSQL *m), (m), -1) \
 	X(unsigned int, mysql_warning_count, (MYSQL *m), (m), 1) \
-	X(const char *, mysql_info, (MYSQL *m), (m), NULL)
+	X(const char *, mysql_info, (MYSQL *m), (m), NULL) \
+	X(unsigned long, mysql_thread_id, (MYSQL *m), (m), 0)
 
 #define MY_VOID_FUNCS(X) \
 	X(mysql_close, (MYSQL *m), (m)) \

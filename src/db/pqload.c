@@ -51,13 +51,16 @@
 	X(char *, PQescapeLiteral, (PGconn *c, const char *s, size_t n), (c, s, n), NULL) \
 	X(char *, PQescapeIdentifier, (PGconn *c, const char *s, size_t n), (c, s, n), NULL) \
 	X(char *, PQencryptPasswordConn, (PGconn *c, const char *p, const char *u, const char *a), \
-	    (c, p, u, a), NULL)
+	    (c, p, u, a), NULL) \
+	X(PGcancel *, PQgetCancel, (PGconn *c), (c), NULL) \
+	X(int, PQcancel, (PGcancel *k, char *b, int n), (k, b, n), 0)
 
 #define PQ_VOID_FUNCS(X) \
 	X(PQfinish, (PGconn *c), (c)) \
 	X(PQconninfoFree, (PQconninfoOption *o), (o)) \
 	X(PQclear, (PGresult *r), (r)) \
-	X(PQfreemem, (void *p), (p))
+	X(PQfreemem, (void *p), (p)) \
+	X(PQfreeCancel, (PGcancel *k), (k))
 
 static struct {
 	int tried, ok;

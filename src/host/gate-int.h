@@ -69,6 +69,8 @@ typedef struct gate {
 	struct timespec sudoers_mtim; /* of GATE_SUDOERS_DIR when last scanned */
 	int client_gone;       /* the gate's connection ended (gate killed) */
 	int winch;             /* the gate says its terminal was resized */
+	int want_int;          /* this request handles Ctrl-C (the sql console) */
+	int interrupts;        /* Ctrl-Cs the gate passed on, not yet handled */
 	int warned;            /* expiry warnings given: 1 (5 min), 2 (1 min) */
 	int log_cut;           /* the host log cannot be written, or its file
 	                        * system is below the reserve: fail closed */

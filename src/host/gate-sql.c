@@ -56,9 +56,11 @@
 #include "pqload.h"
 #include "scan.h"
 #include "sqlcheck.h"
+#include "testhook.h"
 #include "utc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -69,6 +71,8 @@
 
 /* the advisory lock class of grant sessions ("bg" and 1) */
 #define GATE_SQL_LOCK 0x62670001
+/* how long a session waits for its grant's lock (the repair may hold it) */
+#define GATE_SQL_LOCK_WAIT_MS 3000
 #define GATE_SQL_MAX_LINE (64u * 1024)
 /* what the host log keeps of a statement (redacted) */
 #define GATE_SQL_RECORD 2048
@@ -87,6 +91,8 @@ typedef struct sqlsess {
 	int eof;
 	int interactive;
 	int cut;
+	int int_end;            /* Ctrl-C at the prompt ended the session */
+	int cancels;            /* Ctrl-Cs during the running statement */
 	int failed;             /* a statement was refused or failed */
 	unsigned long nstmts;
 } sqlsess;
@@ -215,24 +221,69 @@ cut(sqlsess *s)
 }
 
 /*
- * Wait for fd to be readable (events) while checking the grant every
- * tick: 1 readable, 0 the grant ended (cut done).
+ * Wait for fd to be readable while checking the grant every tick, and at
+ * once when the gate sends a byte (Ctrl-C): 1 readable, 0 the grant ended
+ * (cut done), 2 Ctrl-C on the responder's terminal (counted off).
  */
 static int
 wait_fd(sqlsess *s, int fd)
 {
 	for (;;) {
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		int n = poll(&pf, 1, GATE_TICK_MS);
+		struct pollfd pf[2] = { { .fd = fd, .events = POLLIN },
+			{ .fd = s->g->env->client, .events = POLLIN } };
+		int n = poll(pf, s->g->env->client >= 0 ? 2 : 1, GATE_TICK_MS);
 
 		if (gate_grant_ended(s->g)) {
 			cut(s);
 			return 0;
 		}
-		if (n > 0)
+		if (s->g->interrupts > 0) {
+			s->g->interrupts--;
+			return 2;
+		}
+		if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			return 1;
 		if (n < 0 && errno != EINTR)
 			return 1;
+	}
+}
+
+/* Ctrl-C at the prompt (or a second one while a statement runs): the
+ * session ends as with \q */
+static void
+interrupt_end(sqlsess *s)
+{
+	static const char m[] = "\r\nbreakglass: Ctrl-C: the database session ends\r\n";
+
+	s->int_end = 1;
+	(void)fileio_write_full(STDERR_FILENO, m, sizeof(m) - 1);
+}
+
+/* Ctrl-C while a statement runs: ask the server to cancel it (PostgreSQL's
+ * cancel request; MariaDB's KILL QUERY from the supervisor's connection);
+ * the statement ends with the server's error and the session goes on */
+static void
+interrupt_stmt(sqlsess *s)
+{
+	static const char m[] = "\r\nbreakglass: Ctrl-C: cancelling the statement (Ctrl-C "
+	    "again or Ctrl-D at the prompt ends the session)\r\n";
+	char err[256];
+
+	(void)fileio_write_full(STDERR_FILENO, m, sizeof(m) - 1);
+	if (s->maria) {
+		char q[64];
+
+		snprintf(q, sizeof(q), "KILL QUERY %lu", mysql_thread_id(s->mconn));
+		if (mysql_real_query(s->madmin, q, (unsigned long)strlen(q)) != 0)
+			syslog(LOG_WARNING, "breakglass: G-%lld: KILL QUERY failed: %s",
+			    (long long)s->g->grant, mysql_error(s->madmin));
+	} else {
+		PGcancel *cn = PQgetCancel(s->conn);
+
+		if (cn == NULL || !PQcancel(cn, err, (int)sizeof(err)))
+			syslog(LOG_WARNING, "breakglass: G-%lld: cancel request failed",
+			    (long long)s->g->grant);
+		PQfreeCancel(cn);
 	}
 }
 
@@ -271,8 +322,13 @@ next_line(sqlsess *s, char *line, size_t n)
 		/* the statements answered so far are in the host log before
 		 * the next input is waited for (their records are batched) */
 		gate_record_flush(s->g);
-		if (!wait_fd(s, STDIN_FILENO))
+		switch (wait_fd(s, STDIN_FILENO)) {
+		case 0:
 			return -1;
+		case 2:
+			interrupt_end(s);
+			return 0;
+		}
 		got = read(STDIN_FILENO, s->inbuf + s->inlen, sizeof(s->inbuf) - s->inlen);
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -312,6 +368,7 @@ run_stmt(sqlsess *s, const char *sql, size_t n)
 
 	if (text == NULL)
 		return -1;
+	s->cancels = 0;
 	buf_init(&out, 1024u * 1024 * 1024);
 	/* the extended protocol: one statement per message, whatever the text
 	 * holds (the simple protocol would run a second one) */
@@ -323,9 +380,18 @@ run_stmt(sqlsess *s, const char *sql, size_t n)
 	}
 	for (;;) {
 		while (PQisBusy(s->conn)) {
-			if (!wait_fd(s, PQsocket(s->conn))) {
+			int w = wait_fd(s, PQsocket(s->conn));
+
+			if (w == 0 || (w == 2 && s->cancels > 0)) {
+				if (w == 2)
+					interrupt_end(s);
 				ret = -1;
 				goto done;
+			}
+			if (w == 2) {
+				s->cancels++;
+				interrupt_stmt(s);
+				continue;
 			}
 			if (!PQconsumeInput(s->conn)) {
 				snprintf(err, sizeof(err), "%s", PQerrorMessage(s->conn));
@@ -419,15 +485,26 @@ run_stmt_maria(sqlsess *s, const char *sql, size_t n)
 	MYSQL_ROW row;
 	buf out;
 
+	s->cancels = 0;
 	buf_init(&out, 1024u * 1024 * 1024);
 	if (mysql_send_query(s->mconn, sql, (unsigned long)n) != 0) {
 		snprintf(err, sizeof(err), "%s", mysql_error(s->mconn));
 		ret = -1;
 		goto done;
 	}
-	if (!wait_fd(s, (int)mysql_get_socket(s->mconn))) {
-		ret = -1;
-		goto done;
+	for (;;) {
+		int w = wait_fd(s, (int)mysql_get_socket(s->mconn));
+
+		if (w == 1)
+			break;
+		if (w == 0 || s->cancels > 0) {
+			if (w == 2)
+				interrupt_end(s);
+			ret = -1;
+			goto done;
+		}
+		s->cancels++;
+		interrupt_stmt(s);
 	}
 	if (mysql_read_query_result(s->mconn) != 0) {
 		snprintf(state, sizeof(state), "%u", mysql_errno(s->mconn));
@@ -596,7 +673,7 @@ console(sqlsess *s)
 		if (r < 0)
 			break;
 	}
-	if (r == 0 && !s->cut && stmt.len > 0 && strspn(buf_cstr(&stmt), " \t\n") < stmt.len)
+	if (r == 0 && !s->cut && !s->int_end && stmt.len > 0 && strspn(buf_cstr(&stmt), " \t\n") < stmt.len)
 		r = run_input(s, stmt.data, stmt.len);
 	buf_release(&stmt);
 	return s->cut ? -1 : r;
@@ -616,7 +693,7 @@ session_open(gate *g, sqlsess *s)
 	const char *engine = kv_get(&g->scope_doc, "engine"), *db = kv_get(&g->scope_doc, "database");
 	char v[16], q[128], name[32];
 	size_t i;
-	int r, term, kept;
+	int r, term, kept, waited;
 
 	s->maria = engine != NULL && (strcmp(engine, "mariadb") == 0 || strcmp(engine, "mysql") == 0);
 	if (engine != NULL && strcmp(engine, "postgresql") != 0 && !s->maria)
@@ -663,7 +740,8 @@ session_open(gate *g, sqlsess *s)
 		gate_priv_down(g);
 		if (r != 0)
 			return gate_refuse(g, "the database target is not usable: %s", e.msg);
-		snprintf(q, sizeof(q), "SELECT GET_LOCK('breakglass_g%lld', 0)", (long long)g->grant);
+		snprintf(q, sizeof(q), "SELECT GET_LOCK('breakglass_g%lld', %d)", (long long)g->grant,
+		    GATE_SQL_LOCK_WAIT_MS / 1000);
 		if (mysql_real_query(s->madmin, q, (unsigned long)strlen(q)) != 0)
 			return gate_refuse(g, "the database target is not usable: %s",
 			    mysql_error(s->madmin));
@@ -684,10 +762,17 @@ session_open(gate *g, sqlsess *s)
 	}
 	if ((r = admin_connect(g, g->db_pg, g->db_pg_as, s->dg.database, &s->admin, &e)) != 0)
 		return gate_refuse(g, "the database target is not usable: %s", e.msg);
+	/* hostd's repair holds a grant's lock while it revokes a leftover
+	 * role: wait that out (GATE_SQL_LOCK_WAIT_MS), not a second session */
 	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK,
 	    (long long)g->grant);
-	if ((r = query_one(s->admin, q, v, sizeof(v), &e)) != 0)
-		return gate_refuse(g, "the database target is not usable: %s", e.msg);
+	for (waited = 0;; waited += 20) {
+		if ((r = query_one(s->admin, q, v, sizeof(v), &e)) != 0)
+			return gate_refuse(g, "the database target is not usable: %s", e.msg);
+		if (strcmp(v, "t") == 0 || waited >= GATE_SQL_LOCK_WAIT_MS)
+			break;
+		usleep(20000);
+	}
 	if (strcmp(v, "t") != 0)
 		return gate_refuse(g, "grant G-%lld already has an open database session on this "
 		    "host: end it first (one session per grant)", (long long)g->grant);
@@ -754,6 +839,7 @@ verb_sql(gate *g)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return gate_refuse(g, "out of memory");
 	bg_error_clear(&e);
+	g->want_int = 1;   /* Ctrl-C cancels a statement, or ends at the prompt */
 	if ((status = session_open(g, s)) != 0 || (status = session_role(g, s)) != 0)
 		goto out;
 	snprintf(why, sizeof(why), "role %s on database %.63s made in %.0f ms (SELECT on %zu "
@@ -775,7 +861,7 @@ verb_sql(gate *g)
 	if (s->mconn != NULL)
 		mysql_close(s->mconn);
 	s->mconn = NULL;
-	status = s->failed || r != 0 ? 1 : 0;
+	status = s->failed || (r != 0 && !s->int_end) ? 1 : 0;
 	if (drop_role(s, &term, &e) != 0)
 		snprintf(why, sizeof(why), "%lu input(s); revoking role %s failed (%.200s): hostd's "
 		    "repair removes it", s->nstmts, s->role.name, e.msg);
@@ -1003,19 +1089,68 @@ gate_db_request(gate *g)
 	    (long long)g->grant);
 }
 
-/* The MariaDB half of the repair: accounts whose GET_LOCK no session holds. */
+/*
+ * The repair's pause (test builds only): BREAKGLASS_TEST_REPAIR_PAUSE=F
+ * makes it create F.listed once it has listed the grant roles, then wait
+ * (up to 30 s) until F is gone - so a test can start a session of the
+ * same grant in between, deterministically.  With both engines the
+ * MariaDB half pauses first.
+ */
+static char repair_pause_file[2048];
+
+void
+gate_sql_hooks_read(void)
+{
+	const char *f = testhook_env("BREAKGLASS_TEST_REPAIR_PAUSE");
+
+	if (f != NULL && strlen(f) < sizeof(repair_pause_file))
+		memcpy(repair_pause_file, f, strlen(f) + 1);
+}
+
+static void
+repair_pause(void)
+{
+	const char *f = repair_pause_file[0] ? repair_pause_file : NULL;
+	char listed[4096];
+	int fd, i;
+
+	if (f == NULL || snprintf(listed, sizeof(listed), "%s.listed", f) >= (int)sizeof(listed))
+		return;
+	if ((fd = open(listed, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	for (i = 0; i < 3000 && access(f, F_OK) == 0; i++)
+		usleep(10000);
+}
+
+/* ... and F.done when the repair has finished (test builds only) */
+static void
+repair_pause_done(void)
+{
+	const char *f = repair_pause_file[0] ? repair_pause_file : NULL;
+	char done[4096];
+	int fd;
+
+	if (f != NULL && snprintf(done, sizeof(done), "%s.done", f) < (int)sizeof(done) &&
+	    (fd = open(done, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+}
+
+/*
+ * The MariaDB half of the repair: each bg_gN account is revoked only
+ * while the repair itself holds GET_LOCK('breakglass_gN') - a session
+ * holds it from before it makes its account until after it revoked it,
+ * so a session's account is never taken, even one made while the
+ * repair runs (GET_LOCK is server-wide).
+ */
 static int
 repair_maria(const char *sock, int *removed, bg_error *e)
 {
+	static const char q[] = "SELECT user FROM mysql.user WHERE host = 'localhost' AND "
+	    "user RLIKE '^bg_g[1-9][0-9]{0,9}$' ORDER BY user";
 	MYSQL *admin = NULL;
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
-	int64_t live[256];
-	size_t nlive = 0;
-	int r;
-	const char *q = "SELECT SUBSTRING(User, 5) FROM mysql.user WHERE User REGEXP "
-	    "'^bg_g[1-9][0-9]{0,9}$' AND IS_USED_LOCK(CONCAT('breakglass_g', SUBSTRING(User, 5))) "
-	    "IS NOT NULL";
+	int r, term;
 
 	*removed = 0;
 	if ((r = mariarole_admin_connect(sock, &admin, e)) != 0)
@@ -1026,32 +1161,58 @@ repair_maria(const char *sock, int *removed, bg_error *e)
 		mysql_close(admin);
 		return r;
 	}
-	while ((row = mysql_fetch_row(res)) != NULL && nlive < 256)
-		if (row[0] != NULL)
-			live[nlive++] = strtoll(row[0], NULL, 10);
+	repair_pause();
+	while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		char lk[96], v[8] = "";
+		MYSQL_RES *lr;
+		MYSQL_ROW l;
+		long long n = strtoll(row[0] + 4, NULL, 10);
+
+		snprintf(lk, sizeof(lk), "SELECT GET_LOCK('breakglass_g%lld', 0)", n);
+		if (mysql_real_query(admin, lk, (unsigned long)strlen(lk)) != 0 ||
+		    (lr = mysql_store_result(admin)) == NULL) {
+			r = bg_fail(e, BG_ERR_STORE, "mariadb: lock: %s", mysql_error(admin));
+			break;
+		}
+		if ((l = mysql_fetch_row(lr)) != NULL && l[0] != NULL)
+			snprintf(v, sizeof(v), "%s", l[0]);
+		mysql_free_result(lr);
+		if (strcmp(v, "1") != 0)
+			continue;                  /* a live session's */
+		if ((r = mariarole_revoke(admin, row[0], 5000, &term, e)) == 0)
+			(*removed)++;
+		snprintf(lk, sizeof(lk), "SELECT RELEASE_LOCK('breakglass_g%lld')", n);
+		if (mysql_real_query(admin, lk, (unsigned long)strlen(lk)) == 0 &&
+		    (lr = mysql_store_result(admin)) != NULL)
+			mysql_free_result(lr);
+	}
 	mysql_free_result(res);
-	if (nlive == 256)
-		r = bg_fail(e, BG_ERR_TOOLARGE, "mariadb: more than 256 live grant sessions");
-	else
-		r = mariarole_repair(admin, live, nlive, removed, e);
 	mysql_close(admin);
 	return r;
 }
 
 /*
  * hostd's repair (gate.h): revoke every grant role no session holds.
+ *
+ * PostgreSQL's advisory locks belong to a database, and a session takes
+ * its grant's lock (GATE_SQL_LOCK, N) in the grant's database.  Each role
+ * names that database in its comment (pgrole_create writes it in the
+ * transaction that makes the role; older roles: the database holding
+ * their privileges, else postgres); the repair connects there and
+ * revokes bg_gN only while it holds (GATE_SQL_LOCK, N) itself - so a
+ * session starting while the repair runs keeps its new role (its lock
+ * wait, session_open, outlasts the repair's hold).
  */
 int
 gate_sql_repair(const char *config, int *removed, bg_error *e)
 {
 	kv_doc d;
 	buf text;
-	PGconn *admin = NULL;
+	PGconn *admin = NULL, *other = NULL;
 	PGresult *res = NULL;
-	int64_t *live = NULL;
-	size_t nlive = 0;
 	const char *conninfo, *as;
-	int r, n, i;
+	char otherdb[128] = "";
+	int r, i;
 
 	*removed = 0;
 	memset(&d, 0, sizeof(d));
@@ -1067,58 +1228,55 @@ gate_sql_repair(const char *config, int *removed, bg_error *e)
 	as = kv_get(&d, "db-postgres-as");
 	if ((r = admin_connect(NULL, conninfo, as, "postgres", &admin, e)) != 0)
 		goto out;
-	/* live: the grants whose session holds its lock, in any database */
-	{
-		char q[256];
-
-		snprintf(q, sizeof(q), "SELECT DISTINCT objid FROM pg_locks WHERE locktype = "
-		    "'advisory' AND classid = %d AND objsubid = 2 AND granted", GATE_SQL_LOCK);
-		res = PQexec(admin, q);
-	}
+	res = PQexec(admin, "SELECT r.rolname, coalesce(substring(shobj_description(r.oid, "
+	    "'pg_authid') from '^breakglass grant G-[0-9]+ on (.*) until [^ ]+$'), (SELECT "
+	    "min(d.datname) FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid WHERE "
+	    "s.refobjid = r.oid AND d.datallowconn), 'postgres') FROM pg_roles r WHERE "
+	    "r.rolname ~ '^bg_g[1-9][0-9]{0,9}$' ORDER BY 2, 1");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = bg_fail(e, BG_ERR_STORE, "postgres: lock list: %s", PQerrorMessage(admin));
+		r = bg_fail(e, BG_ERR_STORE, "postgres: role list: %s", PQerrorMessage(admin));
 		goto out;
 	}
-	n = PQntuples(res);
-	if ((live = calloc((size_t)n + 1, sizeof(*live))) == NULL) {
-		r = BG_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		live[nlive++] = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	PQclear(res);
-	/* each database holding privileges of a leftover: repaired there first
-	 * (its privileges go with DROP OWNED in that database) */
-	res = PQexec(admin, "SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d "
-	    "ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid WHERE r.rolname ~ "
-	    "'^bg_g[1-9][0-9]{0,9}$' AND d.datallowconn ORDER BY 1");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		r = bg_fail(e, BG_ERR_STORE, "postgres: role databases: %s", PQerrorMessage(admin));
-		goto out;
-	}
+	repair_pause();
 	for (i = 0; i < PQntuples(res) && r == 0; i++) {
-		PGconn *other = NULL;
-		int k = 0;
+		const char *name = PQgetvalue(res, i, 0), *db = PQgetvalue(res, i, 1);
+		long long n = strtoll(name + 4, NULL, 10);
+		PGconn *c = admin;
+		char q[160], v[8];
+		int term, kept;
 
-		if (strcmp(PQgetvalue(res, i, 0), "postgres") == 0)
-			continue;
-		if ((r = admin_connect(NULL, conninfo, as, PQgetvalue(res, i, 0), &other, e)) == 0)
-			r = pgrole_repair(other, live, nlive, &k, e);
-		*removed += k;
-		PQfinish(other);
-	}
-	if (r == 0) {
-		int k = 0;
+		if (strcmp(db, "postgres") != 0) {
+			if (strcmp(db, otherdb) != 0) {
+				bg_error oe;
 
-		r = pgrole_repair(admin, live, nlive, &k, e);
-		*removed += k;
+				PQfinish(other);
+				other = NULL;
+				snprintf(otherdb, sizeof(otherdb), "%.127s", db);
+				/* a database no one can connect to has no session */
+				if (admin_connect(NULL, conninfo, as, db, &other, &oe) != 0)
+					other = NULL;
+			}
+			if (other != NULL)
+				c = other;
+		}
+		snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK, n);
+		if ((r = query_one(c, q, v, sizeof(v), e)) != 0)
+			break;
+		if (strcmp(v, "t") != 0)
+			continue;                  /* a live session's */
+		if ((r = pgrole_revoke(c, name, 5000, &term, &kept, e)) == 0)
+			(*removed)++;
+		snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%d, %lld)", GATE_SQL_LOCK, n);
+		if (query_one(c, q, v, sizeof(v), NULL) != 0 && r == 0)
+			r = bg_fail(e, BG_ERR_STORE, "postgres: unlock of grant G-%lld", n);
 	}
 out:
 	PQclear(res);
+	PQfinish(other);
 	PQfinish(admin);
-	free(live);
 	kv_doc_release(&d);
 	buf_release(&text);
+	repair_pause_done();
 	return r;
 }
 

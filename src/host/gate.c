@@ -804,17 +804,22 @@ gate_grant_ended(gate *g)
 	if (g->env->client >= 0) {
 		struct pollfd pf = { .fd = g->env->client, .events = POLLIN | POLLRDHUP };
 
-		/* after its fds the gate sends only resize bytes: anything else,
-		 * or the end of the connection, is its end */
+		/* after its fds the gate sends only resize and Ctrl-C bytes (the
+		 * latter only where the request handles it): anything else, or
+		 * the end of the connection, is its end */
 		while (poll(&pf, 1, 0) > 0) {
 			char w;
 
 			if (!(pf.revents & POLLIN) || (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)) ||
-			    recv(g->env->client, &w, 1, MSG_DONTWAIT) != 1 || w != GATE_CLIENT_WINCH) {
+			    recv(g->env->client, &w, 1, MSG_DONTWAIT) != 1 ||
+			    (w != GATE_CLIENT_WINCH && !(w == GATE_CLIENT_INT && g->want_int))) {
 				g->client_gone = 1;
 				return 1;
 			}
-			g->winch = 1;
+			if (w == GATE_CLIENT_WINCH)
+				g->winch = 1;
+			else
+				g->interrupts++;
 		}
 	}
 	/* what runs on (a shell, tail -f, a command) hears of the end twice */

@@ -22,9 +22,12 @@
 #include <sys/types.h>
 
 #define GATE_DEFAULT_CONFIG "/etc/breakglass/gate.conf"
-/* after its fds the gate sends hostd only this byte: its terminal was
- * resized (hostd reads the new size from the terminal) */
+/* after its fds the gate sends hostd only these bytes: its terminal was
+ * resized (hostd reads the new size from the terminal), or it had a
+ * SIGINT (Ctrl-C on its terminal; the sql console cancels the running
+ * statement, every other request ends as when the gate dies) */
 #define GATE_CLIENT_WINCH 'W'
+#define GATE_CLIENT_INT 'I'
 
 /*
  * What hostd's children share (one MAP_SHARED page, made by hostd): when a
@@ -99,6 +102,10 @@ int gate_sql_repair(const char *config, int *removed, bg_error *e);
  * changed since; *changed counts them), or with drop dropped (the
  * cleanup).  Run as root on the host.
  */
+/* hostd reads the repair's test pause (BREAKGLASS_TEST_REPAIR_PAUSE, test
+ * builds only) at its start, before it drops the test variables. */
+void gate_sql_hooks_read(void);
+
 int gate_sql_rollback(const char *config, const char *db, const char *tag, int drop,
     int64_t *restored, int64_t *changed, bg_error *e);
 

@@ -76,13 +76,15 @@ child_slot(uid_t uid)
 }
 
 static volatile sig_atomic_t hostd_stop;
-static volatile sig_atomic_t client_winch;
+static volatile sig_atomic_t client_winch, client_int;
 
 static void
 on_client_winch(int sig)
 {
-	(void)sig;
-	client_winch = 1;
+	if (sig == SIGINT)
+		client_int = 1;
+	else
+		client_winch = 1;
 }
 
 static void
@@ -780,14 +782,17 @@ hostd_request(const char *socket_path, int *status, bg_error *e)
 		return bg_fail(e, BG_ERR_IO, "cannot hand the request to the host supervisor: %s",
 		    strerror(err));
 	}
-	/* the terminal's size changes reach the gate (sshd's session): pass
-	 * them on, one byte each; hostd reads the size from the terminal */
+	/* the terminal's size changes and Ctrl-C reach the gate (sshd's
+	 * session): pass them on, one byte each; hostd reads the size from the
+	 * terminal, and a request that does not handle Ctrl-C ends at it as
+	 * it did when SIGINT killed this process */
 	{
 		struct sigaction sv;
 
 		memset(&sv, 0, sizeof(sv));
 		sv.sa_handler = on_client_winch;
 		sigaction(SIGWINCH, &sv, NULL); /* no SA_RESTART: read returns EINTR */
+		sigaction(SIGINT, &sv, NULL);
 	}
 	while (have < 4) {
 		ssize_t got = read(c, b + have, 4 - have);
@@ -797,6 +802,12 @@ hostd_request(const char *socket_path, int *status, bg_error *e)
 				char w = GATE_CLIENT_WINCH;
 
 				client_winch = 0;
+				(void)send(c, &w, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			}
+			if (client_int) {
+				char w = GATE_CLIENT_INT;
+
+				client_int = 0;
 				(void)send(c, &w, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			}
 			continue;

@@ -4,12 +4,15 @@
 # from the certificate's scope; SELECT on the granted table works and
 # every other table, database and escape fails with nothing changed (the
 # gate's check first, the role's privileges behind it); psql's backslash
-# escapes do not exist; every statement is in the host log, redacted, with
-# row count and duration; the hotfix account cannot log in as the role;
+# escapes do not exist; Ctrl-C on the console (ssh -tt) cancels the
+# running statement and keeps the session, at the prompt it ends it;
+# every statement is in the host log, redacted, with row count and
+# duration; the hotfix account cannot log in as the role;
 # revocation (the KRL) ends an open SELECT pg_sleep(600) and drops the role;
 # hostd restarted under an open session leaves it alone; a session's
 # process killed leaves a role that hostd's repair removes when it starts
-# again; kill -9 during the role's creation leaves nothing.
+# again, and a session starting while that repair runs keeps its role;
+# kill -9 during the role's creation leaves nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-db.sh"
 db_server postgresql sql
@@ -77,6 +80,35 @@ expect_in 0 "the console on a terminal (ssh -tt)" "$T/in" $HOST_SSH -tt -i "$T/u
 out_has "shop=> " "prompts with the database's name"
 out_has "shop-> " "and a continuation prompt"
 out_has "^20" "answers"
+# Ctrl-C on the terminal cancels the running statement and keeps the
+# session (and its role); Ctrl-C at the prompt ends it
+sleeping() { Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bg_g1' \
+	AND query LIKE '%pg_sleep(60%' AND state = 'active'"; }
+mkfifo "$T/tty"
+$HOST_SSH -tt -i "$T/user" -o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" sql <"$T/tty" >"$T/ctrlc" 2>&1 &
+SESS_PID=$!
+exec 8>"$T/tty"
+printf 'SELECT pg_sleep(60);\n' >&8
+i=0; until [ "$(sleeping)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 100 ] && ok "a SELECT pg_sleep(60) runs on the console" || not_ok "no pg_sleep: $(cat "$T/ctrlc")"
+printf '\003' >&8
+i=0; until [ "$(sleeping)" = 0 ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 50 ] && ok "Ctrl-C cancels the statement" || not_ok "the statement runs on"
+kill -0 "$SESS_PID" 2>/dev/null && [ "$(roles)" = 1 ] && ok "the session and its role stay" ||
+	not_ok "the session ended: $(cat "$T/ctrlc")"
+printf 'SELECT count(*) AS n FROM orders;\n' >&8
+i=0; until grep -q '^20' "$T/ctrlc" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^20' "$T/ctrlc" && ok "the next statement runs" || not_ok "no answer: $(cat "$T/ctrlc")"
+printf '\003' >&8
+i=0; until ! kill -0 "$SESS_PID" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+exec 8>&-
+wait "$SESS_PID"; rc=$?; SESS_PID=
+[ $i -lt 50 ] && ok "Ctrl-C at the prompt ends the session" || not_ok "the session goes on"
+grep -q "canceling statement due to user request" "$T/ctrlc" && grep -q "Ctrl-C: the database session ends" "$T/ctrlc" &&
+	ok "the console says what each Ctrl-C did" || not_ok "console: $(cat "$T/ctrlc")"
+[ "$(roles)" = 0 ] && ok "the role is gone with the session" || not_ok "a grant role is left"
+grep -q '"event":"gate.sql".*pg_sleep(60).*"sqlstate":"57014"' "$T/hostlog/audit.log" &&
+	ok "the cancelled statement is recorded with its SQLSTATE" || not_ok "no record of the cancel"
 printf "SELECT 'one' AS a FROM orders LIMIT 1; SELECT 'two;' AS b FROM orders LIMIT 1;\n" >"$T/in"
 expect_in 0 "two statements on one line, each checked and run alone" "$T/in" SQL 1
 [ "$(tr '\n' ' ' <"$T/out")" = "a one (1 row) b two; (1 row) " ] && ok "both answered, in order" ||
@@ -227,6 +259,38 @@ i=0; until [ "$(roles)" = 0 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); don
 printf 'SELECT count(*) FROM orders;\n' >"$T/in"
 expect_in 0 "G-2 works again after the repair" "$T/in" SQL 2
 out_has "^20$" "with its rows"
+
+# --- the repair and a new session of the same grant at once -----------------
+# a leftover role of G-2 (as a crash leaves it: the comment names its
+# database); hostd's repair at start is paused after it listed the roles,
+# a session of G-2 starts (removing the leftover, making its own role),
+# then the repair goes on: it must leave the session's role alone
+Q -d shop -c "CREATE ROLE bg_g2 NOLOGIN" -c "COMMENT ON ROLE bg_g2 IS 'breakglass grant G-2 on shop until 2099-01-01T00:00:00Z'" \
+	-c "GRANT SELECT ON orders TO bg_g2" >/dev/null
+hostd_stop "$T"
+touch "$T/pause"
+export BREAKGLASS_TESTING=1 BREAKGLASS_TEST_REPAIR_PAUSE="$T/pause"
+hostd_start "$T" && ok "hostd starts, its repair to pause after listing" || not_ok "hostd did not start"
+unset BREAKGLASS_TESTING BREAKGLASS_TEST_REPAIR_PAUSE
+i=0; until [ -e "$T/pause.listed" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$T/pause.listed" ] && ok "the repair listed the leftover bg_g2 and waits" || not_ok "the repair did not pause"
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+SQL 2 <"$T/fifo" >"$T/sess4" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+printf 'SELECT count(*) FROM orders;\n' >&7
+i=0; until grep -q '^20$' "$T/sess4" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^20$' "$T/sess4" && ok "meanwhile a session of G-2 makes its role and answers" || not_ok "session: $(cat "$T/sess4")"
+rm -f "$T/pause"
+i=0; until [ -e "$T/pause.done" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$T/pause.done" ] && ok "the repair went on and finished" || not_ok "the repair did not finish"
+[ "$(roles)" = 1 ] && ok "the session's role survived the repair" || not_ok "the repair removed the session's role"
+printf 'SELECT count(*) + 1 AS m FROM orders;\n' >&7
+i=0; until grep -q '^21$' "$T/sess4" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^21$' "$T/sess4" && ok "and the session goes on" || not_ok "session: $(cat "$T/sess4")"
+exec 7>&-
+wait "$SESS_PID"; rc=$?; SESS_PID=
+[ "$rc" = 0 ] && [ "$(roles)" = 0 ] && ok "it ends cleanly, its role revoked" || not_ok "status $rc, roles $(roles)"
 
 # --- kill -9 of hostd and its session during the role's creation -----------
 # an open transaction holding the orders table's catalog row makes the

@@ -4,7 +4,8 @@
 # the host makes from the certificate (SELECT on the granted table, a
 # password only the serving process holds); other tables, databases, files
 # and changes fail with nothing changed; the hotfix account cannot log in
-# as the account; revocation ends an open SELECT SLEEP(600) and drops the
+# as the account; Ctrl-C on the console cancels the running statement
+# (KILL QUERY) and keeps the session; revocation ends an open SELECT SLEEP(600) and drops the
 # account; a crash's leftover is removed by hostd's repair; apply under a
 # read grant is refused (t1663 applies patches).
 . "$(dirname "$0")/lib.sh"
@@ -44,6 +45,32 @@ out_has "^n$" "the column name"
 out_has "^20$" "all 20 rows counted"
 out_has "^7|paid$" "a row"
 [ "$(accounts)" = 0 ] && ok "the account is gone when the session ends" || not_ok "an account is left"
+
+# Ctrl-C on the terminal: KILL QUERY from the supervisor's connection; the
+# session goes on; Ctrl-C at the prompt ends it
+sleeping() { M -e "SELECT count(*) FROM information_schema.processlist WHERE user = 'bg_g1' \
+	AND info LIKE '%SLEEP(60)%'"; }
+mkfifo "$T/tty"
+$HOST_SSH -tt -i "$T/user" -o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" sql <"$T/tty" >"$T/ctrlc" 2>&1 &
+SESS_PID=$!
+exec 8>"$T/tty"
+printf 'SELECT SLEEP(60);\n' >&8
+i=0; until [ "$(sleeping)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 100 ] && ok "a SELECT SLEEP(60) runs on the console" || not_ok "no SLEEP: $(cat "$T/ctrlc")"
+printf '\003' >&8
+i=0; until [ "$(sleeping)" = 0 ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 50 ] && ok "Ctrl-C cancels the statement" || not_ok "the statement runs on"
+kill -0 "$SESS_PID" 2>/dev/null && [ "$(accounts)" = 1 ] && ok "the session and its account stay" ||
+	not_ok "the session ended: $(cat "$T/ctrlc")"
+printf 'SELECT count(*) AS n FROM orders;\n' >&8
+i=0; until grep -q '^20' "$T/ctrlc" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^20' "$T/ctrlc" && ok "the next statement runs" || not_ok "no answer: $(cat "$T/ctrlc")"
+printf '\003' >&8
+i=0; until ! kill -0 "$SESS_PID" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+exec 8>&-
+wait "$SESS_PID"; SESS_PID=
+[ $i -lt 50 ] && ok "Ctrl-C at the prompt ends the session" || not_ok "the session goes on"
+[ "$(accounts)" = 0 ] && ok "the account is gone with the session" || not_ok "an account is left"
 
 probe() {  # probe WHAT SQL PATTERN
 	printf '%s\n' "$2" >"$T/in"
