@@ -20,7 +20,9 @@ static const char usage_text[] =
 	"The fix plan is the smallest change with its rollback path and expected\n"
 	"impact.  Artifacts (diffs, command lists, SQL) are stored by SHA-256 and\n"
 	"the plan approval signs those hashes.  A new plan replaces the old one and\n"
-	"needs a new approval.\n\n"
+	"needs a new approval.  SQL artifacts are read with PostgreSQL's parser, or\n"
+	"with breakglass's MariaDB tokenizer when the plan says 'sql-engine: mariadb'\n"
+	"('plan template' lists every line).\n\n"
 	"'plan artifact' prints an artifact's exact bytes (checked against its\n"
 	"SHA-256), to send through the gate, which applies only approved ones:\n"
 	"  breakglass plan artifact T-1 fix.diff | ssh -o CertificateFile=CERT ACCOUNT@HOST apply\n";

@@ -43,8 +43,9 @@ static const char usage_text[] =
 	"A SQL patch applied through the gate ('ssh ACCOUNT@HOST apply < fix.sql'\n"
 	"under a db grant) kept the rows it touched in before-image TAG (it prints\n"
 	"the TAG and DB).  --sql restores those rows in one transaction, as the\n"
-	"host's database target in FILE (default " GATE_DEFAULT_CONFIG ") connects;\n"
-	"it refuses, restoring nothing, when a row was changed by others since.\n"
+	"host's database target in FILE (default " GATE_DEFAULT_CONFIG ") connects\n"
+	"(PostgreSQL or MariaDB; with both, the one holding TAG); it refuses,\n"
+	"restoring nothing, when a row was changed by others since.\n"
 	"--drop-image drops the before-image instead (the cleanup item once the\n"
 	"fix holds: it holds customer data).\n";
 

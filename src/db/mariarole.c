@@ -113,6 +113,34 @@ mariarole_create(MYSQL *admin, const dbgrant *g, pgrole *out, bg_error *e)
 			return bg_fail(e, BG_ERR_INVALID, "mariadb: table '%s' is not in database "
 			    "'%s'", g->tables[i], g->database);
 	}
+	/*
+	 * MariaDB 10.11 has PUBLIC: what is granted to it every account has,
+	 * the grant's too, beyond the tables the grant names.  Taking it away
+	 * would break whoever relies on it, so the grant is refused instead.
+	 */
+	{
+		static const char q[] = "SELECT CONCAT_WS(', ', (SELECT GROUP_CONCAT(CONCAT(Db, "
+		    "'.*')) FROM mysql.db WHERE User = 'PUBLIC'), (SELECT GROUP_CONCAT(CONCAT(Db, "
+		    "'.', Table_name)) FROM mysql.tables_priv WHERE User = 'PUBLIC'), (SELECT "
+		    "GROUP_CONCAT(CONCAT(Db, '.', Table_name, '(', Column_name, ')')) FROM "
+		    "mysql.columns_priv WHERE User = 'PUBLIC'), (SELECT GROUP_CONCAT(CONCAT(Db, '.', "
+		    "Routine_name, '()')) FROM mysql.procs_priv WHERE User = 'PUBLIC'))";
+		MYSQL_RES *res;
+		MYSQL_ROW row;
+		char pub[256] = "";
+
+		if (mysql_real_query(admin, q, sizeof(q) - 1) != 0 ||
+		    (res = mysql_store_result(admin)) == NULL)
+			return mfail(admin, e, BG_ERR_STORE, "PUBLIC privileges");
+		if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+			snprintf(pub, sizeof(pub), "%s", row[0]);
+		mysql_free_result(res);
+		if (pub[0] != '\0')
+			return bg_fail(e, BG_ERR_POLICY, "mariadb: the server grants privileges to PUBLIC "
+			    "(%s): every account has them, a grant's account too, so it could reach "
+			    "more than the grant names; revoke them (REVOKE ... FROM PUBLIC) and grant "
+			    "them to the accounts that need them", pub);
+	}
 	snprintf(out->name, sizeof(out->name), "bg_g%lld", (long long)g->grant);
 	for (i = 0; i < 40; i++)
 		out->password[i] = alnum[randombytes_uniform(sizeof(alnum) - 1)];

@@ -13,6 +13,17 @@
  * USER over the local socket (MariaDB masks it in its logs).
  * Revocation: ACCOUNT LOCK, REVOKE ALL, KILL HARD USER, wait until no
  * connection is left, DROP USER.
+ *
+ * A server that grants anything to PUBLIC (MariaDB 10.11) is refused:
+ * every account has those privileges, a grant's account too.
+ *
+ * Direct grants, not a role per grant: with one account per grant a role
+ * is a second object holding the same privileges - one more thing a crash
+ * can leave behind and the repair must find, a DEFAULT ROLE to keep set,
+ * and SET ROLE states (NONE, the role) the account can switch between -
+ * while revoking the account's own grants and dropping it already takes
+ * everything at once.  MariaDB's roles share privileges among accounts;
+ * breakglass never shares.
  */
 #ifndef BG_MARIAROLE_H
 #define BG_MARIAROLE_H

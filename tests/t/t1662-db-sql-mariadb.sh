@@ -3,11 +3,12 @@
 # and hostd, on a real MariaDB 10.11: `ssh ACCOUNT@db1 sql` gets an account
 # the host makes from the certificate (SELECT on the granted table, a
 # password only the serving process holds); other tables, databases, files
-# and changes fail with nothing changed; the hotfix account cannot log in
-# as the account; Ctrl-C on the console cancels the running statement
-# (KILL QUERY) and keeps the session; revocation ends an open SELECT SLEEP(600) and drops the
-# account; a crash's leftover is removed by hostd's repair; apply under a
-# read grant is refused (t1663 applies patches).
+# and changes fail with nothing changed; a server granting to PUBLIC is
+# refused; the hotfix account cannot log in as the account; Ctrl-C on the
+# console cancels the running statement (KILL QUERY) and keeps the
+# session; revocation ends an open SELECT SLEEP(600) and drops the account;
+# a crash's leftover is removed by hostd's repair; apply under a read grant
+# is refused (t1663 applies patches).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-db.sh"
 db_server mariadb msql
@@ -90,6 +91,15 @@ probe "backslash commands" '\! id' "no backslash commands"
 [ ! -e "/tmp/bg-maria-pwned-$ID" ] && ok "no file written" || { not_ok "a file was written"; rm -f "/tmp/bg-maria-pwned-$ID"; }
 grep -q '"sql":"SELECT count(\*) AS n FROM orders' "$T/hostlog/audit.log" &&
 	ok "statements are in the host log" || not_ok "no statement record"
+
+# --- PUBLIC (MariaDB 10.11): what it holds every account has ---------------
+M -e "GRANT SELECT ON other.t TO PUBLIC" >/dev/null
+printf 'SELECT count(*) FROM orders;\n' >"$T/in"
+expect_in 1 "a server granting privileges to PUBLIC is refused" "$T/in" SQL 1
+err_has "grants privileges to PUBLIC (other.t)" "naming what PUBLIC holds"
+[ "$(accounts)" = 0 ] && ok "no account was made" || not_ok "an account is left"
+M -e "REVOKE SELECT ON other.t FROM PUBLIC" >/dev/null
+expect_in 0 "with PUBLIC's grant revoked the session works" "$T/in" SQL 1
 
 # --- only the supervisor logs in; revocation ends a running query ---------
 mkfifo "$T/fifo"
