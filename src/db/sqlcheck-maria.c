@@ -208,9 +208,10 @@ find_image(const mstate *m, size_t a, size_t b, sqlcheck_stmt *st)
 	}
 	if (r1 == 0 || wh == 0 || wh + 1 >= b || r1 <= r0)
 		return;
-	/* name [. name] [[AS] alias] */
+	/* name [. name] [[AS] alias]; UPDATE's modifiers are no table */
 	k = r0;
-	if (m->t[k].type != T_WORD && m->t[k].type != T_QUOTED_ID)
+	if ((m->t[k].type != T_WORD && m->t[k].type != T_QUOTED_ID) || is(m, k, "ignore") ||
+	    is(m, k, "low_priority"))
 		return;
 	k++;
 	if (punct(m, k, '.')) {

@@ -256,6 +256,53 @@ mariadb(void **state)
 	sqlcheck_release(&c);
 }
 
+/* MariaDB before-image offsets: the target and the condition, verbatim,
+ * only for the shapes mariapatch can image */
+static void
+mariadb_image(void **state)
+{
+	static const struct { const char *sql; const char *rel, *where; } v[] = {
+		{ "UPDATE orders SET status = 'paid' WHERE id = 7", " orders ", " id = 7" },
+		{ "UPDATE shop.orders o SET o.a = 1 WHERE o.id IN (1, 2)", " shop.orders o ",
+		  " o.id IN (1, 2)" },
+		{ "update `orders` as o set a = (select 1 from items where x = 1 limit 1) where b = 2",
+		  " `orders` as o ", " b = 2" },
+		{ "DELETE FROM orders WHERE id < 3", " orders ", " id < 3" },
+		{ "UPDATE orders SET a = 1 WHERE b = 2 LIMIT 1", NULL, NULL },
+		{ "UPDATE orders SET a = 1 WHERE b = 2 ORDER BY id", NULL, NULL },
+		{ "DELETE FROM orders WHERE b = 2 RETURNING id", NULL, NULL },
+		{ "UPDATE IGNORE orders SET a = 1 WHERE b = 2", NULL, NULL },
+		{ "UPDATE orders PARTITION (p0) SET a = 1 WHERE b = 2", NULL, NULL },
+		{ "DELETE FROM orders", NULL, NULL },
+		{ "SELECT * FROM orders WHERE id = 1", NULL, NULL },
+		{ NULL, NULL, NULL }
+	};
+	static const char *const mg[] = { "shop.orders", "shop.items", "shop.ignore" };
+	sqlcheck c;
+	bg_error e;
+
+	(void)state;
+	for (int i = 0; v[i].sql != NULL; i++) {
+		const sqlcheck_stmt *st;
+
+		if (sqlcheck_mariadb(v[i].sql, strlen(v[i].sql), "shop", mg, 3, &c, &e) != 0)
+			fail_msg("%s: %s", v[i].sql, e.msg);
+		st = &c.v[0];
+		if (v[i].rel == NULL) {
+			if (st->imageable && !st->refused)
+				fail_msg("imageable: %s", v[i].sql);
+		} else if (!st->imageable || st->rel_len != strlen(v[i].rel) ||
+		    strncmp(v[i].sql + st->rel_off, v[i].rel, st->rel_len) != 0 ||
+		    st->where_len != strlen(v[i].where) ||
+		    strncmp(v[i].sql + st->where_off, v[i].where, st->where_len) != 0) {
+			fail_msg("%s: imageable %d rel '%.*s' where '%.*s'", v[i].sql, st->imageable,
+			    (int)st->rel_len, v[i].sql + st->rel_off, (int)st->where_len,
+			    v[i].sql + st->where_off);
+		}
+		sqlcheck_release(&c);
+	}
+}
+
 static void
 json_reader(void **state)
 {
@@ -292,6 +339,7 @@ main(void)
 		cmocka_unit_test(parser_refuses),
 		cmocka_unit_test(before_image_shape),
 		cmocka_unit_test(mariadb),
+		cmocka_unit_test(mariadb_image),
 		cmocka_unit_test(json_reader),
 	};
 
