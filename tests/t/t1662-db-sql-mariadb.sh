@@ -7,8 +7,9 @@
 # refused; the hotfix account cannot log in as the account; Ctrl-C on the
 # console cancels the running statement (KILL QUERY) and keeps the
 # session; revocation ends an open SELECT SLEEP(600) and drops the account;
-# a crash's leftover is removed by hostd's repair; apply under a read grant
-# is refused (t1663 applies patches).
+# a crash's leftover is removed by hostd's repair, and a session starting
+# while it runs keeps its account; apply under a read grant is refused
+# (t1663 applies patches).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-db.sh"
 db_server mariadb msql
@@ -162,6 +163,37 @@ i=0; until [ "$(accounts)" = 0 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); 
 printf 'SELECT count(*) FROM orders;\n' >"$T/in"
 expect_in 0 "G-2 works again after the repair" "$T/in" SQL 2
 out_has "^20$" "with its rows"
+
+# --- the repair and a new session of the same grant at once -----------------
+# a leftover account of G-2; hostd's repair at start paused after it listed
+# the accounts; a session of G-2 starts (removing the leftover, making its
+# own account); the repair goes on and must leave that account alone
+M -e "CREATE USER 'bg_g2'@'localhost' IDENTIFIED BY 'leftover-$ID'; GRANT SELECT ON shop.orders TO 'bg_g2'@'localhost'" >/dev/null
+hostd_stop "$T"
+touch "$T/pause"
+export BREAKGLASS_TESTING=1 BREAKGLASS_TEST_REPAIR_PAUSE="$T/pause"
+hostd_start "$T" && ok "hostd starts, its repair to pause after listing" || not_ok "hostd did not start"
+unset BREAKGLASS_TESTING BREAKGLASS_TEST_REPAIR_PAUSE
+i=0; until [ -e "$T/pause.listed" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$T/pause.listed" ] && ok "the repair listed the leftover bg_g2 and waits" || not_ok "the repair did not pause"
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+SQL 2 <"$T/fifo" >"$T/sess4" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+printf 'SELECT count(*) FROM orders;\n' >&7
+i=0; until grep -q '^20$' "$T/sess4" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^20$' "$T/sess4" && ok "meanwhile a session of G-2 makes its account and answers" || not_ok "session: $(cat "$T/sess4")"
+rm -f "$T/pause"
+i=0; until [ -e "$T/pause.done" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "$T/pause.done" ] && ok "the repair went on and finished" || not_ok "the repair did not finish"
+[ "$(accounts)" = 1 ] && ok "the session's account survived the repair" || not_ok "the repair removed the session's account"
+printf 'SELECT count(*) + 1 AS m FROM orders;\n' >&7
+i=0; until grep -q '^21$' "$T/sess4" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^21$' "$T/sess4" && ok "and the session goes on" || not_ok "session: $(cat "$T/sess4")"
+exec 7>&-
+wait "$SESS_PID"; rc=$?; SESS_PID=
+[ "$rc" = 0 ] && [ "$(accounts)" = 0 ] && ok "it ends cleanly, its account revoked" || not_ok "status $rc, accounts $(accounts)"
+printf 'SELECT count(*) FROM orders;\n' >"$T/in"
 expect_in 1 "apply is refused under a read grant" "$T/in" $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert2.pub" \
 	"$ACCT@127.0.0.1" apply
 err_has "is read-only" "and says why"
