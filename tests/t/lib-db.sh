@@ -3,7 +3,7 @@
 # through the real sshd.  Source it after lib.sh.
 #
 #   db_server postgresql|mariadb NAME
-#       Needs root and sshd (exits with a TAP failure without them).  Sets
+#       Needs root and sshd (need_root_sshd: a TAP failure without them).  Sets
 #       ID=$BG_TEST_ID,
 #       ACCT=bgtest$BG_TEST_ID-NAME, GROUP=${ACCT}g and the server's OS
 #       user (PGU or MU), starts the server under $T (scripts/lib-pg.sh,
@@ -17,13 +17,17 @@
 #       database target and, with --approvers, project shop's approvers
 #       (written to $T/approvers); prints an "ok" line, or shows host
 #       setup's output and ends the test.
+#   host_log_settled
+#       Waits (up to 5 s) until the host log verifies: a session's last
+#       record and the signed head after it are written - before a test
+#       kill -9s a session's process (a kill between the two leaves a log
+#       hostd refuses to write to until 'audit verify' is run).
 
 . "$(dirname "$0")/../../scripts/lib-host.sh"
 
 db_server() {
 	DB_ENGINE=$1
-	[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (accounts, sshd, a server)"; exit 1; }
-	[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+	need_root_sshd "starts a database server, makes accounts and runs sshd"
 	ID=${BG_TEST_ID:-}
 	ACCT=bgtest$ID-$2
 	GROUP=${ACCT}g
@@ -85,4 +89,11 @@ db_host() {
 		not_ok "host set up"; cat "$T/host-setup.out"; done_testing; exit 1
 	fi
 	unset HOST_SYSTEM HOST_DB_PG HOST_DB_PG_AS HOST_DB_MARIA
+}
+
+host_log_settled() {
+	_i=0
+	until bg audit verify --dir "$T/hostlog" >/dev/null 2>&1 || [ $_i -ge 50 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
 }

@@ -246,6 +246,7 @@ sleep 2
 printf 'SELECT count(*) FROM orders\n  WHERE id > 0;\n' >&7
 i=0; until grep -q '^20$' "$T/sess2" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 grep -q '^20$' "$T/sess2" && ok "and the session still answers" || not_ok "session: $(cat "$T/sess2")"
+host_log_settled
 kill -9 "$server"
 exec 7>&-
 wait "$SESS_PID" 2>/dev/null; SESS_PID=

@@ -150,6 +150,7 @@ rm -f "$T/hostd.sock.pid"
 hostd_start "$T" && ok "hostd killed and started again" || not_ok "hostd did not start"
 sleep 2
 [ "$(accounts)" = 1 ] && ok "its repair at start leaves the live session's account" || not_ok "the live account was removed"
+host_log_settled
 kill -9 "$server"
 exec 7>&-
 wait "$SESS_PID" 2>/dev/null; SESS_PID=
