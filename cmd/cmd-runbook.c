@@ -20,6 +20,14 @@
  *   collect-key: PATH             the per-incident key collect steps hash
  *                                 values with (default STATE/collect.key,
  *                                 made 0600 when missing; never sent)
+ *   db-postgres: CONNINFO         the database target SQL steps are applied
+ *   db-mariadb: SOCKET            to (one of them; peer/unix socket, never a
+ *   db-database: NAME             password), and its database
+ *
+ * A SQL step runs through the database layer's apply (dbapply: the
+ * before-image kept in the database, the row count the signed statement
+ * states, one transaction) when the configuration names a target; else,
+ * and on MariaDB for now, the operator runs it and attaches the output.
  */
 #include "cmd.h"
 #include "approval.h"
@@ -27,6 +35,8 @@
 #include "bundle.h"
 #include "changes.h"
 #include "collect.h"
+#include "consent.h"
+#include "dbapply.h"
 #include "diff.h"
 #include "fileio.h"
 #include "hash.h"
@@ -41,6 +51,7 @@
 #include "runbook.h"
 #include "scan.h"
 #include "snapshot.h"
+#include "sqlcheck.h"
 #include "sshsig.h"
 #include "text.h"
 #include "ticket.h"
@@ -92,6 +103,7 @@ static const opt_def defs[] = {
 	{ "--config", OPT_ARG },
 	{ "--yes", 0 },
 	{ "--attach", OPT_ARG | OPT_MULTI },
+	{ "--drop-image", 0 },
 	{ NULL, 0 }
 };
 
@@ -220,6 +232,11 @@ do_export(cmd_args *a)
 			buf_putc(&detail, ',');
 		json_escape(&detail, p->fields.items[i].value, strlen(p->fields.items[i].value));
 	}
+	/* which steps are SQL scripts: a result may report only those as applied */
+	buf_puts(&detail, "],\"sql_steps\":[");
+	for (i = 0, k = 0; i < p->nart; i++)
+		if (strcmp(p->art[i].kind, "sql") == 0)
+			buf_printf(&detail, "%s%zu", k++ ? "," : "", i + 1);
 	buf_puts(&detail, "]}");
 	if ((r = home_begin(h, &e)) != 0 ||
 	    (r = home_record(h, "runbook.export", tid, detail.data, &e)) != 0 ||
@@ -259,6 +276,9 @@ static const kv_key conf_schema[] = {
 	{ "operator-key", 0, 1024 },
 	{ "collect-root", 0, 1024 },
 	{ "collect-key", 0, 1024 },
+	{ "db-postgres", 0, 1024 },
+	{ "db-mariadb", 0, 1024 },
+	{ "db-database", 0, 63 },
 	{ NULL, 0, 0 }
 };
 
@@ -267,6 +287,7 @@ typedef struct conf {
 	const char *system, *state, *root, *op, *key, *croot, *ckey;
 	int quorum;
 	buf signers;
+	dbapply_target db;   /* engine 0: no database target */
 } conf;
 
 /* A file the client trusts: owned by root (or whoever runs this), not
@@ -320,6 +341,37 @@ conf_load(const char *path, conf *c, bg_error *e)
 		    "collect-root and collect-key absolute paths, operator one word", path);
 		goto out;
 	}
+	{
+		const char *pg = kv_get(&c->d, "db-postgres"), *my = kv_get(&c->d, "db-mariadb");
+		const char *db = kv_get(&c->d, "db-database");
+
+		if ((pg != NULL || my != NULL) && (db == NULL || (pg != NULL && my != NULL) ||
+		    !text_is_ident(db, 63))) {
+			r = bg_fail(e, BG_ERR_INVALID, "'%s': a database target is db-postgres or "
+			    "db-mariadb (one of them) with db-database naming its database", path);
+			goto out;
+		}
+		if (db != NULL && pg == NULL && my == NULL) {
+			r = bg_fail(e, BG_ERR_INVALID, "'%s': db-database needs db-postgres or "
+			    "db-mariadb", path);
+			goto out;
+		}
+		/* the client's files hold no database password: peer authentication */
+		if (pg != NULL && (strstr(pg, "password") != NULL || strstr(pg, "passfile") != NULL)) {
+			r = bg_fail(e, BG_ERR_POLICY, "'%s': db-postgres takes a conninfo without "
+			    "password or passfile (connect by peer authentication on the unix socket)",
+			    path);
+			goto out;
+		}
+		if (my != NULL && my[0] != '/') {
+			r = bg_fail(e, BG_ERR_INVALID, "'%s': db-mariadb is the server's unix socket "
+			    "(an absolute path)", path);
+			goto out;
+		}
+		c->db.engine = pg != NULL ? DBAPPLY_POSTGRES : my != NULL ? DBAPPLY_MARIADB : 0;
+		c->db.conninfo = pg != NULL ? pg : my;
+		c->db.database = db;
+	}
 	if ((r = trusted_file(kv_get(&c->d, "signers"), "allowed signers", e)) != 0 ||
 	    (r = fileio_read(kv_get(&c->d, "signers"), 1024 * 1024, &c->signers, e)) != 0)
 		goto out;
@@ -352,7 +404,12 @@ typedef struct action {
 	argv_list argv;      /* command */
 	diff d;              /* diff */
 	int have_diff;
-	const char *text;    /* manual: what to do */
+	sqlcheck sqlc;       /* sql: the signed script, checked */
+	int have_sql;
+	int64_t rows;        /* sql: the count the signed statement states */
+	const char *name;    /* sql: the artifact's name */
+	const char *sha;     /* sql: its SHA-256 (signed) */
+	const char *text;    /* manual: what to do; sql: the script */
 	size_t len;
 	buf words;           /* in plain words */
 } action;
@@ -492,6 +549,59 @@ add_collect(action *acts, size_t *n, int sub, const char *name, bg_error *e)
 }
 
 /*
+ * A SQL step: applied through the configured database target when it
+ * can be, else by hand.  What it may do comes from the signed statement
+ * (the row count, approved-destructive statements, by the script's
+ * SHA-256) and the configuration (the target), never from the file's
+ * unsigned parts.  A statement that is refused, or destructive without
+ * approval, refuses the runbook (BG_ERR_POLICY) before anything runs.
+ */
+static int
+add_sql(const runbook *rb, const dbapply_target *db, const runbook_step *s, action *x,
+    bg_error *e)
+{
+	uint64_t marks = 0;
+	bg_error why;
+	int r;
+
+	bg_error_clear(&why);
+	x->name = s->name;
+	x->sha = s->sha256;
+	if (db->engine == 0) {
+		snprintf(x->kind, sizeof(x->kind), "manual");
+		return buf_printf(&x->words, "the SQL script '%s': run it by hand and attach its "
+		    "output (--attach %d=FILE); recorded as operator-reported (no database target "
+		    "in this host's runbook configuration)", s->name, s->n);
+	}
+	consent_sql_marks(rb->stmt, s->sha256, &x->rows, &marks);
+	r = dbapply_supported(db, &why);
+	if (r == 0 && x->rows < 0)
+		r = bg_fail(&why, BG_ERR_UNSUPPORTED, "the signed plan states no row count for it "
+		    "(expect-rows)");
+	if (r == 0 && (r = dbapply_check(db, s->data, s->len, marks, &x->sqlc, &why)) == 0)
+		x->have_sql = 1;
+	if (r == BG_ERR_POLICY || r == BG_ERR_INVALID || r == BG_ERR_TOOLARGE)
+		return bg_fail(e, r, "step %d (SQL script '%s'): %.400s", s->n, s->name, why.msg);
+	if (r != 0) {
+		snprintf(x->kind, sizeof(x->kind), "manual");
+		return buf_printf(&x->words, "the SQL script '%s' (%s database '%s'): %s; run it by "
+		    "hand and attach its output (--attach %d=FILE); recorded as operator-reported",
+		    s->name, dbapply_engine_name(db->engine), db->database, why.msg, s->n);
+	}
+	snprintf(x->kind, sizeof(x->kind), "sql");
+	r = buf_printf(&x->words, "apply the SQL script '%s' to the %s database '%s' in one "
+	    "transaction:", s->name, dbapply_engine_name(db->engine), db->database);
+	for (size_t i = 0; r == 0 && i < x->sqlc.n; i++)
+		r = buf_printf(&x->words, "%s %s on %s", i ? "," : "",
+		    sqlcheck_kind_name(x->sqlc.v[i].kind), x->sqlc.v[i].tables[0]);
+	if (r == 0)
+		r = buf_printf(&x->words, "; the rows it changes are kept first as a before-image "
+		    "inside the database; the signed plan states %lld row%s: any other count rolls "
+		    "back and stops the run", (long long)x->rows, x->rows == 1 ? "" : "s");
+	return r;
+}
+
+/*
  * Every action of rb, parsed and described, before anything runs: step 0
  * (before the fix: the plan's collects, then its checks), the artifacts in
  * order, the smoke test (nsteps + 1), the checks again after the fix (the
@@ -499,7 +609,7 @@ add_collect(action *acts, size_t *n, int sub, const char *name, bg_error *e)
  * the approvers signed (its SHA-256 is in the statement).
  */
 static int
-plan_actions(const runbook *rb, action *acts, size_t *n, bg_error *e)
+plan_actions(const runbook *rb, const dbapply_target *db, action *acts, size_t *n, bg_error *e)
 {
 	char *smoke = runbook_plan_field(rb, "smoke-test");
 	kv_doc d;
@@ -564,11 +674,15 @@ plan_actions(const runbook *rb, action *acts, size_t *n, bg_error *e)
 			r = buf_printf(&acts[*n].words, "apply the diff '%s' (%zu file%s) under the "
 			    "root, after checking each file still has the approved pre-image",
 			    s->name, acts[*n].d.nf, acts[*n].d.nf == 1 ? "" : "s");
+		} else if (strcmp(s->kind, "sql") == 0) {
+			(*n)++;   /* counted now: a refusal releases it with the rest */
+			if ((r = add_sql(rb, db, s, &acts[*n - 1], e)) != 0)
+				break;
+			continue;
 		} else {
 			snprintf(acts[*n].kind, sizeof(acts[0].kind), "manual");
-			r = buf_printf(&acts[*n].words, "%s '%s': run it by hand and attach its "
-			    "output (--attach %d=FILE); recorded as operator-reported",
-			    strcmp(s->kind, "sql") == 0 ? "the SQL script" : "the file", s->name, s->n);
+			r = buf_printf(&acts[*n].words, "the file '%s': run it by hand and attach its "
+			    "output (--attach %d=FILE); recorded as operator-reported", s->name, s->n);
 		}
 		(*n)++;
 	}
@@ -620,6 +734,8 @@ actions_free(action *acts, size_t n)
 			plan_check_release(&acts[i].pc);
 		if (acts[i].have_diff)
 			diff_release(&acts[i].d);
+		if (acts[i].have_sql)
+			sqlcheck_release(&acts[i].sqlc);
 		buf_release(&acts[i].words);
 	}
 }
@@ -868,6 +984,91 @@ out:
 	return r == 0 ? "ok" : "failed";
 }
 
+/* Append a line to the run record (what rollback undoes); fsync'd. */
+static int
+run_note(const conf *c, const char *sha, const char *line, bg_error *e)
+{
+	buf p;
+	int fd, r = 0;
+
+	buf_init(&p, 4096);
+	if ((r = run_path(c, sha, "run", &p)) != 0)
+		goto out;
+	if ((fd = open(p.data, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
+		r = bg_fail(e, BG_ERR_IO, "'%s': %s", p.data, strerror(errno));
+		goto out;
+	}
+	if (fileio_write_full(fd, line, strlen(line)) != 0 || fsync(fd) != 0)
+		r = bg_fail(e, BG_ERR_IO, "'%s': %s", p.data, strerror(errno));
+	close(fd);
+out:
+	buf_release(&p);
+	return r;
+}
+
+/*
+ * A SQL step through the database target: before-image, patch and the
+ * count in one transaction (dbapply).  Into j: counts, statements' kinds,
+ * tables and changed columns, the image's tag, duration; never a row
+ * value.  The tag goes into the run record for rollback.
+ */
+static const char *
+run_sql(const conf *cf, const runbook *rb, action *x, json *j, bg_error *e)
+{
+	dbapply_result res;
+	char tag[48], role[32], line[96];
+	double t0 = utc_mono();
+	int r;
+
+	snprintf(tag, sizeof(tag), "rb%lld_s%d_%.12s", (long long)rb->ticket, x->step, x->sha);
+	snprintf(role, sizeof(role), "bg_rb%lld", (long long)rb->ticket);
+	json_kv_str(j, "sql", x->name);
+	json_kv_str(j, "kind", "client-run");
+	json_kv_str(j, "engine", dbapply_engine_name(cf->db.engine));
+	json_kv_str(j, "database", cf->db.database);
+	json_kv_int(j, "expect_rows", x->rows);
+	r = dbapply_patch(&cf->db, x->text, x->len, &x->sqlc, x->rows, tag, role, &res, e);
+	json_kv_int(j, "rows", res.rows);
+	json_key(j, "statements");
+	json_arr_begin(j);
+	for (size_t i = 0; i < res.n; i++) {
+		json_obj_begin(j);
+		json_kv_int(j, "n", (int64_t)i + 1);
+		json_kv_str(j, "kind", sqlcheck_kind_name(res.v[i].kind));
+		json_kv_str(j, "table", res.v[i].table);
+		json_kv_int(j, "rows", res.v[i].rows);
+		if (res.v[i].columns[0])
+			json_kv_str(j, "columns", res.v[i].columns);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_kv_int(j, "duration_ms", (int64_t)((utc_mono() - t0) * 1000.0 + 0.5));
+	if (r != 0) {
+		json_kv_str(j, "error", e->msg);
+		printf("   not applied: %s\n", e->msg);
+		return "failed";
+	}
+	json_kv_int(j, "transaction_ms", (int64_t)(res.txn_ms + 0.5));
+	json_kv_str(j, "before_image", tag);
+	for (size_t i = 0; i < res.n; i++)
+		printf("   statement %zu: %s on %s, %lld row%s%s%s\n", i + 1,
+		    sqlcheck_kind_name(res.v[i].kind), res.v[i].table, (long long)res.v[i].rows,
+		    res.v[i].rows == 1 ? "" : "s", res.v[i].columns[0] ? ", columns " : "",
+		    res.v[i].columns);
+	printf("   applied: %lld row%s (the signed plan states %lld); before-image '%s' kept in "
+	    "schema %s of database '%s' (undo: breakglass runbook rollback FILE)\n",
+	    (long long)res.rows, res.rows == 1 ? "" : "s", (long long)x->rows, tag,
+	    "breakglass", cf->db.database);
+	snprintf(line, sizeof(line), "sql: %s\n", tag);
+	if ((r = run_note(cf, rb->sha256, line, e)) != 0) {
+		/* the rows are changed and the image exists: say so, fail the step */
+		json_kv_str(j, "error", e->msg);
+		printf("   the run record could not note the before-image %s: %s\n", tag, e->msg);
+		return "failed";
+	}
+	return "ok";
+}
+
 static int
 do_run(cmd_args *a)
 {
@@ -931,7 +1132,7 @@ do_run(cmd_args *a)
 			goto out;
 		}
 	}
-	if ((r = plan_actions(&rb, acts, &nacts, &e)) != 0) {
+	if ((r = plan_actions(&rb, &c.db, acts, &nacts, &e)) != 0) {
 		r = cmd_failf(cmd_exit_code(r), "runbook '%s' refused, nothing was run: %s",
 		    a->pos[1], e.msg);
 		goto out;
@@ -1078,6 +1279,9 @@ do_run(cmd_args *a)
 			buf_reset(&cattach);
 			status = run_collect(&c, &rb, x, &j, &cattach, &e);
 			r = 0;
+		} else if (strcmp(x->kind, "sql") == 0) {
+			status = run_sql(&c, &rb, x, &j, &e);
+			r = 0;
 		} else {
 			const char *roots[1] = { c.root };
 			double t0 = utc_mono();
@@ -1185,6 +1389,42 @@ out0:
 
 /* ---- rollback (client host) --------------------------------------------- */
 
+#define MAX_SQL_TAGS 32
+
+/*
+ * The run's SQL steps, last first: restore each from its before-image
+ * (refused, nothing restored, when its rows changed since), or with drop
+ * only drop the images.  A patch rolled back before is said and skipped.
+ * 0, or the first refusal (what was restored before it stays restored:
+ * each patch is one transaction).
+ */
+static int
+rollback_sql(const conf *c, char tags[][48], size_t n, int drop, bg_error *e)
+{
+	int64_t restored, changed;
+	int r;
+
+	for (size_t i = n; i-- > 0;) {
+		if (drop) {
+			if ((r = dbapply_drop(&c->db, tags[i], e)) != 0)
+				return r;
+			printf("dropped the before-image '%s' (database '%s')\n", tags[i],
+			    c->db.database);
+			continue;
+		}
+		r = dbapply_rollback(&c->db, tags[i], &restored, &changed, e);
+		if (r == BG_ERR_STATE && strstr(e->msg, "rolled back already") != NULL) {
+			printf("SQL before-image '%s': rolled back already\n", tags[i]);
+			continue;
+		}
+		if (r != 0)
+			return r;
+		printf("restored %lld row%s of database '%s' from the before-image '%s'\n",
+		    (long long)restored, restored == 1 ? "" : "s", c->db.database, tags[i]);
+	}
+	return 0;
+}
+
 static int
 do_rollback(cmd_args *a)
 {
@@ -1195,7 +1435,9 @@ do_rollback(cmd_args *a)
 	snap_stats sst;
 	rollback_stats rs;
 	bg_error e;
-	int r, have_t = 0, have_c = 0;
+	char tags[MAX_SQL_TAGS][48];
+	size_t ntags = 0;
+	int r, have_t = 0, have_c = 0, drop = cmd_opt(a, 4) != NULL;
 
 	if (a->npos != 2)
 		return cmd_failf(EXIT_USAGE, "runbook rollback: name the runbook or result bundle");
@@ -1225,7 +1467,7 @@ do_rollback(cmd_args *a)
 		hash_sha256_hex(text.data ? text.data : "", text.len, sha);
 	}
 	run_path(&c, sha, "run", &p);
-	if ((r = fileio_read(p.data, 4096, &st, &e)) != 0) {
+	if ((r = fileio_read(p.data, 64 * 1024, &st, &e)) != 0) {
 		r = cmd_failf(EXIT_USAGE, "runbook %.16s... was not run on this host (no '%s')", sha,
 		    p.data);
 		goto out;
@@ -1240,6 +1482,47 @@ do_rollback(cmd_args *a)
 		}
 		memcpy(id, s + 11, (size_t)(nl - s - 11));
 		id[nl - s - 11] = '\0';
+		/* "sql: TAG" lines: the SQL steps that committed */
+		for (s = strstr(st.data, "\nsql: "); s != NULL; s = strstr(nl, "\nsql: ")) {
+			size_t l;
+
+			s += 6;
+			nl = strchr(s, '\n');
+			l = nl ? (size_t)(nl - s) : 0;
+			if (nl == NULL || l == 0 || l >= sizeof(tags[0]) || ntags == MAX_SQL_TAGS ||
+			    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != l) {
+				r = cmd_failf(EXIT_HOME, "run record '%s' is damaged", p.data);
+				goto out;
+			}
+			memcpy(tags[ntags], s, l);
+			tags[ntags++][l] = '\0';
+		}
+	}
+	if (ntags > 0 && c.db.engine == 0) {
+		r = cmd_failf(EXIT_USAGE, "runbook %.16s... applied %zu SQL step%s here, and the "
+		    "configuration names no database target (db-postgres, db-database): nothing "
+		    "was changed", sha, ntags, ntags == 1 ? "" : "s");
+		goto out;
+	}
+	if (drop) {
+		if (ntags == 0) {
+			r = cmd_failf(EXIT_USAGE, "runbook %.16s... applied no SQL step here: no "
+			    "before-image to drop", sha);
+			goto out;
+		}
+		printf("drop the before-image%s of runbook %.16s...'s SQL step%s (the rows stay as "
+		    "the run left them; a SQL rollback is no longer possible):\n", ntags == 1 ? "" :
+		    "s", sha, ntags == 1 ? "" : "s");
+		for (size_t i = 0; i < ntags; i++)
+			printf("  %s (database '%s')\n", tags[i], c.db.database);
+		if (!ask("drop them?", cmd_opt(a, 2) != NULL)) {
+			printf("nothing was changed\n");
+			r = EXIT_REFUSED;
+			goto out;
+		}
+		if ((r = rollback_sql(&c, tags, ntags, 1, &e)) != 0)
+			r = cmd_fail(r, &e);
+		goto out;
 	}
 	run_path(&c, "snapshots", "d", &p);
 	if ((r = snapshot_load(p.data, id, &target, &e)) != 0) {
@@ -1259,9 +1542,18 @@ do_rollback(cmd_args *a)
 	}
 	printf("roll back to last known good: what runbook %.16s... changed under %s\n%s",
 	    sha, c.root, report.data);
+	for (size_t i = ntags; i-- > 0;)
+		printf("  restore the rows SQL changed from the before-image '%s' (database '%s'; "
+		    "refused if they changed since)\n", tags[i], c.db.database);
 	if (!ask("put these back?", cmd_opt(a, 2) != NULL)) {
 		printf("nothing was changed\n");
 		r = EXIT_REFUSED;
+		goto out;
+	}
+	/* the database first: a refusal there leaves the files as they are */
+	if ((r = rollback_sql(&c, tags, ntags, 0, &e)) != 0) {
+		r = cmd_failf(cmd_exit_code(r), "SQL rollback refused: %s; the files were not "
+		    "rolled back either", e.msg);
 		goto out;
 	}
 	buf_reset(&report);
@@ -1328,8 +1620,8 @@ export_has(const exported *x, const rbresult_found *f, bg_error *e)
 	if ((at = strstr(at, "\"checks\":[")) == NULL || (cols = strstr(at, "\"collects\":[")) ==
 	    NULL) {
 		buf_release(&want);
-		return f->nchk || f->ncol ? bg_fail(e, BG_ERR_TAMPER, "the runbook was exported "
-		    "without check or collect steps, and the result reports some") : 0;
+		return f->nchk || f->ncol || f->nsql ? bg_fail(e, BG_ERR_TAMPER, "the runbook was "
+		    "exported without check, collect or SQL steps, and the result reports some") : 0;
 	}
 	for (i = 0; i < f->nchk && r == 0; i++) {
 		const char *es = f->chk[i].expect;
@@ -1341,6 +1633,24 @@ export_has(const exported *x, const rbresult_found *f, bg_error *e)
 			r = bg_fail(e, BG_ERR_TAMPER, "step %d reports a check '%.40s' of %.200s that "
 			    "the exported runbook does not have", f->chk[i].step, f->chk[i].c.name,
 			    f->chk[i].c.url);
+	}
+	for (i = 0; i < f->nsql && r == 0; i++) {
+		const char *sq = strstr(x->line.data, "\"sql_steps\":["), *end;
+		char num[24];
+		size_t l;
+		int hit = 0;
+
+		if (sq != NULL && (end = strchr(sq, ']')) != NULL) {
+			l = (size_t)snprintf(num, sizeof(num), "%d", f->sql[i].step);
+			for (const char *q = sq + 13; q < end; q += strcspn(q, ",]") + 1)
+				if ((size_t)(end - q) >= l && strncmp(q, num, l) == 0 &&
+				    (q[l] == ',' || q[l] == ']'))
+					hit = 1;
+		}
+		if (!hit)
+			r = bg_fail(e, BG_ERR_TAMPER, "step %d reports a SQL script applied, and the "
+			    "exported runbook's step %d is no SQL script", f->sql[i].step,
+			    f->sql[i].step);
 	}
 	for (i = 0; i < f->ncol && r == 0; i++) {
 		const char *end = strchr(cols, ']');
@@ -1362,7 +1672,7 @@ do_import(cmd_args *a)
 	home *h = NULL;
 	ticket *t = NULL;
 	rbresult res;
-	buf text, signers, detail, path, summary, lines, checks, diags, notes;
+	buf text, opsigners, detail, path, summary, lines, checks, diags, notes, sqls;
 	char principal[256], fp[64], sha[65];
 	rbresult_found *found = NULL;
 	exported ex;
@@ -1380,7 +1690,7 @@ do_import(cmd_args *a)
 		return r;
 	bg_error_clear(&e);
 	buf_init(&text, RBRESULT_MAX_INPUT);
-	buf_init(&signers, 1024 * 1024);
+	buf_init(&opsigners, 1024 * 1024);
 	buf_init(&detail, 64 * 1024);
 	buf_init(&path, 4096);
 	buf_init(&summary, 8192);
@@ -1388,6 +1698,7 @@ do_import(cmd_args *a)
 	buf_init(&checks, 64 * 1024);
 	buf_init(&diags, 64 * 1024);
 	buf_init(&notes, 8192);
+	buf_init(&sqls, 64 * 1024);
 	memset(&ex, 0, sizeof(ex));
 	buf_init(&ex.line, 1024 * 1024);
 	if ((found = calloc(1, sizeof(*found))) == NULL) {
@@ -1419,13 +1730,13 @@ do_import(cmd_args *a)
 	/* the operator's key: a user with the operator role, or one of the
 	 * project's approvers (who may run what they approved themselves) */
 	if ((r = ticket_load(h, tid, &t, &e)) != 0 ||
-	    (r = users_role_signers(h, USERS_ROLE_OPERATOR, &signers, &e)) != 0 ||
-	    (r = approver_export(h, t->project, &signers, &e)) != 0) {
+	    (r = users_role_signers(h, USERS_ROLE_OPERATOR, &opsigners, &e)) != 0 ||
+	    (r = approver_export(h, t->project, &opsigners, &e)) != 0) {
 		r = cmd_fail(r, &e);
 		goto out;
 	}
-	if ((r = rbresult_verify(&res, signers.data ? signers.data : "", signers.len, h->now,
-	    principal, fp, &e)) != 0) {
+	if ((r = rbresult_verify(&res, opsigners.data ? opsigners.data : "", opsigners.len,
+	    h->now, principal, fp, &e)) != 0) {
 		r = cmd_failf(cmd_exit_code(r), "bundle '%s' refused: %s", a->pos[2], e.msg);
 		goto out;
 	}
@@ -1520,10 +1831,37 @@ do_import(cmd_args *a)
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
+	json_key(&j, "sql");
+	json_arr_begin(&j);
+	for (i = 0; i < found->nsql; i++) {
+		json_obj_begin(&j);
+		json_kv_int(&j, "step", found->sql[i].step);
+		json_kv_str(&j, "name", found->sql[i].name);
+		json_kv_str(&j, "run", "client-run");
+		json_kv_str(&j, "engine", found->sql[i].engine);
+		json_kv_str(&j, "database", found->sql[i].database);
+		json_kv_int(&j, "rows", found->sql[i].rows);
+		json_kv_int(&j, "expect_rows", found->sql[i].expect);
+		json_kv_str(&j, "result", found->sql[i].ok ? "applied" : "not applied");
+		if (found->sql[i].image != NULL)
+			json_kv_str(&j, "before_image", found->sql[i].image);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
 	if (checks.len)
 		json_kv_str(&j, "checks_summary", checks.data);
 	if (diags.len)
 		json_kv_str(&j, "diagnostics_summary", diags.data);
+	for (i = 0; i < found->nsql; i++)
+		buf_printf(&sqls, "%s'%s' (step %d) on %s database '%s': %s, %lld row%s (the signed "
+		    "plan states %lld)%s%s", sqls.len ? "; " : "", found->sql[i].name,
+		    found->sql[i].step, found->sql[i].engine, found->sql[i].database,
+		    found->sql[i].ok ? "applied" : "not applied", (long long)found->sql[i].rows,
+		    found->sql[i].rows == 1 ? "" : "s", (long long)found->sql[i].expect,
+		    found->sql[i].ok ? ", before-image " : "", found->sql[i].ok ?
+		    found->sql[i].image : "");
+	if (sqls.len)
+		json_kv_str(&j, "sql_summary", sqls.data);
 	/* one outcome per step: a step's commands each have a record */
 	for (i = 0; i < res.n; i++) {
 		const char *st;
@@ -1587,6 +1925,23 @@ do_import(cmd_args *a)
 			printf("  diagnostics '%s' (step %d): %zu bytes, sha256 %.12s..., stored as "
 			    "results/%s.collect\n", found->col[i].profile, found->col[i].step,
 			    found->col[i].size, found->col[i].sha, found->col[i].sha);
+		for (i = 0; i < found->nsql; i++) {
+			if (found->sql[i].ok)
+				printf("  SQL '%s' (step %d, client-run on %s, %s database '%s'): "
+				    "applied, %lld row%s (the signed plan states %lld), before-image '%s' "
+				    "on the client's database, %lld ms\n", found->sql[i].name,
+				    found->sql[i].step, res.system, found->sql[i].engine,
+				    found->sql[i].database, (long long)found->sql[i].rows,
+				    found->sql[i].rows == 1 ? "" : "s", (long long)found->sql[i].expect,
+				    found->sql[i].image, (long long)found->sql[i].duration_ms);
+			else
+				printf("  SQL '%s' (step %d, client-run on %s, %s database '%s'): not "
+				    "applied, nothing changed (%lld row%s counted, the signed plan states "
+				    "%lld): %.300s\n", found->sql[i].name, found->sql[i].step,
+				    res.system, found->sql[i].engine, found->sql[i].database,
+				    (long long)found->sql[i].rows, found->sql[i].rows == 1 ? "" : "s",
+				    (long long)found->sql[i].expect, found->sql[i].error);
+		}
 		printf("  outcome: %s\n", strcmp(res.rec[res.n - 1].status, "ok") == 0 ?
 		    "every step succeeded" : strcmp(res.rec[res.n - 1].status, "skipped") == 0 ?
 		    "stopped by the operator" : "a step failed");
@@ -1598,7 +1953,7 @@ out:
 	ticket_free(t);
 	home_close(h);
 	buf_release(&text);
-	buf_release(&signers);
+	buf_release(&opsigners);
 	buf_release(&detail);
 	buf_release(&path);
 	buf_release(&summary);
@@ -1606,6 +1961,7 @@ out:
 	buf_release(&checks);
 	buf_release(&diags);
 	buf_release(&notes);
+	buf_release(&sqls);
 	buf_release(&ex.line);
 	if (found != NULL)
 		rbresult_found_release(found);

@@ -576,13 +576,14 @@ runbook_one(void *vctx, uint64_t seq, const char *time, const char *event, const
     size_t len)
 {
 	rb_ctx *x = vctx;
-	char sum[1024], sys[160], op[260], chk[2048], dia[2048];
+	char sum[1024], sys[160], op[260], chk[2048], dia[2048], sql[2048];
 
 	if (strcmp(event, "runbook.import") != 0)
 		return 0;
 	line_str(line, len, "summary", sum, sizeof(sum));
 	line_str(line, len, "checks_summary", chk, sizeof(chk));
 	line_str(line, len, "diagnostics_summary", dia, sizeof(dia));
+	line_str(line, len, "sql_summary", sql, sizeof(sql));
 	line_str(line, len, "system", sys, sizeof(sys));
 	line_str(line, len, "operator", op, sizeof(op));
 	if (x->c->as_json) {
@@ -594,6 +595,7 @@ runbook_one(void *vctx, uint64_t seq, const char *time, const char *event, const
 		json_kv_str(&x->c->j, "outcome", sum);
 		json_kv_str(&x->c->j, "checks", chk[0] ? chk : NULL);
 		json_kv_str(&x->c->j, "diagnostics", dia[0] ? dia : NULL);
+		json_kv_str(&x->c->j, "sql", sql[0] ? sql : NULL);
 		json_obj_end(&x->c->j);
 	} else {
 		if (x->n == 0)
@@ -613,6 +615,12 @@ runbook_one(void *vctx, uint64_t seq, const char *time, const char *event, const
 		if (dia[0]) {
 			md(x->c, "  - diagnostics collected by the client: ");
 			md_text(x->c, dia);
+			md(x->c, "\n");
+		}
+		if (sql[0]) {
+			md(x->c, "  - SQL applied by the client's runbook (client-run, not "
+			    "operator-reported): ");
+			md_text(x->c, sql);
 			md(x->c, "\n");
 		}
 	}

@@ -361,7 +361,8 @@ found_read(const rbresult *res, rbresult_found *f, bg_error *e)
 		if (!is_step && strcmp(x->type, "attach") != 0)
 			continue;
 		if (memmem(x->body, x->len, is_step ? "\"check\":" : "\"collect\":",
-		    is_step ? 8 : 10) == NULL)
+		    is_step ? 8 : 10) == NULL &&
+		    (!is_step || memmem(x->body, x->len, "\"sql\":", 6) == NULL))
 			continue;
 		if ((r = json_parse(x->body, x->len, &v, e)) != 0)
 			return bg_fail(e, BG_ERR_INVALID, "record %d: not JSON: %.200s", x->seq, e->msg);
@@ -399,6 +400,32 @@ found_read(const rbresult *res, rbresult_found *f, bg_error *e)
 			f->chk[f->nchk].phase = ph;
 			f->chk[f->nchk].expect = json_get_str(v, "expect");
 			f->nchk++;
+		} else if (is_step && (s = json_get_str(v, "sql")) != NULL) {
+			const char *eng = json_get_str(v, "engine"), *db = json_get_str(v, "database");
+			const char *img = json_get_str(v, "before_image"), *err = json_get_str(v, "error");
+			const char *kind = json_get_str(v, "kind");
+			int64_t rows = jnum(v, "rows", INT64_MAX / 2), want = jnum(v, "expect_rows",
+			    INT64_MAX / 2), ms = jnum(v, "duration_ms", INT32_MAX);
+			int ok = strcmp(x->status, "ok") == 0;
+
+			if (eng == NULL || db == NULL || kind == NULL || strcmp(kind, "client-run") != 0 ||
+			    rows < 0 || want < 0 || ms < 0 || strlen(s) > 255 ||
+			    (ok ? img == NULL || err != NULL || rows != want ||
+			    strspn(img, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(img) :
+			    img != NULL || err == NULL || strcmp(x->status, "failed") != 0))
+				return bg_fail(e, BG_ERR_INVALID, "record %d: step %d's SQL result is "
+				    "incomplete or inconsistent", x->seq, x->step);
+			f->sql[f->nsql].step = x->step;
+			f->sql[f->nsql].name = s;
+			f->sql[f->nsql].engine = eng;
+			f->sql[f->nsql].database = db;
+			f->sql[f->nsql].image = img;
+			f->sql[f->nsql].error = err;
+			f->sql[f->nsql].rows = rows;
+			f->sql[f->nsql].expect = want;
+			f->sql[f->nsql].duration_ms = ms;
+			f->sql[f->nsql].ok = ok;
+			f->nsql++;
 		} else if (!is_step && (s = json_get_str(v, "collect")) != NULL) {
 			const char *content = json_get_str(v, "content"), *sha = json_get_str(v, "sha256");
 			char got[65];

@@ -93,7 +93,11 @@ void rbresult_writer_release(rbresult_writer *w);
  * runbook's fix steps, url, expect, result, status, elapsed_ms,
  * body_sha256, body_size; never the body), a diagnostics bundle an
  * "attach" record whose JSON names "collect" (the profile, sha256 and the
- * bundle text as "content").
+ * bundle text as "content"), a SQL step the client applied through its
+ * database target a "step" record whose JSON names "sql" (the script's
+ * name, engine, database, expect_rows, rows, duration_ms, and either the
+ * before-image's tag as before_image or an error; counts only, never row
+ * values).
  */
 typedef struct rbresult_found {
 	json_val *v[RBRESULT_MAX_RECS];   /* owned: the strings below point in */
@@ -112,12 +116,21 @@ typedef struct rbresult_found {
 		size_t size;
 	} col[RBRESULT_MAX_RECS];
 	size_t ncol;
+	struct {
+		int step;
+		const char *name, *engine, *database;
+		const char *image;        /* the before-image's tag; NULL unless applied */
+		const char *error;        /* NULL when applied */
+		int64_t rows, expect, duration_ms;
+		int ok;
+	} sql[RBRESULT_MAX_RECS];
+	size_t nsql;
 } rbresult_found;
 
 /*
  * Read them from a parsed result (check it first: rbresult_verify).
- * Strict: a check record missing a field, with a phase, result or status
- * that disagree, or a diagnostics bundle whose text is not the SHA-256
+ * Strict: a check or SQL record missing a field, with a phase, result,
+ * count or status that disagree, or a diagnostics bundle whose text is not the SHA-256
  * the run recorded (BG_ERR_TAMPER) or not a valid bundle (bundle_parse)
  * refuses the whole result.  A check that could not run (its record has
  * "error") is skipped.  0 (release f with rbresult_found_release), or a

@@ -224,9 +224,12 @@ pgrole_harden(PGconn *admin, bg_error *e)
 }
 
 static void
-role_name(int64_t grant, char name[32])
+role_name(const dbgrant *g, char name[32])
 {
-	snprintf(name, 32, "bg_g%lld", (long long)grant);
+	if (g->role[0] != '\0')
+		snprintf(name, 32, "%s", g->role);
+	else
+		snprintf(name, 32, "bg_g%lld", (long long)g->grant);
 }
 
 int
@@ -251,7 +254,7 @@ pgrole_create(PGconn *admin, const dbgrant *g, pgrole *out, bg_error *e)
 	now = utc_now();
 	if (g->until <= now)
 		return bg_fail(e, BG_ERR_EXPIRED, "db grant G-%lld expired", (long long)g->grant);
-	role_name(g->grant, out->name);
+	role_name(g, out->name);
 	for (i = 0; i < 40; i++)
 		out->password[i] = alnum[randombytes_uniform(sizeof(alnum) - 1)];
 	out->password[40] = '\0';

@@ -41,6 +41,8 @@ enum { PGROLE_SELECT = 1, PGROLE_INSERT = 2, PGROLE_UPDATE = 4, PGROLE_DELETE = 
 
 typedef struct dbgrant {
 	int64_t grant;               /* the grant's number: role "bg_g<grant>" */
+	char role[32];               /* another name for the role ("" for bg_g<grant>):
+	                                a client's runbook apply, never bg_g... */
 	char database[64];
 	size_t ntables;
 	char tables[PGROLE_MAX_TABLES][SQLCHECK_NAME];   /* "schema.table" */

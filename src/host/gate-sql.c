@@ -877,40 +877,20 @@ out:
 }
 
 /*
- * What the signed plan statement says of SQL artifact sha: its row count
- * (*rows, -1 if none) and its approved-destructive statements (bits of
- * *destructive, statement N as bit N-1, N <= 64).  The consent was
- * verified by gate.c before any request ran.
+ * What the signed plan statement says of SQL artifact sha (consent.h).
+ * The consent was verified by gate.c before any request ran.
  */
 static void
 signed_sql_marks(gate *g, const char *sha, int64_t *rows, uint64_t *destructive)
 {
 	consent cs;
 	bg_error e;
-	const char *p;
 
 	*rows = -1;
 	*destructive = 0;
 	if (g->c.consent == NULL || consent_parse(g->c.consent, strlen(g->c.consent), &cs, &e) != 0)
 		return;
-	for (p = cs.statement; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		int isrows = strncmp(p, "sql-rows: ", 10) == 0;
-		const char *v = p + (isrows ? 10 : 17);
-		char *end;
-		long long n;
-
-		if (!isrows && strncmp(p, "sql-destructive: ", 17) != 0)
-			continue;
-		if (strncmp(v, sha, 64) != 0 || v[64] != ' ' || v[65] < '0' || v[65] > '9')
-			continue;
-		n = strtoll(v + 65, &end, 10);
-		if (*end != '\n' && *end != '\0')
-			continue;
-		if (isrows)
-			*rows = n;
-		else if (n >= 1 && n <= 64)
-			*destructive |= (uint64_t)1 << (n - 1);
-	}
+	consent_sql_marks(cs.statement, sha, rows, destructive);
 	consent_release(&cs);
 }
 

@@ -332,3 +332,33 @@ consent_verify(const consent *c, const char *scope, const signers *approvers,
 		    "signatures from this host's approvers", nwho, quorum);
 	return 0;
 }
+
+void
+consent_sql_marks(const char *statement, const char *sha, int64_t *rows,
+    uint64_t *destructive)
+{
+	const char *p;
+
+	*rows = -1;
+	*destructive = 0;
+	if (strlen(sha) != 64)
+		return;
+	for (p = statement; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		int isrows = strncmp(p, "sql-rows: ", 10) == 0;
+		const char *v = p + (isrows ? 10 : 17);
+		char *end;
+		long long n;
+
+		if (!isrows && strncmp(p, "sql-destructive: ", 17) != 0)
+			continue;
+		if (strncmp(v, sha, 64) != 0 || v[64] != ' ' || v[65] < '0' || v[65] > '9')
+			continue;
+		n = strtoll(v + 65, &end, 10);
+		if (*end != '\n' && *end != '\0')
+			continue;
+		if (isrows)
+			*rows = n;
+		else if (n >= 1 && n <= 64)
+			*destructive |= (uint64_t)1 << (n - 1);
+	}
+}

@@ -80,4 +80,15 @@ void consent_release(consent *c);
 int consent_verify(const consent *c, const char *scope, const signers *approvers,
     int quorum, int64_t valid_after, int64_t now, bg_error *e);
 
+/*
+ * What a (verified) plan statement says of the SQL artifact whose
+ * SHA-256 is sha: its approved row count from the "sql-rows: SHA N" line
+ * (*rows, -1 if none) and its approved-destructive statements from the
+ * "sql-destructive: SHA N" lines (statement N as bit N-1 of
+ * *destructive, N <= 64).  Lines of another shape are not marks.  The
+ * host's apply and the client's runbook both read them here.
+ */
+void consent_sql_marks(const char *statement, const char *sha, int64_t *rows,
+    uint64_t *destructive);
+
 #endif
