@@ -16,6 +16,9 @@ static const char scope[] =
 	"ticket: T-3\ngrant: G-5\nkind: ssh\nsystem: web1\naccount: hotfix\ntier: plan\n"
 	"write: /srv/shop/app\nttl: 1h\nreason: fix\n";
 
+/* the marks of a SQL artifact with this SHA-256 */
+static const char sha[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -30,7 +33,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	if (consent_parse((const char *)data, size, &c, &e) == 0) {
+		int64_t rows;
+		uint64_t d;
+
 		(void)consent_verify(&c, scope, &ss, 1, 1795240800, 1795240800, &e);
+		consent_sql_marks(c.statement, sha, &rows, &d);
 		consent_release(&c);
 	}
 	return 0;

@@ -256,6 +256,34 @@ statement_expired_before_activation(void **state)
 	buf_release(&t);
 }
 
+static void
+sql_marks_by_hash(void **state)
+{
+	static const char a[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char b[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	buf t;
+	int64_t rows;
+	uint64_t d;
+
+	(void)state;
+	buf_init(&t, 4096);
+	assert_int_equal(buf_printf(&t, "plan: P-1\nsql-rows: %s 3\nsql-destructive: %s 2\n"
+	    "sql-destructive: %s 65\nsql-rows: %s 7\nsql-destructive: %s 1x\n"
+	    "xsql-rows: %s 9\nsql-rows: %s 5", a, a, a, b, a, a, a), 0);
+	consent_sql_marks(buf_cstr(&t), a, &rows, &d);
+	assert_int_equal(rows, 5);                  /* the last line counts, unterminated */
+	assert_int_equal(d, (uint64_t)1 << 1);      /* 65 is out of range, "1x" no number */
+	consent_sql_marks(buf_cstr(&t), b, &rows, &d);
+	assert_int_equal(rows, 7);
+	assert_int_equal(d, 0);
+	consent_sql_marks(buf_cstr(&t), "cc", &rows, &d);
+	assert_int_equal(rows, -1);
+	assert_int_equal(d, 0);
+	consent_sql_marks("sql-rows: aaaa 3\n", "aaaa", &rows, &d);
+	assert_int_equal(rows, -1);                 /* not a SHA-256 */
+	buf_release(&t);
+}
+
 int
 main(void)
 {
@@ -265,6 +293,7 @@ main(void)
 		cmocka_unit_test(scope_must_be_exactly_signed),
 		cmocka_unit_test(versions_and_tampering),
 		cmocka_unit_test(statement_expired_before_activation),
+		cmocka_unit_test(sql_marks_by_hash),
 	};
 
 	return cmocka_run_group_tests_name("consent", tests, setup, teardown);
