@@ -72,7 +72,7 @@ static const char usage_text[] =
 	"       breakglass runbook run FILE [--config CONF] [--yes] [--attach STEP=FILE]...\n"
 	"                                   [-o BUNDLE]\n"
 	"       breakglass runbook import T BUNDLE\n"
-	"       breakglass runbook rollback FILE|BUNDLE [--config CONF] [--yes]\n\n"
+	"       breakglass runbook rollback FILE|BUNDLE [--config CONF] [--yes] [--drop-image]\n\n"
 	"Client-executed mode: when nobody outside may touch production, the\n"
 	"approved plan goes to the client as a signed runbook, the client's team\n"
 	"runs it on their own host (no broker, no network), and sends back a\n"
@@ -85,9 +85,19 @@ static const char usage_text[] =
 	"step is shown in plain words and asked for (--yes: run all); a diff step\n"
 	"checks every target's pre-image first; the root is snapshotted before\n"
 	"changes; programs run without a shell; the run stops at the first\n"
-	"failure.  Output is redacted as it streams.  SQL and other steps are\n"
-	"run by the operator by hand: attach their output with --attach STEP=FILE\n"
-	"(recorded as operator-reported, scanned for secrets when it is text).\n\n"
+	"failure.  Output is redacted as it streams.\n\n"
+	"SQL steps run through the database apply when CONF names a target\n"
+	"(db-postgres: CONNINFO for the local socket by peer authentication, never\n"
+	"a password; db-database: NAME): the script must be the signed artifact,\n"
+	"is checked before anything runs (a refused statement, or a destructive one\n"
+	"the signed statement does not approve, refuses the runbook), and runs in\n"
+	"one transaction with a before-image kept inside the database; a row count\n"
+	"other than the signed one rolls back and stops the run.  The result holds\n"
+	"counts and changed columns, never row values.  Without a target, on\n"
+	"MariaDB (db-mariadb: SOCKET; no before-image apply yet) and for other\n"
+	"files, the operator runs the step by hand: attach the output with\n"
+	"--attach STEP=FILE (recorded as operator-reported, scanned for secrets\n"
+	"when it is text).\n\n"
 	"The plan's 'check: NAME URL ...' and 'collect: PROFILE' lines are steps\n"
 	"too.  Step 0, before the fix: each collect (a built-in profile, read-only,\n"
 	"under CONF's collect-root, default /; values hashed with the per-incident\n"
@@ -96,7 +106,10 @@ static const char usage_text[] =
 	"the incident and does not stop the run).  After the fix steps the checks\n"
 	"run again, and a failing one stops the run.  A check records its status,\n"
 	"time and the body's SHA-256, never the body.  import records the checks\n"
-	"as client-run smoke results and keeps the diagnostics bundles.\n";
+	"as client-run smoke results and keeps the diagnostics bundles.\n\n"
+	"rollback restores the rows SQL steps changed from their before-images\n"
+	"(refused if they changed since; the files are then left too), then the\n"
+	"files; --drop-image instead drops the run's before-images.\n";
 
 static const opt_def defs[] = {
 	{ "-o", OPT_ARG },
