@@ -8,6 +8,7 @@
  *   dbtool repair CONNINFO DB
  *   dbtool patch CONNINFO DB GRANT TABLES FILE EXPECTED-ROWS TAG
  *   dbtool rollback|cleanup CONNINFO DB TAG
+ *   dbtool dbapply CONNINFO DB FILE EXPECTED-ROWS TAG   (as a client's runbook does)
  *   dbtool maria-session SOCKET DB GRANT TABLES read|write  (lines as session)
  *   dbtool maria-repair SOCKET
  *   dbtool maria-bench SOCKET DB  (a MariaDB before-image against the bare UPDATE)
@@ -20,6 +21,7 @@
  * running query), "\hold" (wait for EOF without revoking: the supervisor
  * "crashes" when the test kills us).
  */
+#include "dbapply.h"
 #include "err.h"
 #include "mariapatch.h"
 #include "mariarole.h"
@@ -565,6 +567,26 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "patch") == 0 && argc == 9)
 		return patch(argv[3], strtoll(argv[4], NULL, 10), argv[5], argv[6],
 		    strtoll(argv[7], NULL, 10), argv[8]);
+	if (strcmp(argv[1], "dbapply") == 0 && argc == 7) {
+		dbapply_target t = { DBAPPLY_POSTGRES, conninfo, argv[3] };
+		dbapply_result res;
+		sqlcheck chk;
+		buf sql;
+		int r;
+
+		buf_init(&sql, SQLCHECK_MAX_INPUT);
+		if (fileio_read(argv[4], SQLCHECK_MAX_INPUT, &sql, &e) != 0 ||
+		    dbapply_check(&t, buf_cstr(&sql), sql.len, 0, &chk, &e) != 0)
+			return die("dbapply", &e);
+		r = dbapply_patch(&t, buf_cstr(&sql), sql.len, &chk, strtoll(argv[5], NULL, 10),
+		    argv[6], "bg_rbtool", &res, &e);
+		sqlcheck_release(&chk);
+		buf_release(&sql);
+		if (r != 0)
+			return die("dbapply", &e);
+		printf("applied rows=%lld\n", (long long)res.rows);
+		return 0;
+	}
 	if (strcmp(argv[1], "bench") == 0 && argc == 5)
 		return bench(argv[3], atoi(argv[4]));
 	if (pgrole_admin_connect(conninfo, argv[3], &admin, &e) != 0)
