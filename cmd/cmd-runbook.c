@@ -318,6 +318,13 @@ trusted_file(const char *path, const char *what, bg_error *e)
 	return 0;
 }
 
+static void
+conf_release(conf *c)
+{
+	kv_doc_release(&c->d);
+	buf_release(&c->signers);
+}
+
 static int
 conf_load(const char *path, conf *c, bg_error *e)
 {
@@ -394,14 +401,9 @@ conf_load(const char *path, conf *c, bg_error *e)
 	}
 out:
 	buf_release(&text);
+	if (r != 0) /* callers release only what loaded */
+		conf_release(c);
 	return r;
-}
-
-static void
-conf_release(conf *c)
-{
-	kv_doc_release(&c->d);
-	buf_release(&c->signers);
 }
 
 /* ---- run (client host) -------------------------------------------------- */
