@@ -1995,6 +1995,9 @@ cmd_runbook(int argc, char **argv)
 	if (a.help || a.npos == 0)
 		return a.help ? cmd_usage(usage_text) :
 		    cmd_failf(EXIT_USAGE, "runbook: export, run, import or rollback");
+	if (cmd_opt(&a, 4) != NULL && strcmp(a.pos[0], "rollback") != 0)
+		return cmd_failf(EXIT_USAGE, "runbook %s: --drop-image is an option of runbook "
+		    "rollback", a.pos[0]);
 	if (strcmp(a.pos[0], "export") == 0)
 		return do_export(&a);
 	if (strcmp(a.pos[0], "run") == 0)

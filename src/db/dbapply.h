@@ -12,11 +12,12 @@
  * MariaDB target is BG_ERR_UNSUPPORTED with a reason a person can act on
  * (run the step by hand), so a caller keeps such steps operator-run.
  *
- * On PostgreSQL, dbapply_patch makes a NOLOGIN-in-practice role for the
- * patch (pgrole_create with a caller-chosen name: SELECT on every table
- * the patch names, INSERT/UPDATE/DELETE only where a statement modifies
- * it), takes it with SET ROLE on a second admin connection (no password
- * authentication needed on the client's server), and runs pgpatch_apply:
+ * On PostgreSQL, dbapply_patch makes a role for the patch (pgrole_create
+ * with a caller-chosen name; its random password is never used or kept:
+ * SELECT on every table the patch names, INSERT/UPDATE/DELETE only where
+ * a statement modifies it), takes it with SET ROLE on a second admin
+ * connection (the client's server needs no password rule), and runs
+ * pgpatch_apply:
  * one transaction with the before-image, the row counts compared with
  * the approved count, rolled back on any difference.  The role is
  * revoked and dropped before the call returns, whatever happened.
