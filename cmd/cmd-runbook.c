@@ -1025,7 +1025,8 @@ out:
  * A SQL step through the database target: before-image, patch and the
  * count in one transaction (dbapply).  Into j: counts, statements' kinds,
  * tables and changed columns, the image's tag, duration; never a row
- * value.  The tag goes into the run record for rollback.
+ * value.  The tag goes into the run record for rollback before the patch
+ * runs, so a crash after its commit still leaves rollback the image.
  */
 static const char *
 run_sql(const conf *cf, const runbook *rb, action *x, json *j, bg_error *e)
@@ -1042,7 +1043,10 @@ run_sql(const conf *cf, const runbook *rb, action *x, json *j, bg_error *e)
 	json_kv_str(j, "engine", dbapply_engine_name(cf->db.engine));
 	json_kv_str(j, "database", cf->db.database);
 	json_kv_int(j, "expect_rows", x->rows);
-	r = dbapply_patch(&cf->db, x->text, x->len, &x->sqlc, x->rows, tag, role, &res, e);
+	memset(&res, 0, sizeof(res));
+	snprintf(line, sizeof(line), "sql: %s\n", tag);
+	if ((r = run_note(cf, rb->sha256, line, e)) == 0)
+		r = dbapply_patch(&cf->db, x->text, x->len, &x->sqlc, x->rows, tag, role, &res, e);
 	json_kv_int(j, "rows", res.rows);
 	json_key(j, "statements");
 	json_arr_begin(j);
@@ -1074,13 +1078,6 @@ run_sql(const conf *cf, const runbook *rb, action *x, json *j, bg_error *e)
 	    "schema %s of database '%s' (undo: breakglass runbook rollback FILE)\n",
 	    (long long)res.rows, res.rows == 1 ? "" : "s", (long long)x->rows, tag,
 	    "breakglass", cf->db.database);
-	snprintf(line, sizeof(line), "sql: %s\n", tag);
-	if ((r = run_note(cf, rb->sha256, line, e)) != 0) {
-		/* the rows are changed and the image exists: say so, fail the step */
-		json_kv_str(j, "error", e->msg);
-		printf("   the run record could not note the before-image %s: %s\n", tag, e->msg);
-		return "failed";
-	}
 	return "ok";
 }
 
@@ -1430,6 +1427,12 @@ rollback_sql(const conf *c, char tags[][48], size_t n, int drop, bg_error *e)
 		r = dbapply_rollback(&c->db, tags[i], &restored, &changed, e);
 		if (r == BG_ERR_STATE && strstr(e->msg, "rolled back already") != NULL) {
 			printf("SQL before-image '%s': rolled back already\n", tags[i]);
+			continue;
+		}
+		if (r == BG_ERR_NOTFOUND) { /* the step did not commit, or its image was dropped */
+			printf("SQL before-image '%s': none in database '%s' (the step did not commit, "
+			    "or its image was dropped): no rows restored for it\n", tags[i],
+			    c->db.database);
 			continue;
 		}
 		if (r != 0)

@@ -190,6 +190,9 @@ expect 0 "its bundle imports" bg runbook import T-2 "$T/bundle2"
 out_has "SQL 'over.sql' (step 1, client-run on web1, postgresql database 'shop'): not applied, nothing changed (3 rows counted, the signed plan states 1)" \
 	"import shows the mismatch"
 out_has "step 1: failed" "the step failed"
+expect 0 "the failed run's rollback" bg runbook rollback "$T/bundle2" --config "$C/etc/runbook.conf" --yes
+out_has "none in database 'shop' (the step did not commit" "says there is no image of the rolled-back step"
+[ "$(rows)" = "$BEFORE" ] && ok "no row changed" || not_ok "no row changed"
 
 # --- rollback is refused when the rows changed since -------------------------------
 planned 3 "$T/p1.txt" --sql "$T/fix.sql" --commands "$T/after.cmds"
