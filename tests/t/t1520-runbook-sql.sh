@@ -155,6 +155,23 @@ done
 
 # --- import: the SQL step's outcome, client-run ---------------------------------
 bg user add ops@client.example --key "$C/operator.pub" --role operator >/dev/null || exit 1
+# the operator's own key signs a result that claims the commands step (1)
+# applied SQL: chained and signed properly, refused for what it claims
+perl -MDigest::SHA=sha256_hex -0777 -ne '
+	my ($head, $rest) = /\A(breakglass runbook result v1\n.*?\noperator: [^\n]*\n)(.*?)signature: /s or die;
+	my $prev = sha256_hex($head); my $out = $head;
+	while ($rest =~ /\Grecord: (\d+) [0-9a-f]{64} (\S+) (\d+) (\S+) (\d+)\n/gc) {
+		my ($seq, $type, $step, $st, $len) = ($1, $2, $3, $4, $5);
+		my $body = substr($rest, pos($rest), $len + 1); pos($rest) += $len + 1;
+		$step = 1 if $type eq "step" && $body =~ /"sql":"fix.sql"/;
+		my $r = "record: $seq $prev $type $step $st $len\n" . $body;
+		$prev = sha256_hex($r); $out .= $r; }
+	print $out;' "$T/bundle1" >"$T/claim"
+ssh-keygen -q -Y sign -n breakglass-runbook -f "$C/operator" "$T/claim" </dev/null >/dev/null 2>&1
+{ printf 'signature: %s\n' "$(wc -c <"$T/claim.sig")"; cat "$T/claim.sig"; printf '\nend\n'; } >>"$T/claim"
+expect 1 "a signed result claiming SQL for a step that is no SQL script is refused" \
+	bg runbook import T-1 "$T/claim"
+err_has "step 1 reports a SQL script applied, and the exported runbook's step 1 is no SQL script" "says why"
 expect 0 "the bundle is imported" bg runbook import T-1 "$T/bundle1"
 out_has "SQL 'fix.sql' (step 2, client-run on web1, postgresql database 'shop'): applied, 1 row (the signed plan states 1)" \
 	"import shows the SQL step client-run with its counts"
