@@ -148,7 +148,7 @@ grep -q '"columns":"status"' "$T/bundle1" && grep -q '"before_image":"rb1_s2_' "
 	ok "and the changed column and the image's name" || not_ok "and the changed column and the image's name"
 leaks=0
 for v in stuckQ7 NOTE-XK7Q 70.37 private-customer; do
-	grep -q -- "$v" "$T/bundle1" "$T/out" "$T/err" "$C/state/"*.run && leaks=$((leaks + 1))
+	grep -qF -- "$v" "$T/bundle1" "$T/out" "$T/err" "$C/state/"*.run && leaks=$((leaks + 1))
 done
 [ "$leaks" -eq 0 ] && ok "no row value in the bundle, the run record or the terminal" ||
 	not_ok "no row value in the bundle, the run record or the terminal ($leaks leaked)"
