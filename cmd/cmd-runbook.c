@@ -94,7 +94,7 @@ static const char usage_text[] =
 	"one transaction with a before-image kept inside the database; a row count\n"
 	"other than the signed one rolls back and stops the run.  The result holds\n"
 	"counts and changed columns, never row values.  Without a target, on\n"
-	"MariaDB (db-mariadb: SOCKET; no before-image apply yet) and for other\n"
+	"MariaDB (db-mariadb: SOCKET; not through a runbook yet) and for other\n"
 	"files, the operator runs the step by hand: attach the output with\n"
 	"--attach STEP=FILE (recorded as operator-reported, scanned for secrets\n"
 	"when it is text).\n\n"

@@ -28,8 +28,8 @@ dbapply_supported(const dbapply_target *t, bg_error *e)
 	if (t->engine == DBAPPLY_POSTGRES)
 		return 0;
 	if (t->engine == DBAPPLY_MARIADB)
-		return bg_fail(e, BG_ERR_UNSUPPORTED, "SQL patches are not applied to MariaDB with a "
-		    "before-image yet: run this step by hand and attach its output");
+		return bg_fail(e, BG_ERR_UNSUPPORTED, "a runbook does not apply SQL to MariaDB yet "
+		    "(the host's apply does): run this step by hand and attach its output");
 	return bg_fail(e, BG_ERR_UNSUPPORTED, "unknown database engine");
 }
 

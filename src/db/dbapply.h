@@ -8,9 +8,10 @@
  * A target is an engine and how to reach it locally: PostgreSQL through
  * a libpq conninfo for the unix socket with peer authentication (a
  * conninfo naming a password or passfile is refused), MariaDB through
- * its socket.  MariaDB has no before-image apply yet: every call on a
- * MariaDB target is BG_ERR_UNSUPPORTED with a reason a person can act on
- * (run the step by hand), so a caller keeps such steps operator-run.
+ * its socket.  The runbook's path does not drive MariaDB's apply
+ * (mariapatch, which the host's gate uses) yet: every call on a MariaDB
+ * target is BG_ERR_UNSUPPORTED with a reason a person can act on (run the
+ * step by hand), so a caller keeps such steps operator-run.
  *
  * On PostgreSQL, dbapply_patch makes a role for the patch (pgrole_create
  * with a caller-chosen name; its random password is never used or kept:
@@ -59,7 +60,7 @@ typedef struct dbapply_result {
 const char *dbapply_engine_name(int engine);
 
 /* 0 if t's engine applies patches with a before-image here, else
- * BG_ERR_UNSUPPORTED with the reason (MariaDB: not yet). */
+ * BG_ERR_UNSUPPORTED with the reason (MariaDB: not through a runbook yet). */
 int dbapply_supported(const dbapply_target *t, bg_error *e);
 
 /*

@@ -264,7 +264,7 @@ conf "$C/etc/maria.conf" "$C/state-m" "db-mariadb: /run/mysqld/mysqld.sock" "db-
 printf 'UPDATE 1\n' >"$C/sql-output.txt"
 expect 0 "with a MariaDB target the SQL step is the operator's" run "$T/rb2" --config "$C/etc/maria.conf" \
 	--attach "1=$C/sql-output.txt" -o "$T/bundle-m"
-out_has "not applied to MariaDB with a before-image yet: run this step by hand" "says why"
+out_has "a runbook does not apply SQL to MariaDB yet (the host's apply does): run this step by hand" "says why"
 out_has "recorded as operator-reported" "and records it so"
 [ "$(rows)" = "$BEFORE" ] && ok "no row changed" || not_ok "no row changed"
 
