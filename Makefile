@@ -71,6 +71,7 @@ HDR  := $(wildcard src/*/*.h)
 CMD  := $(wildcard cmd/*.c)
 LIBOBJ := $(SRC:src/%.c=$(BUILD)/src/%.o) $(BUILD)/gen/rules-builtin.o \
           $(BUILD)/gen/hsdb-builtin.o $(BUILD)/gen/launchers-builtin.o \
+          $(BUILD)/gen/migrations-builtin.o \
           $(BUILD)/gen/profiles-builtin.o
 PROFILES := $(sort $(wildcard profiles/*.profile))
 CMDOBJ := $(CMD:cmd/%.c=$(BUILD)/cmd/%.o)
@@ -101,6 +102,10 @@ $(BUILD)/gen/rules-builtin.c: rules/secrets.rules scripts/embed
 $(BUILD)/gen/launchers-builtin.c: rules/launchers.rules scripts/embed
 	@mkdir -p $(dir $@)
 	scripts/embed policy_launchers_builtin policy_launchers_builtin_len $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/migrations-builtin.c: rules/migrations.rules scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed dbfacts_migrations_builtin dbfacts_migrations_builtin_len $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%-builtin.o: $(BUILD)/gen/%-builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

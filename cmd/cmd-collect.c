@@ -5,7 +5,9 @@
 #include "cmd.h"
 #include "bundle.h"
 #include "collect.h"
+#include "dbfacts.h"
 #include "fileio.h"
+#include "gate.h"
 #include "json.h"
 #include "profile.h"
 #include "utc.h"
@@ -15,7 +17,7 @@
 
 static const char usage_text[] =
 	"usage: breakglass collect [--profile NAME|FILE] [--key FILE] [--root DIR] [--app DIR]\n"
-	"                          [--json] -o BUNDLE\n"
+	"                          [--db-postgres CONNINFO [--db NAME]] [--json] -o BUNDLE\n"
 	"       breakglass collect --list-profiles | --show-profile NAME\n\n"
 	"Gather, read-only, what diagnosing this host needs into BUNDLE (written 0600,\n"
 	"refusing to overwrite): package versions, runtime settings, configuration keys,\n"
@@ -31,7 +33,17 @@ static const char usage_text[] =
 	"Bundles made with the same key compare with 'breakglass envdiff'; without\n"
 	"--key, values are withheld and the bundle cannot be compared.\n\n"
 	"  --root DIR   read the host's files below DIR (a copy of a host), default /\n"
-	"  --app DIR    the code tree (default: the profile's 'app')\n";
+	"  --app DIR    the code tree (default: the profile's 'app')\n"
+	"  --db-postgres CONNINFO   add a local PostgreSQL database's facts: its schema\n"
+	"               (tables, columns and types, indexes, constraints; quoted literals\n"
+	"               such as string defaults hashed), the applied migrations (the tables\n"
+	"               rules/migrations.rules names) and per-table row counts (exact, or\n"
+	"               ~N: the planner's estimate for big tables) - never a row's contents.\n"
+	"               Peer authentication over the unix socket only (a conninfo with a\n"
+	"               password is refused), e.g. 'host=/run/postgresql dbname=shop'\n"
+	"  --db NAME    the database (default: the conninfo's dbname)\n\n"
+	"Through the gate: ssh ACCOUNT@HOST collect [--profile NAME] [--app DIR] < KEYFILE\n"
+	"(built-in profiles only, within the grant; see breakglass(1)).\n";
 
 static const opt_def defs[] = {
 	{ "--profile", OPT_ARG },
@@ -41,8 +53,61 @@ static const opt_def defs[] = {
 	{ "-o", OPT_ARG },
 	{ "--list-profiles", 0 },
 	{ "--show-profile", OPT_ARG },
+	{ "--db-postgres", OPT_ARG },
+	{ "--db", OPT_ARG },
 	{ NULL, 0 }
 };
+
+int
+cmd_collect_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < profile_builtin_count(); i++)
+		if (strcmp(profile_builtin_name(i), name) == 0)
+			return 1;
+	return 0;
+}
+
+int
+cmd_collect_gate(const gate_collect_io *io, bg_error *e)
+{
+	profile prof;
+	bundle_key key;
+	collect_opts o;
+	collect_stats st;
+	collect_limits lim;
+	buf out;
+	int r;
+
+	if (strchr(io->profile, '/') != NULL || !cmd_collect_known(io->profile))
+		return bg_fail(e, BG_ERR_POLICY, "'%s' is not a built-in profile", io->profile);
+	if ((r = profile_load(io->profile, &prof, e)) != 0)
+		return r;
+	bundle_key_from(&key, io->key);
+	memset(&lim, 0, sizeof(lim));
+	lim.ctx = io->ctx;
+	lim.may_read = io->may_read;
+	lim.open = io->open;
+	lim.may_run = io->may_run;
+	lim.skipped = io->skipped;
+	memset(&o, 0, sizeof(o));
+	o.root = "/";
+	o.app = io->app;
+	o.prof = &prof;
+	o.key = &key;
+	o.now = utc_now();
+	o.lim = &lim;
+	o.db = io->db;
+	buf_init(&out, BUNDLE_MAX);
+	r = collect_run(&o, &out, &st, e);
+	bundle_key_wipe(&key);
+	if (r == 0 && fileio_write_full(io->out, out.data, out.len) != 0)
+		r = bg_fail(e, BG_ERR_IO, "cannot write the bundle");
+	buf_release(&out);
+	profile_release(&prof);
+	return r;
+}
 
 int
 cmd_collect(int argc, char **argv)
@@ -54,6 +119,7 @@ cmd_collect(int argc, char **argv)
 	collect_opts o;
 	collect_stats st;
 	buf out;
+	dbfacts db;
 	size_t i;
 	int r, have_key = 0, created = 0, wrc = 0;
 	double t0;
@@ -117,8 +183,22 @@ cmd_collect(int argc, char **argv)
 	o.prof = &prof;
 	o.key = have_key ? &key : NULL;
 	o.now = utc_now();
-	buf_init(&out, BUNDLE_MAX);
+	memset(&db, 0, sizeof(db));
+	if (cmd_opt(&a, 8) != NULL && cmd_opt(&a, 7) == NULL) {
+		bundle_key_wipe(&key);
+		profile_release(&prof);
+		return cmd_failf(EXIT_USAGE, "collect: --db needs --db-postgres CONNINFO");
+	}
 	t0 = utc_mono();
+	if (cmd_opt(&a, 7) != NULL) {
+		if ((r = dbfacts_postgres(cmd_opt(&a, 7), cmd_opt(&a, 8), &db, &e)) != 0) {
+			bundle_key_wipe(&key);
+			profile_release(&prof);
+			return cmd_fail(r, &e);
+		}
+		o.db = &db;
+	}
+	buf_init(&out, BUNDLE_MAX);
 	r = collect_run(&o, &out, &st, &e);
 	if (r == 0)
 		r = fileio_write_atomic(cmd_opt(&a, 4), out.data, out.len, 0600, 1, &e);
@@ -153,6 +233,7 @@ cmd_collect(int argc, char **argv)
 	bundle_key_wipe(&key);
 	profile_release(&prof);
 	buf_release(&out);
+	dbfacts_release(&db);
 	if (r != 0)
 		return cmd_fail(r, &e);
 	if (wrc != 0)

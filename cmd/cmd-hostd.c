@@ -52,6 +52,9 @@ cmd_hostd(int argc, char **argv)
 	o.socket = cmd_opt(&a, 1) ? cmd_opt(&a, 1) : HOSTD_DEFAULT_SOCKET;
 	o.pidfile = cmd_opt(&a, 2);
 	bg_error_clear(&e);
+	/* the gate's 'collect' verb runs the collector, which lives above
+	 * the host layer */
+	gate_collect_register(cmd_collect_gate, cmd_collect_known);
 	if ((r = hostd_serve(&o, &e)) != 0)
 		return cmd_fail(r, &e);
 	return 0;

@@ -158,6 +158,11 @@ int cmd_scan(int argc, char **argv);
 int cmd_freeze(int argc, char **argv);
 int cmd_runbook(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+/* The gate's 'collect' (gate.h: gate_collect_register), in its confined
+ * child; and whether a name is a built-in profile. */
+struct gate_collect_io;
+int cmd_collect_gate(const struct gate_collect_io *io, bg_error *e);
+int cmd_collect_known(const char *name);
 int cmd_envdiff(int argc, char **argv);
 
 #endif

@@ -24,7 +24,7 @@
 
 static const char *const kinds[BK_NKINDS] = {
 	"pkg", "rt", "cfg", "env", "file", "svc", "port", "sys", "tree", "recent", "git",
-	"deploy", "log",
+	"deploy", "log", "db", "dbmig", "dbrows",
 };
 
 const char *
@@ -289,6 +289,20 @@ value_valid(int kind, const char *v)
 		return strcmp(v, "running") == 0 || strcmp(v, "stopped") == 0;
 	case BK_PORT:
 		return strcmp(v, "listen") == 0;
+	case BK_DB:
+		return bundle_value_ok(v);
+	case BK_DBMIG:
+		return strcmp(v, "applied") == 0;
+	case BK_DBROWS: {
+		size_t i = v[0] == '~', n = strlen(v);
+
+		if (n == i || n - i > 19)
+			return 0;
+		for (; i < n; i++)
+			if (v[i] < '0' || v[i] > '9')
+				return 0;
+		return 1;
+	}
 	case BK_RECENT: {
 		int64_t t;
 

@@ -19,7 +19,11 @@
  * (tcp:PORT, listen), sys (disk and memory figures), tree (code file,
  * keyed hash), recent (recently changed file, time), git (HEAD, commit),
  * deploy (commit or deploy-log line, when and what), log (FILE:N, a
- * redacted log line).  Values of rt, cfg and env are "=TEXT" (a harmless
+ * redacted log line), db (a database's schema: schema.table, its
+ * .column, #index:NAME, #constraint:NAME; "=TEXT" as PostgreSQL prints
+ * it, every quoted literal replaced by its keyed hash), dbmig (an
+ * applied migration, TABLE:NAME; "applied"), dbrows (schema.table, its
+ * rows: N exact, ~N the planner's estimate).  Values of rt, cfg and env are "=TEXT" (a harmless
  * value, shown), "h:" and 32 hex digits (keyed hash), or "-" (withheld:
  * no key).  A (KIND, KEY) pair appears once.
  */
@@ -63,7 +67,7 @@ void bundle_key_hash(const bundle_key *k, const void *p, size_t n, char out[BUND
 /* Record kinds. */
 enum {
 	BK_PKG, BK_RT, BK_CFG, BK_ENV, BK_FILE, BK_SVC, BK_PORT, BK_SYS, BK_TREE, BK_RECENT,
-	BK_GIT, BK_DEPLOY, BK_LOG, BK_NKINDS
+	BK_GIT, BK_DEPLOY, BK_LOG, BK_DB, BK_DBMIG, BK_DBROWS, BK_NKINDS
 };
 
 const char *bundle_kind_name(int kind);

@@ -191,6 +191,67 @@ typedef struct cx {
 	const char *app;
 } cx;
 
+/* Under limits: say what was skipped and why (the item as the profile
+ * names it). */
+static void
+skip(cx *c, const char *what, const char *arg, const char *why)
+{
+	char item[4200];
+
+	c->st->skipped++;
+	if (c->o->lim != NULL && c->o->lim->skipped != NULL) {
+		snprintf(item, sizeof(item), "%s %s", what, arg);
+		c->o->lim->skipped(c->o->lim->ctx, item, why);
+	}
+}
+
+/* 1 if the program may be started (always, without limits); else says
+ * it was skipped */
+static int
+may_run(cx *c, const char *what, const char *prog)
+{
+	if (c->o->lim == NULL || c->o->lim->may_run == NULL)
+		return 1;
+	if (c->o->lim->may_run(c->o->lim->ctx, prog))
+		return 1;
+	skip(c, what, prog, "not a program the grant allows");
+	return 0;
+}
+
+static const char *const item_names[] = {
+	"config", "settings", "log", "tree", "git", "deploylog", "packages", "runtime",
+	"service", "allow",
+};
+
+/*
+ * Under limits: 1 if the directories a profile path (after @app is
+ * expanded) names before its first glob character lie in what may be
+ * read; else the item is skipped and said.
+ */
+static int
+path_allowed(cx *c, const profile_item *it, const char *path)
+{
+	char dir[4200];
+	size_t n = strcspn(path, "*?[");
+
+	if (c->o->lim == NULL || c->o->lim->may_read == NULL)
+		return 1;
+	if (n >= sizeof(dir))
+		n = sizeof(dir) - 1;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (path[n] != '\0') { /* a glob: the directory it is in */
+		char *sl = strrchr(dir, '/');
+
+		if (sl != NULL)
+			*sl = '\0';
+	}
+	if (dir[0] != '\0' && c->o->lim->may_read(c->o->lim->ctx, dir))
+		return 1;
+	skip(c, item_names[it->kind], it->arg, "not in the grant");
+	return 0;
+}
+
 static int
 rec(cx *c, int kind, const char *key, const char *value)
 {
@@ -355,6 +416,8 @@ each_path(cx *c, const profile_item *it, each_fn fn)
 	buf_init(&disp, 8192);
 	if ((r = buf_printf(&pat, "%s%s", base, rest)) != 0)
 		goto out;
+	if (!path_allowed(c, it, pat.data))
+		goto out;
 	memset(&g, 0, sizeof(g));
 	gr = glob(pat.data, GLOB_NOSORT | GLOB_NOESCAPE, NULL, &g);
 	if (gr == GLOB_NOMATCH || gr != 0) {
@@ -386,14 +449,18 @@ out:
 /* Read a regular file (following links: a copy of a host may have them),
  * at most max bytes from off (-1: the last max bytes, from a line start). */
 static int
-read_file(const char *path, size_t max, int tail, buf *out)
+read_file(cx *c, const char *path, size_t max, int tail, buf *out)
 {
 	struct stat st;
 	int fd, r = 0;
 	off_t from = 0;
 
 	buf_reset(out);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+	if (c->o->lim != NULL)
+		fd = c->o->lim->open ? c->o->lim->open(c->o->lim->ctx, path) : -1;
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return BG_ERR_IO;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -453,7 +520,7 @@ do_config(cx *c, const char *real, const char *disp, const profile_item *it)
 	int r, fmt = it->format >= 0 ? it->format : cfg_format_for(real);
 
 	buf_init(&b, CFG_FILE_MAX + 1);
-	if (read_file(real, CFG_FILE_MAX, 0, &b) != 0) {
+	if (read_file(c, real, CFG_FILE_MAX, 0, &b) != 0) {
 		c->st->skipped++;
 		buf_release(&b);
 		return 0;
@@ -501,7 +568,7 @@ do_log(cx *c, const char *real, const char *disp, const profile_item *it)
 	buf_init(&b, PROFILE_MAX_LOG + 1);
 	buf_init(&red, 4 * PROFILE_MAX_LOG);
 	buf_init(&key, 8192);
-	if (read_file(real, it->bytes ? it->bytes : 65536, 1, &b) != 0) {
+	if (read_file(c, real, it->bytes ? it->bytes : 65536, 1, &b) != 0) {
 		c->st->skipped++;
 		r = 0;
 		goto out;
@@ -617,6 +684,9 @@ do_git(cx *c, const char *real, const char *disp, const profile_item *it)
 	int r = 0, first = 1;
 	struct stat st;
 
+	(void)it;
+	if (!may_run(c, "git", argv[0]))
+		return 0;
 	buf_init(&out, 1024 * 1024);
 	buf_init(&dot, 8192);
 	buf_init(&red, 4 * 1024 * 1024);
@@ -693,6 +763,8 @@ do_packages(cx *c)
 	argv[n] = NULL;
 	if (n == 4 || (n == 3 && argv[1] != admin))
 		return 0;
+	if (!may_run(c, "packages", argv[0]))
+		return 0;
 	buf_init(&out, 8 * 1024 * 1024);
 	(void)run(c, argv, &out); /* 1 when a pattern matches nothing */
 	for (s = out.data, end = out.data + out.len; s < end && r == 0;) {
@@ -740,6 +812,8 @@ do_runtime(cx *c, const char *name)
 	if (strcmp(name, "php") == 0) {
 		char *v[] = { "/usr/bin/php", "-v", NULL }, *i[] = { "/usr/bin/php", "-i", NULL };
 
+		if (!may_run(c, "runtime", v[0]))
+			goto out;
 		if (run(c, v, &out) == 0 && first_line(&out))
 			r = value_rec(c, BK_RT, "php.version", "php.version", out.data, 1, 0);
 		if (r == 0 && run(c, i, &out) == 0) {
@@ -753,7 +827,7 @@ do_runtime(cx *c, const char *name)
 	} else if (strcmp(name, "node") == 0) {
 		char *v[] = { "/usr/bin/node", "-p", "JSON.stringify(process.versions)", NULL };
 
-		if (run(c, v, &out) == 0 && first_line(&out)) {
+		if (may_run(c, "runtime", v[0]) && run(c, v, &out) == 0 && first_line(&out)) {
 			bg_error pe;
 
 			c->prefix = "node.";
@@ -765,10 +839,11 @@ do_runtime(cx *c, const char *name)
 	} else if (strcmp(name, "python") == 0) {
 		char *v[] = { "/usr/bin/python3", "--version", NULL };
 
-		if (run(c, v, &out) == 0 && first_line(&out))
+		if (may_run(c, "runtime", v[0]) && run(c, v, &out) == 0 && first_line(&out))
 			r = value_rec(c, BK_RT, "python.version", "python.version", out.data, 1,
 			    0);
 	}
+out:
 	buf_release(&out);
 	return r;
 }
@@ -928,6 +1003,11 @@ do_environment(cx *c)
 	int r = 0;
 	buf name;
 
+	if (c->o->lim != NULL) {
+		skip(c, "environment", "(names)", "the gate's own environment is not the "
+		    "application's");
+		return 0;
+	}
 	buf_init(&name, 4096);
 	for (ep = environ; ep && *ep && r == 0; ep++) {
 		const char *eq = strchr(*ep, '=');
@@ -939,6 +1019,53 @@ do_environment(cx *c)
 			r = value_rec(c, BK_ENV, name.data, name.data, eq + 1, 0, 0);
 	}
 	buf_release(&name);
+	return r;
+}
+
+/* A quoted literal of a database default or definition: its keyed hash */
+static int
+db_literal(void *ctx, const char *lit, size_t n, buf *out)
+{
+	cx *c = ctx;
+	char h[BUNDLE_HASHLEN + 1];
+
+	c->st->hashed++;
+	bundle_key_hash(c->o->key, lit, n, h);
+	return buf_puts(out, h);
+}
+
+/*
+ * A database's facts: the schema as PostgreSQL prints it, every quoted
+ * literal (a default, a CHECK, a partial index's condition) replaced by
+ * its keyed hash - names and types stay readable, values do not; the
+ * applied migrations; row counts (never a row).
+ */
+static int
+do_db(cx *c)
+{
+	const dbfacts *d = c->o->db;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < d->n && r == 0; i++) {
+		const dbfact *f = &d->f[i];
+		int kind = f->kind == DBFACT_SCHEMA ? BK_DB : f->kind == DBFACT_MIGRATION ?
+		    BK_DBMIG : BK_DBROWS;
+
+		buf_reset(&c->v);
+		if (kind == BK_DB) {
+			if ((r = buf_putc(&c->v, '=')) != 0)
+				break;
+			if (f->flags & DBFACT_SQL)
+				r = dbfacts_sql_literals(f->value, db_literal, c, &c->v);
+			else
+				r = buf_puts(&c->v, f->value);
+		} else {
+			r = buf_puts(&c->v, f->value);
+		}
+		if (r == 0 && (r = unique(c, kind, f->key, &c->k)) == 0)
+			r = rec(c, kind, c->k.data, c->v.data);
+	}
 	return r;
 }
 
@@ -1008,7 +1135,8 @@ rescan(cx *c, size_t body, buf *out)
 			c->st->rescanned++;
 			sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(s + le - sp1 - 1)) : NULL;
 			if (sp1 != NULL && sp2 != NULL && strncmp(s + ls, "svc ", 4) != 0 &&
-			    strncmp(s + ls, "port ", 5) != 0 && strncmp(s + ls, "recent ", 7) != 0) {
+			    strncmp(s + ls, "port ", 5) != 0 && strncmp(s + ls, "recent ", 7) != 0 &&
+			    strncmp(s + ls, "dbmig ", 6) != 0 && strncmp(s + ls, "dbrows ", 7) != 0) {
 				bundle_key_hash(c->o->key, sp1 + 1, (size_t)(sp2 - sp1 - 1), hk);
 				bundle_key_hash(c->o->key, s + ls, le - ls, hv);
 				if (c->o->key == NULL)
@@ -1052,6 +1180,10 @@ collect_run(const collect_opts *o, buf *out, collect_stats *st, bg_error *e)
 	if (o->root[0] != '/' || (app != NULL && app[0] != '/') || strlen(o->root) >= 4000 ||
 	    (app != NULL && strlen(app) >= 4000)) {
 		r = bg_fail(e, BG_ERR_USAGE, "root and app must be absolute paths");
+		goto out;
+	}
+	if (o->lim != NULL && strcmp(o->root, "/") != 0) {
+		r = bg_fail(e, BG_ERR_USAGE, "a collect within limits reads the host itself (root /)");
 		goto out;
 	}
 	snprintf(c.base, sizeof(c.base), "%s", strcmp(o->root, "/") == 0 ? "" : o->root);
@@ -1098,7 +1230,8 @@ collect_run(const collect_opts *o, buf *out, collect_stats *st, bg_error *e)
 	if ((r = do_services(&c)) != 0 ||
 	    ((o->prof->flags & PROFILE_PORTS) && (r = do_ports(&c)) != 0) ||
 	    ((o->prof->flags & PROFILE_SYSTEM) && (r = do_system(&c)) != 0) ||
-	    ((o->prof->flags & PROFILE_ENVIRONMENT) && (r = do_environment(&c)) != 0))
+	    ((o->prof->flags & PROFILE_ENVIRONMENT) && (r = do_environment(&c)) != 0) ||
+	    (o->db != NULL && (r = do_db(&c)) != 0))
 		goto nomem;
 	if ((r = rescan(&c, body, out)) != 0) {
 		r = bg_fail(e, r, "the final secret scan could not run: no bundle written");

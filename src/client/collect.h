@@ -18,9 +18,30 @@
 #include "buf.h"
 #include "bundle.h"
 #include "err.h"
+#include "dbfacts.h"
 #include "profile.h"
 
 #include <stdint.h>
+
+/*
+ * What a collect through the gate may reach (NULL in collect_opts: what
+ * the profile names, with the caller's rights - a local collect).  With
+ * limits the root is "/", the environment is not collected (the gate's
+ * own is not the application's), and an item outside them is skipped and
+ * said through skipped().
+ */
+typedef struct collect_limits {
+	void *ctx;
+	/* 1 if the absolute, normalised path lies in what may be read */
+	int (*may_read)(void *ctx, const char *path);
+	/* path opened for reading (O_RDONLY | O_NONBLOCK) inside what may be
+	 * read, no escape by a link: a descriptor, or negative */
+	int (*open)(void *ctx, const char *path);
+	/* 1 if program (an absolute path) may be started */
+	int (*may_run)(void *ctx, const char *program);
+	/* item (e.g. "config /etc/nginx/nginx.conf") skipped, and why */
+	void (*skipped)(void *ctx, const char *item, const char *why);
+} collect_limits;
 
 typedef struct collect_opts {
 	const char *root;        /* the host's file system: "/" or a copy of one */
@@ -29,6 +50,8 @@ typedef struct collect_opts {
 	const bundle_key *key;   /* NULL: values withheld, nothing comparable */
 	int64_t now;
 	int timeout_ms;          /* per program run (0: 10 s) */
+	const collect_limits *lim; /* NULL: a local collect */
+	const dbfacts *db;       /* a database's facts to add (NULL: none) */
 } collect_opts;
 
 typedef struct collect_stats {

@@ -15,6 +15,7 @@
 
 static const char *const sections[ENVDIFF_NSECTIONS] = {
 	"packages", "runtime", "config", "environment", "code", "deploys", "services", "ports",
+	"database",
 };
 
 const char *
@@ -36,6 +37,8 @@ envdiff_section_of(int kind)
 	case BK_DEPLOY: return 5;
 	case BK_SVC: return 6;
 	case BK_PORT: return 7;
+	case BK_DB:
+	case BK_DBMIG: return 8;
 	default: return -1;
 	}
 }

@@ -4,7 +4,10 @@
  *
  * Sections: packages (pkg), runtime (rt), config (cfg), environment (env:
  * names, and values by keyed hash), code (tree: added, removed, changed),
- * deploys (git HEAD and commits, deploy-log lines), services (svc), ports.
+ * deploys (git HEAD and commits, deploy-log lines), services (svc), ports,
+ * database (db: tables, columns, indexes, constraints; dbmig: applied
+ * migrations).  Row counts (dbrows), like disk and memory (sys), are in
+ * the bundle to read, not compared: they always differ.
  * Values are compared as written in the bundles: a keyed hash against a
  * keyed hash (equal values, equal hashes, under one key), a harmless value
  * shown on both sides.  Bundles made without a key, or with different
@@ -23,7 +26,7 @@
 #include "bundle.h"
 #include "err.h"
 
-#define ENVDIFF_NSECTIONS 8
+#define ENVDIFF_NSECTIONS 9
 #define ENVDIFF_IGNORE_MAX (64u * 1024)
 
 typedef struct envdiff_rule {

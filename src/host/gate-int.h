@@ -251,6 +251,13 @@ int gate_verb_apply(gate *g);
 pid_t gate_fork(gate *g, const buf *cg, int *entered);
 void gate_child_start(gate *g, const buf *cg, int entered);
 
+/* A cgroup of its own for what the request starts (path in cg); refuses
+ * (returns 1) when there can be none.  gate_kill_request ends every
+ * process in it at once and reaps pid; gate_end_cgroup removes it. */
+int gate_request_cgroup(gate *g, buf *cg);
+void gate_kill_request(gate *g, const buf *cg, pid_t pid);
+void gate_end_cgroup(gate *g, buf *cg);
+
 /* 1: the request is one of the grant's commands; 2: one of its
  * privileged (sudo) commands; 3: a privileged command marked
  * sudo-intercept (it may start programs, each checked by sudo); 0: none. */
@@ -260,6 +267,16 @@ int gate_allowed_command(gate *g);
 int gate_run_command(gate *g, int privileged);
 /* The shell tier: an interactive shell under a recorded pty. */
 int gate_run_shell(gate *g);
+
+/* ---- gate-collect.c ---- */
+
+/* 'collect' (gate.h: gate_collect_register); under a db grant too, with
+ * the database's facts through the supervisor's connection. */
+int gate_verb_collect(gate *g);
+/* 1 if a db grant's request is 'collect' (the rest goes to gate-sql.c) */
+int gate_collect_wanted(const gate *g);
+/* A db grant's 'collect': the request parsed and described, then run. */
+int gate_collect_db(gate *g);
 
 /* ---- gate-sql.c ---- */
 

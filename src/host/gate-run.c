@@ -70,8 +70,8 @@ gate_allowed_command(gate *g)
 
 /* A cgroup of its own for what this request starts; refuses (returns 1)
  * when there can be none: nothing runs uncontained. */
-static int
-request_cgroup(gate *g, buf *cg)
+int
+gate_request_cgroup(gate *g, buf *cg)
 {
 	static unsigned seq;
 	char name[96];
@@ -231,8 +231,8 @@ end_confine(gate *g, buf *tmp)
 }
 
 /* End every process of the request at once (cgroup.kill) and reap pid. */
-static void
-kill_request(gate *g, const buf *cg, pid_t pid)
+void
+gate_kill_request(gate *g, const buf *cg, pid_t pid)
 {
 	gate_priv_up(g);
 	if (cgroup_kill(cg->data, 2000) != 0)
@@ -243,8 +243,8 @@ kill_request(gate *g, const buf *cg, pid_t pid)
 }
 
 /* The request is over: what it left running ends, its cgroup goes. */
-static void
-end_cgroup(gate *g, buf *cg)
+void
+gate_end_cgroup(gate *g, buf *cg)
 {
 	bg_error e;
 
@@ -295,14 +295,14 @@ gate_run_command(gate *g, int privileged)
 		end_confine(g, &tmp);
 		return 1;
 	}
-	if (request_cgroup(g, &cg) != 0) {
+	if (gate_request_cgroup(g, &cg) != 0) {
 		snapshot_release(&before);
 		end_confine(g, &tmp);
 		return 1;
 	}
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
 		snapshot_release(&before);
-		end_cgroup(g, &cg);
+		gate_end_cgroup(g, &cg);
 		end_confine(g, &tmp);
 		return gate_refuse(g, "cannot create pipes");
 	}
@@ -314,14 +314,14 @@ gate_run_command(gate *g, int privileged)
 		close(errp[0]);
 		close(errp[1]);
 		snapshot_release(&before);
-		end_cgroup(g, &cg);
+		gate_end_cgroup(g, &cg);
 		end_confine(g, &tmp);
 		fprintf(stderr, "breakglass: refused: the host log cannot be written: nothing was run\n");
 		return 1;
 	}
 	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
 		snapshot_release(&before);
-		end_cgroup(g, &cg);
+		gate_end_cgroup(g, &cg);
 		end_confine(g, &tmp);
 		return gate_refuse(g, "cannot start the command");
 	}
@@ -396,7 +396,7 @@ gate_run_command(gate *g, int privileged)
 			cut = 1;
 			fprintf(stderr, "breakglass: grant G-%lld %s: command ended\n",
 			    (long long)g->grant, gate_end_word(g));
-			kill_request(g, &cg, pid);
+			gate_kill_request(g, &cg, pid);
 			break;
 		}
 	}
@@ -408,7 +408,7 @@ gate_run_command(gate *g, int privileged)
 	else
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	end_cgroup(g, &cg);
+	gate_end_cgroup(g, &cg);
 	end_confine(g, &tmp);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status == 127 && !cut)
@@ -479,7 +479,7 @@ gate_run_shell(gate *g)
 		close(recfd);
 		return 1;
 	}
-	if (request_cgroup(g, &cg) != 0) {
+	if (gate_request_cgroup(g, &cg) != 0) {
 		close(recfd);
 		snapshot_release(&before);
 		return 1;
@@ -492,14 +492,14 @@ gate_run_shell(gate *g)
 	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 || grantpt(master) != 0 ||
 	    unlockpt(master) != 0 || ptsname_r(master, slave, sizeof(slave)) != 0) {
 		close(recfd);
-		end_cgroup(g, &cg);
+		gate_end_cgroup(g, &cg);
 		snapshot_release(&before);
 		return gate_refuse(g, "cannot allocate a terminal");
 	}
 	if (request_confine(g, 1, 0, slave, &tmp) != 0) {
 		close(master);
 		close(recfd);
-		end_cgroup(g, &cg);
+		gate_end_cgroup(g, &cg);
 		snapshot_release(&before);
 		return 1;
 	}
@@ -525,7 +525,7 @@ gate_run_shell(gate *g)
 	if (g->log_cut) {
 		close(master);
 		close(recfd);
-		end_cgroup(g, &cg);
+		gate_end_cgroup(g, &cg);
 		end_confine(g, &tmp);
 		snapshot_release(&before);
 		fprintf(stderr, "breakglass: refused: the host log cannot be written: no session\n");
@@ -534,7 +534,7 @@ gate_run_shell(gate *g)
 	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
 		close(master);
 		close(recfd);
-		end_cgroup(g, &cg);
+		gate_end_cgroup(g, &cg);
 		end_confine(g, &tmp);
 		snapshot_release(&before);
 		return gate_refuse(g, "cannot start the shell");
@@ -639,7 +639,7 @@ gate_run_shell(gate *g)
 			(void)fileio_write_full(STDOUT_FILENO, m, strlen(m));
 			snprintf(m, sizeof(m), "breakglass: %s: session ended", gate_end_reason(g));
 			record_marker(&rec, m);
-			kill_request(g, &cg, pid);
+			gate_kill_request(g, &cg, pid);
 			break;
 		}
 	}
@@ -648,7 +648,7 @@ gate_run_shell(gate *g)
 	if (!cut && !reaped)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	end_cgroup(g, &cg);
+	gate_end_cgroup(g, &cg);
 	end_confine(g, &tmp);
 	close(master);
 	if (record_close(&rec, hex) != 0)

@@ -12,6 +12,7 @@
  *                 capture around every write (snapshots, change sets)
  *   gate-run.c    running programs: allowlisted and privileged commands,
  *                 the shell tier, and the supervision that cuts them
+ *   gate-collect.c  collect: a diagnostics bundle made within the grant
  *
  * Privileges: a request is served by a child of hostd (hostd.h) whose
  * real and saved uid are root and whose effective ids and groups are the
@@ -76,6 +77,12 @@ const char gate_verbs_help[] =
 	"                                grant's only writable directory), a command list\n"
 	"                                one line at a time as requests of their own,\n"
 	"                                stopping at the first that fails\n"
+	"  collect [--profile NAME] [--app DIR] < KEY\n"
+	"                                a diagnostics bundle (breakglass collect) of what\n"
+	"                                the grant may read, by a built-in profile, keyed\n"
+	"                                with the per-incident key on stdin; under a db\n"
+	"                                grant with the database's schema, migrations and\n"
+	"                                row counts\n"
 	"  help                          what this grant allows\n";
 
 static const kv_key config_schema[] = {
@@ -1097,7 +1104,7 @@ static const gate_verb verbs[] = {
 	{ "stat", gate_verb_stat, 1, 1 }, { "sha256", gate_verb_sha256, 1, 1 },
 	{ "find-changed", gate_verb_find_changed, 1, 1 }, { "put", gate_verb_put, 0, 1 },
 	{ "patch", gate_verb_patch, 0, 1 }, { "apply", gate_verb_apply, 0, 0 },
-	{ "help", gate_verb_help, 1, 0 },
+	{ "help", gate_verb_help, 1, 0 }, { "collect", gate_verb_collect, 0, 0 },
 };
 
 const gate_verb *
@@ -1228,7 +1235,7 @@ gate_main(const gate_env *env)
 	kind = kv_get(&g.scope_doc, "kind");
 	if (kind != NULL && strcmp(kind, "db") == 0) {
 		/* a db grant: the database through this host's supervisor only */
-		status = gate_db_request(&g);
+		status = gate_collect_wanted(&g) ? gate_collect_db(&g) : gate_db_request(&g);
 		goto out;
 	}
 	if (kind == NULL || strcmp(kind, "ssh") != 0) {

@@ -109,6 +109,37 @@ void gate_sql_hooks_read(void);
 int gate_sql_rollback(const char *config, const char *db, const char *tag, int drop,
     int64_t *restored, int64_t *changed, bg_error *e);
 
+/*
+ * 'collect' through the gate (gate-collect.c).  The collector lives above
+ * the host layer (src/client), so the command layer registers it here;
+ * the gate calls it in a child that is already in the request's cgroup,
+ * under its Landlock ruleset and with every id the account's.
+ *
+ * What the child may reach comes with the call: may_read/open confine
+ * reads to the grant's directories (openat2 beneath them, regular files
+ * only), may_run to the programs of the grant's commands; skipped says
+ * (on the user's stderr) what the profile asked for and did not get.
+ */
+typedef struct dbfacts dbfacts;
+typedef struct gate_collect_io {
+	const char *profile;         /* a built-in profile's name (no '/') */
+	const char *app;             /* --app DIR, or NULL */
+	const unsigned char *key;    /* the per-incident key, 32 bytes */
+	const dbfacts *db;           /* the grant's database's facts, or NULL */
+	int out;                     /* write the finished bundle here */
+	void *ctx;
+	int (*may_read)(void *ctx, const char *path);
+	int (*open)(void *ctx, const char *path);
+	int (*may_run)(void *ctx, const char *program);
+	void (*skipped)(void *ctx, const char *item, const char *why);
+} gate_collect_io;
+
+/* run: 0 when the whole bundle was written to io->out, else a BG_ERR
+ * code with e set.  known: 1 if name is a built-in profile. */
+typedef int (*gate_collect_fn)(const gate_collect_io *io, bg_error *e);
+typedef int (*gate_collect_known_fn)(const char *name);
+void gate_collect_register(gate_collect_fn run, gate_collect_known_fn known);
+
 /* The built-in verbs, for --help and the docs. */
 extern const char gate_verbs_help[];
 
