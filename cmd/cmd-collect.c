@@ -89,6 +89,7 @@ cmd_collect_gate(const gate_collect_io *io, bg_error *e)
 	lim.ctx = io->ctx;
 	lim.may_read = io->may_read;
 	lim.open = io->open;
+	lim.tree = io->tree;
 	lim.may_run = io->may_run;
 	lim.skipped = io->skipped;
 	memset(&o, 0, sizeof(o));

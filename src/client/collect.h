@@ -20,6 +20,7 @@
 #include "err.h"
 #include "dbfacts.h"
 #include "profile.h"
+#include "snapshot.h"
 
 #include <stdint.h>
 
@@ -37,6 +38,9 @@ typedef struct collect_limits {
 	/* path opened for reading (O_RDONLY | O_NONBLOCK) inside what may be
 	 * read, no escape by a link: a descriptor, or negative */
 	int (*open)(void *ctx, const char *path);
+	/* the code tree at path described and hashed (snapshot.h, measuring
+	 * mode) inside what may be read: 0 and *out, or negative */
+	int (*tree)(void *ctx, const char *path, snapshot *out);
 	/* 1 if program (an absolute path) may be started */
 	int (*may_run)(void *ctx, const char *program);
 	/* item (e.g. "config /etc/nginx/nginx.conf") skipped, and why */

@@ -18,12 +18,16 @@
  * The bundle is made in a child started like every other program of a
  * request (gate_child_start: the request's cgroup, the grant's Landlock
  * ruleset, every id the account's for good), which also drops the host
- * key and every descriptor but the scope's roots and its pipe.  It reads
- * with the account's rights and only inside the grant's directories
- * (openat2 beneath each root: no link leads out; regular files only, no
- * foreign hard link), starts only programs of the grant's commands (the
- * ruleset lets it execute nothing else); an item of the profile outside
- * that is skipped and said on stderr.  The parent streams the bundle to
+ * key and every descriptor but the scope's roots, its pipe and its
+ * socket.  It reads only inside the grant's directories: each file is
+ * opened by the serving process as the read verbs open them (root's
+ * rights, openat2 beneath the grant's root: no link leads out; regular
+ * files only, no foreign hard link) and passed to the child (SCM_RIGHTS),
+ * so a root:adm log the grant names is collected as `cat` would show it;
+ * the code tree is walked by the child itself (the account's rights, no
+ * symlink on the way).  It starts only programs of the grant's commands
+ * (the ruleset lets it execute nothing else); an item of the profile
+ * outside all that is skipped and said on stderr.  The parent streams the bundle to
  * the user, ends the child when the grant ends, and records the request
  * with the bundle's SHA-256 and size.
  *
@@ -34,6 +38,7 @@
 #include "gate-int.h"
 #include "dbfacts.h"
 #include "fileio.h"
+#include "snapshot.h"
 #include "utc.h"
 
 #include <errno.h>
@@ -45,12 +50,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #define KEY_HEX 64
 #define KEY_WAIT_MS 10000
+/* a code tree's manifest, at most */
+#define GATE_COLLECT_TREE_MAX (128u * 1024 * 1024)
 
 static gate_collect_fn collect_run_fn;
 static gate_collect_known_fn collect_known_fn;
@@ -82,29 +92,165 @@ lim_may_read(void *ctx, const char *path)
 	return 0;
 }
 
-/* As gate_open_regular, with the account's rights (the child's). */
+/*
+ * Files are opened by the serving process, as the read verbs open them
+ * (gate_open_regular: with root's rights, beneath the grant's roots, a
+ * regular file, no foreign hard link), and handed to the child over a
+ * socket (SCM_RIGHTS): the child, with the account's ids, reads what the
+ * grant approves - a root:adm log included - and nothing else.  One
+ * request a message: the path; the answer: one byte, with the descriptor
+ * or without it (refused).
+ */
+static int open_sock = -1;
+
+static int
+ask(int kind, const char *path)
+{
+	char msg[PATH_MAX + 1];
+	struct msghdr m;
+	struct iovec iv;
+	char ok, cbuf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr *cm;
+	ssize_t n;
+	size_t len = strlen(path);
+	int fd = -1;
+
+	if (open_sock < 0 || len >= PATH_MAX)
+		return -1;
+	msg[0] = (char)kind;
+	memcpy(msg + 1, path, len);
+	while ((n = send(open_sock, msg, len + 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)len + 1)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	iv.iov_base = &ok;
+	iv.iov_len = 1;
+	m.msg_iov = &iv;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf;
+	m.msg_controllen = sizeof(cbuf);
+	while ((n = recvmsg(open_sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (ok != 'y' && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static int
 lim_open(void *ctx, const char *path)
 {
-	gate *g = ctx;
-	struct stat st;
-	bg_error e;
-	char self[64];
-	int pfd, fd;
-
 	if (!lim_may_read(ctx, path))
 		return -1;
-	if ((pfd = scope_open(&g->sc, path, O_PATH, 0, &e)) < 0)
+	return ask('f', path);
+}
+
+/* The code tree: its manifest (snapshot_format) arrives in a memfd. */
+static int
+lim_tree(void *ctx, const char *path, snapshot *out)
+{
+	struct stat st;
+	buf text;
+	bg_error e;
+	int fd, r;
+
+	if (!lim_may_read(ctx, path) || (fd = ask('t', path)) < 0)
 		return -1;
-	if (fstat(pfd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_nlink > 1 && st.st_uid != g->env->uid)) {
-		close(pfd);
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > (off_t)GATE_COLLECT_TREE_MAX) {
+		close(fd);
 		return -1;
 	}
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-	fd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	close(pfd);
+	buf_init(&text, GATE_COLLECT_TREE_MAX + 1);
+	r = fileio_read_fd(fd, text.max - 1, &text, &e);
+	close(fd);
+	if (r == 0)
+		r = snapshot_parse(text.data, text.len, out, &e);
+	buf_release(&text);
+	return r == 0 ? 0 : -1;
+}
+
+/* The serving process: the tree at path, walked as root beneath the
+ * grant's roots (no symlink on the way, none followed), in a memfd. */
+static int
+tree_fd(gate *g, const char *path)
+{
+	const char *roots[1] = { path };
+	snapshot s;
+	snap_stats ss;
+	bg_error e;
+	buf text;
+	int fd = -1, r;
+
+	memset(&s, 0, sizeof(s));
+	gate_priv_up(g);
+	r = snapshot_take(NULL, roots, 1, NULL, g->ticket, g->grant, utc_now(), NULL, NULL, &s, &ss, &e);
+	gate_priv_down(g);
+	/* a manifest's id is of the store's alphabet: a measured one is not */
+	snprintf(s.id, sizeof(s.id), "T-%lld-G-%lld", (long long)g->ticket, (long long)g->grant);
+	buf_init(&text, GATE_COLLECT_TREE_MAX);
+	if (r == 0 && (r = snapshot_format(&s, &text)) == 0 &&
+	    (fd = memfd_create("breakglass-collect-tree", MFD_CLOEXEC)) >= 0 &&
+	    (fileio_write_full(fd, text.data, text.len) != 0 || lseek(fd, 0, SEEK_SET) != 0)) {
+		close(fd);
+		fd = -1;
+	}
+	buf_release(&text);
+	snapshot_release(&s);
 	return fd;
+}
+
+/* In the serving process: answer one open request of the child. */
+static int
+serve_open(gate *g, int sock)
+{
+	char path[PATH_MAX + 1], ok = 'n', cbuf[CMSG_SPACE(sizeof(int))];
+	struct msghdr m;
+	struct iovec iv;
+	struct stat st;
+	bg_error e;
+	ssize_t n;
+	int fd = -1;
+
+	if ((n = recv(sock, path, PATH_MAX, 0)) <= 0)
+		return n < 0 && errno == EINTR ? 0 : -1;
+	path[n] = '\0';
+	if (n > 1 && memchr(path, '\0', (size_t)n) == NULL && lim_may_read(g, path + 1)) {
+		if (path[0] == 'f')
+			fd = gate_open_regular(g, path + 1, 0, &st, &e);
+		else if (path[0] == 't')
+			fd = tree_fd(g, path + 1);
+		ok = fd >= 0 ? 'y' : 'n';
+	}
+	memset(&m, 0, sizeof(m));
+	iv.iov_base = &ok;
+	iv.iov_len = 1;
+	m.msg_iov = &iv;
+	m.msg_iovlen = 1;
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(cbuf, 0, sizeof(cbuf));
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (fd >= 0)
+		close(fd);
+	return n == 1 ? 0 : -1;
 }
 
 static int
@@ -260,7 +406,7 @@ child_close(gate *g, int keep)
 	sshkey_priv_release(&g->hostkey);
 	for (fd = 3; fd < 1024; fd++) {
 		size_t i;
-		int k = fd == keep;
+		int k = fd == keep || fd == open_sock;
 
 		for (i = 0; i < g->sc.n && !k; i++)
 			k = g->sc.r[i].fd == fd;
@@ -276,7 +422,7 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 	crypto_hash_sha256_state hs;
 	unsigned char digest[32];
 	char hex[65], size[32], ndb[32];
-	int p[2], status = 0, cut = 0;
+	int p[2] = { -1, -1 }, sp[2] = { -1, -1 }, status = 0, cut = 0;
 	uint64_t total = 0;
 	buf cg;
 	pid_t pid;
@@ -292,8 +438,13 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 		confine_release(&g->cf);
 		return 1;
 	}
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	if (pipe2(p, O_CLOEXEC) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
 		sodium_memzero(key, sizeof(key));
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
 		gate_end_cgroup(g, &cg);
 		confine_release(&g->cf);
 		return gate_refuse(g, "cannot create a pipe");
@@ -302,6 +453,8 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 		sodium_memzero(key, sizeof(key));
 		close(p[0]);
 		close(p[1]);
+		close(sp[0]);
+		close(sp[1]);
 		gate_end_cgroup(g, &cg);
 		confine_release(&g->cf);
 		return gate_refuse(g, "cannot start the collector");
@@ -312,6 +465,8 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 		int nul;
 
 		setpgid(0, 0);
+		close(sp[0]);
+		open_sock = sp[1];
 		gate_child_start(g, &cg);
 		signal(SIGPIPE, SIG_DFL);
 		if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
@@ -329,6 +484,7 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 		io.ctx = g;
 		io.may_read = lim_may_read;
 		io.open = lim_open;
+		io.tree = lim_tree;
 		io.may_run = lim_may_run;
 		io.skipped = lim_skipped;
 		if (collect_run_fn(&io, &e) != 0) {
@@ -342,17 +498,23 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 	sodium_memzero(key, sizeof(key));
 	setpgid(pid, pid);
 	close(p[1]);
+	close(sp[1]);
 	confine_release(&g->cf);
 	crypto_hash_sha256_init(&hs);
 	for (;;) {
-		struct pollfd pf = { p[0], POLLIN, 0 };
+		struct pollfd pf[2] = { { p[0], POLLIN, 0 }, { sp[0], POLLIN, 0 } };
 		char b[65536];
 		ssize_t got;
-		int n = poll(&pf, 1, GATE_TICK_MS);
+		int n = poll(pf, sp[0] >= 0 ? 2 : 1, GATE_TICK_MS);
 
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n > 0) {
+		if (n > 0 && sp[0] >= 0 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    serve_open(g, sp[0]) != 0) {
+			close(sp[0]);
+			sp[0] = -1;
+		}
+		if (n > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if ((got = read(p[0], b, sizeof(b))) < 0 && errno == EINTR)
 				continue;
 			if (got <= 0)
@@ -370,6 +532,8 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 		}
 	}
 	close(p[0]);
+	if (sp[0] >= 0)
+		close(sp[0]);
 	if (cut)
 		status = W_EXITCODE(0, SIGKILL);
 	else

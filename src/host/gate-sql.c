@@ -1050,7 +1050,8 @@ gate_db_request(gate *g)
 			if (strcmp(g->scope_doc.items[i].key, "table") == 0)
 				gate_printf(g, " %s", g->scope_doc.items[i].value);
 		gate_printf(g, "\n  sql            SELECT statements on standard input, each ending "
-		    "with ';' at a line end (Ctrl-C cancels one; \\q, Ctrl-D ends)\n%s",
+		    "with ';' at a line end (Ctrl-C cancels one; \\q, Ctrl-D ends)\n  collect < KEY  a "
+		    "diagnostics bundle with the database's schema, migrations and row counts\n%s",
 		    a != NULL && strcmp(a, "read-write") == 0 ? "  apply < PATCH  an approved SQL "
 		    "artifact of the plan, with its before-image\n" : "");
 		gate_record(g, "gate.verb", "allow", NULL, 0);

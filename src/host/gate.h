@@ -115,12 +115,14 @@ int gate_sql_rollback(const char *config, const char *db, const char *tag, int d
  * the gate calls it in a child that is already in the request's cgroup,
  * under its Landlock ruleset and with every id the account's.
  *
- * What the child may reach comes with the call: may_read/open confine
- * reads to the grant's directories (openat2 beneath them, regular files
- * only), may_run to the programs of the grant's commands; skipped says
+ * What the child may reach comes with the call: may_read/open/tree
+ * confine reads to the grant's directories (the serving process opens
+ * each file, or walks the code tree, beneath them, and hands over the
+ * descriptor or the description), may_run to the programs of the grant's commands; skipped says
  * (on the user's stderr) what the profile asked for and did not get.
  */
 typedef struct dbfacts dbfacts;
+typedef struct snapshot snapshot;
 typedef struct gate_collect_io {
 	const char *profile;         /* a built-in profile's name (no '/') */
 	const char *app;             /* --app DIR, or NULL */
@@ -130,6 +132,7 @@ typedef struct gate_collect_io {
 	void *ctx;
 	int (*may_read)(void *ctx, const char *path);
 	int (*open)(void *ctx, const char *path);
+	int (*tree)(void *ctx, const char *path, snapshot *out);
 	int (*may_run)(void *ctx, const char *program);
 	void (*skipped)(void *ctx, const char *item, const char *why);
 } gate_collect_io;

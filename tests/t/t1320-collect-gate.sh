@@ -53,6 +53,10 @@ printf '{"OUTSIDE_MARKER_KEY":"%s"}\n' "$OUT" >"$T/outside/secret.json"
 ln -s /etc/shadow "$SRV/config/shadow.json"
 ln -s "$T/outside/secret.json" "$SRV/config/outside.json"
 chmod -R a+rX "$T/srv" "$T/outside"
+# a log only root and adm read: the grant names its directory, so collect
+# reads it as cat would (the serving process opens it)
+printf 'rootonly-line\n' >"$SRV/logs/secure.log"
+chown root:adm "$SRV/logs/secure.log"; chmod 0640 "$SRV/logs/secure.log"
 
 chmod 711 "$T"   # the server account walks to its directory
 # a PostgreSQL of our own: the host's database target
@@ -113,6 +117,9 @@ grep -q "^tree @app/index.js h:" "$T/gate.bundle" && ok "the code tree within th
 grep -q "^cfg @app/.env:NODE_ENV =production$" "$T/gate.bundle" && ok "harmless values shown" \
 	|| not_ok "harmless values shown"
 grep -q "^log @app/logs/app.log:1 GET%20/%20200$" "$T/gate.bundle" && ok "log tails" || not_ok "log tails"
+grep -q "^log @app/logs/secure.log:1 rootonly-line$" "$T/gate.bundle" \
+	&& ok "a root:adm 0640 log in the grant's directory, read as the read verbs read it" \
+	|| not_ok "a root:adm 0640 log in the grant's directory"
 err_has "skipped config /etc/nginx/nginx.conf: not in the grant" "a configuration file outside the grant: skipped, listed"
 err_has "skipped log /var/log/nginx/error.log: not in the grant" "a log outside the grant: skipped, listed"
 err_has "skipped packages /usr/bin/dpkg-query: not a program the grant allows" "a program the grant does not allow: not started, listed"
@@ -174,6 +181,8 @@ expect_in 1 "a malformed key: refused" "$T/badkey" as_cert "$T/cert1.pub" collec
 expect_in 1 "collect takes no other argument" "$KEY" as_cert "$T/cert1.pub" collect --root /
 
 # a db grant: the database's facts through the supervisor
+expect 0 "help under a db grant" as_cert "$T/cert3.pub" help
+out_has "collect < KEY" "names collect"
 expect_in 0 "collect under a db grant" "$KEY" as_cert "$T/cert3.pub" collect
 grep -q '^db public.customers.tier =text%20not%20null%20default%20h:' "$T/out" \
 	&& ok "the schema, the string default hashed" || not_ok "the schema, the string default hashed"
