@@ -17,7 +17,8 @@
 
 static const char usage_text[] =
 	"usage: breakglass collect [--profile NAME|FILE] [--key FILE] [--root DIR] [--app DIR]\n"
-	"                          [--db-postgres CONNINFO [--db NAME]] [--json] -o BUNDLE\n"
+	"                          [--db-postgres CONNINFO | --db-mariadb SOCKET] [--db NAME]\n"
+	"                          [--json] -o BUNDLE\n"
 	"       breakglass collect --list-profiles | --show-profile NAME\n\n"
 	"Gather, read-only, what diagnosing this host needs into BUNDLE (written 0600,\n"
 	"refusing to overwrite): package versions, runtime settings, configuration keys,\n"
@@ -41,7 +42,10 @@ static const char usage_text[] =
 	"               ~N: the planner's estimate for big tables) - never a row's contents.\n"
 	"               Peer authentication over the unix socket only (a conninfo with a\n"
 	"               password is refused), e.g. 'host=/run/postgresql dbname=shop'\n"
-	"  --db NAME    the database (default: the conninfo's dbname)\n\n"
+	"  --db-mariadb SOCKET      the same from a local MariaDB or MySQL server over its\n"
+	"               unix socket, as your OS user by unix_socket authentication\n"
+	"  --db NAME    the database (default: the conninfo's dbname; needed with\n"
+	"               --db-mariadb)\n\n"
 	"Through the gate: ssh ACCOUNT@HOST collect [--profile NAME] [--app DIR] < KEYFILE\n"
 	"(built-in profiles only, within the grant; see breakglass(1)).\n";
 
@@ -55,6 +59,7 @@ static const opt_def defs[] = {
 	{ "--show-profile", OPT_ARG },
 	{ "--db-postgres", OPT_ARG },
 	{ "--db", OPT_ARG },
+	{ "--db-mariadb", OPT_ARG },
 	{ NULL, 0 }
 };
 
@@ -185,14 +190,18 @@ cmd_collect(int argc, char **argv)
 	o.key = have_key ? &key : NULL;
 	o.now = utc_now();
 	memset(&db, 0, sizeof(db));
-	if (cmd_opt(&a, 8) != NULL && cmd_opt(&a, 7) == NULL) {
+	if ((cmd_opt(&a, 8) != NULL && cmd_opt(&a, 7) == NULL && cmd_opt(&a, 9) == NULL) ||
+	    (cmd_opt(&a, 7) != NULL && cmd_opt(&a, 9) != NULL) ||
+	    (cmd_opt(&a, 9) != NULL && cmd_opt(&a, 8) == NULL)) {
 		bundle_key_wipe(&key);
 		profile_release(&prof);
-		return cmd_failf(EXIT_USAGE, "collect: --db needs --db-postgres CONNINFO");
+		return cmd_failf(EXIT_USAGE, "collect: name one database server: --db-postgres "
+		    "CONNINFO [--db NAME] or --db-mariadb SOCKET --db NAME");
 	}
 	t0 = utc_mono();
-	if (cmd_opt(&a, 7) != NULL) {
-		if ((r = dbfacts_postgres(cmd_opt(&a, 7), cmd_opt(&a, 8), &db, &e)) != 0) {
+	if (cmd_opt(&a, 7) != NULL || cmd_opt(&a, 9) != NULL) {
+		if ((r = cmd_opt(&a, 7) != NULL ? dbfacts_postgres(cmd_opt(&a, 7), cmd_opt(&a, 8), &db,
+		    &e) : dbfacts_mariadb(cmd_opt(&a, 9), NULL, cmd_opt(&a, 8), &db, &e)) != 0) {
 			bundle_key_wipe(&key);
 			profile_release(&prof);
 			return cmd_fail(r, &e);

@@ -15,6 +15,7 @@
  * are never read: a migration table's rows name migrations, nothing else.
  */
 #include "dbfacts.h"
+#include "myload.h"
 #include "pqload.h"
 
 #include <ctype.h>
@@ -372,7 +373,7 @@ migration_rule(void *ctx, const mrule *m)
 		if (qs == NULL || qt == NULL)
 			r = BG_ERR_NOMEM;
 		else
-			r = buf_printf(&sql, "SELECT DISTINCT (%s)::text FROM %s.%s%s%s ORDER BY 1 "
+			r = buf_printf(&sql, "SELECT DISTINCT ((%s))::text FROM %s.%s%s%s ORDER BY 1 "
 			    "LIMIT 10000", m->what, qs, qt, m->where[0] ? " WHERE " : "", m->where);
 		PQfreemem(qs);
 		PQfreemem(qt);
@@ -497,6 +498,250 @@ out:
 	if (r == BG_ERR_NOMEM || r == BG_ERR_TOOLARGE)
 		r = bg_fail(e, r, "postgres: database facts: %s", bg_strerror(r));
 	PQfinish(x.c);
+	if (r != 0)
+		dbfacts_release(out);
+	return r;
+}
+
+/* ---- MariaDB ---- */
+
+typedef struct myx {
+	MYSQL *m;
+	dbfacts *f;
+	bg_error *e;
+} myx;
+
+static int
+my_fail(myx *x, const char *what)
+{
+	return bg_fail(x->e, BG_ERR_STORE, "mariadb: %s: %s", what, mysql_error(x->m));
+}
+
+static int
+my_cmd(myx *x, const char *sql)
+{
+	MYSQL_RES *res;
+
+	if (mysql_real_query(x->m, sql, strlen(sql)) != 0)
+		return my_fail(x, sql);
+	if ((res = mysql_store_result(x->m)) != NULL)
+		mysql_free_result(res);
+	return 0;
+}
+
+static MYSQL_RES *
+my_rows(myx *x, const char *sql, unsigned cols, int *r, const char *what)
+{
+	MYSQL_RES *res;
+
+	if (mysql_real_query(x->m, sql, strlen(sql)) != 0 ||
+	    (res = mysql_store_result(x->m)) == NULL) {
+		*r = my_fail(x, what);
+		return NULL;
+	}
+	if (mysql_num_fields(res) != cols) {
+		mysql_free_result(res);
+		*r = bg_fail(x->e, BG_ERR_STORE, "mariadb: %s: unexpected columns", what);
+		return NULL;
+	}
+	*r = 0;
+	return res;
+}
+
+/* `name` with backticks doubled: an identifier, whatever it holds */
+static int
+my_ident(const char *name, buf *out)
+{
+	int r = buf_putc(out, '`');
+
+	for (; *name && r == 0; name++)
+		r = *name == '`' ? buf_puts(out, "``") : buf_putc(out, *name);
+	return r == 0 ? buf_putc(out, '`') : r;
+}
+
+static int
+my_schema(myx *x)
+{
+	static const struct {
+		const char *sql, *what;
+		unsigned cols;
+		int flags;
+		const char *fmt; /* key: table, or table + "#index:" / "#constraint:" + name */
+	} q[] = {
+		{ "SELECT TABLE_NAME, CASE TABLE_TYPE WHEN 'VIEW' THEN 'view' ELSE 'table' END "
+		  "FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
+		  "tables", 2, 0, NULL },
+		{ "SELECT TABLE_NAME, COLUMN_NAME, CONCAT(COLUMN_TYPE, IF(IS_NULLABLE = 'NO', "
+		  "' not null', ''), COALESCE(CONCAT(' default ', COLUMN_DEFAULT), ''), "
+		  "IF(EXTRA = '', '', CONCAT(' ', EXTRA))) FROM information_schema.COLUMNS "
+		  "WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+		  "columns", 3, DBFACT_SQL, "." },
+		{ "SELECT TABLE_NAME, INDEX_NAME, CONCAT(IF(NON_UNIQUE = 0, 'UNIQUE ', ''), "
+		  "INDEX_TYPE, ' (', GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ', '), "
+		  "')') FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+		  "GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE, INDEX_TYPE ORDER BY 1, 2",
+		  "indexes", 3, 0, "#index:" },
+		{ "SELECT tc.TABLE_NAME, tc.CONSTRAINT_NAME, CONCAT(tc.CONSTRAINT_TYPE, "
+		  "COALESCE(CONCAT(' ', cc.CHECK_CLAUSE), ''), COALESCE(CONCAT(' REFERENCES ', "
+		  "rc.REFERENCED_TABLE_NAME), '')) FROM information_schema.TABLE_CONSTRAINTS tc "
+		  "LEFT JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = "
+		  "tc.CONSTRAINT_SCHEMA AND cc.TABLE_NAME = tc.TABLE_NAME AND cc.CONSTRAINT_NAME = "
+		  "tc.CONSTRAINT_NAME LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS rc ON "
+		  "rc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND rc.TABLE_NAME = tc.TABLE_NAME AND "
+		  "rc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME WHERE tc.TABLE_SCHEMA = DATABASE() "
+		  "ORDER BY 1, 2", "constraints", 3, DBFACT_SQL, "#constraint:" },
+	};
+	buf key;
+	int r = 0;
+
+	buf_init(&key, 4096);
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]) && r == 0; i++) {
+		MYSQL_RES *res = my_rows(x, q[i].sql, q[i].cols, &r, q[i].what);
+		MYSQL_ROW row;
+
+		if (res == NULL)
+			break;
+		while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
+			buf_reset(&key);
+			if (row[0] == NULL || row[1] == NULL || (q[i].cols == 3 && row[2] == NULL))
+				continue;
+			if (q[i].fmt == NULL)
+				r = buf_puts(&key, row[0]);
+			else
+				r = buf_printf(&key, "%s%s%s", row[0], q[i].fmt, row[1]);
+			if (r == 0)
+				r = add(x->f, DBFACT_SCHEMA, key.data, row[q[i].cols - 1], q[i].flags);
+		}
+		mysql_free_result(res);
+	}
+	buf_release(&key);
+	return r;
+}
+
+static int
+my_rowcounts(myx *x)
+{
+	MYSQL_RES *res, *cnt;
+	MYSQL_ROW row, c;
+	buf sql;
+	char v[40];
+	int r = 0;
+
+	if ((res = my_rows(x, "SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema."
+	    "TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1", 2,
+	    &r, "row counts")) == NULL)
+		return r;
+	buf_init(&sql, 4096);
+	while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		long long est = row[1] ? strtoll(row[1], NULL, 10) : 0;
+
+		if (row[0] == NULL)
+			continue;
+		snprintf(v, sizeof(v), "~%lld", est < 0 ? 0 : est);
+		buf_reset(&sql);
+		if (est < DBFACTS_EXACT_ROWS && (r = buf_puts(&sql, "SELECT COUNT(*) FROM ")) == 0 &&
+		    (r = my_ident(row[0], &sql)) == 0 && mysql_real_query(x->m, sql.data, sql.len) == 0 &&
+		    (cnt = mysql_store_result(x->m)) != NULL) {
+			if ((c = mysql_fetch_row(cnt)) != NULL && c[0] != NULL)
+				snprintf(v, sizeof(v), "%s", c[0]);
+			mysql_free_result(cnt);
+		}
+		if (r == 0)
+			r = add(x->f, DBFACT_ROWS, row[0], v, 0);
+	}
+	mysql_free_result(res);
+	buf_release(&sql);
+	return r;
+}
+
+static int
+my_migration_rule(void *ctx, const mrule *m)
+{
+	myx *x = ctx;
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	buf sql, key;
+	int r = 0, found;
+
+	buf_init(&sql, 8192);
+	buf_init(&key, 8192);
+	/* m->table is a plain lower-case name (rules_each) */
+	if ((r = buf_printf(&sql, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+	    "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s'", m->table)) != 0 ||
+	    (res = my_rows(x, sql.data, 1, &r, "migration tables")) == NULL)
+		goto out;
+	found = mysql_fetch_row(res) != NULL;
+	mysql_free_result(res);
+	res = NULL;
+	if (!found)
+		goto out;
+	buf_reset(&sql);
+	if ((r = buf_printf(&sql, "SELECT DISTINCT (%s) FROM ", m->what)) != 0 ||
+	    (r = my_ident(m->table, &sql)) != 0 ||
+	    (r = buf_printf(&sql, "%s%s ORDER BY 1 LIMIT 10000", m->where[0] ? " WHERE " : "",
+	    m->where)) != 0)
+		goto out;
+	if (mysql_real_query(x->m, sql.data, sql.len) != 0 ||
+	    (res = mysql_store_result(x->m)) == NULL || mysql_num_fields(res) != 1) {
+		/* (MariaDB's transaction goes on after a failed statement) */
+		/* another application's table of that name: not ours to read */
+		if (res != NULL)
+			mysql_free_result(res);
+		goto out;
+	}
+	x->f->migration_tables++;
+	while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] == NULL)
+			continue;
+		buf_reset(&key);
+		if ((r = buf_printf(&key, "%s:%s", m->table, row[0])) == 0)
+			r = add(x->f, DBFACT_MIGRATION, key.data, "applied", 0);
+	}
+	mysql_free_result(res);
+out:
+	buf_release(&sql);
+	buf_release(&key);
+	return r;
+}
+
+int
+dbfacts_mariadb(const char *sock, const char *user, const char *db, dbfacts *out, bg_error *e)
+{
+	myx x;
+	size_t nrules;
+	char set[96];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->engine, sizeof(out->engine), "mariadb");
+	if (sock == NULL || sock[0] != '/' || db == NULL || db[0] == '\0')
+		return bg_fail(e, BG_ERR_USAGE, "mariadb: a unix socket's path and a database");
+	if ((r = myload_ready(e)) != 0)
+		return r;
+	memset(&x, 0, sizeof(x));
+	x.f = out;
+	x.e = e;
+	if ((x.m = mysql_init(NULL)) == NULL)
+		return bg_fail(e, BG_ERR_NOMEM, "mariadb: out of memory");
+	/* the unix socket only, no password: unix_socket authentication */
+	if (mysql_real_connect(x.m, NULL, user, NULL, db, 0, sock, 0) == NULL) {
+		r = bg_fail(e, BG_ERR_IO, "mariadb: cannot connect: %s", mysql_error(x.m));
+		mysql_close(x.m);
+		return r;
+	}
+	snprintf(set, sizeof(set), "SET SESSION max_statement_time = %d", DBFACTS_TIMEOUT_MS / 1000);
+	if ((r = my_cmd(&x, "SET SESSION sql_mode = 'PIPES_AS_CONCAT,ANSI_QUOTES'")) != 0 ||
+	    (r = my_cmd(&x, set)) != 0 ||
+	    (r = my_cmd(&x, "START TRANSACTION READ ONLY")) != 0 ||
+	    (r = my_schema(&x)) != 0 || (r = my_rowcounts(&x)) != 0 ||
+	    (r = rules_each(dbfacts_migrations_builtin, dbfacts_migrations_builtin_len,
+	    my_migration_rule, &x, &nrules, e)) != 0)
+		goto out;
+	r = my_cmd(&x, "COMMIT");
+out:
+	if (r == BG_ERR_NOMEM || r == BG_ERR_TOOLARGE)
+		r = bg_fail(e, r, "mariadb: database facts: %s", bg_strerror(r));
+	mysql_close(x.m);
 	if (r != 0)
 		dbfacts_release(out);
 	return r;

@@ -43,7 +43,7 @@ typedef struct dbfact {
 typedef struct dbfacts {
 	dbfact *f;
 	size_t n, cap;
-	char engine[16];       /* "postgresql" */
+	char engine[16];       /* "postgresql" or "mariadb" */
 	size_t migration_tables; /* migration tables found */
 } dbfacts;
 
@@ -54,6 +54,14 @@ typedef struct dbfacts {
  * dbfacts_release), or a BG_ERR code with e set.
  */
 int dbfacts_postgres(const char *conninfo, const char *db, dbfacts *out, bg_error *e);
+/*
+ * The same from MariaDB: database db on the server whose unix socket is
+ * sock, as user (NULL: the OS user's name) by unix_socket authentication;
+ * keys without a schema (a MariaDB database is one).  0 and *out, or a
+ * BG_ERR code with e set.
+ */
+int dbfacts_mariadb(const char *sock, const char *user, const char *db, dbfacts *out,
+    bg_error *e);
 void dbfacts_release(dbfacts *f);
 
 /*

@@ -33,7 +33,8 @@
  *
  * Under a db grant the bundle also has the database's facts (dbfacts.h),
  * read before the child starts through the supervisor's own connection
- * (db-postgres, as db-postgres-as) to the database the grant names.
+ * (db-postgres, as db-postgres-as; db-mariadb, as root by unix_socket) to
+ * the database the grant names.
  */
 #include "gate-int.h"
 #include "dbfacts.h"
@@ -336,13 +337,27 @@ db_facts(gate *g, dbfacts *f)
 	bg_error e;
 	int r;
 
-	if (engine != NULL && strcmp(engine, "postgresql") != 0)
-		return gate_refuse(g, "collect reads database facts from PostgreSQL only; grant "
-		    "G-%lld is for '%.32s'", (long long)g->grant, engine);
-	if (g->db_pg == NULL)
-		return gate_refuse(g, "this host has no PostgreSQL target (host setup --db-postgres)");
+	int maria = engine != NULL && (strcmp(engine, "mariadb") == 0 || strcmp(engine, "mysql") == 0);
+
+	if (engine != NULL && strcmp(engine, "postgresql") != 0 && !maria)
+		return gate_refuse(g, "collect reads database facts from PostgreSQL and MariaDB; "
+		    "grant G-%lld is for '%.32s'", (long long)g->grant, engine);
 	if (db == NULL)
 		return gate_refuse(g, "grant G-%lld names no database", (long long)g->grant);
+	if (maria) {
+		if (g->db_maria == NULL)
+			return gate_refuse(g, "this host has no MariaDB target (host setup "
+			    "--db-mariadb)");
+		/* root by unix_socket, as the supervisor's admin connection */
+		gate_priv_up(g);
+		r = dbfacts_mariadb(g->db_maria, "root", db, f, &e);
+		gate_priv_down(g);
+		if (r != 0)
+			return gate_refuse(g, "collect: the database's facts: %s", e.msg);
+		return 0;
+	}
+	if (g->db_pg == NULL)
+		return gate_refuse(g, "this host has no PostgreSQL target (host setup --db-postgres)");
 	if (g->db_pg_as != NULL && (pw = getpwnam(g->db_pg_as)) == NULL)
 		return gate_refuse(g, "gate config: db-postgres-as: no OS user '%.64s'", g->db_pg_as);
 	gate_priv_up(g);

@@ -23,13 +23,17 @@
 ACCT=bgtest${BG_TEST_ID:-}-coll
 GROUP=bgtest${BG_TEST_ID:-}-cgate
 PGU=bgtest${BG_TEST_ID:-}-cgpg
+MU=bgtest${BG_TEST_ID:-}-cgmy
 SRV=$T/srv/app
 P=$T/pg
+M=$T/maria
 . "$(dirname "$0")/../../scripts/lib-host.sh"
 . "$(dirname "$0")/../../scripts/lib-pg.sh"
+. "$(dirname "$0")/../../scripts/lib-maria.sh"
 cleanup_host() {
 	host_down "$T" "$ACCT" "$GROUP"
 	pg_down "$P" "$PGU"
+	maria_down "$M" "$MU"
 	rm -rf "$T"
 }
 trap cleanup_host EXIT
@@ -37,7 +41,7 @@ rnd() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c "${1:-24
 
 # the application: secrets under innocuous names, a password in a log
 S1=$(rnd) S2=$(rnd) S3=$(rnd) LOGPW=$(rnd 18) OUT=$(rnd) DEF=$(rnd)
-mkdir -p "$SRV/config" "$SRV/logs" "$T/outside" "$P"
+mkdir -p "$SRV/config" "$SRV/logs" "$T/outside" "$P" "$M"
 cat >"$SRV/.env" <<EOF2
 NODE_ENV=production
 WIDGET_COLOR_SEED=$S1
@@ -69,9 +73,13 @@ CREATE TABLE schema_migrations (version bigint PRIMARY KEY);
 INSERT INTO schema_migrations VALUES (20261101000000);
 EOT
 
+if maria_up "$M" "$MU"; then ok "a MariaDB server of our own"; else
+	echo "Bail out! MariaDB did not start"; exit 1; fi
+$MARIA -e "CREATE DATABASE shop; CREATE TABLE shop.customers (id int PRIMARY KEY, tier varchar(40) NOT NULL DEFAULT '$DEF'); CREATE TABLE shop.schema_migrations (version bigint PRIMARY KEY); INSERT INTO shop.schema_migrations VALUES (20261101000000)"
+
 setup_home
 bg approver list --project shop --allowed-signers >"$T/approvers"
-export HOST_DB_PG="$PG_ADMIN"
+export HOST_DB_PG="$PG_ADMIN" HOST_DB_MARIA="$MARIA_SOCK"
 if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
 	ok "host set up, sshd on 127.0.0.1:$HOST_PORT"
 else
@@ -95,8 +103,10 @@ bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --
 	--command "/usr/bin/dpkg-query -W openssl" --ttl 1h --reason "diagnose with packages" >/dev/null
 bg grant request T-1 --kind db --system web1 --account "$ACCT" --engine postgresql --database shop \
 	--table public.customers --access read-only --ttl 1h --reason "the schema" >/dev/null
+bg grant request T-1 --kind db --system web1 --account "$ACCT" --engine mariadb --database shop \
+	--table public.customers --access read-only --ttl 1h --reason "the schema" >/dev/null
 approve_as owner T-1 plan || exit 1
-for g in 1 2 3; do
+for g in 1 2 3 4; do
 	bg grant activate G-$g >/dev/null || not_ok "activate G-$g"
 	bg grant cert G-$g --pubkey "$T/user.pub" -o "$T/cert$g.pub" 2>/dev/null || not_ok "cert G-$g"
 done
@@ -192,5 +202,14 @@ grep -q '^dbrows public.customers 0$' "$T/out" && ok "row counts" || not_ok "row
 grep -q -- "$DEF" "$T/out" && not_ok "the default's value is not in the bundle" || ok "the default's value is not in the bundle"
 grep '"gate.collect"\|gate\.collect' "$T/hostlog/audit.log" | tail -1 | grep -q '"db_facts":"[1-9]' \
 	&& ok "the host log counts the database facts" || not_ok "the host log counts the database facts"
+
+# a MariaDB db grant: the same through the supervisor's root connection
+expect_in 0 "collect under a MariaDB db grant" "$KEY" as_cert "$T/cert4.pub" collect
+grep -q '^db customers.tier =varchar(40)%20not%20null%20default%20h:' "$T/out" \
+	&& ok "MariaDB: the schema, the string default hashed" || not_ok "MariaDB: the schema"
+grep -q '^dbmig schema_migrations:20261101000000 applied$' "$T/out" && ok "MariaDB: the applied migrations" \
+	|| not_ok "MariaDB: the applied migrations"
+grep -q -- "$DEF" "$T/out" && not_ok "MariaDB: the default's value is not in the bundle" \
+	|| ok "MariaDB: the default's value is not in the bundle"
 
 done_testing

@@ -9,19 +9,24 @@
 # no literal of a CHECK or a partial index - each a random string under an
 # innocuous name - reach a bundle; equal literals hash equal.  A conninfo
 # with a password is refused; a database with another application's
-# "migrations" table (other columns) is collected all the same.
+# "migrations" table (other columns) is collected all the same.  The same
+# with a real MariaDB 10.11 (--db-mariadb SOCKET --db NAME).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (server account)"; exit 1; }
 . "$(dirname "$0")/../../scripts/lib-pg.sh"
+. "$(dirname "$0")/../../scripts/lib-maria.sh"
 
 ID=${BG_TEST_ID:-}
 PGU=bgtest$ID-cpg
+MU=bgtest$ID-cmy
 P=$T/pg
-mkdir -p "$P"
+M=$T/maria
+mkdir -p "$P" "$M"
 chmod 711 "$T"
 cleanup() {
 	pg_down "$P" "$PGU"
-	rm -rf "$T"
+	maria_down "$M" "$MU"
+	[ -n "${KEEP:-}" ] && cp "$T"/*.bundle /tmp/h18dbg/ 2>/dev/null; rm -rf "$T"
 }
 trap cleanup EXIT
 rnd() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
@@ -119,5 +124,58 @@ expect 2 "--db without --db-postgres" bg collect --root "$T/root" --key "$KEY" -
 expect 4 "a database that is not there" bg collect --root "$T/root" --key "$KEY" \
 	--db-postgres "$PG_ADMIN dbname=nosuch" -o "$T/z.bundle"
 err_has "nosuch" "names it"
+
+# --- MariaDB ---------------------------------------------------------------
+if maria_up "$M" "$MU"; then ok "a MariaDB server of our own"; else
+	echo "Bail out! MariaDB did not start"; exit 1; fi
+MQ() { $MARIA "$@" 2>&1; }
+MQ -e "CREATE DATABASE shop_prod; CREATE DATABASE shop_qa" >/dev/null
+for db in shop_prod shop_qa; do
+	MQ $db >/dev/null <<EOT
+CREATE TABLE customers (id int AUTO_INCREMENT PRIMARY KEY, email varchar(200) NOT NULL UNIQUE,
+	tier varchar(40) NOT NULL DEFAULT '$DEF', CONSTRAINT tier_ok CHECK (tier <> '$CHK'));
+CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL,
+	total decimal(10,2) NOT NULL DEFAULT 0, FOREIGN KEY (customer) REFERENCES customers (id));
+CREATE TABLE schema_migrations (version bigint PRIMARY KEY);
+INSERT INTO schema_migrations VALUES (20261101000000), (20261115000000);
+CREATE TABLE django_migrations (id int AUTO_INCREMENT PRIMARY KEY, app varchar(50), name varchar(50));
+INSERT INTO django_migrations (app, name) VALUES ('shop', '0001_initial');
+CREATE TABLE migrations (id int, note text);
+INSERT INTO migrations VALUES (1, '$MIGROW');
+INSERT INTO customers (email) VALUES ('$ROW@example.org');
+EOT
+done
+MQ shop_prod >/dev/null <<EOT
+ALTER TABLE customers ADD COLUMN locale varchar(8);
+INSERT INTO schema_migrations VALUES (20261201000000);
+INSERT INTO customers (email) VALUES ('a@example.org'), ('b@example.org');
+EOT
+MP=$T/mprod.bundle MQB=$T/mqa.bundle
+expect 0 "collect a MariaDB database's facts" bg collect --root "$T/root" --key "$KEY" \
+	--db-mariadb "$MARIA_SOCK" --db shop_prod -o "$MP"
+expect 0 "and QA's" bg collect --root "$T/root" --key "$KEY" --db-mariadb "$MARIA_SOCK" --db shop_qa -o "$MQB"
+grep -q '^db customers =table$' "$MP" && ok "MariaDB: tables" || not_ok "MariaDB: tables"
+grep -q '^db customers.email =varchar(200)%20not%20null$' "$MP" && ok "MariaDB: a column's type" \
+	|| not_ok "MariaDB: a column's type ($(grep 'customers.email ' "$MP"))"
+grep -q '^db customers#index:email =UNIQUE%20BTREE%20(email)$' "$MP" && ok "MariaDB: indexes" \
+	|| not_ok "MariaDB: indexes ($(grep 'index:email' "$MP"))"
+grep -q '^db customers#constraint:tier_ok =CHECK%20' "$MP" && ok "MariaDB: constraints" \
+	|| not_ok "MariaDB: constraints"
+grep -q '^dbmig django_migrations:shop.0001_initial applied$' "$MP" && ok "MariaDB: migrations" \
+	|| not_ok "MariaDB: migrations"
+grep -q '^dbrows customers 3$' "$MP" && ok "MariaDB: row counts" || not_ok "MariaDB: row counts ($(grep '^dbrows customers' "$MP"))"
+leak=0
+for s in "$DEF" "$CHK" "$ROW" "$MIGROW"; do grep -q -- "$s" "$MP" "$MQB" && leak=1; done
+[ $leak = 0 ] && ok "MariaDB: no default, CHECK literal or row in a bundle" || not_ok "MariaDB: a planted string is in a bundle"
+expect 0 "envdiff of the MariaDB bundles" bg envdiff "$MP" "$MQB" --json
+perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
+	print join("\n", sort map { "$_->{section} $_->{change} $_->{key}" }
+	grep { $_->{section} eq "database" } @{$d->{items}}), "\n"' <"$T/out" >"$T/got"
+printf 'database removed customers.locale\ndatabase removed schema_migrations:20261201000000\n' >"$T/want"
+if cmp -s "$T/got" "$T/want"; then ok "MariaDB: exactly the column and the migration"; else
+	not_ok "MariaDB: the database section"; sed 's/^/#   got: /' "$T/got"; fi
+expect 2 "--db-mariadb needs --db" bg collect --root "$T/root" --key "$KEY" --db-mariadb "$MARIA_SOCK" -o "$T/w.bundle"
+expect 2 "one database server at a time" bg collect --root "$T/root" --key "$KEY" --db-mariadb "$MARIA_SOCK" \
+	--db-postgres "$PG_ADMIN" --db shop_qa -o "$T/w.bundle"
 
 done_testing
