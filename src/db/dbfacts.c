@@ -436,9 +436,10 @@ pg_connect(const char *conninfo, const char *db, PGconn **out, bg_error *e)
 		if (o->val == NULL)
 			continue;
 		if (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "passfile") == 0) {
-			PQconninfoFree(opts);
-			return bg_fail(e, BG_ERR_POLICY, "postgres: the conninfo names a %s: collect "
+			r = bg_fail(e, BG_ERR_POLICY, "postgres: the conninfo names a %s: collect "
 			    "connects by peer authentication only", o->keyword);
+			PQconninfoFree(opts);
+			return r;
 		}
 		if (strcmp(o->keyword, "dbname") == 0 && db != NULL)
 			continue;
