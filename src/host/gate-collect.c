@@ -220,8 +220,11 @@ serve_open(gate *g, int sock)
 	ssize_t n;
 	int fd = -1;
 
-	if ((n = recv(sock, path, PATH_MAX, 0)) <= 0)
+	/* MSG_TRUNC: the message's whole length, so a cut path is refused */
+	if ((n = recv(sock, path, PATH_MAX, MSG_TRUNC)) <= 0)
 		return n < 0 && errno == EINTR ? 0 : -1;
+	if (n >= PATH_MAX)
+		n = 0; /* too long: refused below */
 	path[n] = '\0';
 	if (n > 1 && memchr(path, '\0', (size_t)n) == NULL && lim_may_read(g, path + 1)) {
 		if (path[0] == 'f')
@@ -295,10 +298,11 @@ read_key(gate *g, unsigned char key[32])
 {
 	char in[KEY_HEX + 4];
 	size_t n = 0, len;
+	/* (in holds at most sizeof(in) - 1 bytes: always NUL-terminated) */
 	int64_t deadline = (int64_t)(utc_mono() * 1000) + KEY_WAIT_MS;
 	int r = 0;
 
-	while (n < sizeof(in)) {
+	while (n < sizeof(in) - 1) {
 		struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
 		int64_t left = deadline - (int64_t)(utc_mono() * 1000);
 		ssize_t got;
@@ -307,12 +311,13 @@ read_key(gate *g, unsigned char key[32])
 			r = -1;
 			break;
 		}
-		if ((got = read(STDIN_FILENO, in + n, sizeof(in) - n)) < 0 && errno == EINTR)
+		if ((got = read(STDIN_FILENO, in + n, sizeof(in) - 1 - n)) < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
 			break;
 		n += (size_t)got;
 	}
+	in[n] = '\0';
 	len = n;
 	if (len > 0 && in[len - 1] == '\n')
 		len--;
