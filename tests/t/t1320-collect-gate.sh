@@ -17,8 +17,7 @@
 # connection.
 . "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test creates an account and runs sshd: run it as root"; exit 1; }
-[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }
+need_root_sshd "creates an account and runs sshd and database servers"
 
 ACCT=bgtest${BG_TEST_ID:-}-coll
 GROUP=bgtest${BG_TEST_ID:-}-cgate
@@ -77,26 +76,13 @@ if maria_up "$M" "$MU"; then ok "a MariaDB server of our own"; else
 	echo "Bail out! MariaDB did not start"; exit 1; fi
 $MARIA -e "CREATE DATABASE shop; CREATE TABLE shop.customers (id int PRIMARY KEY, tier varchar(40) NOT NULL DEFAULT '$DEF'); CREATE TABLE shop.schema_migrations (version bigint PRIMARY KEY); INSERT INTO shop.schema_migrations VALUES (20261101000000)"
 
-setup_home
-bg approver list --project shop --allowed-signers >"$T/approvers"
 export HOST_DB_PG="$PG_ADMIN" HOST_DB_MARIA="$MARIA_SOCK"
-if host_up "$T" "$ACCT" "$GROUP" "$BREAKGLASS" "$T/approvers"; then
-	ok "host set up, sshd on 127.0.0.1:$HOST_PORT"
-else
-	not_ok "host set up"; done_testing; exit 1
-fi
-open_ticket
-approve_as owner T-1 confirm || exit 1
+host_test_up "host set up with PostgreSQL and MariaDB targets, sshd on"
 # (a grant with a command can change production: it needs the evidence
 # and the signed plan)
-echo dump >"$T/dump"
-bg evidence T-1 backup --what dump --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
-write_plan
-bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+ticket_planned
 approve_as owner T-1 plan || exit 1
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
+responder_key
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
 	--ttl 1h --reason "diagnose" >/dev/null
 bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --read /var/lib/dpkg \
@@ -110,8 +96,6 @@ for g in 1 2 3 4; do
 	bg grant activate G-$g >/dev/null || not_ok "activate G-$g"
 	bg grant cert G-$g --pubkey "$T/user.pub" -o "$T/cert$g.pub" 2>/dev/null || not_ok "cert G-$g"
 done
-SSH="$HOST_SSH -i $T/user"
-as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
 bg collect --list-profiles >/dev/null
 KEY=$T/incident.key
 bg collect --profile node --app "$SRV" --key "$KEY" -o "$T/local.bundle" >/dev/null 2>&1 ||
