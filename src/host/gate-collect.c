@@ -16,7 +16,7 @@
  * hashes, so the key tells the host nothing it did not know.
  *
  * The bundle is made in a child started like every other program of a
- * request (gate_child_start: the request's cgroup, the grant's Landlock
+ * request (gate_fork and gate_child_start: the request's cgroup, the grant's Landlock
  * ruleset, every id the account's for good), which also drops the host
  * key and every descriptor but the scope's roots, its pipe and its
  * socket.  It reads only inside the grant's directories: each file is
@@ -442,7 +442,7 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 	crypto_hash_sha256_state hs;
 	unsigned char digest[32];
 	char hex[65], size[32], ndb[32];
-	int p[2] = { -1, -1 }, sp[2] = { -1, -1 }, status = 0, cut = 0;
+	int p[2] = { -1, -1 }, sp[2] = { -1, -1 }, status = 0, cut = 0, entered = 0;
 	uint64_t total = 0;
 	buf cg;
 	pid_t pid;
@@ -469,7 +469,7 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 		confine_release(&g->cf);
 		return gate_refuse(g, "cannot create a pipe");
 	}
-	if ((pid = fork()) < 0) {
+	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
 		sodium_memzero(key, sizeof(key));
 		close(p[0]);
 		close(p[1]);
@@ -487,7 +487,7 @@ run_collect(gate *g, const char *profile, const char *app, const dbfacts *db)
 		setpgid(0, 0);
 		close(sp[0]);
 		open_sock = sp[1];
-		gate_child_start(g, &cg);
+		gate_child_start(g, &cg, entered);
 		signal(SIGPIPE, SIG_DFL);
 		if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
 		    dup2(nul, STDIN_FILENO) < 0 || dup2(p[1], STDOUT_FILENO) < 0)
