@@ -1,10 +1,13 @@
 /*
  * cmd-gate.c - breakglass gate: the forced command on a host, a thin
- * client of the host supervisor (hostd.h).
+ * client of the host supervisor (hostd.h).  sshd runs breakglass-gate
+ * (gate/main.c), the same client in a small binary; this command is kept
+ * for configurations that name `breakglass gate`.
  */
 #include "cmd.h"
 #include "gate.h"
 #include "hostd.h"
+#include "login.h"
 
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -14,7 +17,8 @@
 static const char usage_text[] =
 	"usage: breakglass gate [--socket PATH]\n\n"
 	"The forced command of breakglass certificates (sshd runs it; a person does\n"
-	"not).  It runs with the account's ids and no privilege: it hands its\n"
+	"not).  host setup names breakglass-gate, the same client in a small binary\n"
+	"(libc only: each request starts it); this command does the same.  It runs with the account's ids and no privilege: it hands its\n"
 	"standard input, output and error to the host supervisor (breakglass hostd,\n"
 	"root) over the unix socket PATH (default " HOSTD_DEFAULT_SOCKET ") and exits\n"
 	"with the request's status.  hostd checks that the gate was started by the\n"
@@ -59,7 +63,7 @@ cmd_gate(int argc, char **argv)
 	if (a.npos != 0 || a.json)
 		return cmd_failf(EXIT_REFUSED, "refused: the gate takes no arguments");
 	bg_error_clear(&e);
-	if (hostd_request(cmd_opt(&a, 0) ? cmd_opt(&a, 0) : HOSTD_DEFAULT_SOCKET, &status, &e) != 0)
+	if (login_request(cmd_opt(&a, 0) ? cmd_opt(&a, 0) : HOSTD_DEFAULT_SOCKET, &status, &e) != 0)
 		return cmd_failf(EXIT_REFUSED, "refused: %s", e.msg);
 	return status;
 }

@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "fileio.h"
 #include "hostd.h"
+#include "login.h"
 #include "proc.h"
 #include "signers.h"
 #include "sshkey.h"
@@ -438,7 +439,7 @@ gate_socket(const char *gate, const char *want, buf *cmd, const char **sock_out)
 	if (have != NULL && want != NULL && strcmp(have, want) != 0) {
 		int r = cmd_failf(EXIT_USAGE, "host setup: the gate command reaches hostd on '%s' "
 		    "but --socket says '%s': the forced command would miss hostd; drop --socket, "
-		    "or set gate-command in the home's config to '... gate --socket %s'", have,
+		    "or set gate-command in the home's config to '... " HOSTD_GATE_NAME " --socket %s'", have,
 		    want, want);
 
 		argv_release(&av);
@@ -452,33 +453,61 @@ gate_socket(const char *gate, const char *want, buf *cmd, const char **sock_out)
 }
 
 /*
- * sshd's AuthorizedPrincipalsCommand: record the offered certificate for
- * this connection (hostd_auth_record), then print the account's principals.
- * Any failure prints nothing: sshd then refuses the certificate.
+ * sshd's AuthorizedPrincipalsCommand (host setup names breakglass-gate
+ * principals, the same code in the small binary): record the offered
+ * certificate for this connection, then print the account's principals
+ * (login_principals).  Any failure prints nothing: sshd then refuses the
+ * certificate.
  */
 static int
 host_principals(const cmd_args *a)
 {
-	const char *etc = opt_or(a, O_ETC, "/etc/breakglass");
-	const char *spool = opt_or(a, O_SPOOL, HOSTD_DEFAULT_AUTH_SPOOL);
-	const char *user = a->pos[1];
-	buf path, text;
 	bg_error e;
 	int r;
 
 	bg_error_clear(&e);
-	if ((r = hostd_auth_record(spool, user, a->pos[2], &e)) != 0)
+	fflush(stdout);
+	if ((r = login_principals(opt_or(a, O_ETC, LOGIN_DEFAULT_ETC),
+	    opt_or(a, O_SPOOL, HOSTD_DEFAULT_AUTH_SPOOL), a->pos[1], a->pos[2],
+	    STDOUT_FILENO, &e)) != 0)
 		return cmd_fail(r, &e);
-	buf_init(&path, 4096);
-	buf_init(&text, 64 * 1024);
-	if ((r = buf_printf(&path, "%s/principals/%s", etc, user)) != 0 ||
-	    (r = fileio_read(path.data, text.max, &text, &e)) != 0)
-		r = r == BG_ERR_NOTFOUND ? 0 : cmd_fail(r, &e); /* no principals: none */
-	else
-		r = cmd_write_out(&text);
-	buf_release(&path);
-	buf_release(&text);
-	return r;
+	return 0;
+}
+
+/*
+ * hostd, started from this binary, serves only breakglass-gate beside it
+ * (or this binary's own `breakglass gate`): 1 when the forced command's
+ * program (gate's first word) is one of them, else 0 with why set.
+ */
+static int
+gate_served_here(const char *gate, char *why, size_t n)
+{
+	char self[4096], prog[4096], *slash;
+	struct stat gs, ss;
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t pl = strcspn(gate, " \t");
+
+	if (sl <= 0 || (size_t)sl + sizeof(HOSTD_GATE_NAME) >= sizeof(self) || pl >= sizeof(prog)) {
+		snprintf(why, n, "cannot find this binary");
+		return 0;
+	}
+	self[sl] = '\0';
+	memcpy(prog, gate, pl);
+	prog[pl] = '\0';
+	if (stat(prog, &gs) != 0) {
+		snprintf(why, n, "'%s' does not exist", prog);
+		return 0;
+	}
+	if (stat("/proc/self/exe", &ss) == 0 && ss.st_dev == gs.st_dev && ss.st_ino == gs.st_ino)
+		return 1;
+	if ((slash = strrchr(self, '/')) != NULL) {
+		memcpy(slash + 1, HOSTD_GATE_NAME, sizeof(HOSTD_GATE_NAME));
+		if (stat(self, &ss) == 0 && ss.st_dev == gs.st_dev && ss.st_ino == gs.st_ino)
+			return 1;
+	}
+	snprintf(why, n, "hostd (this binary) serves only %s or itself, and the forced command "
+	    "runs '%s': install breakglass and " HOSTD_GATE_NAME " in one directory", self, prog);
+	return 0;
 }
 
 /* sshd runs a principals command only from a root-owned path no one else
@@ -557,24 +586,31 @@ cmd_host(int argc, char **argv)
 	if (cmd_opt(&a, O_PCMD) != NULL) {
 		snprintf(self, sizeof(self), "%s", cmd_opt(&a, O_PCMD));
 	} else {
+		/* breakglass-gate beside this binary (make install puts both in
+		 * /usr/local/bin) */
 		ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *slash;
 
-		if (sl <= 0)
-			return cmd_failf(EXIT_SYSTEM, "host setup: cannot find this binary: name it "
-			    "with --principals-command");
+		if (sl <= 0 || (size_t)sl + sizeof(HOSTD_GATE_NAME) >= sizeof(self))
+			return cmd_failf(EXIT_SYSTEM, "host setup: cannot find this binary: name "
+			    HOSTD_GATE_NAME " with --principals-command");
 		self[sl] = '\0';
+		if ((slash = strrchr(self, '/')) == NULL)
+			return cmd_failf(EXIT_SYSTEM, "host setup: cannot find this binary: name "
+			    HOSTD_GATE_NAME " with --principals-command");
+		memcpy(slash + 1, HOSTD_GATE_NAME, sizeof(HOSTD_GATE_NAME));
 	}
 	if (!safe_for_sshd(self, why, sizeof(why))) {
 		/* the dry run still shows what would be installed; --apply refuses */
 		if (a.val[O_APPLY].set)
 			return cmd_failf(EXIT_USAGE, "host setup: sshd would not run %s as its "
-			    "AuthorizedPrincipalsCommand: %s; install breakglass under a root-owned "
-			    "path (make install: /usr/local/bin) or name one with "
-			    "--principals-command", self, why);
+			    "AuthorizedPrincipalsCommand: %s; install breakglass and "
+			    HOSTD_GATE_NAME " under a root-owned path (make install: /usr/local/bin) "
+			    "or name one with --principals-command", self, why);
 		fprintf(stderr, "host setup: note: sshd would not run %s as its "
-		    "AuthorizedPrincipalsCommand (%s): --apply refuses until breakglass is under a "
-		    "root-owned path (make install: /usr/local/bin) or --principals-command names "
-		    "one\n", self, why);
+		    "AuthorizedPrincipalsCommand (%s): --apply refuses until " HOSTD_GATE_NAME
+		    " is under a root-owned path (make install: /usr/local/bin) or "
+		    "--principals-command names one\n", self, why);
 	}
 	if ((r = cmd_open_home(&a, &h)) != 0)
 		return r;
@@ -601,10 +637,21 @@ cmd_host(int argc, char **argv)
 	/* hostd's configuration is named by root alone: on its command line,
 	 * in the unit (this drop-in) or by host setup starting it - never by
 	 * the gate's caller */
-	buf_printf(&unit, "# breakglass host setup: hostd serves the gate of %s/breakglass.conf\n"
-	    "[Service]\nExecStart=\nExecStart=%.*s hostd --config %s/gate.conf --socket %s\n",
-	    opt_or(&a, O_SSHD_DIR, "/etc/ssh/sshd_config.d"), (int)strcspn(gate, " \t"), gate,
-	    opt_or(&a, O_ETC, "/etc/breakglass"), sock);
+	{
+		/* hostd is breakglass beside the gate's binary (it serves only
+		 * breakglass-gate beside itself, or its own `breakglass gate`) */
+		int pl = (int)strcspn(gate, " \t"), bl = pl;
+
+		if (pl >= (int)sizeof(HOSTD_GATE_NAME) &&
+		    memcmp(gate + pl - sizeof(HOSTD_GATE_NAME), "/" HOSTD_GATE_NAME,
+		    sizeof(HOSTD_GATE_NAME)) == 0)
+			bl = pl - (int)sizeof(HOSTD_GATE_NAME) + 1; /* up to the slash */
+		buf_printf(&unit, "# breakglass host setup: hostd serves the gate of "
+		    "%s/breakglass.conf\n[Service]\nExecStart=\nExecStart=%.*s%s hostd --config "
+		    "%s/gate.conf --socket %s\n", opt_or(&a, O_SSHD_DIR, "/etc/ssh/sshd_config.d"),
+		    bl, gate, bl != pl ? "breakglass" : "", opt_or(&a, O_ETC, "/etc/breakglass"),
+		    sock);
+	}
 	buf_init(&drop, 64 * 1024);
 	buf_init(&gconf, 8192);
 	buf_init(&accts, 4096);
@@ -621,7 +668,7 @@ cmd_host(int argc, char **argv)
 	    "ExposeAuthInfo yes\n"
 	    "\n"
 	    "Match User %s\n"
-	    "\tAuthorizedPrincipalsCommand %s host principals --etc %s --auth-spool %s %%u %%k\n"
+	    "\tAuthorizedPrincipalsCommand %s principals --etc %s --auth-spool %s %%u %%k\n"
 	    "\tAuthorizedPrincipalsCommandUser root\n"
 	    "\tAuthorizedKeysFile none\n"
 	    "\tPasswordAuthentication no\n"
@@ -877,6 +924,10 @@ cmd_host(int argc, char **argv)
 			    "systemctl daemon-reload; systemctl enable --now breakglass-hostd\n",
 			    sshd_dir, etc, audit_dir, path.data);
 		} else {
+			if (!gate_served_here(gate, why, sizeof(why))) {
+				r = cmd_failf(EXIT_USAGE, "host setup: %s", why);
+				goto out;
+			}
 			if ((r = fileio_join(&path, etc, "gate.conf")) != 0 ||
 			    (r = start_hostd(path.data, sock)) != 0)
 				goto out;

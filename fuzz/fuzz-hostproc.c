@@ -6,6 +6,7 @@
  */
 #include "cgroup.h"
 #include "hostd.h"
+#include "login.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int ppid = 0;
 		unsigned long long start = 0;
 
-		if (hostd_parse_stat(s, &ppid, &start) == 0 && ppid <= 0)
+		if (login_parse_stat(s, &ppid, &start) == 0 && ppid <= 0)
 			__builtin_trap();
 		break;
 	}

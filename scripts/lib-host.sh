@@ -3,7 +3,8 @@
 #
 #   host_up DIR ACCOUNT GROUP BINARY [APPROVERS]
 #       BREAKGLASS_HOME must name an initialised home.  Installs BINARY
-#       as DIR/bin/breakglass (root's, 0755, no setgid), points the home's
+#       as DIR/bin/breakglass and the breakglass-gate beside BINARY as
+#       DIR/bin/breakglass-gate (root's, 0755, no setgid), points the home's
 #       gate-command and krl-publish at DIR, runs 'host setup --apply'
 #       (creating ACCOUNT and GROUP, starting hostd on DIR/hostd.sock with
 #       DIR/etc/gate.conf, pid in DIR/hostd.sock.pid), and starts sshd on a
@@ -17,7 +18,7 @@
 #       $HOST_DB_MARIA (a socket) its MariaDB target (--db-mariadb).
 #       sshd's AuthorizedPrincipalsCommand must
 #       sit on a root-owned path no one else can write (DIR is under /tmp):
-#       BINARY is copied to a directory of its own under /run for it, and
+#       breakglass-gate is copied to a directory of its own under /run for it, and
 #       the auth spool is DIR/authspool.
 #       Sets HOST_PORT, HOST_GATE and HOST_SSH (an ssh command line with
 #       the options a test wants; add -i KEY -o CertificateFile=CERT).
@@ -31,13 +32,14 @@ host_up() {
 	chmod 755 "$_d"
 	mkdir -p "$_d/bin" "$_d/etc" /run/sshd
 	cp "$_bin" "$_d/bin/breakglass"
-	chmod 755 "$_d/bin/breakglass"
+	cp "$(dirname "$_bin")/breakglass-gate" "$_d/bin/breakglass-gate" || return 1
+	chmod 755 "$_d/bin/breakglass" "$_d/bin/breakglass-gate"
 	_safe=$(mktemp -d /run/bg-host.XXXXXX) || return 1
 	echo "$_safe" >"$_d/principals-dir"
 	chmod 755 "$_safe"
-	cp "$_bin" "$_safe/breakglass"
-	chmod 755 "$_safe/breakglass"
-	HOST_GATE="$_d/bin/breakglass gate --socket $_d/hostd.sock"
+	cp "$(dirname "$_bin")/breakglass-gate" "$_safe/breakglass-gate" || return 1
+	chmod 755 "$_safe/breakglass-gate"
+	HOST_GATE="$_d/bin/breakglass-gate --socket $_d/hostd.sock"
 	sed -i "s|^gate-command:.*|gate-command: $HOST_GATE|" "$BREAKGLASS_HOME/config"
 	grep -q '^krl-publish:' "$BREAKGLASS_HOME/config" ||
 		echo "krl-publish: $_d/etc/revoked.krl" >>"$BREAKGLASS_HOME/config"
@@ -55,7 +57,7 @@ EOT
 	"$_d/bin/breakglass" host setup --socket "$_d/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$_acct" --create-accounts --apply --etc "$_d/etc" \
 		--sshd-dir "$_d/sshd.d" --sshd-config "$_d/sshd_config" --audit-dir "$_d/hostlog" \
 		--group "$_grp" ${_appr:+--approvers "$_appr"} --auth-spool "$_d/authspool" \
-		--principals-command "$_safe/breakglass" --krl-max-age "${HOST_KRL_MAX_AGE:-off}" \
+		--principals-command "$_safe/breakglass-gate" --krl-max-age "${HOST_KRL_MAX_AGE:-off}" \
 		${HOST_DB_PG:+--db-postgres "$HOST_DB_PG"} ${HOST_DB_PG_AS:+--db-postgres-as "$HOST_DB_PG_AS"} \
 		${HOST_DB_MARIA:+--db-mariadb "$HOST_DB_MARIA"} >"$_d/host-setup.out" 2>&1 ||
 		{ cat "$_d/host-setup.out" >&2; return 1; }

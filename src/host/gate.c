@@ -864,7 +864,7 @@ gate_grant_ended(gate *g)
  * The SSH_USER_AUTH file is the account's: any process of the account can
  * rewrite a new login's file before it is read (F1a).  What counts is the
  * certificate sshd's AuthorizedPrincipalsCommand recorded for this
- * connection (hostd_auth_record, keyed by the connection's privileged
+ * connection (login_principals, keyed by the connection's privileged
  * monitor, which hostd found): exactly one was offered, and the file names
  * that one.  b64 is the certificate's base64 from the file.
  */

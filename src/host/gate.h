@@ -17,6 +17,7 @@
 #define BG_GATE_H
 
 #include "err.h"
+#include "login.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -26,8 +27,8 @@
  * resized (hostd reads the new size from the terminal), or it had a
  * SIGINT (Ctrl-C on its terminal; the sql console cancels the running
  * statement, every other request ends as when the gate dies) */
-#define GATE_CLIENT_WINCH 'W'
-#define GATE_CLIENT_INT 'I'
+#define GATE_CLIENT_WINCH LOGIN_CLIENT_WINCH
+#define GATE_CLIENT_INT LOGIN_CLIENT_INT
 
 /*
  * What hostd's children share (one MAP_SHARED page, made by hostd): when a
@@ -71,13 +72,6 @@ typedef struct gate_env {
 	long conn_pid;               /* the connection's sshd monitor (root) */
 	unsigned long long conn_start; /* and its start time (/proc/PID/stat) */
 } gate_env;
-
-/* A connection's record in the auth spool (hostd_auth_record): the
- * sshd monitor's pid and start time.  At most 16 certificates per record;
- * past that the line GATE_AUTH_OVERFLOW, and the gate refuses. */
-#define GATE_AUTH_SPOOL_NAME "%ld-%llu"
-#define GATE_AUTH_MAX_CERTS 16
-#define GATE_AUTH_OVERFLOW "!overflow"
 
 /*
  * Serve one request, in a child of hostd whose real and saved uid are

@@ -4,6 +4,7 @@
  * is served with, and the gate's client side.
  */
 #include "hostd.h"
+#include "login.h"
 #include "gate.h"
 #include "buf.h"
 #include "cgroup.h"
@@ -31,14 +32,10 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#define HOSTD_MAGIC 'G'
 #define HOSTD_ENV_MAX (256u * 1024)
 #define HOSTD_HELLO_TIMEOUT_S 10
 /* how often leftover database grant roles are looked for */
 #define HOSTD_DB_REPAIR_S 30
-/* the status hostd sends when it serves no more of the account's requests
- * at once (a status a request never has: statuses are 0..255) */
-#define HOSTD_STATUS_BUSY 0x7ffffe01
 #define HOSTD_MAX_CHILDREN 1024
 
 /* hostd's children and whom they serve: the per-account cap */
@@ -76,15 +73,33 @@ child_slot(uid_t uid)
 }
 
 static volatile sig_atomic_t hostd_stop;
-static volatile sig_atomic_t client_winch, client_int;
+
+/* breakglass-gate beside the binary hostd runs, when root owns it and its
+ * folder and no one else can write either ("" otherwise: then only this
+ * binary's own `breakglass gate` is served).  Found once at the start:
+ * the path, never anything a caller says. */
+static char gate_path[4096];
 
 static void
-on_client_winch(int sig)
+find_gate(void)
 {
-	if (sig == SIGINT)
-		client_int = 1;
-	else
-		client_winch = 1;
+	char self[4096], *slash;
+	struct stat st;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	gate_path[0] = '\0';
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL || slash == self)
+		return;
+	*slash = '\0';
+	if (stat(self, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		return;
+	if ((size_t)snprintf(gate_path, sizeof(gate_path), "%s/" HOSTD_GATE_NAME, self) >=
+	    sizeof(gate_path) || stat(gate_path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 022))
+		gate_path[0] = '\0';
 }
 
 static void
@@ -92,121 +107,6 @@ on_stop(int sig)
 {
 	(void)sig;
 	hostd_stop = 1;
-}
-
-/* A process as /proc shows it: parent, start time (clock ticks since
- * boot), real uid and the file it runs. */
-typedef struct proc_info {
-	pid_t pid, ppid;
-	unsigned long long start;
-	uid_t uid[4];   /* real, effective, saved, filesystem */
-	dev_t exe_dev;
-	ino_t exe_ino;
-} proc_info;
-
-int
-hostd_parse_stat(const char *text, int *ppid, unsigned long long *start)
-{
-	const char *p;
-	char *end;
-	int field;
-
-	/* PID (NAME) STATE PPID ...: the name may hold anything, ')' included,
-	 * so the fields follow the last ')' */
-	if ((p = strrchr(text, ')')) == NULL || p[1] != ' ')
-		return BG_ERR_INVALID;
-	for (field = 2, p++; *p && field < 22; ) {
-		if (*p != ' ')
-			return BG_ERR_INVALID;
-		p++;
-		field++;
-		if (field == 4 || field == 22) {
-			unsigned long long v;
-
-			if (*p < '0' || *p > '9')
-				return BG_ERR_INVALID;
-			errno = 0;
-			v = strtoull(p, &end, 10);
-			if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
-				return BG_ERR_INVALID;
-			if (field == 4) {
-				if (v == 0 || v > 0x3fffffff)
-					return BG_ERR_INVALID;
-				*ppid = (int)v;
-			} else
-				*start = v;
-			p = end;
-			continue;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-	return field == 22 ? 0 : BG_ERR_INVALID;
-}
-
-static int
-proc_info_read(pid_t pid, proc_info *pi)
-{
-	char path[64], text[4096];
-	unsigned long long start = 0;
-	int ppid = 0, fd, n;
-	ssize_t got;
-	struct stat st;
-	FILE *f;
-	char line[256];
-
-	memset(pi, 0, sizeof(*pi));
-	pi->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return BG_ERR_NOTFOUND;
-	got = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (got <= 0)
-		return BG_ERR_IO;
-	text[got] = '\0';
-	if (hostd_parse_stat(text, &ppid, &start) != 0)
-		return BG_ERR_INVALID;
-	pi->ppid = ppid;
-	pi->start = start;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return BG_ERR_NOTFOUND;
-	n = 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned a, b, c, d;
-
-		if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-			pi->uid[0] = a;
-			pi->uid[1] = b;
-			pi->uid[2] = c;
-			pi->uid[3] = d;
-			n = 1;
-		}
-	}
-	fclose(f);
-	if (!n)
-		return BG_ERR_INVALID;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	if (stat(path, &st) != 0)
-		return BG_ERR_NOTFOUND;
-	pi->exe_dev = st.st_dev;
-	pi->exe_ino = st.st_ino;
-	return 0;
-}
-
-static int
-proc_all_uids(const proc_info *pi, uid_t u)
-{
-	return pi->uid[0] == u && pi->uid[1] == u && pi->uid[2] == u && pi->uid[3] == u;
-}
-
-static int
-proc_runs(const proc_info *pi, const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && st.st_dev == pi->exe_dev && st.st_ino == pi->exe_ino;
 }
 
 const char *
@@ -232,7 +132,7 @@ hostd_env_get(const char *env, size_t len, const char *name, int *dup)
 }
 
 typedef struct hostd_peer {
-	proc_info gate, shell, sshd, monitor;
+	login_proc gate, shell, sshd, monitor;
 	int has_shell;
 	buf env;
 } hostd_peer;
@@ -246,44 +146,45 @@ typedef struct hostd_peer {
 static int
 bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_error *e)
 {
-	proc_info self, again;
-	const proc_info *s;
+	login_proc self, again;
+	const login_proc *s;
 	char path[64];
 
-	if (proc_info_read(getpid(), &self) != 0)
+	if (login_proc_read(getpid(), &self) != 0)
 		return bg_fail(e, BG_ERR_IO, "the supervisor cannot read its own process");
-	if (proc_info_read(pid, &p->gate) != 0)
+	if (login_proc_read(pid, &p->gate) != 0)
 		return bg_fail(e, BG_ERR_PERM, "the requesting process is gone");
-	if (p->gate.exe_dev != self.exe_dev || p->gate.exe_ino != self.exe_ino)
-		return bg_fail(e, BG_ERR_PERM, "the request did not come from the binary hostd runs "
-		    "(after an upgrade of breakglass, restart hostd)");
-	if (!proc_all_uids(&p->gate, uid))
+	if ((p->gate.exe_dev != self.exe_dev || p->gate.exe_ino != self.exe_ino) &&
+	    (gate_path[0] == '\0' || !login_proc_runs(&p->gate, gate_path)))
+		return bg_fail(e, BG_ERR_PERM, "the request did not come from breakglass-gate beside "
+		    "the binary hostd runs (after an upgrade of breakglass, restart hostd)");
+	if (!login_proc_all_uids(&p->gate, uid))
 		return bg_fail(e, BG_ERR_PERM, "the gate does not run as the account alone");
-	if (proc_info_read(p->gate.ppid, &p->shell) != 0)
+	if (login_proc_read(p->gate.ppid, &p->shell) != 0)
 		return bg_fail(e, BG_ERR_PERM, "the gate's parent is gone");
 	s = &p->shell;
-	if (!proc_runs(s, HOSTD_SSHD) && pw->pw_shell != NULL && pw->pw_shell[0] == '/' &&
-	    proc_runs(s, pw->pw_shell) && proc_all_uids(s, uid)) {
+	if (!login_proc_runs(s, HOSTD_SSHD) && pw->pw_shell != NULL && pw->pw_shell[0] == '/' &&
+	    login_proc_runs(s, pw->pw_shell) && login_proc_all_uids(s, uid)) {
 		p->has_shell = 1;
-		if (proc_info_read(s->ppid, &p->sshd) != 0)
+		if (login_proc_read(s->ppid, &p->sshd) != 0)
 			return bg_fail(e, BG_ERR_PERM, "the login shell's parent is gone");
 	} else
 		p->sshd = p->shell;
-	if (!proc_runs(&p->sshd, HOSTD_SSHD) || !proc_all_uids(&p->sshd, uid))
+	if (!login_proc_runs(&p->sshd, HOSTD_SSHD) || !login_proc_all_uids(&p->sshd, uid))
 		return bg_fail(e, BG_ERR_PERM, "the gate was not started by sshd for this login "
 		    "(run it only as the forced command)");
-	if (proc_info_read(p->sshd.ppid, &p->monitor) != 0 || !proc_runs(&p->monitor, HOSTD_SSHD) ||
-	    !proc_all_uids(&p->monitor, 0))
+	if (login_proc_read(p->sshd.ppid, &p->monitor) != 0 || !login_proc_runs(&p->monitor, HOSTD_SSHD) ||
+	    !login_proc_all_uids(&p->monitor, 0))
 		return bg_fail(e, BG_ERR_PERM, "the gate's sshd is not a session of this host's sshd");
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	buf_init(&p->env, HOSTD_ENV_MAX);
 	if (fileio_read(path, HOSTD_ENV_MAX, &p->env, e) != 0)
 		return bg_fail(e, BG_ERR_PERM, "cannot read the gate's environment");
 	/* the same processes still (no pid reuse while we looked) */
-	if (proc_info_read(pid, &again) != 0 || again.start != p->gate.start ||
+	if (login_proc_read(pid, &again) != 0 || again.start != p->gate.start ||
 	    again.ppid != p->gate.ppid)
 		return bg_fail(e, BG_ERR_PERM, "the requesting process changed");
-	if (proc_info_read(p->sshd.pid, &again) != 0 || again.start != p->sshd.start ||
+	if (login_proc_read(p->sshd.pid, &again) != 0 || again.start != p->sshd.start ||
 	    again.ppid != p->monitor.pid)
 		return bg_fail(e, BG_ERR_PERM, "the session's sshd changed");
 	return 0;
@@ -323,7 +224,7 @@ recv_fds(int c, int fds[3])
 	do
 		got = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
 	while (got < 0 && errno == EINTR);
-	if (got != 1 || byte != HOSTD_MAGIC || (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+	if (got != 1 || byte != LOGIN_MAGIC || (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
 		return -1;
 	cm = CMSG_FIRSTHDR(&m);
 	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
@@ -464,116 +365,6 @@ repair_databases(const hostd_opts *o, int listener)
 	_exit(0);
 }
 
-static int
-b64_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 16 && n <= 16384 &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == n;
-}
-
-/* Remove the records of connections that are gone (pid gone or reused). */
-static void
-prune_spool(int dfd)
-{
-	DIR *d;
-	struct dirent *de;
-	int fd2 = dup(dfd);
-
-	if (fd2 < 0 || (d = fdopendir(fd2)) == NULL) {
-		if (fd2 >= 0)
-			close(fd2);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		long pid;
-		unsigned long long start;
-		char tail;
-		proc_info pi;
-
-		if (de->d_name[0] == '.' ||
-		    sscanf(de->d_name, GATE_AUTH_SPOOL_NAME "%c", &pid, &start, &tail) != 2)
-			continue;
-		if (pid <= 0 || pid > 0x3fffffff || proc_info_read((pid_t)pid, &pi) != 0 ||
-		    pi.start != start)
-			(void)unlinkat(dfd, de->d_name, 0);
-	}
-	closedir(d);
-}
-
-int
-hostd_auth_record(const char *spool, const char *user, const char *cert_b64, bg_error *e)
-{
-	proc_info mon;
-	struct stat st;
-	char name[64];
-	buf have;
-	int dfd, fd, r = 0, n = 0, dup = 0;
-
-	if (geteuid() != 0)
-		return bg_fail(e, BG_ERR_PERM, "host principals runs as root (sshd's "
-		    "AuthorizedPrincipalsCommandUser root)");
-	if (!text_is_ident(user, 32) || !b64_ok(cert_b64))
-		return bg_fail(e, BG_ERR_INVALID, "host principals: expected USER and a base64 "
-		    "certificate (sshd's %%u %%k)");
-	if (spool[0] != '/')
-		return bg_fail(e, BG_ERR_USAGE, "host principals: the spool must be an absolute path");
-	if (mkdir(spool, 0700) != 0 && errno != EEXIST)
-		return bg_fail(e, BG_ERR_IO, "cannot create the auth spool %s: %s", spool,
-		    strerror(errno));
-	if ((dfd = open(spool, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return bg_fail(e, BG_ERR_IO, "cannot open the auth spool %s: %s", spool,
-		    strerror(errno));
-	if (fstat(dfd, &st) != 0 || st.st_uid != 0 || (st.st_mode & 077) != 0) {
-		close(dfd);
-		return bg_fail(e, BG_ERR_PERM, "the auth spool %s must be root's, mode 0700", spool);
-	}
-	if (proc_info_read(getppid(), &mon) != 0 || !proc_all_uids(&mon, 0)) {
-		close(dfd);
-		return bg_fail(e, BG_ERR_PERM, "host principals must be run by sshd (as root)");
-	}
-	snprintf(name, sizeof(name), GATE_AUTH_SPOOL_NAME, (long)mon.pid, mon.start);
-	if ((fd = openat(dfd, name, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0) {
-		close(dfd);
-		return bg_fail(e, BG_ERR_IO, "cannot write the auth spool: %s", strerror(errno));
-	}
-	/* one line per distinct certificate offered on this connection */
-	buf_init(&have, 64 * 1024);
-	{
-		char chunk[8192];
-		ssize_t got;
-
-		while ((got = read(fd, chunk, sizeof(chunk))) > 0)
-			if (buf_append(&have, chunk, (size_t)got) != 0)
-				break;
-	}
-	for (const char *p = buf_cstr(&have); *p; n++) {
-		size_t l = strcspn(p, "\n");
-
-		if (l == strlen(cert_b64) && strncmp(p, cert_b64, l) == 0)
-			dup = 1;
-		if (l == sizeof(GATE_AUTH_OVERFLOW) - 1 && strncmp(p, GATE_AUTH_OVERFLOW, l) == 0)
-			dup = 1; /* already refused as a whole */
-		p += l + (p[l] == '\n');
-	}
-	if (!dup) {
-		const char *line = n >= GATE_AUTH_MAX_CERTS ? GATE_AUTH_OVERFLOW : cert_b64;
-
-		/* no fsync: the record is read back by this connection's own
-		 * request, and no connection outlives a crash of the machine;
-		 * a sync here cost every login a journal commit */
-		if (fileio_write_full(fd, line, strlen(line)) != 0 || fileio_write_full(fd, "\n", 1) != 0)
-			r = bg_fail(e, BG_ERR_IO, "cannot write the auth spool: %s", strerror(errno));
-	}
-	buf_release(&have);
-	close(fd);
-	prune_spool(dfd);
-	close(dfd);
-	return r;
-}
-
 int
 hostd_serve(const hostd_opts *o, bg_error *e)
 {
@@ -591,6 +382,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	if (strlen(o->socket) >= sizeof(sa.sun_path) || o->socket[0] != '/')
 		return bg_fail(e, BG_ERR_USAGE, "hostd: the socket must be an absolute path under "
 		    "%zu bytes", sizeof(sa.sun_path));
+	find_gate();
 	/* the configuration names the CA and the host log: root's alone */
 	if (stat(o->config, &st) != 0)
 		return bg_fail(e, BG_ERR_NOTFOUND, "hostd: cannot read %s: %s", o->config,
@@ -697,7 +489,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 
 			if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 ||
 			    (slot = child_slot(cr.uid)) < 0) {
-				send_status(c, HOSTD_STATUS_BUSY);
+				send_status(c, LOGIN_STATUS_BUSY);
 				syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: uid %u has %d requests "
 				    "open: refused", (unsigned)cr.uid, HOSTD_MAX_PER_ACCOUNT);
 				close(c);
@@ -731,98 +523,5 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	if (o->pidfile != NULL)
 		unlink(o->pidfile);
 	closelog();
-	return 0;
-}
-
-int
-hostd_request(const char *socket_path, int *status, bg_error *e)
-{
-	struct sockaddr_un sa;
-	struct msghdr m;
-	struct iovec iov;
-	char byte = HOSTD_MAGIC;
-	int fds[3] = { 0, 1, 2 }, c;
-	fd_space u;
-	struct cmsghdr *cm;
-	unsigned char b[4];
-	size_t have = 0;
-
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return bg_fail(e, BG_ERR_USAGE, "socket path too long");
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, socket_path, strlen(socket_path));
-	if ((c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(c, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		int err = errno;
-
-		if (c >= 0)
-			close(c);
-		return bg_fail(e, BG_ERR_IO, "the host supervisor is not running (%s: %s); as root, "
-		    "start it: systemctl start breakglass-hostd, or breakglass host setup --apply",
-		    socket_path, strerror(err));
-	}
-	fd_msg_init(&m, &iov, &byte, &u);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	if (sendmsg(c, &m, MSG_NOSIGNAL) != 1) {
-		int err = errno;
-
-		/* hostd may have said why before closing: busy */
-		if (recv(c, b, 4, MSG_DONTWAIT) == 4 && (((unsigned)b[0] << 24) | ((unsigned)b[1] << 16) |
-		    ((unsigned)b[2] << 8) | b[3]) == HOSTD_STATUS_BUSY) {
-			close(c);
-			return bg_fail(e, BG_ERR_IO, "this account already has %d requests open on "
-			    "this host: end some sessions, then try again", HOSTD_MAX_PER_ACCOUNT);
-		}
-		close(c);
-		return bg_fail(e, BG_ERR_IO, "cannot hand the request to the host supervisor: %s",
-		    strerror(err));
-	}
-	/* the terminal's size changes and Ctrl-C reach the gate (sshd's
-	 * session): pass them on, one byte each; hostd reads the size from the
-	 * terminal, and a request that does not handle Ctrl-C ends at it as
-	 * it did when SIGINT killed this process */
-	{
-		struct sigaction sv;
-
-		memset(&sv, 0, sizeof(sv));
-		sv.sa_handler = on_client_winch;
-		sigaction(SIGWINCH, &sv, NULL); /* no SA_RESTART: read returns EINTR */
-		sigaction(SIGINT, &sv, NULL);
-	}
-	while (have < 4) {
-		ssize_t got = read(c, b + have, 4 - have);
-
-		if (got < 0 && errno == EINTR) {
-			if (client_winch) {
-				char w = GATE_CLIENT_WINCH;
-
-				client_winch = 0;
-				(void)send(c, &w, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			}
-			if (client_int) {
-				char w = GATE_CLIENT_INT;
-
-				client_int = 0;
-				(void)send(c, &w, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-			}
-			continue;
-		}
-		if (got <= 0) {
-			close(c);
-			return bg_fail(e, BG_ERR_IO, "the host supervisor ended the request without "
-			    "a status");
-		}
-		have += (size_t)got;
-	}
-	close(c);
-	*status = (int)(((unsigned)b[0] << 24) | ((unsigned)b[1] << 16) | ((unsigned)b[2] << 8) | b[3]);
-	if (*status == HOSTD_STATUS_BUSY)
-		return bg_fail(e, BG_ERR_IO, "this account already has %d requests open on this host: "
-		    "end some sessions, then try again", HOSTD_MAX_PER_ACCOUNT);
 	return 0;
 }

@@ -3,13 +3,16 @@
  *
  * `breakglass hostd` runs as root (a systemd unit, or started by `host
  * setup --apply` where no systemd runs) and listens on a unix socket.  The
- * forced command `breakglass gate` is an unprivileged thin client: it
+ * forced command `breakglass-gate` (login.h; `breakglass gate` is the same
+ * client inside the large binary) is an unprivileged thin client: it
  * connects, hands over its standard input, output and error (SCM_RIGHTS)
  * and waits for the request's exit status.  hostd takes nothing else from
  * it: the configuration is hostd's own (a path only root gives on hostd's
  * command line), and the request, the certificate (SSH_USER_AUTH) and the
  * terminal type are read from the environment sshd gave the gate
- * (/proc/PID/environ), after checking that the peer is this binary started
+ * (/proc/PID/environ), after checking that the peer is breakglass-gate
+ * beside hostd's binary (root's, in a folder only root writes) or hostd's
+ * own binary, started
  * by the sshd session of its account: its parent (or its login shell's
  * parent) is an sshd running as the account, whose parent is an sshd
  * running as root (the privileged monitor).  A gate run from inside a
@@ -27,14 +30,17 @@
 #define BG_HOSTD_H
 
 #include "err.h"
+#include "login.h"
 
-#define HOSTD_DEFAULT_SOCKET "/run/breakglass/hostd.sock"
-#define HOSTD_DEFAULT_AUTH_SPOOL "/run/breakglass/auth"
+#define HOSTD_DEFAULT_SOCKET LOGIN_DEFAULT_SOCKET
+#define HOSTD_DEFAULT_AUTH_SPOOL LOGIN_DEFAULT_AUTH_SPOOL
 #define HOSTD_SSHD "/usr/sbin/sshd"
+/* the small binary sshd runs (gate/main.c), installed beside breakglass */
+#define HOSTD_GATE_NAME "breakglass-gate"
 /* requests (hostd children) one account may hold at once: more are
  * refused with a message, so connections that send nothing cannot pile up
  * root processes (each is dropped after 10 s anyway) */
-#define HOSTD_MAX_PER_ACCOUNT 32
+#define HOSTD_MAX_PER_ACCOUNT LOGIN_MAX_PER_ACCOUNT
 
 typedef struct hostd_opts {
 	const char *config;   /* the gate configuration (gate.conf) */
@@ -46,30 +52,11 @@ typedef struct hostd_opts {
  * negative BG_ERR_* with e set (nothing served). */
 int hostd_serve(const hostd_opts *o, bg_error *e);
 
-/*
- * The gate's side: hand this process's fds 0-2 to the hostd listening at
- * socket_path and wait for the request's exit status (set in *status).
- * 0, or BG_ERR_IO with e saying why (hostd not running, gone mid-request).
- */
-int hostd_request(const char *socket_path, int *status, bg_error *e);
-
-/*
- * sshd's AuthorizedPrincipalsCommand (`breakglass host principals`, run
- * as root by the connection's privileged monitor for every certificate a
- * client offers for a hotfix account): record cert_b64 in spool (a
- * root-only directory, created 0700 if missing) under the connection's
- * key, GATE_AUTH_SPOOL_NAME of the monitor's pid and start time, so the
- * gate can tell the certificate the connection authenticated with from
- * whatever the account writes into its SSH_USER_AUTH file.  Records that
- * outlived their connection are removed.  0, or an error: then the caller
- * prints no principal and sshd refuses the certificate (fail closed).
- */
-int hostd_auth_record(const char *spool, const char *user, const char *cert_b64, bg_error *e);
+/* The gate's side and the principals command: login.h. */
 
 /* Parsers of what /proc shows, strict (exposed for the fuzzer). */
 
-/* /proc/PID/stat: the parent (field 4) and the start time (field 22). */
-int hostd_parse_stat(const char *text, int *ppid, unsigned long long *start);
+/* /proc/PID/stat: login_parse_stat (login.h). */
 
 /* The value of name in a NUL-separated environment block of len bytes;
  * NULL when absent; *dup set when it is there more than once. */

@@ -49,7 +49,7 @@ static const char default_config[] =
 	"# A signed checkpoint is written into the audit log every N records.\n"
 	"checkpoint-every: 64\n"
 	"# The forced command written into grant certificates (the host's gate).\n"
-	"gate-command: /usr/local/bin/breakglass gate\n"
+	"gate-command: /usr/local/bin/breakglass-gate\n"
 	"#\n"
 	"# The keys below are unset by default; remove the '#' to set one.\n"
 	"# A second place the KRL is written whenever it changes: a host on this\n"
@@ -469,7 +469,7 @@ load_config(home *h, bg_error *e)
 	    (v[0] != '/' || strpbrk(v, "\"'`$;|&<>\\") != NULL))
 		r = bg_fail(e, BG_ERR_CORRUPT, "config: gate-command must be an absolute path "
 		    "and arguments without shell syntax");
-	if (r == 0 && (h->gate_command = strdup(v ? v : "/usr/local/bin/breakglass gate")) == NULL)
+	if (r == 0 && (h->gate_command = strdup(v ? v : "/usr/local/bin/breakglass-gate")) == NULL)
 		r = BG_ERR_NOMEM;
 	if (r == 0 && (v = kv_get(&d, "sudoers-dir")) != NULL) {
 		if (v[0] != '/')

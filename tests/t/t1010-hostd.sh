@@ -34,7 +34,12 @@ mount -t tmpfs -o size=8m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mou
 # the owner's approvers: the host checks their signatures on write grants
 host_test_up "host set up, hostd started by host setup --apply, sshd on"
 chmod -R a+rX "$T/srv"
-[ "$(stat -c %a "$T/bin/breakglass")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
+[ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
+grep -q "ForceCommand $T/bin/breakglass-gate --socket $T/hostd.sock\$" "$T/sshd.d/breakglass.conf" \
+	&& ok "sshd's forced command is breakglass-gate" || not_ok "sshd's forced command is breakglass-gate"
+objdump -p "$T/bin/breakglass-gate" | awk '$1 == "NEEDED" { print $2 }' >"$T/needed"
+[ "$(cat "$T/needed")" = libc.so.6 ] || grep -q asan "$T/needed" \
+	&& ok "breakglass-gate needs libc only" || not_ok "breakglass-gate needs libc only ($(tr '\n' ' ' <"$T/needed"))"
 [ -S "$T/hostd.sock" ] && ok "hostd listens on its socket" || not_ok "hostd listens on its socket"
 hp=$(cat "$T/hostd.sock.pid" 2>/dev/null)
 [ "$(stat -c %u "/proc/$hp" 2>/dev/null)" = 0 ] && ok "hostd runs as root" || not_ok "hostd runs as root"
@@ -62,7 +67,7 @@ bg grant cert G-2 --pubkey "$T/user.pub" -o "$T/shell-cert.pub" 2>/dev/null
 session_procs() {
 	for p in $(pgrep -u "$ACCT"); do
 		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
-		/usr/sbin/sshd|"$T/bin/breakglass"|'') ;;
+		/usr/sbin/sshd|"$T/bin/breakglass"|"$T/bin/breakglass-gate"|'') ;;
 		*) echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" ;;
 		esac
 	done
@@ -83,8 +88,13 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/evil-ca"
 chmod a+r "$T/evil.conf" "$T/evil-ca.pub"
 n0=$(lines)
 expect 2 "the gate refuses --config from its caller" su -s /bin/sh "$ACCT" -c \
+	"SSH_ORIGINAL_COMMAND=help $T/bin/breakglass-gate --config $T/evil.conf"
+err_has "unknown option" "says the option is unknown"
+expect 2 "so does breakglass gate" su -s /bin/sh "$ACCT" -c \
 	"SSH_ORIGINAL_COMMAND=help $T/bin/breakglass gate --config $T/evil.conf"
 err_has "unknown option" "says the option is unknown"
+expect 1 "the gate takes no arguments" su -s /bin/sh "$ACCT" -c "$T/bin/breakglass-gate help"
+err_has "the gate takes no arguments" "says so"
 [ "$(lines)" = "$n0" ] && ok "nothing appended to the host log with a caller's configuration" \
 	|| not_ok "nothing appended to the host log with a caller's configuration"
 
@@ -92,8 +102,15 @@ err_has "unknown option" "says the option is unknown"
 printf 'publickey %s\n' "$(cat "$T/read-cert.pub")" >"$T/auth-copy"
 chmod a+r "$T/auth-copy"
 expect 1 "a gate not started by sshd is refused" su -s /bin/sh "$ACCT" -c \
+	"SSH_USER_AUTH=$T/auth-copy SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' $T/bin/breakglass-gate --socket $T/hostd.sock"
+err_has "not started by sshd" "says why"
+expect 1 "so is breakglass gate" su -s /bin/sh "$ACCT" -c \
 	"SSH_USER_AUTH=$T/auth-copy SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' $T/bin/breakglass gate --socket $T/hostd.sock"
 err_has "not started by sshd" "says why"
+# a program of the account's own, with the gate's name, is not the gate
+expect 1 "a copy of the gate outside hostd's folder is refused" su -s /bin/sh "$ACCT" -c \
+	"cp $T/bin/breakglass-gate /tmp/bg$BG_TEST_ID-gate && SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' /tmp/bg$BG_TEST_ID-gate --socket $T/hostd.sock; r=\$?; rm -f /tmp/bg$BG_TEST_ID-gate; exit \$r"
+err_has "did not come from breakglass-gate" "says why"
 if grep -q g1-marker "$T/out"; then not_ok "nothing ran"; else ok "nothing ran"; fi
 
 # a shell session: another session's SSH_USER_AUTH is useless from inside,
@@ -103,14 +120,15 @@ if grep -q g1-marker "$T/out"; then not_ok "nothing ran"; else ok "nothing ran";
 as_cert "$T/read-cert.pub" tail -f "$SRV/logs/app.log" >"$T/tail.out" 2>&1 &
 bgpid=$!
 sleep 1
-gates='$(pgrep -x -u "$(id -u)" breakglass)'
+gates='$(pgrep -x -u "$(id -u)" breakglass-gate)'
 {
 	sleep 1
 	echo 'ls /tmp/sshauth.* | wc -l | sed "s/^/auth-files=/"'
 	echo 'for f in /tmp/sshauth.*; do SSH_USER_AUTH=$f SSH_ORIGINAL_COMMAND="/bin/echo g1-marker" '"$T"'/bin/breakglass gate --socket '"$T"'/hostd.sock; echo "inner-gate-rc=$?"; done'
+	echo 'SSH_ORIGINAL_COMMAND="/bin/echo g1-marker" '"$T"'/bin/breakglass-gate --socket '"$T"'/hostd.sock; echo "inner-small-gate-rc=$?"'
 	# the session's own terminal (sshd's pty) is root's 0600 while it runs:
 	# no other process of the account can read or draw on it
-	for p in $(pgrep -x -u "$ACCT" breakglass); do
+	for p in $(pgrep -x -u "$ACCT" breakglass-gate); do
 		t=$(readlink "/proc/$p/fd/0" 2>/dev/null)
 		case $t in /dev/pts/*) stat -c "outer-pty %u %a %n" "$t" >>"$T/pty.txt" ;; esac
 	done
@@ -127,16 +145,16 @@ gates='$(pgrep -x -u "$(id -u)" breakglass)'
 	# inside; the account's other processes could, so the test does)
 	echo 'for p in '"$gates"'; do kill -STOP $p 2>/dev/null || echo "STOP""-REFUSED-$p"; done'
 	sleep 1
-	for p in $(pgrep -x -u "$ACCT" breakglass); do kill -STOP "$p"; done
+	for p in $(pgrep -x -u "$ACCT" breakglass-gate); do kill -STOP "$p"; done
 	echo 'printf "gates-%s\\n" stopped'
 	sleep 2
 	timeout 10 $SSH -o CertificateFile="$T/read-cert.pub" "$ACCT@127.0.0.1" /bin/echo g1-marker \
 		>"$T/during-stop.out" 2>&1 </dev/null
 	echo "$?" >"$T/during-stop.rc"
-	for p in $(pgrep -x -u "$ACCT" breakglass); do kill -CONT "$p"; done
+	for p in $(pgrep -x -u "$ACCT" breakglass-gate); do kill -CONT "$p"; done
 	echo 'printf "gates-%s\\n" continued'
 	sleep 1
-	for p in $(pgrep -x -u "$ACCT" breakglass); do kill -9 "$p"; done
+	for p in $(pgrep -x -u "$ACCT" breakglass-gate); do kill -9 "$p"; done
 	echo 'sleep 5; printf "shell-outlived-%s\\n" its-gate'
 	linger 8
 } | timeout 30 $SSH -tt -o CertificateFile="$T/shell-cert.pub" "$ACCT@127.0.0.1" >"$T/shell.out" 2>&1
@@ -144,6 +162,7 @@ sed 's/^/# shell: /' "$T/shell.out" | tr -d '\r' | grep -v '^# shell: $' | head 
 tr -d '\r' <"$T/shell.out" >"$T/out"
 out_has "auth-files=0" "other sessions' SSH_USER_AUTH files (in /tmp) are out of the session's reach"
 out_has "inner-gate-rc=126" "the gate's binary (not one of the system's programs) cannot be run inside a session"
+out_has "inner-small-gate-rc=126" "nor breakglass-gate"
 if grep -q 'inner-gate-rc=0' "$T/out" || grep -q '^g1-marker' "$T/out"; then
 	not_ok "no other session's grant was used"
 else
