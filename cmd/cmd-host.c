@@ -106,14 +106,20 @@ static const char usage_text[] =
 	"'bg_gN'@'localhost' with a password only hostd holds and direct grants; a\n"
 	"server granting anything to PUBLIC is refused.  Managed databases\n"
 	"reached only over TCP are not supported.\n\n"
-	"'host principals' is sshd's AuthorizedPrincipalsCommand for the hotfix\n"
+	"The drop-in names breakglass-gate (a small binary beside breakglass, libc\n"
+	"only) as both the forced command and the principals command; hostd serves\n"
+	"only the breakglass-gate beside its own binary (or its own 'breakglass\n"
+	"gate', kept for older configurations).\n"
+	"'host principals' (installed as 'breakglass-gate principals') is sshd's\n"
+	"AuthorizedPrincipalsCommand for the hotfix\n"
 	"accounts (run as root, with %u %k): it prints ETC/principals/USER and records\n"
 	"the certificate offered in DIR (default " HOSTD_DEFAULT_AUTH_SPOOL ", root's,\n"
 	"0700) for the connection, so hostd serves a request with the certificate its\n"
 	"connection authenticated with, whatever the account writes into its\n"
 	"SSH_USER_AUTH file.  sshd runs it only from a path whose every directory is\n"
-	"root's and not group- or world-writable: BINARY (default this binary) must\n"
-	"be such a path (make install puts it in /usr/local/bin).\n";
+	"root's and not group- or world-writable: BINARY (default breakglass-gate\n"
+	"beside this binary) must be such a path (make install puts both in\n"
+	"/usr/local/bin).\n";
 
 enum { O_ACCOUNT, O_APPLY, O_CREATE, O_ETC, O_SSHD_DIR, O_SSHD_CONFIG, O_AUDIT, O_GROUP,
     O_GATE, O_SOCKET, O_SYSTEM, O_APPROVERS, O_QUORUM, O_READ_CONSENT, O_SYSTEMD_DIR,
@@ -634,6 +640,20 @@ cmd_host(int argc, char **argv)
 		home_close(h);
 		return r;
 	}
+	{
+		/* where host setup starts hostd itself (no systemd), before
+		 * anything is written: the forced command must be one hostd serves */
+		struct stat sst;
+
+		if (a.val[O_APPLY].set && lstat("/run/systemd/system", &sst) != 0 &&
+		    !gate_served_here(gate, why, sizeof(why))) {
+			buf_release(&gcmd);
+			buf_release(&unit);
+			free((char *)sock);
+			home_close(h);
+			return cmd_failf(EXIT_USAGE, "host setup: %s", why);
+		}
+	}
 	/* hostd's configuration is named by root alone: on its command line,
 	 * in the unit (this drop-in) or by host setup starting it - never by
 	 * the gate's caller */
@@ -924,10 +944,6 @@ cmd_host(int argc, char **argv)
 			    "systemctl daemon-reload; systemctl enable --now breakglass-hostd\n",
 			    sshd_dir, etc, audit_dir, path.data);
 		} else {
-			if (!gate_served_here(gate, why, sizeof(why))) {
-				r = cmd_failf(EXIT_USAGE, "host setup: %s", why);
-				goto out;
-			}
 			if ((r = fileio_join(&path, etc, "gate.conf")) != 0 ||
 			    (r = start_hostd(path.data, sock)) != 0)
 				goto out;

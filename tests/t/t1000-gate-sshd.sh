@@ -72,11 +72,11 @@ expect 0 "host setup prints the drop-in" bg host setup --account "$ACCT" --etc "
 out_has "TrustedUserCAKeys $T/etc/ca.pub" "drop-in trusts the CA"
 out_has "ForceCommand $GATE" "drop-in forces the gate"
 out_has "AllowTcpForwarding no" "drop-in forbids forwarding"
-grep -q "AuthorizedPrincipalsCommand /run/bg-host\.[^ ]*/breakglass host principals --etc $T/etc --auth-spool $T/authspool %u %k" "$T/sshd.d/breakglass.conf" \
+grep -q "AuthorizedPrincipalsCommand /run/bg-host\.[^ ]*/breakglass-gate principals --etc $T/etc --auth-spool $T/authspool %u %k" "$T/sshd.d/breakglass.conf" \
 	&& ok "installed drop-in names the principals command (it records each connection's certificate)" \
 	|| not_ok "installed drop-in names the principals command (it records each connection's certificate)"
 id "$ACCT" >/dev/null 2>&1 && ok "hotfix account created" || not_ok "hotfix account created"
-[ "$(stat -c %a "$T/bin/breakglass")" = 755 ] && ok "gate installed without setgid" || not_ok "gate installed without setgid"
+[ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "gate installed without setgid" || not_ok "gate installed without setgid"
 SSH="$HOST_SSH -i $T/user"
 as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
 
@@ -595,7 +595,7 @@ expect 0 "host set up again without --approvers" "$T/bin/breakglass" host setup 
 	--socket "$T/hostd.sock" --system "${HOST_SYSTEM:-web1}" --account "$ACCT" --apply \
 	--etc "$T/etc" --sshd-dir "$T/sshd.d" --sshd-config "$T/sshd_config" \
 	--audit-dir "$T/hostlog" --group "$GROUP" --auth-spool "$T/authspool" \
-	--principals-command "$(cat "$T/principals-dir")/breakglass"
+	--principals-command "$(cat "$T/principals-dir")/breakglass-gate"
 grep -q '^approvers:' "$T/etc/gate.conf" && not_ok "gate.conf names no approvers" || ok "gate.conf names no approvers"
 expect 1 "a write certificate with consent refused by a host without approvers" \
 	as_cert "$T/goodcons-cert.pub" /usr/bin/uptime

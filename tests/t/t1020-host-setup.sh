@@ -44,9 +44,33 @@ cp "$T/config.orig" "$BREAKGLASS_HOME/config"
 mkdir -p "$D/bin" "$D/etc" /run/sshd
 chmod 755 "$D"
 cp "$BREAKGLASS" "$D/bin/breakglass"
-chmod 755 "$D/bin/breakglass"
-sed -i "s|^gate-command:.*|gate-command: $D/bin/breakglass gate|" "$BREAKGLASS_HOME/config"
+cp "$(dirname "$BREAKGLASS")/breakglass-gate" "$D/bin/breakglass-gate"
+chmod 755 "$D/bin/breakglass" "$D/bin/breakglass-gate"
 echo "krl-publish: $D/etc/revoked.krl" >>"$BREAKGLASS_HOME/config"
+# the default: breakglass-gate, the small binary, for both of sshd's commands
+grep -q "^gate-command: /usr/local/bin/breakglass-gate\$" "$BREAKGLASS_HOME/config" \
+	&& ok "init's config names breakglass-gate as the forced command" \
+	|| not_ok "init's config names breakglass-gate as the forced command"
+sed -i "s|^gate-command:.*|gate-command: $D/bin/breakglass-gate|" "$BREAKGLASS_HOME/config"
+expect 0 "host setup with breakglass-gate" "$D/bin/breakglass" host setup --account "$ACCT" \
+	--etc "$D/etc" --socket "$D/hostd.sock" --sshd-dir "$D/sshd.d"
+out_has "ForceCommand $D/bin/breakglass-gate --socket $D/hostd.sock\$" \
+	"the forced command is breakglass-gate, on the socket given"
+out_has "AuthorizedPrincipalsCommand $D/bin/breakglass-gate principals --etc $D/etc " \
+	"the principals command is breakglass-gate beside breakglass"
+out_has "^ExecStart=$D/bin/breakglass hostd --config $D/etc/gate.conf --socket $D/hostd.sock\$" \
+	"hostd is breakglass beside breakglass-gate"
+mkdir -p "$T/elsewhere"
+cp "$D/bin/breakglass-gate" "$T/elsewhere/breakglass-gate"
+if [ ! -d /run/systemd/system ]; then
+	expect 2 "--apply refuses a forced command hostd would not serve" "$D/bin/breakglass" host setup \
+		--account "$ACCT" --etc "$D/etc" --socket "$D/hostd.sock" --sshd-dir "$D/sshd.d" \
+		--gate-command "$T/elsewhere/breakglass-gate" --apply
+	err_has "install breakglass and breakglass-gate in one directory" "says why"
+	[ ! -e "$D/sshd.d/breakglass.conf" ] && ok "nothing was installed" || not_ok "nothing was installed"
+fi
+# the older forced command, breakglass gate, still works (below: a login)
+sed -i "s|^gate-command:.*|gate-command: $D/bin/breakglass gate|" "$BREAKGLASS_HOME/config"
 expect 0 "host setup prints what it would install" bg host setup --account "$ACCT" \
 	--etc "$D/etc" --socket "$D/hostd.sock" --sshd-dir "$D/sshd.d"
 out_has "ForceCommand $D/bin/breakglass gate --socket $D/hostd.sock\$" \
@@ -58,7 +82,7 @@ expect 2 "a gate command for another socket is refused" bg host setup --account 
 err_has "would miss hostd" "says the forced command would miss hostd"
 # sshd runs the principals command only from a root-owned path: a dry run
 # says so and still prints; --apply refuses (a clone under /tmp is one)
-cp "$BREAKGLASS" "$T/unsafe-breakglass"
+cp "$(dirname "$BREAKGLASS")/breakglass-gate" "$T/unsafe-breakglass"
 expect 0 "a dry run with a principals command under /tmp still prints" bg host setup \
 	--account "$ACCT" --etc "$D/etc" --socket "$D/hostd.sock" --sshd-dir "$D/sshd.d" \
 	--principals-command "$T/unsafe-breakglass"

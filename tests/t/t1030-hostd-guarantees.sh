@@ -354,7 +354,7 @@ grep -q '^failed: 0$' "$T/hostlog/log-state" && ok "and the state file says the 
 expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
 
 # host setup writes krl-max-age (default 1h; a duration; off leaves it out)
-PC="$(cat "$T/principals-dir")/breakglass"
+PC="$(cat "$T/principals-dir")/breakglass-gate"
 expect 0 "host setup prints gate.conf" bg host setup --account "$ACCT" --etc "$T/etc2" \
 	--sshd-dir "$T/sshd2" --principals-command "$PC"
 out_has "^krl-max-age: 1h$" "with krl-max-age 1h by default"

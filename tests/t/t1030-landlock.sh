@@ -199,7 +199,7 @@ answered() {
 	echo "cp /usr/bin/id \$TMPDIR/id2; \$TMPDIR/id2 -u; echo \"TMP-EXEC-RC\"=\$?"
 	echo "/usr/bin/id -u; echo \"SYSTEM\"\"-PROGRAM-RAN\""
 	# its own gate runs as the account too: the permissions allow it
-	echo 'for p in $(pgrep -x -u $(id -u) breakglass); do kill -0 $p 2>/dev/null; echo "SIGNAL-OUT-RC"=$?; done'
+	echo 'for p in $(pgrep -x -u $(id -u) breakglass-gate); do kill -0 $p 2>/dev/null; echo "SIGNAL-OUT-RC"=$?; done'
 	echo 'kill -0 $$; echo "SIGNAL-SELF-RC"=$?'
 	echo 'exit 0'
 } | timeout 30 $SSH -tt -o CertificateFile="$T/g2-cert.pub" "$ACCT@127.0.0.1" >"$T/shell.out" 2>&1
