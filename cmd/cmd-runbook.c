@@ -26,8 +26,8 @@
  *
  * A SQL step runs through the database layer's apply (dbapply: the
  * before-image kept in the database, the row count the signed statement
- * states, one transaction) when the configuration names a target; else,
- * and on MariaDB for now, the operator runs it and attaches the output.
+ * states, one transaction) when the configuration names a target of the
+ * plan's sql-engine; else the operator runs it and attaches the output.
  */
 #include "cmd.h"
 #include "approval.h"
@@ -93,11 +93,12 @@ static const char usage_text[] =
 	"the signed statement does not approve, refuses the runbook), and runs in\n"
 	"one transaction with a before-image kept inside the database; a row count\n"
 	"other than the signed one rolls back and stops the run.  The result holds\n"
-	"counts and changed columns, never row values.  Without a target, on\n"
-	"MariaDB (db-mariadb: SOCKET; not through a runbook yet) and for other\n"
-	"files, the operator runs the step by hand: attach the output with\n"
-	"--attach STEP=FILE (recorded as operator-reported, scanned for secrets\n"
-	"when it is text).\n\n"
+	"counts and changed columns, never row values.  MariaDB: db-mariadb: SOCKET\n"
+	"(root by unix_socket authentication, no password) with a plan that says\n"
+	"sql-engine: mariadb.  Without a target, when the plan's sql-engine is not\n"
+	"the target's, and for other files, the operator runs the step by hand:\n"
+	"attach the output with --attach STEP=FILE (recorded as operator-reported,\n"
+	"scanned for secrets when it is text).\n\n"
 	"The plan's 'check: NAME URL ...' and 'collect: PROFILE' lines are steps\n"
 	"too.  Step 0, before the fix: each collect (a built-in profile, read-only,\n"
 	"under CONF's collect-root, default /; values hashed with the per-incident\n"
@@ -383,9 +384,13 @@ conf_load(const char *path, conf *c, bg_error *e)
 			    path);
 			goto out;
 		}
-		if (my != NULL && my[0] != '/') {
+		/* only a socket path: no account, password or option rides along */
+		if (my != NULL && (my[0] != '/' || strspn(my, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-") != strlen(my) ||
+		    strstr(my, "/../") != NULL)) {
 			r = bg_fail(e, BG_ERR_INVALID, "'%s': db-mariadb is the server's unix socket "
-			    "(an absolute path)", path);
+			    "(an absolute path of letters, digits and /._-; root connects by "
+			    "unix_socket authentication, never a password)", path);
 			goto out;
 		}
 		c->db.engine = pg != NULL ? DBAPPLY_POSTGRES : my != NULL ? DBAPPLY_MARIADB : 0;
@@ -590,6 +595,18 @@ add_sql(const runbook *rb, const dbapply_target *db, const runbook_step *s, acti
 	}
 	consent_sql_marks(rb->stmt, s->sha256, &x->rows, &marks);
 	r = dbapply_supported(db, &why);
+	if (r == 0) {
+		/* the approvers read the script as the plan's engine: another
+		 * engine's reading of it is not what they signed */
+		char *pe = runbook_plan_field(rb, "sql-engine");
+		const char *want = pe != NULL ? pe : "postgresql";
+
+		if (strcmp(want, dbapply_engine_name(db->engine)) != 0)
+			r = bg_fail(&why, BG_ERR_UNSUPPORTED, "the signed plan's SQL is for %.16s "
+			    "(sql-engine), this host's target is %s", want,
+			    dbapply_engine_name(db->engine));
+		free(pe);
+	}
 	if (r == 0 && x->rows < 0)
 		r = bg_fail(&why, BG_ERR_UNSUPPORTED, "the signed plan states no row count for it "
 		    "(expect-rows)");
@@ -1075,9 +1092,11 @@ run_sql(const conf *cf, const runbook *rb, action *x, json *j, bg_error *e)
 		    res.v[i].rows == 1 ? "" : "s", res.v[i].columns[0] ? ", columns " : "",
 		    res.v[i].columns);
 	printf("   applied: %lld row%s (the signed plan states %lld); before-image '%s' kept in "
-	    "schema %s of database '%s' (undo: breakglass runbook rollback FILE)\n",
+	    "%s breakglass %s '%s' (undo: breakglass runbook rollback FILE)\n",
 	    (long long)res.rows, res.rows == 1 ? "" : "s", (long long)x->rows, tag,
-	    "breakglass", cf->db.database);
+	    cf->db.engine == DBAPPLY_MARIADB ? "database" : "schema",
+	    cf->db.engine == DBAPPLY_MARIADB ? "of the MariaDB server, beside" : "of database",
+	    cf->db.database);
 	return "ok";
 }
 
@@ -1518,8 +1537,8 @@ do_rollback(cmd_args *a)
 	}
 	if (ntags > 0 && c.db.engine == 0) {
 		r = cmd_failf(EXIT_USAGE, "runbook %.16s... applied %zu SQL step%s here, and the "
-		    "configuration names no database target (db-postgres, db-database): nothing "
-		    "was changed", sha, ntags, ntags == 1 ? "" : "s");
+		    "configuration names no database target (db-postgres or db-mariadb, "
+		    "db-database): nothing was changed", sha, ntags, ntags == 1 ? "" : "s");
 		goto out;
 	}
 	if (drop) {

@@ -1,13 +1,20 @@
 /*
  * dbapply.c - an approved patch applied to a configured target (see
- * dbapply.h).  PostgreSQL only for now: two admin connections by peer
- * authentication (pgrole_admin_connect refuses a password or passfile),
- * the patch's own role made with pgrole_create and taken with SET ROLE on
- * the second, pgpatch_apply between them, the role revoked at the end.
- * The statements that run as the role are exactly the patch's, checked by
+ * dbapply.h).  PostgreSQL: two admin connections by peer authentication
+ * (pgrole_admin_connect refuses a password or passfile), the patch's own
+ * role made with pgrole_create and taken with SET ROLE on the second,
+ * pgpatch_apply between them, the role revoked at the end.  The
+ * statements that run as the role are exactly the patch's, checked by
  * sqlcheck: none can reset the role (SET/RESET and roles are refused).
+ * MariaDB: root by unix_socket on the configured socket
+ * (mariarole_admin_connect), the patch's own account made with
+ * mariarole_create (its random password lives only in this process) and
+ * a connection as it, mariapatch_apply between them, the account revoked
+ * and dropped at the end - what the host's gate does, without a grant.
  */
 #include "dbapply.h"
+#include "mariapatch.h"
+#include "mariarole.h"
 #include "pgpatch.h"
 #include "pgrole.h"
 #include "utc.h"
@@ -25,11 +32,8 @@ dbapply_engine_name(int engine)
 int
 dbapply_supported(const dbapply_target *t, bg_error *e)
 {
-	if (t->engine == DBAPPLY_POSTGRES)
+	if (t->engine == DBAPPLY_POSTGRES || t->engine == DBAPPLY_MARIADB)
 		return 0;
-	if (t->engine == DBAPPLY_MARIADB)
-		return bg_fail(e, BG_ERR_UNSUPPORTED, "a runbook does not apply SQL to MariaDB yet "
-		    "(the host's apply does): run this step by hand and attach its output");
 	return bg_fail(e, BG_ERR_UNSUPPORTED, "unknown database engine");
 }
 
@@ -51,7 +55,9 @@ dbapply_check(const dbapply_target *t, const char *sql, size_t n, uint64_t appro
 	memset(c, 0, sizeof(*c));
 	if ((r = dbapply_supported(t, e)) != 0)
 		return r;
-	if ((r = sqlcheck_pg(sql, n, "public", NULL, 0, c, e)) != 0)
+	if ((r = t->engine == DBAPPLY_MARIADB ?
+	    sqlcheck_mariadb(sql, n, t->database, NULL, 0, c, e) :
+	    sqlcheck_pg(sql, n, "public", NULL, 0, c, e)) != 0)
 		return r;
 	if (c->n > DBAPPLY_MAX_STMTS) {
 		r = bg_fail(e, BG_ERR_UNSUPPORTED, "%zu statements: a patch applies at most %d",
@@ -78,6 +84,18 @@ dbapply_check(const dbapply_target *t, const char *sql, size_t n, uint64_t appro
 			    "%s; no before-image can hold it", i + 1, sqlcheck_kind_name(s->kind),
 			    s->why);
 			goto fail;
+		}
+		/* MariaDB: the target's database holds every table the patch names
+		 * (its account gets nothing elsewhere) */
+		for (size_t k = 0; t->engine == DBAPPLY_MARIADB && k < s->ntables; k++) {
+			size_t dl = strlen(t->database);
+
+			if (strncmp(s->tables[k], t->database, dl) != 0 || s->tables[k][dl] != '.') {
+				r = bg_fail(e, BG_ERR_UNSUPPORTED, "statement %zu (%s): table '%s' is not "
+				    "in the target's database '%s'", i + 1, sqlcheck_kind_name(s->kind),
+				    s->tables[k], t->database);
+				goto fail;
+			}
 		}
 		if (!s->imageable || s->ntables == 0) {
 			r = bg_fail(e, BG_ERR_UNSUPPORTED, "statement %zu (%s): no before-image for this "
@@ -152,6 +170,55 @@ out:
 	return r;
 }
 
+/* What leaves: counts, tables, changed columns. */
+static void
+copy_result(const pgpatch_result *pr, dbapply_result *out)
+{
+	size_t i;
+
+	out->n = pr->n < DBAPPLY_MAX_STMTS ? pr->n : DBAPPLY_MAX_STMTS;
+	for (i = 0; i < out->n; i++) {
+		out->v[i].kind = pr->v[i].kind;
+		out->v[i].rows = pr->v[i].rows;
+		snprintf(out->v[i].table, sizeof(out->v[i].table), "%s", pr->v[i].table);
+		snprintf(out->v[i].columns, sizeof(out->v[i].columns), "%s", pr->v[i].columns);
+	}
+	out->rows = pr->rows;
+	out->txn_ms = pr->txn_ms;
+}
+
+/* MariaDB: the patch's account, a connection as it, mariapatch_apply. */
+static int
+patch_maria(const dbapply_target *t, const char *sql, size_t n, const sqlcheck *c,
+    int64_t expect_rows, const char *tag, const char *role, dbgrant *g, pgpatch_result *pr,
+    bg_error *e)
+{
+	MYSQL *admin = NULL, *conn = NULL;
+	pgrole acct;
+	bg_error tmp;
+	int r, made = 0, term = 0;
+
+	memset(&acct, 0, sizeof(acct));
+	if ((r = mariarole_admin_connect(t->conninfo, &admin, e)) != 0)
+		return r;
+	/* an account of this name left by a crash goes first */
+	if ((r = mariarole_revoke(admin, role, 5000, &term, e)) != 0 ||
+	    (r = mariarole_create(admin, g, &acct, e)) != 0)
+		goto out;
+	made = 1;
+	if ((r = mariarole_connect(t->conninfo, g, &acct, &conn, e)) != 0)
+		goto out;
+	r = mariapatch_apply(admin, conn, acct.name, sql, n, c, expect_rows, tag, pr, e);
+out:
+	if (conn != NULL)
+		mysql_close(conn);
+	if (made && mariarole_revoke(admin, role, 5000, &term, r ? &tmp : e) != 0 && r == 0)
+		r = BG_ERR_STORE;
+	mysql_close(admin);
+	pgrole_release(&acct);
+	return r;
+}
+
 int
 dbapply_patch(const dbapply_target *t, const char *sql, size_t n, const sqlcheck *c,
     int64_t expect_rows, const char *tag, const char *role, dbapply_result *out, bg_error *e)
@@ -162,7 +229,6 @@ dbapply_patch(const dbapply_target *t, const char *sql, size_t n, const sqlcheck
 	pgrole pr_role;
 	bg_error tmp;
 	int r, made = 0, term = 0, kept = 0;
-	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	memset(&pr_role, 0, sizeof(pr_role));
@@ -175,6 +241,12 @@ dbapply_patch(const dbapply_target *t, const char *sql, size_t n, const sqlcheck
 		return r;
 	if ((pr = calloc(1, sizeof(*pr))) == NULL)
 		return BG_ERR_NOMEM;
+	if (t->engine == DBAPPLY_MARIADB) {
+		r = patch_maria(t, sql, n, c, expect_rows, tag, role, &g, pr, e);
+		copy_result(pr, out);
+		free(pr);
+		return r;
+	}
 	if ((r = pgrole_admin_connect(t->conninfo, t->database, &admin, e)) != 0 ||
 	    (r = pgrole_admin_connect(t->conninfo, t->database, &conn, e)) != 0)
 		goto out;
@@ -186,15 +258,7 @@ dbapply_patch(const dbapply_target *t, const char *sql, size_t n, const sqlcheck
 	if ((r = become(admin, conn, role, e)) != 0)
 		goto out;
 	r = pgpatch_apply(admin, conn, role, sql, n, c, expect_rows, tag, pr, e);
-	out->n = pr->n < DBAPPLY_MAX_STMTS ? pr->n : DBAPPLY_MAX_STMTS;
-	for (i = 0; i < out->n; i++) {
-		out->v[i].kind = pr->v[i].kind;
-		out->v[i].rows = pr->v[i].rows;
-		snprintf(out->v[i].table, sizeof(out->v[i].table), "%s", pr->v[i].table);
-		snprintf(out->v[i].columns, sizeof(out->v[i].columns), "%s", pr->v[i].columns);
-	}
-	out->rows = pr->rows;
-	out->txn_ms = pr->txn_ms;
+	copy_result(pr, out);
 out:
 	PQfinish(conn);
 	if (made && pgrole_revoke(admin, role, 5000, &term, &kept, r ? &tmp : e) != 0 && r == 0)
@@ -213,8 +277,18 @@ dbapply_rollback(const dbapply_target *t, const char *tag, int64_t *restored,
 	int r;
 
 	*restored = *changed = 0;
-	if ((r = dbapply_supported(t, e)) != 0 ||
-	    (r = pgrole_admin_connect(t->conninfo, t->database, &admin, e)) != 0)
+	if ((r = dbapply_supported(t, e)) != 0)
+		return r;
+	if (t->engine == DBAPPLY_MARIADB) {
+		MYSQL *m = NULL;
+
+		if ((r = mariarole_admin_connect(t->conninfo, &m, e)) != 0)
+			return r;
+		r = mariapatch_rollback(m, t->database, tag, restored, changed, e);
+		mysql_close(m);
+		return r;
+	}
+	if ((r = pgrole_admin_connect(t->conninfo, t->database, &admin, e)) != 0)
 		return r;
 	r = pgpatch_rollback(admin, tag, restored, changed, e);
 	PQfinish(admin);
@@ -227,8 +301,18 @@ dbapply_drop(const dbapply_target *t, const char *tag, bg_error *e)
 	PGconn *admin = NULL;
 	int r;
 
-	if ((r = dbapply_supported(t, e)) != 0 ||
-	    (r = pgrole_admin_connect(t->conninfo, t->database, &admin, e)) != 0)
+	if ((r = dbapply_supported(t, e)) != 0)
+		return r;
+	if (t->engine == DBAPPLY_MARIADB) {
+		MYSQL *m = NULL;
+
+		if ((r = mariarole_admin_connect(t->conninfo, &m, e)) != 0)
+			return r;
+		r = mariapatch_cleanup(m, tag, e);
+		mysql_close(m);
+		return r;
+	}
+	if ((r = pgrole_admin_connect(t->conninfo, t->database, &admin, e)) != 0)
 		return r;
 	r = pgpatch_cleanup(admin, tag, e);
 	PQfinish(admin);

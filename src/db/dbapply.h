@@ -8,10 +8,8 @@
  * A target is an engine and how to reach it locally: PostgreSQL through
  * a libpq conninfo for the unix socket with peer authentication (a
  * conninfo naming a password or passfile is refused), MariaDB through
- * its socket.  The runbook's path does not drive MariaDB's apply
- * (mariapatch, which the host's gate uses) yet: every call on a MariaDB
- * target is BG_ERR_UNSUPPORTED with a reason a person can act on (run the
- * step by hand), so a caller keeps such steps operator-run.
+ * its unix socket as root by unix_socket authentication (no password
+ * anywhere).
  *
  * On PostgreSQL, dbapply_patch makes a role for the patch (pgrole_create
  * with a caller-chosen name; its random password is never used or kept:
@@ -22,6 +20,12 @@
  * one transaction with the before-image, the row counts compared with
  * the approved count, rolled back on any difference.  The role is
  * revoked and dropped before the call returns, whatever happened.
+ *
+ * On MariaDB the same with mariarole and mariapatch: an account
+ * 'ROLE'@'localhost' with the same privileges (its random password never
+ * leaves the process), a connection as it, mariapatch_apply (images in
+ * database `breakglass`), the account revoked and dropped at the end.
+ * Every table the patch names must be in the target's database.
  */
 #ifndef BG_DBAPPLY_H
 #define BG_DBAPPLY_H
@@ -60,7 +64,7 @@ typedef struct dbapply_result {
 const char *dbapply_engine_name(int engine);
 
 /* 0 if t's engine applies patches with a before-image here, else
- * BG_ERR_UNSUPPORTED with the reason (MariaDB: not through a runbook yet). */
+ * BG_ERR_UNSUPPORTED with the reason. */
 int dbapply_supported(const dbapply_target *t, bg_error *e);
 
 /*
@@ -73,6 +77,8 @@ int dbapply_supported(const dbapply_target *t, bg_error *e);
  * and not approved), BG_ERR_UNSUPPORTED (no before-image for it: an
  * approved destructive statement included; more than DBAPPLY_MAX_STMTS),
  * BG_ERR_INVALID (the parser's), with e naming the statement; *c empty.
+ * MariaDB: read by sqlcheck_mariadb with the target's database as the
+ * default; a table in another database is BG_ERR_UNSUPPORTED.
  */
 int dbapply_check(const dbapply_target *t, const char *sql, size_t n, uint64_t approved,
     sqlcheck *c, bg_error *e);
@@ -92,7 +98,8 @@ int dbapply_patch(const dbapply_target *t, const char *sql, size_t n, const sqlc
     int64_t expect_rows, const char *tag, const char *role, dbapply_result *out, bg_error *e);
 
 /*
- * Restore the rows of patch tag from its before-image (pgpatch_rollback:
+ * Restore the rows of patch tag from its before-image (pgpatch_rollback,
+ * mariapatch_rollback:
  * refused, nothing restored, when rows were changed since; *changed
  * counts them).  0 with *restored.
  */

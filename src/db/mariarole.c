@@ -141,7 +141,10 @@ mariarole_create(MYSQL *admin, const dbgrant *g, pgrole *out, bg_error *e)
 			    "more than the grant names; revoke them (REVOKE ... FROM PUBLIC) and grant "
 			    "them to the accounts that need them", pub);
 	}
-	snprintf(out->name, sizeof(out->name), "bg_g%lld", (long long)g->grant);
+	if (g->role[0] != '\0')   /* a client's runbook apply names its own account */
+		snprintf(out->name, sizeof(out->name), "%s", g->role);
+	else
+		snprintf(out->name, sizeof(out->name), "bg_g%lld", (long long)g->grant);
 	for (i = 0; i < 40; i++)
 		out->password[i] = alnum[randombytes_uniform(sizeof(alnum) - 1)];
 	buf_init_secret(&b, 64u * 1024);

@@ -35,7 +35,8 @@
 
 /* Connect as root over the unix socket sock; BG_ERR_IO on failure. */
 int mariarole_admin_connect(const char *sock, MYSQL **out, bg_error *e);
-/* Create the account for g (g->database is the MariaDB database). */
+/* Create the account for g (g->database is the MariaDB database): named
+ * g->role when set (a client's runbook apply), else bg_g<grant>. */
 int mariarole_create(MYSQL *admin, const dbgrant *g, pgrole *out, bg_error *e);
 /* The supervisor's connection as the account. */
 int mariarole_connect(const char *sock, const dbgrant *g, const pgrole *r, MYSQL **out,

@@ -12,7 +12,8 @@
 # `runbook rollback` restores exactly (refused when the rows changed
 # since) and `--drop-image` drops the image; no row value reaches the
 # bundle or the terminal; import and the report show the step as
-# client-run with its counts.  MariaDB targets keep SQL steps by hand.
+# client-run with its counts.  A MariaDB target keeps this plan's
+# PostgreSQL SQL by hand (MariaDB's own: t1521).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (a server, root-owned configuration)"; exit 1; }
 . "$(dirname "$0")/../../scripts/lib-pg.sh"
@@ -258,13 +259,14 @@ expect 0 "an approved destructive statement is a step by hand (no before-image h
 out_has "is destructive (approved): .*no before-image can hold it; run it by hand" "says why"
 [ "$(Q -d shop -c "SELECT count(*) FROM customers")" = 1 ] && ok "breakglass did not run it" || not_ok "breakglass did not run it"
 
-# --- MariaDB targets: SQL steps stay by hand ------------------------------------
+# --- a MariaDB target: this plan's SQL is PostgreSQL's, so it stays by hand ------
+# (MariaDB's own apply: t1521)
 mkdir -p "$C/state-m"
 conf "$C/etc/maria.conf" "$C/state-m" "db-mariadb: /run/mysqld/mysqld.sock" "db-database: shop"
 printf 'UPDATE 1\n' >"$C/sql-output.txt"
-expect 0 "with a MariaDB target the SQL step is the operator's" run "$T/rb2" --config "$C/etc/maria.conf" \
+expect 0 "with a MariaDB target the PostgreSQL SQL step is the operator's" run "$T/rb2" --config "$C/etc/maria.conf" \
 	--attach "1=$C/sql-output.txt" -o "$T/bundle-m"
-out_has "a runbook does not apply SQL to MariaDB yet (the host's apply does): run this step by hand" "says why"
+out_has "the signed plan's SQL is for postgresql (sql-engine), this host's target is mariadb; run it by hand" "says why"
 out_has "recorded as operator-reported" "and records it so"
 [ "$(rows)" = "$BEFORE" ] && ok "no row changed" || not_ok "no row changed"
 
