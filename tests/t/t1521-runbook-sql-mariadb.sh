@@ -10,7 +10,8 @@
 # rolls back and stops the run; `runbook rollback` restores exactly and
 # `--drop-image` drops the image; no row value reaches the bundle or the
 # terminal.  A plan whose SQL is PostgreSQL's stays a step by hand on a
-# MariaDB target (the approvers read it as PostgreSQL).
+# MariaDB target (the approvers read it as PostgreSQL), and so does a
+# script naming a table outside the target's database.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (a server, root-owned configuration)"; exit 1; }
 . "$(dirname "$0")/../../scripts/lib-maria.sh"
@@ -175,5 +176,16 @@ expect 0 "a plan of PostgreSQL SQL on a MariaDB target is a step by hand" run "$
 out_has "the signed plan's SQL is for postgresql (sql-engine), this host's target is mariadb; run it by hand" "says why"
 out_has "recorded as operator-reported" "and records it so"
 nothing_ran "a plan for another engine"
+
+# --- a table outside the target's database: the account would get nothing there ---
+M -e "CREATE DATABASE other; CREATE TABLE other.t (id int PRIMARY KEY, v int); INSERT INTO other.t VALUES (1, 1)" >/dev/null
+printf "UPDATE other.t SET v = 2 WHERE id = 1;\n" >"$T/other.sql"
+plantext "$T/p4.txt" "expect-rows: other.sql 1" "sql-engine: mariadb"
+planned 4 "$T/p4.txt" --sql "$T/other.sql"
+expect 0 "a table in another database is a step by hand" run "$T/rb4" \
+	--config "$C/etc/runbook.conf" --attach "1=$C/sql-output.txt" -o "$T/bundle4"
+out_has "table 'other.t' is not in the target's database 'shop'; run it by hand" "says why"
+[ "$(M -e "SELECT v FROM other.t")" = 1 ] && ok "that table is untouched" || not_ok "that table is untouched"
+nothing_ran "another database"
 
 done_testing
