@@ -3,7 +3,8 @@
 # step over running the program bare, and streaming output redaction on
 # one core (BENCH_RUNBOOK_MIB, default 128, of the scanner bench's
 # generated corpus: logs, source, config with seeded secrets), and a SQL
-# step through the database apply path against psql (below; needs root).
+# step through the database apply path against psql, and on MariaDB against
+# the mariadb client (below; needs root).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 MIB=${BENCH_RUNBOOK_MIB:-128}
@@ -47,3 +48,29 @@ P=$(med "$W/t-psql"); S=$(med "$W/t-step")
 echo "SQL step (one-row UPDATE): through the apply path (patch role, before-image, count) median $S ms," \
 	"psql running the same UPDATE $P ms: +$(echo "$S $P" | awk '{ printf "%.1f", $1 - $2 }') ms," \
 	"$(echo "$S $P" | awk '{ printf "%.2f", $1 / $2 }')x ($i rounds each, a process each)"
+
+# The same on MariaDB: the apply path (root by unix_socket, the patch's
+# account made and dropped, mariapatch's before-image and count) against the
+# mariadb client running the same UPDATE, alternating, BENCH_RUNBOOK_SQL rounds.
+. "$here/scripts/lib-maria.sh"
+MU=bgbench${BG_TEST_ID:-}-rbmy
+mkdir -p "$W/my"
+trap 'pg_down "$W/pg" "$U"; maria_down "$W/my" "$MU"; rm -rf "$W"' EXIT
+maria_up "$W/my" "$MU"
+vals=$(i=1; while [ $i -le 1000 ]; do printf "%s(%d,'paid',%d)" "${sep:-}" $i $i; sep=,; i=$((i + 1)); done)
+$MARIA -e "CREATE DATABASE shop; CREATE TABLE shop.orders (id int PRIMARY KEY, status varchar(20),
+	total decimal(10,2)); INSERT INTO shop.orders VALUES $vals"
+i=0; : >"$W/t-my"; : >"$W/t-mstep"
+while [ $i -lt "${BENCH_RUNBOOK_SQL:-30}" ]; do
+	a=$(ms); $MARIA shop -e "$FIX" >/dev/null; b=$(ms)
+	echo $((b - a)) >>"$W/t-my"
+	a=$(ms); "$here/build/tests/dbtool" maria-dbapply "$MARIA_SOCK" shop "$W/fix.sql" 1 "bench$i" >/dev/null; b=$(ms)
+	echo $((b - a)) >>"$W/t-mstep"
+	"$here/build/tests/dbtool" maria-drop "$MARIA_SOCK" shop "bench$i" >/dev/null
+	i=$((i + 1))
+done
+P=$(med "$W/t-my"); S=$(med "$W/t-mstep")
+echo "MariaDB SQL step (one-row UPDATE): through the apply path (patch account, before-image, count)" \
+	"median $S ms, the mariadb client running the same UPDATE $P ms:" \
+	"+$(echo "$S $P" | awk '{ printf "%.1f", $1 - $2 }') ms, $(echo "$S $P" | awk '{ printf "%.2f", $1 / $2 }')x" \
+	"($i rounds each, a process each)"

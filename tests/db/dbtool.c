@@ -9,6 +9,8 @@
  *   dbtool patch CONNINFO DB GRANT TABLES FILE EXPECTED-ROWS TAG
  *   dbtool rollback|cleanup CONNINFO DB TAG
  *   dbtool dbapply CONNINFO DB FILE EXPECTED-ROWS TAG   (as a client's runbook does)
+ *   dbtool maria-dbapply SOCKET DB FILE EXPECTED-ROWS TAG   (the same on MariaDB)
+ *   dbtool maria-drop SOCKET DB TAG   (dbapply_drop of its images)
  *   dbtool maria-session SOCKET DB GRANT TABLES read|write  (lines as session)
  *   dbtool maria-repair SOCKET
  *   dbtool maria-bench SOCKET DB  (a MariaDB before-image against the bare UPDATE)
@@ -567,8 +569,18 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "patch") == 0 && argc == 9)
 		return patch(argv[3], strtoll(argv[4], NULL, 10), argv[5], argv[6],
 		    strtoll(argv[7], NULL, 10), argv[8]);
-	if (strcmp(argv[1], "dbapply") == 0 && argc == 7) {
-		dbapply_target t = { DBAPPLY_POSTGRES, conninfo, argv[3] };
+	if (strcmp(argv[1], "maria-drop") == 0 && argc == 5) {
+		dbapply_target t = { DBAPPLY_MARIADB, argv[2], argv[3] };
+
+		if (dbapply_drop(&t, argv[4], &e) != 0)
+			return die("maria-drop", &e);
+		printf("cleaned %s\n", argv[4]);
+		return 0;
+	}
+	if ((strcmp(argv[1], "dbapply") == 0 || strcmp(argv[1], "maria-dbapply") == 0) &&
+	    argc == 7) {
+		dbapply_target t = { argv[1][0] == 'm' ? DBAPPLY_MARIADB : DBAPPLY_POSTGRES,
+			conninfo, argv[3] };
 		dbapply_result res;
 		sqlcheck chk;
 		buf sql;
