@@ -23,6 +23,7 @@
  * patch committed) and whose image holds exactly the rows it counted.
  */
 #include "mariapatch.h"
+#include "mariarole.h"
 #include "buf.h"
 #include "utc.h"
 
@@ -91,31 +92,6 @@ q1(MYSQL *m, const buf *b, buf *out, const char *what, bg_error *e)
 }
 
 static int
-put_id(buf *b, const char *s)
-{
-	int r = buf_putc(b, '`');
-
-	for (; r == 0 && *s != '\0'; s++)
-		r = *s == '`' ? buf_puts(b, "``") : buf_putc(b, *s);
-	return r ? r : buf_putc(b, '`');
-}
-
-static int
-put_lit(MYSQL *m, buf *b, const char *s)
-{
-	size_t n = strlen(s);
-	char *q = malloc(2 * n + 1);
-	int r;
-
-	if (q == NULL)
-		return BG_ERR_NOMEM;
-	mysql_real_escape_string(m, q, s, (unsigned long)n);
-	r = buf_printf(b, "'%s'", q);
-	free(q);
-	return r;
-}
-
-static int
 tag_ok(const char *tag)
 {
 	size_t n = strlen(tag);
@@ -142,14 +118,14 @@ put_image(buf *b, const char *tag, size_t i, const char *suffix)
 		snprintf(name, sizeof(name), "%s_%s", tag, suffix);
 	else
 		snprintf(name, sizeof(name), "%s_%zu", tag, i + 1);
-	return put_id(b, MARIAPATCH_DB) || buf_putc(b, '.') || put_id(b, name) ?
+	return mariarole_put_ident(b, MARIAPATCH_DB) || buf_putc(b, '.') || mariarole_put_ident(b, name) ?
 	    BG_ERR_NOMEM : 0;
 }
 
 static int
 put_table(buf *b, const char *db, const char *rel)
 {
-	return put_id(b, db) || buf_putc(b, '.') || put_id(b, rel) ? BG_ERR_NOMEM : 0;
+	return mariarole_put_ident(b, db) || buf_putc(b, '.') || mariarole_put_ident(b, rel) ? BG_ERR_NOMEM : 0;
 }
 
 /* "WHERE TABLE_SCHEMA = 'db' AND TABLE_NAME = 'rel'" with the column names given */
@@ -159,9 +135,9 @@ put_where(MYSQL *m, buf *b, const char *scol, const char *tcol, const char *db,
 {
 	int r = buf_printf(b, " WHERE %s = ", scol);
 
-	r = r ? r : put_lit(m, b, db);
+	r = r ? r : mariarole_put_literal(m, b, db);
 	r = r ? r : buf_printf(b, " AND %s = ", tcol);
-	return r ? r : put_lit(m, b, rel);
+	return r ? r : mariarole_put_literal(m, b, rel);
 }
 
 /* a quoted column list of (db, rel) into cols: "`a`,`b`" (primary: its key) */
@@ -360,9 +336,9 @@ mariapatch_cleanup(MYSQL *admin, const char *tag, bg_error *e)
 	while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
 		buf_reset(&b);
 		r = buf_puts(&b, "DROP TABLE IF EXISTS ");
-		r = r ? r : put_id(&b, MARIAPATCH_DB);
+		r = r ? r : mariarole_put_ident(&b, MARIAPATCH_DB);
 		r = r ? r : buf_putc(&b, '.');
-		r = r ? r : put_id(&b, row[0]);
+		r = r ? r : mariarole_put_ident(&b, row[0]);
 		r = r ? r : brun(admin, &b, NULL, "drop before-image", e);
 	}
 	mysql_free_result(res);
@@ -455,7 +431,7 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 		r = buf_puts(&b, "CREATE TABLE ");
 		r = r ? r : put_image(&b, tag, i, NULL);
 		r = r ? r : buf_puts(&b, " ENGINE=Aria TRANSACTIONAL=1 COMMENT=");
-		r = r ? r : put_lit(admin, &b, note);
+		r = r ? r : mariarole_put_literal(admin, &b, note);
 		r = r ? r : buf_puts(&b, " SELECT * FROM ");
 		r = r ? r : put_table(&b, db, rel);
 		r = r ? r : buf_puts(&b, " LIMIT 0");
@@ -465,7 +441,7 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 		r = buf_puts(&b, "GRANT INSERT, SELECT ON ");
 		r = r ? r : put_image(&b, tag, i, NULL);
 		r = r ? r : buf_puts(&b, " TO ");
-		r = r ? r : put_lit(admin, &b, account);
+		r = r ? r : mariarole_put_literal(admin, &b, account);
 		r = r ? r : buf_puts(&b, "@'localhost'");
 		if (r != 0 || (r = brun(admin, &b, NULL, "image grant", e)) != 0)
 			goto out;
@@ -474,7 +450,7 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 	r = buf_puts(&b, "GRANT INSERT ON ");
 	r = r ? r : put_image(&b, tag, 0, "after");
 	r = r ? r : buf_puts(&b, " TO ");
-	r = r ? r : put_lit(admin, &b, account);
+	r = r ? r : mariarole_put_literal(admin, &b, account);
 	r = r ? r : buf_puts(&b, "@'localhost'");
 	if (r != 0 || (r = brun(admin, &b, NULL, "image grant", e)) != 0)
 		goto out;
@@ -622,7 +598,7 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 			}
 			r = buf_printf(&b, ", IF(SUM(NOT (a.%.*s <=> b.%.*s)) > 0, ", (int)l, p,
 			    (int)l, p);
-			r = r ? r : put_lit(admin, &b, name);
+			r = r ? r : mariarole_put_literal(admin, &b, name);
 			r = r ? r : buf_puts(&b, ", NULL)");
 			p += l;
 			if (*p == ',')
@@ -647,7 +623,7 @@ out:
 			buf_reset(&b);
 			if (buf_puts(&b, "REVOKE ALL PRIVILEGES ON ") != 0 ||
 			    put_image(&b, tag, i, i == c->n ? "after" : NULL) != 0 ||
-			    buf_puts(&b, " FROM ") != 0 || put_lit(admin, &b, account) != 0 ||
+			    buf_puts(&b, " FROM ") != 0 || mariarole_put_literal(admin, &b, account) != 0 ||
 			    buf_puts(&b, "@'localhost'") != 0)
 				continue;
 			/* an image not made yet has no grant (error 1147): nothing to take */

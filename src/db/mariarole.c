@@ -34,8 +34,8 @@ mrun(MYSQL *m, const char *sql, const char *what, bg_error *e)
 	return 0;
 }
 
-static int
-put_id(buf *b, const char *s)
+int
+mariarole_put_ident(buf *b, const char *s)
 {
 	int r = buf_putc(b, '`');
 
@@ -44,8 +44,8 @@ put_id(buf *b, const char *s)
 	return r ? r : buf_putc(b, '`');
 }
 
-static int
-put_lit(MYSQL *m, buf *b, const char *s)
+int
+mariarole_put_literal(MYSQL *m, buf *b, const char *s)
 {
 	size_t n = strlen(s);
 	char *q = malloc(2 * n + 1);
@@ -64,7 +64,7 @@ put_lit(MYSQL *m, buf *b, const char *s)
 static int
 put_account(MYSQL *m, buf *b, const char *name)
 {
-	int r = put_lit(m, b, name);
+	int r = mariarole_put_literal(m, b, name);
 
 	return r ? r : buf_puts(b, "@'localhost'");
 }
@@ -151,7 +151,7 @@ mariarole_create(MYSQL *admin, const dbgrant *g, pgrole *out, bg_error *e)
 	r = buf_puts(&b, "CREATE USER ");
 	r = r ? r : put_account(admin, &b, out->name);
 	r = r ? r : buf_puts(&b, " IDENTIFIED BY ");
-	r = r ? r : put_lit(admin, &b, out->password);
+	r = r ? r : mariarole_put_literal(admin, &b, out->password);
 	r = r ? r : buf_printf(&b, " WITH MAX_USER_CONNECTIONS %d MAX_STATEMENT_TIME %d",
 	    g->conn_limit > 0 ? g->conn_limit : 2,
 	    (g->statement_timeout_ms > 0 ? g->statement_timeout_ms : 30000) / 1000);
@@ -177,9 +177,9 @@ mariarole_create(MYSQL *admin, const dbgrant *g, pgrole *out, bg_error *e)
 			}
 		/* MariaDB has no schemas: the grant's database holds the tables */
 		r = r ? r : buf_puts(&b, " ON ");
-		r = r ? r : put_id(&b, g->database);
+		r = r ? r : mariarole_put_ident(&b, g->database);
 		r = r ? r : buf_putc(&b, '.');
-		r = r ? r : put_id(&b, dot + 1);
+		r = r ? r : mariarole_put_ident(&b, dot + 1);
 		r = r ? r : buf_puts(&b, " TO ");
 		r = r ? r : put_account(admin, &b, out->name);
 		if (r == 0)
@@ -248,7 +248,7 @@ mariarole_revoke(MYSQL *admin, const char *name, int wait_ms, int *terminated,
 	*terminated = 0;
 	buf_init(&b, 4096);
 	buf_init(&lit, 256);
-	if ((r = put_lit(admin, &lit, name)) != 0)
+	if ((r = mariarole_put_literal(admin, &lit, name)) != 0)
 		goto out;
 	{
 		/* no such account: nothing to do (revocation is idempotent) */

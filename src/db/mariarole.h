@@ -34,6 +34,10 @@
 #include <mysql.h>
 
 /* Connect as root over the unix socket sock; BG_ERR_IO on failure. */
+/* Append an identifier in backquotes (a backquote doubled), a literal
+ * escaped by mysql_real_escape_string for connection M (its buffer wiped). */
+int mariarole_put_ident(buf *b, const char *s);
+int mariarole_put_literal(MYSQL *m, buf *b, const char *s);
 int mariarole_admin_connect(const char *sock, MYSQL **out, bg_error *e);
 /* Create the account for g (g->database is the MariaDB database): named
  * g->role when set (a client's runbook apply), else bg_g<grant>. */

@@ -1,7 +1,7 @@
 /*
  * hostd.c - the host supervisor (see hostd.h): the socket, the binding of
  * a request to the sshd session that authenticated it, the ids a request
- * is served with, and the gate's client side.
+ * is served with (the gate's client side is in login.c).
  */
 #include "hostd.h"
 #include "login.h"
