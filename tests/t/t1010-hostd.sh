@@ -109,7 +109,7 @@ expect 1 "so is breakglass gate" su -s /bin/sh "$ACCT" -c \
 err_has "not started by sshd" "says why"
 # a program of the account's own, with the gate's name, is not the gate
 expect 1 "a copy of the gate outside hostd's folder is refused" su -s /bin/sh "$ACCT" -c \
-	"cp $T/bin/breakglass-gate /tmp/bg$BG_TEST_ID-gate && SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' /tmp/bg$BG_TEST_ID-gate --socket $T/hostd.sock; r=\$?; rm -f /tmp/bg$BG_TEST_ID-gate; exit \$r"
+	"cp $T/bin/breakglass-gate /tmp/bg${BG_TEST_ID:-}-gate && SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' /tmp/bg${BG_TEST_ID:-}-gate --socket $T/hostd.sock; r=\$?; rm -f /tmp/bg${BG_TEST_ID:-}-gate; exit \$r"
 err_has "did not come from breakglass-gate" "says why"
 if grep -q g1-marker "$T/out"; then not_ok "nothing ran"; else ok "nothing ran"; fi
 
