@@ -84,10 +84,14 @@ host_down() {
 		case $(cat "$1/principals-dir") in /run/bg-host.*) rm -rf "$(cat "$1/principals-dir")" ;; esac
 		rm -f "$1/principals-dir"
 	fi
-	if id "$2" >/dev/null 2>&1; then
-		pkill -u "$2" 2>/dev/null || true
-		userdel "$2" 2>/dev/null || true
-	fi
+	# userdel refuses while a process of the account still runs: kill and
+	# retry (bounded) so no account is left behind
+	_i=0
+	while id "$2" >/dev/null 2>&1 && [ $_i -lt 30 ]; do
+		pkill -KILL -u "$2" 2>/dev/null || true
+		userdel "$2" 2>/dev/null || sleep 0.1
+		_i=$((_i + 1))
+	done
 	groupdel "$3" 2>/dev/null || true
 	return 0
 }
