@@ -7,26 +7,19 @@
 # failing step stops the rest; secrets in output are redacted, one split
 # across two writes and a multi-line PEM key; rollback restores.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-runbook.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (the client configuration is root-owned)"; exit 1; }
 
-setup_home
-roster owner approver quorum 2 --project shop || exit 1
-open_ticket
-approve_as owner T-1 confirm || exit 1
-approve_as second T-1 confirm || exit 1
+runbook_client srv/app
+confirmed 1
 
 # --- the client's host: its own tree, configuration and operator key --------
-C=$T/client
-mkdir -p "$C/srv/app" "$C/etc" "$C/state"
-chmod 0755 "$C" "$C/etc"
 i=1; while [ $i -le 12 ]; do
 	if [ $i -eq 10 ]; then echo "    \$c = \$order['currency'];"; else echo "line $i"; fi
 	i=$((i + 1))
 done >"$C/srv/app/Payment.php"
 printf 'keep me\n' >"$C/srv/app/other.txt"
 cp "$C/srv/app/Payment.php" "$T/Payment.orig"
-ssh-keygen -q -t ed25519 -N '' -C operator -f "$C/operator" || exit 1
-{ printf 'owner@shop.example '; cat "$T/owner.pub"; printf 'second@shop.example '; cat "$T/second.pub"; } >"$C/etc/approvers"
 # the operator's output: a token split across two writes, then a PEM key
 # written a line at a time (the scanner must see each whole)
 cat >"$C/emit" <<'EOF'
@@ -39,19 +32,7 @@ printf 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQI5aSA6SMyGoW9rteZI1jglexA0So40
 sleep 0.3
 printf -- '-----END OPENSSH PRIVATE KEY-----\nafter the key\n'
 EOF
-conf() { # conf FILE SYSTEM QUORUM
-	cat >"$1" <<EOF
-system: $2
-signers: $C/etc/approvers
-quorum: $3
-state: $C/state
-root: $C/srv
-operator: ops@client.example
-operator-key: $C/operator
-EOF
-	chmod 0644 "$1"
-}
-conf "$C/etc/runbook.conf" web1 2
+conf "$C/etc/runbook.conf" "$C/state"
 
 # --- the plan: a diff with its pre-image (git's index line), commands -------
 PRE=$(git hash-object "$C/srv/app/Payment.php")
@@ -81,8 +62,7 @@ expect 0 "plan with a diff and commands submitted" bg plan T-1 --from "$T/plan.t
 	--diff "$T/fix.diff" --commands "$T/restart.cmds"
 expect 1 "export refused while the plan is not approved" bg runbook export T-1 -o "$T/rb"
 err_has "not approved" "says the plan is not approved"
-approve_as owner T-1 plan || exit 1
-approve_as second T-1 plan || exit 1
+approved 1
 expect 0 "runbook exported" bg runbook export T-1 -o "$T/rb"
 out_has "2 steps, 2 signatures" "with both steps and both signatures"
 grep -q '^step: 1 diff ' "$T/rb" && grep -q '^step: 2 commands ' "$T/rb" && ok "steps in the plan's order" \
@@ -124,10 +104,10 @@ sed "s#$C/etc/approvers#$C/etc2/approvers#" "$C/etc/runbook.conf" >"$C/etc2/runb
 expect 1 "approvers this host does not trust count for nothing" \
 	bg runbook run "$T/rb" --config "$C/etc2/runbook.conf" --yes
 err_has "0 of 2 required approvers" "says how many known approvers signed"
-conf "$C/etc2/runbook.conf" web1 3
+conf "$C/etc2/runbook.conf" "$C/state" "quorum: 3"
 expect 1 "a quorum the signatures do not reach is refused" \
 	bg runbook run "$T/rb" --config "$C/etc2/runbook.conf" --yes
-conf "$C/etc2/runbook.conf" db1 2
+conf "$C/etc2/runbook.conf" "$C/state" "system: db1"
 expect 1 "a runbook for another system is refused" \
 	bg runbook run "$T/rb" --config "$C/etc2/runbook.conf" --yes
 err_has "for system 'web1'; this host is 'db1'" "names both systems"
@@ -198,8 +178,7 @@ expect 0 "runbook rollback" bg runbook rollback "$T/bundle" --config "$C/etc/run
 cmp -s "$C/srv/app/Payment.php" "$T/Payment.orig" && ok "rollback restored the file" || not_ok "rollback restored the file"
 
 # --- a failing step stops the rest; a changed pre-image is refused --------------
-bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
-approve_as owner T-2 confirm && approve_as second T-2 confirm || exit 1
+confirmed 2 # the same intake, another ticket
 cat >"$T/fail.cmds" <<EOF
 /bin/echo first
 /bin/false
@@ -207,7 +186,7 @@ cat >"$T/fail.cmds" <<EOF
 EOF
 grep -v '^smoke-test' "$T/plan.txt" >"$T/plan2.txt"
 bg plan T-2 --from "$T/plan2.txt" --commands "$T/fail.cmds" >/dev/null || exit 1
-approve_as owner T-2 plan && approve_as second T-2 plan || exit 1
+approved 2
 expect 0 "second runbook exported" bg runbook export T-2 -o "$T/rb2"
 expect 1 "a failing step fails the run" run "$T/rb2" -o "$T/bundle2"
 out_has "step 1.2 failed: the run stops here" "says where it stopped"
@@ -216,10 +195,9 @@ grep -q '^record: [0-9]* [0-9a-f]* end 0 failed ' "$T/bundle2" && ok "the bundle
 expect 0 "the failed run's bundle imports" bg runbook import T-2 "$T/bundle2"
 out_has "step 1: failed" "with the failed step"
 
-bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
-approve_as owner T-3 confirm && approve_as second T-3 confirm || exit 1
+confirmed 3 # the same intake, another ticket
 bg plan T-3 --from "$T/plan2.txt" --diff "$T/fix.diff" >/dev/null || exit 1
-approve_as owner T-3 plan && approve_as second T-3 plan || exit 1
+approved 3
 expect 0 "third runbook exported" bg runbook export T-3 -o "$T/rb3"
 echo "# edited since" >>"$C/srv/app/Payment.php"
 expect 1 "a target changed since the plan was made is refused" run "$T/rb3" -o "$T/bundle3"
@@ -227,12 +205,11 @@ out_has "has changed since the plan was made" "names the pre-image mismatch"
 grep -q "?? 'EUR'" "$C/srv/app/Payment.php" && not_ok "nothing was written" || ok "nothing was written"
 
 # --- SQL is operator-reported; the operator is asked before each step -------------
-bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
-approve_as owner T-4 confirm && approve_as second T-4 confirm || exit 1
+confirmed 4 # the same intake, another ticket
 printf "UPDATE orders SET currency = 'EUR' WHERE currency IS NULL;\n" >"$T/fix.sql"
 printf '/bin/echo second step ran\n' >"$T/after.cmds"
 bg plan T-4 --from "$T/plan2.txt" --sql "$T/fix.sql" --commands "$T/after.cmds" >/dev/null || exit 1
-approve_as owner T-4 plan && approve_as second T-4 plan || exit 1
+approved 4
 expect 0 "fourth runbook exported" bg runbook export T-4 -o "$T/rb4"
 printf 'UPDATE 3\npassword for the report: AZURE_CLIENT_SECRET=mnw8Q~SR5u1jN7ttWRXmibdT5wsUdvkZXwv0BR78\n' >"$C/sql-output.txt"
 printf 'y\n' >"$T/yes"
@@ -247,10 +224,9 @@ grep -q 'mnw8Q~SR5u1jN7' "$T/bundle4" && not_ok "a secret in an attachment is re
 expect 0 "its bundle imports" bg runbook import T-4 "$T/bundle4"
 out_has "step 2: reported" "the SQL step: operator-reported"
 
-bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1 # the same intake, another ticket
-approve_as owner T-5 confirm && approve_as second T-5 confirm || exit 1
+confirmed 5 # the same intake, another ticket
 bg plan T-5 --from "$T/plan2.txt" --commands "$T/after.cmds" >/dev/null || exit 1
-approve_as owner T-5 plan && approve_as second T-5 plan || exit 1
+approved 5
 expect 0 "fifth runbook exported" bg runbook export T-5 -o "$T/rb5"
 printf 'n\n' >"$T/no"
 expect_in 1 "declining a step stops the run" "$T/no" bg runbook run "$T/rb5" \

@@ -11,19 +11,13 @@
 # the bundle; the report shows both.  A tampered check is refused; the
 # diagnostics hold no planted secret.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-runbook.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (the client configuration is root-owned)"; exit 1; }
 
-setup_home
-roster owner approver quorum 2 --project shop || exit 1
-open_ticket
-approve_as owner T-1 confirm || exit 1
-approve_as second T-1 confirm || exit 1
+runbook_client www host/var/www/html/storage/logs host/var/www/html/config
+confirmed 1
 
 # --- the client's host: its own tree, configuration, operator key, web server --
-C=$T/client
-mkdir -p "$C/srv" "$C/etc" "$C/state" "$C/www" "$C/host/var/www/html/storage/logs" \
-	"$C/host/var/www/html/config"
-chmod 0755 "$C" "$C/etc"
 perl "$(dirname "$0")/data/http-fixture.pl" "$T/port" "$C/www" &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
@@ -40,19 +34,7 @@ printf '{"cache": {"prefix": "shop", "ttl": 60}}\n' >"$C/host/var/www/html/confi
 printf 'GET / 500\nconnecting to postgres://shop:%s@db1:5432/shop\n' "$LOGSECRET" \
 	>"$C/host/var/www/html/storage/logs/app.log"
 
-ssh-keygen -q -t ed25519 -N '' -C operator -f "$C/operator" || exit 1
-{ printf 'owner@shop.example '; cat "$T/owner.pub"; printf 'second@shop.example '; cat "$T/second.pub"; } >"$C/etc/approvers"
-cat >"$C/etc/runbook.conf" <<EOF
-system: web1
-signers: $C/etc/approvers
-quorum: 2
-state: $C/state
-root: $C/srv
-operator: ops@client.example
-operator-key: $C/operator
-collect-root: $C/host
-EOF
-chmod 0644 "$C/etc/runbook.conf"
+conf "$C/etc/runbook.conf" "$C/state" "collect-root: $C/host"
 
 # --- the plan: collect and check lines, checked at submission ------------------
 printf '/usr/bin/touch %s/www/fixed\n' "$C" >"$T/fix.cmds"
@@ -75,7 +57,7 @@ expect 2 "a profile file of the client's own is refused" bg plan T-1 --from "$T/
 	--commands "$T/fix.cmds"
 err_has "built-in profiles only" "says why"
 expect 0 "a plan with a check and a collect line" bg plan T-1 --from "$T/plan.txt" --commands "$T/fix.cmds"
-approve_as owner T-1 plan && approve_as second T-1 plan || exit 1
+approved 1
 expect 0 "runbook exported" bg runbook export T-1 -o "$T/rb"
 grep -q "^check: checkout $URL/checkout" "$T/rb" && grep -q '^collect: web-php$' "$T/rb" &&
 	ok "the check and collect lines are in the runbook's signed plan text" ||
@@ -190,8 +172,7 @@ bg report T-1 --json >"$T/out"
 out_has '"kind":"check","phase":"after","url":"' "the JSON report has the client's check"
 
 # --- a failing check after the fix stops the run ---------------------------------
-bg ticket open --from "$T/intake.txt" --duplicate >/dev/null || exit 1
-approve_as owner T-2 confirm && approve_as second T-2 confirm || exit 1
+confirmed 2
 printf '/bin/echo fix applied\n' >"$T/noop.cmds"
 cat >"$T/plan2.txt" <<EOF
 summary: a fix that does not fix
@@ -204,7 +185,7 @@ check: login $URL/login expect=302
 check: fpm command='/usr/bin/systemctl is-active php-fpm'
 EOF
 bg plan T-2 --from "$T/plan2.txt" --commands "$T/noop.cmds" >/dev/null || exit 1
-approve_as owner T-2 plan && approve_as second T-2 plan || exit 1
+approved 2
 expect 0 "second runbook exported" bg runbook export T-2 -o "$T/rb2"
 expect 1 "a check failing after the fix fails the run" run "$T/rb2" -o "$T/bundle2"
 out_has "2.3. the plan's check 'fpm' is a command for the gate: run it by hand" \

@@ -13,6 +13,7 @@
 # MariaDB target (the approvers read it as PostgreSQL), and so does a
 # script naming a table outside the target's database.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-runbook.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (a server, root-owned configuration)"; exit 1; }
 . "$(dirname "$0")/../../scripts/lib-maria.sh"
 
@@ -43,52 +44,10 @@ case $BEFORE in *stuckQ7*) ok "the table holds its rows" ;; *) echo "Bail out! $
 images() { M -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'breakglass' AND table_name LIKE '$1%'"; }
 accounts() { M -e "SELECT count(*) FROM mysql.user WHERE user LIKE 'bg\\_rb%'"; }
 
-setup_home
-roster owner approver quorum 2 --project shop || exit 1
-C=$T/client
-mkdir -p "$C/srv" "$C/etc" "$C/state"
-chmod 0755 "$C" "$C/etc"
-ssh-keygen -q -t ed25519 -N '' -C operator -f "$C/operator" || exit 1
-{ printf 'owner@shop.example '; cat "$T/owner.pub"; printf 'second@shop.example '; cat "$T/second.pub"; } >"$C/etc/approvers"
-conf() { # conf FILE STATE [DB LINES]
-	_f=$1; _s=$2; shift 2
-	{ cat <<EOF
-system: web1
-signers: $C/etc/approvers
-quorum: 2
-state: $_s
-root: $C/srv
-operator: ops@client.example
-operator-key: $C/operator
-EOF
-	for _l in "$@"; do printf '%s\n' "$_l"; done; } >"$_f"
-	chmod 0644 "$_f"
-}
+runbook_client
+BACKUP_WHAT="mariadb-dump shop"
 conf "$C/etc/runbook.conf" "$C/state" "db-mariadb: $MARIA_SOCK" "db-database: shop"
 
-planned() { # planned N PLANFILE ARGS...
-	_n=$1; _pf=$2; shift 2
-	open_ticket
-	approve_as owner "T-$_n" confirm && approve_as second "T-$_n" confirm || exit 1
-	echo dump >"$T/dump"
-	bg evidence "T-$_n" backup --what "mariadb-dump shop" --where /b \
-		--taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" --file "$T/dump" >/dev/null || exit 1
-	bg evidence "T-$_n" rollback --method redeploy-previous --what "the before-image" >/dev/null || exit 1
-	bg plan "T-$_n" --from "$_pf" "$@" >"$T/plan.out" 2>&1 || { cat "$T/plan.out"; exit 1; }
-	approve_as owner "T-$_n" plan && approve_as second "T-$_n" plan || exit 1
-	bg runbook export "T-$_n" -o "$T/rb$_n" >/dev/null || exit 1
-}
-plantext() { # plantext FILE LINES...
-	_f=$1; shift
-	{ cat <<'EOF'
-summary: release the stuck order 7
-diagnosis: the payment callback failed after the charge
-change: apply the SQL, then touch the flag
-rollback: breakglass runbook rollback (the before-image)
-impact: one order row
-EOF
-	for _l in "$@"; do printf '%s\n' "$_l"; done; } >"$_f"
-}
 printf "UPDATE orders SET status = 'paid' WHERE id = 7;\n" >"$T/fix.sql"
 printf "UPDATE orders SET total = total + 1 WHERE id <= 3;\n" >"$T/over.sql"
 printf '/usr/bin/touch %s/srv/after-ran\n' "$C" >"$T/after.cmds"
