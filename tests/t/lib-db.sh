@@ -1,6 +1,7 @@
 # lib-db.sh - the common start of the database tests (t166x): a server of
 # the test's own and host db1 with it as the database target, reached
-# through the real sshd.  Source it after lib.sh.
+# through the real sshd; and the server alone for the runbook SQL tests
+# (t152x).  Source it after lib.sh.
 #
 #   db_server postgresql|mariadb NAME
 #       Needs root and sshd (need_root_sshd: a TAP failure without them).  Sets
@@ -12,6 +13,11 @@
 #       server and removes $T.  Defines Q (psql as the server's admin,
 #       unaligned) or M (mariadb as root, batch) for the test's own set-up
 #       and checks.
+#   db_local postgresql|mariadb NAME WHY
+#       The same server with no host and no sshd: needs root (without it
+#       "1..0 # needs root (WHY)" and the test fails); the server's OS
+#       user is bgtest$BG_TEST_ID-NAMEpg or -NAMEm; the EXIT trap stops
+#       the server and removes $T.
 #   db_host [--approvers]
 #       setup_home, then host db1 (host_up) with the server as its
 #       database target and, with --approvers, project shop's approvers
@@ -26,17 +32,28 @@
 . "$(dirname "$0")/../../scripts/lib-host.sh"
 
 db_server() {
-	DB_ENGINE=$1
 	need_root_sshd "starts a database server, makes accounts and runs sshd"
-	ID=${BG_TEST_ID:-}
-	ACCT=bgtest$ID-$2
+	ACCT=bgtest${BG_TEST_ID:-}-$2
 	GROUP=${ACCT}g
+	db_start "$1" "$ACCT"
+}
+
+db_local() {
+	[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root ($3)"; exit 1; }
+	db_start "$1" "bgtest${BG_TEST_ID:-}-$2"
+}
+
+# db_start ENGINE PREFIX: ENGINE's server under $T, run by the OS user
+# PREFIXpg or PREFIXm; the EXIT trap cleans up (db_cleanup)
+db_start() {
+	DB_ENGINE=$1
+	ID=${BG_TEST_ID:-}
 	chmod 711 "$T"
 	trap db_cleanup EXIT
 	case $DB_ENGINE in
 	postgresql)
 		. "$(dirname "$0")/../../scripts/lib-pg.sh"
-		PGU=${ACCT}pg
+		PGU=${2}pg
 		P=$T/pg
 		mkdir -p "$P"
 		if pg_up "$P" "$PGU"; then ok "a PostgreSQL 15 server of our own"; else
@@ -44,7 +61,7 @@ db_server() {
 		;;
 	mariadb)
 		. "$(dirname "$0")/../../scripts/lib-maria.sh"
-		MU=${ACCT}m
+		MU=${2}m
 		P=$T/maria
 		mkdir -p "$P"
 		if maria_up "$P" "$MU"; then ok "a MariaDB server of our own"; else
@@ -62,7 +79,7 @@ M() { $MARIA -N -B "$@" 2>&1; }
 db_cleanup() {
 	[ -n "${SESS_PID:-}" ] && kill "$SESS_PID" 2>/dev/null
 	[ -n "${BLOCK_PID:-}" ] && kill "$BLOCK_PID" 2>/dev/null
-	host_down "$T" "$ACCT" "$GROUP"
+	[ -n "${GROUP:-}" ] && host_down "$T" "$ACCT" "$GROUP"
 	case $DB_ENGINE in
 	postgresql) pg_down "$P" "$PGU" ;;
 	mariadb) maria_down "$P" "$MU" ;;

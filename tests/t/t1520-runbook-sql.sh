@@ -16,23 +16,8 @@
 # PostgreSQL SQL by hand (MariaDB's own: t1521).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-runbook.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (a server, root-owned configuration)"; exit 1; }
-. "$(dirname "$0")/../../scripts/lib-pg.sh"
-
-ID=${BG_TEST_ID:-}
-PGU=bgtest$ID-rbpg
-P=$T/pg
-mkdir -p "$P"
-chmod 711 "$T"
-cleanup() {
-	pg_down "$P" "$PGU"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-if pg_up "$P" "$PGU"; then ok "a PostgreSQL 15 server of our own"; else
-	echo "Bail out! server did not start"; exit 1; fi
-Q() { $PG_PSQL -At "$@" 2>&1; }
+. "$(dirname "$0")/lib-db.sh"
+db_local postgresql rb "a server, root-owned configuration"
 Q -d postgres -c "CREATE DATABASE shop" >/dev/null
 # row values a leak would show: a stuck status, a private note, amounts
 Q -d shop >/dev/null <<'EOT'

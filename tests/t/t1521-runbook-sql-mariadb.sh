@@ -14,23 +14,8 @@
 # script naming a table outside the target's database.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-runbook.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (a server, root-owned configuration)"; exit 1; }
-. "$(dirname "$0")/../../scripts/lib-maria.sh"
-
-ID=${BG_TEST_ID:-}
-MU=bgtest$ID-rbmy
-P=$T/my
-mkdir -p "$P"
-chmod 711 "$T"
-cleanup() {
-	maria_down "$P" "$MU"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-if maria_up "$P" "$MU"; then ok "a MariaDB server of our own"; else
-	echo "Bail out! server did not start"; exit 1; fi
-M() { $MARIA -N -B "$@" 2>&1; }
+. "$(dirname "$0")/lib-db.sh"
+db_local mariadb rb "a server, root-owned configuration"
 vals=$(i=1; while [ $i -le 20 ]; do printf "%s(%d, 'paid', %d.37, 'n%d')" "${sep:-}" $i $((i * 10)) $i; sep=,; i=$((i + 1)); done)
 M -e "CREATE DATABASE shop;
 CREATE TABLE shop.orders (id int PRIMARY KEY, status varchar(20), total decimal(10,2), note text);
