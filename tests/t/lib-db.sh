@@ -23,6 +23,15 @@
 #       database target and, with --approvers, project shop's approvers
 #       (written to $T/approvers); prints an "ok" line, or shows host
 #       setup's output and ends the test.
+#   db_read_grants TABLE
+#       After db_host and a ticket T-1 the owner confirmed: the
+#       responder's key (lib.sh's responder_key: $T/user, $SSH).  Then
+#       grant N asks for a read-only db grant G-N on T-1 (db1, this
+#       server's engine, database shop, table TABLE, an hour), activates
+#       it and certifies $T/user.pub as $T/certN.pub: status 0 when all
+#       three worked (the request's output in $T/grant.out); and SQL N
+#       runs the host's sql verb through sshd with G-N's certificate
+#       (standard input, output and error the caller's).
 #   host_log_settled
 #       Waits (up to 5 s) until the host log verifies: a session's last
 #       record and the signed head after it are written - before a test
@@ -107,6 +116,20 @@ db_host() {
 	fi
 	unset HOST_SYSTEM HOST_DB_PG HOST_DB_PG_AS HOST_DB_MARIA
 }
+
+db_read_grants() {
+	DB_GRANT_TABLE=$1
+	responder_key
+}
+
+grant() {
+	bg grant request T-1 --kind db --system db1 --account "$ACCT" --engine "$DB_ENGINE" \
+		--database shop --table "$DB_GRANT_TABLE" --access read-only --ttl 1h --reason diag >"$T/grant.out" 2>&1 &&
+	bg grant activate "G-$1" >/dev/null &&
+	bg grant cert "G-$1" --pubkey "$T/user.pub" -o "$T/cert$1.pub" >/dev/null 2>&1
+}
+
+SQL() { as_cert "$T/cert$1.pub" sql; }
 
 host_log_settled() {
 	_i=0

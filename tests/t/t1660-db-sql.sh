@@ -41,24 +41,10 @@ expect 2 "host setup refuses a conninfo with a password" bg host setup --account
 	--etc "$T/x" --db-postgres "$PG_ADMIN password=secret"
 err_has "without password" "and says why"
 
-open_ticket
-approve_as owner T-1 confirm || exit 1
-echo dump >"$T/dump"
-bg evidence T-1 backup --what "pg_dump shop" --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "deploy 4.2.0" >/dev/null
-write_plan
-bg plan T-1 --from "$T/plan.txt" --diff "$T/fix.diff" >/dev/null
+ticket_planned
 approve_as owner T-1 plan || exit 1
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
-grant() {  # grant N: a read-only db grant on shop.orders, activated, its certificate
-	bg grant request T-1 --kind db --system db1 --account "$ACCT" --engine postgresql \
-		--database shop --table public.orders --access read-only --ttl 1h --reason diag >"$T/grant.out" 2>&1 &&
-	bg grant activate "G-$1" >/dev/null &&
-	bg grant cert "G-$1" --pubkey "$T/user.pub" -o "$T/cert$1.pub" >/dev/null 2>&1
-}
+db_read_grants public.orders
 if grant 1; then ok "a db grant's certificate"; else not_ok "db grant G-1"; cat "$T/grant.out" >&2; fi
-SQL() { $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert$1.pub" "$ACCT@127.0.0.1" sql; }
 
 expect 0 "help says what a db grant allows" $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" help
 out_has "database shop, tables: public.orders" "its database and tables"

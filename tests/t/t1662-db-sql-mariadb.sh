@@ -31,15 +31,8 @@ grep -q "^db-mariadb: $MARIA_SOCK\$" "$T/etc/gate.conf" && ok "gate.conf names t
 
 open_ticket
 approve_as owner T-1 confirm || exit 1
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
-grant() {  # grant N: a read-only MariaDB grant on shop.orders, activated, its certificate
-	bg grant request T-1 --kind db --system db1 --account "$ACCT" --engine mariadb \
-		--database shop --table shop.orders --access read-only --ttl 1h --reason diag >"$T/grant.out" 2>&1 &&
-	bg grant activate "G-$1" >/dev/null &&
-	bg grant cert "G-$1" --pubkey "$T/user.pub" -o "$T/cert$1.pub" >/dev/null 2>&1
-}
+db_read_grants shop.orders
 if grant 1; then ok "a MariaDB grant's certificate"; else not_ok "grant G-1"; cat "$T/grant.out" >&2; fi
-SQL() { $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert$1.pub" "$ACCT@127.0.0.1" sql; }
 
 printf 'SELECT count(*) AS n FROM orders;\nSELECT id, status FROM shop.orders WHERE id = 7;\n' >"$T/in"
 expect_in 0 "SELECT on the granted table through sshd, the gate and hostd" "$T/in" SQL 1
