@@ -182,6 +182,55 @@ name_at(const mstate *m, size_t k, char *out, size_t cap)
 }
 
 /*
+ * The columns an UPDATE's SET list [k, end) at depth d assigns: each
+ * assignment is name [. name [. name]] = expression, separated by ','
+ * at depth d (an expression has no comma of its own at that depth: a
+ * function's arguments and IN lists are inside parentheses).  Any other
+ * shape leaves setcols_known 0, and the image then holds every column.
+ */
+static void
+set_targets(const mstate *m, size_t k, size_t end, int d, sqlcheck_stmt *st)
+{
+	size_t j;
+
+	st->nsetcols = 0;
+	while (k < end) {
+		size_t name = k, parts = 1;
+		char col[SQLCHECK_COL];
+
+		if (m->t[k].type != T_WORD && !(m->t[k].type == T_QUOTED_ID && m->s[m->t[k].off] == '`'))
+			return;
+		while (parts < 3 && punct(m, name + 1, '.') && name + 2 < end &&
+		    (m->t[name + 2].type == T_WORD || (m->t[name + 2].type == T_QUOTED_ID &&
+		    m->s[m->t[name + 2].off] == '`'))) {
+			name += 2;
+			parts++;
+		}
+		/* (a name as long as col would be cut short by name_at) */
+		if (name + 1 >= end || !punct(m, name + 1, '=') || m->t[name + 1].depth != d ||
+		    m->t[name].len >= sizeof(col) ||
+		    name_at(m, name, col, sizeof(col)) != 0 || col[0] == '\0')
+			return;
+		for (j = 0; j < st->nsetcols; j++)
+			if (strcasecmp(st->setcols[j], col) == 0)
+				break;
+		if (j == st->nsetcols) {
+			if (st->nsetcols == SQLCHECK_MAX_SET)
+				return;
+			memcpy(st->setcols[st->nsetcols++], col, strlen(col) + 1);
+		}
+		/* the expression: up to the next ',' at depth d */
+		for (k = name + 2; k < end && !(punct(m, k, ',') && m->t[k].depth == d); k++)
+			;
+		if (k == name + 2)
+			return;
+		if (k < end && ++k == end)
+			return;
+	}
+	st->setcols_known = st->nsetcols > 0;
+}
+
+/*
  * The before-image offsets of UPDATE t [[AS] a] SET ... WHERE cond and
  * DELETE FROM t [[AS] a] WHERE cond (sqlcheck.h): the target is a name,
  * db.name, optionally an alias, nothing else (no PARTITION, no IGNORE);
@@ -227,6 +276,8 @@ find_image(const mstate *m, size_t a, size_t b, sqlcheck_stmt *st)
 	if (k != r1)
 		return;
 	st->imageable = 1;
+	if (upd)
+		set_targets(m, r1 + 1, wh, d, st);
 	st->rel_off = m->t[r0 - 1].off + m->t[r0 - 1].len;
 	st->rel_len = m->t[r1].off - st->rel_off;
 	st->where_off = m->t[wh].off + m->t[wh].len;

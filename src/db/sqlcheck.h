@@ -32,6 +32,8 @@
 #define SQLCHECK_MAX_STMTS 256
 #define SQLCHECK_MAX_TABLES 32
 #define SQLCHECK_NAME 130     /* "schema.table" with NUL */
+#define SQLCHECK_MAX_SET 16   /* SET targets named per MariaDB UPDATE */
+#define SQLCHECK_COL 65       /* a column name with NUL */
 #define SQLCHECK_MAX_INPUT (1024u * 1024)
 
 enum sqlcheck_kind {
@@ -60,6 +62,15 @@ typedef struct sqlcheck_stmt {
 	 */
 	int imageable;
 	size_t rel_off, rel_len, where_off, where_len;
+	/*
+	 * MariaDB UPDATE (imageable): the column names its SET assigns
+	 * (`a``b` unquoted, plain words lower-cased; the last name of
+	 * o.col / db.t.col).  setcols_known is 0 when a target is of another
+	 * shape or there are more than SQLCHECK_MAX_SET: every column then.
+	 */
+	int setcols_known;
+	size_t nsetcols;
+	char setcols[SQLCHECK_MAX_SET][SQLCHECK_COL];
 	size_t ntables;
 	char tables[SQLCHECK_MAX_TABLES][SQLCHECK_NAME]; /* "schema.table" */
 } sqlcheck_stmt;

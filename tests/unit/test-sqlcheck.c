@@ -303,6 +303,52 @@ mariadb_image(void **state)
 	}
 }
 
+/* the columns a MariaDB UPDATE's SET assigns ("" : not known, the image
+ * then holds every column) */
+static void
+mariadb_set_targets(void **state)
+{
+	static const struct { const char *sql, *cols; } v[] = {
+		{ "UPDATE orders SET status = 'paid' WHERE id = 7", "status" },
+		{ "UPDATE shop.orders o SET o.Total = o.total + 1, `Sta``tus` = IF(a, b, c) WHERE id = 1",
+		  "total,Sta`tus" },
+		{ "UPDATE orders SET shop.orders.a = 1, A = 2, b = a = 3 WHERE id = 1", "a,b" },
+		{ "UPDATE orders SET a = (SELECT x FROM items WHERE y = 1), b = CASE WHEN c = 1 "
+		  "THEN 2 ELSE 3 END WHERE id = 1", "a,b" },
+		{ "UPDATE orders SET a := 1 WHERE id = 1", "" },
+		{ "UPDATE orders SET \"a\" = 1 WHERE id = 1", "" },
+		{ "UPDATE orders SET a = 1, WHERE id = 1", "" },
+		{ "UPDATE orders SET a = WHERE id = 1", "" },
+		{ "UPDATE orders SET (a) = 1 WHERE id = 1", "" },
+		{ "UPDATE orders SET a.b.c.d = 1 WHERE id = 1", "" },
+		{ "UPDATE orders SET a01 = 1, a02 = 1, a03 = 1, a04 = 1, a05 = 1, a06 = 1, a07 = 1, "
+		  "a08 = 1, a09 = 1, a10 = 1, a11 = 1, a12 = 1, a13 = 1, a14 = 1, a15 = 1, a16 = 1, "
+		  "a17 = 1 WHERE id = 1", "" },
+		{ "UPDATE orders SET `aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` = 1 "
+		  "WHERE id = 1", "" },
+		{ "DELETE FROM orders WHERE id = 1", "" },
+		{ NULL, NULL }
+	};
+	static const char *const mg[] = { "shop.orders", "shop.items" };
+	sqlcheck c;
+	bg_error e;
+
+	(void)state;
+	for (int i = 0; v[i].sql != NULL; i++) {
+		char got[1024] = "";
+
+		if (sqlcheck_mariadb(v[i].sql, strlen(v[i].sql), "shop", mg, 2, &c, &e) != 0)
+			fail_msg("%s: %s", v[i].sql, e.msg);
+		if (c.v[0].setcols_known)
+			for (size_t j = 0; j < c.v[0].nsetcols; j++)
+				snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+				    j ? "," : "", c.v[0].setcols[j]);
+		if (strcmp(got, v[i].cols) != 0)
+			fail_msg("%s: set columns '%s', want '%s'", v[i].sql, got, v[i].cols);
+		sqlcheck_release(&c);
+	}
+}
+
 static void
 json_reader(void **state)
 {
@@ -340,6 +386,7 @@ main(void)
 		cmocka_unit_test(before_image_shape),
 		cmocka_unit_test(mariadb),
 		cmocka_unit_test(mariadb_image),
+		cmocka_unit_test(mariadb_set_targets),
 		cmocka_unit_test(json_reader),
 	};
 
