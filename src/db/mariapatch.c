@@ -11,9 +11,22 @@
  * by CREATE TABLE ... SELECT ... LIMIT 0 (plain columns: no keys, no
  * AUTO_INCREMENT, generated columns as values), with the table comment
  * "KIND\nDATABASE\nTABLE"; `breakglass`.`TAG_after` (InnoDB) holds per
- * statement (n, cnt, h) written by the patch's transaction, and (0, 0, 0)
- * once rolled back.  MariaDB's DDL commits, so the images are made before
- * the patch's transaction and dropped again when it does not commit.
+ * statement (n, cnt, h, k, c) written by the patch's transaction, and
+ * (0, 0, 0, '', '') once rolled back.  MariaDB's DDL commits, so the
+ * images are made before the patch's transaction and dropped again when
+ * it does not commit.
+ *
+ * MariaDB has no row version, so for an UPDATE that row is how rollback
+ * sees rows changed by others since: c lists the columns rollback
+ * restores and compares (restore_columns: the key, the SET's targets, ON
+ * UPDATE columns - all the patch can change), cnt and h the count and
+ * digest (digest_rows, key k) of those columns of the patched rows as
+ * the patch left them.  Rollback recomputes them under FOR UPDATE and
+ * refuses on any difference; a column outside c is neither compared nor
+ * restored, so a later change to it is kept rather than undone.  The
+ * digest is read back by the supervisor (one plain read of the few
+ * columns), not computed by the server: SHA2() over every QUOTE()d
+ * column cost as much as the UPDATE itself.
  *
  * The images are Aria tables (TRANSACTIONAL=1: crash-safe), not InnoDB:
  * copying 10,000 rows into a fresh InnoDB table cost 2-3x the UPDATE
@@ -27,6 +40,7 @@
 #include "buf.h"
 #include "utc.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,45 +267,189 @@ put_join(buf *b, const char *pk)
 	return r;
 }
 
-/*
- * "COUNT(*)SEPDIGEST": the rows' count and a 64-bit digest, the XOR of the
- * first 64 bits of each row's SHA-256 over its QUOTE()d stored columns
- * (order-free; rows differ by their key).  qualifier: "a." or "".
- */
-static int
-put_digest_expr(buf *b, const char *cols, const char *qualifier, const char *sep)
+/* the next `name` of a quoted column list at *p: its length, 0 at the end
+ * (or on a list that is not one) */
+static size_t
+next_col(const char **p)
 {
-	const char *p = cols;
-	int r = buf_printf(b, "COUNT(*)%sIFNULL(BIT_XOR(CAST(CONV(LEFT(SHA2(CONCAT_WS(','", sep);
+	const char *c = *p;
+	size_t l = 1;
 
-	while (r == 0 && *p != '\0') {
-		size_t l = 1;
-
-		while (p[l] != '\0' && !(p[l] == '`' && p[l + 1] != '`'))
-			l += p[l] == '`' ? 2 : 1;
-		if (p[l] != '`')
-			return BG_ERR_INVALID;
-		l++;
-		r = buf_printf(b, ", QUOTE(%s%.*s)", qualifier, (int)l, p);
-		p += l;
-		if (*p == ',')
-			p++;
-	}
-	return r ? r : buf_puts(b, "), 256), 16), 16, 10) AS UNSIGNED)), 0)");
+	if (*c == ',')
+		c++;
+	*p = c;
+	if (*c != '`')
+		return 0;
+	while (c[l] != '\0' && !(c[l] == '`' && c[l + 1] != '`'))
+		l += c[l] == '`' ? 2 : 1;
+	return c[l] == '`' ? l + 1 : 0;
 }
 
-/* "SELECT COUNT(*), DIGEST FROM t a JOIN image b ON key": the rows of qual
- * whose key is in image i */
+/* "a.`x`, a.`y`" for the quoted list cols, qualifier "a." or "" */
 static int
-put_digest(buf *b, const char *tag, size_t i, const char *qual, const char *pk,
-    const char *cols, const char *prefix)
+put_cols(buf *b, const char *cols, const char *qualifier)
+{
+	const char *p = cols;
+	size_t l;
+	int r = 0, first = 1;
+
+	while (r == 0 && (l = next_col(&p)) > 0) {
+		r = buf_printf(b, "%s%s%.*s", first ? "" : ", ", qualifier, (int)l, p);
+		first = 0;
+		p += l;
+	}
+	return r != 0 ? r : first || *p != '\0' ? BG_ERR_INVALID : 0;
+}
+
+/* 1 when every name of the quoted list sub is in the quoted list of */
+static int
+cols_within(const char *sub, const char *of)
+{
+	const char *p = sub;
+	size_t l;
+
+	while ((l = next_col(&p)) > 0) {
+		const char *q = of;
+		size_t k;
+		int found = 0;
+
+		while (!found && (k = next_col(&q)) > 0) {
+			found = k == l && memcmp(p, q, l) == 0;
+			q += k;
+		}
+		if (!found)
+			return 0;
+		p += l;
+	}
+	return *p == '\0';
+}
+
+/*
+ * The rows query q returns, read as they stream (mysql_use_result), as a
+ * count and a 64-bit digest: the XOR over the rows of SipHash-2-4 under
+ * key of each row's values, length-prefixed (NULL its own marker).  The
+ * XOR makes the order of the rows irrelevant; the key (random per patch,
+ * in TAG_after, which only the admin reads) keeps anyone who changes the
+ * rows from aiming at a digest.  The values pass through this process's
+ * memory only (the row buffer is wiped), never a file or a report.
+ */
+static int
+digest_rows(MYSQL *m, const buf *q, const unsigned char key[crypto_shorthash_KEYBYTES],
+    int64_t *cnt, uint64_t *h, const char *what, bg_error *e)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	buf rb;
+	unsigned int nf, i;
+	int r = 0;
+
+	*cnt = 0;
+	*h = 0;
+	if (mysql_real_query(m, q->data, (unsigned long)q->len) != 0 ||
+	    (res = mysql_use_result(m)) == NULL)
+		return mfail(m, e, BG_ERR_STORE, what);
+	nf = mysql_num_fields(res);
+	buf_init_secret(&rb, 64u * 1024 * 1024);
+	while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
+		unsigned long *len = mysql_fetch_lengths(res);
+		unsigned char d[crypto_shorthash_BYTES];
+		uint64_t v = 0;
+
+		buf_reset(&rb);
+		for (i = 0; r == 0 && i < nf; i++)
+			r = row[i] == NULL ? buf_put_u32(&rb, 0xffffffffu) :
+			    len == NULL || len[i] >= 0xffffffffu ? BG_ERR_TOOLARGE :
+			    buf_put_string(&rb, row[i], len[i]);
+		if (r != 0)
+			break;
+		crypto_shorthash(d, (const unsigned char *)rb.data, rb.len, key);
+		for (i = 0; i < sizeof(d); i++)
+			v = v << 8 | d[i];
+		*h ^= v;
+		(*cnt)++;
+	}
+	/* a row that does not come (fetch's NULL) is the end or an error */
+	if (r == 0 && mysql_errno(m) != 0)
+		r = mfail(m, e, BG_ERR_STORE, what);
+	else if (r != 0)
+		r = bg_fail(e, r, "mariadb: %s: a row too large to digest", what);
+	mysql_free_result(res);
+	buf_release(&rb);
+	return r;
+}
+
+/*
+ * The columns an UPDATE's rollback restores and checks, into icols: the
+ * primary key, the columns its SET assigns and those the server changes
+ * on every UPDATE (ON UPDATE CURRENT_TIMESTAMP), in the table's order -
+ * or every stored column (all) when the SET targets are not known or not
+ * all of them name a stored column of the table (then a name differs
+ * from the server's idea of it, and only every column is sure to hold
+ * it).  These are all the patch can change (triggers and cascades are
+ * refused, generated columns are recomputed); a column outside them is
+ * neither restored nor compared, so a later change to it by others
+ * survives the rollback: ARCHITECTURE.md "Databases".
+ */
+static int
+restore_columns(MYSQL *m, const sqlcheck_stmt *s, const char *qual, const char *all,
+    buf *icols, bg_error *e)
+{
+	char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
+	buf q, in, v;
+	size_t j;
+	int r = 0, n = -1;
+
+	buf_reset(icols);
+	if (s->kind != SQLCHECK_UPDATE || !s->setcols_known || s->nsetcols == 0)
+		return buf_puts(icols, all);
+	split(qual, db, rel);
+	buf_init(&q, 16384);
+	buf_init(&in, 8192);
+	buf_init(&v, 64u * 1024);
+	for (j = 0; r == 0 && j < s->nsetcols; j++)
+		r = (j > 0 ? buf_putc(&in, ',') : 0) || mariarole_put_literal(m, &in, s->setcols[j]) ?
+		    BG_ERR_NOMEM : 0;
+	/* "COUNT;LIST": how many SET targets are stored columns, the list */
+	r = r ? r : buf_puts(&q, "SELECT CONCAT(COUNT(DISTINCT IF(COLUMN_NAME IN (");
+	r = r ? r : buf_append(&q, in.data, in.len);
+	r = r ? r : buf_puts(&q, "), COLUMN_NAME, NULL)), ';', IFNULL(GROUP_CONCAT(IF(COLUMN_NAME IN (");
+	r = r ? r : buf_append(&q, in.data, in.len);
+	r = r ? r : buf_puts(&q, ") OR EXTRA LIKE '%on update%' OR COLUMN_NAME IN (SELECT COLUMN_NAME "
+	    "FROM information_schema.KEY_COLUMN_USAGE");
+	r = r ? r : put_where(m, &q, "TABLE_SCHEMA", "TABLE_NAME", db, rel);
+	r = r ? r : buf_puts(&q, " AND CONSTRAINT_NAME = 'PRIMARY'), CONCAT('`', REPLACE(COLUMN_NAME, "
+	    "'`', '``'), '`'), NULL) ORDER BY ORDINAL_POSITION SEPARATOR ','), '')) FROM "
+	    "information_schema.COLUMNS");
+	r = r ? r : put_where(m, &q, "TABLE_SCHEMA", "TABLE_NAME", db, rel);
+	r = r ? r : buf_puts(&q, " AND IS_GENERATED = 'NEVER'");
+	if (r == 0 && (r = q1(m, &q, &v, "restore columns", e)) == 0) {
+		const char *semi = strchr(buf_cstr(&v), ';');
+
+		if (semi != NULL)
+			n = (int)strtol(buf_cstr(&v), NULL, 10);
+		if (n == (int)s->nsetcols && cols_within(semi + 1, all))
+			r = buf_puts(icols, semi + 1);
+		else
+			r = buf_puts(icols, all);
+	}
+	buf_release(&q);
+	buf_release(&in);
+	buf_release(&v);
+	return r;
+}
+
+/* "SELECT a.COLS FROM t a JOIN image b ON key": the rows of qual whose key
+ * is in image i, the image's columns as they are now */
+static int
+put_rows_now(buf *b, const char *tag, size_t i, const char *qual, const char *pk,
+    const char *cols)
 {
 	char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
 	int r;
 
 	split(qual, db, rel);
-	r = buf_puts(b, prefix);
-	r = r ? r : put_digest_expr(b, cols, "a.", ", ");
+	r = buf_puts(b, "SELECT ");
+	r = r ? r : put_cols(b, cols, "a.");
 	r = r ? r : buf_puts(b, " FROM ");
 	r = r ? r : put_table(b, db, rel);
 	r = r ? r : buf_puts(b, " a JOIN ");
@@ -363,17 +521,22 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
     size_t n, const sqlcheck *c, int64_t expect_rows, const char *tag,
     pgpatch_result *out, bg_error *e)
 {
-	buf pk[MP_MAX], cols[MP_MAX], b, v;
+	buf pk[MP_MAX], cols[MP_MAX], rcols[MP_MAX], b, v;
+	unsigned char key[crypto_shorthash_KEYBYTES];
+	char keyhex[2 * crypto_shorthash_KEYBYTES + 1];
 	double t0;
 	size_t i;
 	int r = 0, began = 0, prepared = 0, committed = 0;
 
 	memset(out, 0, sizeof(*out));
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2hex(keyhex, sizeof(keyhex), key, sizeof(key));
 	buf_init(&b, 2u * 1024 * 1024);
 	buf_init(&v, 64u * 1024);
 	for (i = 0; i < MP_MAX; i++) {
 		buf_init(&pk[i], 8192);
 		buf_init(&cols[i], 64u * 1024);
+		buf_init(&rcols[i], 64u * 1024);
 	}
 	if (!tag_ok(tag)) {
 		r = bg_fail(e, BG_ERR_INVALID, "patch tag '%.40s' must be [a-z0-9_]", tag);
@@ -398,8 +561,15 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 			    i + 1, sqlcheck_kind_name(s->kind));
 			goto out;
 		}
-		if ((r = check_table(admin, s->kind, s->tables[0], &pk[i], &cols[i], e)) != 0)
+		if ((r = check_table(admin, s->kind, s->tables[0], &pk[i], &cols[i], e)) != 0 ||
+		    (r = restore_columns(admin, s, s->tables[0], buf_cstr(&cols[i]), &rcols[i],
+		    e)) != 0)
 			goto out;
+		if (s->kind == SQLCHECK_UPDATE && !cols_within(buf_cstr(&pk[i]), buf_cstr(&rcols[i]))) {
+			r = bg_fail(e, BG_ERR_STORE, "mariadb: the columns statement %zu would "
+			    "restore lack the primary key", i + 1);
+			goto out;
+		}
 		out->v[i].kind = s->kind;
 		snprintf(out->v[i].table, sizeof(out->v[i].table), "%s", s->tables[0]);
 	}
@@ -412,7 +582,7 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 	r = buf_puts(&b, "CREATE TABLE ");
 	r = r ? r : put_image(&b, tag, 0, "after");
 	r = r ? r : buf_puts(&b, " (n INT NOT NULL, cnt BIGINT NOT NULL, h BIGINT UNSIGNED NOT "
-	    "NULL) ENGINE=InnoDB");
+	    "NULL, k BINARY(16) NOT NULL, c TEXT NOT NULL) ENGINE=InnoDB");
 	if (r != 0)
 		goto out;
 	if (mysql_real_query(admin, b.data, (unsigned long)b.len) != 0) {
@@ -490,47 +660,53 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 		/*
 		 * What the patch left, for rollback to compare: for a DELETE the
 		 * row only says the statement committed (the image is written
-		 * outside the transaction); for an UPDATE the rows' count and
-		 * digest.  Cheap path: the statement's own WHERE, read again
-		 * (locking); when it no longer selects as many rows (the UPDATE
-		 * changed what it tests) the image's keys are joined.  A WHERE
-		 * selecting other rows than the patched ones gives a digest no
-		 * current row set matches: rollback refuses, never overwrites.
+		 * outside the transaction); for an UPDATE the columns rollback
+		 * restores (rcols) and their count and digest (digest_rows) as
+		 * the patch left them.
+		 * Cheap path: the statement's own WHERE, read again (a plain read
+		 * in this transaction: the patched rows are locked by it and read
+		 * as it left them); when it no longer selects as many rows (the
+		 * UPDATE changed what it tests) the image's keys are joined.  A
+		 * WHERE selecting other rows than the patched ones gives a digest
+		 * no current row set matches: rollback refuses, never overwrites.
 		 */
-		buf_reset(&b);
-		r = buf_puts(&b, "INSERT INTO ");
-		r = r ? r : put_image(&b, tag, 0, "after");
-		if (s->kind != SQLCHECK_UPDATE) {
-			r = r ? r : buf_printf(&b, " VALUES (%zu, %lld, 0)", i + 1, (long long)touched);
-			if (r != 0 || (r = brun(role, &b, NULL, "after mark", e)) != 0)
-				goto out;
-			continue;
-		}
-		buf_reset(&v);
-		r = r ? r : buf_puts(&v, "SELECT CONCAT(");
-		/* CONCAT(COUNT(*), ' ', DIGEST): the two values in one */
-		r = r ? r : put_digest_expr(&v, buf_cstr(&cols[i]), "", ", ' ', ");
-		r = r ? r : buf_puts(&v, ") FROM");
-		r = r ? r : buf_append(&v, sql + s->rel_off, s->rel_len);
-		r = r ? r : buf_puts(&v, "WHERE (");
-		r = r ? r : buf_append(&v, sql + s->where_off, s->where_len);
-		r = r ? r : buf_puts(&v, "\n) FOR UPDATE");
-		if (r == 0) {
-			buf d;
-			long long cnt = -1;
-			unsigned long long h = 0;
+		if (s->kind == SQLCHECK_UPDATE) {
+			int64_t cnt;
+			uint64_t h;
 
-			buf_init(&d, 128);
-			if ((r = q1(role, &v, &d, "after digest", e)) == 0 &&
-			    sscanf(buf_cstr(&d), "%lld %llu", &cnt, &h) == 2 && cnt == touched)
-				r = buf_printf(&b, " VALUES (%zu, %lld, %llu)", i + 1, cnt, h);
-			else if (r == 0)
-				r = buf_printf(&b, " SELECT %zu, ", i + 1) ||
-				    put_digest(&b, tag, i, out->v[i].table, buf_cstr(&pk[i]),
-				    buf_cstr(&cols[i]), "") ? BG_ERR_NOMEM : 0;
-			buf_release(&d);
+			buf_reset(&v);
+			r = buf_puts(&v, "SELECT ");
+			r = r ? r : put_cols(&v, buf_cstr(&rcols[i]), "");
+			r = r ? r : buf_puts(&v, " FROM");
+			r = r ? r : buf_append(&v, sql + s->rel_off, s->rel_len);
+			r = r ? r : buf_puts(&v, "WHERE (");
+			r = r ? r : buf_append(&v, sql + s->where_off, s->where_len);
+			r = r ? r : buf_puts(&v, "\n)");
+			if (r != 0 || (r = digest_rows(role, &v, key, &cnt, &h, "after digest", e)) != 0)
+				goto out;
+			if (cnt != touched) {
+				buf_reset(&v);
+				r = put_rows_now(&v, tag, i, out->v[i].table, buf_cstr(&pk[i]),
+				    buf_cstr(&rcols[i]));
+				if (r != 0 || (r = digest_rows(role, &v, key, &cnt, &h, "after digest",
+				    e)) != 0)
+					goto out;
+			}
+			buf_reset(&b);
+			r = buf_puts(&b, "INSERT INTO ");
+			r = r ? r : put_image(&b, tag, 0, "after");
+			r = r ? r : buf_printf(&b, " VALUES (%zu, %lld, %llu, X'%s', ", i + 1,
+			    (long long)cnt, (unsigned long long)h, keyhex);
+			r = r ? r : mariarole_put_literal(role, &b, buf_cstr(&rcols[i]));
+			r = r ? r : buf_putc(&b, ')');
+		} else {
+			buf_reset(&b);
+			r = buf_puts(&b, "INSERT INTO ");
+			r = r ? r : put_image(&b, tag, 0, "after");
+			r = r ? r : buf_printf(&b, " VALUES (%zu, %lld, 0, X'%s', '')", i + 1,
+			    (long long)touched, keyhex);
 		}
-		if (r != 0 || (r = brun(role, &b, NULL, "after digest", e)) != 0)
+		if (r != 0 || (r = brun(role, &b, NULL, "after mark", e)) != 0)
 			goto out;
 	}
 	if (out->rows != expect_rows) {
@@ -637,9 +813,12 @@ out:
 	for (i = 0; i < MP_MAX; i++) {
 		buf_release(&pk[i]);
 		buf_release(&cols[i]);
+		buf_release(&rcols[i]);
 	}
 	buf_release(&b);
 	buf_release(&v);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(keyhex, sizeof(keyhex));
 	return r;
 }
 
@@ -656,7 +835,7 @@ restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char
 
 	buf_init(&b, 256u * 1024);
 	buf_init(&pk, 8192);
-	buf_init(&v, 4096);
+	buf_init(&v, 64u * 1024);
 	buf_init(&cols, 64u * 1024);
 	buf_init(&want_d, 256);
 	/* "KIND\nDB\nTABLE" */
@@ -692,10 +871,17 @@ restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char
 	 * transactional) must hold as many rows, or it is of no committed
 	 * patch, or damaged */
 	buf_reset(&b);
-	r = buf_puts(&b, "SELECT CONCAT(cnt, ' ', h) FROM ");
+	r = buf_puts(&b, "SELECT CONCAT(cnt, ' ', h, ' ', HEX(k)) FROM ");
 	r = r ? r : put_image(&b, tag, 0, "after");
 	r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
-	if (r != 0 || (r = q1(m, &b, &want_d, "after digest", e)) != 0) {
+	if (r == 0 && (r = q1(m, &b, &want_d, "after digest", e)) != 0 &&
+	    mysql_errno(m) == 1054) {
+		r = bg_fail(e, BG_ERR_UNSUPPORTED, "patch '%s' was applied by an earlier breakglass "
+		    "(its record has no digest key): restore its rows by hand from `%s`", tag,
+		    MARIAPATCH_DB);
+		goto out;
+	}
+	if (r != 0) {
 		r = bg_fail(e, BG_ERR_CORRUPT, "patch '%s' statement %zu has no record of its "
 		    "commit: the image is of a patch that did not commit (or was damaged); "
 		    "nothing restored", tag, i + 1);
@@ -708,32 +894,58 @@ restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char
 		goto out;
 	}
 	if (strcmp(kind, "UPDATE") == 0) {
-		MYSQL_RES *res;
-		MYSQL_ROW row;
-		int64_t now_cnt = -1;
-		int same = 0;
+		char img[64];
 
+		/* the columns the apply chose to restore (restore_columns): names of
+		 * the image's own columns, the key among them, or nothing runs */
+		snprintf(img, sizeof(img), "%s_%zu", tag, i + 1);
+		buf_reset(&b);
+		r = buf_puts(&b, "SELECT c FROM ");
+		r = r ? r : put_image(&b, tag, 0, "after");
+		r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
+		if (r == 0 && (r = q1(m, &b, &cols, "restore columns", e)) != 0 &&
+		    mysql_errno(m) == 1054) {
+			r = bg_fail(e, BG_ERR_UNSUPPORTED, "patch '%s' was applied by an earlier "
+			    "breakglass (its record names no columns): restore its rows by hand from "
+			    "`%s`", tag, MARIAPATCH_DB);
+			goto out;
+		}
+		if (r != 0 || (r = columns(m, MARIAPATCH_DB, img, 0, &v, e)) != 0)
+			goto out;
+		if (cols.len == 0 || !cols_within(buf_cstr(&cols), buf_cstr(&v)) ||
+		    !cols_within(buf_cstr(&pk), buf_cstr(&cols))) {
+			r = bg_fail(e, BG_ERR_CORRUPT, "before-image %zu of '%s': its record's columns "
+			    "are not the image's, or lack the primary key of '%s': nothing restored",
+			    i + 1, tag, qual);
+			goto out;
+		}
+	}
+	if (strcmp(kind, "UPDATE") == 0) {
+		unsigned char key[crypto_shorthash_KEYBYTES];
+		unsigned long long want_h = 0;
+		long long want_cnt = -1;
+		char keyhex[2 * crypto_shorthash_KEYBYTES + 1];
+		int64_t now_cnt = -1;
+		uint64_t now_h = 0;
+		size_t kl;
+
+		if (sscanf(buf_cstr(&want_d), "%lld %llu %32s", &want_cnt, &want_h, keyhex) != 3 ||
+		    sodium_hex2bin(key, sizeof(key), keyhex, strlen(keyhex), NULL, &kl, NULL) != 0 ||
+		    kl != sizeof(key)) {
+			sodium_memzero(keyhex, sizeof(keyhex));
+			goto corrupt;
+		}
+		sodium_memzero(keyhex, sizeof(keyhex));
 		/* lock the rows and digest them as they are now */
 		buf_reset(&b);
-		r = put_digest(&b, tag, i, qual, buf_cstr(&pk), buf_cstr(&cols), "SELECT ");
+		r = put_rows_now(&b, tag, i, qual, buf_cstr(&pk), buf_cstr(&cols));
 		r = r ? r : buf_puts(&b, " FOR UPDATE");
+		r = r ? r : digest_rows(m, &b, key, &now_cnt, &now_h, "rows now", e);
+		sodium_memzero(key, sizeof(key));
 		if (r != 0)
 			goto out;
-		if (mysql_real_query(m, b.data, (unsigned long)b.len) != 0 ||
-		    (res = mysql_store_result(m)) == NULL) {
-			r = mfail(m, e, BG_ERR_STORE, "rows now");
-			goto out;
-		}
-		if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL && row[1] != NULL) {
-			char now[64];
-
-			now_cnt = strtoll(row[0], NULL, 10);
-			snprintf(now, sizeof(now), "%s %s", row[0], row[1]);
-			same = strcmp(now, buf_cstr(&want_d)) == 0;
-		}
-		mysql_free_result(res);
-		if (!same) {
-			int64_t gone = now_cnt >= 0 && want > now_cnt ? want - now_cnt : 0;
+		if (now_cnt != want_cnt || now_h != (uint64_t)want_h) {
+			int64_t gone = want > now_cnt ? want - now_cnt : 0;
 
 			*changed += gone > 0 ? gone : 1;
 			r = bg_fail(e, BG_ERR_STATE, "row(s) of '%s' changed or deleted by others since "
@@ -847,7 +1059,7 @@ mariapatch_rollback(MYSQL *admin, const char *db, const char *tag, int64_t *rest
 	buf_reset(&b);
 	r = buf_puts(&b, "INSERT INTO ");
 	r = r ? r : put_image(&b, tag, 0, "after");
-	r = r ? r : buf_puts(&b, " VALUES (0, 0, 0)");
+	r = r ? r : buf_puts(&b, " VALUES (0, 0, 0, '', '')");
 	if (r != 0 || (r = brun(admin, &b, NULL, "mark", e)) != 0)
 		goto out;
 	r = mq(admin, "COMMIT", "commit", e);

@@ -14,13 +14,16 @@
  * everything is rolled back.
  *
  * MariaDB has no row version (PostgreSQL's xmin): in the same transaction
- * the count and a 64-bit digest of the updated rows as the patch left
- * them (XOR of SHA-256 prefixes of each row's QUOTE()d columns; read
- * again through the statement's own WHERE, or through the image's keys
- * when that selects other rows) go to `breakglass`.`TAG_after`; rollback
- * recomputes them under FOR UPDATE and refuses when they differ (rows
- * changed or deleted by others since the patch; how many changed is not
- * known, *changed is at least 1).  The images themselves are Aria tables
+ * the columns an UPDATE can change (its primary key, its SET's targets,
+ * ON UPDATE columns; every column when the SET is not plain), and the
+ * count and a 64-bit keyed digest of those columns of the updated rows as
+ * the patch left them (XOR of per-row SipHash-2-4, computed by this
+ * process; read again through the statement's own WHERE, or through the
+ * image's keys when that selects other rows) go to
+ * `breakglass`.`TAG_after`; rollback recomputes them under FOR UPDATE and
+ * refuses when they differ (rows changed or deleted by others since the
+ * patch; how many changed is not known, *changed is at least 1), and
+ * restores those columns only - a later change to another column is kept.  The images themselves are Aria tables
  * written beside the transaction (mariapatch.c says why); rollback trusts
  * an image only with its TAG_after row and exactly that many rows.
  *

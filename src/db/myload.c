@@ -23,6 +23,7 @@
 	X(MYSQL_RES *, mysql_store_result, (MYSQL *m), (m), NULL) \
 	X(MYSQL_RES *, mysql_use_result, (MYSQL *m), (m), NULL) \
 	X(MYSQL_ROW, mysql_fetch_row, (MYSQL_RES *r), (r), NULL) \
+	X(unsigned long *, mysql_fetch_lengths, (MYSQL_RES *r), (r), NULL) \
 	X(unsigned int, mysql_num_fields, (MYSQL_RES *r), (r), 0) \
 	X(my_ulonglong, mysql_num_rows, (MYSQL_RES *r), (r), 0) \
 	X(MYSQL_FIELD *, mysql_fetch_field_direct, (MYSQL_RES *r, unsigned int i), (r, i), NULL) \

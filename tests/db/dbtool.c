@@ -11,6 +11,7 @@
  *   dbtool dbapply CONNINFO DB FILE EXPECTED-ROWS TAG   (as a client's runbook does)
  *   dbtool maria-dbapply SOCKET DB FILE EXPECTED-ROWS TAG   (the same on MariaDB)
  *   dbtool maria-drop SOCKET DB TAG   (dbapply_drop of its images)
+ *   dbtool maria-rollback SOCKET DB TAG   (dbapply_rollback)
  *   dbtool maria-session SOCKET DB GRANT TABLES read|write  (lines as session)
  *   dbtool maria-repair SOCKET
  *   dbtool maria-bench SOCKET DB  (a MariaDB before-image against the bare UPDATE)
@@ -575,6 +576,17 @@ main(int argc, char **argv)
 		if (dbapply_drop(&t, argv[4], &e) != 0)
 			return die("maria-drop", &e);
 		printf("cleaned %s\n", argv[4]);
+		return 0;
+	}
+	if (strcmp(argv[1], "maria-rollback") == 0 && argc == 5) {
+		dbapply_target t = { DBAPPLY_MARIADB, argv[2], argv[3] };
+		int64_t restored, changed;
+
+		if (dbapply_rollback(&t, argv[4], &restored, &changed, &e) != 0) {
+			printf("changed=%lld\n", (long long)changed);
+			return die("maria-rollback", &e);
+		}
+		printf("restored rows=%lld\n", (long long)restored);
 		return 0;
 	}
 	if ((strcmp(argv[1], "dbapply") == 0 || strcmp(argv[1], "maria-dbapply") == 0) &&
