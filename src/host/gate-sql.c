@@ -8,9 +8,10 @@
  * roles).  For a session of grant N the serving process:
  *
  *   1. connects as that admin, to the grant's database, and takes the
- *      advisory lock (GATE_SQL_LOCK, N): one open session per grant; the
- *      lock is what tells a live grant role from a leftover (it goes with
- *      the connection, whoever kills the process);
+ *      advisory lock (GATE_SQL_LOCK, N): one open session per grant, a
+ *      second one refused at once; the lock is what tells a live grant
+ *      role from a leftover (it goes with the connection, whoever kills
+ *      the process);
  *   2. hardens the database (pgrole_harden: no CONNECT/TEMP/large objects
  *      from PUBLIC), removes a leftover bg_gN, and makes role bg_gN from
  *      the certificate's scope: SELECT on the scope's tables only, its
@@ -71,8 +72,15 @@
 
 /* the advisory lock class of grant sessions ("bg" and 1) */
 #define GATE_SQL_LOCK 0x62670001
-/* how long a session waits for its grant's lock (the repair may hold it) */
-#define GATE_SQL_LOCK_WAIT_MS 3000
+/*
+ * ... and of the repair's turn at a grant ("bg" and 2): the repair holds
+ * (GATE_SQL_TURN, N) around its try of (GATE_SQL_LOCK, N); a session
+ * takes the turn, waiting at most GATE_SQL_TURN_WAIT_MS for a repair to
+ * finish, then tries the grant's lock once - held, it is another
+ * session's, refused at once - and gives the turn back.
+ */
+#define GATE_SQL_TURN 0x62670002
+#define GATE_SQL_TURN_WAIT_MS 3000
 #define GATE_SQL_MAX_LINE (64u * 1024)
 /* what the host log keeps of a statement (redacted) */
 #define GATE_SQL_RECORD 2048
@@ -135,6 +143,22 @@ query_one(PGconn *c, const char *sql, char *out, size_t n, bg_error *e)
 		snprintf(out, n, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return r;
+}
+
+/* The same on MariaDB (NULL is ""); 0 or BG_ERR_STORE (mysql_error says). */
+static int
+maria_one(MYSQL *m, const char *sql, char *out, size_t n)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	if (mysql_real_query(m, sql, (unsigned long)strlen(sql)) != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return BG_ERR_STORE;
+	row = mysql_fetch_row(res);
+	snprintf(out, n, "%s", row != NULL && row[0] != NULL ? row[0] : "");
+	mysql_free_result(res);
+	return 0;
 }
 
 /* Text for a person: control bytes become '?'. */
@@ -691,7 +715,7 @@ session_open(gate *g, sqlsess *s)
 	bg_error e;
 	buf tables;
 	const char *engine = kv_get(&g->scope_doc, "engine"), *db = kv_get(&g->scope_doc, "database");
-	char v[16], q[128], name[32];
+	char v[16], u[16], q[128], name[32];
 	size_t i;
 	int r, term, kept, waited;
 
@@ -740,19 +764,23 @@ session_open(gate *g, sqlsess *s)
 		gate_priv_down(g);
 		if (r != 0)
 			return gate_refuse(g, "the database target is not usable: %s", e.msg);
-		snprintf(q, sizeof(q), "SELECT GET_LOCK('breakglass_g%lld', %d)", (long long)g->grant,
-		    GATE_SQL_LOCK_WAIT_MS / 1000);
-		if (mysql_real_query(s->madmin, q, (unsigned long)strlen(q)) != 0)
+		/* the turn (a repair of the grant may hold it a moment), then the
+		 * grant's lock at once (GATE_SQL_TURN) */
+		snprintf(q, sizeof(q), "SELECT GET_LOCK('breakglass_turn_g%lld', %d)",
+		    (long long)g->grant, GATE_SQL_TURN_WAIT_MS / 1000);
+		if ((r = maria_one(s->madmin, q, v, sizeof(v))) != 0)
 			return gate_refuse(g, "the database target is not usable: %s",
 			    mysql_error(s->madmin));
-		{
-			MYSQL_RES *res = mysql_store_result(s->madmin);
-			MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
-
-			snprintf(v, sizeof(v), "%s", row && row[0] ? row[0] : "");
-			if (res)
-				mysql_free_result(res);
-		}
+		if (strcmp(v, "1") != 0)
+			return gate_refuse(g, "grant G-%lld: this host's repair of a leftover "
+			    "account is still running: try again in a moment", (long long)g->grant);
+		snprintf(q, sizeof(q), "SELECT GET_LOCK('breakglass_g%lld', 0)", (long long)g->grant);
+		r = maria_one(s->madmin, q, v, sizeof(v));
+		snprintf(q, sizeof(q), "SELECT RELEASE_LOCK('breakglass_turn_g%lld')",
+		    (long long)g->grant);
+		if (r != 0 || maria_one(s->madmin, q, u, sizeof(u)) != 0)
+			return gate_refuse(g, "the database target is not usable: %s",
+			    mysql_error(s->madmin));
 		if (strcmp(v, "1") != 0)
 			return gate_refuse(g, "grant G-%lld already has an open database session on "
 			    "this host: end it first (one session per grant)", (long long)g->grant);
@@ -762,17 +790,28 @@ session_open(gate *g, sqlsess *s)
 	}
 	if ((r = admin_connect(g, g->db_pg, g->db_pg_as, s->dg.database, &s->admin, &e)) != 0)
 		return gate_refuse(g, "the database target is not usable: %s", e.msg);
-	/* hostd's repair holds a grant's lock while it revokes a leftover
-	 * role: wait that out (GATE_SQL_LOCK_WAIT_MS), not a second session */
-	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK,
+	/* hostd's repair holds the grant's turn while it revokes a leftover
+	 * role: wait that out (GATE_SQL_TURN_WAIT_MS); then the grant's lock
+	 * held is a second session, refused at once */
+	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_TURN,
 	    (long long)g->grant);
 	for (waited = 0;; waited += 20) {
 		if ((r = query_one(s->admin, q, v, sizeof(v), &e)) != 0)
 			return gate_refuse(g, "the database target is not usable: %s", e.msg);
-		if (strcmp(v, "t") == 0 || waited >= GATE_SQL_LOCK_WAIT_MS)
+		if (strcmp(v, "t") == 0 || waited >= GATE_SQL_TURN_WAIT_MS)
 			break;
 		usleep(20000);
 	}
+	if (strcmp(v, "t") != 0)
+		return gate_refuse(g, "grant G-%lld: this host's repair of a leftover role is "
+		    "still running: try again in a moment", (long long)g->grant);
+	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK,
+	    (long long)g->grant);
+	r = query_one(s->admin, q, v, sizeof(v), &e);
+	snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%d, %lld)", GATE_SQL_TURN,
+	    (long long)g->grant);
+	if (r != 0 || (r = query_one(s->admin, q, u, sizeof(u), &e)) != 0)
+		return gate_refuse(g, "the database target is not usable: %s", e.msg);
 	if (strcmp(v, "t") != 0)
 		return gate_refuse(g, "grant G-%lld already has an open database session on this "
 		    "host: end it first (one session per grant)", (long long)g->grant);
@@ -1121,7 +1160,8 @@ repair_pause_done(void)
  * while the repair itself holds GET_LOCK('breakglass_gN') - a session
  * holds it from before it makes its account until after it revoked it,
  * so a session's account is never taken, even one made while the
- * repair runs (GET_LOCK is server-wide).
+ * repair runs (GET_LOCK is server-wide) - taken inside the grant's turn,
+ * 'breakglass_turn_gN' (GATE_SQL_TURN).
  */
 static int
 repair_maria(const char *sock, int *removed, bg_error *e)
@@ -1145,27 +1185,29 @@ repair_maria(const char *sock, int *removed, bg_error *e)
 	repair_pause();
 	while (r == 0 && (row = mysql_fetch_row(res)) != NULL) {
 		char lk[96], v[8] = "";
-		MYSQL_RES *lr;
-		MYSQL_ROW l;
 		long long n = strtoll(row[0] + 4, NULL, 10);
 
-		snprintf(lk, sizeof(lk), "SELECT GET_LOCK('breakglass_g%lld', 0)", n);
-		if (mysql_real_query(admin, lk, (unsigned long)strlen(lk)) != 0 ||
-		    (lr = mysql_store_result(admin)) == NULL) {
+		/* the grant's turn, then its lock (GATE_SQL_TURN) */
+		snprintf(lk, sizeof(lk), "SELECT GET_LOCK('breakglass_turn_g%lld', 0)", n);
+		if (maria_one(admin, lk, v, sizeof(v)) != 0) {
 			r = bg_fail(e, BG_ERR_STORE, "mariadb: lock: %s", mysql_error(admin));
 			break;
 		}
-		if ((l = mysql_fetch_row(lr)) != NULL && l[0] != NULL)
-			snprintf(v, sizeof(v), "%s", l[0]);
-		mysql_free_result(lr);
 		if (strcmp(v, "1") != 0)
-			continue;                  /* a live session's */
-		if ((r = mariarole_revoke(admin, row[0], 5000, &term, e)) == 0)
-			(*removed)++;
-		snprintf(lk, sizeof(lk), "SELECT RELEASE_LOCK('breakglass_g%lld')", n);
-		if (mysql_real_query(admin, lk, (unsigned long)strlen(lk)) == 0 &&
-		    (lr = mysql_store_result(admin)) != NULL)
-			mysql_free_result(lr);
+			continue;                  /* a session starting */
+		snprintf(lk, sizeof(lk), "SELECT GET_LOCK('breakglass_g%lld', 0)", n);
+		if (maria_one(admin, lk, v, sizeof(v)) != 0) {
+			r = bg_fail(e, BG_ERR_STORE, "mariadb: lock: %s", mysql_error(admin));
+			break;
+		}
+		if (strcmp(v, "1") == 0) {
+			if ((r = mariarole_revoke(admin, row[0], 5000, &term, e)) == 0)
+				(*removed)++;
+			snprintf(lk, sizeof(lk), "SELECT RELEASE_LOCK('breakglass_g%lld')", n);
+			(void)maria_one(admin, lk, v, sizeof(v));
+		}                                  /* else a live session's */
+		snprintf(lk, sizeof(lk), "SELECT RELEASE_LOCK('breakglass_turn_g%lld')", n);
+		(void)maria_one(admin, lk, v, sizeof(v));
 	}
 	mysql_free_result(res);
 	mysql_close(admin);
@@ -1181,8 +1223,9 @@ repair_maria(const char *sock, int *removed, bg_error *e)
  * transaction that makes the role; older roles: the database holding
  * their privileges, else postgres); the repair connects there and
  * revokes bg_gN only while it holds (GATE_SQL_LOCK, N) itself - so a
- * session starting while the repair runs keeps its new role (its lock
- * wait, session_open, outlasts the repair's hold).
+ * session starting while the repair runs keeps its new role - and holds
+ * the grant's turn (GATE_SQL_TURN, N) around that: a session waits for
+ * the turn, so it is not refused for the repair's moment with the lock.
  */
 int
 gate_sql_repair(const char *config, int *removed, bg_error *e)
@@ -1240,14 +1283,22 @@ gate_sql_repair(const char *config, int *removed, bg_error *e)
 			if (other != NULL)
 				c = other;
 		}
-		snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK, n);
+		/* the grant's turn, then its lock (GATE_SQL_TURN) */
+		snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_TURN, n);
 		if ((r = query_one(c, q, v, sizeof(v), e)) != 0)
 			break;
 		if (strcmp(v, "t") != 0)
-			continue;                  /* a live session's */
-		if ((r = pgrole_revoke(c, name, 5000, &term, &kept, e)) == 0)
-			(*removed)++;
-		snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%d, %lld)", GATE_SQL_LOCK, n);
+			continue;                  /* a session starting */
+		snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%d, %lld)", GATE_SQL_LOCK, n);
+		if ((r = query_one(c, q, v, sizeof(v), e)) == 0 && strcmp(v, "t") == 0) {
+			if ((r = pgrole_revoke(c, name, 5000, &term, &kept, e)) == 0)
+				(*removed)++;
+			snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%d, %lld)", GATE_SQL_LOCK,
+			    n);
+			if (query_one(c, q, v, sizeof(v), NULL) != 0 && r == 0)
+				r = bg_fail(e, BG_ERR_STORE, "postgres: unlock of grant G-%lld", n);
+		}                                  /* else a live session's */
+		snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%d, %lld)", GATE_SQL_TURN, n);
 		if (query_one(c, q, v, sizeof(v), NULL) != 0 && r == 0)
 			r = bg_fail(e, BG_ERR_STORE, "postgres: unlock of grant G-%lld", n);
 	}

@@ -304,4 +304,23 @@ hostd_start "$T" && ok "hostd starts again" || not_ok "hostd did not start"
 expect_in 0 "G-3 works after the crash" "$T/in" SQL 3
 [ "$(roles)" = 0 ] && ok "no grant role left" || not_ok "grant roles left"
 
+# --- a second session is refused at once, not after a lock wait --------------
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+SQL 3 <"$T/fifo" >"$T/sess5" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+i=0; until [ "$(roles)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(roles)" = 1 ] && ok "a session of G-3 holds its role" || not_ok "no role: $(cat "$T/sess5")"
+t0=$(date +%s%N)
+expect 1 "a second session of G-3 is refused" SQL 3 </dev/null
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+err_has "already has an open database session on this host: end it first" "and says why"
+# the refusal used to come after the 3 s lock wait (GATE_SQL_TURN_WAIT_MS)
+[ "$ms" -lt 2500 ] && ok "at once (${ms} ms with the ssh login), not after a wait" ||
+	not_ok "refused only after ${ms} ms"
+[ "$(roles)" = 1 ] && ok "the open session keeps its role" || not_ok "roles: $(roles)"
+exec 7>&-
+wait "$SESS_PID"; rc=$?; SESS_PID=
+[ "$rc" = 0 ] && [ "$(roles)" = 0 ] && ok "the open session ends cleanly" || not_ok "status $rc, roles $(roles)"
+
 done_testing

@@ -192,4 +192,23 @@ expect_in 1 "apply is refused under a read grant" "$T/in" $HOST_SSH -i "$T/user"
 	"$ACCT@127.0.0.1" apply
 err_has "is read-only" "and says why"
 
+# --- a second session is refused at once, not after a lock wait --------------
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+SQL 2 <"$T/fifo" >"$T/sess5" 2>&1 &
+SESS_PID=$!
+exec 7>"$T/fifo"
+i=0; until [ "$(accounts)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(accounts)" = 1 ] && ok "a session of G-2 holds its account" || not_ok "no account: $(cat "$T/sess5")"
+t0=$(date +%s%N)
+expect 1 "a second session of G-2 is refused" SQL 2 </dev/null
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+err_has "already has an open database session on this host: end it first" "and says why"
+# the refusal used to come after the 3 s lock wait (GATE_SQL_TURN_WAIT_MS)
+[ "$ms" -lt 2500 ] && ok "at once (${ms} ms with the ssh login), not after a wait" ||
+	not_ok "refused only after ${ms} ms"
+[ "$(accounts)" = 1 ] && ok "the open session keeps its account" || not_ok "accounts: $(accounts)"
+exec 7>&-
+wait "$SESS_PID"; rc=$?; SESS_PID=
+[ "$rc" = 0 ] && [ "$(accounts)" = 0 ] && ok "the open session ends cleanly" || not_ok "status $rc, accounts $(accounts)"
+
 done_testing
