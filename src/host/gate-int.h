@@ -32,6 +32,8 @@
 
 /* how often a supervised command, a shell or tail -f checks the grant */
 #define GATE_TICK_MS 50
+/* the byte that lets a prepared program run: its gate.start record is durable */
+#define GATE_GO 'R'
 /* where sudo reads drop-ins (@includedir of /etc/sudoers) */
 #define GATE_SUDOERS_DIR "/etc/sudoers.d"
 /* per-statement records held back at most: this many, or this long */
@@ -88,6 +90,8 @@ typedef struct gate {
 	char *db_pg_as;        /* db-postgres-as: the OS user it connects as */
 	char *db_maria;        /* db-mariadb: the MariaDB server's unix socket */
 	int defer_sql;         /* gate.sql records are batched (gate_record_flush) */
+	int answered;          /* the gate has the request's status (gate_main) */
+	int unsynced;          /* records written, not yet durable (gate_main) */
 	struct gate_pending {
 		char *event, *detail;
 		int64_t now;
@@ -137,6 +141,14 @@ void gate_safe_name(const char *s, char *out, size_t n);
  */
 void gate_record_with(gate *g, const char *event, const char *decision, const char *reason,
     int status, const char *const *extra);
+/*
+ * The request's last record (gate.end, gate.verb): built now, held, and
+ * written when the request ends (gate_main), made durable after the gate
+ * has its status: the responder does not wait for its device flush.  A
+ * record made after it appends both, in order, durable at once.
+ */
+void gate_record_end(gate *g, const char *event, const char *decision, const char *reason,
+    int status);
 void gate_record(gate *g, const char *event, const char *decision, const char *reason,
     int status);
 

@@ -280,7 +280,7 @@ sudo_apart(gate *g)
 int
 gate_run_command(gate *g, int privileged)
 {
-	int outp[2], errp[2], status = 0, open_fds = 2, cut = 0, entered = 0;
+	int outp[2], errp[2], go[2], status = 0, open_fds = 2, cut = 0, entered = 0;
 	pid_t pid;
 	struct pollfd pf[2];
 	char b[65536];
@@ -300,26 +300,22 @@ gate_run_command(gate *g, int privileged)
 		end_confine(g, &tmp);
 		return 1;
 	}
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 ||
+	    pipe2(go, O_CLOEXEC) != 0) {
 		snapshot_release(&before);
 		gate_end_cgroup(g, &cg);
 		end_confine(g, &tmp);
 		return gate_refuse(g, "cannot create pipes");
 	}
-	gate_record(g, "gate.start", "allow", NULL, -1);
-	if (g->log_cut) {
-		/* not recorded, not run */
-		close(outp[0]);
-		close(outp[1]);
-		close(errp[0]);
-		close(errp[1]);
-		snapshot_release(&before);
-		gate_end_cgroup(g, &cg);
-		end_confine(g, &tmp);
-		fprintf(stderr, "breakglass: refused: the host log cannot be written: nothing was run\n");
-		return 1;
-	}
+	/*
+	 * The program's process is made (its cgroup, Landlock, the account's
+	 * ids) while its gate.start record is written and flushed; it runs
+	 * nothing until that record is durable: it waits for one byte on go,
+	 * and without it (the log failed, or this process died) it exits.
+	 */
 	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
+		close(go[0]);
+		close(go[1]);
 		snapshot_release(&before);
 		gate_end_cgroup(g, &cg);
 		end_confine(g, &tmp);
@@ -345,6 +341,16 @@ gate_run_command(gate *g, int privileged)
 			if (nul < 0 || dup2(nul, STDIN_FILENO) < 0)
 				_exit(126);
 		}
+		close(go[1]);
+		{
+			char w = 0;
+			ssize_t got;
+
+			while ((got = read(go[0], &w, 1)) < 0 && errno == EINTR)
+				;
+			if (got != 1 || w != GATE_GO)
+				_exit(126);
+		}
 		if (close_range(3, ~0U, 0) != 0)
 			for (fd = 3; fd < 1024; fd++)
 				close(fd);
@@ -368,8 +374,32 @@ gate_run_command(gate *g, int privileged)
 		_exit(127);
 	}
 	setpgid(pid, pid);
+	close(go[0]);
 	close(outp[1]);
 	close(errp[1]);
+	gate_record(g, "gate.start", "allow", NULL, -1);
+	{
+		char w = GATE_GO;
+
+		if (g->log_cut || write(go[1], &w, 1) != 1) {
+			/* not recorded, not run: the child exits at the closed pipe */
+			close(go[1]);
+			close(outp[0]);
+			close(errp[0]);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			snapshot_release(&before);
+			gate_end_cgroup(g, &cg);
+			end_confine(g, &tmp);
+			if (g->log_cut) {
+				fprintf(stderr, "breakglass: refused: the host log cannot be written: "
+				    "nothing was run\n");
+				return 1;
+			}
+			return gate_refuse(g, "cannot start the command");
+		}
+		close(go[1]);
+	}
 	pf[0].fd = outp[0];
 	pf[1].fd = errp[0];
 	pf[0].events = pf[1].events = POLLIN;
@@ -413,7 +443,7 @@ gate_run_command(gate *g, int privileged)
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status == 127 && !cut)
 		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);
-	gate_record(g, "gate.end", cut ? "cut" : "allow", cut ? gate_end_reason(g) : NULL, status);
+	gate_record_end(g, "gate.end", cut ? "cut" : "allow", cut ? gate_end_reason(g) : NULL, status);
 	gate_capture_after(g, &before);
 	snapshot_release(&before);
 	return status;
@@ -657,7 +687,7 @@ gate_run_shell(gate *g)
 	status = cut ? 128 + SIGHUP : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	snprintf(reason, sizeof(reason), "recording %s sha256 %s%s%s", name, hex, cut ? ": " : "",
 	    cut ? gate_end_reason(g) : "");
-	gate_record(g, "gate.end", cut ? "cut" : "allow", reason, status);
+	gate_record_end(g, "gate.end", cut ? "cut" : "allow", reason, status);
 	gate_capture_after(g, &before);
 	snapshot_release(&before);
 	return status;

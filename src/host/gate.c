@@ -200,9 +200,9 @@ gate_safe_name(const char *s, char *out, size_t n)
  * and why; extra (NULL-terminated name, value pairs, may be NULL) adds
  * fields tools read back, such as a change set's id and hashes.
  */
-void
-gate_record_with(gate *g, const char *event, const char *decision, const char *reason, int status,
-    const char *const *extra)
+static void
+record_build(gate *g, const char *event, const char *decision, const char *reason, int status,
+    const char *const *extra, int hold)
 {
 	buf d, rv;
 	json j;
@@ -239,6 +239,10 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 	if (status >= 0)
 		json_kv_int(&j, "status", status);
 	json_kv_int(&j, "bytes_out", (int64_t)g->bytes_out);
+	/* when in the request the record was made: microseconds after hostd
+	 * accepted the gate's connection (what a request costs, part by part) */
+	if (g->env->accepted > 0)
+		json_kv_int(&j, "at_us", (int64_t)((utc_mono() - g->env->accepted) * 1e6));
 	for (; extra != NULL && extra[0] != NULL; extra += 2)
 		json_kv_str(&j, extra[0], extra[1]);
 	if (g->landlock_abi == 0 && g->landlock_optional)
@@ -275,10 +279,24 @@ gate_record_with(gate *g, const char *event, const char *decision, const char *r
 		} else if (g->npending++ == 0)
 			g->pending_since = utc_mono();
 	}
-	if (!g->defer_sql || strcmp(event, "gate.sql") != 0 || g->npending == GATE_DEFER_MAX)
+	if (g->npending == GATE_DEFER_MAX ||
+	    (!hold && (!g->defer_sql || strcmp(event, "gate.sql") != 0)))
 		gate_record_flush(g);
 	buf_release(&d);
 	buf_release(&rv);
+}
+
+void
+gate_record_with(gate *g, const char *event, const char *decision, const char *reason, int status,
+    const char *const *extra)
+{
+	record_build(g, event, decision, reason, status, extra, 0);
+}
+
+void
+gate_record_end(gate *g, const char *event, const char *decision, const char *reason, int status)
+{
+	record_build(g, event, decision, reason, status, NULL, 1);
 }
 
 void
@@ -287,8 +305,22 @@ gate_record_defer(gate *g)
 	g->defer_sql = 1;
 }
 
-void
-gate_record_flush(gate *g)
+/* fail closed: this request and every other one, until it works */
+static void
+log_failed(gate *g, const bg_error *e)
+{
+	syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: audit append failed: %s", e->msg);
+	g->log_cut = 1;
+	if (g->env->shared != NULL) {
+		snprintf(g->env->shared->why, sizeof(g->env->shared->why), "%.250s", e->msg);
+		g->env->shared->log_failed = 1;
+	}
+}
+
+/* durable: as gate_record_flush; 0: written and visible, made durable by
+ * gate_record_sync (gate_main, after the answer) */
+static void
+flush_pending(gate *g, int durable)
 {
 	audit_rec recs[GATE_DEFER_MAX];
 	bg_error e;
@@ -304,15 +336,10 @@ gate_record_flush(gate *g)
 		recs[i].detail_json = g->pending[i].detail;
 	}
 	gate_priv_up(g);
-	if (audit_append_many(&g->log, recs, n, &e) != 0) {
-		/* fail closed: this request and every other one, until it works */
-		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: audit append failed: %s", e.msg);
-		g->log_cut = 1;
-		if (g->env->shared != NULL) {
-			snprintf(g->env->shared->why, sizeof(g->env->shared->why), "%.250s", e.msg);
-			g->env->shared->log_failed = 1;
-		}
-	}
+	if (audit_append_many_ex(&g->log, recs, n, durable ? 0 : AUDIT_NOSYNC, &e) != 0)
+		log_failed(g, &e);
+	else
+		g->unsynced = !durable;
 	gate_priv_down(g);
 	for (i = 0; i < n; i++) {
 		free(g->pending[i].event);
@@ -321,6 +348,29 @@ gate_record_flush(gate *g)
 	g->npending = 0;
 	if (g->log_cut && g->env->shared != NULL)
 		log_state_save(g); /* the failure outlives a restart of hostd */
+}
+
+void
+gate_record_flush(gate *g)
+{
+	flush_pending(g, 1);
+}
+
+/* What flush_pending(g, 0) wrote, durable. */
+static void
+gate_record_sync(gate *g)
+{
+	bg_error e;
+
+	if (!g->unsynced)
+		return;
+	g->unsynced = 0;
+	gate_priv_up(g);
+	if (audit_sync(&g->log, &e) != 0)
+		log_failed(g, &e);
+	gate_priv_down(g);
+	if (g->log_cut && g->env->shared != NULL)
+		log_state_save(g);
 }
 
 void
@@ -1132,7 +1182,7 @@ gate_run_verb(gate *g, const gate_verb *v)
 		gate_priv_down(g);
 	/* refusals, cuts and writes record themselves */
 	if (!g->recorded)
-		gate_record(g, "gate.verb", "allow", NULL, status);
+		gate_record_end(g, "gate.verb", "allow", NULL, status);
 	return status;
 }
 
@@ -1160,6 +1210,35 @@ gate_describe_request(gate *g)
 		    "bytes as logged): nothing was run", sizeof(g->request) - 1);
 	}
 	return 0;
+}
+
+/*
+ * The request's status to the gate, once, and the session's descriptors
+ * let go: sshd ends the session when the gate has exited and the output
+ * it handed over is closed.  What gate_record_end held is written before
+ * (every reader of the log sees it, the chain verifies) and made durable
+ * after, by this process, which the account cannot signal: the responder
+ * does not wait for that record's device flush.  The record that
+ * announced what ran (gate.start) was durable before it ran; a crash of
+ * the host in the millisecond after the answer can leave that start
+ * without its end in the log.
+ */
+static void
+gate_answer(gate *g, int status)
+{
+	int nul, fd;
+
+	if (g->env->client < 0 || g->answered)
+		return;
+	g->answered = 1;
+	(void)login_send_status(g->env->client, status);
+	if ((nul = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	for (fd = 0; fd < 3; fd++)
+		if (fd != nul)
+			(void)dup2(nul, fd);
+	if (nul > 2)
+		close(nul);
 }
 
 int
@@ -1286,7 +1365,9 @@ gate_main(const gate_env *env)
 	status = gate_refuse(&g, "'%.64s' is not a breakglass command or an allowed command of grant "
 	    "G-%lld (see 'help')", verb, (long long)g.grant);
 out:
-	gate_record_flush(&g);
+	flush_pending(&g, 0);
+	gate_answer(&g, status);
+	gate_record_sync(&g);
 	argv_release(&g.av);
 	scope_release(&g.sc);
 	kv_doc_release(&g.scope_doc);

@@ -71,6 +71,7 @@ typedef struct gate_env {
 	gate_shared *shared;         /* hostd's shared state, or NULL */
 	long conn_pid;               /* the connection's sshd monitor (root) */
 	unsigned long long conn_start; /* and its start time (/proc/PID/stat) */
+	double accepted;             /* utc_mono() when hostd accepted it (0: unknown) */
 } gate_env;
 
 /*

@@ -8,6 +8,7 @@
 #include "gate.h"
 #include "buf.h"
 #include "cgroup.h"
+#include "scan.h"
 #include "fileio.h"
 #include "utc.h"
 #include "text.h"
@@ -234,24 +235,13 @@ recv_fds(int c, int fds[3])
 	return 0;
 }
 
-static void
-send_status(int c, int status)
-{
-	unsigned char b[4];
-
-	b[0] = (unsigned char)(status >> 24);
-	b[1] = (unsigned char)(status >> 16);
-	b[2] = (unsigned char)(status >> 8);
-	b[3] = (unsigned char)status;
-	(void)fileio_write_full(c, b, 4);
-}
-
 /*
  * One request, in a child of hostd: bind it to its session, take the
  * account's ids (root kept as real and saved uid), run the gate.
  */
 static int
-serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shared)
+serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shared,
+    double accepted)
 {
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
@@ -289,7 +279,7 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 	if (cr.uid == 0 || (pw = getpwuid(cr.uid)) == NULL) {
 		fprintf(stderr, "breakglass: refused: the gate serves hotfix accounts only\n");
 		syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: uid %u refused", (unsigned)cr.uid);
-		send_status(c, 1);
+		(void)login_send_status(c, 1);
 		return 1;
 	}
 	snprintf(user, sizeof(user), "%s", pw->pw_name);
@@ -324,16 +314,18 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 	if (initgroups(user, pw->pw_gid) != 0 || setresgid(0, pw->pw_gid, 0) != 0 ||
 	    setresuid(0, pw->pw_uid, 0) != 0) {
 		fprintf(stderr, "breakglass: refused: the supervisor cannot take the account's ids\n");
-		send_status(c, 1);
+		(void)login_send_status(c, 1);
 		return 1;
 	}
 	env.client = c;
 	env.conn_pid = p.monitor.pid;
 	env.conn_start = p.monitor.start;
 	env.cgroup_base = cgroup_base;
+	env.accepted = accepted;
 	env.shared = shared;
+	/* gate_main answers the gate itself: the status goes out before the
+	 * request's last records are made durable (gate.c, gate_answer) */
 	status = gate_main(&env);
-	send_status(c, status);
 	buf_release(&p.env);
 	return status;
 }
@@ -462,12 +454,22 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 		(void)getgrgid(0);
 		(void)getgrouplist("root", 0, gs, &ng);
 	}
+	{
+		/* the secret scanner's database, which redacts every request's
+		 * description, is loaded here once, not again by every request */
+		buf none;
+
+		buf_init(&none, 64);
+		(void)scan_redact("", 0, &none, NULL);
+		buf_release(&none);
+	}
 	syslog(LOG_AUTHPRIV | LOG_INFO, "breakglass hostd: serving %s", o->socket);
 	repair_databases(o, l);
 	last_repair = utc_mono();
 	while (!hostd_stop) {
 		struct pollfd pf = { .fd = l, .events = POLLIN };
 		int c, slot;
+		double accepted;
 		uid_t owner;
 		pid_t pid;
 
@@ -481,6 +483,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 			continue;
 		if ((c = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
+		accepted = utc_mono();
 		{
 			/* an account that opens connections without end holds no
 			 * more than HOSTD_MAX_PER_ACCOUNT root processes */
@@ -489,7 +492,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 
 			if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 ||
 			    (slot = child_slot(cr.uid)) < 0) {
-				send_status(c, LOGIN_STATUS_BUSY);
+				(void)login_send_status(c, LOGIN_STATUS_BUSY);
 				syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: uid %u has %d requests "
 				    "open: refused", (unsigned)cr.uid, HOSTD_MAX_PER_ACCOUNT);
 				close(c);
@@ -507,7 +510,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 			sigaction(SIGINT, &d, NULL);
 			sigaction(SIGCHLD, &d, NULL);
 			setsid(); /* the account's terminal never signals us */
-			_exit(serve_one(o, c, cgbase.data, shared) & 0xff);
+			_exit(serve_one(o, c, cgbase.data, shared, accepted) & 0xff);
 		}
 		if (pid > 0) {
 			children[slot].pid = pid;

@@ -167,6 +167,28 @@ be32(const unsigned char b[4])
 }
 
 int
+login_send_status(int c, int status)
+{
+	unsigned char b[4];
+	size_t done = 0;
+
+	b[0] = (unsigned char)((unsigned)status >> 24);
+	b[1] = (unsigned char)((unsigned)status >> 16);
+	b[2] = (unsigned char)((unsigned)status >> 8);
+	b[3] = (unsigned char)status;
+	while (done < 4) {
+		ssize_t n = send(c, b + done, 4 - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
 login_request(const char *socket_path, int *status, bg_error *e)
 {
 	struct sockaddr_un sa;

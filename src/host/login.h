@@ -96,4 +96,9 @@ int login_request(const char *socket_path, int *status, bg_error *e);
 int login_principals(const char *etc, const char *spool, const char *user,
     const char *cert_b64, int out, bg_error *e);
 
+/* hostd's side of the same exchange: the request's status (or
+ * LOGIN_STATUS_BUSY) as login_request reads it.  0, or -1 (the gate is
+ * gone: nothing else to do). */
+int login_send_status(int c, int status);
+
 #endif

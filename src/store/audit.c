@@ -689,7 +689,7 @@ checkpoint_line(audit_log *a, int fd, int64_t now, const char *actor, int64_t ti
  * replaced atomically after the log's sync, once.
  */
 static int
-sync_with_head(audit_log *a, int fd, uint64_t seq, const char *hash, bg_error *e)
+sync_with_head(audit_log *a, int fd, uint64_t seq, const char *hash, int durable, bg_error *e)
 {
 	char old[512];
 	buf h;
@@ -710,6 +710,8 @@ sync_with_head(audit_log *a, int fd, uint64_t seq, const char *hash, bg_error *e
 	}
 	if (pwrite(hfd, h.data, h.len, 0) != (ssize_t)h.len) {
 		r = bg_fail(e, BG_ERR_IO, "cannot write audit head: %s", strerror(errno));
+	} else if (!durable) {
+		/* written, visible to every reader; audit_sync makes it durable */
 	} else if (sync_file_range(hfd, 0, (off_t)h.len, SYNC_FILE_RANGE_WAIT_BEFORE |
 	    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
 		/* a file system without it: a sync of its own, after the log's */
@@ -736,7 +738,7 @@ sync_with_head(audit_log *a, int fd, uint64_t seq, const char *hash, bg_error *e
  */
 static int
 append_batch_locked(audit_log *a, int fd, const audit_rec *recs, size_t n, int checkpoint,
-    bg_error *e)
+    int durable, bg_error *e)
 {
 	uint64_t seq, hseq;
 	char prev[HASH_HEXLEN], hhash[HASH_HEXLEN];
@@ -764,7 +766,7 @@ append_batch_locked(audit_log *a, int fd, const audit_rec *recs, size_t n, int c
 	if (r == 0 && checkpoint)
 		r = checkpoint_line(a, fd, recs[0].now, recs[0].actor, recs[0].ticket, &seq, prev, e);
 	if (r == 0)
-		r = sync_with_head(a, fd, seq, prev, e);
+		r = sync_with_head(a, fd, seq, prev, durable, e);
 	if (r != 0) {
 		/* take the records back (a full disk: the head could not
 		 * follow), so that log and head still agree and the next
@@ -794,7 +796,7 @@ lock_log(audit_log *a, bg_error *e)
 }
 
 int
-audit_append_many(audit_log *a, const audit_rec *recs, size_t n, bg_error *e)
+audit_append_many_ex(audit_log *a, const audit_rec *recs, size_t n, int flags, bg_error *e)
 {
 	size_t i;
 	int fd, r;
@@ -808,7 +810,41 @@ audit_append_many(audit_log *a, const audit_rec *recs, size_t n, bg_error *e)
 			return bg_fail(e, BG_ERR_USAGE, "invalid audit event name");
 	if ((fd = lock_log(a, e)) < 0)
 		return fd;
-	r = append_batch_locked(a, fd, recs, n, 0, e);
+	r = append_batch_locked(a, fd, recs, n, 0, !(flags & AUDIT_NOSYNC), e);
+	close(fd);
+	return r;
+}
+
+int
+audit_append_many(audit_log *a, const audit_rec *recs, size_t n, bg_error *e)
+{
+	return audit_append_many_ex(a, recs, n, 0, e);
+}
+
+/*
+ * What AUDIT_NOSYNC appends left in the page cache, durable: under the
+ * log's lock (no other append is half-written meanwhile), the head's
+ * block handed to the device, then the log's fdatasync and the cache
+ * flush it ends with - as sync_with_head does.  A later durable append
+ * makes them durable too (the same file, the same head).
+ */
+int
+audit_sync(audit_log *a, bg_error *e)
+{
+	int fd, hfd, r = 0;
+
+	if ((fd = lock_log(a, e)) < 0)
+		return fd;
+	if ((hfd = open(a->headpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		r = bg_fail(e, BG_ERR_IO, "cannot open audit head: %s", strerror(errno));
+	else if (sync_file_range(hfd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+	    SYNC_FILE_RANGE_WAIT_AFTER) != 0 && ((errno != EINVAL && errno != ENOSYS &&
+	    errno != ESPIPE) || fdatasync(hfd) != 0))
+		r = bg_fail(e, BG_ERR_IO, "cannot sync audit head: %s", strerror(errno));
+	if (r == 0 && fdatasync(fd) != 0)
+		r = bg_fail(e, BG_ERR_IO, "cannot sync audit log: %s", strerror(errno));
+	if (hfd >= 0)
+		close(hfd);
 	close(fd);
 	return r;
 }
@@ -873,7 +909,7 @@ audit_checkpoint(audit_log *a, int64_t now, const char *actor, int64_t ticket,
 
 	if ((fd = lock_log(a, e)) < 0)
 		return fd;
-	r = append_batch_locked(a, fd, &one, 0, 1, e);
+	r = append_batch_locked(a, fd, &one, 0, 1, 1, e);
 	close(fd);
 	return r;
 }

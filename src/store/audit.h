@@ -75,6 +75,18 @@ typedef struct audit_rec {
  */
 int audit_append_many(audit_log *a, const audit_rec *recs, size_t n, bg_error *e);
 
+/*
+ * audit_append_many with flags: AUDIT_NOSYNC returns once the records and
+ * the new head are written (every reader sees them, the chain verifies)
+ * but before they are durable; audit_sync (or any later durable append)
+ * makes them durable.  For a record whose writer must answer first
+ * (hostd: a request's status before its end record's flush).
+ */
+#define AUDIT_NOSYNC 1
+int audit_append_many_ex(audit_log *a, const audit_rec *recs, size_t n, int flags,
+    bg_error *e);
+int audit_sync(audit_log *a, bg_error *e);
+
 /* Time of the last record (0 for an empty log); the tail is checked. */
 int audit_last_time(const audit_log *a, int64_t *t, bg_error *e);
 

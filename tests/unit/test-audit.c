@@ -215,6 +215,37 @@ forged_head_refused(void **state)
 	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
 }
 
+/* AUDIT_NOSYNC: the records and the head are written at once (verify sees
+ * them), audit_sync makes them durable; appends after it go on as usual */
+static void
+unsynced_append_visible_then_synced(void **state)
+{
+	fx *f = *state;
+	audit_rec r = { 1800000020, "hostd", "gate.end", 3, "{\"status\":0}" };
+	audit_report rep;
+	bg_error e;
+
+	fill(f, 1);
+	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	assert_int_equal(rep.records, 2);
+	assert_int_equal(audit_sync(&f->log, &e), 0);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	fill(f, 1);
+	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
+	fill(f, 1);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	assert_int_equal(rep.records, 6); /* 5 and a checkpoint after the 4th */
+	/* a read-only handle cannot sync (it cannot lock for writing) */
+	{
+		audit_log ro;
+
+		assert_int_equal(audit_open(&ro, f->dir, NULL, f->key.pk, &e), 0);
+		assert_int_not_equal(audit_sync(&ro, &e), 0);
+		audit_close(&ro);
+	}
+}
+
 int
 main(void)
 {
@@ -225,6 +256,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(forged_head_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_appends_under_one_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(unpadded_head_still_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(unsynced_append_visible_then_synced, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
