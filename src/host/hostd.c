@@ -42,17 +42,34 @@
 /* hostd's children and whom they serve: the per-account cap */
 static struct { pid_t pid; uid_t uid; } children[HOSTD_MAX_CHILDREN];
 
+/* A child forked ahead of the next request, waiting on sock for hostd to
+ * hand it the connection (spare_make): a request does not wait for a fork
+ * of hostd (~0.4 ms here). */
+static struct { pid_t pid; int sock; } spare = { 0, -1 };
+
+static void
+spare_drop(void)
+{
+	if (spare.sock >= 0)
+		close(spare.sock); /* it exits at the closed socket */
+	spare.sock = -1;
+	spare.pid = 0;
+}
+
 static void
 reap_children(void)
 {
 	pid_t p;
 
-	while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+	while ((p = waitpid(-1, NULL, WNOHANG)) > 0) {
+		if (p == spare.pid)
+			spare_drop();
 		for (size_t i = 0; i < HOSTD_MAX_CHILDREN; i++)
 			if (children[i].pid == p) {
 				children[i].pid = 0;
 				break;
 			}
+	}
 }
 
 /* A free slot for a child serving uid, or -1 when uid has
@@ -344,6 +361,8 @@ repair_databases(const hostd_opts *o, int listener)
 	if (fork() != 0)
 		return;
 	close(listener);
+	if (spare.sock >= 0)
+		close(spare.sock);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	alarm(60);
@@ -355,6 +374,107 @@ repair_databases(const hostd_opts *o, int listener)
 		syslog(LOG_AUTHPRIV | LOG_WARNING, "breakglass hostd: removed %d leftover database "
 		    "grant role(s)", removed);
 	_exit(0);
+}
+
+/* A child of hostd as it starts serving: default signals, a session of
+ * its own (the account's terminal never signals it). */
+static void
+child_start(int listener)
+{
+	struct sigaction d;
+
+	close(listener);
+	memset(&d, 0, sizeof(d));
+	d.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &d, NULL);
+	sigaction(SIGINT, &d, NULL);
+	sigaction(SIGCHLD, &d, NULL);
+	setsid();
+}
+
+/* The accepted connection c and when it was accepted, to the spare. */
+static int
+spare_hand(int c, double accepted)
+{
+	struct msghdr m;
+	struct iovec iov;
+	fd_space u;
+	struct cmsghdr *cm;
+
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &accepted;
+	iov.iov_len = sizeof(accepted);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = CMSG_SPACE(sizeof(int));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &c, sizeof(int));
+	return sendmsg(spare.sock, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(accepted) ? 0 : -1;
+}
+
+/* In the spare: wait for a connection (-1: hostd ended or said nothing). */
+static int
+spare_wait(int s, double *accepted)
+{
+	struct msghdr m;
+	struct iovec iov;
+	fd_space u;
+	struct cmsghdr *cm;
+	ssize_t got;
+	int c;
+
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = accepted;
+	iov.iov_len = sizeof(*accepted);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = sizeof(u.space);
+	do
+		got = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(*accepted) || (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+		return -1;
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&c, CMSG_DATA(cm), sizeof(int));
+	return c;
+}
+
+static void
+spare_make(const hostd_opts *o, int listener, const char *cgbase, gate_shared *shared)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+		return;
+	if ((pid = fork()) == 0) {
+		double accepted = 0;
+		int c;
+
+		close(sp[0]);
+		child_start(listener);
+		if ((c = spare_wait(sp[1], &accepted)) < 0)
+			_exit(0);
+		close(sp[1]);
+		_exit(serve_one(o, c, cgbase, shared, accepted) & 0xff);
+	}
+	close(sp[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		return;
+	}
+	spare.pid = pid;
+	spare.sock = sp[0];
 }
 
 int
@@ -479,6 +599,8 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 		}
 
 		reap_children(); /* the repair's children too, when idle */
+		if (spare.pid == 0)
+			spare_make(o, l, cgbase.data, shared);
 		if (poll(&pf, 1, 500) <= 0)
 			continue;
 		if ((c = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0)
@@ -500,17 +622,18 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 			}
 			owner = cr.uid;
 		}
-		if ((pid = fork()) == 0) {
-			struct sigaction d;
-
-			close(l);
-			memset(&d, 0, sizeof(d));
-			d.sa_handler = SIG_DFL;
-			sigaction(SIGTERM, &d, NULL);
-			sigaction(SIGINT, &d, NULL);
-			sigaction(SIGCHLD, &d, NULL);
-			setsid(); /* the account's terminal never signals us */
-			_exit(serve_one(o, c, cgbase.data, shared, accepted) & 0xff);
+		if (spare.pid > 0 && spare_hand(c, accepted) == 0) {
+			pid = spare.pid;
+			spare_drop();
+		} else {
+			/* no spare, or one that is gone: a child of its own */
+			if (spare.pid > 0)
+				kill(spare.pid, SIGKILL);
+			spare_drop();
+			if ((pid = fork()) == 0) {
+				child_start(l);
+				_exit(serve_one(o, c, cgbase.data, shared, accepted) & 0xff);
+			}
 		}
 		if (pid > 0) {
 			children[slot].pid = pid;
@@ -519,6 +642,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 		close(c);
 	}
 	close(l);
+	spare_drop();
 	unlink(o->socket);
 	/* the supervisor ends: so does everything it started (fail closed) */
 	cgroup_remove(cgbase.data, NULL);

@@ -80,6 +80,28 @@ expect 0 "a request through sshd, the gate and hostd" as_cert "$T/read-cert.pub"
 out_has "^second" "hostd served it"
 expect 0 "host log verifies" bg audit verify --dir "$T/hostlog"
 lines() { wc -l <"$T/hostlog/audit.log"; }
+# hostd forks the child that serves the next request ahead of it; the
+# answer goes out before the end record's flush, the record is already in
+# the log (visible) when the client has its answer
+tail -n 2 "$T/hostlog/audit.log" | grep -q '"event":"gate.verb".*"status":0' &&
+	ok "the request's record is in the log when its answer is" ||
+	not_ok "the request's record is in the log when its answer is"
+tail -n 2 "$T/hostlog/audit.log" | grep -q '"at_us":[0-9]' &&
+	ok "records say when in the request they were made (at_us)" ||
+	not_ok "records say when in the request they were made (at_us)"
+hp=$(cat "$T/hostd.sock.pid")
+sp=$(pgrep -P "$hp" | tr '\n' ' ')
+[ -n "$sp" ] && ok "a spare child waits for the next request" || not_ok "a spare child waits for the next request"
+[ -z "$(ps -o uid= -p "$(echo $sp | tr ' ' ',')" | tr -d ' 0\n')" ] &&
+	ok "hostd's children are root's (the account cannot signal them)" ||
+	not_ok "hostd's children are root's (the account cannot signal them)"
+su -s /bin/sh "$ACCT" -c "kill -9 $sp" 2>/dev/null && not_ok "the account cannot kill the spare" ||
+	ok "the account cannot kill the spare"
+for k in $(pgrep -P "$hp"); do kill -9 "$k"; done
+expect 0 "spare killed (by root): the next request is served" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+out_has "^second" "served whole"
+for k in 1 2 3; do as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log" >/dev/null 2>&1; done
+expect 0 "and the ones after it" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
 
 # item 9: the gate takes no configuration from its caller
 printf 'ca-key: %s/evil-ca.pub\nkrl: %s/etc/revoked.krl\naudit-dir: %s/hostlog\nsystem: web1\n' \
