@@ -92,6 +92,7 @@ typedef struct gate {
 	int defer_sql;         /* gate.sql records are batched (gate_record_flush) */
 	int answered;          /* the gate has the request's status (gate_main) */
 	int unsynced;          /* records written, not yet durable (gate_main) */
+	int hostkey_borrowed;  /* hostkey is hostd's preloaded one: not released */
 	struct gate_pending {
 		char *event, *detail;
 		int64_t now;

@@ -83,6 +83,11 @@ typedef struct gate_env {
  */
 int gate_main(const gate_env *env);
 
+/* hostd, once at its start: what every request would otherwise load again
+ * from the configuration at config (the password-prompt pattern compiled,
+ * the host key), kept for its children while unchanged. */
+void gate_preload(const char *config);
+
 /*
  * hostd's repair of database grant roles (gate-sql.c): with a db-postgres
  * target in config, revoke every role bg_gN that no open session holds

@@ -574,6 +574,7 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 		(void)getgrgid(0);
 		(void)getgrouplist("root", 0, gs, &ng);
 	}
+	gate_preload(o->config);
 	{
 		/* the secret scanner's database, which redacts every request's
 		 * description, is loaded here once, not again by every request */

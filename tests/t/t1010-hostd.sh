@@ -92,9 +92,9 @@ tail -n 2 "$T/hostlog/audit.log" | grep -q '"at_us":[0-9]' &&
 hp=$(cat "$T/hostd.sock.pid")
 sp=$(pgrep -P "$hp" | tr '\n' ' ')
 [ -n "$sp" ] && ok "a spare child waits for the next request" || not_ok "a spare child waits for the next request"
-[ -z "$(ps -o uid= -p "$(echo $sp | tr ' ' ',')" | tr -d ' 0\n')" ] &&
-	ok "hostd's children are root's (the account cannot signal them)" ||
-	not_ok "hostd's children are root's (the account cannot signal them)"
+[ -z "$(ps -o ruid= -p "$(echo $sp | tr ' ' ',')" | tr -d ' 0\n')" ] &&
+	ok "hostd's children keep root's real uid (the account cannot signal them)" ||
+	not_ok "hostd's children keep root's real uid (the account cannot signal them)"
 su -s /bin/sh "$ACCT" -c "kill -9 $sp" 2>/dev/null && not_ok "the account cannot kill the spare" ||
 	ok "the account cannot kill the spare"
 for k in $(pgrep -P "$hp"); do kill -9 "$k"; done
