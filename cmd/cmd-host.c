@@ -759,9 +759,10 @@ cmd_host(int argc, char **argv)
 
 		/* gate.conf is world-readable, and a password has no place there */
 		if (strstr(ci, "password") != NULL || strstr(ci, "passfile") != NULL ||
+		    strstr(ci, "service") != NULL ||
 		    strchr(ci, '\n') != NULL || strlen(ci) > 1000) {
 			r = cmd_failf(EXIT_USAGE, "host setup: --db-postgres takes a conninfo without "
-			    "password or passfile (hostd connects by peer authentication)");
+			    "password, passfile or service (hostd connects by peer authentication)");
 			goto out;
 		}
 		if (as != NULL && (getpwnam(as) == NULL || strlen(as) > 63)) {

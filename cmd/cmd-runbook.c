@@ -378,9 +378,10 @@ conf_load(const char *path, conf *c, bg_error *e)
 			goto out;
 		}
 		/* the client's files hold no database password: peer authentication */
-		if (pg != NULL && (strstr(pg, "password") != NULL || strstr(pg, "passfile") != NULL)) {
+		if (pg != NULL && (strstr(pg, "password") != NULL || strstr(pg, "passfile") != NULL ||
+		    strstr(pg, "service") != NULL)) {
 			r = bg_fail(e, BG_ERR_POLICY, "'%s': db-postgres takes a conninfo without "
-			    "password or passfile (connect by peer authentication on the unix socket)",
+			    "password, passfile or service (connect by peer authentication on the unix socket)",
 			    path);
 			goto out;
 		}

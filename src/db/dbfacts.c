@@ -16,6 +16,7 @@
  */
 #include "dbfacts.h"
 #include "myload.h"
+#include "pgrole.h"
 #include "pqload.h"
 
 #include <ctype.h>
@@ -435,7 +436,7 @@ pg_connect(const char *conninfo, const char *db, PGconn **out, bg_error *e)
 	for (o = opts; o->keyword != NULL && n < 60; o++) {
 		if (o->val == NULL)
 			continue;
-		if (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "passfile") == 0) {
+		if (pgrole_conninfo_secretive(o->keyword)) {
 			r = bg_fail(e, BG_ERR_POLICY, "postgres: the conninfo names a %s: collect "
 			    "connects by peer authentication only", o->keyword);
 			PQconninfoFree(opts);

@@ -102,6 +102,13 @@ pgrole_put_table(PGconn *c, buf *b, const char *qual)
 }
 
 int
+pgrole_conninfo_secretive(const char *keyword)
+{
+	return strcmp(keyword, "password") == 0 || strcmp(keyword, "passfile") == 0 ||
+	    strcmp(keyword, "service") == 0;
+}
+
+int
 pgrole_admin_connect(const char *conninfo, const char *dbname, PGconn **out,
     bg_error *e)
 {
@@ -123,7 +130,7 @@ pgrole_admin_connect(const char *conninfo, const char *dbname, PGconn **out,
 	for (o = opts; o->keyword != NULL && n < 62; o++) {
 		if (o->val == NULL)
 			continue;
-		if (strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "passfile") == 0) {
+		if (pgrole_conninfo_secretive(o->keyword)) {
 			r = bg_fail(e, BG_ERR_POLICY,
 			    "postgres: the admin conninfo names a %s: use peer authentication",
 			    o->keyword);
@@ -414,7 +421,7 @@ pgrole_connect(const char *conninfo, const dbgrant *g, const pgrole *role,
 	}
 	for (o = opts; o->keyword != NULL && n < 58; o++) {
 		if (o->val == NULL || strcmp(o->keyword, "user") == 0 ||
-		    strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "passfile") == 0 ||
+		    pgrole_conninfo_secretive(o->keyword) ||
 		    strcmp(o->keyword, "dbname") == 0 || strcmp(o->keyword, "options") == 0)
 			continue;
 		keys[n] = o->keyword;

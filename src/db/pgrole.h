@@ -63,11 +63,16 @@ typedef struct pgrole {
 /*
  * Connect with conninfo (libpq key=value) as the supervisor's privileged
  * user, to database dbname (overrides conninfo's).  A conninfo naming a
- * password or passfile is refused (BG_ERR_POLICY); a connection failure
+ * password, passfile or service is refused (BG_ERR_POLICY); a connection failure
  * is BG_ERR_IO; a user that cannot create roles is BG_ERR_PERM.
  */
 int pgrole_admin_connect(const char *conninfo, const char *dbname, PGconn **out,
     bg_error *e);
+
+/* 1 for a conninfo keyword breakglass refuses: password, passfile, and
+ * service (a pg_service.conf entry can carry either): its connections are
+ * made by peer authentication only. */
+int pgrole_conninfo_secretive(const char *keyword);
 
 /*
  * Take away what PUBLIC reaches that a grant role must not: CONNECT and

@@ -120,6 +120,9 @@ expect 1 "a conninfo with a password is refused" bg collect --root "$T/root" --k
 	--db-postgres "$PG_ADMIN dbname=shop_prod password=x" -o "$T/x.bundle"
 err_has "peer authentication" "says why"
 [ ! -e "$T/x.bundle" ] && ok "no bundle written" || not_ok "no bundle written"
+expect 1 "so is one naming a service (its entry can hold a password)" bg collect --root "$T/root" \
+	--key "$KEY" --db-postgres "$PG_ADMIN dbname=shop_prod service=bgsvc" -o "$T/x.bundle"
+err_has "names a service" "says what it names"
 expect 2 "--db without --db-postgres" bg collect --root "$T/root" --key "$KEY" --db shop_qa -o "$T/y.bundle"
 expect 4 "a database that is not there" bg collect --root "$T/root" --key "$KEY" \
 	--db-postgres "$PG_ADMIN dbname=nosuch" -o "$T/z.bundle"

@@ -54,9 +54,12 @@ nothing_ran() {
 # --- the client's configuration: no password in breakglass files ---------------
 conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN password=hunter2" "db-database: shop"
 expect 1 "a conninfo with a password is refused" run "$T/rb1" --config "$C/etc/pw.conf"
-err_has "without password or passfile" "says why (peer authentication)"
+err_has "without password, passfile or service" "says why (peer authentication)"
 conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN passfile=/root/.pgpass" "db-database: shop"
 expect 1 "a conninfo with a passfile is refused" run "$T/rb1" --config "$C/etc/pw.conf"
+conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN service=shop" "db-database: shop"
+expect 1 "a conninfo naming a service is refused" run "$T/rb1" --config "$C/etc/pw.conf"
+err_has "password, passfile or service" "says why"
 conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN"
 expect 2 "a target without its database is refused" run "$T/rb1" --config "$C/etc/pw.conf"
 err_has "db-database naming its database" "says what is missing"

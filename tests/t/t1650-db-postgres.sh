@@ -203,5 +203,10 @@ out_has "removed 0" "repair is idempotent"
 # --- the admin connection takes no password -----------------------------
 expect 1 "an admin conninfo with a password is refused" "$DBTOOL" repair "$PG_ADMIN password=x" shop
 err_has "peer authentication" "the refusal says why"
+# a service's pg_service.conf entry can hold a password: refused the same
+printf '[bgsvc]\npassword=x\n' >"$T/pg_service.conf"
+expect 1 "an admin conninfo naming a service is refused" env PGSERVICEFILE="$T/pg_service.conf" \
+	"$DBTOOL" repair "$PG_ADMIN service=bgsvc" shop
+err_has "names a service" "says what it names"
 
 done_testing
