@@ -32,7 +32,6 @@ snap() { Q -d shop -c "SELECT string_agg(id || status || total, ',' ORDER BY id)
 	-c "SELECT count(*) FROM customers" -c "SELECT count(*) FROM pg_largeobject_metadata" \
 	-c "SELECT count(*) FROM pg_class WHERE relpersistence = 't' OR relname = 'mine'"; }
 BEFORE=$(snap)
-roles() { Q -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname ~ '^bg_g'"; }
 
 db_host
 grep -q "^db-postgres: $PG_ADMIN\$" "$T/etc/gate.conf" && grep -q "^db-postgres-as: $PGU\$" "$T/etc/gate.conf" &&
@@ -58,7 +57,7 @@ out_has "^count$" "the column names come first"
 out_has "^20$" "all 20 rows counted"
 out_has "^7|stuck?\[31m$" "a row, its terminal escape made harmless"
 out_has "^(1 row)$" "with its row count"
-[ "$(roles)" = 0 ] && ok "the role is gone when the session ends" || not_ok "a grant role is left"
+db_roles_are 0 && ok "the role is gone when the session ends" || not_ok "a grant role is left"
 # the console on a terminal: a prompt, a statement over two lines, \q
 printf 'SELECT count(*)\nFROM orders;\n\\q\n' >"$T/in"
 expect_in 0 "the console on a terminal (ssh -tt)" "$T/in" $HOST_SSH -tt -i "$T/user" \
@@ -68,31 +67,10 @@ out_has "shop-> " "and a continuation prompt"
 out_has "^20" "answers"
 # Ctrl-C on the terminal cancels the running statement and keeps the
 # session (and its role); Ctrl-C at the prompt ends it
-sleeping() { Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bg_g1' \
-	AND query LIKE '%pg_sleep(60%' AND state = 'active'"; }
-mkfifo "$T/tty"
-$HOST_SSH -tt -i "$T/user" -o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" sql <"$T/tty" >"$T/ctrlc" 2>&1 &
-SESS_PID=$!
-exec 8>"$T/tty"
-printf 'SELECT pg_sleep(60);\n' >&8
-i=0; until [ "$(sleeping)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ $i -lt 100 ] && ok "a SELECT pg_sleep(60) runs on the console" || not_ok "no pg_sleep: $(cat "$T/ctrlc")"
-printf '\003' >&8
-i=0; until [ "$(sleeping)" = 0 ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ $i -lt 50 ] && ok "Ctrl-C cancels the statement" || not_ok "the statement runs on"
-kill -0 "$SESS_PID" 2>/dev/null && [ "$(roles)" = 1 ] && ok "the session and its role stay" ||
-	not_ok "the session ended: $(cat "$T/ctrlc")"
-printf 'SELECT count(*) AS n FROM orders;\n' >&8
-i=0; until grep -q '^20' "$T/ctrlc" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-grep -q '^20' "$T/ctrlc" && ok "the next statement runs" || not_ok "no answer: $(cat "$T/ctrlc")"
-printf '\003' >&8
-i=0; until ! kill -0 "$SESS_PID" 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-exec 8>&-
-wait "$SESS_PID"; rc=$?; SESS_PID=
-[ $i -lt 50 ] && ok "Ctrl-C at the prompt ends the session" || not_ok "the session goes on"
+db_ctrl_c
 grep -q "canceling statement due to user request" "$T/ctrlc" && grep -q "Ctrl-C: the database session ends" "$T/ctrlc" &&
 	ok "the console says what each Ctrl-C did" || not_ok "console: $(cat "$T/ctrlc")"
-[ "$(roles)" = 0 ] && ok "the role is gone with the session" || not_ok "a grant role is left"
+db_roles_are 0 && ok "the role is gone with the session" || not_ok "a grant role is left"
 grep -q '"event":"gate.sql".*pg_sleep(60).*"sqlstate":"57014"' "$T/hostlog/audit.log" &&
 	ok "the cancelled statement is recorded with its SQLSTATE" || not_ok "no record of the cancel"
 printf "SELECT 'one' AS a FROM orders LIMIT 1; SELECT 'two;' AS b FROM orders LIMIT 1;\n" >"$T/in"
@@ -100,12 +78,7 @@ expect_in 0 "two statements on one line, each checked and run alone" "$T/in" SQL
 [ "$(tr '\n' ' ' <"$T/out")" = "a one (1 row) b two; (1 row) " ] && ok "both answered, in order" ||
 	not_ok "two statements: $(cat "$T/out")"
 
-# --- everything else fails, with nothing changed ----------------------------
-probe() {  # probe WHAT SQL PATTERN: refused, by the gate or by the server
-	printf '%s\n' "$2" >"$T/in"
-	expect_in 1 "refused: $1" "$T/in" SQL 1
-	err_has "$3" "$1: $3"
-}
+# --- everything else fails, with nothing changed (by the gate or the server)
 probe "another table" "SELECT * FROM customers;" "only SELECT on the grant's tables"
 probe "another schema" "SELECT * FROM billing.cards;" "only SELECT on the grant's tables"
 probe "another database" "SELECT * FROM other.public.t;" "refused"
@@ -132,7 +105,7 @@ printf 'SELECT 1 FROM orders \\g |id\n' >"$T/in"
 expect_in 1 "refused: psql's g-pipe (no such thing here: a syntax error)" "$T/in" SQL 1
 [ "$(snap)" = "$BEFORE" ] && ok "nothing changed: rows, large objects, tables" || not_ok "the database changed"
 [ ! -e "/tmp/bg-pwned-$ID" ] && ok "no program ran" || { not_ok "a program ran"; rm -f "/tmp/bg-pwned-$ID"; }
-[ "$(roles)" = 0 ] && ok "no grant role left after refusals" || not_ok "a grant role is left"
+db_roles_are 0 && ok "no grant role left after refusals" || not_ok "a grant role is left"
 
 # --- the host log: every statement, redacted, with rows and duration -------
 KEY=AKIAWCQ37VBE""4XBI3AS5
@@ -165,49 +138,12 @@ syncs=$(grep -c 'sync(' "$T/syncs")
 expect 0 "the host log verifies after the batches" bg audit verify --dir "$T/hostlog"
 
 # --- only the supervisor logs in as the role ---------------------------------
-mkfifo "$T/fifo"
-SQL 1 <"$T/fifo" >"$T/sess" 2>&1 &
-SESS_PID=$!
-exec 7>"$T/fifo"
-i=0; until [ "$(roles)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ "$(roles)" = 1 ] && ok "a session holds role bg_g1" || not_ok "no role while the session is open"
-cd "$T"
-expect 2 "the hotfix account cannot log in as the role" \
-	runuser -u "$ACCT" -- psql -X -w -h "$PG_SOCK" -p 55432 -U bg_g1 -d shop -c 'SELECT 1'
-err_has "password" "refused for want of the password"
-expect 2 "nor under its own name" runuser -u "$ACCT" -- psql -X -w -h "$PG_SOCK" -p 55432 -d shop -c 'SELECT 1'
-expect 1 "a second session of the grant is refused while one is open" SQL 1 </dev/null
-err_has "already has an open database session" "and says why"
+db_one_session
 
 # --- revocation ends a running query and drops the role --------------------
 # pg_sleep() changes nothing: the read tier allows it (bounded by the
 # role's statement_timeout and by the cut); a refused statement first
-echo 'SELECT * FROM customers WHERE id = 4242;' >&7
-echo 'SELECT pg_sleep(600);' >&7
-i=0; until [ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bg_g1' \
-	AND query LIKE '%pg_sleep(600)%' AND state = 'active'")" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ $i -lt 100 ] && ok "an open SELECT pg_sleep(600) runs as the role, through the gate" ||
-	not_ok "the pg_sleep did not start: $(cat "$T/sess")"
-# a record held in a batch reaches the host log while the session runs on
-# (at most GATE_DEFER_S later), not only at its end
-i=0; until grep -qF '"sql":"SELECT * FROM customers WHERE id = 4242;' "$T/hostlog/audit.log" || [ $i -ge 30 ]; do sleep 0.1; i=$((i + 1)); done
-grep -qF '"sql":"SELECT * FROM customers WHERE id = 4242;' "$T/hostlog/audit.log" && ok "the refusal is in the host log while the next statement runs" ||
-	not_ok "the refusal is not in the host log while the session runs"
-t0=$(date +%s)
-expect 0 "revoke G-1" bg grant revoke G-1 --reason "done"
-i=0; until ! kill -0 "$SESS_PID" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-exec 7>&-
-wait "$SESS_PID"; rc=$?; SESS_PID=
-[ "$rc" = 1 ] && ok "the session ended at the revocation" || not_ok "session status $rc"
-[ $(($(date +%s) - t0)) -lt 10 ] && ok "within seconds" || not_ok "the query ran on"
-ms=$(sed -n 's/.*role bg_g1 revoked, [1-9][0-9]* backend(s) ended in \([0-9]*\) ms.*/\1/p' "$T/sess")
-[ -n "$ms" ] && [ "$ms" -le 1000 ] && ok "the revocation ended the pg_sleep's backend in $ms ms (bench bound 1 s)" ||
-	not_ok "revocation time '$ms': $(cat "$T/sess")"
-grep -q "was revoked: the database session ends (grant revoked: role bg_g1 revoked, [1-9][0-9]* backend" "$T/sess" &&
-	ok "the responder is told" || not_ok "session said: $(cat "$T/sess")"
-[ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bg_g1'")" = 0 ] &&
-	ok "no backend of the role alive" || not_ok "a backend survived"
-[ "$(roles)" = 0 ] && ok "the role is dropped" || not_ok "bg_g1 still exists"
+db_revoke_running 'SELECT * FROM customers WHERE id = 4242;'
 grep -q '"decision":"cut"' "$T/hostlog/audit.log" && ok "the cut is in the host log" || not_ok "no cut record"
 expect 255 "the revoked grant gets nothing more (sshd reads the KRL)" SQL 1
 
@@ -218,68 +154,18 @@ grep -q '^\[x\] before-images-dropped na' "$T/cleanup" && ok "a ticket without a
 # --- hostd restarted under an open session: the repair leaves it alone; a
 # crash of the session's process: repaired at hostd's start ----------------
 if grant 2; then ok "grant G-2"; else not_ok "grant G-2"; fi
-rm -f "$T/fifo"; mkfifo "$T/fifo"
-SQL 2 <"$T/fifo" >"$T/sess2" 2>&1 &
-SESS_PID=$!
-exec 7>"$T/fifo"
-i=0; until [ "$(roles)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ "$(roles)" = 1 ] && ok "a session of G-2 holds its role" || not_ok "no role for G-2"
-hp=$(cat "$T/hostd.sock.pid")
-server=$(pgrep -P "$hp" | head -1)
-kill -9 "$hp"
-rm -f "$T/hostd.sock.pid"
-hostd_start "$T" && ok "hostd killed and started again" || not_ok "hostd did not start"
-sleep 2
-[ "$(roles)" = 1 ] && ok "its repair at start leaves the live session's role" || not_ok "the live role was removed"
+db_session 2 "$T/sess2"
+db_roles_are 1 && ok "a session of G-2 holds its role" || not_ok "no role for G-2"
+db_hostd_restart_live
 printf 'SELECT count(*) FROM orders\n  WHERE id > 0;\n' >&7
-i=0; until grep -q '^20$' "$T/sess2" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-grep -q '^20$' "$T/sess2" && ok "and the session still answers" || not_ok "session: $(cat "$T/sess2")"
-host_log_settled
-kill -9 "$server"
-exec 7>&-
-wait "$SESS_PID" 2>/dev/null; SESS_PID=
-i=0; until [ "$(Q -d shop -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'bgadmin' AND application_name <> 'psql'")" = 0 ] ||
-	[ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ "$(roles)" = 1 ] && ok "kill -9 of the session's process leaves role bg_g2" || not_ok "no leftover to repair"
-hostd_stop "$T"
-hostd_start "$T" && ok "hostd starts again" || not_ok "hostd did not start"
-i=0; until [ "$(roles)" = 0 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ "$(roles)" = 0 ] && ok "hostd's repair at start removed the leftover role" || not_ok "bg_g2 left behind"
-printf 'SELECT count(*) FROM orders;\n' >"$T/in"
-expect_in 0 "G-2 works again after the repair" "$T/in" SQL 2
-out_has "^20$" "with its rows"
+db_wait 50 grep -q '^20$' "$T/sess2" && ok "and the session still answers" || not_ok "session: $(cat "$T/sess2")"
+db_crash_repair 2
 
 # --- the repair and a new session of the same grant at once -----------------
-# a leftover role of G-2 (as a crash leaves it: the comment names its
-# database); hostd's repair at start is paused after it listed the roles,
-# a session of G-2 starts (removing the leftover, making its own role),
-# then the repair goes on: it must leave the session's role alone
-Q -d shop -c "CREATE ROLE bg_g2 NOLOGIN" -c "COMMENT ON ROLE bg_g2 IS 'breakglass grant G-2 on shop until 2099-01-01T00:00:00Z'" \
-	-c "GRANT SELECT ON orders TO bg_g2" >/dev/null
-hostd_stop "$T"
-touch "$T/pause"
-export BREAKGLASS_TESTING=1 BREAKGLASS_TEST_REPAIR_PAUSE="$T/pause"
-hostd_start "$T" && ok "hostd starts, its repair to pause after listing" || not_ok "hostd did not start"
-unset BREAKGLASS_TESTING BREAKGLASS_TEST_REPAIR_PAUSE
-i=0; until [ -e "$T/pause.listed" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -e "$T/pause.listed" ] && ok "the repair listed the leftover bg_g2 and waits" || not_ok "the repair did not pause"
-rm -f "$T/fifo"; mkfifo "$T/fifo"
-SQL 2 <"$T/fifo" >"$T/sess4" 2>&1 &
-SESS_PID=$!
-exec 7>"$T/fifo"
-printf 'SELECT count(*) FROM orders;\n' >&7
-i=0; until grep -q '^20$' "$T/sess4" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-grep -q '^20$' "$T/sess4" && ok "meanwhile a session of G-2 makes its role and answers" || not_ok "session: $(cat "$T/sess4")"
-rm -f "$T/pause"
-i=0; until [ -e "$T/pause.done" ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -e "$T/pause.done" ] && ok "the repair went on and finished" || not_ok "the repair did not finish"
-[ "$(roles)" = 1 ] && ok "the session's role survived the repair" || not_ok "the repair removed the session's role"
-printf 'SELECT count(*) + 1 AS m FROM orders;\n' >&7
-i=0; until grep -q '^21$' "$T/sess4" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-grep -q '^21$' "$T/sess4" && ok "and the session goes on" || not_ok "session: $(cat "$T/sess4")"
-exec 7>&-
-wait "$SESS_PID"; rc=$?; SESS_PID=
-[ "$rc" = 0 ] && [ "$(roles)" = 0 ] && ok "it ends cleanly, its role revoked" || not_ok "status $rc, roles $(roles)"
+# hostd's repair at start is paused after it listed a leftover role of
+# G-2, a session of G-2 starts (removing the leftover, making its own
+# role), then the repair goes on: it must leave the session's role alone
+db_repair_race
 
 # --- kill -9 of hostd and its session during the role's creation -----------
 # an open transaction holding the orders table's catalog row makes the
@@ -304,25 +190,9 @@ wait "$BLOCK_PID"; BLOCK_PID=
 rm -f "$T/hostd.sock.pid"
 hostd_start "$T" && ok "hostd starts again" || not_ok "hostd did not start"
 expect_in 0 "G-3 works after the crash" "$T/in" SQL 3
-[ "$(roles)" = 0 ] && ok "no grant role left" || not_ok "grant roles left"
+db_roles_are 0 && ok "no grant role left" || not_ok "grant roles left"
 
 # --- a second session is refused at once, not after a lock wait --------------
-rm -f "$T/fifo"; mkfifo "$T/fifo"
-SQL 3 <"$T/fifo" >"$T/sess5" 2>&1 &
-SESS_PID=$!
-exec 7>"$T/fifo"
-i=0; until [ "$(roles)" = 1 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ "$(roles)" = 1 ] && ok "a session of G-3 holds its role" || not_ok "no role: $(cat "$T/sess5")"
-t0=$(date +%s%N)
-expect 1 "a second session of G-3 is refused" SQL 3 </dev/null
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-err_has "already has an open database session on this host: end it first" "and says why"
-# the refusal used to come after the 3 s lock wait (GATE_SQL_TURN_WAIT_MS)
-[ "$ms" -lt 2500 ] && ok "at once (${ms} ms with the ssh login), not after a wait" ||
-	not_ok "refused only after ${ms} ms"
-[ "$(roles)" = 1 ] && ok "the open session keeps its role" || not_ok "roles: $(roles)"
-exec 7>&-
-wait "$SESS_PID"; rc=$?; SESS_PID=
-[ "$rc" = 0 ] && [ "$(roles)" = 0 ] && ok "the open session ends cleanly" || not_ok "status $rc, roles $(roles)"
+db_second_session 3
 
 done_testing
