@@ -1,8 +1,8 @@
 # lib-db.sh - what the database tests share: the start of t166x (a server
 # of the test's own and host db1 with it as the database target, reached
 # through the real sshd), the server alone for the runbook SQL tests
-# (t152x), and the checks t1660 and t1662 make on either engine.  Source
-# it after lib.sh.
+# (t152x), and the checks t1660/t1662 and t1661/t1663 make on either
+# engine.  Source it after lib.sh.
 #
 #   db_server postgresql|mariadb NAME
 #       Needs root and sshd (need_root_sshd: a TAP failure without them).  Sets
@@ -39,7 +39,7 @@
 #       kill -9s a session's process (a kill between the two leaves a log
 #       hostd refuses to write to until 'audit verify' is run).
 #
-# What both engines' tests check the same way (t1660, t1662),
+# What both engines' tests check the same way (t1660/t1662, t1661/t1663),
 # worded for the engine: DB_WHO is "role" or "account", DB_SLEEP
 # "pg_sleep" or "SLEEP", DB_CONN "backend" or "connection".  Each prints
 # its checks; a test adds the checks of its own between them.
@@ -85,8 +85,17 @@
 #   db_second_session N
 #       While a session of G-N is open a second one is refused at once
 #       (not after the 3 s lock wait), and the first keeps its role.
-#   APPLY N
-#       The host's apply verb with G-N's certificate.
+#   db_write_ticket
+#       T-1 confirmed by the owner with backup and rollback evidence;
+#       $T/sql made for the patches.  db_write_plan EXPECT-ROWS... writes
+#       $T/plan.txt (release the stuck order 7) with those lines after it.
+#   db_write_grant TABLE...
+#       The responder's key; a read-write db grant G-1 on T-1 (db1, this
+#       engine, database shop, the TABLEs); the owner approves the plan;
+#       G-1 activated (the test certifies it as $T/cert1.pub).
+#   APPLY N, RB TAG [--drop-image]
+#       The host's apply verb with G-N's certificate; 'breakglass
+#       rollback --sql TAG' on the host.
 
 . "$(dirname "$0")/../../scripts/lib-host.sh"
 
@@ -394,4 +403,37 @@ db_second_session() {
 	[ "$rc" = 0 ] && db_roles_are 0 && ok "the open session ends cleanly" || not_ok "status $rc, roles $(db_roles)"
 }
 
+db_write_ticket() {
+	open_ticket
+	approve_as owner T-1 confirm || exit 1
+	echo dump >"$T/dump"
+	case $DB_ENGINE in postgresql) _dump=pg_dump ;; mariadb) _dump=mariadb-dump ;; esac
+	bg evidence T-1 backup --what "$_dump shop" --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
+		--file "$T/dump" >/dev/null
+	bg evidence T-1 rollback --method redeploy-previous --what "the patch's before-image" >/dev/null
+	mkdir "$T/sql"
+}
+
+db_write_plan() {
+	cat >"$T/plan.txt" <<'EOT'
+summary: release the stuck order 7
+diagnosis: the payment callback failed after the charge
+change: apply fix.sql
+rollback: breakglass rollback --sql with the printed before-image
+impact: one order row
+EOT
+	printf '%s\n' "$@" >>"$T/plan.txt"
+}
+
+db_write_grant() {
+	_tables=
+	for _t; do _tables="$_tables --table $_t"; done
+	bg grant request T-1 --kind db --system db1 --account "$ACCT" --engine "$DB_ENGINE" --database shop \
+		$_tables --access read-write --ttl 1h --reason "release order 7" >/dev/null
+	approve_as owner T-1 plan || exit 1
+	responder_key
+	bg grant activate G-1 >/dev/null
+}
+
 APPLY() { as_cert "$T/cert$1.pub" apply; }
+RB() { "$T/bin/breakglass" rollback T-1 --sql "$1" --database shop --config "$T/etc/gate.conf" ${2:+"$2"}; }

@@ -34,18 +34,11 @@ SELECT (SELECT count(*) FROM shop.log), (SELECT group_concat(id) FROM shop.paren
 (SELECT v FROM shop.audited)"; }
 BEFORE=$(rows)
 SNAP=$(snap)
-accounts() { M -e "SELECT count(*) FROM mysql.user WHERE user LIKE 'bg\\_g%'"; }
 images() { M -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'breakglass' AND table_name LIKE '$1%'"; }
 
 db_host --approvers
 
-open_ticket
-approve_as owner T-1 confirm || exit 1
-echo dump >"$T/dump"
-bg evidence T-1 backup --what "mariadb-dump shop" --where /b --taken "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
-	--file "$T/dump" >/dev/null
-bg evidence T-1 rollback --method redeploy-previous --what "the patch's before-image" >/dev/null
-mkdir "$T/sql"
+db_write_ticket
 printf "UPDATE orders SET status = 'paid' WHERE id = 7;\n" >"$T/sql/fix.sql"
 printf "UPDATE shop.orders o SET o.total = o.total + 1 WHERE o.id <= 3;\n" >"$T/sql/over.sql"
 printf "UPDATE customers SET email = 'x' WHERE id = 1;\n" >"$T/sql/wipe.sql"
@@ -54,64 +47,43 @@ printf "DELETE FROM parent WHERE id = 1;\n" >"$T/sql/cascade.sql"
 printf "UPDATE nokey SET y = 'z' WHERE x = 1;\n" >"$T/sql/nokey-upd.sql"
 printf "DELETE FROM nokey WHERE x = 2;\n" >"$T/sql/nokey-del.sql"
 printf "UPDATE orders SET status = 'x' WHERE id = 8 LIMIT 1;\n" >"$T/sql/limit.sql"
-cat >"$T/plan.txt" <<'EOT'
-summary: release the stuck order 7
-diagnosis: the payment callback failed after the charge
-change: apply fix.sql
-rollback: breakglass rollback --sql with the printed before-image
-impact: one order row
-expect-rows: fix.sql 1
-expect-rows: over.sql 1
-expect-rows: wipe.sql 1
-expect-rows: trig.sql 1
-expect-rows: cascade.sql 1
-expect-rows: nokey-upd.sql 1
-expect-rows: nokey-del.sql 2
-expect-rows: limit.sql 1
-sql-engine: mariadb
-EOT
+db_write_plan "expect-rows: fix.sql 1" "expect-rows: over.sql 1" "expect-rows: wipe.sql 1" \
+	"expect-rows: trig.sql 1" "expect-rows: cascade.sql 1" "expect-rows: nokey-upd.sql 1" \
+	"expect-rows: nokey-del.sql 2" "expect-rows: limit.sql 1" "sql-engine: mariadb"
 expect 0 "a plan with MariaDB SQL artifacts and their row counts" bg plan T-1 --from "$T/plan.txt" \
 	--sql "$T/sql/fix.sql" --sql "$T/sql/over.sql" --sql "$T/sql/wipe.sql" --sql "$T/sql/trig.sql" \
 	--sql "$T/sql/cascade.sql" --sql "$T/sql/nokey-upd.sql" --sql "$T/sql/nokey-del.sql" \
 	--sql "$T/sql/limit.sql"
-bg grant request T-1 --kind db --system db1 --account "$ACCT" --engine mariadb --database shop \
-	--table shop.orders --table shop.audited --table shop.parent --table shop.nokey \
-	--access read-write --ttl 1h --reason "release order 7" >/dev/null
-approve_as owner T-1 plan || exit 1
-ssh-keygen -q -t ed25519 -N '' -C responder -f "$T/user"
-bg grant activate G-1 >/dev/null
+db_write_grant shop.orders shop.audited shop.parent shop.nokey
 expect 0 "a read-write MariaDB grant's certificate, with the owner's consent" \
-	bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/cert.pub"
-APPLY() { $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert.pub" "$ACCT@127.0.0.1" apply; }
-SQL() { $HOST_SSH -i "$T/user" -o CertificateFile="$T/cert.pub" "$ACCT@127.0.0.1" sql; }
-RB() { "$T/bin/breakglass" rollback T-1 --sql "$1" --database shop --config "$T/etc/gate.conf" ${2:+"$2"}; }
+	bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/cert1.pub"
 
 # --- refused before anything runs -------------------------------------------
 printf 'UPDATE orders SET status = %s WHERE id = 7;\n' "'x'" >"$T/in"
-expect_in 1 "interactive DML is refused under a write grant" "$T/in" SQL
+expect_in 1 "interactive DML is refused under a write grant" "$T/in" SQL 1
 err_has "changes go through an approved plan" "the console says where changes go"
-expect_in 1 "a patch on a table the grant does not name is refused" "$T/sql/wipe.sql" APPLY
+expect_in 1 "a patch on a table the grant does not name is refused" "$T/sql/wipe.sql" APPLY 1
 err_has "destructive: table 'shop.customers' is outside the granted tables" "refused as destructive, naming the table"
-expect_in 1 "a table with a trigger is refused" "$T/sql/trig.sql" APPLY
+expect_in 1 "a table with a trigger is refused" "$T/sql/trig.sql" APPLY 1
 err_has "table 'shop.audited' has trigger(s) audited_log" "naming the trigger"
-expect_in 1 "a table referenced by a cascading foreign key is refused" "$T/sql/cascade.sql" APPLY
+expect_in 1 "a table referenced by a cascading foreign key is refused" "$T/sql/cascade.sql" APPLY 1
 err_has "referenced by cascading foreign key(s) .* on shop.child" "naming the key"
-expect_in 1 "an UPDATE of a table without a primary key is refused" "$T/sql/nokey-upd.sql" APPLY
+expect_in 1 "an UPDATE of a table without a primary key is refused" "$T/sql/nokey-upd.sql" APPLY 1
 err_has "table 'shop.nokey' has no primary key" "and says why"
-expect_in 1 "an UPDATE with LIMIT has no before-image" "$T/sql/limit.sql" APPLY
+expect_in 1 "an UPDATE with LIMIT has no before-image" "$T/sql/limit.sql" APPLY 1
 err_has "no before-image for this shape on MariaDB" "and says which shapes have one"
 [ "$(snap)" = "$SNAP" ] && ok "nothing changed: no row, no trigger fired, no cascade" || not_ok "changed: $(snap)"
 [ "$(images g1_)" = 0 ] && ok "no before-image left by the refusals" || not_ok "images left"
 
 # --- more rows than approved: rolled back ------------------------------------
-expect_in 1 "a patch touching 3 rows where the plan states 1 is refused" "$T/sql/over.sql" APPLY
+expect_in 1 "a patch touching 3 rows where the plan states 1 is refused" "$T/sql/over.sql" APPLY 1
 err_has "the patch touched 3 rows, the plan states 1: rolled back" "and rolled back"
 [ "$(rows)" = "$BEFORE" ] && ok "no row changed" || not_ok "rows changed: $(rows)"
 [ "$(images g1_)" = 0 ] && ok "its before-image is dropped" || not_ok "images left"
-[ "$(accounts)" = 0 ] && ok "no grant account left" || not_ok "a grant account is left"
+db_roles_are 0 && ok "no grant account left" || not_ok "a grant account is left"
 
 # --- the approved patch, its before-image, the rollback -----------------------
-expect_in 0 "the approved patch applies" "$T/sql/fix.sql" APPLY
+expect_in 0 "the approved patch applies" "$T/sql/fix.sql" APPLY 1
 out_has "^statement 1: UPDATE on shop.orders rows=1 columns=status before_sha256=[0-9a-f]\{64\}$" \
 	"the report: counts, changed columns, a digest - no values"
 out_has "^applied rows=1 (the plan states 1)" "applied, as many rows as the plan states"
@@ -119,7 +91,7 @@ TAG=$(sed -n 's/.*before-image \([a-z0-9_]*\) (database breakglass.*/\1/p' "$T/o
 [ -n "$TAG" ] && ok "the output names the before-image $TAG" || not_ok "no tag"
 [ "$(M -e "SELECT status FROM shop.orders WHERE id = 7")" = paid ] && ok "order 7 is released" ||
 	not_ok "order 7: $(M -e "SELECT status FROM shop.orders WHERE id = 7")"
-[ "$(accounts)" = 0 ] && ok "the write account is gone after the apply" || not_ok "a grant account is left"
+db_roles_are 0 && ok "the write account is gone after the apply" || not_ok "a grant account is left"
 grep -q '"event":"gate.sql.apply"' "$T/hostlog/audit.log" && ok "the apply is in the host log" ||
 	not_ok "no apply record"
 file_lacks "stuck" "$T/hostlog/audit.log" "the host log holds no row values"
@@ -136,7 +108,7 @@ expect 0 "the cleanup drops the before-image" RB "$TAG" --drop-image
 [ "$(images "$TAG")" = 0 ] && ok "no before-image left" || not_ok "before-image tables left"
 
 # --- rows changed by others since: the rollback refuses -----------------------
-expect_in 0 "the patch applies again" "$T/sql/fix.sql" APPLY
+expect_in 0 "the patch applies again" "$T/sql/fix.sql" APPLY 1
 M -e "UPDATE shop.orders SET status = 'shipped' WHERE id = 7" >/dev/null
 expect 1 "a rollback over a row changed since is refused" RB "$TAG"
 err_has "changed or deleted by others since the patch" "and says why"
@@ -146,7 +118,7 @@ expect 0 "its before-image dropped" RB "$TAG" --drop-image
 M -e "UPDATE shop.orders SET status = 'stuck' WHERE id = 7" >/dev/null
 
 # --- a DELETE from a table without a key: applies, restores -------------------
-expect_in 0 "a DELETE from a table without a primary key applies" "$T/sql/nokey-del.sql" APPLY
+expect_in 0 "a DELETE from a table without a primary key applies" "$T/sql/nokey-del.sql" APPLY 1
 out_has "^statement 1: DELETE on shop.nokey rows=2 columns=- before_sha256=" "two rows deleted"
 TAG2=$(sed -n 's/.*before-image \([a-z0-9_]*\) (database breakglass.*/\1/p' "$T/out")
 [ "$(M -e "SELECT count(*) FROM shop.nokey")" = 2 ] && ok "the rows are gone" || not_ok "nokey: $(snap)"
@@ -160,6 +132,6 @@ grep -q '^\[ \] before-images-dropped open' "$T/cleanup" && ok "the ticket's cle
 expect 0 "and records them dropped" bg cleanup T-1 before-images-dropped --done --note "$TAG $TAG2"
 [ "$(M -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'breakglass'")" = 0 ] &&
 	ok "no before-image is left in the server" || not_ok "images left"
-[ "$(accounts)" = 0 ] && ok "no grant account left" || not_ok "a grant account is left"
+db_roles_are 0 && ok "no grant account left" || not_ok "a grant account is left"
 
 done_testing
