@@ -1,8 +1,8 @@
 # lib-db.sh - what the database tests share: the start of t166x (a server
 # of the test's own and host db1 with it as the database target, reached
 # through the real sshd), the server alone for the runbook SQL tests
-# (t152x), and the checks t1660/t1662 and t1661/t1663 make on either
-# engine.  Source it after lib.sh.
+# (t152x) and t1664, and the checks t1660/t1662 and t1661/t1663 make on
+# either engine.  Source it after lib.sh.
 #
 #   db_server postgresql|mariadb NAME
 #       Needs root and sshd (need_root_sshd: a TAP failure without them).  Sets

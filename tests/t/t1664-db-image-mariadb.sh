@@ -9,23 +9,10 @@
 # column the patch did not touch is neither undone nor a refusal: the
 # rollback restores the patch's columns and keeps the other change.
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # needs root (server account)"; exit 1; }
-. "$(dirname "$0")/../../scripts/lib-maria.sh"
-
+. "$(dirname "$0")/lib-db.sh"
 DBTOOL=$(dirname "$BREAKGLASS")/tests/dbtool
 [ -x "$DBTOOL" ] || { echo "Bail out! $DBTOOL missing (make integration builds it)"; exit 1; }
-MU=bgtest${BG_TEST_ID:-}-mimg
-P=$T/maria
-mkdir -p "$P"
-chmod 711 "$T"
-cleanup() {
-	maria_down "$P" "$MU"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-if maria_up "$P" "$MU"; then ok "a MariaDB server of our own"; else
-	echo "Bail out! server did not start"; exit 1; fi
-M() { $MARIA -N -B "$@" 2>&1; }
+db_local mariadb img "server account"
 M -e "CREATE DATABASE shop;
 CREATE TABLE shop.orders (id int PRIMARY KEY, status varchar(20), note varchar(20), total int,
   changed timestamp NOT NULL DEFAULT '2020-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP);
