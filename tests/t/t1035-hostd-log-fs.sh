@@ -1,0 +1,112 @@
+#!/bin/sh
+# t1035-hostd-log-fs: what hostd loads ahead and prepares ahead, against a
+# host log on a file system like the small log partitions older mke2fs
+# made (ext4, 128-byte inodes: timestamps in whole seconds), through a real
+# OpenSSH sshd on 127.0.0.1.  A host key replaced in place within the second
+# hostd loaded it is the key used (not the one hostd holds), and a log whose
+# file system went read-only (errors=remount-ro) runs no program: the
+# program's process, made before its start record, runs nothing without it.
+. "$(dirname "$0")/lib.sh"
+
+need_root_sshd "creates an account, mounts a file system and runs sshd"
+
+ACCT=bgtest${BG_TEST_ID:-}-hlf
+GROUP=bgtest${BG_TEST_ID:-}-hlfgate
+SRV=$T/srv
+. "$(dirname "$0")/../../scripts/lib-host.sh"
+cleanup_host() {
+	[ -n "${bgpid:-}" ] && kill "$bgpid" 2>/dev/null
+	host_down "$T" "$ACCT" "$GROUP"
+	umount "$T/hostlog" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup_host EXIT
+
+mkdir -p "$SRV/logs" "$T/hostlog"
+printf 'first\nsecond\n' >"$SRV/logs/app.log"
+mkfifo "$SRV/fifo"
+truncate -s 16M "$T/logfs.img"
+if ! mkfs.ext4 -q -F -I 128 "$T/logfs.img" >/dev/null 2>&1 ||
+    ! mount -o loop "$T/logfs.img" "$T/hostlog" 2>/dev/null; then
+	echo "1..0 # SKIP no loop device or ext4 here"
+	trap - EXIT; rm -rf "$T"; exit 0
+fi
+chmod 0755 "$T/hostlog"
+host_test_up "host set up, hostd started, sshd on"
+chmod -R a+rX "$T/srv"
+echo "log-reserve: 1M" >>"$T/etc/gate.conf"
+ticket_planned
+approve_as owner T-1 plan || exit 1
+responder_key
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
+	--command "/bin/echo g1-marker" --command "/bin/cat $SRV/fifo" --ttl 1h --reason "read" >/dev/null
+approve_as owner T-1 plan 2>/dev/null || true
+bg grant activate G-1 >/dev/null
+bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/g1.pub" 2>/dev/null
+expect 0 "a command through sshd, the gate and hostd" as_cert "$T/g1.pub" /bin/echo g1-marker
+out_has "^g1-marker" "it ran"
+
+# --- the host key, replaced in place within the second hostd loaded it ---
+# (a second key in the same format and of the same length: the file keeps
+# its inode, size and, on this file system, its times to the second)
+K=$T/hostlog/host.key
+cp "$K" "$T/key1"
+ssh-keygen -q -t ed25519 -N '' -C breakglass-host -f "$T/key2"
+[ "$(stat -c %s "$T/key2")" = "$(stat -c %s "$K")" ] && ok "a second host key of the same length" \
+	|| not_ok "a second host key of the same length"
+same=
+for try in 1 2 3; do
+	hostd_stop "$T"
+	s=$(date +%s)
+	while [ "$(date +%s)" = "$s" ]; do sleep 0.02; done
+	cat "$T/key1" >"$K"
+	st0=$(stat -c '%d %i %s %Y %Z' "$K")
+	hostd_start "$T" || break
+	cat "$T/key2" >"$K"
+	[ "$(stat -c '%d %i %s %Y %Z' "$K")" = "$st0" ] && { same=1; break; }
+done
+[ -n "$same" ] && ok "host.key replaced with device, inode, size and times unchanged (try $try)" \
+	|| not_ok "host.key replaced with device, inode, size and times unchanged"
+n0=$(wc -l <"$T/hostlog/audit.log")
+expect 1 "a host key that does not sign this log: refused (the key on disk is used)" \
+	as_cert "$T/g1.pub" /bin/echo g1-marker
+err_has "host log cannot be written: nothing was run" "because the log cannot be appended to with it"
+if grep -q '^g1-marker' "$T/out"; then not_ok "nothing ran (it ran: signed with the key hostd had loaded)"
+else ok "nothing ran"; fi
+[ "$(wc -l <"$T/hostlog/audit.log")" = "$n0" ] && ok "nothing appended with the key hostd had loaded" \
+	|| not_ok "nothing appended with the key hostd had loaded"
+cat "$T/key1" >"$K"
+expect 0 "the log's own key back in place: served" as_cert "$T/g1.pub" /bin/echo g1-marker
+out_has "^g1-marker" "it ran"
+expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
+
+# --- the log's file system read-only (an ext4 error, errors=remount-ro) ---
+# the program's process is made before its start record is written; it
+# must run nothing when that record cannot be written.  The program would
+# open a FIFO for reading: a writer finds a reader only if it ran.
+mount -o remount,ro "$T/hostlog" && ok "the log's file system remounted read-only" \
+	|| not_ok "the log's file system remounted read-only"
+n0=$(wc -l <"$T/hostlog/audit.log")
+as_cert "$T/g1.pub" /bin/cat "$SRV/fifo" >"$T/out" 2>"$T/err" </dev/null &
+bgpid=$!
+if timeout 3 sh -c "echo ran >'$SRV/fifo'" 2>/dev/null; then
+	not_ok "the program did not run without its start record (it opened the FIFO)"
+else
+	ok "the program did not run without its start record"
+fi
+wait "$bgpid"; rc=$?; bgpid=
+[ "$rc" = 1 ] && ok "refused (exit 1)" || not_ok "refused (exit $rc, want 1)"
+err_has "host log cannot be written" "the responder is told why"
+[ "$(wc -l <"$T/hostlog/audit.log")" = "$n0" ] && ok "nothing in the log" || not_ok "nothing in the log"
+n=$(pgrep -u "$ACCT" -x cat | wc -l)
+[ "$n" = 0 ] && ok "no process of the program left waiting" || not_ok "no process of the program left waiting ($n)"
+expect 1 "and the next request is refused" as_cert "$T/g1.pub" /bin/echo g1-marker
+err_has "every request is refused until it can" "says the log cannot be written"
+mount -o remount,rw "$T/hostlog"
+expect 0 "writable again: served" as_cert "$T/g1.pub" /bin/echo g1-marker
+out_has "^g1-marker" "it ran"
+expect 0 "host log export" bg audit export --dir "$T/hostlog"
+out_has '"event":"gate.resume".*host log resumed: [1-9][0-9]* requests refused' \
+	"the log resumes with a record of the refusal"
+expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
+done_testing
