@@ -109,4 +109,41 @@ expect 0 "host log export" bg audit export --dir "$T/hostlog"
 out_has '"event":"gate.resume".*host log resumed: [1-9][0-9]* requests refused' \
 	"the log resumes with a record of the refusal"
 expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
+
+# --- a command's end record while what it wrote is captured ---
+# the changes of a command that wrote are captured after it ends (a
+# snapshot: seconds for a large tree); its end record is in the log before
+# that, not held until it is done: a serving process ended meanwhile (a
+# restart of hostd's unit, the OOM killer; here root's kill) loses the
+# capture, not the record of how the command ended
+mkdir -p "$SRV/tree" "$T/w"; chown "$ACCT" "$T/w"
+(cd "$SRV/tree" && seq 1 20000 | sed 's/^/f-/' | xargs touch)
+chmod -R a+rX "$SRV"
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" --write "$T/w" \
+	--command "/bin/cp -r $SRV/tree $T/w/copy" --ttl 1h --reason "copy" >/dev/null
+approve_as owner T-1 plan 2>/dev/null || true
+bg grant activate G-2 >/dev/null
+bg grant cert G-2 --pubkey "$T/user.pub" -o "$T/g2.pub" 2>/dev/null
+as_cert "$T/g2.pub" /bin/cp -r "$SRV/tree" "$T/w/copy" >"$T/out" 2>"$T/err" </dev/null &
+bgpid=$!
+cpid= server=
+for i in $(seq 1 500); do
+	cpid=$(pgrep -u "$ACCT" -x cp | head -1)
+	[ -n "$cpid" ] && { server=$(ps -o ppid= -p "$cpid" | tr -d ' '); break; }
+	sleep 0.01
+done
+[ -n "$server" ] && [ "$(ps -o ruid= -p "$server" | tr -d ' ')" = 0 ] && ok "the command runs, served by a root process" \
+	|| not_ok "the command runs, served by a root process"
+while [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; do sleep 0.01; done
+[ -n "$server" ] && kill -9 "$server"
+wait "$bgpid"; bgpid=
+[ "$(ls "$T/w/copy" | wc -l)" = 20000 ] && ok "it copied the tree" || not_ok "it copied the tree"
+grep '"request":"/bin/cp -r ' "$T/hostlog/audit.log" >"$T/cp.log"
+grep -q '"event":"gate.changes"' "$T/cp.log" && not_ok "the serving process ended while the changes were captured (too late)" \
+	|| ok "the serving process ended while the changes were captured"
+grep -q '"event":"gate.start"' "$T/cp.log" && ok "the command's start record is in the log" \
+	|| not_ok "the command's start record is in the log"
+grep -q '"event":"gate.end","actor":"[^"]*","detail":{[^}]*"status":0' "$T/cp.log" \
+	&& ok "and its end record, with its status" || not_ok "and its end record, with its status"
+expect 0 "the host log verifies" bg audit verify --dir "$T/hostlog"
 done_testing
