@@ -143,10 +143,13 @@ void gate_safe_name(const char *s, char *out, size_t n);
 void gate_record_with(gate *g, const char *event, const char *decision, const char *reason,
     int status, const char *const *extra);
 /*
- * The request's last record (gate.end, gate.verb): built now, held, and
- * written when the request ends (gate_main), made durable after the gate
- * has its status: the responder does not wait for its device flush.  A
- * record made after it appends both, in order, durable at once.
+ * The request's last record (gate.end, gate.verb): written at once
+ * (visible: every reader sees it, the chain verifies), made durable after
+ * the gate has its status (gate_main): the responder does not wait for
+ * its device flush.  A durable record made after it (a write's
+ * gate.changes) makes it durable too.  Not held in memory: a serving
+ * process that ends while a write's changes are captured (seconds for a
+ * large tree) loses the capture, not the record of how the command ended.
  */
 void gate_record_end(gate *g, const char *event, const char *decision, const char *reason,
     int status);

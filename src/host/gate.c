@@ -201,9 +201,13 @@ gate_safe_name(const char *s, char *out, size_t n)
  * and why; extra (NULL-terminated name, value pairs, may be NULL) adds
  * fields tools read back, such as a change set's id and hashes.
  */
+static void flush_pending(gate *g, int durable);
+
+/* nosync: the request's last record (gate_record_end): written at once,
+ * made durable later (a durable record after it, or gate_record_sync) */
 static void
 record_build(gate *g, const char *event, const char *decision, const char *reason, int status,
-    const char *const *extra, int hold)
+    const char *const *extra, int nosync)
 {
 	buf d, rv;
 	json j;
@@ -280,8 +284,9 @@ record_build(gate *g, const char *event, const char *decision, const char *reaso
 		} else if (g->npending++ == 0)
 			g->pending_since = utc_mono();
 	}
-	if (g->npending == GATE_DEFER_MAX ||
-	    (!hold && (!g->defer_sql || strcmp(event, "gate.sql") != 0)))
+	if (nosync)
+		flush_pending(g, 0);
+	else if (g->npending == GATE_DEFER_MAX || !g->defer_sql || strcmp(event, "gate.sql") != 0)
 		gate_record_flush(g);
 	buf_release(&d);
 	buf_release(&rv);
@@ -1300,9 +1305,10 @@ gate_describe_request(gate *g)
 /*
  * The request's status to the gate, once, and the session's descriptors
  * let go: sshd ends the session when the gate has exited and the output
- * it handed over is closed.  What gate_record_end held is written before
- * (every reader of the log sees it, the chain verifies) and made durable
- * after, by this process, which the account cannot signal: the responder
+ * it handed over is closed.  What gate_record_end wrote (every reader of
+ * the log sees it, the chain verifies) is made durable after, by this
+ * process, which the account cannot signal, unless a durable record
+ * (a write's gate.changes) followed it: the responder
  * does not wait for that record's device flush.  The record that
  * announced what ran (gate.start) was durable before it ran; a crash of
  * the host in the millisecond after the answer can leave that start
