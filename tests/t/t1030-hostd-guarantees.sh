@@ -123,6 +123,24 @@ out_has "^[0-9.]* s: touch $SRV/w/sealed-${P}$" "the owner sees the command that
 ssh-keygen -q -t ed25519 -N '' -f "$T/otherkey"
 expect 1 "another key cannot open it" bg replay "$REC2" --unseal "$T/otherkey"
 err_has "cannot open" "says so"
+# gate.conf's password-prompt edited while hostd runs: the pattern hostd
+# compiled at its start (the default, which this prompt does not match) is
+# not the one used
+echo 'password-prompt: (?i)secret code: ?$' >>"$T/etc/gate.conf"
+{
+	sleep 1
+	echo "printf '%s: ' 'Secret code'; stty -echo; read -r x; stty echo; eval \"\$x\""
+	sleep 0.5
+	echo "touch $SRV/w/code-${P}"
+	sleep 0.5
+	echo 'exit 0'
+	linger 8
+} | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/mask.out" 2>&1
+sed -i '/^password-prompt:/d' "$T/etc/gate.conf"
+[ -e "$SRV/w/code-${P}" ] && ok "the command typed after the edited prompt ran" \
+	|| not_ok "the command typed after the edited prompt ran"
+REC4=$(ls -t "$T/hostlog/recordings/"T-1-G-1-*.cast | head -1)
+file_lacks "code-${P}" "$REC4" "gate.conf's prompt edited while hostd runs is the one used (the line after it masked)"
 
 # item 5: requests logged whole (up to the gate's cap, which refuses
 # anything longer), every name escaped: no byte sequence in a name can
