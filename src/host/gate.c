@@ -196,15 +196,15 @@ gate_safe_name(const char *s, char *out, size_t n)
 	buf_release(&b);
 }
 
+static void flush_pending(gate *g, int durable);
+
 /*
  * A host-log record of this request: who, which grant, what, the decision
  * and why; extra (NULL-terminated name, value pairs, may be NULL) adds
- * fields tools read back, such as a change set's id and hashes.
+ * fields tools read back, such as a change set's id and hashes.  nosync:
+ * the request's last record (gate_record_end), written at once, made
+ * durable later (by a durable record after it, or gate_record_sync).
  */
-static void flush_pending(gate *g, int durable);
-
-/* nosync: the request's last record (gate_record_end): written at once,
- * made durable later (a durable record after it, or gate_record_sync) */
 static void
 record_build(gate *g, const char *event, const char *decision, const char *reason, int status,
     const char *const *extra, int nosync)
