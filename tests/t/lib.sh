@@ -162,6 +162,20 @@ ticket_with_grants() {
 
 # need_root_sshd WHAT: a host test runs as root with sshd installed, and
 # fails (never skips) without them; WHAT says what it does as root.
+# umount_wait DIR: unmount DIR when it is a mount point, waiting (up to
+# 3 s) for processes that still hold it (a request's serving process
+# making its last record durable) to go; detached lazily as a last resort,
+# so no mount outlives the test that made it
+umount_wait() {
+	mountpoint -q "$1" 2>/dev/null || return 0
+	_u=0
+	while ! umount "$1" 2>/dev/null; do
+		_u=$((_u + 1))
+		if [ $_u -ge 30 ]; then umount -l "$1" 2>/dev/null; return 0; fi
+		sleep 0.1
+	done
+}
+
 need_root_sshd() {
 	[ "$(id -u)" -eq 0 ] || { echo "1..0 # this test $1: run it as root"; exit 1; }
 	[ -x /usr/sbin/sshd ] || { echo "not ok 1 - sshd is installed (scripts/install-deps)"; echo "1..1"; exit 1; }

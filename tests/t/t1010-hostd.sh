@@ -19,8 +19,8 @@ SRV=$T/srv
 cleanup_host() {
 	[ -n "${bgpid:-}" ] && kill "$bgpid" 2>/dev/null
 	host_down "$T" "$ACCT" "$GROUP"
-	umount "$T/spill" 2>/dev/null
-	umount "$T/hostlog" 2>/dev/null
+	umount_wait "$T/spill"
+	umount_wait "$T/hostlog"
 	rm -rf "$T"
 }
 trap cleanup_host EXIT

@@ -15,7 +15,7 @@ SRV=$T/srv
 cleanup_host() {
 	[ -n "${HOME_ID:-}" ] && rm -f /etc/sudoers.d/breakglass-"$HOME_ID"-G-*
 	host_down "$T" "$ACCT" "$GROUP"
-	umount "$T/hostlog" 2>/dev/null
+	umount_wait "$T/hostlog"
 	rm -rf "$T"
 }
 trap cleanup_host EXIT

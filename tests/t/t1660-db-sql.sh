@@ -126,7 +126,7 @@ i=0; : >"$T/in"; while [ $i -lt 60 ]; do echo "SELECT id FROM orders WHERE id = 
 before=$(grep -c '"event":"gate.sql"' "$T/hostlog/audit.log")
 # hostd and its children: the spare that serves the next request is forked ahead of it
 tp="-p $(cat "$T/hostd.sock.pid")"; for k in $(pgrep -P "$(cat "$T/hostd.sock.pid")"); do tp="$tp -p $k"; done
-strace -f -qq -e trace=fsync,fdatasync -o "$T/syncs" $tp & STRACE_PID=$!
+strace -f -qq -e trace=fsync,fdatasync -o "$T/syncs" $tp 2>/dev/null & STRACE_PID=$!
 sleep 1
 expect_in 0 "60 statements in one session" "$T/in" SQL 1
 sleep 0.5; kill "$STRACE_PID"; wait "$STRACE_PID" 2>/dev/null
