@@ -56,7 +56,11 @@
 #       A session of G-N (SQL N) reading the fifo $T/fifo, which fd 7
 #       writes; its output in FILE, its pid SESS_PID; waits (up to 10 s)
 #       until there is a grant role.  db_session_end closes fd 7 and waits
-#       for the session: its status in rc.
+#       for the session: its status in rc.  While a session (or
+#       db_ctrl_c's console, fd 8) is open SIGPIPE is ignored: a write to
+#       a session that died is an error the next check sees, not a kill
+#       of the test without its EXIT trap (which would leave the server,
+#       hostd, sshd and the accounts behind).
 #   probe WHAT SQL PATTERN
 #       SQL through G-1 is refused and the error has PATTERN.
 #   db_ctrl_c
@@ -70,11 +74,14 @@
 #   db_revoke_running [REFUSED-SQL]
 #       In that session a SELECT SLEEP(600) runs, G-1 is revoked: the
 #       session ends within seconds, the server's connection within 1 s,
-#       the responder is told, the role is dropped.  With REFUSED-SQL
-#       first: its refusal reaches the host log while the SLEEP runs.
-#   db_hostd_restart_live
-#       After db_session N: hostd killed (-9) and started again; its repair
-#       leaves the live session's role.
+#       the responder is told, the role is dropped, the cut is in the
+#       host log and sshd refuses the revoked certificate (the KRL).  With
+#       REFUSED-SQL first: its refusal reaches the host log while the SLEEP
+#       runs.
+#   db_hostd_restart_live N FILE
+#       After db_session N FILE: the session holds its role; hostd killed
+#       (-9) and started again; its repair leaves the live session's role
+#       and the session still answers (a statement over two lines).
 #   db_crash_repair N
 #       Then the session's process killed (-9): role bg_gN is left; hostd
 #       started again removes it; G-N works again.
@@ -242,11 +249,13 @@ db_session() {
 	rm -f "$T/fifo"; mkfifo "$T/fifo"
 	SQL "$1" <"$T/fifo" >"$2" 2>&1 &
 	SESS_PID=$!
+	trap '' PIPE
 	exec 7>"$T/fifo"
 	db_wait 100 db_roles_are 1
 }
 db_session_end() {
 	exec 7>&-
+	trap - PIPE
 	wait "$SESS_PID" 2>/dev/null; rc=$?; SESS_PID=
 }
 
@@ -260,6 +269,7 @@ db_ctrl_c() {
 	mkfifo "$T/tty"
 	$HOST_SSH -tt -i "$T/user" -o CertificateFile="$T/cert1.pub" "$ACCT@127.0.0.1" sql <"$T/tty" >"$T/ctrlc" 2>&1 &
 	SESS_PID=$!
+	trap '' PIPE
 	exec 8>"$T/tty"
 	printf 'SELECT %s(60);\n' "$DB_SLEEP" >&8
 	db_wait 100 db_conns_are 1 bg_g1 "$DB_SLEEP(60)" && ok "a SELECT $DB_SLEEP(60) runs on the console" ||
@@ -273,6 +283,7 @@ db_ctrl_c() {
 	printf '\003' >&8
 	db_wait 50 db_ended "$SESS_PID"; _ended=$?
 	exec 8>&-
+	trap - PIPE
 	wait "$SESS_PID"; SESS_PID=
 	[ $_ended = 0 ] && ok "Ctrl-C at the prompt ends the session" || not_ok "the session goes on"
 }
@@ -329,9 +340,12 @@ db_revoke_running() {
 	esac
 	db_conns_are 0 bg_g1 && ok "$_gone" || not_ok "a $DB_CONN survived"
 	db_roles_are 0 && ok "the $DB_WHO is dropped" || not_ok "bg_g1 still exists"
+	grep -q '"decision":"cut"' "$T/hostlog/audit.log" && ok "the cut is in the host log" || not_ok "no cut record"
+	expect 255 "the revoked grant gets nothing more (sshd reads the KRL)" SQL 1
 }
 
 db_hostd_restart_live() {
+	db_roles_are 1 && ok "a session of G-$1 holds its $DB_WHO" || not_ok "no $DB_WHO for G-$1"
 	hp=$(cat "$T/hostd.sock.pid")
 	DB_SERVER_PID=$(pgrep -P "$hp" | head -1)
 	kill -9 "$hp"
@@ -339,6 +353,8 @@ db_hostd_restart_live() {
 	hostd_start "$T" && ok "hostd killed and started again" || not_ok "hostd did not start"
 	sleep 2
 	db_roles_are 1 && ok "its repair at start leaves the live session's $DB_WHO" || not_ok "the live $DB_WHO was removed"
+	printf 'SELECT count(*) FROM orders\n  WHERE id > 0;\n' >&7
+	db_wait 50 grep -q '^20$' "$2" && ok "and the session still answers" || not_ok "session: $(cat "$2")"
 }
 
 db_crash_repair() {

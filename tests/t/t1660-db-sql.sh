@@ -144,8 +144,6 @@ db_one_session
 # pg_sleep() changes nothing: the read tier allows it (bounded by the
 # role's statement_timeout and by the cut); a refused statement first
 db_revoke_running 'SELECT * FROM customers WHERE id = 4242;'
-grep -q '"decision":"cut"' "$T/hostlog/audit.log" && ok "the cut is in the host log" || not_ok "no cut record"
-expect 255 "the revoked grant gets nothing more (sshd reads the KRL)" SQL 1
 
 bg cleanup T-1 >"$T/cleanup"
 grep -q '^\[x\] before-images-dropped na' "$T/cleanup" && ok "a ticket without a SQL patch has no before-images to drop" ||
@@ -155,10 +153,7 @@ grep -q '^\[x\] before-images-dropped na' "$T/cleanup" && ok "a ticket without a
 # crash of the session's process: repaired at hostd's start ----------------
 if grant 2; then ok "grant G-2"; else not_ok "grant G-2"; fi
 db_session 2 "$T/sess2"
-db_roles_are 1 && ok "a session of G-2 holds its role" || not_ok "no role for G-2"
-db_hostd_restart_live
-printf 'SELECT count(*) FROM orders\n  WHERE id > 0;\n' >&7
-db_wait 50 grep -q '^20$' "$T/sess2" && ok "and the session still answers" || not_ok "session: $(cat "$T/sess2")"
+db_hostd_restart_live 2 "$T/sess2"
 db_crash_repair 2
 
 # --- the repair and a new session of the same grant at once -----------------
