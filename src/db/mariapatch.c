@@ -822,6 +822,30 @@ out:
 	return r;
 }
 
+/*
+ * expr of statement i's row in TAG_after (what the patch's committed
+ * transaction recorded) into out; a record without that column (written
+ * by an earlier breakglass: lacks says what it lacks) is refused with
+ * BG_ERR_UNSUPPORTED, saying to restore by hand.
+ */
+static int
+after_field(MYSQL *m, const char *tag, size_t i, const char *expr, const char *what,
+    const char *lacks, buf *out, bg_error *e)
+{
+	buf b;
+	int r;
+
+	buf_init(&b, 256);
+	r = buf_printf(&b, "SELECT %s FROM ", expr);
+	r = r ? r : put_image(&b, tag, 0, "after");
+	r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
+	if (r == 0 && (r = q1(m, &b, out, what, e)) != 0 && mysql_errno(m) == 1054)
+		r = bg_fail(e, BG_ERR_UNSUPPORTED, "patch '%s' was applied by an earlier breakglass "
+		    "(its record %s): restore its rows by hand from `%s`", tag, lacks, MARIAPATCH_DB);
+	buf_release(&b);
+	return r;
+}
+
 /* restore one statement's rows; a refusal leaves the caller to roll back */
 static int
 restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char *note,
@@ -870,17 +894,10 @@ restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char
 	/* what the patch's committed transaction left: (cnt, h); the image (not
 	 * transactional) must hold as many rows, or it is of no committed
 	 * patch, or damaged */
-	buf_reset(&b);
-	r = buf_puts(&b, "SELECT CONCAT(cnt, ' ', h, ' ', HEX(k)) FROM ");
-	r = r ? r : put_image(&b, tag, 0, "after");
-	r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
-	if (r == 0 && (r = q1(m, &b, &want_d, "after digest", e)) != 0 &&
-	    mysql_errno(m) == 1054) {
-		r = bg_fail(e, BG_ERR_UNSUPPORTED, "patch '%s' was applied by an earlier breakglass "
-		    "(its record has no digest key): restore its rows by hand from `%s`", tag,
-		    MARIAPATCH_DB);
+	r = after_field(m, tag, i, "CONCAT(cnt, ' ', h, ' ', HEX(k))", "after digest",
+	    "has no digest key", &want_d, e);
+	if (r == BG_ERR_UNSUPPORTED)
 		goto out;
-	}
 	if (r != 0) {
 		r = bg_fail(e, BG_ERR_CORRUPT, "patch '%s' statement %zu has no record of its "
 		    "commit: the image is of a patch that did not commit (or was damaged); "
@@ -899,17 +916,7 @@ restore_one(MYSQL *m, const char *db_want, const char *tag, size_t i, const char
 		/* the columns the apply chose to restore (restore_columns): names of
 		 * the image's own columns, the key among them, or nothing runs */
 		snprintf(img, sizeof(img), "%s_%zu", tag, i + 1);
-		buf_reset(&b);
-		r = buf_puts(&b, "SELECT c FROM ");
-		r = r ? r : put_image(&b, tag, 0, "after");
-		r = r ? r : buf_printf(&b, " WHERE n = %zu", i + 1);
-		if (r == 0 && (r = q1(m, &b, &cols, "restore columns", e)) != 0 &&
-		    mysql_errno(m) == 1054) {
-			r = bg_fail(e, BG_ERR_UNSUPPORTED, "patch '%s' was applied by an earlier "
-			    "breakglass (its record names no columns): restore its rows by hand from "
-			    "`%s`", tag, MARIAPATCH_DB);
-			goto out;
-		}
+		r = after_field(m, tag, i, "c", "restore columns", "names no columns", &cols, e);
 		if (r != 0 || (r = columns(m, MARIAPATCH_DB, img, 0, &v, e)) != 0)
 			goto out;
 		if (cols.len == 0 || !cols_within(buf_cstr(&cols), buf_cstr(&v)) ||
