@@ -321,10 +321,12 @@ HP=$(cat "$T/hostd.sock.pid")
 } | timeout 30 $SSH -tt -o CertificateFile="$T/g1.pub" "$ACCT@127.0.0.1" >"$T/flood.out" 2>&1 &
 fpid=$!
 sleep 3.5
-# (and one spare: the child forked ahead of the next request)
-nkids=$(pgrep -P "$HP" | wc -l)
-[ "$nkids" -le 33 ] && ok "hostd holds $nkids children during the flood (cap 32 per account, and a spare)" \
-	|| not_ok "hostd holds $nkids children during the flood (cap 32 per account, and a spare)"
+# (hostd's other children besides: the spare forked ahead of the next
+# request, and the database repair it forks every 30 s; requests that have
+# ended but are not reaped yet are zombies and hold nothing)
+nkids=$(ps --ppid "$HP" -o stat= | grep -vc '^Z')
+[ "$nkids" -le 34 ] && ok "hostd holds $nkids children during the flood (cap 32 per account, a spare, a repair)" \
+	|| not_ok "hostd holds $nkids children during the flood (cap 32 per account, a spare, a repair)"
 expect 1 "a request of that account during the flood is refused" as_cert "$T/g2.pub" cat "$SRV/logs/app.log"
 err_has "already has 32 requests open on this host" "says why"
 wait $fpid
