@@ -136,6 +136,14 @@ done
 [ -n "$server" ] && [ "$(ps -o ruid= -p "$server" | tr -d ' ')" = 0 ] && ok "the command runs, served by a root process" \
 	|| not_ok "the command runs, served by a root process"
 while [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; do sleep 0.01; done
+# the command has ended; its end record is written as soon as it is made,
+# before the capture of what it wrote (seconds for 20,000 files): kill the
+# serving process once that record is there (before, it was held until the
+# capture had ended, so it came with the changes, or not at all)
+while [ -n "$server" ] && kill -0 "$server" 2>/dev/null &&
+    ! grep -q '"event":"gate.end".*"request":"/bin/cp -r ' "$T/hostlog/audit.log"; do
+	sleep 0.005
+done
 [ -n "$server" ] && kill -9 "$server"
 wait "$bgpid"; bgpid=
 [ "$(ls "$T/w/copy" | wc -l)" = 20000 ] && ok "it copied the tree" || not_ok "it copied the tree"
