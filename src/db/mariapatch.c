@@ -438,6 +438,25 @@ restore_columns(MYSQL *m, const sqlcheck_stmt *s, const char *qual, const char *
 	return r;
 }
 
+/*
+ * " SELECT COLS" of a statement's before-image: a DELETE's holds the
+ * whole rows (rollback inserts them again), an UPDATE's only the columns
+ * its rollback restores and compares (restore_columns): the key, the
+ * SET's targets, the ON UPDATE columns.  What the patch cannot change is
+ * not copied: less customer data leaves the table, and the copy costs
+ * what the change touches (bench/db.sh).
+ */
+static int
+put_image_select(buf *b, const sqlcheck_stmt *s, const char *rcols)
+{
+	int r;
+
+	if (s->kind != SQLCHECK_UPDATE)
+		return buf_puts(b, " SELECT *");
+	r = buf_puts(b, " SELECT ");
+	return r ? r : put_cols(b, rcols, "");
+}
+
 /* "SELECT a.COLS FROM t a JOIN image b ON key": the rows of qual whose key
  * is in image i, the image's columns as they are now */
 static int
@@ -602,7 +621,8 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 		r = r ? r : put_image(&b, tag, i, NULL);
 		r = r ? r : buf_puts(&b, " ENGINE=Aria TRANSACTIONAL=1 COMMENT=");
 		r = r ? r : mariarole_put_literal(admin, &b, note);
-		r = r ? r : buf_puts(&b, " SELECT * FROM ");
+		r = r ? r : put_image_select(&b, &c->v[i], buf_cstr(&rcols[i]));
+		r = r ? r : buf_puts(&b, " FROM ");
 		r = r ? r : put_table(&b, db, rel);
 		r = r ? r : buf_puts(&b, " LIMIT 0");
 		if (r != 0 || (r = brun(admin, &b, NULL, "before-image table", e)) != 0)
@@ -637,7 +657,8 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 		buf_reset(&b);
 		r = buf_puts(&b, "INSERT INTO ");
 		r = r ? r : put_image(&b, tag, i, NULL);
-		r = r ? r : buf_puts(&b, " SELECT * FROM");
+		r = r ? r : put_image_select(&b, s, buf_cstr(&rcols[i]));
+		r = r ? r : buf_puts(&b, " FROM");
 		r = r ? r : buf_append(&b, sql + s->rel_off, s->rel_len);
 		r = r ? r : buf_puts(&b, "WHERE (");
 		r = r ? r : buf_append(&b, sql + s->where_off, s->where_len);
@@ -725,7 +746,9 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 	for (i = 0; i < c->n; i++) {
 		pgpatch_stmt *st = &out->v[i];
 		char db[SQLCHECK_NAME], rel[SQLCHECK_NAME];
-		const char *p = buf_cstr(&cols[i]);
+		/* the image's own columns: an UPDATE's are its restore columns */
+		const char *icols = buf_cstr(st->kind == SQLCHECK_UPDATE ? &rcols[i] : &cols[i]);
+		const char *p = icols;
 
 		split(st->table, db, rel);
 		buf_reset(&b);
@@ -753,7 +776,7 @@ mariapatch_apply(MYSQL *admin, MYSQL *role, const char *account, const char *sql
 		/* one test per column: did any imaged row change it */
 		buf_reset(&b);
 		r = buf_puts(&b, "SELECT CONCAT_WS(','");
-		p = buf_cstr(&cols[i]);
+		p = icols;
 		while (r == 0 && *p != '\0') {
 			size_t l = 1;
 			char name[256];

@@ -23,7 +23,9 @@
  * `breakglass`.`TAG_after`; rollback recomputes them under FOR UPDATE and
  * refuses when they differ (rows changed or deleted by others since the
  * patch; how many changed is not known, *changed is at least 1), and
- * restores those columns only - a later change to another column is kept.  The images themselves are Aria tables
+ * restores those columns only - a later change to another column is kept.
+ * An UPDATE's image holds only those columns of its rows (a DELETE's the
+ * whole rows).  The images themselves are Aria tables
  * written beside the transaction (mariapatch.c says why); rollback trusts
  * an image only with its TAG_after row and exactly that many rows.
  *

@@ -1,8 +1,8 @@
 #!/bin/sh
 # t1664-db-image-mariadb: what a MariaDB UPDATE's rollback restores and
 # checks (src/db/mariapatch.c, driven by tests/db/dbtool against a real
-# MariaDB 10.11).  The image holds the whole rows; the rollback restores
-# and compares the primary key, the columns the SET assigns and those the
+# MariaDB 10.11).  The image holds, and the rollback restores
+# and compares, the primary key, the columns the SET assigns and those the
 # server changes on every UPDATE (ON UPDATE CURRENT_TIMESTAMP) - every
 # column when the SET cannot be read.  A later change by others to one of
 # them refuses the rollback (nothing restored); a later change to a
@@ -29,7 +29,7 @@ BEFORE=$(rows)
 
 # --- restored and checked: the key, the SET's columns, the ON UPDATE column ---
 expect 0 "an UPDATE of two rows applies" APPLY "UPDATE shop.orders o SET o.Status = 'paid' WHERE o.id IN (2, 3)" 2 t1
-[ "$(imgcols t1)" = "id,status,note,total,changed" ] && ok "its image holds the whole rows" ||
+[ "$(imgcols t1)" = "id,status,changed" ] && ok "its image holds the key, status and the ON UPDATE column, nothing else" ||
 	not_ok "image columns: $(imgcols t1)"
 [ "$(restcols t1)" = '`id`,`status`,`changed`' ] && ok "its rollback restores and checks the key, status and the ON UPDATE column" ||
 	not_ok "restore columns: $(restcols t1)"
@@ -76,6 +76,8 @@ expect 0 "an UPDATE whose SET is not of the plain shape applies" \
 	APPLY "UPDATE shop.orders SET \`status\` = 'paid', note := 'x' WHERE id = 2" 1 t4
 [ "$(restcols t4)" = '`id`,`status`,`note`,`total`,`changed`' ] && ok "its rollback restores and checks every column" ||
 	not_ok "restore columns: $(restcols t4)"
+[ "$(imgcols t4)" = "id,status,note,total,changed" ] && ok "its image holds the whole rows" ||
+	not_ok "image columns: $(imgcols t4)"
 M -e "UPDATE shop.orders SET total = 21, changed = changed WHERE id = 2" >/dev/null
 expect 1 "and a later change to any column refuses its rollback" RB t4
 M -e "UPDATE shop.orders SET total = 20, changed = changed WHERE id = 2" >/dev/null
@@ -83,6 +85,14 @@ expect 0 "set back, it restores" RB t4
 DROP t4
 M -e "UPDATE shop.orders SET changed = '2020-01-01 00:00:00' WHERE id = 2" >/dev/null
 [ "$(rows)" = "$BEFORE" ] && ok "every row as before" || not_ok "rows: $(rows)"
+
+# --- a DELETE: its image holds the whole rows, its rollback inserts them again ---
+expect 0 "a DELETE of one row applies" APPLY "DELETE FROM shop.orders WHERE id = 4" 1 t6
+[ "$(imgcols t6)" = "id,status,note,total,changed" ] && ok "its image holds the whole row" ||
+	not_ok "image columns: $(imgcols t6)"
+expect 0 "its rollback restores it" RB t6
+[ "$(rows)" = "$BEFORE" ] && ok "the row is back, every column as before" || not_ok "rows: $(rows)"
+DROP t6
 
 # --- a SET naming no column of the table: every column, the server refuses ------
 expect 1 "an UPDATE of a column the table lacks fails and nothing changes" \
