@@ -61,7 +61,10 @@ static const char usage_text[] =
 	"directory above it owned by root and writable by no one else: not under\n"
 	"/tmp); it removes the drop-in again, naming the path and the fix, when\n"
 	"either would refuse.  --create-accounts adds each hotfix\n"
-	"account (no password, shell /bin/sh) if missing.  Defaults: ETC\n"
+	"account if missing: no password, and breakglass-gate (CMD's program) as its\n"
+	"login shell, so no shell starts before the gate and su or cron as the\n"
+	"account get the gate, which refuses; an account it made with /bin/sh before\n"
+	"is moved to the gate.  Defaults: ETC\n"
 	"/etc/breakglass, SSHD_DIR /etc/ssh/sshd_config.d, AUDIT_DIR\n"
 	"/var/log/breakglass, GROUP breakglass-gate, CMD from the home's config.\n\n"
 	"ETC/gate.conf names this host's system, NAME (default: the host name); a\n"
@@ -811,15 +814,36 @@ cmd_host(int argc, char **argv)
 		}
 	}
 	if (a.val[O_CREATE].set) {
+		/*
+		 * The accounts' login shell is the gate itself when the forced
+		 * command is breakglass-gate: sshd runs SHELL -c FORCECOMMAND, so
+		 * no /bin/sh starts before the gate (gate/main.c), and su or cron
+		 * as the account get the gate, which hostd refuses outside sshd.
+		 * An account an earlier host setup made with /bin/sh is moved over.
+		 */
+		char shell[4096];
+		size_t pl = strcspn(gate, " \t");
+
+		snprintf(shell, sizeof(shell), "%s", "/bin/sh");
+		if (pl < sizeof(shell) && pl > sizeof(HOSTD_GATE_NAME) &&
+		    memcmp(gate + pl - sizeof(HOSTD_GATE_NAME), "/" HOSTD_GATE_NAME,
+		    sizeof(HOSTD_GATE_NAME)) == 0)
+			snprintf(shell, sizeof(shell), "%.*s", (int)pl, gate);
 		for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
 			char *n = (char *)a.val[O_ACCOUNT].all[i];
 			char *const argv_u[] = {
-				"/usr/sbin/useradd", "--system", "--shell", "/bin/sh", "--home-dir", "/",
+				"/usr/sbin/useradd", "--system", "--shell", shell, "--home-dir", "/",
 				"--no-create-home", "--password", "*", "--comment", "breakglass hotfix",
 				n, NULL
 			};
+			char *const argv_m[] = { "/usr/sbin/usermod", "--shell", shell, n, NULL };
+			struct passwd *pw = getpwnam(n);
 
-			if (getpwnam(n) == NULL && (r = run(argv_u, "useradd")) != 0)
+			if (pw == NULL && (r = run(argv_u, "useradd")) != 0)
+				goto out;
+			if (pw != NULL && pw->pw_gecos != NULL &&
+			    strcmp(pw->pw_gecos, "breakglass hotfix") == 0 &&
+			    strcmp(pw->pw_shell, shell) != 0 && (r = run(argv_m, "usermod")) != 0)
 				goto out;
 		}
 	}

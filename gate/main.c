@@ -9,7 +9,14 @@
  *       the forced command: hands fds 0-2 to hostd, exits with the
  *       request's status (login_request);
  *   breakglass-gate principals [--etc DIR] [--auth-spool DIR] USER CERT
- *       the AuthorizedPrincipalsCommand (login_principals).
+ *       the AuthorizedPrincipalsCommand (login_principals);
+ *   breakglass-gate -c 'GATE [--socket PATH]'
+ *       the forced command once more, as the account's login shell
+ *       (host setup --create-accounts): sshd runs SHELL -c FORCECOMMAND,
+ *       so with the gate as the shell no /bin/sh starts before it (a
+ *       shell's exec and start were ~1.4 ms of every request here), and
+ *       whatever else runs the account's shell (su, cron) gets the gate,
+ *       which hostd refuses outside an sshd session.
  *
  * It takes no configuration from its caller: --socket only chooses whom
  * to ask (only root's hostd can serve: hostd checks the peer), --etc and
@@ -31,6 +38,7 @@
 
 static const char usage_text[] =
 	"usage: breakglass-gate [--socket PATH]\n"
+	"       breakglass-gate -c 'GATE [--socket PATH]'\n"
 	"       breakglass-gate principals [--etc DIR] [--auth-spool DIR] USER CERT\n\n"
 	"What sshd runs for a hotfix account; a person does not run it (breakglass(1),\n"
 	"host setup).  The first form is the forced command of breakglass\n"
@@ -39,7 +47,10 @@ static const char usage_text[] =
 	"the unix socket PATH (default " LOGIN_DEFAULT_SOCKET ") and exits with\n"
 	"the request's status; hostd reads the request and the certificate from the\n"
 	"environment sshd gave it and decides (ssh ACCOUNT@HOST help lists the\n"
-	"verbs).  Without hostd running every request is refused.\n\n"
+	"verbs).  Without hostd running every request is refused.  As the account's\n"
+	"login shell (host setup --create-accounts) sshd runs it with -c and the forced\n"
+	"command, GATE being this program's path: the same, with no shell before it;\n"
+	"any other -c is refused.\n\n"
 	"The second form is sshd's AuthorizedPrincipalsCommand (run as root, with\n"
 	"%%u %%k): it records the certificate offered on this connection in the auth\n"
 	"spool (default " LOGIN_DEFAULT_AUTH_SPOOL ") and prints DIR/principals/USER\n"
@@ -118,6 +129,50 @@ run_principals(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The login-shell form: argv is SHELL -c TEXT, and TEXT must be this
+ * gate's forced command, "/.../breakglass-gate" with at most
+ * "--socket /PATH" after it, words apart by one space (sshd passes the
+ * ForceCommand text as configured; host setup writes it so).  Anything
+ * else - a command a session asked for, su's or cron's - is refused:
+ * the gate runs nothing itself, and a shell it is not.  0 with *sock
+ * set (or left NULL), or an exit status.
+ */
+static int
+shell_form(char *text, const char **sock)
+{
+	static const char name[] = "/breakglass-gate";
+	char *w[4], *p = text;
+	size_t n = 0, l;
+
+	if (strpbrk(text, "\t\n\r\"'\\$`;&|<>()*?[]{}~") != NULL)
+		goto refuse;
+	while (*p != '\0') {
+		if (n == 4)
+			goto refuse;
+		w[n++] = p;
+		if ((p = strchr(p, ' ')) == NULL)
+			break;
+		*p++ = '\0';
+		if (*p == ' ' || *p == '\0')
+			goto refuse;
+	}
+	if (n != 1 && n != 3)
+		goto refuse;
+	l = strlen(w[0]);
+	if (w[0][0] != '/' || l < sizeof(name) || strcmp(w[0] + l - (sizeof(name) - 1), name) != 0)
+		goto refuse;
+	if (n == 3) {
+		if (strcmp(w[1], "--socket") != 0 || w[2][0] != '/')
+			goto refuse;
+		*sock = w[2];
+	}
+	return 0;
+refuse:
+	return fail(EXIT_REFUSED, "refused: ", "this account's shell is the breakglass gate: it "
+	    "runs its forced command only (ssh ACCOUNT@HOST help)");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -142,6 +197,16 @@ main(int argc, char **argv)
 		}
 	if (argc >= 2 && strcmp(argv[1], "principals") == 0)
 		return run_principals(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "-c") == 0) {
+		int t;
+
+		if (argc != 3)
+			return fail(EXIT_REFUSED, "refused: ", "the gate as a shell takes -c and its "
+			    "forced command only");
+		if ((t = shell_form(argv[2], &sock)) != 0)
+			return t;
+		argc = 1;
+	}
 	for (int i = 1; i < argc; i++) {
 		int t = take_opt(argc, argv, &i, "--socket", &sock);
 

@@ -37,6 +37,17 @@ chmod -R a+rX "$T/srv"
 [ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
 grep -q "ForceCommand $T/bin/breakglass-gate --socket $T/hostd.sock\$" "$T/sshd.d/breakglass.conf" \
 	&& ok "sshd's forced command is breakglass-gate" || not_ok "sshd's forced command is breakglass-gate"
+# the account's login shell is the gate: sshd starts no /bin/sh before it,
+# and whatever else runs the account's shell gets the gate, which refuses
+[ "$(getent passwd "$ACCT" | cut -d: -f7)" = "$T/bin/breakglass-gate" ] &&
+	ok "host setup made breakglass-gate the account's login shell" || not_ok "login shell: $(getent passwd "$ACCT")"
+rm -f "$T/su-ran"
+su "$ACCT" -c "touch $T/su-ran" >"$T/su.out" 2>&1
+[ $? -ne 0 ] && [ ! -e "$T/su-ran" ] && grep -q "shell is the breakglass gate: it runs its forced command only" "$T/su.out" &&
+	ok "su ACCOUNT -c CMD runs nothing: the gate refuses what is not its forced command" || not_ok "su: $(cat "$T/su.out")"
+su "$ACCT" -c "$T/bin/breakglass-gate --socket $T/hostd.sock" </dev/null >"$T/su.out" 2>&1
+[ $? -ne 0 ] && grep -q "^breakglass: refused" "$T/su.out" &&
+	ok "and its forced command outside sshd is refused" || not_ok "su forced: $(cat "$T/su.out")"
 objdump -p "$T/bin/breakglass-gate" | awk '$1 == "NEEDED" { print $2 }' >"$T/needed"
 [ "$(cat "$T/needed")" = libc.so.6 ] || grep -q asan "$T/needed" \
 	&& ok "breakglass-gate needs libc only" || not_ok "breakglass-gate needs libc only ($(tr '\n' ' ' <"$T/needed"))"
