@@ -230,6 +230,21 @@ end_confine(gate *g, buf *tmp)
 	buf_release(tmp);
 }
 
+/* After the answer (gate_main): the cgroup and tmp gate_run_command left
+ * emptied, removed (its program and what it started have ended). */
+void
+gate_cleanup_later(gate *g)
+{
+	if (g->later_cg.data != NULL)
+		gate_end_cgroup(g, &g->later_cg);
+	if (g->later_tmp.data != NULL) {
+		if (g->later_tmp.len > 0 && confine_tmp_remove(g->later_tmp.data) != 0)
+			syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot remove %s",
+			    g->later_tmp.data);
+		buf_release(&g->later_tmp);
+	}
+}
+
 /* End every process of the request at once (cgroup.kill) and reap pid. */
 void
 gate_kill_request(gate *g, const buf *cg, pid_t pid)
@@ -295,6 +310,23 @@ gate_run_command(gate *g, int privileged)
 		end_confine(g, &tmp);
 		return 1;
 	}
+	/*
+	 * The start record, its flush started: the program's process is made
+	 * (its cgroup, Landlock, the account's ids) while the device flushes,
+	 * and runs nothing until the record is durable - it waits for one
+	 * byte on go, and without it (the log failed, or this process died)
+	 * it exits.  (After the private tmp and the before-snapshot, which
+	 * write to a file system that may be the log's: they would wait for
+	 * its journal's commit.)
+	 */
+	gate_record_started(g, "gate.start", "allow");
+	if (g->log_cut) {
+		snapshot_release(&before);
+		end_confine(g, &tmp);
+		fprintf(stderr, "breakglass: refused: the host log cannot be written: nothing was "
+		    "run\n");
+		return 1;
+	}
 	if (gate_request_cgroup(g, &cg) != 0) {
 		snapshot_release(&before);
 		end_confine(g, &tmp);
@@ -307,12 +339,6 @@ gate_run_command(gate *g, int privileged)
 		end_confine(g, &tmp);
 		return gate_refuse(g, "cannot create pipes");
 	}
-	/*
-	 * The program's process is made (its cgroup, Landlock, the account's
-	 * ids) while its gate.start record is written and flushed; it runs
-	 * nothing until that record is durable: it waits for one byte on go,
-	 * and without it (the log failed, or this process died) it exits.
-	 */
 	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
 		close(go[0]);
 		close(go[1]);
@@ -377,11 +403,10 @@ gate_run_command(gate *g, int privileged)
 	close(go[0]);
 	close(outp[1]);
 	close(errp[1]);
-	gate_record(g, "gate.start", "allow", NULL, -1);
 	{
 		char w = GATE_GO;
 
-		if (g->log_cut || write(go[1], &w, 1) != 1) {
+		if (gate_record_wait(g) != 0 || write(go[1], &w, 1) != 1) {
 			/* not recorded, not run: the child exits at the closed pipe */
 			close(go[1]);
 			close(outp[0]);
@@ -438,8 +463,15 @@ gate_run_command(gate *g, int privileged)
 	else
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	gate_end_cgroup(g, &cg);
-	end_confine(g, &tmp);
+	/* what the program left running ends now, before the after-snapshot
+	 * and the answer; its emptied cgroup and its tmp go after the answer */
+	gate_priv_up(g);
+	if (cgroup_populated(cg.data) == 1 && cgroup_kill(cg.data, 2000) != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cgroup %s did not empty", cg.data);
+	gate_priv_down(g);
+	confine_release(&g->cf);
+	g->later_cg = cg;
+	g->later_tmp = tmp;
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status == 127 && !cut)
 		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);

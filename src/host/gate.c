@@ -362,12 +362,53 @@ gate_record_flush(gate *g)
 	flush_pending(g, 1);
 }
 
+/*
+ * The record that announces a program (gate.start), written at once and
+ * its flush started (audit_sync_start): the program's process is made
+ * (Landlock, cgroup, fork) while the device flushes, and runs only after
+ * gate_record_wait says the record is durable.  A step that fails
+ * meanwhile refuses with a record of its own after it: "nothing was run".
+ */
+void
+gate_record_started(gate *g, const char *event, const char *decision)
+{
+	record_build(g, event, decision, NULL, -1, NULL, 1);
+	if (g->log_cut || !g->unsynced)
+		return;
+	gate_priv_up(g);
+	(void)audit_sync_start(&g->log, &g->syncing);
+	gate_priv_down(g);
+}
+
+/* 0 when what gate_record_started wrote is durable; else the log failed
+ * (every request is refused) and -1 */
+int
+gate_record_wait(gate *g)
+{
+	bg_error e;
+	int r;
+
+	if (!g->syncing.started)
+		return g->log_cut ? -1 : 0;
+	gate_priv_up(g);
+	r = audit_sync_wait(&g->log, &g->syncing, &e);
+	gate_priv_down(g);
+	if (r != 0) {
+		log_failed(g, &e);
+		if (g->env->shared != NULL)
+			log_state_save(g);
+	} else if (g->npending == 0)
+		g->unsynced = 0;
+	return g->log_cut ? -1 : 0;
+}
+
 /* What flush_pending(g, 0) wrote, durable. */
 static void
 gate_record_sync(gate *g)
 {
 	bg_error e;
 
+	(void)gate_record_wait(g);
 	if (!g->unsynced)
 		return;
 	g->unsynced = 0;
@@ -1459,6 +1500,7 @@ out:
 	flush_pending(&g, 0);
 	gate_answer(&g, status);
 	gate_record_sync(&g);
+	gate_cleanup_later(&g);
 	argv_release(&g.av);
 	scope_release(&g.sc);
 	kv_doc_release(&g.scope_doc);

@@ -87,6 +87,28 @@ int audit_append_many_ex(audit_log *a, const audit_rec *recs, size_t n, int flag
     bg_error *e);
 int audit_sync(audit_log *a, bg_error *e);
 
+/*
+ * audit_sync in two halves, for a writer with other work to do while the
+ * device flushes: audit_sync_start hands audit_sync's flush (the head's
+ * block to the device, the log's fdatasync) to a child that shares this
+ * process's memory (clone with CLONE_VM: ~30 us, no page tables copied)
+ * and returns at once; audit_sync_wait reaps it: 0 only when everything
+ * written before audit_sync_start is durable.  When no child can be
+ * made, audit_sync_wait is audit_sync.  Every started sync must be waited
+ * for (the child runs on ss's stack).  (Linux AIO's IOCB_CMD_FDSYNC was
+ * tried first: a process holding an AIO context takes 30-50 ms to exit
+ * or io_destroy, an RCU grace period.)  hostd: a program's start record
+ * is flushed while its process is made.
+ */
+typedef struct audit_syncing {
+	int fd, hfd;            /* the log and its head, read-only; -1: none */
+	int pid;                /* the child; 0: audit_sync in audit_sync_wait */
+	int started;
+	_Alignas(16) unsigned char stack[16384];
+} audit_syncing;
+int audit_sync_start(audit_log *a, audit_syncing *ss);
+int audit_sync_wait(audit_log *a, audit_syncing *ss, bg_error *e);
+
 /* Time of the last record (0 for an empty log); the tail is checked. */
 int audit_last_time(const audit_log *a, int64_t *t, bg_error *e);
 

@@ -246,6 +246,40 @@ unsynced_append_visible_then_synced(void **state)
 	}
 }
 
+/* audit_sync_start/audit_sync_wait: the flush made by a child while this
+ * process goes on; the wait says whether it succeeded, and a log whose
+ * head is gone (nothing to flush, nothing to trust) fails at the wait */
+static void
+sync_in_two_halves(void **state)
+{
+	fx *f = *state;
+	audit_rec r = { 1800000030, "hostd", "gate.start", 3, "{\"decision\":\"allow\"}" };
+	audit_syncing ss;
+	audit_report rep;
+	bg_error e;
+	char head[4200], gone[4210];
+
+	fill(f, 1);
+	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
+	assert_int_equal(audit_sync_start(&f->log, &ss), 0);
+	assert_true(ss.pid > 0); /* a child flushes */
+	fill(f, 1);              /* this process appends meanwhile */
+	assert_int_equal(audit_sync_wait(&f->log, &ss, &e), 0);
+	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	assert_int_equal(rep.records, 3);
+	/* waiting twice, or for nothing started, is a no-op */
+	assert_int_equal(audit_sync_wait(&f->log, &ss, &e), 0);
+	/* the head gone: the start cannot open it, the wait syncs in full and fails */
+	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
+	snprintf(head, sizeof(head), "%s", f->log.headpath);
+	snprintf(gone, sizeof(gone), "%s.gone", head);
+	assert_int_equal(rename(head, gone), 0);
+	assert_int_equal(audit_sync_start(&f->log, &ss), 0);
+	assert_int_equal(ss.pid, 0);
+	assert_int_not_equal(audit_sync_wait(&f->log, &ss, &e), 0);
+	assert_int_equal(rename(gone, head), 0);
+}
+
 int
 main(void)
 {
@@ -257,6 +291,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(batch_appends_under_one_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(unpadded_head_still_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(unsynced_append_visible_then_synced, setup, teardown),
+		cmocka_unit_test_setup_teardown(sync_in_two_halves, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
