@@ -93,8 +93,6 @@ typedef struct gate {
 	int answered;          /* the gate has the request's status (gate_main) */
 	int unsynced;          /* records written, not yet durable (gate_main) */
 	audit_syncing syncing; /* a start record's flush in flight (gate_record_started) */
-	buf later_cg, later_tmp; /* an emptied cgroup and a tmp to remove after the
-	                          * answer (gate_run_command, gate_cleanup_later) */
 	int hostkey_borrowed;  /* hostkey is hostd's preloaded one: not released */
 	struct gate_pending {
 		char *event, *detail;
@@ -276,7 +274,6 @@ void gate_child_start(gate *g, const buf *cg, int entered);
 int gate_request_cgroup(gate *g, buf *cg);
 void gate_kill_request(gate *g, const buf *cg, pid_t pid);
 void gate_end_cgroup(gate *g, buf *cg);
-void gate_cleanup_later(gate *g);
 void gate_record_started(gate *g, const char *event, const char *decision);
 int gate_record_wait(gate *g);
 

@@ -230,21 +230,6 @@ end_confine(gate *g, buf *tmp)
 	buf_release(tmp);
 }
 
-/* After the answer (gate_main): the cgroup and tmp gate_run_command left
- * emptied, removed (its program and what it started have ended). */
-void
-gate_cleanup_later(gate *g)
-{
-	if (g->later_cg.data != NULL)
-		gate_end_cgroup(g, &g->later_cg);
-	if (g->later_tmp.data != NULL) {
-		if (g->later_tmp.len > 0 && confine_tmp_remove(g->later_tmp.data) != 0)
-			syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cannot remove %s",
-			    g->later_tmp.data);
-		buf_release(&g->later_tmp);
-	}
-}
-
 /* End every process of the request at once (cgroup.kill) and reap pid. */
 void
 gate_kill_request(gate *g, const buf *cg, pid_t pid)
@@ -463,15 +448,8 @@ gate_run_command(gate *g, int privileged)
 	else
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	/* what the program left running ends now, before the after-snapshot
-	 * and the answer; its emptied cgroup and its tmp go after the answer */
-	gate_priv_up(g);
-	if (cgroup_populated(cg.data) == 1 && cgroup_kill(cg.data, 2000) != 0)
-		syslog(LOG_AUTHPRIV | LOG_ERR, "breakglass gate: cgroup %s did not empty", cg.data);
-	gate_priv_down(g);
-	confine_release(&g->cf);
-	g->later_cg = cg;
-	g->later_tmp = tmp;
+	gate_end_cgroup(g, &cg);
+	end_confine(g, &tmp);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (status == 127 && !cut)
 		fprintf(stderr, "breakglass: '%s' could not be run on this host\n", g->av.v[0]);

@@ -1500,7 +1500,6 @@ out:
 	flush_pending(&g, 0);
 	gate_answer(&g, status);
 	gate_record_sync(&g);
-	gate_cleanup_later(&g);
 	argv_release(&g.av);
 	scope_release(&g.sc);
 	kv_doc_release(&g.scope_doc);
