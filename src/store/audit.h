@@ -39,6 +39,10 @@ typedef struct audit_log {
 	const sshkey_priv *key; /* signing key; NULL: read-only */
 	unsigned char pk[32];
 	unsigned checkpoint_every;
+	/* a digest of the head text this handle last wrote or verified: an
+	 * append that finds the same bytes skips their signature check */
+	unsigned char head_known[32];
+	int head_known_set;
 } audit_log;
 
 /* Create an empty log and its genesis head in dir (refuses to overwrite). */

@@ -4,6 +4,7 @@
 #include "fileio.h"
 #include "sshkey.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,6 +214,25 @@ forged_head_refused(void **state)
 	audit_close(&forged);
 	sshkey_priv_release(&other);
 	assert_int_equal(audit_verify(&f->log, &rep, &e), 0);
+	/* a handle that appended (and so knows the head it wrote) still checks
+	 * a head whose bytes changed: one character of the signature */
+	{
+		audit_rec r = { 1800000040, "hostd", "gate.end", 3, "{}" };
+		buf h;
+		char *sig;
+		int fd;
+
+		buf_init(&h, 1024);
+		assert_int_equal(fileio_read(f->log.headpath, 1000, &h, &e), 0);
+		assert_non_null(sig = strrchr(h.data, ' '));
+		sig[1] = sig[1] == 'A' ? 'B' : 'A';
+		assert_true((fd = open(f->log.headpath, O_WRONLY)) >= 0);
+		assert_int_equal(pwrite(fd, h.data, h.len, 0), (ssize_t)h.len);
+		close(fd);
+		assert_int_equal(audit_append_many(&f->log, &r, 1, &e), BG_ERR_TAMPER);
+		assert_non_null(strstr(e.msg, "signature"));
+		buf_release(&h);
+	}
 }
 
 /* AUDIT_NOSYNC: the records and the head are written at once (verify sees
