@@ -125,7 +125,7 @@ gate_fork(gate *g, const buf *cg, int *entered)
 }
 
 void
-gate_child_start(gate *g, const buf *cg, int entered)
+gate_child_confine(gate *g, const buf *cg, int entered)
 {
 	gate_priv_up(g);
 	if (!entered && cgroup_enter(cg->data) != 0)
@@ -134,8 +134,20 @@ gate_child_start(gate *g, const buf *cg, int entered)
 	if (g->cf.fd >= 0 ? confine_apply(&g->cf) != 0 :
 	    !(g->landlock_abi == 0 && g->landlock_optional))
 		_exit(126);
+}
+
+void
+gate_child_ids(gate *g)
+{
 	add_sudo_group(g);
 	gate_priv_drop_all(g);
+}
+
+void
+gate_child_start(gate *g, const buf *cg, int entered)
+{
+	gate_child_confine(g, cg, entered);
+	gate_child_ids(g);
 }
 
 /* Add argv[0] of each of the grant's commands named key (NULL: command,
@@ -342,7 +354,9 @@ gate_run_command(gate *g, int privileged)
 
 		snprintf(tmpv, sizeof(tmpv), "TMPDIR=%s", tmp.len ? tmp.data : "/nonexistent");
 		setpgid(0, 0);
-		gate_child_start(g, &cg, entered);
+		/* root while it waits (the account cannot stop or kill it),
+		 * the account's ids once its start record is durable */
+		gate_child_confine(g, &cg, entered);
 		signal(SIGPIPE, SIG_DFL);
 		dup2(outp[1], STDOUT_FILENO);
 		dup2(errp[1], STDERR_FILENO);
@@ -362,6 +376,7 @@ gate_run_command(gate *g, int privileged)
 			if (got != 1 || w != GATE_GO)
 				_exit(126);
 		}
+		gate_child_ids(g);
 		if (close_range(3, ~0U, 0) != 0)
 			for (fd = 3; fd < 1024; fd++)
 				close(fd);
