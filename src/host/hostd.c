@@ -149,6 +149,10 @@ hostd_env_get(const char *env, size_t len, const char *name, int *dup)
 	return found;
 }
 
+/* hostd's own process (the binary it runs), read once at its start: a
+ * request from this binary's own `breakglass gate` is served too */
+static login_proc hostd_self;
+
 typedef struct hostd_peer {
 	login_proc gate, shell, sshd, monitor;
 	int has_shell;
@@ -164,15 +168,16 @@ typedef struct hostd_peer {
 static int
 bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_error *e)
 {
-	login_proc self, again;
 	const login_proc *s;
 	char path[64];
+	pid_t again_ppid;
+	unsigned long long again_start;
 
-	if (login_proc_read(getpid(), &self) != 0)
+	if (hostd_self.pid == 0)
 		return bg_fail(e, BG_ERR_IO, "the supervisor cannot read its own process");
 	if (login_proc_read(pid, &p->gate) != 0)
 		return bg_fail(e, BG_ERR_PERM, "the requesting process is gone");
-	if ((p->gate.exe_dev != self.exe_dev || p->gate.exe_ino != self.exe_ino) &&
+	if ((p->gate.exe_dev != hostd_self.exe_dev || p->gate.exe_ino != hostd_self.exe_ino) &&
 	    (gate_path[0] == '\0' || !login_proc_runs(&p->gate, gate_path)))
 		return bg_fail(e, BG_ERR_PERM, "the request did not come from breakglass-gate beside "
 		    "the binary hostd runs (after an upgrade of breakglass, restart hostd)");
@@ -199,11 +204,11 @@ bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_er
 	if (fileio_read(path, HOSTD_ENV_MAX, &p->env, e) != 0)
 		return bg_fail(e, BG_ERR_PERM, "cannot read the gate's environment");
 	/* the same processes still (no pid reuse while we looked) */
-	if (login_proc_read(pid, &again) != 0 || again.start != p->gate.start ||
-	    again.ppid != p->gate.ppid)
+	if (login_proc_stat(pid, &again_ppid, &again_start) != 0 || again_start != p->gate.start ||
+	    again_ppid != p->gate.ppid)
 		return bg_fail(e, BG_ERR_PERM, "the requesting process changed");
-	if (login_proc_read(p->sshd.pid, &again) != 0 || again.start != p->sshd.start ||
-	    again.ppid != p->monitor.pid)
+	if (login_proc_stat(p->sshd.pid, &again_ppid, &again_start) != 0 ||
+	    again_start != p->sshd.start || again_ppid != p->monitor.pid)
 		return bg_fail(e, BG_ERR_PERM, "the session's sshd changed");
 	return 0;
 }
@@ -575,6 +580,8 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 		(void)getgrouplist("root", 0, gs, &ng);
 	}
 	gate_preload(o->config);
+	if (login_proc_read(getpid(), &hostd_self) != 0)
+		memset(&hostd_self, 0, sizeof(hostd_self));
 	{
 		/* the secret scanner's database, which redacts every request's
 		 * description, is loaded here once, not again by every request */

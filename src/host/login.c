@@ -60,49 +60,68 @@ login_parse_stat(const char *text, int *ppid, unsigned long long *start)
 	return field == 22 ? 0 : BG_ERR_INVALID;
 }
 
+/* /proc/PID/NAME whole into text (NUL-terminated); its length, or -1 */
+static ssize_t
+proc_text(pid_t pid, const char *name, char *text, size_t n)
+{
+	char path[64];
+	ssize_t got, all = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	while ((size_t)all < n - 1 && (got = read(fd, text + all, n - 1 - (size_t)all)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			close(fd);
+			return -1;
+		}
+		all += got;
+	}
+	close(fd);
+	text[all] = '\0';
+	return all;
+}
+
+int
+login_proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+	char text[4096];
+	int p = 0;
+
+	if (proc_text(pid, "stat", text, sizeof(text)) <= 0)
+		return BG_ERR_NOTFOUND;
+	if (login_parse_stat(text, &p, start) != 0)
+		return BG_ERR_INVALID;
+	*ppid = p;
+	return 0;
+}
+
 int
 login_proc_read(pid_t pid, login_proc *pi)
 {
-	char path[64], text[4096];
-	unsigned long long start = 0;
-	int ppid = 0, fd, n;
-	ssize_t got;
+	char path[64], text[8192];
+	const char *u;
 	struct stat st;
-	FILE *f;
-	char line[256];
+	unsigned a, b, c, d;
+	int r;
 
 	memset(pi, 0, sizeof(*pi));
 	pi->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((r = login_proc_stat(pid, &pi->ppid, &pi->start)) != 0)
+		return r;
+	/* the Uid line of status (one read; no line is split: the whole file) */
+	if (proc_text(pid, "status", text, sizeof(text)) <= 0)
 		return BG_ERR_NOTFOUND;
-	got = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (got <= 0)
-		return BG_ERR_IO;
-	text[got] = '\0';
-	if (login_parse_stat(text, &ppid, &start) != 0)
+	if ((u = strstr(text, "\nUid:")) == NULL ||
+	    sscanf(u + 1, "Uid: %u %u %u %u", &a, &b, &c, &d) != 4)
 		return BG_ERR_INVALID;
-	pi->ppid = ppid;
-	pi->start = start;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
-		return BG_ERR_NOTFOUND;
-	n = 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		unsigned a, b, c, d;
-
-		if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-			pi->uid[0] = a;
-			pi->uid[1] = b;
-			pi->uid[2] = c;
-			pi->uid[3] = d;
-			n = 1;
-		}
-	}
-	fclose(f);
-	if (!n)
-		return BG_ERR_INVALID;
+	pi->uid[0] = a;
+	pi->uid[1] = b;
+	pi->uid[2] = c;
+	pi->uid[3] = d;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	if (stat(path, &st) != 0)
 		return BG_ERR_NOTFOUND;

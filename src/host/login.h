@@ -67,6 +67,9 @@ int login_parse_stat(const char *text, int *ppid, unsigned long long *start);
  * BG_ERR_IO or BG_ERR_INVALID. */
 int login_proc_read(pid_t pid, login_proc *pi);
 
+/* pid's parent and start time alone (its stat): 0 or as login_proc_read */
+int login_proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start);
+
 /* 1 when all four uids of pi are u. */
 int login_proc_all_uids(const login_proc *pi, uid_t u);
 
