@@ -8,6 +8,7 @@
 #include "fileio.h"
 #include "hostd.h"
 #include "login.h"
+#include "pgrole.h"
 #include "proc.h"
 #include "signers.h"
 #include "sshkey.h"
@@ -759,13 +760,18 @@ cmd_host(int argc, char **argv)
 		buf_printf(&gconf, "read-consent: required\n");
 	if (cmd_opt(&a, O_DB_PG) != NULL) {
 		const char *ci = cmd_opt(&a, O_DB_PG), *as = cmd_opt(&a, O_DB_PG_AS);
+		int rc;
 
-		/* gate.conf is world-readable, and a password has no place there */
-		if (strstr(ci, "password") != NULL || strstr(ci, "passfile") != NULL ||
-		    strstr(ci, "service") != NULL ||
-		    strchr(ci, '\n') != NULL || strlen(ci) > 1000) {
-			r = cmd_failf(EXIT_USAGE, "host setup: --db-postgres takes a conninfo without "
-			    "password, passfile or service (hostd connects by peer authentication)");
+		/* gate.conf is world-readable, and a password has no place there:
+		 * libpq's own parse, the one hostd's connection makes */
+		if (strchr(ci, '\n') != NULL || strlen(ci) > 1000) {
+			r = cmd_failf(EXIT_USAGE, "host setup: --db-postgres takes a conninfo of one "
+			    "line, at most 1000 bytes");
+			goto out;
+		}
+		if ((rc = pgrole_conninfo_check(ci, &e)) != 0) {
+			r = cmd_failf(rc == BG_ERR_UNSUPPORTED ? EXIT_SYSTEM : EXIT_USAGE,
+			    "host setup: --db-postgres: %s", e.msg);
 			goto out;
 		}
 		if (as != NULL && (getpwnam(as) == NULL || strlen(as) > 63)) {

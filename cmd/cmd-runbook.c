@@ -42,6 +42,7 @@
 #include "hash.h"
 #include "json.h"
 #include "kv.h"
+#include "pgrole.h"
 #include "plan.h"
 #include "profile.h"
 #include "proc.h"
@@ -377,12 +378,10 @@ conf_load(const char *path, conf *c, bg_error *e)
 			    "db-mariadb", path);
 			goto out;
 		}
-		/* the client's files hold no database password: peer authentication */
-		if (pg != NULL && (strstr(pg, "password") != NULL || strstr(pg, "passfile") != NULL ||
-		    strstr(pg, "service") != NULL)) {
-			r = bg_fail(e, BG_ERR_POLICY, "'%s': db-postgres takes a conninfo without "
-			    "password, passfile or service (connect by peer authentication on the unix socket)",
-			    path);
+		/* the client's files hold no database password: peer authentication
+		 * (libpq's own parse, the one the connection makes) */
+		if (pg != NULL && (r = pgrole_conninfo_check(pg, e)) != 0) {
+			r = bg_fail(e, r, "'%s': db-postgres: %.400s", path, e->msg);
 			goto out;
 		}
 		/* only a socket path: no account, password or option rides along */

@@ -109,6 +109,36 @@ pgrole_conninfo_secretive(const char *keyword)
 }
 
 int
+pgrole_conninfo_check(const char *conninfo, bg_error *e)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	int r;
+
+	if ((r = pqload_ready(e)) != 0)
+		return r;
+	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		const char *m = err ? err : "libpq refused it";
+		size_t n = strlen(m);
+
+		while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
+			n--;
+		r = bg_fail(e, BG_ERR_INVALID, "postgres: conninfo: %.*s", (int)n, m);
+		PQfreemem(err);
+		return r;
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && pgrole_conninfo_secretive(o->keyword)) {
+			r = bg_fail(e, BG_ERR_POLICY, "postgres: the conninfo names a %s: breakglass "
+			    "takes one without password, passfile or service (it connects by peer "
+			    "authentication)", o->keyword);
+			break;
+		}
+	PQconninfoFree(opts);
+	return r;
+}
+
+int
 pgrole_admin_connect(const char *conninfo, const char *dbname, PGconn **out,
     bg_error *e)
 {

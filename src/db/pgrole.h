@@ -75,6 +75,16 @@ int pgrole_admin_connect(const char *conninfo, const char *dbname, PGconn **out,
 int pgrole_conninfo_secretive(const char *keyword);
 
 /*
+ * Check a conninfo before it is written to a configuration or used: libpq
+ * parses it (key=value or URI form, exactly as a connection would) and no
+ * keyword pgrole_conninfo_secretive names has a value.  0;
+ * BG_ERR_UNSUPPORTED when libpq cannot be loaded (nothing is guessed
+ * without its parser); BG_ERR_INVALID with libpq's message when it cannot
+ * parse; BG_ERR_POLICY naming the keyword.
+ */
+int pgrole_conninfo_check(const char *conninfo, bg_error *e);
+
+/*
  * Take away what PUBLIC reaches that a grant role must not: CONNECT and
  * TEMPORARY on every database, EXECUTE on the large-object functions in
  * admin's database.  PostgreSQL cannot subtract a PUBLIC privilege for

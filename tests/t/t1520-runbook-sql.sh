@@ -52,14 +52,36 @@ nothing_ran() {
 }
 
 # --- the client's configuration: no password in breakglass files ---------------
-conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN password=hunter2" "db-database: shop"
-expect 1 "a conninfo with a password is refused" run "$T/rb1" --config "$C/etc/pw.conf"
-err_has "without password, passfile or service" "says why (peer authentication)"
-conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN passfile=/root/.pgpass" "db-database: shop"
-expect 1 "a conninfo with a passfile is refused" run "$T/rb1" --config "$C/etc/pw.conf"
-conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN service=shop" "db-database: shop"
-expect 1 "a conninfo naming a service is refused" run "$T/rb1" --config "$C/etc/pw.conf"
-err_has "password, passfile or service" "says why"
+# refused EXIT WHAT CONNINFO PATTERN: the run refuses a db-postgres of CONNINFO
+refused() {
+	conf "$C/etc/pw.conf" "$C/state" "db-postgres: $3" "db-database: shop"
+	expect "$1" "$2 is refused" run "$T/rb1" --config "$C/etc/pw.conf"
+	err_has "$4" "$2: says '$4'"
+}
+refused 1 "a conninfo with a password" "$PG_ADMIN password=hunter2" "without password, passfile or service"
+refused 1 "a conninfo with a passfile" "$PG_ADMIN passfile=/root/.pgpass" "the conninfo names a passfile"
+refused 1 "a conninfo naming a service" "$PG_ADMIN service=shop" "the conninfo names a service"
+refused 1 "a URI with a password in its query" "postgresql:///shop?host=$PG_SOCK&password=x" \
+	"the conninfo names a password"
+refused 2 "a conninfo libpq cannot parse" "$PG_ADMIN dbname='shop" \
+	"db-postgres: postgres: conninfo: unterminated quoted string"
+# without libpq nothing is guessed (a library of that name that cannot load)
+mkdir "$T/nolibpq" && : >"$T/nolibpq/libpq.so.5"
+conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN" "db-database: shop"
+expect 4 "a db-postgres target is refused when libpq cannot be loaded" \
+	env LD_LIBRARY_PATH="$T/nolibpq" "$BREAKGLASS" runbook run "$T/rb1" --config "$C/etc/pw.conf" --yes
+err_has "db-postgres: postgres: libpq.so.5 cannot be loaded" "and says so"
+# the check is libpq's parse, keyword by keyword: names that hold "service"
+# or "password" are no secret (the configuration loads: what stops
+# 'runbook rollback' is the runbook that does not exist)
+taken() {
+	conf "$C/etc/pw.conf" "$C/state" "db-postgres: $2" "db-database: shop"
+	expect 2 "$1 is taken" bg runbook rollback "$T/nosuch" --config "$C/etc/pw.conf"
+	err_has "nosuch" "$1: what stops it is the missing runbook"
+	err_lacks "db-postgres" "$1: not the conninfo"
+}
+taken "dbname=customer_service user=password_reset" "$PG_ADMIN dbname=customer_service user=password_reset"
+taken "the URI postgresql:///customer_service?host=/run/x" "postgresql:///customer_service?host=/run/x"
 conf "$C/etc/pw.conf" "$C/state" "db-postgres: $PG_ADMIN"
 expect 2 "a target without its database is refused" run "$T/rb1" --config "$C/etc/pw.conf"
 err_has "db-database naming its database" "says what is missing"

@@ -39,6 +39,31 @@ grep -q "^db-postgres: $PG_ADMIN\$" "$T/etc/gate.conf" && grep -q "^db-postgres-
 expect 2 "host setup refuses a conninfo with a password" bg host setup --account "$ACCT" \
 	--etc "$T/x" --db-postgres "$PG_ADMIN password=secret"
 err_has "without password" "and says why"
+# the check is libpq's own parse of the conninfo, keyword by keyword: a
+# database or user whose name holds "service" or "password" is no secret
+pg_setup() { bg host setup --account "$ACCT" --etc "$T/x" --db-postgres "$1"; }
+expect 0 "host setup takes dbname=customer_service user=password_reset" \
+	pg_setup "$PG_ADMIN dbname=customer_service user=password_reset"
+out_has "^db-postgres: $PG_ADMIN dbname=customer_service user=password_reset\$" "and writes it to gate.conf"
+expect 0 "host setup takes the URI form postgresql:///customer_service?host=/run/x" \
+	pg_setup "postgresql:///customer_service?host=/run/x"
+out_has "^db-postgres: postgresql:///customer_service?host=/run/x\$" "and writes it to gate.conf"
+for kw in password=x passfile=/x service=x; do
+	expect 2 "host setup refuses a conninfo with $kw" pg_setup "$PG_ADMIN $kw"
+	err_has "the conninfo names a ${kw%%=*}: " "and names the keyword"
+done
+expect 2 "host setup refuses a URI with a password in its query" pg_setup "postgresql:///shop?password=x"
+err_has "the conninfo names a password" "and names the keyword"
+expect 2 "host setup refuses a URI with a password before its host" pg_setup "postgresql://bgadmin:x@/shop"
+err_has "the conninfo names a password" "and names the keyword"
+expect 2 "host setup refuses a conninfo libpq cannot parse" pg_setup "$PG_ADMIN dbname='shop"
+err_has "conninfo: unterminated quoted string" "with libpq's message"
+# without libpq nothing is guessed (a library of that name that cannot load)
+mkdir "$T/nolibpq" && : >"$T/nolibpq/libpq.so.5"
+expect 4 "host setup refuses any conninfo when libpq cannot be loaded" \
+	env LD_LIBRARY_PATH="$T/nolibpq" "$BREAKGLASS" host setup --account "$ACCT" --etc "$T/x" \
+	--db-postgres "$PG_ADMIN dbname=shop"
+err_has "libpq.so.5 cannot be loaded" "and says so"
 
 ticket_planned
 approve_as owner T-1 plan || exit 1
