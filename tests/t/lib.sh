@@ -194,6 +194,53 @@ host_test_up() {
 	fi
 }
 
+# host_test_log_fs FS MESSAGE: the start of a test of a host whose host log
+# ($T/hostlog) is a file system of its own.  The test sets ACCT and GROUP
+# first.  Needs root and sshd (need_root_sshd); sources lib-host.sh; SRV is
+# $T/srv, with logs/app.log ("first", "second").  FS is tmpfs:SIZE (a
+# tmpfs of SIZE, mode 0755) or ext4-128:SIZE (an image of SIZE made with
+# 128-byte inodes, whole-second timestamps, mounted on a loop device): a
+# mount that fails is a TAP failure, never a skip (the file system is what
+# these tests are about).  Then host_test_up MESSAGE, and $SRV readable by
+# all.  The EXIT trap kills $bgpid when set, takes the host down, runs the
+# test's own host_test_cleanup when it defines one (e.g. a mount inside the
+# log's file system), unmounts $T/hostlog and removes $T.
+host_test_log_fs() {
+	need_root_sshd "creates an account, mounts a file system and runs sshd"
+	SRV=$T/srv
+	. "$(dirname "$0")/../../scripts/lib-host.sh"
+	trap host_test_log_fs_cleanup EXIT
+	mkdir -p "$SRV/logs" "$T/hostlog"
+	printf 'first\nsecond\n' >"$SRV/logs/app.log"
+	case $1 in
+	tmpfs:*)
+		mount -t tmpfs -o "size=${1#tmpfs:},mode=0755" tmpfs "$T/hostlog" ||
+			{ echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
+		;;
+	ext4-128:*)
+		truncate -s "${1#ext4-128:}" "$T/logfs.img"
+		if ! mkfs.ext4 -q -F -I 128 "$T/logfs.img" >/dev/null 2>&1 ||
+		    ! mount -o loop "$T/logfs.img" "$T/hostlog" 2>/dev/null; then
+			echo "not ok 1 - an ext4 file system with 128-byte inodes on a loop device (mkfs.ext4, mount -o loop)"
+			echo "1..1"; exit 1
+		fi
+		chmod 0755 "$T/hostlog"
+		;;
+	*)
+		echo "Bail out! host_test_log_fs: file system '$1'"; exit 1
+		;;
+	esac
+	host_test_up "$2"
+	chmod -R a+rX "$SRV"
+}
+host_test_log_fs_cleanup() {
+	[ -n "${bgpid:-}" ] && kill "$bgpid" 2>/dev/null
+	host_down "$T" "$ACCT" "$GROUP"
+	if command -v host_test_cleanup >/dev/null 2>&1; then host_test_cleanup; fi
+	umount_wait "$T/hostlog"
+	rm -rf "$T"
+}
+
 # ticket_planned [PLAN-ARGS...]: T-1 opened and confirmed by the owner,
 # its backup and rollback evidence recorded, write_plan's plan submitted
 # (bg plan with PLAN-ARGS added); the plan is not approved yet.

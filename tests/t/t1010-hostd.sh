@@ -10,30 +10,13 @@
 # hostd every request is refused.
 . "$(dirname "$0")/lib.sh"
 
-need_root_sshd "creates an account and runs sshd"
-
 ACCT=bgtest${BG_TEST_ID:-}-hostd
 GROUP=bgtest${BG_TEST_ID:-}-hgate
-SRV=$T/srv
-. "$(dirname "$0")/../../scripts/lib-host.sh"
-cleanup_host() {
-	[ -n "${bgpid:-}" ] && kill "$bgpid" 2>/dev/null
-	host_down "$T" "$ACCT" "$GROUP"
-	umount_wait "$T/spill"
-	umount_wait "$T/hostlog"
-	rm -rf "$T"
-}
-trap cleanup_host EXIT
-
-mkdir -p "$SRV/logs"
-printf 'first\nsecond\n' >"$SRV/logs/app.log"
 # the host log on a small file system of its own, shared with a directory
-# the account can fill (a bind mount of a directory inside it)
-mkdir -p "$T/hostlog" "$T/spill"
-mount -t tmpfs -o size=8m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
-# the owner's approvers: the host checks their signatures on write grants
-host_test_up "host set up, hostd started by host setup --apply, sshd on"
-chmod -R a+rX "$T/srv"
+# the account can fill ($T/spill: a bind mount of a directory inside it)
+host_test_cleanup() { umount_wait "$T/spill"; }
+host_test_log_fs tmpfs:8m "host set up, hostd started by host setup --apply, sshd on"
+mkdir -p "$T/spill"
 [ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
 grep -q "ForceCommand $T/bin/breakglass-gate --socket $T/hostd.sock\$" "$T/sshd.d/breakglass.conf" \
 	&& ok "sshd's forced command is breakglass-gate" || not_ok "sshd's forced command is breakglass-gate"

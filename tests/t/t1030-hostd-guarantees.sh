@@ -6,28 +6,12 @@
 # hostd's children.
 . "$(dirname "$0")/lib.sh"
 
-need_root_sshd "creates an account and runs sshd"
-
 ACCT=bgtest${BG_TEST_ID:-}-hg
 GROUP=bgtest${BG_TEST_ID:-}-hggate
-SRV=$T/srv
-. "$(dirname "$0")/../../scripts/lib-host.sh"
-cleanup_host() {
-	[ -n "${HOME_ID:-}" ] && rm -f /etc/sudoers.d/breakglass-"$HOME_ID"-G-*
-	host_down "$T" "$ACCT" "$GROUP"
-	umount_wait "$T/hostlog"
-	rm -rf "$T"
-}
-trap cleanup_host EXIT
-
-mkdir -p "$SRV/logs" "$SRV/w"
-printf 'first\nsecond\n' >"$SRV/logs/app.log"
+host_test_cleanup() { [ -n "${HOME_ID:-}" ] && rm -f /etc/sudoers.d/breakglass-"$HOME_ID"-G-*; }
 # the host log on a file system of its own (filled at the end)
-mkdir -p "$T/hostlog"
-mount -t tmpfs -o size=64m,mode=0755 tmpfs "$T/hostlog" || { echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
-host_test_up "host set up, hostd started, sshd on"
-chown "$ACCT" "$SRV/w"
-chmod -R a+rX "$T/srv"
+host_test_log_fs tmpfs:64m "host set up, hostd started, sshd on"
+mkdir -m 0755 "$SRV/w" && chown "$ACCT" "$SRV/w"
 ticket_planned
 approve_as owner T-1 plan || exit 1
 responder_key

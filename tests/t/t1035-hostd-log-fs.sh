@@ -8,33 +8,10 @@
 # program's process, made before its start record, runs nothing without it.
 . "$(dirname "$0")/lib.sh"
 
-need_root_sshd "creates an account, mounts a file system and runs sshd"
-
 ACCT=bgtest${BG_TEST_ID:-}-hlf
 GROUP=bgtest${BG_TEST_ID:-}-hlfgate
-SRV=$T/srv
-. "$(dirname "$0")/../../scripts/lib-host.sh"
-cleanup_host() {
-	[ -n "${bgpid:-}" ] && kill "$bgpid" 2>/dev/null
-	host_down "$T" "$ACCT" "$GROUP"
-	umount_wait "$T/hostlog"
-	rm -rf "$T"
-}
-trap cleanup_host EXIT
-
-mkdir -p "$SRV/logs" "$T/hostlog"
-printf 'first\nsecond\n' >"$SRV/logs/app.log"
-mkfifo "$SRV/fifo"
-truncate -s 16M "$T/logfs.img"
-if ! mkfs.ext4 -q -F -I 128 "$T/logfs.img" >/dev/null 2>&1 ||
-    ! mount -o loop "$T/logfs.img" "$T/hostlog" 2>/dev/null; then
-	# the file system this test is about is the point: no skipping it
-	echo "not ok 1 - an ext4 file system with 128-byte inodes on a loop device (mkfs.ext4, mount -o loop)"
-	echo "1..1"; exit 1
-fi
-chmod 0755 "$T/hostlog"
-host_test_up "host set up, hostd started, sshd on"
-chmod -R a+rX "$T/srv"
+host_test_log_fs ext4-128:16M "host set up, hostd started, sshd on"
+mkfifo -m 0644 "$SRV/fifo"
 echo "log-reserve: 1M" >>"$T/etc/gate.conf"
 ticket_planned
 approve_as owner T-1 plan || exit 1
