@@ -10,10 +10,10 @@
 #       ACCT=bgtest$BG_TEST_ID-NAME, GROUP=${ACCT}g and the server's OS
 #       user (PGU or MU), starts the server under $T (scripts/lib-pg.sh,
 #       lib-maria.sh) and prints its "ok" line; the EXIT trap kills
-#       $SESS_PID and $BLOCK_PID when set, takes the host down, stops the
-#       server and removes $T.  Defines Q (psql as the server's admin,
-#       unaligned) or M (mariadb as root, batch) for the test's own set-up
-#       and checks.
+#       $SESS_PID (and its child, the ssh client) and $BLOCK_PID when set,
+#       takes the host down, stops the server and removes $T.  Defines Q
+#       (psql as the server's admin, unaligned) or M (mariadb as root,
+#       batch) for the test's own set-up and checks.
 #   db_local postgresql|mariadb NAME WHY
 #       The same server with no host and no sshd: needs root (without it
 #       "1..0 # needs root (WHY)" and the test fails); the server's OS
@@ -54,7 +54,8 @@
 #       the most; status 0 when it succeeded.
 #   db_session N FILE
 #       A session of G-N (SQL N) reading the fifo $T/fifo, which fd 7
-#       writes; its output in FILE, its pid SESS_PID; waits (up to 10 s)
+#       writes; its output in FILE, its pid SESS_PID (the subshell SQL
+#       runs in; the ssh client is its child); waits (up to 10 s)
 #       until there is a grant role.  db_session_end closes fd 7 and waits
 #       for the session: its status in rc.  While a session (or
 #       db_ctrl_c's console, fd 8) is open SIGPIPE is ignored: a write to
@@ -154,7 +155,14 @@ Q() { $PG_PSQL -At "$@" 2>&1; }
 M() { $MARIA -N -B "$@" 2>&1; }
 
 db_cleanup() {
-	[ -n "${SESS_PID:-}" ] && kill "$SESS_PID" 2>/dev/null
+	# SESS_PID is the subshell a backgrounded SQL (a shell function) runs
+	# in, whose child is the ssh client (or the client itself: db_ctrl_c):
+	# the client first - killed alone, the subshell would leave it to init,
+	# still connected until host_down stops sshd - then the subshell
+	if [ -n "${SESS_PID:-}" ]; then
+		pkill -P "$SESS_PID" 2>/dev/null
+		kill "$SESS_PID" 2>/dev/null
+	fi
 	[ -n "${BLOCK_PID:-}" ] && kill "$BLOCK_PID" 2>/dev/null
 	[ -n "${GROUP:-}" ] && host_down "$T" "$ACCT" "$GROUP"
 	case $DB_ENGINE in
