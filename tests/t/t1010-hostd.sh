@@ -14,7 +14,8 @@ ACCT=bgtest${BG_TEST_ID:-}-hostd
 GROUP=bgtest${BG_TEST_ID:-}-hgate
 # the host log on a small file system of its own, shared with a directory
 # the account can fill ($T/spill: a bind mount of a directory inside it)
-host_test_cleanup() { umount_wait "$T/spill"; }
+GX=bgtest${BG_TEST_ID:-}-hgx
+host_test_cleanup() { umount_wait "$T/spill"; groupdel "$GX" 2>/dev/null; }
 host_test_log_fs tmpfs:8m "host set up, hostd started by host setup --apply, sshd on"
 mkdir -p "$T/spill"
 [ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
@@ -352,6 +353,30 @@ err_has "longer than krl-max-age 2s" "says the KRL is too old"
 expect 0 "reap makes the KRL again" bg reap
 expect 0 "a current KRL: served" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
 sed -i '/^krl-max-age:/d' "$T/etc/gate.conf"
+
+# hostd looks the account up and keeps its groups while /etc/passwd,
+# /etc/group and nsswitch.conf are unchanged: a change reaches the next
+# session at once, both ways
+groupdel "$GX" 2>/dev/null
+groupadd "$GX" && gx=$(getent group "$GX" | cut -d: -f3)
+shell_groups() {
+	{ sleep 1; echo 'printf "groups=%s\\n" "$(id -G | tr " " ,)"'; linger 3; } |
+		timeout 20 $SSH -tt -o CertificateFile="$T/fill-cert.pub" "$ACCT@127.0.0.1" 2>&1 |
+		tr -d '\r' | tee -a "$T/groups.out" | sed -n 's/.*groups=\([0-9,]*\)$/\1/p' | tail -1
+}
+in_groups() { case ",$1," in *",$gx,"*) return 0 ;; esac; return 1; }
+g0=$(shell_groups)
+usermod -aG "$GX" "$ACCT"
+g1=$(shell_groups)
+gpasswd -d "$ACCT" "$GX" >/dev/null
+g2=$(shell_groups)
+[ -n "$g0" ] && ! in_groups "$g0" && ok "a session has the account's groups ($g0)" ||
+	{ not_ok "groups before: '$g0'"; sed 's/^/# /' "$T/groups.out" | head -20; }
+[ -n "$g1" ] && in_groups "$g1" && ok "a group the account is added to is in the next session's" ||
+	not_ok "groups after usermod -aG: '$g1' (want $gx)"
+[ -n "$g2" ] && ! in_groups "$g2" && ok "and gone from the next once it is removed" ||
+	not_ok "groups after gpasswd -d: '$g2'"
+groupdel "$GX"
 
 # without hostd every request is refused, and the gate says how to start it
 hostd_stop "$T"
