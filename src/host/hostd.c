@@ -340,47 +340,19 @@ bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_er
 	return 0;
 }
 
-/* The one-byte message that carries the gate's three fds. */
-typedef union fd_space {
-	struct cmsghdr h;
-	char space[CMSG_SPACE(3 * sizeof(int))];
-} fd_space;
-
-static void
-fd_msg_init(struct msghdr *m, struct iovec *iov, char *byte, fd_space *u)
-{
-	memset(m, 0, sizeof(*m));
-	memset(u, 0, sizeof(*u));
-	iov->iov_base = byte;
-	iov->iov_len = 1;
-	m->msg_iov = iov;
-	m->msg_iovlen = 1;
-	m->msg_control = u->space;
-	m->msg_controllen = sizeof(u->space);
-}
-
 /* Receive the gate's fds 0-2 on c; 0 or -1. */
 static int
 recv_fds(int c, int fds[3])
 {
-	struct msghdr m;
-	struct iovec iov;
 	char byte = 0;
-	fd_space u;
-	struct cmsghdr *cm;
-	ssize_t got;
 
-	fd_msg_init(&m, &iov, &byte, &u);
-	do
-		got = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
-	while (got < 0 && errno == EINTR);
-	if (got != 1 || byte != LOGIN_MAGIC || (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+	if (login_recv_fds(c, &byte, 1, fds, 3) != 0)
 		return -1;
-	cm = CMSG_FIRSTHDR(&m);
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(3 * sizeof(int)))
+	if (byte != LOGIN_MAGIC) {
+		for (int i = 0; i < 3; i++)
+			close(fds[i]);
 		return -1;
-	memcpy(fds, CMSG_DATA(cm), 3 * sizeof(int));
+	}
 	return 0;
 }
 
@@ -548,64 +520,24 @@ typedef struct spare_msg {
 static int
 spare_hand(int c, double accepted, const hostd_acct *a)
 {
-	struct msghdr m;
-	struct iovec iov;
-	fd_space u;
-	struct cmsghdr *cm;
 	spare_msg sm;
 
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
 	memset(&sm, 0, sizeof(sm));
 	sm.accepted = accepted;
 	if (a != NULL) {
 		sm.has_acct = 1;
 		sm.acct = *a;
 	}
-	iov.iov_base = &sm;
-	iov.iov_len = sizeof(sm);
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.space;
-	m.msg_controllen = CMSG_SPACE(sizeof(int));
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &c, sizeof(int));
-	return sendmsg(spare.sock, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(sm) ? 0 : -1;
+	return login_send_fds(spare.sock, &sm, sizeof(sm), &c, 1);
 }
 
 /* In the spare: wait for a connection (-1: hostd ended or said nothing). */
 static int
 spare_wait(int s, spare_msg *sm)
 {
-	struct msghdr m;
-	struct iovec iov;
-	fd_space u;
-	struct cmsghdr *cm;
-	ssize_t got;
 	int c;
 
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = sm;
-	iov.iov_len = sizeof(*sm);
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.space;
-	m.msg_controllen = sizeof(u.space);
-	do
-		got = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
-	while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)sizeof(*sm) || (m.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
-		return -1;
-	cm = CMSG_FIRSTHDR(&m);
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(&c, CMSG_DATA(cm), sizeof(int));
-	return c;
+	return login_recv_fds(s, sm, sizeof(*sm), &c, 1) == 0 ? c : -1;
 }
 
 static void

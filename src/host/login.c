@@ -144,11 +144,95 @@ login_proc_runs(const login_proc *pi, const char *path)
 	return stat(path, &st) == 0 && st.st_dev == pi->exe_dev && st.st_ino == pi->exe_ino;
 }
 
-/* The one-byte message that carries the gate's three fds. */
+/* room for the most descriptors one message carries */
 typedef union fd_space {
 	struct cmsghdr h;
-	char space[CMSG_SPACE(3 * sizeof(int))];
+	char space[CMSG_SPACE(LOGIN_MAX_FDS * sizeof(int))];
 } fd_space;
+
+int
+login_send_fds(int sock, const void *data, size_t n, const int *fds, int nfds)
+{
+	struct msghdr m;
+	struct iovec iov;
+	fd_space u;
+	struct cmsghdr *cm;
+	ssize_t sent;
+
+	if (nfds < 1 || nfds > LOGIN_MAX_FDS || n == 0)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = (void *)data;
+	iov.iov_len = n;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, (size_t)nfds * sizeof(int));
+	do
+		sent = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	return sent == (ssize_t)n ? 0 : -1;
+}
+
+int
+login_recv_fds(int sock, void *data, size_t n, int *fds, int nfds)
+{
+	struct msghdr m;
+	struct iovec iov;
+	fd_space u;
+	struct cmsghdr *cm;
+	ssize_t got;
+	int have = 0, ok;
+
+	if (nfds < 1 || nfds > LOGIN_MAX_FDS || n == 0)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = data;
+	iov.iov_len = n;
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.space;
+	m.msg_controllen = sizeof(u.space);
+	do
+		got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return -1;
+	/* whatever came is taken, and let go again unless it is exactly that */
+	ok = got == (ssize_t)n && !(m.msg_flags & (MSG_CTRUNC | MSG_TRUNC));
+	for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+		size_t k, nk;
+		int f;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0)) {
+			ok = 0;
+			continue;
+		}
+		nk = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < nk; k++) {
+			memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+			if (have < nfds)
+				fds[have] = f;
+			else
+				close(f);
+			have++;
+		}
+	}
+	if (!ok || have != nfds) {
+		for (int i = 0; i < have && i < nfds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	return 0;
+}
 
 static volatile sig_atomic_t client_winch, client_int;
 
@@ -211,12 +295,8 @@ int
 login_request(const char *socket_path, int *status, bg_error *e)
 {
 	struct sockaddr_un sa;
-	struct msghdr m;
-	struct iovec iov;
 	char byte = LOGIN_MAGIC;
 	int fds[3] = { 0, 1, 2 }, c;
-	fd_space u;
-	struct cmsghdr *cm;
 	unsigned char b[4];
 	size_t have = 0;
 
@@ -235,20 +315,7 @@ login_request(const char *socket_path, int *status, bg_error *e)
 		    "start it: systemctl start breakglass-hostd, or breakglass host setup --apply",
 		    socket_path, strerror(err));
 	}
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.space;
-	m.msg_controllen = sizeof(u.space);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	if (sendmsg(c, &m, MSG_NOSIGNAL) != 1) {
+	if (login_send_fds(c, &byte, 1, fds, 3) != 0) {
 		int err = errno;
 
 		/* hostd may have said why before closing: busy */

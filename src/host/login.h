@@ -30,6 +30,18 @@
 #define LOGIN_DEFAULT_ETC "/etc/breakglass"
 /* the gate's one-byte hello that carries its fds */
 #define LOGIN_MAGIC 'G'
+
+/*
+ * One message of n bytes (data, n > 0) and nfds descriptors (SCM_RIGHTS,
+ * at most LOGIN_MAX_FDS) on a unix socket: the gate's fds 0-2 to hostd
+ * (the byte LOGIN_MAGIC), an accepted connection to hostd's spare.
+ * login_recv_fds: 0 only for exactly n bytes and exactly nfds
+ * descriptors (taken close-on-exec), nothing cut; otherwise whatever
+ * descriptors came are closed again and -1.
+ */
+#define LOGIN_MAX_FDS 3
+int login_send_fds(int sock, const void *data, size_t n, const int *fds, int nfds);
+int login_recv_fds(int sock, void *data, size_t n, int *fds, int nfds);
 /* the status hostd sends when it serves no more of the account's requests
  * at once (a status a request never has: statuses are 0..255) */
 #define LOGIN_STATUS_BUSY 0x7ffffe01
