@@ -371,10 +371,11 @@ bench(const char *db, int n)
 		PQfinish(c);
 		pgrole_release(&role);
 	}
-	/* the before-image of a 10,000-row UPDATE against the bare UPDATE */
+	/* the before-image of a 10,000-row UPDATE against the bare UPDATE,
+	 * alternating: medians, and the median of each round's ratio */
 	{
-		enum { ROUNDS = 5 };
-		double bare[ROUNDS], img[ROUNDS], txn[ROUNDS];
+		enum { ROUNDS = 11 };
+		double bare[ROUNDS], img[ROUNDS], txn[ROUNDS], rt[ROUNDS], ra[ROUNDS];
 		const char *patch = "UPDATE bench_rows SET v = v + 1 WHERE id <= 10000";
 		const char *granted[1] = { "public.bench_rows" };
 		sqlcheck chk;
@@ -417,6 +418,8 @@ bench(const char *db, int n)
 				return die("apply", &e);
 			img[i] = (utc_mono() - t0) * 1000;
 			txn[i] = res.txn_ms;
+			rt[i] = txn[i] / bare[i];
+			ra[i] = img[i] / bare[i];
 			PQfinish(c);
 			if (pgrole_revoke(admin, role.name, 5000, &term, &kept, &e) != 0 ||
 			    pgpatch_cleanup(admin, tag, &e) != 0)
@@ -426,12 +429,15 @@ bench(const char *db, int n)
 		qsort(bare, ROUNDS, sizeof(double), cmp_double);
 		qsort(img, ROUNDS, sizeof(double), cmp_double);
 		qsort(txn, ROUNDS, sizeof(double), cmp_double);
+		qsort(rt, ROUNDS, sizeof(double), cmp_double);
+		qsort(ra, ROUNDS, sizeof(double), cmp_double);
 		printf("10,000-row UPDATE: bare %.1f ms; the patch transaction (before-image "
 		    "FOR UPDATE, UPDATE, its xid) %.1f ms: %.2fx (limit 2x); the whole apply "
 		    "(image tables, grants, report digest and columns) %.1f ms: %.2fx "
-		    "(medians of %d)\n", bare[ROUNDS / 2], txn[ROUNDS / 2],
-		    txn[ROUNDS / 2] / bare[ROUNDS / 2], img[ROUNDS / 2],
-		    img[ROUNDS / 2] / bare[ROUNDS / 2], ROUNDS);
+		    "(medians of %d; medians of each round's ratio: %.2fx, %.2fx)\n",
+		    bare[ROUNDS / 2], txn[ROUNDS / 2], txn[ROUNDS / 2] / bare[ROUNDS / 2],
+		    img[ROUNDS / 2], img[ROUNDS / 2] / bare[ROUNDS / 2], ROUNDS, rt[ROUNDS / 2],
+		    ra[ROUNDS / 2]);
 		sqlcheck_release(&chk);
 	}
 	qsort(mk, (size_t)n, sizeof(double), cmp_double);
