@@ -15,7 +15,11 @@ GROUP=bgtest${BG_TEST_ID:-}-hgate
 # the host log on a small file system of its own, shared with a directory
 # the account can fill ($T/spill: a bind mount of a directory inside it)
 GX=bgtest${BG_TEST_ID:-}-hgx
-host_test_cleanup() { umount_wait "$T/spill"; groupdel "$GX" 2>/dev/null; }
+host_test_cleanup() {
+	umount_wait "$T/spill"
+	rm -f "/run/userdb/$ACCT:$GX.membership"; rmdir /run/userdb 2>/dev/null
+	groupdel "$GX" 2>/dev/null
+}
 host_test_log_fs tmpfs:8m "host set up, hostd started by host setup --apply, sshd on"
 mkdir -p "$T/spill"
 [ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
@@ -376,6 +380,38 @@ g2=$(shell_groups)
 	not_ok "groups after usermod -aG: '$g1' (want $gx)"
 [ -n "$g2" ] && ! in_groups "$g2" && ok "and gone from the next once it is removed" ||
 	not_ok "groups after gpasswd -d: '$g2'"
+# a membership from a userdb drop-in (nss-systemd, which nsswitch.conf's
+# "group: files systemd" consults for every account, not only its dynamic
+# users): no file hostd watches changes, and the next request still
+# follows it, both ways.  Requests of their own, one right after the
+# other, five times: other tests on this machine change /etc/group too
+# (which drops what hostd kept), not within each of five such gaps.
+bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
+	--command "/usr/bin/id -G" --ttl 1h --reason "groups" >/dev/null
+approve_as owner T-1 plan 2>/dev/null || true
+bg grant activate G-6 >/dev/null
+bg grant cert G-6 --pubkey "$T/user.pub" -o "$T/id-cert.pub" 2>/dev/null
+req_groups() { as_cert "$T/id-cert.pub" /usr/bin/id -G </dev/null 2>>"$T/id-groups.err" | tr ' ' ,; }
+drop=/run/userdb/$ACCT:$GX.membership
+stale_in= stale_out= idok= gs=
+for i in 1 2 3 4 5; do
+	g3=$(req_groups)
+	mkdir -p /run/userdb && echo "{}" >"$drop"
+	id -G "$ACCT" | tr ' ' '\n' | grep -qx "$gx" && idok=1
+	g4=$(req_groups)
+	rm -f "$drop"; rmdir /run/userdb 2>/dev/null
+	g5=$(req_groups)
+	gs="$gs $g3/$g4/$g5"
+	{ [ -z "$g3" ] || in_groups "$g3" || ! in_groups "$g4"; } && stale_in=1
+	{ [ -z "$g5" ] || in_groups "$g5"; } && stale_out=1
+done
+[ -n "$idok" ] && ok "the drop-in makes $ACCT a member of $GX (id)" ||
+	not_ok "the drop-in makes $ACCT a member of $GX (id: $(id -G "$ACCT"))"
+[ -z "$stale_in" ] && ok "a membership a userdb drop-in adds is in the next request's groups" ||
+	{ not_ok "a membership a userdb drop-in adds is in the next request's groups (want $gx:$gs)"
+	  sed 's/^/# /' "$T/id-groups.err" | head -10; }
+[ -z "$stale_out" ] && ok "and gone from the next once the drop-in is removed" ||
+	not_ok "and gone from the next once the drop-in is removed ($gs)"
 groupdel "$GX"
 
 # without hostd every request is refused, and the gate says how to start it
