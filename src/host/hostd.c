@@ -160,9 +160,12 @@ static login_proc hostd_self;
  * while /etc/passwd, /etc/group and /etc/nsswitch.conf are the files they
  * were read from (device, inode, size, modification and change times to
  * the nanosecond - a change time cannot be set back), and only when
- * nsswitch.conf takes passwd and group from files (and systemd's module,
- * which answers for its own dynamic users only): with any other source
- * every request looks the account up itself, as before.
+ * nsswitch.conf takes passwd and group from files (and systemd's module)
+ * and no userdb drop-in directory exists: systemd's module answers for
+ * every account with the users, groups and memberships of the JSON
+ * records there (/run/userdb/USER:GROUP.membership adds a group to a
+ * files account), which no file watched here shows.  Otherwise every
+ * request looks the account up itself, as before.
  */
 #define HOSTD_ACCTS 16
 #define HOSTD_ACCT_GROUPS 256
@@ -182,6 +185,24 @@ static struct {
 } accts;
 
 static const char *const acct_files[3] = { "/etc/passwd", "/etc/group", "/etc/nsswitch.conf" };
+
+/* where systemd's userdb reads drop-in records (systemd's userdb-dropin.c) */
+static const char *const userdb_dirs[] = {
+	"/etc/userdb", "/run/userdb", "/run/host/userdb", "/usr/local/lib/userdb", "/usr/lib/userdb"
+};
+
+/* 1 when no userdb drop-in directory exists (or one cannot be told apart
+ * from absent: then 0) */
+static int
+accts_no_userdb(void)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(userdb_dirs) / sizeof(userdb_dirs[0]); i++)
+		if (lstat(userdb_dirs[i], &st) == 0 || errno != ENOENT)
+			return 0;
+	return 1;
+}
 
 /* 1 when nsswitch.conf's passwd and group lines name files (and systemd) only */
 static int
@@ -238,6 +259,10 @@ accts_get(uid_t uid)
 
 	if (!accts.usable)
 		return NULL;
+	if (!accts_no_userdb()) {
+		accts.n = accts.next = 0; /* what was kept is not trusted again */
+		return NULL;
+	}
 	for (i = 0; i < 3; i++)
 		if (stat(acct_files[i], &st[i]) != 0)
 			return NULL;
@@ -265,13 +290,16 @@ accts_get(uid_t uid)
 	if (getgrouplist(a->name, a->gid, a->groups, &n) < 0)
 		return NULL;
 	a->ngroups = n;
-	/* the files read are the files stat'ed: else not kept */
+	/* the files read are the files stat'ed, no drop-in came meanwhile:
+	 * else not kept */
 	for (i = 0; i < 3; i++) {
 		struct stat again;
 
 		if (stat(acct_files[i], &again) != 0 || !same_file(&again, &st[i]))
 			return NULL;
 	}
+	if (!accts_no_userdb())
+		return NULL;
 	a = &accts.v[accts.next];
 	*a = got;
 	accts.next = (accts.next + 1) % HOSTD_ACCTS;
