@@ -562,8 +562,10 @@ gate_refuse(gate *g, const char *fmt, ...)
 		buf_puts(&red, "[unrecordable]");
 	}
 	gate_safe_name(buf_cstr(&red), safe, sizeof(safe));
-	fprintf(stderr, "breakglass: refused: %s\n", safe);
+	/* recorded first: the client's stderr may take the message late or
+	 * never (hostd.c, a client that is not a gate) */
 	gate_record(g, "gate.refuse", "refuse", buf_cstr(&red), -1);
+	fprintf(stderr, "breakglass: refused: %s\n", safe);
 	buf_release(&red);
 	if (g->env->shared != NULL && g->env->shared->log_failed) {
 		__atomic_add_fetch(&g->env->shared->refused, 1, __ATOMIC_SEQ_CST);

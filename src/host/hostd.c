@@ -35,6 +35,8 @@
 
 #define HOSTD_ENV_MAX (256u * 1024)
 #define HOSTD_HELLO_TIMEOUT_S 10
+/* how long refusing a client that is not a gate of an sshd session may take */
+#define HOSTD_REFUSE_TIMEOUT_S 20
 /* how often leftover database grant roles are looked for */
 #define HOSTD_DB_REPAIR_S 30
 #define HOSTD_MAX_CHILDREN 1024
@@ -368,6 +370,13 @@ bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_er
 	return 0;
 }
 
+/* SIGALRM of a refusal (serve_one): it interrupts a write, nothing more */
+static void
+on_refuse_alarm(int sig)
+{
+	(void)sig;
+}
+
 /* Receive the gate's fds 0-2 on c; 0 or -1. */
 static int
 recv_fds(int c, int fds[3])
@@ -449,6 +458,28 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 	env.uid = pw->pw_uid;
 	env.gid = pw->pw_gid;
 	if (bind_session(cr.pid, cr.uid, pw, &p, &e) != 0) {
+		/*
+		 * Not a gate of an sshd session: any process of the account
+		 * can connect, and the descriptors it handed over are its
+		 * own - a pipe already full whose read end it handed over
+		 * too takes the refusal written to it, and never gives it
+		 * back.  The refusal is recorded before it is written
+		 * (gate_refuse); past HOSTD_REFUSE_TIMEOUT_S, and every
+		 * second after, SIGALRM (a handler without SA_RESTART)
+		 * interrupts a write that waits on such a descriptor, so
+		 * this root process ends - it does not stay, one of the
+		 * account's HOSTD_MAX_PER_ACCOUNT, for good.  Not a kill:
+		 * one in the middle of an append would leave the log ahead
+		 * of its signed head (the file's writes and syncs are not
+		 * interrupted).
+		 */
+		struct sigaction sv;
+		struct itimerval it = { { 1, 0 }, { HOSTD_REFUSE_TIMEOUT_S, 0 } };
+
+		memset(&sv, 0, sizeof(sv));
+		sv.sa_handler = on_refuse_alarm;
+		if (sigaction(SIGALRM, &sv, NULL) != 0 || setitimer(ITIMER_REAL, &it, NULL) != 0)
+			return 1;
 		env.refuse = e.msg;
 	} else {
 		const char *ev = p.env.data ? p.env.data : "";
