@@ -31,12 +31,11 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HOSTD_ENV_MAX (256u * 1024)
 #define HOSTD_HELLO_TIMEOUT_S 10
-/* how long refusing a client that is not a gate of an sshd session may take */
-#define HOSTD_REFUSE_TIMEOUT_S 20
 /* how often leftover database grant roles are looked for */
 #define HOSTD_DB_REPAIR_S 30
 #define HOSTD_MAX_CHILDREN 1024
@@ -206,7 +205,8 @@ accts_no_userdb(void)
 	return 1;
 }
 
-/* 1 when nsswitch.conf's passwd and group lines name files (and systemd) only */
+/* 1 when nsswitch.conf's passwd and group lines (and initgroups, which
+ * getgrouplist consults when present) name files (and systemd) only */
 static int
 accts_nss_files_only(void)
 {
@@ -226,10 +226,14 @@ accts_nss_files_only(void)
 
 		while (*line == ' ' || *line == '\t')
 			line++;
-		db = strncmp(line, "passwd:", 7) == 0 ? 7 : strncmp(line, "group:", 6) == 0 ? 6 : 0;
+		db = strncmp(line, "passwd:", 7) == 0 ? 7 : strncmp(line, "group:", 6) == 0 ? 6 :
+		    strncmp(line, "initgroups:", 11) == 0 ? -11 : 0;
 		if (db == 0)
 			continue;
-		seen++;
+		if (db > 0)
+			seen++;
+		else
+			db = -db;
 		for (w = strtok_r(line + db, " \t", &ws); w != NULL; w = strtok_r(NULL, " \t", &ws)) {
 			if (*w == '#')
 				break;
@@ -302,6 +306,24 @@ accts_get(uid_t uid)
 	}
 	if (!accts_no_userdb())
 		return NULL;
+	/*
+	 * A file changed within the last 2 s is read, not kept: a kernel
+	 * whose change times move in ticks (Debian 12's 6.1: ~4 ms) could
+	 * show a second edit of the same size within one tick as none.
+	 */
+	{
+		struct timespec now;
+
+		if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+			return NULL;
+		for (i = 0; i < 3; i++)
+			if (st[i].st_ctim.tv_sec >= now.tv_sec - 2) {
+				static hostd_acct fresh;
+
+				fresh = got;
+				return &fresh;
+			}
+	}
 	a = &accts.v[accts.next];
 	*a = got;
 	accts.next = (accts.next + 1) % HOSTD_ACCTS;
@@ -368,13 +390,6 @@ bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_er
 	    again_start != p->sshd.start || again_ppid != p->monitor.pid)
 		return bg_fail(e, BG_ERR_PERM, "the session's sshd changed");
 	return 0;
-}
-
-/* SIGALRM of a refusal (serve_one): it interrupts a write, nothing more */
-static void
-on_refuse_alarm(int sig)
-{
-	(void)sig;
 }
 
 /* Receive the gate's fds 0-2 on c; 0 or -1. */
@@ -462,24 +477,22 @@ serve_one(const hostd_opts *o, int c, const char *cgroup_base, gate_shared *shar
 		 * Not a gate of an sshd session: any process of the account
 		 * can connect, and the descriptors it handed over are its
 		 * own - a pipe already full whose read end it handed over
-		 * too takes the refusal written to it, and never gives it
-		 * back.  The refusal is recorded before it is written
-		 * (gate_refuse); past HOSTD_REFUSE_TIMEOUT_S, and every
-		 * second after, SIGALRM (a handler without SA_RESTART)
-		 * interrupts a write that waits on such a descriptor, so
-		 * this root process ends - it does not stay, one of the
-		 * account's HOSTD_MAX_PER_ACCOUNT, for good.  Not a kill:
-		 * one in the middle of an append would leave the log ahead
-		 * of its signed head (the file's writes and syncs are not
-		 * interrupted).
+		 * too would take the refusal written to it and never give
+		 * it back, holding this root process (one of the account's
+		 * HOSTD_MAX_PER_ACCOUNT) for good.  They are made
+		 * non-blocking (their owner's, so theirs to lose): a write
+		 * that would wait is dropped.  The refusal is recorded
+		 * before it is written (gate_refuse).  (A timer interrupting
+		 * the write was the first fix: its signal could as well
+		 * interrupt the log's lock, and a failed append fails the
+		 * host log closed for every account.)
 		 */
-		struct sigaction sv;
-		struct itimerval it = { { 1, 0 }, { HOSTD_REFUSE_TIMEOUT_S, 0 } };
+		for (int i = 0; i < 3; i++) {
+			int fl = fcntl(i, F_GETFL);
 
-		memset(&sv, 0, sizeof(sv));
-		sv.sa_handler = on_refuse_alarm;
-		if (sigaction(SIGALRM, &sv, NULL) != 0 || setitimer(ITIMER_REAL, &it, NULL) != 0)
-			return 1;
+			if (fl < 0 || fcntl(i, F_SETFL, fl | O_NONBLOCK) != 0)
+				return 1;
+		}
 		env.refuse = e.msg;
 	} else {
 		const char *ev = p.env.data ? p.env.data : "";

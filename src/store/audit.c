@@ -932,8 +932,11 @@ audit_sync_wait(audit_log *a, audit_syncing *ss, bg_error *e)
 
 		while ((w = waitpid(ss->pid, &st, 0)) < 0 && errno == EINTR)
 			;
+		/* no second try: a write error the child's fdatasync saw may
+		 * not be reported again to a descriptor opened after it */
 		if (w != ss->pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			r = audit_sync(a, e); /* not known durable: in full, and say why */
+			r = bg_fail(e, BG_ERR_IO, "cannot sync audit log: %s", w != ss->pid ?
+			    "its flush was lost" : "the flush failed");
 	} else
 		r = audit_sync(a, e);
 	if (ss->fd >= 0)

@@ -98,7 +98,9 @@ int audit_sync(audit_log *a, bg_error *e);
  * process's memory (clone with CLONE_VM: ~30 us, no page tables copied)
  * and returns at once; audit_sync_wait reaps it: 0 only when everything
  * written before audit_sync_start is durable.  When no child can be
- * made, audit_sync_wait is audit_sync.  Every started sync must be waited
+ * made, audit_sync_wait is audit_sync; a child that failed (or was lost)
+ * is a failure, not tried again: a write error its fdatasync saw may not
+ * be reported to a descriptor opened after it.  Every started sync must be waited
  * for (the child runs on ss's stack).  (Linux AIO's IOCB_CMD_FDSYNC was
  * tried first: a process holding an AIO context takes 30-50 ms to exit
  * or io_destroy, an RCU grace period.)  hostd: a program's start record
