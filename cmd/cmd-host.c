@@ -484,6 +484,17 @@ host_principals(const cmd_args *a)
 	return 0;
 }
 
+/* The length of the forced command's program (gate's first word) when it
+ * is breakglass-gate (".../breakglass-gate"), else 0. */
+static size_t
+gate_program_len(const char *gate)
+{
+	size_t pl = strcspn(gate, " \t");
+
+	return pl >= sizeof(HOSTD_GATE_NAME) && memcmp(gate + pl - sizeof(HOSTD_GATE_NAME),
+	    "/" HOSTD_GATE_NAME, sizeof(HOSTD_GATE_NAME)) == 0 ? pl : 0;
+}
+
 /*
  * hostd, started from this binary, serves only breakglass-gate beside it
  * (or this binary's own `breakglass gate`): 1 when the forced command's
@@ -666,9 +677,7 @@ cmd_host(int argc, char **argv)
 		 * breakglass-gate beside itself, or its own `breakglass gate`) */
 		int pl = (int)strcspn(gate, " \t"), bl = pl;
 
-		if (pl >= (int)sizeof(HOSTD_GATE_NAME) &&
-		    memcmp(gate + pl - sizeof(HOSTD_GATE_NAME), "/" HOSTD_GATE_NAME,
-		    sizeof(HOSTD_GATE_NAME)) == 0)
+		if (gate_program_len(gate) > 0)
 			bl = pl - (int)sizeof(HOSTD_GATE_NAME) + 1; /* up to the slash */
 		buf_printf(&unit, "# breakglass host setup: hostd serves the gate of "
 		    "%s/breakglass.conf\n[Service]\nExecStart=\nExecStart=%.*s%s hostd --config "
@@ -828,12 +837,10 @@ cmd_host(int argc, char **argv)
 		 * An account an earlier host setup made with /bin/sh is moved over.
 		 */
 		char shell[4096];
-		size_t pl = strcspn(gate, " \t");
+		size_t pl = gate_program_len(gate);
 
 		snprintf(shell, sizeof(shell), "%s", "/bin/sh");
-		if (pl < sizeof(shell) && pl > sizeof(HOSTD_GATE_NAME) &&
-		    memcmp(gate + pl - sizeof(HOSTD_GATE_NAME), "/" HOSTD_GATE_NAME,
-		    sizeof(HOSTD_GATE_NAME)) == 0)
+		if (pl > 0 && pl < sizeof(shell))
 			snprintf(shell, sizeof(shell), "%.*s", (int)pl, gate);
 		for (i = 0; i < a.val[O_ACCOUNT].n; i++) {
 			char *n = (char *)a.val[O_ACCOUNT].all[i];

@@ -253,12 +253,30 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* the three acct_files stat'ed now into st: 0, or -1 when one cannot be */
+static int
+accts_stat(struct stat st[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (stat(acct_files[i], &st[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* 1 when all three are the files of was */
+static int
+accts_same(const struct stat now[3], const struct stat was[3])
+{
+	return same_file(&now[0], &was[0]) && same_file(&now[1], &was[1]) &&
+	    same_file(&now[2], &was[2]);
+}
+
 /* uid's entry, looked up now when not kept; NULL: the serving process
  * looks it up itself */
 static const hostd_acct *
 accts_get(uid_t uid)
 {
-	struct stat st[3];
+	struct stat st[3], again[3];
 	struct passwd *pw;
 	hostd_acct got, *a = &got;
 	int i, n;
@@ -269,11 +287,9 @@ accts_get(uid_t uid)
 		accts.n = accts.next = 0; /* what was kept is not trusted again */
 		return NULL;
 	}
-	for (i = 0; i < 3; i++)
-		if (stat(acct_files[i], &st[i]) != 0)
-			return NULL;
-	if (!same_file(&st[0], &accts.st[0]) || !same_file(&st[1], &accts.st[1]) ||
-	    !same_file(&st[2], &accts.st[2])) {
+	if (accts_stat(st) != 0)
+		return NULL;
+	if (!accts_same(st, accts.st)) {
 		if (!same_file(&st[2], &accts.st[2]) && !accts_nss_files_only()) {
 			accts.usable = 0;
 			return NULL;
@@ -298,13 +314,7 @@ accts_get(uid_t uid)
 	a->ngroups = n;
 	/* the files read are the files stat'ed, no drop-in came meanwhile:
 	 * else not kept */
-	for (i = 0; i < 3; i++) {
-		struct stat again;
-
-		if (stat(acct_files[i], &again) != 0 || !same_file(&again, &st[i]))
-			return NULL;
-	}
-	if (!accts_no_userdb())
+	if (accts_stat(again) != 0 || !accts_same(again, st) || !accts_no_userdb())
 		return NULL;
 	/*
 	 * A file changed within the last 2 s is read, not kept: a kernel
