@@ -3,11 +3,13 @@
  */
 #include "cgroup.h"
 #include "fileio.h"
+#include "rawsys.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -225,6 +227,41 @@ cgroup_fork(const char *path, int *entered)
 	return fork();
 }
 
+pid_t
+cgroup_spawn(const char *path, int (*fn)(void *), void *arg, void *stack, size_t stack_size)
+{
+#ifdef RAWSYS_CLONE_RUN
+	struct clone3_args ca;
+	long pid;
+	int dfd;
+
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CGROUP_CLONE_INTO | CLONE_VM;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = (uint64_t)dfd;
+	ca.stack = (uint64_t)(uintptr_t)stack;
+	ca.stack_size = stack_size & ~(size_t)15;
+	pid = rawsys_clone_run(&ca, sizeof(ca), fn, arg);
+	close(dfd);
+	if (pid > 0)
+		return (pid_t)pid;
+	/* a kernel without clone3 or CLONE_INTO_CGROUP: cgroup_fork's way */
+	if (pid == -ENOSYS || pid == -E2BIG || pid == -EINVAL)
+		return 0;
+	errno = (int)-pid;
+	return -1;
+#else
+	(void)path;
+	(void)fn;
+	(void)arg;
+	(void)stack;
+	(void)stack_size;
+	return 0;
+#endif
+}
+
 int
 cgroup_kill(const char *path, int timeout_ms)
 {
@@ -257,6 +294,9 @@ cgroup_remove(const char *path, bg_error *e)
 	struct dirent *de;
 	int r = 0;
 
+	/* the usual case: empty, nothing below it (else EBUSY) */
+	if (rmdir(path) == 0 || errno == ENOENT)
+		return 0;
 	if (cgroup_populated(path) == 1 && cgroup_kill(path, 2000) != 0)
 		return bg_fail(e, BG_ERR_IO, "processes in %s did not end", path);
 	if ((d = opendir(path)) == NULL)

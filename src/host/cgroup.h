@@ -47,6 +47,20 @@ int cgroup_enter(const char *path);
  */
 pid_t cgroup_fork(const char *path, int *entered);
 
+/*
+ * Start fn(arg) in a child that is in the cgroup at path from its first
+ * instruction and shares this process's memory until it execs or exits
+ * (clone3 with CLONE_VM and CLONE_INTO_CGROUP): nothing of this process's
+ * memory is copied, so the child starts at once and its exec has nothing
+ * to tear down.  fn runs on stack (stack_size bytes, 16-byte aligned, left
+ * alone until the child has exec'd or exited) and may use rawsys() only:
+ * no libc function, no write to memory but its own stack.  Its result is
+ * the child's exit status.  Returns the pid, 0 when this kernel or
+ * architecture cannot (the caller uses cgroup_fork), -1 (errno) on error.
+ */
+pid_t cgroup_spawn(const char *path, int (*fn)(void *), void *arg, void *stack,
+    size_t stack_size);
+
 /* 1 while a process is in the cgroup (or a cgroup below it), 0 when it is
  * empty, negative when its cgroup.events cannot be read. */
 int cgroup_populated(const char *path);

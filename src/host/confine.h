@@ -75,8 +75,8 @@ int confine_build(const confine_spec *spec, int abi, confine *c, bg_error *e);
 
 /*
  * Apply c to the calling thread (in a child, after fork): needs
- * CAP_SYS_ADMIN (effective root) or no_new_privs.  0, or -1 with errno.
- * Async-signal-safe.
+ * CAP_SYS_ADMIN (effective root) or no_new_privs.  0, or -errno.
+ * Touches nothing of libc's (a cgroup_spawn child may call it).
  */
 int confine_apply(const confine *c);
 

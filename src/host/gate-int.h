@@ -93,6 +93,7 @@ typedef struct gate {
 	int answered;          /* the gate has the request's status (gate_main) */
 	int unsynced;          /* records written, not yet durable (gate_main) */
 	audit_syncing syncing; /* a start record's flush in flight (gate_record_started) */
+	int go;                /* the pipe it writes GATE_GO to once durable; -1: none */
 	int hostkey_borrowed;  /* hostkey is hostd's preloaded one: not released */
 	struct gate_pending {
 		char *event, *detail;
@@ -279,7 +280,7 @@ void gate_child_ids(gate *g);
 int gate_request_cgroup(gate *g, buf *cg);
 void gate_kill_request(gate *g, const buf *cg, pid_t pid);
 void gate_end_cgroup(gate *g, buf *cg);
-void gate_record_started(gate *g, const char *event, const char *decision);
+void gate_record_started(gate *g, const char *event, const char *decision, int go);
 int gate_record_wait(gate *g);
 
 /* 1: the request is one of the grant's commands; 2: one of its

@@ -23,6 +23,7 @@
 #include "cgroup.h"
 #include "fileio.h"
 #include "grantscope.h"
+#include "rawsys.h"
 #include "record.h"
 #include "utc.h"
 
@@ -174,22 +175,14 @@ grant_programs(gate *g, const char *key, char **progs, size_t *n, size_t max)
 #define CONFINE_MAX_PROGRAMS 256
 
 /*
- * The Landlock ruleset of what this request starts (g->cf) and its
- * private tmp (path in tmp, "" when none).  What may be executed: the
- * request's program (through sudo when privileged; a command marked
- * sudo-intercept may start the grant's other privileged programs, each
- * checked again by sudo), or in the shell tier the system's programs and
- * the grant's.  A kernel without Landlock refuses (returns 1) unless the
- * host says 'landlock: optional'.
+ * The private tmp of what this request starts (its path in tmp, "" when
+ * none).  A kernel without Landlock refuses (returns 1) unless the host
+ * says 'landlock: optional'.
  */
 static int
-request_confine(gate *g, int shell, int privileged, const char *tty, buf *tmp)
+request_tmp(gate *g, buf *tmp)
 {
-	char *progs[CONFINE_MAX_PROGRAMS];
-	size_t n = 0;
-	confine_spec sp;
 	bg_error e;
-	int r;
 
 	g->cf.fd = -1;
 	buf_init(tmp, 4096);
@@ -204,6 +197,30 @@ request_confine(gate *g, int shell, int privileged, const char *tty, buf *tmp)
 		buf_release(tmp);
 		return gate_refuse(g, "%s: nothing was run", e.msg);
 	}
+	return 0;
+}
+
+/*
+ * The Landlock ruleset of what this request starts (g->cf; none where
+ * request_tmp let a kernel without Landlock through).  What may be
+ * executed: the request's program (through sudo when privileged; a
+ * command marked sudo-intercept may start the grant's other privileged
+ * programs, each checked again by sudo), or in the shell tier the
+ * system's programs and the grant's; what may be written: the grant's
+ * directories, the private tmp, the terminal.  On failure the tmp goes
+ * too and the request is refused (1).
+ */
+static int
+request_rules(gate *g, int shell, int privileged, const char *tty, buf *tmp)
+{
+	char *progs[CONFINE_MAX_PROGRAMS];
+	size_t n = 0;
+	confine_spec sp;
+	bg_error e;
+	int r;
+
+	if (g->landlock_abi == 0)
+		return 0;
 	if (shell)
 		grant_programs(g, NULL, progs, &n, CONFINE_MAX_PROGRAMS);
 	else {
@@ -230,6 +247,149 @@ request_confine(gate *g, int shell, int privileged, const char *tty, buf *tmp)
 		return gate_refuse(g, "%s: nothing was run", e.msg);
 	}
 	return 0;
+}
+
+/* Both of the above, for the shell tier. */
+static int
+request_confine(gate *g, int shell, int privileged, const char *tty, buf *tmp)
+{
+	if (request_tmp(g, tmp) != 0)
+		return 1;
+	return request_rules(g, shell, privileged, tty, tmp);
+}
+
+/*
+ * An allowed command's process, made while its start record is flushed:
+ * in its cgroup from birth, Landlock applied, then it waits - root still,
+ * so the account can neither stop nor kill it - for one byte on go, sent
+ * once the record is durable; without it (the log failed, or the serving
+ * process died) it exits having run nothing.  Then the account's ids
+ * (with the grant's sudo group for a privileged command) and the exec.
+ *
+ * It shares the serving process's memory until it execs (cgroup_spawn):
+ * everything it needs is made here first, and program_child reads it
+ * with rawsys() only.  Its signals are blocked from its first instruction
+ * and every handler it inherited is put back to the default before they
+ * are unblocked at the exec, so nothing of the serving process's runs in
+ * it.  Where cgroup_spawn cannot, a forked child runs the same function.
+ */
+typedef struct program_start {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	int out, err, in;     /* its stdout, stderr, stdin (-1: the serving process's) */
+	int go_r, go_w;       /* the go pipe */
+	const confine *cf;    /* NULL: none ('landlock: optional', no Landlock) */
+	gid_t *groups;
+	size_t ngroups;
+	uid_t uid;
+	gid_t gid;
+	uint64_t reset;       /* signals put back to the default (bit n-1: signal n) */
+	uint64_t mask;        /* the signal mask it execs with */
+} program_start;
+
+/* where program_child runs until it execs (16-byte aligned) */
+static unsigned char program_stack[32768] __attribute__((aligned(16)));
+
+__attribute__((no_sanitize_address)) static int
+program_child(void *arg)
+{
+	const program_start *ps = arg;
+	uint64_t all = ~(uint64_t)0, dfl[4] = { 0, 0, 0, 0 }; /* SIG_DFL, no flags, no mask */
+	uid_t r = 0, e = 0, s = 0;
+	char w = 0;
+	long n;
+
+	(void)rawsys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0L, 8L);
+	for (int sig = 1; sig <= 64; sig++)
+		if ((ps->reset >> (sig - 1)) & 1)
+			(void)rawsys(SYS_rt_sigaction, sig, (long)dfl, 0L, 8L);
+	(void)rawsys(SYS_setpgid, 0L, 0L, 0L, 0L);
+	if (ps->cf != NULL && confine_apply(ps->cf) != 0)
+		return 126;
+	if (rawsys(SYS_dup3, ps->out, STDOUT_FILENO, 0L, 0L) < 0 ||
+	    rawsys(SYS_dup3, ps->err, STDERR_FILENO, 0L, 0L) < 0 ||
+	    (ps->in >= 0 && rawsys(SYS_dup3, ps->in, STDIN_FILENO, 0L, 0L) < 0))
+		return 126;
+	(void)rawsys(SYS_close, ps->go_w, 0L, 0L, 0L);
+	while ((n = rawsys(SYS_read, ps->go_r, (long)&w, 1L, 0L)) == -EINTR)
+		;
+	if (n != 1 || w != GATE_GO)
+		return 126;
+	if (rawsys(SYS_setgroups, (long)ps->ngroups, (long)ps->groups, 0L, 0L) != 0 ||
+	    rawsys(SYS_setresgid, ps->gid, ps->gid, ps->gid, 0L) != 0 ||
+	    rawsys(SYS_setresuid, ps->uid, ps->uid, ps->uid, 0L) != 0 ||
+	    rawsys(SYS_getresuid, (long)&r, (long)&e, (long)&s, 0L) != 0 ||
+	    r != ps->uid || e != ps->uid || s != ps->uid)
+		return 126;
+	if (rawsys(SYS_close_range, 3L, (long)~0U, 0L, 0L) != 0)
+		for (long fd = 3; fd < 1024; fd++)
+			(void)rawsys(SYS_close, fd, 0L, 0L, 0L);
+	if (rawsys(SYS_chdir, (long)"/", 0L, 0L, 0L) != 0)
+		return 126;
+	(void)rawsys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&ps->mask, 0L, 8L);
+	(void)rawsys(SYS_execve, (long)ps->path, (long)ps->argv, (long)ps->envp, 0L);
+	return 127;
+}
+
+/* ps's ids and groups (the grant's sudo group too, as add_sudo_group),
+ * the signals to reset.  0, or -1 (nothing to free). */
+static int
+program_prepare(gate *g, program_start *ps)
+{
+	sigset_t cur;
+	int n;
+
+	ps->cf = g->cf.fd >= 0 ? &g->cf : NULL;
+	if (ps->cf == NULL && !(g->landlock_abi == 0 && g->landlock_optional))
+		return -1;
+	if ((n = getgroups(0, NULL)) < 0 ||
+	    (ps->groups = calloc((size_t)n + 1, sizeof(gid_t))) == NULL)
+		return -1;
+	if ((n = getgroups(n, ps->groups)) < 0) {
+		free(ps->groups);
+		return -1;
+	}
+	ps->ngroups = (size_t)n;
+	if (kv_get(&g->scope_doc, "sudo") != NULL) /* as add_sudo_group */
+		ps->groups[ps->ngroups++] = (gid_t)grantscope_sudo_gid(g->ca_pk, g->grant);
+	ps->uid = g->env->uid;
+	ps->gid = g->env->gid;
+	/* SIGPIPE is ignored here and is the program's default; 32 and 33
+	 * are the C library's own */
+	ps->reset = 1ULL << (SIGPIPE - 1) | 1ULL << 31 | 1ULL << 32;
+	for (int sig = 1; sig < 65; sig++) {
+		struct sigaction sa;
+
+		if (sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33 &&
+		    sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+		    sa.sa_handler != SIG_IGN)
+			ps->reset |= 1ULL << (sig - 1);
+	}
+	if (sigprocmask(SIG_BLOCK, NULL, &cur) != 0) {
+		free(ps->groups);
+		return -1;
+	}
+	memcpy(&ps->mask, &cur, sizeof(ps->mask));
+	return 0;
+}
+
+/* Start ps's process in the cgroup cg: its pid, or -1. */
+static pid_t
+program_spawn(gate *g, const buf *cg, program_start *ps)
+{
+	pid_t pid;
+	int entered = 0;
+
+	gate_priv_up(g);
+	pid = cgroup_spawn(cg->data, program_child, ps, program_stack, sizeof(program_stack));
+	if (pid == 0 && (pid = cgroup_fork(cg->data, &entered)) == 0) {
+		if (!entered && cgroup_enter(cg->data) != 0)
+			_exit(126);
+		_exit(program_child(ps));
+	}
+	gate_priv_down(g);
+	return pid;
 }
 
 /* The request is over: its ruleset goes, and what it left in its tmp. */
@@ -292,16 +452,23 @@ sudo_apart(gate *g)
 int
 gate_run_command(gate *g, int privileged)
 {
-	int outp[2], errp[2], go[2], status = 0, open_fds = 2, cut = 0, entered = 0;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, go[2] = { -1, -1 }, nul = -1, status = 0,
+	    open_fds = 2, cut = 0;
 	pid_t pid;
 	struct pollfd pf[2];
-	char b[65536];
+	char b[65536], tmpv[4200];
+	char *envp[] = {
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/", "SHELL=/bin/false",
+		tmpv, NULL
+	};
+	char **sv = NULL;
 	buf cg, tmp;
 	snapshot before;
+	program_start ps;
 
 	if (privileged == 2 && sudo_apart(g) != 0)
 		return 1;
-	if (request_confine(g, 0, privileged, NULL, &tmp) != 0)
+	if (request_tmp(g, &tmp) != 0)
 		return 1;
 	if (gate_capture_before(g, &before) != 0) {
 		end_confine(g, &tmp);
@@ -309,15 +476,24 @@ gate_run_command(gate *g, int privileged)
 	}
 	/*
 	 * The start record, its flush started: the program's process is made
-	 * (its cgroup, Landlock, the account's ids) while the device flushes,
-	 * and runs nothing until the record is durable - it waits for one
-	 * byte on go, and without it (the log failed, or this process died)
-	 * it exits.  (After the private tmp and the before-snapshot, which
-	 * write to a file system that may be the log's: they would wait for
-	 * its journal's commit.)
+	 * (its cgroup, its Landlock ruleset) while the device flushes, and
+	 * runs nothing until the record is durable - it waits for one byte on
+	 * go, and without it (the log failed, or this process died) it exits.
+	 * (After the private tmp and the before-snapshot, which write to a
+	 * file system that may be the log's: they would wait for its
+	 * journal's commit.  Whatever fails from here refuses with a record
+	 * of its own after this one: "nothing was run".)
 	 */
-	gate_record_started(g, "gate.start", "allow");
+	if (pipe2(go, O_CLOEXEC) != 0) {
+		snapshot_release(&before);
+		end_confine(g, &tmp);
+		return gate_refuse(g, "cannot create pipes: nothing was run");
+	}
+	gate_record_started(g, "gate.start", "allow", go[1]);
 	if (g->log_cut) {
+		(void)gate_record_wait(g);
+		close(go[0]);
+		close(go[1]);
 		snapshot_release(&before);
 		end_confine(g, &tmp);
 		fprintf(stderr, "breakglass: refused: the host log cannot be written: nothing was "
@@ -325,94 +501,89 @@ gate_run_command(gate *g, int privileged)
 		return 1;
 	}
 	if (gate_request_cgroup(g, &cg) != 0) {
+		(void)gate_record_wait(g);
+		close(go[0]);
+		close(go[1]);
 		snapshot_release(&before);
 		end_confine(g, &tmp);
 		return 1;
 	}
-	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 ||
-	    pipe2(go, O_CLOEXEC) != 0) {
-		snapshot_release(&before);
-		gate_end_cgroup(g, &cg);
-		end_confine(g, &tmp);
-		return gate_refuse(g, "cannot create pipes");
-	}
-	if ((pid = gate_fork(g, &cg, &entered)) < 0) {
+	if (request_rules(g, 0, privileged, NULL, &tmp) != 0) {
+		(void)gate_record_wait(g);
 		close(go[0]);
 		close(go[1]);
 		snapshot_release(&before);
 		gate_end_cgroup(g, &cg);
-		end_confine(g, &tmp);
-		return gate_refuse(g, "cannot start the command");
+		return 1;
 	}
-	if (pid == 0) {
-		char tmpv[4200];
-		char *const envp[] = {
-			"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/",
-			"SHELL=/bin/false", tmpv, NULL
-		};
-		int fd;
-
-		snprintf(tmpv, sizeof(tmpv), "TMPDIR=%s", tmp.len ? tmp.data : "/nonexistent");
-		setpgid(0, 0);
-		/* root while it waits (the account cannot stop or kill it),
-		 * the account's ids once its start record is durable */
-		gate_child_confine(g, &cg, entered);
-		signal(SIGPIPE, SIG_DFL);
-		dup2(outp[1], STDOUT_FILENO);
-		dup2(errp[1], STDERR_FILENO);
-		if (g->stdin_null) {
-			int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-			if (nul < 0 || dup2(nul, STDIN_FILENO) < 0)
-				_exit(126);
-		}
-		close(go[1]);
-		{
-			char w = 0;
-			ssize_t got;
-
-			while ((got = read(go[0], &w, 1)) < 0 && errno == EINTR)
-				;
-			if (got != 1 || w != GATE_GO)
-				_exit(126);
-		}
-		gate_child_ids(g);
-		if (close_range(3, ~0U, 0) != 0)
-			for (fd = 3; fd < 1024; fd++)
-				close(fd);
-		if (chdir("/") != 0)
-			_exit(126);
-		if (privileged) {
-			/* sudo checks the exact argv against the grant's drop-in */
-			char **sv = calloc(g->av.n + 4, sizeof(*sv));
-
-			if (sv == NULL)
-				_exit(126);
+	memset(&ps, 0, sizeof(ps));
+	snprintf(tmpv, sizeof(tmpv), "TMPDIR=%s", tmp.len ? tmp.data : "/nonexistent");
+	ps.path = g->av.v[0];
+	ps.argv = g->av.v;
+	ps.envp = envp;
+	if (privileged) {
+		/* sudo checks the exact argv against the grant's drop-in */
+		if ((sv = calloc(g->av.n + 4, sizeof(*sv))) != NULL) {
 			sv[0] = "/usr/bin/sudo";
 			sv[1] = "-n";
 			sv[2] = "--";
 			for (size_t k = 0; k < g->av.n; k++)
 				sv[3 + k] = g->av.v[k];
-			execve(sv[0], sv, envp);
-			_exit(127);
+			ps.path = sv[0];
+			ps.argv = sv;
 		}
-		execve(g->av.v[0], g->av.v, envp);
-		_exit(127);
 	}
-	setpgid(pid, pid);
+	if ((privileged && sv == NULL) || pipe2(outp, O_CLOEXEC) != 0 ||
+	    pipe2(errp, O_CLOEXEC) != 0 ||
+	    (g->stdin_null && (nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) ||
+	    program_prepare(g, &ps) != 0) {
+		int fds[] = { outp[0], outp[1], errp[0], errp[1], go[0], go[1], nul };
+
+		(void)gate_record_wait(g);
+		for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++)
+			if (fds[k] >= 0)
+				close(fds[k]);
+		free(sv);
+		snapshot_release(&before);
+		gate_end_cgroup(g, &cg);
+		end_confine(g, &tmp);
+		return gate_refuse(g, "cannot start the command: nothing was run");
+	}
+	ps.out = outp[1];
+	ps.err = errp[1];
+	ps.in = nul;
+	ps.go_r = go[0];
+	ps.go_w = go[1];
+	pid = program_spawn(g, &cg, &ps);
 	close(go[0]);
 	close(outp[1]);
 	close(errp[1]);
+	if (nul >= 0)
+		close(nul);
+	if (pid < 0) {
+		(void)gate_record_wait(g);
+		close(go[1]);
+		close(outp[0]);
+		close(errp[0]);
+		free(ps.groups);
+		free(sv);
+		snapshot_release(&before);
+		gate_end_cgroup(g, &cg);
+		end_confine(g, &tmp);
+		return gate_refuse(g, "cannot start the command: nothing was run");
+	}
+	setpgid(pid, pid);
 	{
-		char w = GATE_GO;
-
-		if (gate_record_wait(g) != 0 || write(go[1], &w, 1) != 1) {
+		/* GATE_GO is written by the flush, the moment the record is durable */
+		if (gate_record_wait(g) != 0) {
 			/* not recorded, not run: the child exits at the closed pipe */
 			close(go[1]);
 			close(outp[0]);
 			close(errp[0]);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
+			free(ps.groups);
+			free(sv);
 			snapshot_release(&before);
 			gate_end_cgroup(g, &cg);
 			end_confine(g, &tmp);
@@ -463,6 +634,9 @@ gate_run_command(gate *g, int privileged)
 	else
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+	/* it has exec'd or exited: what it read can go */
+	free(ps.groups);
+	free(sv);
 	gate_end_cgroup(g, &cg);
 	end_confine(g, &tmp);
 	status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -365,31 +365,41 @@ gate_record_flush(gate *g)
 /*
  * The record that announces a program (gate.start), written at once and
  * its flush started (audit_sync_start): the program's process is made
- * (Landlock, cgroup, fork) while the device flushes, and runs only after
- * gate_record_wait says the record is durable.  A step that fails
- * meanwhile refuses with a record of its own after it: "nothing was run".
+ * (Landlock, cgroup, fork) while the device flushes, and runs only once
+ * the record is durable: go (-1: none) is the pipe it waits on, and the
+ * flush writes GATE_GO to it the moment the record is durable.  A step
+ * that fails meanwhile refuses with a record of its own after it:
+ * "nothing was run".
  */
 void
-gate_record_started(gate *g, const char *event, const char *decision)
+gate_record_started(gate *g, const char *event, const char *decision, int go)
 {
+	g->go = go;
 	record_build(g, event, decision, NULL, -1, NULL, 1);
 	if (g->log_cut || !g->unsynced)
 		return;
 	gate_priv_up(g);
-	(void)audit_sync_start(&g->log, &g->syncing);
+	(void)audit_sync_start(&g->log, &g->syncing, go, GATE_GO);
 	gate_priv_down(g);
 }
 
-/* 0 when what gate_record_started wrote is durable; else the log failed
- * (every request is refused) and -1 */
+/* 0 when what gate_record_started wrote is durable and GATE_GO was
+ * written to its go; 1 when durable but go could not be written; -1 when
+ * the log failed (every request is refused) */
 int
 gate_record_wait(gate *g)
 {
 	bg_error e;
-	int r;
+	int r, go = g->go;
 
-	if (!g->syncing.started)
-		return g->log_cut ? -1 : 0;
+	g->go = -1;
+	if (!g->syncing.started) {
+		char w = GATE_GO;
+
+		if (g->log_cut)
+			return -1;
+		return go < 0 || write(go, &w, 1) == 1 ? 0 : 1;
+	}
 	gate_priv_up(g);
 	r = audit_sync_wait(&g->log, &g->syncing, &e);
 	gate_priv_down(g);
@@ -399,7 +409,9 @@ gate_record_wait(gate *g)
 			log_state_save(g);
 	} else if (g->npending == 0)
 		g->unsynced = 0;
-	return g->log_cut ? -1 : 0;
+	if (g->log_cut)
+		return -1;
+	return go < 0 || g->syncing.notified ? 0 : 1;
 }
 
 /* What flush_pending(g, 0) wrote, durable. */
@@ -1387,6 +1399,7 @@ gate_main(const gate_env *env)
 	g.env = env;
 	g.now = utc_now();
 	g.cf.fd = -1;
+	g.go = -1;
 	g.landlock_abi = confine_abi();
 	snprintf(g.request, sizeof(g.request), "%s", "(interactive)");
 	openlog("breakglass", LOG_PID, LOG_AUTHPRIV);

@@ -19,17 +19,20 @@
 #include "fileio.h"
 #include "hash.h"
 #include "json.h"
+#include "rawsys.h"
 #include "utc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -700,13 +703,15 @@ checkpoint_line(audit_log *a, int fd, int64_t now, const char *actor, int64_t ti
  * (head_text), so it is rewritten in place: a pwrite of ~200 bytes at
  * offset 0 - inside the first 512-byte sector, which a disk writes whole
  * or not at all - handed to the device by sync_file_range (its block is
- * allocated and its size does not change: no metadata), then fdatasync of
- * the log: the log grew, so the file system commits its journal, which
- * ends with a cache flush, and a flush makes every write the device has
- * completed durable - the head's included.  One flush per batch, where a
- * record used to cost three (the log, a temporary head, its directory).
- * When anything fails the previous head's bytes are put back (synced on
- * their own).  A head of another length (an older, unpadded one) is
+ * allocated and its size does not change: no metadata) together with the
+ * log's new blocks (a write started, not waited for: the two run at once),
+ * the head's write waited for, then fdatasync of the log: it waits for the
+ * log's blocks, and the log grew, so the file system commits its journal,
+ * which ends with a cache flush, and a flush makes every write the device
+ * has completed durable - the head's included, completed before it.  One
+ * flush per batch, where a record used to cost three (the log, a temporary
+ * head, its directory).  When anything fails the previous head's bytes are
+ * put back (synced on their own).  A head of another length (an older, unpadded one) is
  * replaced atomically after the log's sync, once.
  */
 static int
@@ -736,7 +741,8 @@ sync_with_head(audit_log *a, int fd, uint64_t seq, const char *hash, int durable
 		r = bg_fail(e, BG_ERR_IO, "cannot write audit head: %s", strerror(errno));
 	} else if (!durable) {
 		/* written, visible to every reader; audit_sync makes it durable */
-	} else if (sync_file_range(hfd, 0, (off_t)h.len, SYNC_FILE_RANGE_WAIT_BEFORE |
+	} else if ((void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE),
+	    sync_file_range(hfd, 0, (off_t)h.len, SYNC_FILE_RANGE_WAIT_BEFORE |
 	    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
 		/* a file system without it: a sync of its own, after the log's */
 		if ((errno != EINVAL && errno != ENOSYS && errno != ESPIPE) || fdatasync(fd) != 0 ||
@@ -867,7 +873,8 @@ audit_sync(audit_log *a, bg_error *e)
 		return fd;
 	if ((hfd = open(a->headpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		r = bg_fail(e, BG_ERR_IO, "cannot open audit head: %s", strerror(errno));
-	else if (sync_file_range(hfd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+	else if ((void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE),
+	    sync_file_range(hfd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 	    SYNC_FILE_RANGE_WAIT_AFTER) != 0 && ((errno != EINVAL && errno != ENOSYS &&
 	    errno != ESPIPE) || fdatasync(hfd) != 0))
 		r = bg_fail(e, BG_ERR_IO, "cannot sync audit head: %s", strerror(errno));
@@ -880,37 +887,55 @@ audit_sync(audit_log *a, bg_error *e)
 }
 
 /*
- * The child: raw system calls only (it shares this process's memory, so
- * nothing of libc's state may be touched), the flush audit_sync makes,
- * its exit status 0 or the errno.  No lock is taken (unlike audit_sync):
- * the flush runs while another writer may be half-way through an append
- * anyway, and it makes durable at least everything written before
- * audit_sync_start - which is all the caller needs.
+ * The child: rawsys() only (it shares this process's memory, so nothing
+ * of libc's state may be touched, errno included), the flush audit_sync
+ * makes, then the notify byte.  Exit status: 0 durable and notified, 2
+ * durable and not notified (the reader is gone), 1 not durable.  No lock
+ * is taken (unlike audit_sync): the flush runs while another writer may
+ * be half-way through an append anyway, and it makes durable at least
+ * everything written before audit_sync_start - which is all the caller
+ * needs.  Its signals stay blocked: a notify pipe with no reader is
+ * EPIPE, not SIGPIPE; it dies with its parent (PR_SET_PDEATHSIG), so
+ * nothing is started for a writer that is gone.
  */
 __attribute__((no_sanitize_address)) static int
 sync_child(void *arg)
 {
 	const audit_syncing *ss = arg;
+	uint64_t all = ~(uint64_t)0;
 	long r;
 
-	r = syscall(SYS_sync_file_range, ss->hfd, 0L, 0L, (long)(SYNC_FILE_RANGE_WAIT_BEFORE |
+	(void)rawsys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0L, 8L);
+	if (ss->notify >= 0 && (rawsys(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0L, 0L) != 0 ||
+	    rawsys(SYS_getppid, 0L, 0L, 0L, 0L) != ss->ppid))
+		return 1;
+	/* both blocks handed to the device at once (see sync_with_head) */
+	(void)rawsys(SYS_sync_file_range, ss->fd, 0L, 0L, (long)SYNC_FILE_RANGE_WRITE);
+	r = rawsys(SYS_sync_file_range, ss->hfd, 0L, 0L, (long)(SYNC_FILE_RANGE_WAIT_BEFORE |
 	    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER));
 	if (r != 0)
-		r = syscall(SYS_fdatasync, ss->hfd);
+		r = rawsys(SYS_fdatasync, ss->hfd, 0L, 0L, 0L);
 	if (r == 0)
-		r = syscall(SYS_fdatasync, ss->fd);
-	syscall(SYS_exit, r == 0 ? 0L : 1L);
+		r = rawsys(SYS_fdatasync, ss->fd, 0L, 0L, 0L);
+	if (r != 0)
+		return 1;
+	if (ss->notify >= 0 && rawsys(SYS_write, ss->notify, (long)&ss->byte, 1L, 0L) != 1)
+		return 2;
 	return 0;
 }
 
 int
-audit_sync_start(audit_log *a, audit_syncing *ss)
+audit_sync_start(audit_log *a, audit_syncing *ss, int notify, unsigned char byte)
 {
 	long pid;
 
 	ss->fd = ss->hfd = -1;
 	ss->pid = 0;
 	ss->started = 1;
+	ss->notify = notify;
+	ss->byte = byte;
+	ss->notified = 0;
+	ss->ppid = (int)getpid();
 	if ((ss->fd = open(a->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    (ss->hfd = open(a->headpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return 0; /* audit_sync_wait syncs (and says what failed) */
@@ -934,11 +959,13 @@ audit_sync_wait(audit_log *a, audit_syncing *ss, bg_error *e)
 			;
 		/* no second try: a write error the child's fdatasync saw may
 		 * not be reported again to a descriptor opened after it */
-		if (w != ss->pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (w != ss->pid || !WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 2))
 			r = bg_fail(e, BG_ERR_IO, "cannot sync audit log: %s", w != ss->pid ?
 			    "its flush was lost" : "the flush failed");
-	} else
-		r = audit_sync(a, e);
+		else
+			ss->notified = ss->notify >= 0 && WEXITSTATUS(st) == 0;
+	} else if ((r = audit_sync(a, e)) == 0 && ss->notify >= 0)
+		ss->notified = write(ss->notify, &ss->byte, 1) == 1;
 	if (ss->fd >= 0)
 		close(ss->fd);
 	if (ss->hfd >= 0)

@@ -105,14 +105,25 @@ int audit_sync(audit_log *a, bg_error *e);
  * tried first: a process holding an AIO context takes 30-50 ms to exit
  * or io_destroy, an RCU grace period.)  hostd: a program's start record
  * is flushed while its process is made.
+ *
+ * notify (-1: none) is a descriptor the child writes byte to the moment
+ * the flush has succeeded, before it exits: a process waiting on it for
+ * "durable" starts then, not after this process has reaped the child.
+ * The child writes nothing when the flush failed or this process has
+ * died (it dies with it); audit_sync_wait writes the byte itself when it
+ * made the flush.  ss->notified says whether the byte was written.
  */
 typedef struct audit_syncing {
 	int fd, hfd;            /* the log and its head, read-only; -1: none */
+	int notify;             /* see above; -1: none */
+	unsigned char byte;
+	int notified;
+	int ppid;               /* this process, as the child checks */
 	int pid;                /* the child; 0: audit_sync in audit_sync_wait */
 	int started;
 	_Alignas(16) unsigned char stack[16384];
 } audit_syncing;
-int audit_sync_start(audit_log *a, audit_syncing *ss);
+int audit_sync_start(audit_log *a, audit_syncing *ss, int notify, unsigned char byte);
 int audit_sync_wait(audit_log *a, audit_syncing *ss, bg_error *e);
 
 /* Time of the last record (0 for an empty log); the tail is checked. */

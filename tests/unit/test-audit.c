@@ -5,6 +5,7 @@
 #include "sshkey.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -281,7 +282,7 @@ sync_in_two_halves(void **state)
 
 	fill(f, 1);
 	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
-	assert_int_equal(audit_sync_start(&f->log, &ss), 0);
+	assert_int_equal(audit_sync_start(&f->log, &ss, -1, 0), 0);
 	assert_true(ss.pid > 0); /* a child flushes */
 	fill(f, 1);              /* this process appends meanwhile */
 	assert_int_equal(audit_sync_wait(&f->log, &ss, &e), 0);
@@ -294,10 +295,55 @@ sync_in_two_halves(void **state)
 	snprintf(head, sizeof(head), "%s", f->log.headpath);
 	snprintf(gone, sizeof(gone), "%s.gone", head);
 	assert_int_equal(rename(head, gone), 0);
-	assert_int_equal(audit_sync_start(&f->log, &ss), 0);
+	assert_int_equal(audit_sync_start(&f->log, &ss, -1, 0), 0);
 	assert_int_equal(ss.pid, 0);
 	assert_int_not_equal(audit_sync_wait(&f->log, &ss, &e), 0);
 	assert_int_equal(rename(gone, head), 0);
+}
+
+/* the notify byte: written by the flush once it succeeded, before this
+ * process waits; not written when the flush failed; a reader that is
+ * gone does not make a durable record a failure */
+static void
+sync_notifies(void **state)
+{
+	fx *f = *state;
+	audit_rec r = { 1800000040, "hostd", "gate.start", 3, "{\"decision\":\"allow\"}" };
+	audit_syncing ss;
+	bg_error e;
+	char head[4200], gone[4210], b = 0;
+	int p[2];
+
+	fill(f, 1);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
+	assert_int_equal(audit_sync_start(&f->log, &ss, p[1], 'R'), 0);
+	assert_true(ss.pid > 0);
+	/* the byte arrives without this process reaping the child */
+	assert_int_equal(read(p[0], &b, 1), 1);
+	assert_int_equal(b, 'R');
+	assert_int_equal(audit_sync_wait(&f->log, &ss, &e), 0);
+	assert_true(ss.notified);
+	/* a flush that fails writes nothing */
+	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
+	snprintf(head, sizeof(head), "%s", f->log.headpath);
+	snprintf(gone, sizeof(gone), "%s.gone", head);
+	assert_int_equal(rename(head, gone), 0);
+	assert_int_equal(audit_sync_start(&f->log, &ss, p[1], 'R'), 0);
+	assert_int_not_equal(audit_sync_wait(&f->log, &ss, &e), 0);
+	assert_false(ss.notified);
+	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(read(p[0], &b, 1), -1);
+	assert_int_equal(rename(gone, head), 0);
+	/* nobody reads: durable all the same, not notified */
+	close(p[0]);
+	signal(SIGPIPE, SIG_DFL); /* the child blocks it: EPIPE, not death */
+	assert_int_equal(audit_append_many_ex(&f->log, &r, 1, AUDIT_NOSYNC, &e), 0);
+	assert_int_equal(audit_sync_start(&f->log, &ss, p[1], 'R'), 0);
+	assert_true(ss.pid > 0);
+	assert_int_equal(audit_sync_wait(&f->log, &ss, &e), 0);
+	assert_false(ss.notified);
+	close(p[1]);
 }
 
 int
@@ -312,6 +358,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(unpadded_head_still_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(unsynced_append_visible_then_synced, setup, teardown),
 		cmocka_unit_test_setup_teardown(sync_in_two_halves, setup, teardown),
+		cmocka_unit_test_setup_teardown(sync_notifies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
