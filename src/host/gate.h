@@ -18,6 +18,7 @@
 
 #include "err.h"
 #include "login.h"
+#include "sigmemo.h"
 
 #include <stdint.h>
 #include <sys/types.h>
@@ -40,6 +41,7 @@ typedef struct gate_shared {
 	volatile unsigned long refused;   /* requests refused since */
 	char why[256];                    /* the append's error */
 	volatile int state_loaded;        /* AUDIT_DIR/log-state read (once) */
+	sigmemo memo;                     /* signatures already checked (sigmemo.h) */
 } gate_shared;
 
 /*

@@ -682,6 +682,9 @@ hostd_serve(const hostd_opts *o, bg_error *e)
 	if (shared == MAP_FAILED)
 		return bg_fail(e, BG_ERR_NOMEM, "hostd: cannot map its shared state");
 	memset(shared, 0, sizeof(*shared));
+	/* a certificate, a consent and the log's head checked by one
+	 * request need not be checked again by the next */
+	sigmemo_use(&shared->memo);
 	/* every request in a cgroup of its own, below one of hostd's: without
 	 * containment nothing is served */
 	buf_init(&cgself, 4096);

@@ -10,6 +10,7 @@
  * libsodium; RSA (rsa-sha2-256/512), ECDSA P-256/384/521 and the security
  * key types of PROTOCOL.u2f with OpenSSL's libcrypto.
  */
+#include "sigmemo.h"
 #include "sshsig.h"
 #include "wire.h"
 
@@ -274,7 +275,7 @@ verify_ed25519(const unsigned char pk[32], const unsigned char *sig, size_t sign
 {
 	if (sign != crypto_sign_BYTES)
 		return BG_ERR_SIGNATURE;
-	return crypto_sign_verify_detached(sig, data, len, pk) == 0 ? 0 : BG_ERR_SIGNATURE;
+	return sigmemo_verify(sig, data, len, pk) == 0 ? 0 : BG_ERR_SIGNATURE;
 }
 
 static int

@@ -20,6 +20,7 @@
 #include "hash.h"
 #include "json.h"
 #include "rawsys.h"
+#include "sigmemo.h"
 #include "utc.h"
 
 #include <errno.h>
@@ -55,7 +56,7 @@ sign_text(const sshkey_priv *key, const char *tag, uint64_t seq, const char *has
 		buf_release(&msg);
 		return r;
 	}
-	crypto_sign_detached(sig, NULL, (unsigned char *)msg.data, msg.len, key->sk);
+	sigmemo_sign(sig, (unsigned char *)msg.data, msg.len, key->sk);
 	buf_release(&msg);
 	return sshkey_b64_encode(sig, sizeof(sig), out);
 }
@@ -71,8 +72,7 @@ check_sig(const unsigned char pk[32], const char *tag, uint64_t seq,
 	buf_init(&sig, 256);
 	if (buf_printf(&msg, "%s\n%llu\n%s\n", tag, (unsigned long long)seq, hash) == 0 &&
 	    sshkey_b64_decode(b64, b64len, &sig) == 0 && sig.len == crypto_sign_BYTES &&
-	    crypto_sign_verify_detached((unsigned char *)sig.data,
-	    (unsigned char *)msg.data, msg.len, pk) == 0)
+	    sigmemo_verify((unsigned char *)sig.data, (unsigned char *)msg.data, msg.len, pk) == 0)
 		ok = 0;
 	buf_release(&msg);
 	buf_release(&sig);
