@@ -67,7 +67,7 @@ session_procs() {
 	for p in $(pgrep -u "$ACCT"); do
 		case "$(readlink "/proc/$p/exe" 2>/dev/null)" in
 		/usr/sbin/sshd|"$T/bin/breakglass"|"$T/bin/breakglass-gate"|'') ;;
-		*) echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" ;;
+		*) echo "$p $(cat "/proc/$p/cmdline" 2>/dev/null | tr '\0' ' ')" ;;
 		esac
 	done
 }

@@ -60,7 +60,11 @@ for i in $(seq 1 120); do
 done
 [ "$left" = 0 ] && ok "no root process of hostd stays serving them (after $((i / 2))s)" ||
 	not_ok "no root process of hostd stays serving them ($left left after 60 s)"
-grep -q '"event":"gate.refuse".*did not come from breakglass-gate' "$T/hostlog/audit.log" &&
+# their refusals are on the record: not a gate, or (hostd is slower than
+# the client under ASan and load) a process already gone when looked at;
+# a connection over the account's 32 is answered busy, not recorded
+grep -qE '"event":"gate.refuse".*(did not come from breakglass-gate|the requesting process is gone)' \
+	"$T/hostlog/audit.log" &&
 	ok "their refusal is in the host log" || not_ok "their refusal is in the host log"
 expect 0 "the account is served again, not busy" as_cert "$T/g1.pub" /bin/echo g1-marker
 out_has "^g1-marker" "it ran"
