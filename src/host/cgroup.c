@@ -196,6 +196,22 @@ cgroup_populated(const char *path)
 	return pop;
 }
 
+/* clone3's arguments for a child born in the cgroup at path: the
+ * cgroup's directory descriptor (for the caller to close), or -1 */
+static int
+into_args(const char *path, struct clone3_args *ca)
+{
+	int dfd;
+
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	memset(ca, 0, sizeof(*ca));
+	ca->flags = CGROUP_CLONE_INTO;
+	ca->exit_signal = SIGCHLD;
+	ca->cgroup = (uint64_t)dfd;
+	return dfd;
+}
+
 pid_t
 cgroup_fork(const char *path, int *entered)
 {
@@ -204,12 +220,8 @@ cgroup_fork(const char *path, int *entered)
 	int dfd;
 
 	*entered = 0;
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((dfd = into_args(path, &ca)) < 0)
 		return -1;
-	memset(&ca, 0, sizeof(ca));
-	ca.flags = CGROUP_CLONE_INTO;
-	ca.exit_signal = SIGCHLD;
-	ca.cgroup = (uint64_t)dfd;
 	pid = syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid == 0) {
 		close(dfd);
@@ -235,12 +247,9 @@ cgroup_spawn(const char *path, int (*fn)(void *), void *arg, void *stack, size_t
 	long pid;
 	int dfd;
 
-	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((dfd = into_args(path, &ca)) < 0)
 		return -1;
-	memset(&ca, 0, sizeof(ca));
-	ca.flags = CGROUP_CLONE_INTO | CLONE_VM;
-	ca.exit_signal = SIGCHLD;
-	ca.cgroup = (uint64_t)dfd;
+	ca.flags |= CLONE_VM;
 	ca.stack = (uint64_t)(uintptr_t)stack;
 	ca.stack_size = stack_size & ~(size_t)15;
 	pid = rawsys_clone_run(&ca, sizeof(ca), fn, arg);
