@@ -277,6 +277,7 @@ fuzz:
 
 install: $(BUILD)/breakglass $(BUILD)/breakglass-gate
 	install -D -m 0755 $(BUILD)/breakglass $(DESTDIR)/usr/local/bin/breakglass
+	install -D -m 0711 $(BUILD)/breakglass-gate $(DESTDIR)/usr/local/bin/breakglass-gate
 	install -D -m 0644 docs/breakglass.1 $(DESTDIR)/usr/local/share/man/man1/breakglass.1
 
 clean:

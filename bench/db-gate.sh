@@ -18,7 +18,7 @@ chmod 711 "$W"
 ACCT=bgbench${BG_TEST_ID:-}-sql; GROUP=bgbench${BG_TEST_ID:-}-sqlg; PGU=bgbench${BG_TEST_ID:-}-sqlpg
 . "$here/scripts/lib-host.sh"
 . "$here/scripts/lib-pg.sh"
-trap 'host_down "$W" "$ACCT" "$GROUP"; pg_down "$W/pg" "$PGU"; rm -rf "$W"' EXIT
+trap 'set +e; host_down "$W" "$ACCT" "$GROUP"; pg_down "$W/pg" "$PGU"; rm -rf "$W"' EXIT
 mkdir -p "$W/pg"
 pg_up "$W/pg" "$PGU"
 $PG_PSQL -d postgres -c "CREATE DATABASE shop" >/dev/null

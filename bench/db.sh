@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/breakglass-bench-db.XXXXXX")
 U=bgbench${BG_TEST_ID:-}-pg
 MU=bgbench${BG_TEST_ID:-}-m
-trap 'pg_down "$W" "$U"; maria_down "$W/m" "$MU"; rm -rf "$W"' EXIT
+trap 'set +e; pg_down "$W" "$U"; maria_down "$W/m" "$MU"; rm -rf "$W"' EXIT
 pg_up "$W" "$U"
 $PG_PSQL -d postgres -c "CREATE DATABASE shop" >/dev/null
 $PG_PSQL -d shop -c "CREATE TABLE orders (id int PRIMARY KEY, status text)" >/dev/null

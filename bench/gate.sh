@@ -16,7 +16,7 @@ NCUT=${BENCH_CUT_N:-20}
 W=$(mktemp -d /tmp/breakglass-bench.XXXXXX)
 ACCT=bgbench${BG_TEST_ID:-}; GROUP=bgbench${BG_TEST_ID:-}-gate; PLAIN=bgbench${BG_TEST_ID:-}-plain
 . "$here/scripts/lib-host.sh"
-trap 'host_down "$W" "$ACCT" "$GROUP"; userdel "$PLAIN" 2>/dev/null; rm -rf "$W"' EXIT
+trap 'set +e; host_down "$W" "$ACCT" "$GROUP"; userdel "$PLAIN" 2>/dev/null || true; rm -rf "$W"' EXIT
 export BREAKGLASS_HOME=$W/home
 q() { "$BG" "$@" >/dev/null 2>&1; }
 "$BG" init >/dev/null
@@ -74,7 +74,7 @@ for m in cmd:cmd.pub:$ACCT verb:c1.pub:$ACCT plain:plain-cert.pub:$PLAIN; do
 		-o CertificateFile="$W/$(echo "$m" | cut -d: -f2)" -fN "${m##*:}@127.0.0.1"
 done
 mux_down() { for m in cmd verb plain; do $S -o ControlPath="$W/mux-$m" -O exit x 2>/dev/null || true; done; }
-trap 'mux_down; host_down "$W" "$ACCT" "$GROUP"; userdel "$PLAIN" 2>/dev/null; rm -rf "$W"' EXIT
+trap 'set +e; mux_down; host_down "$W" "$ACCT" "$GROUP"; userdel "$PLAIN" 2>/dev/null || true; rm -rf "$W"' EXIT
 L=$W/hostlog/audit.log
 from=$(($(wc -l <"$L") + 1))
 : >"$W/e2e"

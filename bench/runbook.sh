@@ -26,7 +26,7 @@ taskset -c 0 "$here/build/bench/bench-runbook" redact "$W/output" "${BENCH_RUNBO
 U=bgbench${BG_TEST_ID:-}-rbpg
 mkdir -p "$W/pg"
 chmod 711 "$W"
-trap 'pg_down "$W/pg" "$U"; rm -rf "$W"' EXIT
+trap 'set +e; pg_down "$W/pg" "$U"; rm -rf "$W"' EXIT
 pg_up "$W/pg" "$U"
 $PG_PSQL -d postgres -c "CREATE DATABASE shop" >/dev/null
 $PG_PSQL -d shop -c "CREATE TABLE orders (id int PRIMARY KEY, status text, total numeric);
@@ -55,7 +55,7 @@ echo "SQL step (one-row UPDATE): through the apply path (patch role, before-imag
 . "$here/scripts/lib-maria.sh"
 MU=bgbench${BG_TEST_ID:-}-rbmy
 mkdir -p "$W/my"
-trap 'pg_down "$W/pg" "$U"; maria_down "$W/my" "$MU"; rm -rf "$W"' EXIT
+trap 'set +e; pg_down "$W/pg" "$U"; maria_down "$W/my" "$MU"; rm -rf "$W"' EXIT
 maria_up "$W/my" "$MU"
 vals=$(i=1; while [ $i -le 1000 ]; do printf "%s(%d,'paid',%d)" "${sep:-}" $i $i; sep=,; i=$((i + 1)); done)
 $MARIA -e "CREATE DATABASE shop; CREATE TABLE shop.orders (id int PRIMARY KEY, status varchar(20),

@@ -65,7 +65,10 @@ static const char usage_text[] =
 	"account if missing: no password, and breakglass-gate (CMD's program) as its\n"
 	"login shell, so no shell starts before the gate and su or cron as the\n"
 	"account get the gate, which refuses; an account it made with /bin/sh before\n"
-	"is moved to the gate.  Defaults: ETC\n"
+	"is moved to the gate.  --apply makes CMD's program execute-only (no read\n"
+	"for group and others, e.g. 0711): then the gate is non-dumpable from its\n"
+	"exec, and no other process of the account can trace it before it protects\n"
+	"itself; hostd refuses a gate the account can read.  Defaults: ETC\n"
 	"/etc/breakglass, SSHD_DIR /etc/ssh/sshd_config.d, AUDIT_DIR\n"
 	"/var/log/breakglass, GROUP breakglass-gate, CMD from the home's config.\n\n"
 	"ETC/gate.conf names this host's system, NAME (default: the host name); a\n"
@@ -815,6 +818,28 @@ cmd_host(int argc, char **argv)
 	if (geteuid() != 0) {
 		r = cmd_failf(EXIT_USAGE, "host setup --apply must run as root");
 		goto out;
+	}
+	{
+		/* the gate's program execute-only: then it is non-dumpable from
+		 * its exec, and no other process of the account can trace it
+		 * before it protects itself (hostd refuses one it can read) */
+		char prog[4096];
+		size_t pl = strcspn(gate, " \t");
+		struct stat gst;
+
+		if (pl < sizeof(prog)) {
+			memcpy(prog, gate, pl);
+			prog[pl] = '\0';
+			if (stat(prog, &gst) == 0 && S_ISREG(gst.st_mode) && (gst.st_mode & 044)) {
+				if (chmod(prog, gst.st_mode & 07733) != 0) {
+					r = cmd_failf(EXIT_SYSTEM, "host setup: cannot make '%s' execute-only: %s",
+					    prog, strerror(errno));
+					goto out;
+				}
+				printf("host setup: %s made execute-only (%04o): the account runs it, and "
+				    "cannot read or trace it\n", prog, (unsigned)(gst.st_mode & 07733));
+			}
+		}
 	}
 	bg_error_clear(&e);
 	/* the group that owns the host log; the binary is installed setgid to it */

@@ -4,7 +4,7 @@
 #   host_up DIR ACCOUNT GROUP BINARY [APPROVERS]
 #       BREAKGLASS_HOME must name an initialised home.  Installs BINARY
 #       as DIR/bin/breakglass and the breakglass-gate beside BINARY as
-#       DIR/bin/breakglass-gate (root's, 0755, no setgid), points the home's
+#       DIR/bin/breakglass-gate (root's, 0711: execute-only), points the home's
 #       gate-command and krl-publish at DIR, runs 'host setup --apply'
 #       (creating ACCOUNT and GROUP, starting hostd on DIR/hostd.sock with
 #       DIR/etc/gate.conf, pid in DIR/hostd.sock.pid), and starts sshd on a
@@ -33,12 +33,13 @@ host_up() {
 	mkdir -p "$_d/bin" "$_d/etc" /run/sshd
 	cp "$_bin" "$_d/bin/breakglass"
 	cp "$(dirname "$_bin")/breakglass-gate" "$_d/bin/breakglass-gate" || return 1
-	chmod 755 "$_d/bin/breakglass" "$_d/bin/breakglass-gate"
+	chmod 755 "$_d/bin/breakglass"
+	chmod 711 "$_d/bin/breakglass-gate" # execute-only: non-dumpable from its exec
 	_safe=$(mktemp -d /run/bg-host.XXXXXX) || return 1
 	echo "$_safe" >"$_d/principals-dir"
 	chmod 755 "$_safe"
 	cp "$(dirname "$_bin")/breakglass-gate" "$_safe/breakglass-gate" || return 1
-	chmod 755 "$_safe/breakglass-gate"
+	chmod 711 "$_safe/breakglass-gate"
 	HOST_GATE="$_d/bin/breakglass-gate --socket $_d/hostd.sock"
 	sed -i "s|^gate-command:.*|gate-command: $HOST_GATE|" "$BREAKGLASS_HOME/config"
 	grep -q '^krl-publish:' "$BREAKGLASS_HOME/config" ||

@@ -374,15 +374,37 @@ program_prepare(gate *g, program_start *ps)
 	return 0;
 }
 
+/*
+ * 1 when a process that takes the account's ids stays non-dumpable (the
+ * kernel sets fs.suid_dumpable on its memory: 0 and 2 keep the account
+ * out; 1, "debug", lets it trace the process).  A process sharing the
+ * serving process's memory is made only then: on a host in debug mode the
+ * account could write root's memory through it in the moment before its
+ * exec, so the program gets a copy (a fork) there.
+ */
+static int
+shared_memory_safe(void)
+{
+	char v[8];
+	int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, v, sizeof(v)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n >= 1 && (v[0] == '0' || v[0] == '2') && (n == 1 || v[1] == '\n');
+}
+
 /* Start ps's process in the cgroup cg: its pid, or -1. */
 static pid_t
 program_spawn(gate *g, const buf *cg, program_start *ps)
 {
-	pid_t pid;
+	pid_t pid = 0;
 	int entered = 0;
 
 	gate_priv_up(g);
-	pid = cgroup_spawn(cg->data, program_child, ps, program_stack, sizeof(program_stack));
+	if (shared_memory_safe())
+		pid = cgroup_spawn(cg->data, program_child, ps, program_stack,
+		    sizeof(program_stack));
 	if (pid == 0 && (pid = cgroup_fork(cg->data, &entered)) == 0) {
 		if (!entered && cgroup_enter(cg->data) != 0)
 			_exit(126);
@@ -576,12 +598,16 @@ gate_run_command(gate *g, int privileged)
 	{
 		/* GATE_GO is written by the flush, the moment the record is durable */
 		if (gate_record_wait(g) != 0) {
-			/* not recorded, not run: the child exits at the closed pipe */
+			/*
+			 * Not recorded, not run: the child exits at the closed pipe.
+			 * It is ended with its cgroup all the same: a flush child
+			 * killed after it wrote the byte, before it exited, reads as
+			 * a failed flush, and the program may be running already.
+			 */
 			close(go[1]);
 			close(outp[0]);
 			close(errp[0]);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
+			gate_kill_request(g, &cg, pid);
 			free(ps.groups);
 			free(sv);
 			snapshot_release(&before);
@@ -592,7 +618,7 @@ gate_run_command(gate *g, int privileged)
 				    "nothing was run\n");
 				return 1;
 			}
-			return gate_refuse(g, "cannot start the command");
+			return gate_refuse(g, "cannot start the command: nothing was run");
 		}
 		close(go[1]);
 	}

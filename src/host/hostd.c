@@ -98,6 +98,7 @@ static volatile sig_atomic_t hostd_stop;
  * binary's own `breakglass gate` is served).  Found once at the start:
  * the path, never anything a caller says. */
 static char gate_path[4096];
+static char self_path[4096]; /* hostd's own binary */
 
 static void
 find_gate(void)
@@ -106,10 +107,11 @@ find_gate(void)
 	struct stat st;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	gate_path[0] = '\0';
+	gate_path[0] = self_path[0] = '\0';
 	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
 		return;
 	self[n] = '\0';
+	memcpy(self_path, self, (size_t)n + 1);
 	if ((slash = strrchr(self, '/')) == NULL || slash == self)
 		return;
 	*slash = '\0';
@@ -119,6 +121,22 @@ find_gate(void)
 	    sizeof(gate_path) || stat(gate_path, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != 0 || (st.st_mode & 022))
 		gate_path[0] = '\0';
+}
+
+/*
+ * 1 when the account can read the gate's binary (group or other read,
+ * looked at now: a mode changed after hostd started counts).  A gate it
+ * can read is dumpable from its exec until its prctl: another process of
+ * the account could attach to it there and rewrite its environment, which
+ * hostd reads as the request.  An execute-only binary is non-dumpable
+ * from its first instruction.
+ */
+static int
+gate_readable(const char *path)
+{
+	struct stat st;
+
+	return path[0] == '\0' || stat(path, &st) != 0 || (st.st_mode & 044) != 0;
 }
 
 static void
@@ -388,6 +406,15 @@ bind_session(pid_t pid, uid_t uid, const struct passwd *pw, hostd_peer *p, bg_er
 	if (login_proc_read(p->sshd.ppid, &p->monitor) != 0 || !login_proc_runs(&p->monitor, HOSTD_SSHD) ||
 	    !login_proc_all_uids(&p->monitor, 0))
 		return bg_fail(e, BG_ERR_PERM, "the gate's sshd is not a session of this host's sshd");
+	{
+		int own = p->gate.exe_dev == hostd_self.exe_dev && p->gate.exe_ino == hostd_self.exe_ino;
+
+		if (gate_readable(own ? self_path : gate_path))
+			return bg_fail(e, BG_ERR_PERM, "%s can be read by the hotfix account, so another "
+			    "of its processes could trace the gate before it protects itself: make it "
+			    "execute-only (chmod 0711 %s; host setup --apply does)",
+			    own ? self_path : gate_path, own ? self_path : gate_path);
+	}
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	buf_init(&p->env, HOSTD_ENV_MAX);
 	if (fileio_read(path, HOSTD_ENV_MAX, &p->env, e) != 0)

@@ -76,7 +76,7 @@ grep -q "AuthorizedPrincipalsCommand /run/bg-host\.[^ ]*/breakglass-gate princip
 	&& ok "installed drop-in names the principals command (it records each connection's certificate)" \
 	|| not_ok "installed drop-in names the principals command (it records each connection's certificate)"
 id "$ACCT" >/dev/null 2>&1 && ok "hotfix account created" || not_ok "hotfix account created"
-[ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "gate installed without setgid" || not_ok "gate installed without setgid"
+[ "$(stat -c %a "$T/bin/breakglass-gate")" = 711 ] && ok "gate installed execute-only, without setgid" || not_ok "gate installed execute-only, without setgid"
 SSH="$HOST_SSH -i $T/user"
 as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
 

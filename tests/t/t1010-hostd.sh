@@ -22,7 +22,7 @@ host_test_cleanup() {
 }
 host_test_log_fs tmpfs:8m "host set up, hostd started by host setup --apply, sshd on"
 mkdir -p "$T/spill"
-[ "$(stat -c %a "$T/bin/breakglass-gate")" = 755 ] && ok "the gate binary is not setgid" || not_ok "the gate binary is not setgid"
+[ "$(stat -c %a "$T/bin/breakglass-gate")" = 711 ] && ok "the gate binary is execute-only, not setgid" || not_ok "the gate binary is execute-only, not setgid"
 grep -q "ForceCommand $T/bin/breakglass-gate --socket $T/hostd.sock\$" "$T/sshd.d/breakglass.conf" \
 	&& ok "sshd's forced command is breakglass-gate" || not_ok "sshd's forced command is breakglass-gate"
 # the account's login shell is the gate: sshd starts no /bin/sh before it,
@@ -129,10 +129,62 @@ expect 1 "so is breakglass gate" su -s /bin/sh "$ACCT" -c \
 	"SSH_USER_AUTH=$T/auth-copy SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' $T/bin/breakglass gate --socket $T/hostd.sock"
 err_has "not started by sshd" "says why"
 # a program of the account's own, with the gate's name, is not the gate
+# (it cannot copy the execute-only gate: one from elsewhere, its own)
+cp "$T/bin/breakglass-gate" "/tmp/bg${BG_TEST_ID:-}-gate"
+chown "$ACCT" "/tmp/bg${BG_TEST_ID:-}-gate"; chmod 755 "/tmp/bg${BG_TEST_ID:-}-gate"
 expect 1 "a copy of the gate outside hostd's folder is refused" su -s /bin/sh "$ACCT" -c \
-	"cp $T/bin/breakglass-gate /tmp/bg${BG_TEST_ID:-}-gate && SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' /tmp/bg${BG_TEST_ID:-}-gate --socket $T/hostd.sock; r=\$?; rm -f /tmp/bg${BG_TEST_ID:-}-gate; exit \$r"
+	"SSH_ORIGINAL_COMMAND='/bin/echo g1-marker' /tmp/bg${BG_TEST_ID:-}-gate --socket $T/hostd.sock"
 err_has "did not come from breakglass-gate" "says why"
 if grep -q g1-marker "$T/out"; then not_ok "nothing ran"; else ok "nothing ran"; fi
+rm -f "/tmp/bg${BG_TEST_ID:-}-gate"
+
+# another process of the account attaches to a gate between its exec and
+# its prctl (non-dumpable): there it could rewrite the gate's environment,
+# which hostd reads as the request.  The gate is execute-only, so it is
+# non-dumpable from its exec: every attach fails.  The same attack on a
+# readable copy of the gate gets in (the window is real).
+cat >"$T/attach.py" <<'EOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+PTRACE_ATTACH = 16
+prog, tries = sys.argv[1], int(sys.argv[2])
+want = os.path.realpath(prog)
+got = 0
+for _ in range(tries):
+    pid = os.fork()
+    if pid == 0:
+        os.execv(prog, [prog, "--help"])
+    attached = False
+    for _ in range(20000):
+        # the child is the gate once its exe is (unreadable when non-dumpable)
+        try:
+            if os.readlink("/proc/%d/exe" % pid) != want:
+                continue
+        except OSError:
+            pass
+        attached = libc.ptrace(PTRACE_ATTACH, pid, 0, 0) == 0
+        break
+    if attached:
+        got += 1
+        os.kill(pid, 9)  # (a detached tracee would stay stopped)
+    os.waitpid(pid, 0)
+print("attached", got)
+EOF
+chmod 0644 "$T/attach.py"
+expect 0 "the account attaches to freshly started gates" \
+	su -s /bin/sh "$ACCT" -c "/usr/bin/python3 $T/attach.py $T/bin/breakglass-gate 100"
+out_has "^attached 0\$" "never: the gate is non-dumpable from its exec"
+cp "$T/bin/breakglass-gate" "/tmp/bg${BG_TEST_ID:-}-rgate"; chmod 755 "/tmp/bg${BG_TEST_ID:-}-rgate"
+expect 0 "the same attack on a readable copy of the gate" \
+	su -s /bin/sh "$ACCT" -c "/usr/bin/python3 $T/attach.py /tmp/bg${BG_TEST_ID:-}-rgate 100"
+rm -f "/tmp/bg${BG_TEST_ID:-}-rgate"
+out_has "^attached [1-9]" "gets in: the window is real"
+# hostd serves no gate the account can read (looked at every request)
+chmod 755 "$T/bin/breakglass-gate"
+expect 1 "a gate the account can read is refused" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
+err_has "can be read by the hotfix account.*chmod 0711" "says why and how to fix it"
+chmod 711 "$T/bin/breakglass-gate"
+expect 0 "execute-only again: served" as_cert "$T/read-cert.pub" cat "$SRV/logs/app.log"
 
 # a shell session: another session's SSH_USER_AUTH is useless from inside,
 # the process serving the session cannot be stopped or killed, stopping
