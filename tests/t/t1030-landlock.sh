@@ -105,7 +105,7 @@ expect 0 "G-1: allowed and privileged commands (launchers let through by the ove
 	--command "/bin/cat $SRV/app/readme" --command "/usr/bin/env $SRV/app/myid" \
 	--command "/usr/bin/env /usr/bin/id" --command "/usr/bin/timeout 5 /bin/sh" \
 	--sudo "/usr/bin/timeout 600 /bin/sh" --sudo "/usr/bin/id -u" --sudo "$RESTART now" \
-	--sudo "/usr/bin/touch /var/tmp/bgtest$ID-ll-cmd"
+	--sudo "/usr/bin/touch /var/tmp/bgtest$ID-ll-cmd" --command "$SRV/loop/prog"
 expect 0 "G-2: the shell tier, sudo of an approved command, a command marked sudo-intercept" req \
 	--tier shell --read "$SRV" --write "$SRV/app" --sudo "/usr/bin/id -u" --sudo-intercept "$RESTART"
 approve_as owner T-1 plan || exit 1
@@ -173,6 +173,24 @@ err_has "not allowed to execute '/bin/cat /etc/hostname'" "sudo checked it and s
 expect_in 0 "a marked command as a step of an approved command list" "$T/steps.txt" as_cert "$T/g2-cert.pub" apply
 out_has "^0$" "runs the same way: as root, starting the grant's other privileged command"
 out_has "id-rc=0" "which succeeds there too"
+
+# a ruleset the kernel cannot be given (its program's path is a symlink
+# loop: ELOOP, not a missing file) is found after the start record is
+# written: the request is refused with a record of its own after that one,
+# and nothing runs
+ln -s loop "$SRV/loop"
+LOG=$T/hostlog/audit.log
+n0=$(wc -l <"$LOG")
+expect 1 "a command whose ruleset cannot be built is refused" as_cert "$T/g1-cert.pub" "$SRV/loop/prog"
+err_has "nothing was run" "the responder is told nothing was run"
+tail -n +"$((n0 + 1))" "$LOG" >"$T/new.log"
+grep -q '"event":"gate.start"' "$T/new.log" && grep -q "\"event\":\"gate.refuse\".*nothing was run" "$T/new.log" \
+	&& [ "$(grep -n '"event":"gate.start"' "$T/new.log" | cut -d: -f1)" -lt \
+	    "$(grep -n '"event":"gate.refuse"' "$T/new.log" | cut -d: -f1)" ] \
+	&& ok "its start record is followed by a refusal that says nothing was run" \
+	|| { not_ok "its start record is followed by a refusal that says nothing was run"; sed 's/^/# /' "$T/new.log"; }
+if grep -q '"event":"gate.end"' "$T/new.log"; then not_ok "no end record: nothing ran"; else ok "no end record: nothing ran"; fi
+rm -f "$SRV/loop"
 
 # 3. the shell tier
 # answered PATTERN: wait (up to 20 s) until the session's output has it
