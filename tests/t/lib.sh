@@ -204,7 +204,8 @@ host_test_up() {
 # these tests are about).  Then host_test_up MESSAGE, and $SRV readable by
 # all.  The EXIT trap kills $bgpid when set, takes the host down, runs the
 # test's own host_test_cleanup when it defines one (e.g. a mount inside the
-# log's file system), unmounts $T/hostlog and removes $T.
+# log's file system), unmounts $T/hostlog and removes $T.  ext4-128-failable:
+# as ext4-128, with the image on a tmpfs of its own, for log_fs_fail_writes.
 host_test_log_fs() {
 	need_root_sshd "creates an account, mounts a file system and runs sshd"
 	SRV=$T/srv
@@ -217,10 +218,19 @@ host_test_log_fs() {
 		mount -t tmpfs -o "size=${1#tmpfs:},mode=0755" tmpfs "$T/hostlog" ||
 			{ echo "not ok 1 - mount a tmpfs"; echo "1..1"; exit 1; }
 		;;
-	ext4-128:*)
-		truncate -s "${1#ext4-128:}" "$T/logfs.img"
-		if ! mkfs.ext4 -q -F -I 128 "$T/logfs.img" >/dev/null 2>&1 ||
-		    ! mount -o loop "$T/logfs.img" "$T/hostlog" 2>/dev/null; then
+	ext4-128:*|ext4-128-failable:*)
+		_img=$T/logfs.img
+		if [ "${1%%:*}" = ext4-128-failable ]; then
+			# the image, sparse, on a tmpfs of its own ($T/logback):
+			# log_fs_fail_writes makes the device fail
+			mkdir -p "$T/logback"
+			mount -t tmpfs -o "size=${1#*:},mode=0700" tmpfs "$T/logback" ||
+				{ echo "not ok 1 - mount a tmpfs for the log's image"; echo "1..1"; exit 1; }
+			_img=$T/logback/logfs.img
+		fi
+		truncate -s "${1#*:}" "$_img"
+		if ! mkfs.ext4 -q -F -I 128 "$_img" >/dev/null 2>&1 ||
+		    ! mount -o loop "$_img" "$T/hostlog" 2>/dev/null; then
 			echo "not ok 1 - an ext4 file system with 128-byte inodes on a loop device (mkfs.ext4, mount -o loop)"
 			echo "1..1"; exit 1
 		fi
@@ -238,7 +248,27 @@ host_test_log_fs_cleanup() {
 	host_down "$T" "$ACCT" "$GROUP"
 	if command -v host_test_cleanup >/dev/null 2>&1; then host_test_cleanup; fi
 	umount_wait "$T/hostlog"
+	[ -d "$T/logback" ] && umount_wait "$T/logback"
 	rm -rf "$T"
+}
+
+# log_fs_fail_writes FILE...: from now on the device under an
+# ext4-128-failable host log fails the write-back of FILE's last block and
+# of every block not written before (the journal's among them): their
+# pages in the image are freed, its tmpfs filled.  What is already in the
+# page cache reads as before; fsync and fdatasync fail (EIO).
+log_fs_fail_writes() {
+	for _f in "$@"; do
+		_bs=$(stat -f -c %S "$_f")
+		_last=$(( ($(stat -c %s "$_f") - 1) / _bs ))
+		# the kernel's map of it (FIEMAP): the image's own may lag
+		_blk=$(filefrag -e -b"$_bs" "$_f" 2>/dev/null | awk -v l="$_last" -F'[:. ]+' \
+			'$2 ~ /^[0-9]+$/ && $3 + 0 <= l && l <= $4 + 0 { print $5 + l - $3; exit }')
+		[ -n "$_blk" ] || return 1
+		fallocate --punch-hole -o $((_blk * _bs / 4096 * 4096)) -l 4096 "$T/logback/logfs.img" || return 1
+	done
+	dd if=/dev/zero of="$T/logback/fill" bs=64k 2>/dev/null
+	[ "$(df -k --output=avail "$T/logback" | tail -1 | tr -d ' ')" = 0 ]
 }
 
 # ticket_planned [PLAN-ARGS...]: T-1 opened and confirmed by the owner,
