@@ -105,7 +105,8 @@ expect 0 "G-1: allowed and privileged commands (launchers let through by the ove
 	--command "/bin/cat $SRV/app/readme" --command "/usr/bin/env $SRV/app/myid" \
 	--command "/usr/bin/env /usr/bin/id" --command "/usr/bin/timeout 5 /bin/sh" \
 	--sudo "/usr/bin/timeout 600 /bin/sh" --sudo "/usr/bin/id -u" --sudo "$RESTART now" \
-	--sudo "/usr/bin/touch /var/tmp/bgtest$ID-ll-cmd" --command "$SRV/loop/prog"
+	--sudo "/usr/bin/touch /var/tmp/bgtest$ID-ll-cmd" --command "$SRV/loop/prog" \
+	--command "$SRV/app/missing"
 expect 0 "G-2: the shell tier, sudo of an approved command, a command marked sudo-intercept" req \
 	--tier shell --read "$SRV" --write "$SRV/app" --sudo "/usr/bin/id -u" --sudo-intercept "$RESTART"
 approve_as owner T-1 plan || exit 1
@@ -191,6 +192,13 @@ grep -q '"event":"gate.start"' "$T/new.log" && grep -q "\"event\":\"gate.refuse\
 	|| { not_ok "its start record is followed by a refusal that says nothing was run"; sed 's/^/# /' "$T/new.log"; }
 if grep -q '"event":"gate.end"' "$T/new.log"; then not_ok "no end record: nothing ran"; else ok "no end record: nothing ran"; fi
 rm -f "$SRV/loop"
+# a program that is not there: its process (made in the serving process's
+# memory) takes the account's ids, its exec fails, it exits 127 - recorded
+n0=$(wc -l <"$LOG")
+expect 127 "a command whose program is not there exits 127" as_cert "$T/g1-cert.pub" "$SRV/app/missing"
+err_has "could not be run on this host" "the responder is told it could not be run"
+tail -n +"$((n0 + 1))" "$LOG" | grep -q '"event":"gate.end".*"status":127' \
+	&& ok "its end record has status 127" || not_ok "its end record has status 127"
 
 # 3. the shell tier
 # answered PATTERN: wait (up to 20 s) until the session's output has it
