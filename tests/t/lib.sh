@@ -293,3 +293,22 @@ responder_key() {
 	SSH="$HOST_SSH -i $T/user"
 }
 as_cert() { cert=$1; shift; $SSH -o CertificateFile="$cert" "$ACCT@127.0.0.1" "$@"; }
+
+# fifo_grant: after host_test_log_fs, a FIFO $SRV/fifo, a 1M log reserve,
+# and grant G-1 (read $SRV; commands /bin/echo g1-marker and /bin/cat of
+# the FIFO: a writer finds a reader only if the program ran) with its
+# certificate in $T/g1.pub; checks that one command runs
+fifo_grant() {
+	mkfifo -m 0644 "$SRV/fifo"
+	echo "log-reserve: 1M" >>"$T/etc/gate.conf"
+	ticket_planned
+	approve_as owner T-1 plan || exit 1
+	responder_key
+	bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
+		--command "/bin/echo g1-marker" --command "/bin/cat $SRV/fifo" --ttl 1h --reason "read" >/dev/null
+	approve_as owner T-1 plan 2>/dev/null || true
+	bg grant activate G-1 >/dev/null
+	bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/g1.pub" 2>/dev/null
+	expect 0 "a command through sshd, the gate and hostd" as_cert "$T/g1.pub" /bin/echo g1-marker
+	out_has "^g1-marker" "it ran"
+}

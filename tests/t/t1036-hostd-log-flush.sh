@@ -11,18 +11,7 @@
 ACCT=bgtest${BG_TEST_ID:-}-hlk
 GROUP=bgtest${BG_TEST_ID:-}-hlkgate
 host_test_log_fs ext4-128-failable:16M "host set up, hostd started, sshd on"
-mkfifo -m 0644 "$SRV/fifo"
-echo "log-reserve: 1M" >>"$T/etc/gate.conf"
-ticket_planned
-approve_as owner T-1 plan || exit 1
-responder_key
-bg grant request T-1 --kind ssh --system web1 --account "$ACCT" --read "$SRV" \
-	--command "/bin/echo g1-marker" --command "/bin/cat $SRV/fifo" --ttl 1h --reason "read" >/dev/null
-approve_as owner T-1 plan 2>/dev/null || true
-bg grant activate G-1 >/dev/null
-bg grant cert G-1 --pubkey "$T/user.pub" -o "$T/g1.pub" 2>/dev/null
-expect 0 "a command through sshd, the gate and hostd" as_cert "$T/g1.pub" /bin/echo g1-marker
-out_has "^g1-marker" "it ran"
+fifo_grant
 
 LOG=$T/hostlog/audit.log
 log_fs_fail_writes "$LOG" && ok "the log's device fails every write-back from now on" \
