@@ -148,23 +148,22 @@ import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
 PTRACE_ATTACH = 16
 prog, tries = sys.argv[1], int(sys.argv[2])
-want = os.path.realpath(prog)
 got = 0
 for _ in range(tries):
+    # the attach comes after the exec (a close-on-exec pipe's end closes
+    # then, and an attach while the exec runs waits for it to finish):
+    # an attach before it would follow the process through its exec, and
+    # the account does not start the gate, sshd does
+    r, w = os.pipe2(os.O_CLOEXEC)
     pid = os.fork()
     if pid == 0:
+        os.close(r)
+        os.dup2(os.open("/dev/null", os.O_WRONLY), 1)
         os.execv(prog, [prog, "--help"])
-    attached = False
-    for _ in range(20000):
-        # the child is the gate once its exe is (unreadable when non-dumpable)
-        try:
-            if os.readlink("/proc/%d/exe" % pid) != want:
-                continue
-        except OSError:
-            pass
-        attached = libc.ptrace(PTRACE_ATTACH, pid, 0, 0) == 0
-        break
-    if attached:
+    os.close(w)
+    os.read(r, 1)
+    os.close(r)
+    if libc.ptrace(PTRACE_ATTACH, pid, 0, 0) == 0:
         got += 1
         os.kill(pid, 9)  # (a detached tracee would stay stopped)
     os.waitpid(pid, 0)
