@@ -264,15 +264,11 @@ int gate_verb_apply(gate *g);
  * gate_child_start enters the cgroup where the kernel could not (entered
  * 0), applies the request's Landlock ruleset (g->cf, while still root:
  * CAP_SYS_ADMIN instead of no_new_privs, so sudo still works), then makes
- * every id the account's for good; _exit(126) when any fails.  In two
- * halves for a child that waits between them (gate_run_command: root,
- * which the account cannot signal, until its start record is durable):
- * gate_child_confine (cgroup, Landlock), gate_child_ids (the ids).
+ * every id the account's for good; _exit(126) when any fails.  (An
+ * allowed command's process is made otherwise: gate-run.c, program_child.)
  */
 pid_t gate_fork(gate *g, const buf *cg, int *entered);
 void gate_child_start(gate *g, const buf *cg, int entered);
-void gate_child_confine(gate *g, const buf *cg, int entered);
-void gate_child_ids(gate *g);
 
 /* A cgroup of its own for what the request starts (path in cg); refuses
  * (returns 1) when there can be none.  gate_kill_request ends every

@@ -98,18 +98,24 @@ gate_request_cgroup(gate *g, buf *cg)
  * (grantscope_sudo_gid), which its sudoers drop-in is keyed by; no other
  * grant's process, and nothing the account starts outside hostd, has it.
  */
+static int
+sudo_group(gate *g, gid_t *gid)
+{
+	if (kv_get(&g->scope_doc, "sudo") == NULL)
+		return 0;
+	*gid = (gid_t)grantscope_sudo_gid(g->ca_pk, g->grant);
+	return 1;
+}
+
 static void
 add_sudo_group(gate *g)
 {
 	gid_t gs[NGROUPS_MAX + 1];
 	int n;
 
-	if (kv_get(&g->scope_doc, "sudo") == NULL)
+	if (!sudo_group(g, &gs[0]))
 		return;
-	if ((n = getgroups(NGROUPS_MAX, gs)) < 0)
-		_exit(126);
-	gs[n++] = (gid_t)grantscope_sudo_gid(g->ca_pk, g->grant);
-	if (setgroups((size_t)n, gs) != 0)
+	if ((n = getgroups(NGROUPS_MAX, gs + 1)) < 0 || setgroups((size_t)n + 1, gs) != 0)
 		_exit(126);
 }
 
@@ -126,7 +132,7 @@ gate_fork(gate *g, const buf *cg, int *entered)
 }
 
 void
-gate_child_confine(gate *g, const buf *cg, int entered)
+gate_child_start(gate *g, const buf *cg, int entered)
 {
 	gate_priv_up(g);
 	if (!entered && cgroup_enter(cg->data) != 0)
@@ -135,20 +141,8 @@ gate_child_confine(gate *g, const buf *cg, int entered)
 	if (g->cf.fd >= 0 ? confine_apply(&g->cf) != 0 :
 	    !(g->landlock_abi == 0 && g->landlock_optional))
 		_exit(126);
-}
-
-void
-gate_child_ids(gate *g)
-{
 	add_sudo_group(g);
 	gate_priv_drop_all(g);
-}
-
-void
-gate_child_start(gate *g, const buf *cg, int entered)
-{
-	gate_child_confine(g, cg, entered);
-	gate_child_ids(g);
 }
 
 /* Add argv[0] of each of the grant's commands named key (NULL: command,
@@ -332,7 +326,7 @@ program_child(void *arg)
 	return 127;
 }
 
-/* ps's ids and groups (the grant's sudo group too, as add_sudo_group),
+/* ps's ids and groups (the grant's sudo group too, as gate_child_start's),
  * the signals to reset.  0, or -1 (nothing to free). */
 static int
 program_prepare(gate *g, program_start *ps)
@@ -351,8 +345,8 @@ program_prepare(gate *g, program_start *ps)
 		return -1;
 	}
 	ps->ngroups = (size_t)n;
-	if (kv_get(&g->scope_doc, "sudo") != NULL) /* as add_sudo_group */
-		ps->groups[ps->ngroups++] = (gid_t)grantscope_sudo_gid(g->ca_pk, g->grant);
+	if (sudo_group(g, &ps->groups[ps->ngroups]))
+		ps->ngroups++;
 	ps->uid = g->env->uid;
 	ps->gid = g->env->gid;
 	/* SIGPIPE is ignored here and is the program's default; 32 and 33
